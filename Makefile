@@ -1,0 +1,63 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything else is for maintainers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export PYTHONDEVMODE := 1
+# pyenv keeps 3.11, 3.12 and 3.13 side by side on these machines; the matrix needs all of them.
+export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
+
+.PHONY: demo test test-fast bench load matrix lint wheel-check messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test,example,browser,lint]" nox build
+	touch $(STAMP)
+
+## make demo: the fluxems example site on http://127.0.0.1:8000 (SQLite, nothing else to install)
+demo: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo_user
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## make test: the whole test suite, with branch coverage
+test: $(STAMP)
+	$(BIN)/python -m coverage erase
+	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m coverage combine --quiet
+	$(BIN)/python -m coverage report
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -x -q -m "not browser" $(PYTEST_ARGS)
+
+## make bench: ratios against a bare Django request, medians of interleaved rounds
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+## make load: 2,000 consent POSTs from 50 clients against gunicorn on PostgreSQL
+load: $(STAMP)
+	$(BIN)/python benchmarks/load.py
+
+## make matrix: Django 5.2 on Python 3.11 and the newest Django on Python 3.13
+matrix: $(STAMP)
+	$(BIN)/nox
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy cookieconsent
+
+## the wheel carries templates, static files, migrations, locale files and py.typed
+wheel-check: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --wheel --outdir dist . >/dev/null
+	$(BIN)/python .ci/check_wheel.py dist/*.whl
+
+messages: $(STAMP)
+	cd cookieconsent && ../$(BIN)/django-admin makemessages -l af --no-obsolete && ../$(BIN)/django-admin compilemessages
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info .coverage .coverage.* .nox .pytest_cache

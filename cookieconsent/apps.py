@@ -1,0 +1,20 @@
+"""App configuration: connects the registry to the models and registers the system checks."""
+
+from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext_lazy as _
+
+
+class CookieConsentAppConfig(AppConfig):
+    name = "cookieconsent"
+    verbose_name = _("Cookie consent")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cookieconsent import checks  # noqa: F401  (registers the checks)
+        from cookieconsent.models import Cookie, CookieCategory, CookiePolicy
+        from cookieconsent.registry import invalidate
+
+        for model in (Cookie, CookieCategory, CookiePolicy):
+            post_save.connect(invalidate, sender=model, dispatch_uid=f"cc-save-{model.__name__}")
+            post_delete.connect(invalidate, sender=model, dispatch_uid=f"cc-del-{model.__name__}")

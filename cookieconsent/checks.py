@@ -1,0 +1,154 @@
+"""System checks: the ``COOKIECONSENT`` settings, and the middleware's presence and place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from cookieconsent.conf import DEFAULTS, SETTING_NAME, get_config
+
+MIDDLEWARE_PATH = "cookieconsent.middleware.CookieConsentMiddleware"
+#: Middleware that set cookies: ours must come before them in MIDDLEWARE, to see their cookies.
+COOKIE_SETTERS = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+)
+
+_BOOL = (bool,)
+_INT = (int,)
+_STR = (str,)
+_TYPES: dict[str, tuple[type, ...]] = {
+    "COOKIE_NAME": _STR,
+    "COOKIE_DOMAIN": (str, type(None)),
+    "COOKIE_PATH": _STR,
+    "COOKIE_SECURE": _BOOL,
+    "COOKIE_SAMESITE": (str, type(None)),
+    "CONSENT_MAX_AGE": _INT,
+    "REFUSAL_MAX_AGE": _INT,
+    "UNDECLARED_COOKIES": _STR,
+    "DECLARE_DJANGO_COOKIES": _BOOL,
+    "HONOUR_GPC": _BOOL,
+    "HONOUR_DNT": _BOOL,
+    "REGISTRY_STALENESS": (int, float),
+    "CACHE_ALIAS": _STR,
+    "IP_HASH_SALT": _STR,
+    "USER_AGENT_MAX_LENGTH": _INT,
+    "MARKDOWN_EXTENSIONS": (list, tuple),
+    "CACHE_SAFE": _BOOL,
+    "GOOGLE_CONSENT_MODE": (dict,),
+}
+assert set(_TYPES) == set(DEFAULTS)
+
+GOOGLE_CONSENT_TYPES = frozenset(
+    {
+        "analytics_storage",
+        "ad_storage",
+        "ad_user_data",
+        "ad_personalization",
+        "functionality_storage",
+        "personalization_storage",
+        "security_storage",
+    }
+)
+
+
+@register(Tags.security, Tags.compatibility)
+def check_settings(**kwargs: Any) -> list[CheckMessage]:
+    user = getattr(settings, SETTING_NAME, {})
+    if not isinstance(user, dict):
+        return [
+            Error(
+                f"{SETTING_NAME} must be a dict, not {type(user).__name__}.",
+                id="cookieconsent.E001",
+            )
+        ]
+    errors: list[CheckMessage] = []
+    for key in sorted(set(user) - set(DEFAULTS)):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}[{key!r}] is not a setting cookieconsent knows.",
+                hint="Known settings: " + ", ".join(sorted(DEFAULTS)) + ".",
+                id="cookieconsent.E002",
+            )
+        )
+    config = get_config()
+    for key, types in _TYPES.items():
+        value = config[key]
+        # bool is an int: an int setting given True is still wrong.
+        if not isinstance(value, types) or (types in (_INT,) and isinstance(value, bool)):
+            expected = " or ".join("None" if t is type(None) else t.__name__ for t in types)
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{key!r}] must be {expected}, not {type(value).__name__}.",
+                    id="cookieconsent.E003",
+                )
+            )
+    errors.extend(_check_values(config))
+    return errors
+
+
+def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    if config["UNDECLARED_COOKIES"] not in ("block", "allow"):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['UNDECLARED_COOKIES'] must be 'block' or 'allow'.",
+                id="cookieconsent.E004",
+            )
+        )
+    if config["COOKIE_SAMESITE"] not in ("Lax", "Strict", "None", None):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['COOKIE_SAMESITE'] must be 'Lax', 'Strict', 'None' or None.",
+                id="cookieconsent.E005",
+            )
+        )
+    mode = config["GOOGLE_CONSENT_MODE"]
+    if isinstance(mode, dict):
+        for slug, types in mode.items():
+            unknown = (
+                set(types) - GOOGLE_CONSENT_TYPES
+                if isinstance(types, list | tuple)
+                else {repr(types)}
+            )
+            if unknown:
+                errors.append(
+                    Error(
+                        f"{SETTING_NAME}['GOOGLE_CONSENT_MODE'][{slug!r}] names unknown consent "
+                        f"types: {', '.join(sorted(unknown))}.",
+                        hint="Known types: " + ", ".join(sorted(GOOGLE_CONSENT_TYPES)) + ".",
+                        id="cookieconsent.E006",
+                    )
+                )
+    return errors
+
+
+@register(Tags.security)
+def check_middleware(**kwargs: Any) -> list[CheckMessage]:
+    middleware: Sequence[str] = settings.MIDDLEWARE
+    if MIDDLEWARE_PATH not in middleware:
+        return [
+            Warning(
+                "CookieConsentMiddleware is not in MIDDLEWARE: cookies are set whatever the "
+                "visitor chose.",
+                hint=f"Add {MIDDLEWARE_PATH!r} near the top of MIDDLEWARE.",
+                id="cookieconsent.W001",
+            )
+        ]
+    ours = list(middleware).index(MIDDLEWARE_PATH)
+    above = [m for m in middleware[:ours] if m in COOKIE_SETTERS]
+    if above:
+        return [
+            Warning(
+                "CookieConsentMiddleware comes after " + ", ".join(above) + " in MIDDLEWARE, so "
+                "it cannot see the cookies they set.",
+                hint="Move it above them, near the top of MIDDLEWARE.",
+                id="cookieconsent.W002",
+            )
+        ]
+    return []

@@ -1,0 +1,237 @@
+"""The visitor's consent: the signed cookie that holds it, and the one object that answers for it.
+
+State lives in the visitor's signed cookie; proof lives in the database (``ConsentRecord``).
+Nothing here reads a table: categories and the policy version come from the registry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.http import HttpRequest, HttpResponseBase
+
+from cookieconsent.conf import get_config
+from cookieconsent.registry import Registry, get_registry
+
+SALT = "cookieconsent.consent"
+#: A consent cookie longer than this is not even looked at (browsers cap a cookie at 4 KB).
+MAX_COOKIE_LENGTH = 2048
+#: Header names of the browser signals we read.
+GPC_HEADER = "HTTP_SEC_GPC"
+DNT_HEADER = "HTTP_DNT"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What one consent cookie says."""
+
+    granted: frozenset[str]
+    policy_version: int
+    decided_at: int  # Unix time
+    action: str
+    consent_id: str
+
+    def sign(self) -> str:
+        payload = {
+            "g": sorted(self.granted),
+            "v": self.policy_version,
+            "t": self.decided_at,
+            "a": self.action,
+            "i": self.consent_id,
+        }
+        return signing.dumps(payload, salt=SALT, compress=False)
+
+    @classmethod
+    def unsign(cls, value: str | None) -> Decision | None:
+        """The decision in a cookie value, or ``None`` for anything tampered, malformed or
+        oversized."""
+        if not value or len(value) > MAX_COOKIE_LENGTH:
+            return None
+        try:
+            data = signing.loads(value, salt=SALT)
+            granted = data["g"]
+            decision = cls(
+                granted=frozenset(granted),
+                policy_version=data["v"],
+                decided_at=data["t"],
+                action=data["a"],
+                consent_id=data["i"],
+            )
+        except (signing.BadSignature, ValueError, TypeError, KeyError):
+            return None
+        if not (
+            isinstance(granted, list)
+            and all(isinstance(s, str) for s in granted)
+            and type(decision.policy_version) is int
+            and type(decision.decided_at) is int
+            and isinstance(decision.action, str)
+            and isinstance(decision.consent_id, str)
+        ):
+            return None
+        return decision
+
+
+class Consent:
+    """Everything about one visitor's consent, resolved lazily and once per request.
+
+    ``accessed`` turns true when anything but the middleware asks, so that the middleware adds
+    ``Vary: Cookie`` only to responses that depend on the consent.
+    """
+
+    __slots__ = ("_decision", "_meta", "_resolved", "_value", "accessed", "registry")
+
+    def __init__(
+        self,
+        value: str | None,
+        meta: dict[str, Any] | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        self._value = value
+        self._meta = meta or {}
+        self._decision: Decision | None = None
+        self._resolved = False
+        self.registry = registry or get_registry()
+        self.accessed = False
+
+    @classmethod
+    def for_request(cls, request: HttpRequest) -> Consent:
+        return cls(request.COOKIES.get(get_config()["COOKIE_NAME"]), request.META)
+
+    @classmethod
+    def from_decision(cls, decision: Decision, registry: Registry | None = None) -> Consent:
+        consent = cls(None, None, registry)
+        consent._decision, consent._resolved = decision, True
+        return consent
+
+    # -- resolution ------------------------------------------------------------------------
+
+    def _stored(self) -> Decision | None:
+        if not self._resolved:
+            self._decision = Decision.unsign(self._value)
+            self._resolved = True
+        return self._decision
+
+    def _valid(self) -> Decision | None:
+        decision = self._stored()
+        if decision is None or self._is_stale(decision):
+            return None
+        return decision
+
+    def _is_stale(self, decision: Decision) -> bool:
+        config = get_config()
+        max_age = config["CONSENT_MAX_AGE"] if self._granted(decision) else config[
+            "REFUSAL_MAX_AGE"
+        ]
+        return (
+            decision.decided_at + max_age < time.time()
+            or decision.policy_version < self.registry.reconsent_version
+        )
+
+    def _granted(self, decision: Decision) -> frozenset[str]:
+        return decision.granted & self.registry.optional_slugs
+
+    def _signal(self) -> str | None:
+        config = get_config()
+        if config["HONOUR_GPC"] and self._meta.get(GPC_HEADER, "").strip() == "1":
+            return "gpc"
+        if config["HONOUR_DNT"] and self._meta.get(DNT_HEADER, "").strip() == "1":
+            return "dnt"
+        return None
+
+    def allowed_for_middleware(self, slug: str) -> bool:
+        """``allows()`` without marking the consent as read by the page."""
+        decision = self._valid()
+        return slug in self.registry.required_slugs or (
+            decision is not None and slug in self._granted(decision)
+        )
+
+    # -- the public questions --------------------------------------------------------------
+
+    def allows(self, slug: str) -> bool:
+        """Whether the visitor allows this category now (required ones always)."""
+        self.accessed = True
+        return self.allowed_for_middleware(slug)
+
+    @property
+    def decision(self) -> Decision | None:
+        """The valid stored decision, if any."""
+        self.accessed = True
+        return self._valid()
+
+    @property
+    def is_decided(self) -> bool:
+        """A valid decision is stored, or a browser signal (GPC, DNT) stands in for one."""
+        self.accessed = True
+        return self._valid() is not None or self._signal() is not None
+
+    @property
+    def needs_renewal(self) -> bool:
+        """A decision is stored but has expired, or the policy asks for consent again."""
+        self.accessed = True
+        decision = self._stored()
+        return decision is not None and self._is_stale(decision)
+
+    @property
+    def signal(self) -> str | None:
+        """``"gpc"`` or ``"dnt"`` when a browser signal answers for an undecided visitor."""
+        self.accessed = True
+        return None if self._valid() is not None else self._signal()
+
+    @property
+    def categories(self) -> frozenset[str]:
+        """Slugs of every category allowed now, required ones included."""
+        self.accessed = True
+        decision = self._valid()
+        granted = self._granted(decision) if decision is not None else frozenset()
+        return self.registry.required_slugs | granted
+
+    @property
+    def consent_id(self) -> str | None:
+        decision = self.decision
+        return decision.consent_id if decision is not None else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The state as the JSON endpoint and the script see it."""
+        decision = self.decision
+        return {
+            "decided": self.is_decided,
+            "needs_renewal": self.needs_renewal,
+            "categories": sorted(self.categories),
+            "action": decision.action if decision else self.signal,
+            "consent_id": decision.consent_id if decision else None,
+            "policy_version": decision.policy_version if decision else None,
+            "decided_at": decision.decided_at if decision else None,
+        }
+
+
+def get_consent(request: HttpRequest) -> Consent:
+    """``request.cookie_consent``, created here when the middleware is not installed."""
+    consent = getattr(request, "cookie_consent", None)
+    if not isinstance(consent, Consent):
+        consent = Consent.for_request(request)
+        request.cookie_consent = consent  # type: ignore[attr-defined]
+    return consent
+
+
+def set_consent_cookie(response: HttpResponseBase, decision: Decision) -> None:
+    config = get_config()
+    max_age = config["CONSENT_MAX_AGE"] if decision.granted else config["REFUSAL_MAX_AGE"]
+    response.set_cookie(
+        config["COOKIE_NAME"],
+        decision.sign(),
+        max_age=max_age,
+        path=config["COOKIE_PATH"],
+        domain=config["COOKIE_DOMAIN"],
+        secure=config["COOKIE_SECURE"],
+        httponly=False,  # the script reads it in cache-safe mode; it holds nothing secret
+        samesite=config["COOKIE_SAMESITE"],
+    )
+
+
+def normalise(slugs: Iterable[str], registry: Registry) -> frozenset[str]:
+    """The optional categories among ``slugs``."""
+    return frozenset(slugs) & registry.optional_slugs

@@ -1,0 +1,76 @@
+"""Writing the proof: one ``ConsentRecord`` per decision."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.encoding import force_bytes
+from django.utils.translation import gettext
+
+from cookieconsent.conf import get_config
+from cookieconsent.models import ConsentRecord, CookieCategory, CookiePolicy
+
+#: The banner's own words, part of what the visitor was shown (hashed with the policy text).
+BANNER_STRINGS = (
+    "We use cookies to keep you signed in and the site secure. With your consent we also use "
+    "optional cookies to remember your preferences and understand how the site is used.",
+    "Accept all",
+    "Reject all",
+    "Customise",
+)
+
+
+def text_hash() -> str:
+    """SHA-256 of the banner text and the current policy (its sections and categories), in the
+    visitor's language."""
+    digest = hashlib.sha256()
+    for string in BANNER_STRINGS:
+        digest.update(gettext(string).encode())
+        digest.update(b"\0")
+    policy = CookiePolicy.current()
+    if policy is not None:
+        digest.update(f"{policy.title}\0{policy.version}\0{policy.introduction}\0".encode())
+        for heading, body in policy.sections.values_list("heading", "body"):
+            digest.update(f"{heading}\0{body}\0".encode())
+    for slug, name, purpose, required in CookieCategory.objects.values_list(
+        "slug", "name", "purpose", "required"
+    ):
+        digest.update(f"{slug}\0{name}\0{purpose}\0{required}\0".encode())
+    return digest.hexdigest()
+
+
+def ip_hash(request: HttpRequest) -> str:
+    """A keyed hash of the client address: the same visitor can be matched, the address
+    cannot be read back."""
+    address = request.META.get("REMOTE_ADDR") or ""
+    if not address:
+        return ""
+    salt = get_config()["IP_HASH_SALT"] or "cookieconsent.ip:" + settings.SECRET_KEY
+    return hmac.new(force_bytes(salt), address.encode(), hashlib.sha256).hexdigest()
+
+
+def record_decision(
+    request: HttpRequest,
+    *,
+    granted: frozenset[str],
+    refused: frozenset[str],
+    action: str,
+    policy_version: int,
+    page_url: str,
+) -> ConsentRecord:
+    user = getattr(request, "user", None)
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    return ConsentRecord.objects.create(
+        policy_version=policy_version,
+        text_hash=text_hash(),
+        granted=sorted(granted),
+        refused=sorted(refused),
+        action=action,
+        page_url=page_url[:500],
+        user=user if user is not None and user.is_authenticated else None,
+        ip_hash=ip_hash(request),
+        user_agent=user_agent[: get_config()["USER_AGENT_MAX_LENGTH"]][:500],
+    )

@@ -1,0 +1,229 @@
+"""The cookie table compiled for the request path: cookie name → category, with no query.
+
+Exact names live in a dict; ``prefix*`` patterns in one dict per prefix length (longest first);
+any other pattern in one compiled regular expression. Results of pattern lookups are memoised,
+so the cost of a lookup does not grow with the table.
+
+Each process keeps one compiled ``Registry``. Saving or deleting a category, cookie or policy
+drops it here at once and, after the commit, writes a new stamp into Django's cache; other
+processes compare their stamp with the cache's at most every ``REGISTRY_STALENESS`` seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.db import transaction
+
+from cookieconsent.conf import get_config
+
+STAMP_KEY = "cookieconsent:registry-stamp"
+#: The category given to Django's own cookies when no required category is declared.
+BUILTIN_SLUG = "necessary"
+_MEMO_LIMIT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryInfo:
+    slug: str
+    name: str
+    purpose: str
+    required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What the middleware needs to know of one declared cookie."""
+
+    slug: str
+    required: bool
+    path: str = "/"
+    domain: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StorageKey:
+    """A local- or session-storage key, which only the browser script can clear."""
+
+    slug: str
+    technology: str
+    name: str
+
+
+@dataclass(slots=True)
+class Registry:
+    stamp: str = ""
+    categories: tuple[CategoryInfo, ...] = ()
+    exact: dict[str, Rule] = field(default_factory=dict)
+    prefixes: list[tuple[int, dict[str, Rule]]] = field(default_factory=list)
+    pattern: re.Pattern[str] | None = None
+    pattern_rules: list[Rule] = field(default_factory=list)
+    storage_keys: tuple[StorageKey, ...] = ()
+    policy_version: int = 0
+    reconsent_version: int = 0
+    check_after: float = 0.0
+    _memo: dict[str, Rule | None] = field(default_factory=dict)
+
+    @property
+    def required_slugs(self) -> frozenset[str]:
+        return frozenset(c.slug for c in self.categories if c.required)
+
+    @property
+    def optional_slugs(self) -> frozenset[str]:
+        return frozenset(c.slug for c in self.categories if not c.required)
+
+    def category(self, slug: str) -> CategoryInfo | None:
+        for info in self.categories:
+            if info.slug == slug:
+                return info
+        return None
+
+    def lookup(self, name: str) -> Rule | None:
+        """The rule for a cookie name: exact name first, then the longest prefix, then any
+        other pattern; ``None`` for an undeclared cookie."""
+        rule = self.exact.get(name)
+        if rule is not None:
+            return rule
+        try:
+            return self._memo[name]
+        except KeyError:
+            pass
+        rule = self._match_pattern(name)
+        if len(self._memo) < _MEMO_LIMIT:
+            self._memo[name] = rule
+        return rule
+
+    def _match_pattern(self, name: str) -> Rule | None:
+        for length, table in self.prefixes:
+            rule = table.get(name[:length])
+            if rule is not None:
+                return rule
+        if self.pattern is not None:
+            match = self.pattern.fullmatch(name)
+            if match is not None and match.lastindex is not None:
+                return self.pattern_rules[match.lastindex - 1]
+        return None
+
+
+def build(stamp: str = "") -> Registry:
+    """Read the categories, cookies and current policy into a new ``Registry``."""
+    from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
+
+    categories = tuple(
+        CategoryInfo(c.slug, c.name, c.purpose, c.required) for c in CookieCategory.objects.all()
+    )
+    exact: dict[str, Rule] = {}
+    by_length: dict[int, dict[str, Rule]] = {}
+    general: list[tuple[str, Rule]] = []
+    storage: list[StorageKey] = []
+    required_slug = next((c.slug for c in categories if c.required), BUILTIN_SLUG)
+    config = get_config()
+    if config["DECLARE_DJANGO_COOKIES"]:
+        for name in _django_cookie_names():
+            exact[name] = Rule(required_slug, True)
+    own = config["COOKIE_NAME"]
+    exact[own] = Rule(required_slug, True, config["COOKIE_PATH"], config["COOKIE_DOMAIN"] or "")
+
+    rows = Cookie.objects.values_list(
+        "name", "technology", "path", "domain", "category__slug", "category__required"
+    )
+    for name, technology, path, domain, slug, required in rows:
+        if technology != Technology.HTTP_COOKIE:
+            storage.append(StorageKey(slug, technology, name))
+            continue
+        rule = Rule(slug, required, path or "/", domain)
+        if "*" not in name:
+            exact[name] = rule
+        elif name.endswith("*") and name.count("*") == 1:
+            by_length.setdefault(len(name) - 1, {})[name[:-1]] = rule
+        else:
+            general.append((name, rule))
+
+    registry = Registry(
+        stamp=stamp,
+        categories=categories,
+        exact=exact,
+        prefixes=sorted(by_length.items(), reverse=True),
+        storage_keys=tuple(storage),
+    )
+    if general:
+        registry.pattern = re.compile(
+            "|".join("(" + ".*".join(map(re.escape, n.split("*"))) + ")" for n, _ in general)
+        )
+        registry.pattern_rules = [rule for _, rule in general]
+    policy = CookiePolicy.objects.filter(is_current=True).values_list(
+        "version", "reconsent_version"
+    )
+    for version, reconsent in policy[:1]:
+        registry.policy_version, registry.reconsent_version = version, reconsent
+    return registry
+
+
+def _django_cookie_names() -> list[str]:
+    return [
+        settings.SESSION_COOKIE_NAME,
+        settings.CSRF_COOKIE_NAME,
+        settings.LANGUAGE_COOKIE_NAME,
+        "messages",  # django.contrib.messages.storage.cookie.CookieStorage.cookie_name
+    ]
+
+
+_lock = threading.Lock()
+_current: Registry | None = None
+
+
+def _cache() -> Any:
+    return caches[get_config()["CACHE_ALIAS"]]
+
+
+def get_registry() -> Registry:
+    """This process's registry, rebuilt when another process (or this one) has changed it."""
+    global _current
+    registry = _current
+    now = time.monotonic()
+    if registry is not None and now < registry.check_after:
+        return registry
+    cache = _cache()
+    stamp = cache.get(STAMP_KEY)
+    if stamp is None:
+        cache.add(STAMP_KEY, uuid.uuid4().hex, None)
+        stamp = cache.get(STAMP_KEY) or ""
+    if registry is None or registry.stamp != stamp:
+        with _lock:
+            registry = build(stamp)
+    registry.check_after = now + get_config()["REGISTRY_STALENESS"]
+    _current = registry
+    return registry
+
+
+def invalidate(**kwargs: Any) -> None:
+    """Drop this process's registry now, and tell every process once the change is committed."""
+    reset()
+
+    def bump() -> None:
+        reset()
+        _cache().set(STAMP_KEY, uuid.uuid4().hex, None)
+
+    transaction.on_commit(bump)
+
+
+def reset() -> None:
+    """Forget this process's registry; the next request rebuilds it."""
+    global _current
+    _current = None
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("COOKIECONSENT", "SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME", "CACHES"):
+        reset()
+
+
+setting_changed.connect(_on_setting_changed)

@@ -1,0 +1,31 @@
+"""Views the tests drive: a page with the banner, and views that set cookies of each kind."""
+
+from django.http import HttpRequest, HttpResponse
+from django.template import engines
+
+PAGE = engines["django"].from_string(
+    "{% load cookieconsent %}<html><body>{% cookieconsent_banner %}<main>page</main>"
+    "{% cookieconsent_settings_link %}</body></html>"
+)
+
+COOKIES = ("necessary_c", "functional_c", "analytics_c", "undeclared_c")
+
+
+def page(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(PAGE.render({}, request))
+
+
+def _set(response: HttpResponse, names: list[str]) -> HttpResponse:
+    for name in names:
+        response.set_cookie(name, "1")
+    return response
+
+
+def set_cookies(request: HttpRequest) -> HttpResponse:
+    names = request.GET.getlist("c") or list(COOKIES)
+    return _set(HttpResponse("set"), names)
+
+
+async def async_set_cookies(request: HttpRequest) -> HttpResponse:
+    names = request.GET.getlist("c") or list(COOKIES)
+    return _set(HttpResponse("set"), names)
