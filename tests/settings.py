@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "cookieconsent",
+    "example_project.fluxems",
 ]
 
 MIDDLEWARE = [
@@ -35,6 +36,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "example_project.fluxems.middleware.analytics_middleware",
 ]
 
 ROOT_URLCONF = "tests.urls"
@@ -55,5 +57,6 @@ TEMPLATES = [
 ]
 
 STATIC_URL = "/static/"
+SESSION_COOKIE_NAME = "femstd"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

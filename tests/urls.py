@@ -1,12 +1,12 @@
-from django.contrib import admin
+"""The fluxems example site, plus views of the tests' own under /t/."""
+
 from django.urls import include, path
 
 from tests import views
 
 urlpatterns = [
-    path("", views.page, name="page"),
-    path("set/", views.set_cookies, name="set-cookies"),
-    path("async/", views.async_set_cookies, name="async-set-cookies"),
-    path("admin/", admin.site.urls),
-    path("cookies/", include("cookieconsent.urls")),
+    path("t/", views.page, name="page"),
+    path("t/set/", views.set_cookies, name="set-cookies"),
+    path("t/async/", views.async_set_cookies, name="async-set-cookies"),
+    path("", include("example_project.urls")),
 ]
