@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from cookieconsent import registry
+from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
 
 
 @pytest.fixture(autouse=True)
@@ -21,25 +22,35 @@ def fresh_registry() -> Iterator[None]:
 
 
 @pytest.fixture
-def categories(db: None) -> dict[str, object]:
-    """The fluxems categories and cookies, as the tests' own site declares them."""
-    from tests.factories import CookieCategoryFactory, CookieFactory, CookiePolicyFactory
-
-    CookiePolicyFactory()
-    necessary = CookieCategoryFactory(slug="necessary", name="Strictly necessary", required=True, order=0)
-    security = CookieCategoryFactory(slug="security", name="Security", required=True, order=1)
-    functional = CookieCategoryFactory(slug="functional", name="Functional", order=2)
-    analytics = CookieCategoryFactory(slug="analytics", name="Analytics", order=3)
-    CookieFactory(category=necessary, name="necessary_c")
-    CookieFactory(category=security, name="session")
-    CookieFactory(category=functional, name="functional_c")
-    CookieFactory(category=functional, name="prefs")
-    CookieFactory(category=analytics, name="analytics_c")
-    CookieFactory(category=analytics, name="_ga_*")
-    CookieFactory(category=functional, name="ui", technology="local_storage")
-    return {
-        "necessary": necessary,
-        "security": security,
-        "functional": functional,
-        "analytics": analytics,
-    }
+def categories(db: None) -> dict[str, CookieCategory]:
+    """The fluxems categories (the example's data migration loads them; created here if not)
+    plus cookies the tests' own views set: ``necessary_c``, ``functional_c``, ``analytics_c``
+    and the pattern ``_ga_*``."""
+    found = {}
+    for order, (slug, name, required) in enumerate(
+        [
+            ("necessary", "Strictly necessary", True),
+            ("security", "Security", True),
+            ("functional", "Functional", False),
+            ("analytics", "Analytics", False),
+        ]
+    ):
+        found[slug], _ = CookieCategory.objects.get_or_create(
+            slug=slug, defaults={"name": name, "required": required, "order": order}
+        )
+    for slug, name, technology in [
+        ("necessary", "necessary_c", Technology.HTTP_COOKIE),
+        ("security", "session", Technology.HTTP_COOKIE),
+        ("functional", "functional_c", Technology.HTTP_COOKIE),
+        ("functional", "prefs", Technology.HTTP_COOKIE),
+        ("functional", "ui", Technology.LOCAL_STORAGE),
+        ("analytics", "analytics_c", Technology.HTTP_COOKIE),
+        ("analytics", "_stat", Technology.HTTP_COOKIE),
+        ("analytics", "_ga_*", Technology.HTTP_COOKIE),
+    ]:
+        Cookie.objects.get_or_create(
+            name=name, technology=technology, defaults={"category": found[slug]}
+        )
+    if CookiePolicy.current() is None:
+        CookiePolicy.objects.create(title="Cookie Policy")
+    return found
