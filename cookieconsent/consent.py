@@ -98,8 +98,8 @@ class Consent:
         self.accessed = False
 
     @classmethod
-    def for_request(cls, request: HttpRequest) -> Consent:
-        return cls(request.COOKIES.get(get_config()["COOKIE_NAME"]), request.META)
+    def for_request(cls, request: HttpRequest, registry: Registry | None = None) -> Consent:
+        return cls(request.COOKIES.get(get_config()["COOKIE_NAME"]), request.META, registry)
 
     @classmethod
     def from_decision(cls, decision: Decision, registry: Registry | None = None) -> Consent:

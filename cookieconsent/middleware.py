@@ -13,6 +13,7 @@ from django.utils.cache import patch_vary_headers
 
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent
+from cookieconsent.registry import aget_registry
 
 logger = logging.getLogger("cookieconsent")
 
@@ -48,7 +49,8 @@ class CookieConsentMiddleware:
         return self.process_response(request, response)  # type: ignore[arg-type]
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        request.cookie_consent = Consent.for_request(request)  # type: ignore[attr-defined]
+        registry = await aget_registry()
+        request.cookie_consent = Consent.for_request(request, registry)  # type: ignore[attr-defined]
         response = await self.get_response(request)  # type: ignore[misc]
         return self.process_response(request, response)
 

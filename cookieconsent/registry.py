@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import caches
 from django.core.signals import setting_changed
@@ -202,6 +203,15 @@ def get_registry() -> Registry:
     registry.check_after = now + get_config()["REGISTRY_STALENESS"]
     _current = registry
     return registry
+
+
+async def aget_registry() -> Registry:
+    """``get_registry()`` for async code: no thread hop while the registry is fresh; the
+    cache and database are only touched, in a thread, when it is due for a check."""
+    registry = _current
+    if registry is not None and time.monotonic() < registry.check_after:
+        return registry
+    return await sync_to_async(get_registry, thread_sensitive=True)()
 
 
 def invalidate(**kwargs: Any) -> None:

@@ -53,4 +53,6 @@ def categories(db: None) -> dict[str, CookieCategory]:
         )
     if CookiePolicy.current() is None:
         CookiePolicy.objects.create(title="Cookie Policy")
+    # Compiled here, in the test's thread: async tests then need no database access of their own.
+    registry.get_registry()
     return found

@@ -1,0 +1,20 @@
+"""The Django matrix: the current LTS on the oldest Python we support, the newest Django on
+the newest Python. `make matrix` runs it; CI too."""
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+MATRIX = [
+    ("3.11", "Django>=5.2,<5.3"),
+    ("3.13", "Django>=6.1,<6.2"),
+]
+
+
+@nox.session
+@nox.parametrize(("python", "django"), MATRIX, ids=["py311-django52", "py313-django61"])
+def tests(session: nox.Session, django: str) -> None:
+    session.install("-e", ".[test,example]", django)
+    session.run("python", "-m", "django", "--version")
+    session.run("python", "-m", "pytest", "-q", "-m", "not browser", "-p", "no:cacheprovider")

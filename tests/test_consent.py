@@ -1,0 +1,174 @@
+"""The signed consent cookie and the Consent object."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import signing
+from django.test import override_settings
+
+from cookieconsent.consent import MAX_COOKIE_LENGTH, SALT, Consent, Decision, get_consent
+from cookieconsent.models import CookiePolicy
+from tests.helpers import decision_cookie
+
+pytestmark = pytest.mark.django_db
+
+
+def test_decision_round_trips(categories):
+    value = decision_cookie({"functional"}, action="custom")
+    decision = Decision.unsign(value)
+    assert decision is not None
+    assert decision.granted == {"functional"}
+    assert decision.action == "custom"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "garbage",
+        "x" * (MAX_COOKIE_LENGTH + 1),
+        signing.dumps({"g": ["analytics"]}, salt="another-salt"),
+        signing.dumps({"g": "analytics", "v": 1, "t": 1, "a": "custom", "i": "x"}, salt=SALT),
+        signing.dumps({"g": [1], "v": 1, "t": 1, "a": "custom", "i": "x"}, salt=SALT),
+        signing.dumps({"g": [], "v": "1", "t": 1, "a": "custom", "i": "x"}, salt=SALT),
+        signing.dumps({"g": [], "v": 1, "t": True, "a": "custom", "i": "x"}, salt=SALT),
+        signing.dumps({"g": [], "v": 1, "t": 1, "a": 3, "i": "x"}, salt=SALT),
+        signing.dumps({"g": [], "v": 1, "t": 1, "a": "custom", "i": None}, salt=SALT),
+        signing.dumps(["not", "a", "dict"], salt=SALT),
+        signing.dumps({"v": 1}, salt=SALT),
+    ],
+    ids=[
+        "none", "empty", "garbage", "oversized", "wrong-salt", "categories-not-list",
+        "category-not-str", "version-not-int", "time-bool", "action-not-str", "id-not-str",
+        "not-a-dict", "missing-keys",
+    ],
+)
+def test_bad_values_mean_no_decision(categories, value):
+    assert Decision.unsign(value) is None
+    consent = Consent(value)
+    assert not consent.is_decided
+    assert consent.categories == {"necessary", "security"}
+
+
+def test_tampered_value_is_no_decision(categories):
+    value = decision_cookie({"functional"})
+    payload, signature = value.rsplit(":", 1)
+    tampered = decision_cookie({"functional", "analytics"}).rsplit(":", 1)[0] + ":" + signature
+    assert Decision.unsign(tampered) is None
+    assert Decision.unsign(payload + ":" + signature[::-1]) is None
+
+
+def test_required_categories_always_allowed(categories):
+    consent = Consent(None)
+    assert consent.allows("necessary")
+    assert consent.allows("security")
+    assert not consent.allows("functional")
+    assert not consent.allows("analytics")
+    assert not consent.allows("no-such-category")
+
+
+def test_granted_categories_allowed(categories):
+    consent = Consent(decision_cookie({"functional"}))
+    assert consent.is_decided
+    assert not consent.needs_renewal
+    assert consent.allows("functional")
+    assert not consent.allows("analytics")
+    assert consent.categories == {"necessary", "security", "functional"}
+
+
+def test_unknown_granted_slug_is_ignored(categories):
+    consent = Consent(decision_cookie({"functional", "marketing"}))
+    assert consent.categories == {"necessary", "security", "functional"}
+
+
+def test_consent_expires_after_max_age(categories):
+    year = 365 * 24 * 3600
+    assert Consent(decision_cookie({"analytics"}, age=year - 60)).is_decided
+    old = Consent(decision_cookie({"analytics"}, age=year + 60))
+    assert not old.is_decided
+    assert old.needs_renewal
+    assert not old.allows("analytics")
+
+
+def test_refusal_expires_sooner(categories):
+    half_year = 182 * 24 * 3600
+    assert Consent(decision_cookie((), age=half_year - 60)).is_decided
+    assert Consent(decision_cookie((), age=half_year + 60)).needs_renewal
+    # the same age is fine for a decision that granted something
+    assert Consent(decision_cookie({"functional"}, age=half_year + 60)).is_decided
+
+
+@override_settings(COOKIECONSENT={"CONSENT_MAX_AGE": 60, "REFUSAL_MAX_AGE": 30})
+def test_max_ages_are_settings(categories):
+    assert Consent(decision_cookie({"functional"}, age=61)).needs_renewal
+    assert Consent(decision_cookie((), age=31)).needs_renewal
+    assert Consent(decision_cookie((), age=29)).is_decided
+
+
+def test_republished_policy_marked_consent_again_needs_renewal(categories):
+    value = decision_cookie({"analytics"})
+    policy = CookiePolicy.current()
+    policy.publish_new_version(require_consent_again=False)
+    assert Consent(value).is_decided  # a new version alone does not ask again
+    policy.publish_new_version(require_consent_again=True)
+    consent = Consent(value)
+    assert consent.needs_renewal
+    assert not consent.is_decided
+    assert not consent.allows("analytics")
+
+
+def test_gpc_from_undecided_visitor_is_a_refusal(categories):
+    consent = Consent(None, {"HTTP_SEC_GPC": "1"})
+    assert consent.is_decided
+    assert consent.signal == "gpc"
+    assert not consent.allows("analytics")
+    assert consent.categories == {"necessary", "security"}
+
+
+def test_explicit_choice_beats_gpc(categories):
+    consent = Consent(decision_cookie({"analytics"}), {"HTTP_SEC_GPC": "1"})
+    assert consent.allows("analytics")
+    assert consent.signal is None
+
+
+@override_settings(COOKIECONSENT={"HONOUR_GPC": False})
+def test_gpc_can_be_ignored(categories):
+    assert not Consent(None, {"HTTP_SEC_GPC": "1"}).is_decided
+
+
+def test_dnt_is_not_honoured_by_default(categories):
+    assert not Consent(None, {"HTTP_DNT": "1"}).is_decided
+
+
+@override_settings(COOKIECONSENT={"HONOUR_DNT": True})
+def test_dnt_honoured_when_asked(categories):
+    consent = Consent(None, {"HTTP_DNT": "1"})
+    assert consent.is_decided
+    assert consent.signal == "dnt"
+
+
+def test_accessed_only_by_public_questions(categories):
+    consent = Consent(decision_cookie({"functional"}))
+    assert consent.allowed_for_middleware("functional")
+    assert not consent.accessed
+    consent.allows("functional")
+    assert consent.accessed
+
+
+def test_as_dict(categories):
+    consent = Consent(decision_cookie({"functional"}, action="custom"))
+    state = consent.as_dict()
+    assert state["decided"] is True
+    assert state["categories"] == ["functional", "necessary", "security"]
+    assert state["action"] == "custom"
+    assert state["consent_id"] == consent.consent_id
+    empty = Consent(None).as_dict()
+    assert empty["decided"] is False and empty["consent_id"] is None
+
+
+def test_get_consent_without_middleware(rf, categories):
+    request = rf.get("/", HTTP_COOKIE="cookieconsent=" + decision_cookie({"analytics"}))
+    consent = get_consent(request)
+    assert consent.allows("analytics")
+    assert get_consent(request) is consent
