@@ -1,0 +1,261 @@
+"""The consent endpoint: form posts, JSON, records, signals and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from cookieconsent.consent import Decision
+from cookieconsent.models import ConsentRecord
+from cookieconsent.signals import consent_changed
+from tests.factories import UserFactory
+from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
+
+pytestmark = pytest.mark.django_db
+
+URL = "/cookies/consent/"
+
+
+def test_url_name():
+    assert reverse("cookieconsent:consent") == URL
+
+
+def post(client: Client, **data):
+    return client.post(URL, data)
+
+
+def post_json(client: Client, body, **extra):
+    return client.post(URL, json.dumps(body) if not isinstance(body, str) else body, content_type="application/json", **extra)
+
+
+def stored(client: Client) -> Decision:
+    decision = Decision.unsign(client.cookies[CONSENT_COOKIE].value)
+    assert decision is not None
+    return decision
+
+
+def test_accept_all_redirects_back_and_stores_everything(client, categories):
+    response = post(client, action="accept_all", next="/workspace/")
+    assert response.status_code == 302
+    assert response["Location"] == "/workspace/"
+    assert stored(client).granted == {"functional", "analytics"}
+    record = ConsentRecord.objects.get()
+    assert record.granted == ["analytics", "functional"]
+    assert record.refused == []
+    assert record.action == "accept_all"
+    assert str(record.consent_id) == stored(client).consent_id
+    assert record.page_url == "/workspace/"
+
+
+def test_reject_all(client, categories):
+    post(client, action="reject_all")
+    assert stored(client).granted == frozenset()
+    record = ConsentRecord.objects.get()
+    assert record.granted == [] and record.refused == ["analytics", "functional"]
+
+
+def test_custom(client, categories):
+    post(client, action="custom", categories=["functional"])
+    assert stored(client).granted == {"functional"}
+    assert ConsentRecord.objects.get().refused == ["analytics"]
+
+
+def test_required_categories_in_a_post_are_harmless(client, categories):
+    post(client, action="custom", categories=["necessary", "security"])
+    assert stored(client).granted == frozenset()
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "http:///evil", "", "\\\\evil.example"],
+)
+def test_foreign_or_malformed_next_goes_home(client, categories, next_url):
+    response = post(client, action="reject_all", next=next_url)
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_unknown_slug_is_a_clear_400_and_saves_nothing(client, categories):
+    response = post(client, action="custom", categories=["functional", "marketing"])
+    assert response.status_code == 400
+    assert "Unknown cookie category" in response.content.decode()
+    assert "marketing" in response.content.decode()
+    assert not ConsentRecord.objects.exists()
+    assert CONSENT_COOKIE not in response.cookies
+
+
+def test_unknown_action_is_a_400(client, categories):
+    response = post(client, action="sell_everything")
+    assert response.status_code == 400
+    assert "Unknown action" in response.content.decode()
+    response = post(client)
+    assert response.status_code == 400
+
+
+def test_too_many_categories(client, categories):
+    response = post(client, action="custom", categories=["functional"] * 51)
+    assert response.status_code == 400
+    assert not ConsentRecord.objects.exists()
+
+
+def test_get_is_not_allowed(client, categories):
+    assert client.get(URL).status_code == 405
+
+
+def test_missing_csrf_token_is_refused(categories):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(URL, {"action": "accept_all"})
+    assert response.status_code == 403
+    assert not ConsentRecord.objects.exists()
+
+
+def test_csrf_token_from_the_banner_form_works(categories):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/t/")
+    token = page.context["csrf_token"] if page.context else None
+    token = token or client.cookies["csrftoken"].value
+    response = client.post(URL, {"action": "accept_all", "csrfmiddlewaretoken": str(token)})
+    assert response.status_code == 302
+
+
+def test_json_answers_json(client, categories):
+    response = post_json(client, {"action": "custom", "categories": ["analytics"]})
+    assert response.status_code == 200
+    state = response.json()
+    assert state["decided"] is True
+    assert state["categories"] == ["analytics", "necessary", "security"]
+    assert state["consent_id"] == str(ConsentRecord.objects.get().consent_id)
+
+
+def test_form_post_asking_for_json(client, categories):
+    response = client.post(URL, {"action": "reject_all"}, HTTP_ACCEPT="application/json")
+    assert response.json()["categories"] == ["necessary", "security"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        ({"action": "custom", "categories": "analytics"}, "list of category slugs"),
+        ({"action": "custom", "categories": [1]}, "list of category slugs"),
+        ({"action": "custom", "categories": ["nope"]}, "Unknown cookie category"),
+        ({"action": "custom", "categories": [], "pad": "x" * 20_000}, "too large"),
+    ],
+)
+def test_bad_json_is_a_clear_400(client, categories, body, message):
+    response = post_json(client, body)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+    assert not ConsentRecord.objects.exists()
+
+
+def test_oversized_form_body_is_refused_without_a_500(client, categories, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post(client, action="custom", categories=["x" * 2000])
+    assert response.status_code == 400
+    assert not ConsentRecord.objects.exists()
+
+
+def test_oversized_or_tampered_consent_cookie_is_no_decision(client, categories):
+    client.cookies[CONSENT_COOKIE] = "x" * 10_000
+    response = client.get("/t/")
+    assert response.status_code == 200
+    assert 'id="cookieconsent-banner"' in response.content.decode()
+    client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})[:-3] + "abc"
+    response = client.get("/t/set/")
+    assert response.status_code == 200
+    assert "analytics_c" not in set_cookies(response)
+
+
+def test_each_decision_leaves_exactly_one_record(client, categories):
+    post(client, action="accept_all")
+    post(client, action="reject_all")
+    post(client, action="custom", categories=["functional"])
+    assert ConsentRecord.objects.count() == 3
+    assert len(set(ConsentRecord.objects.values_list("consent_id", flat=True))) == 3
+
+
+def test_record_holds_the_proof(client, categories):
+    user = UserFactory()
+    client.force_login(user)
+    long_agent = "A" * 1000
+    post_json(client, {"action": "accept_all", "next": "/workspace/"}, HTTP_USER_AGENT=long_agent, REMOTE_ADDR="203.0.113.7")
+    record = ConsentRecord.objects.get()
+    assert record.user == user
+    assert record.policy_version == 1
+    assert len(record.text_hash) == 64
+    assert record.ip_hash and "203.0.113.7" not in record.ip_hash and len(record.ip_hash) == 64
+    assert record.user_agent == "A" * 300
+    assert record.created_at is not None
+
+
+def test_ip_hash_is_stable_and_salted(client, categories, settings):
+    post(client, action="reject_all", REMOTE_ADDR="198.51.100.1")
+    post(client, action="reject_all", REMOTE_ADDR="198.51.100.1")
+    first, second = ConsentRecord.objects.values_list("ip_hash", flat=True)
+    assert first == second
+    settings.COOKIECONSENT = {"IP_HASH_SALT": "another"}
+    post(client, action="reject_all", REMOTE_ADDR="198.51.100.1")
+    assert ConsentRecord.objects.order_by("-pk").first().ip_hash != first
+
+
+def test_text_hash_changes_with_the_policy(client, categories):
+    from cookieconsent.models import CookiePolicy, PolicySection
+
+    post(client, action="reject_all")
+    PolicySection.objects.create(policy=CookiePolicy.current(), heading="New", body="We changed.")
+    post(client, action="reject_all")
+    first, second = ConsentRecord.objects.order_by("pk").values_list("text_hash", flat=True)
+    assert first != second
+
+
+def test_signal_fires_with_the_change(client, categories):
+    received = []
+
+    def receiver(**kwargs):
+        received.append(kwargs)
+
+    consent_changed.connect(receiver)
+    try:
+        client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
+        post(client, action="custom", categories=["functional"])
+    finally:
+        consent_changed.disconnect(receiver)
+    assert len(received) == 1
+    event = received[0]
+    assert event["granted"] == {"functional"}
+    assert event["refused"] == {"analytics"}
+    assert event["previous"] == {"necessary", "security", "analytics"}
+    assert isinstance(event["record"], ConsentRecord)
+
+
+def test_reject_expires_cookies_on_the_same_response(client, categories):
+    client.cookies["_stat"] = "3"
+    client.cookies["prefs"] = "acme"
+    response = post(client, action="reject_all")
+    assert expired_cookies(response) == {"_stat", "prefs"}
+
+
+def test_consent_cookie_attributes(client, categories, settings):
+    settings.COOKIECONSENT = {"COOKIE_NAME": "cc", "COOKIE_DOMAIN": ".example.com", "COOKIE_SECURE": True, "COOKIE_SAMESITE": "Strict"}
+    response = post(client, action="accept_all")
+    morsel = response.cookies["cc"]
+    assert morsel["domain"] == ".example.com"
+    assert morsel["secure"] is True
+    assert morsel["samesite"] == "Strict"
+    assert morsel["max-age"] == 365 * 24 * 3600
+    response = post(client, action="reject_all")
+    assert response.cookies["cc"]["max-age"] == 182 * 24 * 3600
+
+
+def test_status_endpoint(client, categories):
+    response = client.get("/cookies/status/")
+    assert response.json()["decided"] is False
+    assert "no-store" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
+    post(client, action="accept_all")
+    assert client.get("/cookies/status/").json()["categories"] == ["analytics", "functional", "necessary", "security"]

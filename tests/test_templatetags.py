@@ -1,0 +1,128 @@
+"""The banner, the settings link, the gate and the filter, as rendered HTML."""
+
+from __future__ import annotations
+
+import pytest
+from django.template import Context, Template, TemplateSyntaxError
+
+from cookieconsent.templatetags.cookieconsent import inert
+from tests.helpers import CONSENT_COOKIE, decision_cookie
+
+pytestmark = pytest.mark.django_db
+
+
+def render(source: str, request=None, **context) -> str:
+    return Template("{% load cookieconsent %}" + source).render(Context({"request": request, **context}))
+
+
+def test_banner_for_a_new_visitor(client, categories):
+    html = client.get("/t/").content.decode()
+    assert 'id="cookieconsent-banner"' in html
+    assert 'role="region"' in html
+    assert ">Accept all<" in html and ">Reject all<" in html and ">Customise<" in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert 'action="/cookies/consent/"' in html
+    assert 'name="next" value="/t/"' in html
+    assert 'href="/cookies/policy/"' in html
+
+
+def test_accept_and_reject_have_equal_weight(client, categories):
+    html = client.get("/t/").content.decode()
+    assert '<button type="submit" name="action" value="accept_all" class="cc-button">' in html
+    assert '<button type="submit" name="action" value="reject_all" class="cc-button">' in html
+
+
+def test_no_banner_once_decided(client, categories):
+    client.cookies[CONSENT_COOKIE] = decision_cookie(())
+    assert 'id="cookieconsent-banner"' not in client.get("/t/").content.decode()
+
+
+def test_banner_returns_for_renewal(client, categories):
+    from cookieconsent.models import CookiePolicy
+
+    client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    CookiePolicy.current().publish_new_version(require_consent_again=True)
+    html = client.get("/t/").content.decode()
+    assert 'id="cookieconsent-banner"' in html
+    assert "Please choose again" in html
+
+
+def test_banner_vary_cookie(client, categories):
+    assert "Cookie" in client.get("/t/")["Vary"]
+
+
+def test_banner_without_request_renders_nothing(categories):
+    assert render("{% cookieconsent_banner %}") == ""
+
+
+def test_settings_link(categories):
+    html = render("{% cookieconsent_settings_link %}")
+    assert html == '<a href="/cookies/preferences/" class="cc-settings-link" data-cookieconsent-open>Cookie settings</a>'
+    assert ">Manage<" in render('{% cookieconsent_settings_link "Manage" %}')
+
+
+def test_filter(rf, categories):
+    request = rf.get("/")
+    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    source = '{% if request|consent_allows:"analytics" %}yes{% else %}no{% endif %}'
+    assert render(source, request) == "yes"
+    assert render(source.replace("analytics", "functional"), request) == "no"
+    assert render(source, None) == "no"
+
+
+GATED = (
+    '{% consent_gate "analytics" %}<script src="/a.js"></script>'
+    '<script type="module">go()</script><iframe src="https://video.example/1"></iframe>{% endconsent_gate %}'
+)
+
+
+def test_gate_renders_live_when_allowed(rf, categories):
+    request = rf.get("/")
+    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    html = render(GATED, request)
+    assert html == '<script src="/a.js"></script><script type="module">go()</script><iframe src="https://video.example/1"></iframe>'
+
+
+def test_gate_renders_inert_otherwise(rf, categories):
+    html = render(GATED, rf.get("/"))
+    assert '<script type="text/plain" data-cookieconsent="analytics" src="/a.js">' in html
+    assert '<script type="text/plain" data-cookieconsent="analytics" data-type="module">go()</script>' in html
+    assert ' src="https://video.example' not in html
+    assert 'data-cookieconsent-src="https://video.example/1"' in html
+    assert '<iframe data-cookieconsent="analytics"' in html
+
+
+def test_gate_needs_one_argument():
+    with pytest.raises(TemplateSyntaxError, match="one argument"):
+        Template("{% load cookieconsent %}{% consent_gate %}{% endconsent_gate %}")
+
+
+def test_inert_escapes_the_slug():
+    assert 'data-cookieconsent="a&quot;b"' in inert("<script>x</script>", 'a"b')
+
+
+def test_preferences_page(client, categories):
+    html = client.get("/cookies/preferences/?next=/workspace/").content.decode()
+    assert 'name="categories" value="functional"' in html
+    assert 'id="cc-category-necessary" name="categories" value="necessary" checked disabled' in html
+    assert 'name="next" value="/workspace/"' in html
+    assert "Your consent ID" not in html
+    client.post("/cookies/consent/", {"action": "custom", "categories": ["functional"]})
+    html = client.get("/cookies/preferences/").content.decode()
+    from cookieconsent.models import ConsentRecord
+
+    assert str(ConsentRecord.objects.get().consent_id) in html
+    assert 'value="functional" checked' in html
+    assert 'value="analytics" checked' not in html
+
+
+def test_preferences_withdrawal_expires_cookies(client, categories):
+    client.post("/cookies/consent/", {"action": "accept_all"})
+    client.cookies["_stat"] = "1"
+    response = client.post("/cookies/consent/", {"action": "preferences", "categories": []})
+    assert response.cookies["_stat"]["max-age"] == 0
+
+
+def test_preferences_gpc_note(client, categories):
+    html = client.get("/cookies/preferences/", HTTP_SEC_GPC="1").content.decode()
+    assert "Global Privacy Control" in html
