@@ -17,4 +17,5 @@ MATRIX = [
 def tests(session: nox.Session, django: str) -> None:
     session.install("-e", ".[test,example]", django)
     session.run("python", "-m", "django", "--version")
-    session.run("python", "-m", "pytest", "-q", "-m", "not browser", "-p", "no:cacheprovider")
+    args = session.posargs or ["-q", "-m", "not browser"]
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args)
