@@ -123,9 +123,9 @@ class Consent:
 
     def _is_stale(self, decision: Decision) -> bool:
         config = get_config()
-        max_age = config["CONSENT_MAX_AGE"] if self._granted(decision) else config[
-            "REFUSAL_MAX_AGE"
-        ]
+        max_age = (
+            config["CONSENT_MAX_AGE"] if self._granted(decision) else config["REFUSAL_MAX_AGE"]
+        )
         return (
             decision.decided_at + max_age < time.time()
             or decision.policy_version < self.registry.reconsent_version

@@ -54,7 +54,9 @@ class CookieConsentMiddleware:
         response = await self.get_response(request)  # type: ignore[misc]
         return self.process_response(request, response)
 
-    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         # The view may have replaced the consent (the consent endpoint does), so read it now.
         consent: Consent = request.cookie_consent  # type: ignore[attr-defined]
         if consent.accessed:
@@ -86,7 +88,7 @@ class CookieConsentMiddleware:
 
 def _is_deletion(morsel: Morsel[str]) -> bool:
     """A ``Set-Cookie`` that removes a cookie is always let through."""
-    return morsel["max-age"] == 0 or morsel["expires"] == "Thu, 01 Jan 1970 00:00:00 GMT"
+    return bool(morsel["max-age"] == 0 or morsel["expires"] == "Thu, 01 Jan 1970 00:00:00 GMT")
 
 
 def _warn_undeclared(name: str) -> None:

@@ -33,8 +33,10 @@ def validate_cookie_name(value: str) -> None:
         )
     if "**" in value or value.strip("*") == "":
         raise ValidationError(
-            _("“%(value)s” is not a usable pattern: it needs at least one literal character "
-              "and no “**”."),
+            _(
+                "“%(value)s” is not a usable pattern: it needs at least one literal character "
+                "and no “**”."
+            ),
             code="invalid_cookie_pattern",
             params={"value": value},
         )

@@ -51,9 +51,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def _error(request: HttpRequest, message: str, *, status: int = 400) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"error": message}, status=status)
-    response = render(
-        request, "cookieconsent/error.html", {"message": message}, status=status
-    )
+    response = render(request, "cookieconsent/error.html", {"message": message}, status=status)
     return response
 
 
@@ -102,7 +100,9 @@ def consent(request: HttpRequest) -> HttpResponseBase:
         policy_version=registry.policy_version,
         page_url=next_url,
     )
-    decision = Decision(granted, registry.policy_version, int(time.time()), action, str(record.consent_id))
+    decision = Decision(
+        granted, registry.policy_version, int(time.time()), action, str(record.consent_id)
+    )
     new = Consent.from_decision(decision, registry)
     # The middleware enforces the new choice on this very response.
     request.cookie_consent = new  # type: ignore[attr-defined]
@@ -137,9 +137,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     """Change or withdraw consent at any time, as easily as it was given."""
     consent = get_consent(request)
     registry = get_registry()
-    categories = [
-        {"info": c, "checked": consent.allows(c.slug)} for c in registry.categories
-    ]
+    categories = [{"info": c, "checked": consent.allows(c.slug)} for c in registry.categories]
     context = {
         "consent": consent,
         "categories": categories,

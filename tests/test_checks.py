@@ -40,15 +40,18 @@ def test_bad_settings(value, codes):
 
 
 def test_good_consent_mode_and_values():
-    assert check_error_codes(
-        {
-            "GOOGLE_CONSENT_MODE": {"analytics": ["analytics_storage"]},
-            "COOKIE_DOMAIN": ".example.com",
-            "REGISTRY_STALENESS": 0.5,
-            "COOKIE_SAMESITE": None,
-            "UNDECLARED_COOKIES": "allow",
-        }
-    ) == []
+    assert (
+        check_error_codes(
+            {
+                "GOOGLE_CONSENT_MODE": {"analytics": ["analytics_storage"]},
+                "COOKIE_DOMAIN": ".example.com",
+                "REGISTRY_STALENESS": 0.5,
+                "COOKIE_SAMESITE": None,
+                "UNDECLARED_COOKIES": "allow",
+            }
+        )
+        == []
+    )
 
 
 def test_error_message_names_the_key():
@@ -75,5 +78,8 @@ def test_middleware_in_place(settings):
 
 
 def test_checks_are_registered():
-    with override_settings(COOKIECONSENT={"COOKIE_NAM": "x"}), pytest.raises(SystemCheckError, match="cookieconsent.E002"):
+    with (
+        override_settings(COOKIECONSENT={"COOKIE_NAM": "x"}),
+        pytest.raises(SystemCheckError, match=r"cookieconsent\.E002"),
+    ):
         call_command("check")

@@ -39,9 +39,19 @@ def test_decision_round_trips(categories):
         signing.dumps({"v": 1}, salt=SALT),
     ],
     ids=[
-        "none", "empty", "garbage", "oversized", "wrong-salt", "categories-not-list",
-        "category-not-str", "version-not-int", "time-bool", "action-not-str", "id-not-str",
-        "not-a-dict", "missing-keys",
+        "none",
+        "empty",
+        "garbage",
+        "oversized",
+        "wrong-salt",
+        "categories-not-list",
+        "category-not-str",
+        "version-not-int",
+        "time-bool",
+        "action-not-str",
+        "id-not-str",
+        "not-a-dict",
+        "missing-keys",
     ],
 )
 def test_bad_values_mean_no_decision(categories, value):

@@ -28,7 +28,12 @@ def post(client: Client, **data):
 
 
 def post_json(client: Client, body, **extra):
-    return client.post(URL, json.dumps(body) if not isinstance(body, str) else body, content_type="application/json", **extra)
+    return client.post(
+        URL,
+        json.dumps(body) if not isinstance(body, str) else body,
+        content_type="application/json",
+        **extra,
+    )
 
 
 def stored(client: Client) -> Decision:
@@ -70,7 +75,14 @@ def test_required_categories_in_a_post_are_harmless(client, categories):
 
 @pytest.mark.parametrize(
     "next_url",
-    ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "http:///evil", "", "\\\\evil.example"],
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "javascript:alert(1)",
+        "http:///evil",
+        "",
+        "\\\\evil.example",
+    ],
 )
 def test_foreign_or_malformed_next_goes_home(client, categories, next_url):
     response = post(client, action="reject_all", next=next_url)
@@ -183,7 +195,12 @@ def test_record_holds_the_proof(client, categories):
     user = UserFactory()
     client.force_login(user)
     long_agent = "A" * 1000
-    post_json(client, {"action": "accept_all", "next": "/workspace/"}, HTTP_USER_AGENT=long_agent, REMOTE_ADDR="203.0.113.7")
+    post_json(
+        client,
+        {"action": "accept_all", "next": "/workspace/"},
+        HTTP_USER_AGENT=long_agent,
+        REMOTE_ADDR="203.0.113.7",
+    )
     record = ConsentRecord.objects.get()
     assert record.user == user
     assert record.policy_version == 1
@@ -241,7 +258,12 @@ def test_reject_expires_cookies_on_the_same_response(client, categories):
 
 
 def test_consent_cookie_attributes(client, categories, settings):
-    settings.COOKIECONSENT = {"COOKIE_NAME": "cc", "COOKIE_DOMAIN": ".example.com", "COOKIE_SECURE": True, "COOKIE_SAMESITE": "Strict"}
+    settings.COOKIECONSENT = {
+        "COOKIE_NAME": "cc",
+        "COOKIE_DOMAIN": ".example.com",
+        "COOKIE_SECURE": True,
+        "COOKIE_SAMESITE": "Strict",
+    }
     response = post(client, action="accept_all")
     morsel = response.cookies["cc"]
     assert morsel["domain"] == ".example.com"
@@ -258,4 +280,9 @@ def test_status_endpoint(client, categories):
     assert "no-store" in response["Cache-Control"]
     assert "Cookie" in response["Vary"]
     post(client, action="accept_all")
-    assert client.get("/cookies/status/").json()["categories"] == ["analytics", "functional", "necessary", "security"]
+    assert client.get("/cookies/status/").json()["categories"] == [
+        "analytics",
+        "functional",
+        "necessary",
+        "security",
+    ]

@@ -15,7 +15,16 @@ from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_
 
 pytestmark = pytest.mark.django_db
 
-ALL = ["necessary_c", "session", "functional_c", "prefs", "analytics_c", "_stat", "_ga_ABC", "undeclared_c"]
+ALL = [
+    "necessary_c",
+    "session",
+    "functional_c",
+    "prefs",
+    "analytics_c",
+    "_stat",
+    "_ga_ABC",
+    "undeclared_c",
+]
 
 
 def setter(*names: str):
@@ -70,7 +79,12 @@ def test_undeclared_warned_once_per_name(rf, categories, caplog):
 
 
 def test_django_cookies_are_strictly_necessary_out_of_the_box(rf, categories, settings):
-    names = [settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, "messages"]
+    names = [
+        settings.SESSION_COOKIE_NAME,
+        settings.CSRF_COOKIE_NAME,
+        settings.LANGUAGE_COOKIE_NAME,
+        "messages",
+    ]
     assert set_cookies(run(rf, names)) == set(names)
 
 
@@ -104,7 +118,14 @@ def test_withdrawn_cookies_are_expired_with_declared_path_and_domain(rf, categor
     stat.save()
     request = rf.get("/")
     request.COOKIES.update(
-        {CONSENT_COOKIE: decision_cookie(()), "_stat": "1", "prefs": "x", "femstd": "s", "other": "1", "_ga_1": "1"}
+        {
+            CONSENT_COOKIE: decision_cookie(()),
+            "_stat": "1",
+            "prefs": "x",
+            "femstd": "s",
+            "other": "1",
+            "_ga_1": "1",
+        }
     )
     response = CookieConsentMiddleware(setter())(request)
     assert expired_cookies(response) == {"_stat", "prefs", "_ga_1"}
@@ -115,7 +136,9 @@ def test_withdrawn_cookies_are_expired_with_declared_path_and_domain(rf, categor
 
 def test_allowed_cookies_the_browser_holds_are_left_alone(rf, categories):
     request = rf.get("/")
-    request.COOKIES.update({CONSENT_COOKIE: decision_cookie({"functional", "analytics"}), "_stat": "1", "prefs": "x"})
+    request.COOKIES.update(
+        {CONSENT_COOKIE: decision_cookie({"functional", "analytics"}), "_stat": "1", "prefs": "x"}
+    )
     assert expired_cookies(CookieConsentMiddleware(setter())(request)) == set()
 
 

@@ -43,7 +43,12 @@ def test_storage_keys_are_not_cookies(categories):
 
 def test_categories_and_required(categories):
     registry = get_registry()
-    assert [c.slug for c in registry.categories][:4] == ["necessary", "security", "functional", "analytics"]
+    assert [c.slug for c in registry.categories][:4] == [
+        "necessary",
+        "security",
+        "functional",
+        "analytics",
+    ]
     assert registry.required_slugs == {"necessary", "security"}
     assert registry.optional_slugs == {"functional", "analytics"}
     assert registry.category("analytics").name == "Analytics"
@@ -96,7 +101,9 @@ def test_another_process_change_seen_after_the_staleness_window(categories, sett
     assert second.stamp == "from-another-process"
 
 
-def test_unchanged_stamp_keeps_the_registry(categories, settings, monkeypatch, django_assert_num_queries):
+def test_unchanged_stamp_keeps_the_registry(
+    categories, settings, monkeypatch, django_assert_num_queries
+):
     settings.COOKIECONSENT = {"REGISTRY_STALENESS": 1}
     now = [50.0]
     monkeypatch.setattr(registry_module.time, "monotonic", lambda: now[0])

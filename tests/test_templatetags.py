@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 def render(source: str, request=None, **context) -> str:
-    return Template("{% load cookieconsent %}" + source).render(Context({"request": request, **context}))
+    return Template("{% load cookieconsent %}" + source).render(
+        Context({"request": request, **context})
+    )
 
 
 def test_banner_for_a_new_visitor(client, categories):
@@ -57,7 +59,10 @@ def test_banner_without_request_renders_nothing(categories):
 
 def test_settings_link(categories):
     html = render("{% cookieconsent_settings_link %}")
-    assert html == '<a href="/cookies/preferences/" class="cc-settings-link" data-cookieconsent-open>Cookie settings</a>'
+    assert html == (
+        '<a href="/cookies/preferences/" class="cc-settings-link" data-cookieconsent-open>'
+        "Cookie settings</a>"
+    )
     assert ">Manage<" in render('{% cookieconsent_settings_link "Manage" %}')
 
 
@@ -72,7 +77,8 @@ def test_filter(rf, categories):
 
 GATED = (
     '{% consent_gate "analytics" %}<script src="/a.js"></script>'
-    '<script type="module">go()</script><iframe src="https://video.example/1"></iframe>{% endconsent_gate %}'
+    '<script type="module">go()</script><iframe src="https://video.example/1"></iframe>'
+    "{% endconsent_gate %}"
 )
 
 
@@ -80,13 +86,19 @@ def test_gate_renders_live_when_allowed(rf, categories):
     request = rf.get("/")
     request.COOKIES[CONSENT_COOKIE] = decision_cookie({"analytics"})
     html = render(GATED, request)
-    assert html == '<script src="/a.js"></script><script type="module">go()</script><iframe src="https://video.example/1"></iframe>'
+    assert (
+        html
+        == '<script src="/a.js"></script><script type="module">go()</script><iframe src="https://video.example/1"></iframe>'
+    )
 
 
 def test_gate_renders_inert_otherwise(rf, categories):
     html = render(GATED, rf.get("/"))
     assert '<script type="text/plain" data-cookieconsent="analytics" src="/a.js">' in html
-    assert '<script type="text/plain" data-cookieconsent="analytics" data-type="module">go()</script>' in html
+    assert (
+        '<script type="text/plain" data-cookieconsent="analytics" data-type="module">go()</script>'
+        in html
+    )
     assert ' src="https://video.example' not in html
     assert 'data-cookieconsent-src="https://video.example/1"' in html
     assert '<iframe data-cookieconsent="analytics"' in html

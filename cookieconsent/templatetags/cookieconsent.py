@@ -26,7 +26,7 @@ _IFRAME_SRC = re.compile(r"(<iframe\b[^>]*?\s)src(\s*=)", re.IGNORECASE)
 
 
 def _request(context: Context) -> HttpRequest | None:
-    return context.get("request")  # type: ignore[no-any-return]
+    return context.get("request")
 
 
 def _consent(context: Context) -> Consent | None:
@@ -101,7 +101,7 @@ class ConsentGateNode(template.Node):
         consent = _consent(context)
         if consent is not None and consent.allows(slug):
             return content
-        return mark_safe(inert(content, slug))  # noqa: S308 (the template's own markup)
+        return mark_safe(inert(content, slug))
 
 
 def inert(html: str, slug: str) -> str:
@@ -120,9 +120,9 @@ def inert(html: str, slug: str) -> str:
         return f'<script type="text/plain"{marker}{kept}{attrs}>'
 
     html = _SCRIPT_TAG.sub(script, html)
-    return _IFRAME_SRC.sub(lambda m: f"{m.group(1)}data-cookieconsent-src{m.group(2)}", html).replace(
-        "<iframe", f"<iframe{marker}"
-    )
+    return _IFRAME_SRC.sub(
+        lambda m: f"{m.group(1)}data-cookieconsent-src{m.group(2)}", html
+    ).replace("<iframe", f"<iframe{marker}")
 
 
 @register.inclusion_tag("cookieconsent/cookie_table.html")
