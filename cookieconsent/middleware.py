@@ -64,18 +64,13 @@ class CookieConsentMiddleware:
         cookies = response.cookies
         registry = consent.registry
         if cookies:
-            allow_undeclared = get_config()["UNDECLARED_COOKIES"] == "allow"
             for name in list(cookies):
-                if _is_deletion(cookies[name]):
-                    continue
-                rule = registry.lookup(name)
-                if rule is None:
-                    if allow_undeclared:
-                        continue
-                    _warn_undeclared(name)
+                if not _is_deletion(cookies[name]) and not _may_set(name, consent):
                     del cookies[name]
-                elif not rule.required and not consent.allowed_for_middleware(rule.slug):
-                    del cookies[name]
+        # A Set-Cookie written as a raw header instead of through set_cookie() is judged too.
+        raw = response.headers.get("Set-Cookie")
+        if raw is not None and not _may_set(raw.split("=", 1)[0].strip(), consent):
+            del response.headers["Set-Cookie"]
         for name in request.COOKIES:
             if name in cookies:
                 continue
@@ -84,6 +79,16 @@ class CookieConsentMiddleware:
                 continue
             response.delete_cookie(name, path=rule.path, domain=rule.domain or None)
         return response
+
+
+def _may_set(name: str, consent: Consent) -> bool:
+    rule = consent.registry.lookup(name)
+    if rule is None:
+        if get_config()["UNDECLARED_COOKIES"] == "allow":
+            return True
+        _warn_undeclared(name)
+        return False
+    return rule.required or consent.allowed_for_middleware(rule.slug)
 
 
 def _is_deletion(morsel: Morsel[str]) -> bool:

@@ -90,8 +90,8 @@ def test_django_cookies_are_strictly_necessary_out_of_the_box(rf, categories, se
 
 @override_settings(COOKIECONSENT={"DECLARE_DJANGO_COOKIES": False})
 def test_django_cookies_can_be_left_to_the_table(rf, categories, settings):
-    # csrftoken is not in the test table: with the built-ins off it is undeclared, so blocked
-    assert set_cookies(run(rf, [settings.CSRF_COOKIE_NAME])) == set()
+    # the language cookie is not in the table: with the built-ins off it is undeclared, so blocked
+    assert set_cookies(run(rf, [settings.LANGUAGE_COOKIE_NAME])) == set()
 
 
 def test_own_cookie_is_never_touched(rf, categories):
@@ -185,3 +185,18 @@ async def test_end_to_end_async_view(async_client, categories):
 def test_request_cookie_consent_is_set(client, categories):
     response = client.get("/t/")
     assert response.wsgi_request.cookie_consent.is_decided is False
+
+
+def test_raw_set_cookie_header_is_judged_too(rf, categories):
+    def raw(value):
+        def get_response(request):
+            response = HttpResponse()
+            response.headers["Set-Cookie"] = value
+            return response
+
+        return get_response
+
+    blocked = CookieConsentMiddleware(raw("_stat=1; Path=/"))(rf.get("/"))
+    assert "Set-Cookie" not in blocked.headers
+    kept = CookieConsentMiddleware(raw("necessary_c=1; Path=/"))(rf.get("/"))
+    assert kept.headers["Set-Cookie"] == "necessary_c=1; Path=/"
