@@ -24,8 +24,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "cookieconsent",
+    # Before cookieconsent, so that its cookieconsent/base.html override wins.
     "example_project.fluxems",
+    "cookieconsent",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,9 @@ from django.http import HttpRequest, HttpResponse
 STAT_COOKIE = "_stat"
 
 
-def analytics_middleware(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+def analytics_middleware(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         if response.get("Content-Type", "").startswith("text/html"):
