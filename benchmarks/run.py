@@ -1,0 +1,527 @@
+#!/usr/bin/env python
+"""``make bench``: what ``CookieConsentMiddleware``, the banner and the consent endpoint cost,
+measured against plain Django in one process.
+
+Every comparison is a pair of arms run alternately within each short round (the order flips
+every round), after a warm-up. A round times a small batch of requests per arm with
+``time.perf_counter_ns``; the figures are the median per request of each arm and the median of
+the per-round ratios, so drift of the machine between rounds cancels out. Requests go through
+``django.core.handlers.wsgi.WSGIHandler`` (signals, request parsing, the whole middleware chain
+and response iteration) with no server and no test client in the way.
+
+The targets are printed next to the figures; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+
+if sys.flags.dev_mode:
+    # The Makefile exports PYTHONDEVMODE=1 for the tests; its debug allocator and extra checks
+    # would be measured too. Start again without it.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDEVMODE"}
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test import RequestFactory, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from cookieconsent import registry as registry_module  # noqa: E402
+from cookieconsent.consent import Decision  # noqa: E402
+from cookieconsent.middleware import CookieConsentMiddleware  # noqa: E402
+from cookieconsent.models import (  # noqa: E402
+    ConsentRecord,
+    Cookie,
+    CookieCategory,
+    CookiePolicy,
+)
+
+CSRF_SECRET = "b" * 32  # an unmasked secret is a valid form token for its own cookie
+
+
+# -- the site ---------------------------------------------------------------------------------
+
+
+def seed() -> None:
+    """The fluxems categories and cookies, and a current policy."""
+    call_command("migrate", verbosity=0, interactive=False)
+    cats = {}
+    for order, (slug, name, required) in enumerate(
+        [
+            ("necessary", "Strictly necessary", True),
+            ("security", "Security", True),
+            ("functional", "Functional", False),
+            ("analytics", "Analytics", False),
+        ]
+    ):
+        cats[slug] = CookieCategory.objects.create(
+            slug=slug, name=name, required=required, order=order, purpose=f"{name} cookies."
+        )
+    for slug, name in [
+        ("necessary", "femstd"),
+        ("security", "session"),
+        ("functional", "prefs"),
+        ("analytics", "_stat"),
+        ("analytics", "_ga_*"),
+    ]:
+        Cookie.objects.create(name=name, category=cats[slug])
+    CookiePolicy.objects.create(title="Cookie Policy")
+    registry_module.reset()
+
+
+class Stack(WSGIHandler):
+    """A WSGI handler with its own middleware list."""
+
+    def __init__(self, middleware: list[str]) -> None:
+        with override_settings(MIDDLEWARE=middleware):
+            super().__init__()
+
+
+BASELINE = Stack(settings.STARTPROJECT_MIDDLEWARE)
+WITH_CONSENT = Stack(
+    ["cookieconsent.middleware.CookieConsentMiddleware", *settings.STARTPROJECT_MIDDLEWARE]
+)
+
+_status: list[str] = []
+
+
+def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+    _status.append(status)
+
+
+class Call:
+    """One prepared request, replayed on a handler."""
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        cookies: dict[str, str],
+        data: dict[str, str] | None = None,
+        *,
+        rotate: list[dict[str, str]] | None = None,
+    ) -> None:
+        factory = RequestFactory()
+        cookie_header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        # A different Cookie header on each request, cycling (a stream of distinct visitors).
+        self.headers = ["; ".join(f"{k}={v}" for k, v in c.items()) for c in rotate or []]
+        self.turn = 0
+        if method == "GET":
+            request = factory.get(path, HTTP_COOKIE=cookie_header)
+            self.body = b""
+        else:
+            self.body = urlencode(data or {}).encode()
+            request = factory.post(
+                path,
+                self.body,
+                content_type="application/x-www-form-urlencoded",
+                HTTP_COOKIE=cookie_header,
+            )
+        self.environ = dict(request.environ)
+        self.path = path
+
+    def run(self, handler: WSGIHandler) -> tuple[str, Any]:
+        environ = self.environ.copy()
+        environ["wsgi.input"] = io.BytesIO(self.body)
+        if self.headers:
+            self.turn = (self.turn + 1) % len(self.headers)
+            environ["HTTP_COOKIE"] = self.headers[self.turn]
+        response = handler(environ, _start_response)
+        for _chunk in response:
+            pass
+        response.close()
+        return _status.pop(), response
+
+    def check(self, handler: WSGIHandler, expected: str) -> Any:
+        status, response = self.run(handler)
+        if not status.startswith(expected):
+            raise SystemExit(f"{self.path} answered {status}, expected {expected}")
+        return response
+
+
+# -- timing -----------------------------------------------------------------------------------
+
+
+def interleave(
+    arms: dict[str, Callable[[], Any]], *, rounds: int, batch: int, warmup: int = 3
+) -> dict[str, list[float]]:
+    """Per-request ns of each arm in each round; arms alternate within a round and the order
+    flips every round."""
+    names = list(arms)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    clock = time.perf_counter_ns
+    for n in range(warmup + rounds):
+        order = names if n % 2 == 0 else names[::-1]
+        gc.collect()
+        gc.disable()
+        try:
+            for name in order:
+                fn = arms[name]
+                start = clock()
+                for _ in range(batch):
+                    fn()
+                elapsed = clock() - start
+                if n >= warmup:
+                    samples[name].append(elapsed / batch)
+        finally:
+            gc.enable()
+    return samples
+
+
+def ratio(samples: dict[str, list[float]], over: str, under: str) -> float:
+    return statistics.median(a / b for a, b in zip(samples[over], samples[under], strict=True))
+
+
+def us(ns: float) -> str:
+    return f"{ns / 1000:8.1f} µs"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+RESULTS: list[tuple[str, str, str]] = []
+
+
+def report_pair(
+    title: str, samples: dict[str, list[float]], base: str, other: str, target: float | None
+) -> float:
+    r = ratio(samples, other, base)
+    mb, mo = statistics.median(samples[base]), statistics.median(samples[other])
+    print(f"\n{title}")
+    print(f"  {base:<34} {us(mb)}")
+    print(f"  {other:<34} {us(mo)}   (+{(mo - mb) / 1000:.1f} µs)")
+    line = f"  median of per-round ratios          {r:8.3f}  ({(r - 1) * 100:+.1f} %)"
+    if target is not None:
+        ok = r <= 1 + target
+        line += f"   target ≤ +{target * 100:.0f} %: {verdict(ok)}"
+        RESULTS.append((title, f"{(r - 1) * 100:+.1f} % ({(mo - mb) / 1000:+.1f} µs)", verdict(ok)))
+    print(line)
+    return r
+
+
+# -- the scenarios ----------------------------------------------------------------------------
+
+
+def decided_cookie() -> str:
+    return Decision(
+        granted=frozenset({"functional", "analytics"}),
+        policy_version=1,
+        decided_at=int(time.time()),
+        action="accept_all",
+        consent_id=str(uuid.uuid4()),
+    ).sign()
+
+
+def bench_middleware(rounds: int, batch: int) -> None:
+    consent_name = "cookieconsent"
+    # Enough distinct decided visitors that no per-process memo of consent cookies could hold
+    # them all.
+    crowd = [{consent_name: decided_cookie(), "femstd": "s3ss10n"} for _ in range(20_000)]
+    visitors = {
+        "undecided visitor": ({}, None),
+        "decided visitor (accept all), same cookie": (crowd[0], None),
+        "decided visitors (accept all), 20,000 distinct cookies": (crowd[0], crowd),
+    }
+    for label, (cookies, rotate) in visitors.items():
+        call = Call("GET", "/four/", cookies, rotate=rotate)
+        base = call.check(BASELINE, "200")
+        with_mw = call.check(WITH_CONSENT, "200")
+        print(
+            f"\n[{label}] Set-Cookie without middleware: {sorted(base.cookies)}; "
+            f"with: {sorted(with_mw.cookies)}"
+        )
+        samples = interleave(
+            {
+                "startproject middleware": lambda c=call: c.run(BASELINE),
+                "+ CookieConsentMiddleware": lambda c=call: c.run(WITH_CONSENT),
+            },
+            rounds=rounds,
+            batch=batch,
+        )
+        report_pair(
+            f"GET /four/ (sets femstd, session, prefs, _stat), {label}",
+            samples,
+            "startproject middleware",
+            "+ CookieConsentMiddleware",
+            0.05,
+        )
+
+
+def bench_middleware_alone(rounds: int, batch: int) -> None:
+    """The middleware's own cost, without Django around it: the same prepared response through
+    a dummy ``get_response`` with and without the middleware."""
+    from django.http import HttpResponse
+
+    factory = RequestFactory()
+
+    def make_response() -> HttpResponse:
+        response = HttpResponse("x")
+        for name in ("femstd", "session", "prefs", "_stat"):
+            response.set_cookie(name, "1")
+        return response
+
+    mw = CookieConsentMiddleware(lambda request: make_response())
+    visitors = {
+        "undecided": factory.get("/four/"),
+        "decided": factory.get("/four/", HTTP_COOKIE=f"cookieconsent={decided_cookie()}"),
+    }
+    print("\nThe middleware alone (RequestFactory request, a response with four cookies):")
+    for label, request in visitors.items():
+        # request.COOKIES is parsed once and cached on the request in both arms.
+        request.COOKIES  # noqa: B018
+        samples = interleave(
+            {
+                "get_response": lambda r=request: make_response(),
+                "middleware": lambda r=request: mw(r),
+            },
+            rounds=rounds,
+            batch=batch,
+        )
+        own = statistics.median(
+            a - b for a, b in zip(samples["middleware"], samples["get_response"], strict=True)
+        )
+        print(f"  {label:<10} {us(own)} per request")
+
+
+def bench_banner(rounds: int, batch: int) -> None:
+    visitors = {
+        "undecided visitor (banner shown)": {},
+        "decided visitor (banner omitted)": {"cookieconsent": decided_cookie()},
+    }
+    for label, cookies in visitors.items():
+        bare = Call("GET", "/page/", cookies)
+        banner = Call("GET", "/page-banner/", cookies)
+        bare.check(WITH_CONSENT, "200")
+        body = b"".join(banner.check(WITH_CONSENT, "200"))
+        shown = b"cookieconsent-banner" in body
+        print(f"\n[{label}] banner in HTML: {shown}")
+        samples = interleave(
+            {
+                "page": lambda b=bare: b.run(WITH_CONSENT),
+                "page + {% cookieconsent_banner %}": lambda b=banner: b.run(WITH_CONSENT),
+            },
+            rounds=rounds,
+            batch=batch,
+        )
+        report_pair(
+            f"GET a small page (10 articles), {label}",
+            samples,
+            "page",
+            "page + {% cookieconsent_banner %}",
+            0.10,
+        )
+
+
+def bench_post(rounds: int, batch: int) -> None:
+    cookies = {"csrftoken": CSRF_SECRET}
+    data = {"action": "accept_all", "next": "/page/", "csrfmiddlewaretoken": CSRF_SECRET}
+    ours = Call("POST", "/cookies/consent/", cookies, data)
+    theirs = Call("POST", "/record/", cookies, data)
+    ours.check(WITH_CONSENT, "302")
+    theirs.check(BASELINE, "302")
+    with CaptureQueriesContext(connection) as q_ours:
+        ours.run(WITH_CONSENT)
+    with CaptureQueriesContext(connection) as q_theirs:
+        theirs.run(BASELINE)
+    print(
+        f"\n[consent POST] queries: ours {len(q_ours)}, hand-rolled {len(q_theirs)}; "
+        f"ConsentRecord rows so far: {ConsentRecord.objects.count()}"
+    )
+    samples = interleave(
+        {
+            "hand-rolled endpoint, startproject": lambda: theirs.run(BASELINE),
+            "cookieconsent endpoint + middleware": lambda: ours.run(WITH_CONSENT),
+        },
+        rounds=rounds,
+        batch=batch,
+    )
+    report_pair(
+        "POST accept_all, end to end (CSRF, one ConsentRecord, signed cookie, redirect)",
+        samples,
+        "hand-rolled endpoint, startproject",
+        "cookieconsent endpoint + middleware",
+        None,
+    )
+
+
+def bench_queries() -> None:
+    print("\nQueries per warm request (CaptureQueriesContext), target 0:")
+    calls = {
+        "GET /four/, undecided": Call("GET", "/four/", {}),
+        "GET /four/, decided": Call("GET", "/four/", {"cookieconsent": decided_cookie()}),
+        "GET /page-banner/, undecided": Call("GET", "/page-banner/", {}),
+        "GET /page-banner/, decided": Call(
+            "GET", "/page-banner/", {"cookieconsent": decided_cookie()}
+        ),
+    }
+    for label, call in calls.items():
+        call.run(WITH_CONSENT)
+        with CaptureQueriesContext(connection) as queries:
+            for _ in range(10):
+                call.run(WITH_CONSENT)
+        per = len(queries) / 10
+        print(f"  {label:<32} {per:g} queries   {verdict(per == 0)}")
+        RESULTS.append((f"queries, {label}", f"{per:g}", verdict(per == 0)))
+
+
+def _rows(n: int) -> list[str]:
+    """``n`` declared names: 90 % exact, 9 % ``prefix*``, 1 % other patterns (at least one
+    of each)."""
+    general = max(1, n // 100)
+    prefixes = max(2, n * 9 // 100)
+    exact = n - general - prefixes
+    names = [f"c{i}" for i in range(exact)]
+    names += [f"p{i}_*" for i in range(prefixes)]
+    names += [f"*_g{i}" for i in range(general)]
+    return names
+
+
+def build_registry(n: int) -> registry_module.Registry:
+    with transaction.atomic():
+        category = CookieCategory.objects.create(slug=f"gen{n}", name=f"Generated {n}")
+        Cookie.objects.bulk_create(Cookie(name=name, category=category) for name in _rows(n))
+        registry = registry_module.build(f"bench-{n}")
+        transaction.set_rollback(True)
+    return registry
+
+
+def bench_lookups(rounds: int) -> None:
+    small, large = build_registry(10), build_registry(10_000)
+    tables = {"10": small, "10,000": large}
+    # Names that exist in both tables (the large table extends the small one).
+    kinds = {
+        "exact hit": ["c0", "c1", "c2", "femstd", "csrftoken"],
+        "prefix pattern hit": ["p0_abc", "p1_xyz", "_ga_ABC123"],
+        "other pattern hit": ["x_g0", "long_name_g0"],
+        "undeclared (miss)": ["nope", "tracker", "zzz"],
+    }
+    for table in tables.values():
+        for names in kinds.values():
+            for name in names:
+                table.lookup(name)  # memoised from here on, as in a running process
+    per_call = 200
+    print(
+        f"\nRegistry.lookup, ns per lookup (batches of {per_call}), "
+        "tables of 10 and 10,000 declared cookies:"
+    )
+    print(f"  {'':<28} {'10':>10} {'10,000':>10} {'ratio':>7}")
+    for kind, names in kinds.items():
+        seq = (names * (per_call // len(names) + 1))[:per_call]
+        arms = {
+            label: (lambda t=table, s=seq: [t.lookup(n) for n in s])
+            for label, table in tables.items()
+        }
+        samples = interleave(arms, rounds=rounds, batch=10)
+        r = ratio(samples, "10,000", "10")
+        a, b = (statistics.median(samples[k]) / per_call for k in tables)
+        ok = r <= 1.25
+        print(f"  {kind:<28} {a:10.0f} {b:10.0f} {r:7.2f}   flat (≤ 1.25): {verdict(ok)}")
+        RESULTS.append((f"lookup, {kind}", f"{a:.0f} → {b:.0f} ns (x{r:.2f})", verdict(ok)))
+
+    # Names never seen before, once the memo is full: every one goes through the prefix tables
+    # and the compiled alternation of the other patterns.
+    for table in tables.values():
+        for i in range(5000):
+            table.lookup(f"fill{i}")
+    counter = [0]
+
+    def fresh(table: registry_module.Registry) -> None:
+        base = counter[0]
+        counter[0] += per_call
+        for i in range(base, base + per_call):
+            table.lookup(f"fresh{i}")
+
+    samples = interleave(
+        {label: (lambda t=table: fresh(t)) for label, table in tables.items()},
+        rounds=rounds,
+        batch=1,
+    )
+    r = ratio(samples, "10,000", "10")
+    a, b = (statistics.median(samples[k]) / per_call for k in tables)
+    print(
+        f"  {'unseen name, memo full':<28} {a:10.0f} {b:10.0f} {r:7.2f}   (not memoised: "
+        f"{len(small.prefixes)} vs {len(large.prefixes)} prefix lengths, "
+        f"{len(small.pattern_rules)} vs {len(large.pattern_rules)} other patterns)"
+    )
+    RESULTS.append(
+        ("lookup, unseen name with memo full", f"{a:.0f} → {b:.0f} ns (x{r:.2f})", "info")
+    )
+
+
+def profile(n: int) -> None:
+    """Where the middleware's time goes, for the decided and the undecided visitor."""
+    for label, cookies in {"undecided": {}, "decided": {"cookieconsent": decided_cookie()}}.items():
+        call = Call("GET", "/four/", cookies)
+        for _ in range(200):
+            call.run(WITH_CONSENT)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(n):
+            call.run(WITH_CONSENT)
+        profiler.disable()
+        print(
+            f"\n=== cProfile, {n} requests, {label} visitor: "
+            "cookieconsent's functions (cumulative) ==="
+        )
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(
+            r"cookieconsent/(middleware|consent|registry|conf)", 25
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=150, help="timed rounds per comparison")
+    parser.add_argument("--batch", type=int, default=20, help="requests per arm per round")
+    parser.add_argument(
+        "--profile", type=int, metavar="N", default=0, help="also profile N middleware requests"
+    )
+    args = parser.parse_args()
+    started = time.perf_counter()
+    seed()
+    print(
+        f"cookieconsent benchmark · Python {sys.version.split()[0]} · "
+        f"Django {django.get_version()} · "
+        f"{os.cpu_count()} CPUs · {args.rounds} rounds x {args.batch} requests per arm"
+    )
+    bench_queries()
+    bench_middleware(args.rounds, args.batch)
+    bench_middleware_alone(args.rounds, args.batch * 5)
+    bench_banner(args.rounds, args.batch)
+    bench_post(max(20, args.rounds // 3), max(5, args.batch // 2))
+    bench_lookups(args.rounds)
+    if args.profile:
+        profile(args.profile)
+    print("\nSummary")
+    for title, figure, result in RESULTS:
+        print(f"  {result:<5} {title}: {figure}")
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""The pages ``benchmarks/run.py`` requests."""
+
+from django.urls import include, path
+
+from benchmarks import views
+
+urlpatterns = [
+    path("four/", views.four_cookies, name="four"),
+    path("page/", views.page, name="page"),
+    path("page-banner/", views.page_banner, name="page-banner"),
+    path("record/", views.hand_rolled_consent, name="record"),
+    path("about/", views.page, name="about"),
+    path("blog/", views.page, name="blog"),
+    path("contact/", views.page, name="contact"),
+    path("cookies/", include("cookieconsent.urls")),
+]
