@@ -1,0 +1,98 @@
+"""Issue 3's promise, proven on the fluxems site by its Set-Cookie headers: `_stat` (Analytics)
+and `prefs` (Functional) leave only with the visitor's consent, never on the first response."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from cookieconsent.models import ConsentRecord, CookiePolicy
+from tests.helpers import expired_cookies, set_cookies
+
+pytestmark = pytest.mark.django_db
+
+CONSENT = "/cookies/consent/"
+
+
+def visit(client: Client) -> set[str]:
+    """Browse like a visitor: the home page, then choose a Workspace. The cookies set."""
+    names = set_cookies(client.get("/"))
+    names |= set_cookies(client.post("/workspace/", {"workspace": "sandbox"}))
+    return names
+
+
+def decide(client: Client, action: str, *categories: str):
+    response = client.post(CONSENT, {"action": action, "categories": list(categories)})
+    assert response.status_code == 302
+    return response
+
+
+def test_first_visit_carries_neither(client, categories):
+    first = client.get("/")
+    assert "_stat" not in first.cookies and "prefs" not in first.cookies
+    assert not {"_stat", "prefs"} & visit(client)
+
+
+def test_after_reject_neither_ever_appears_and_old_ones_expire(client, categories):
+    client.cookies["_stat"] = "7"
+    client.cookies["prefs"] = "acme-ops"
+    response = decide(client, "reject_all")
+    assert {"_stat", "prefs"} <= expired_cookies(response)
+    for _ in range(3):
+        assert not {"_stat", "prefs"} & visit(client)
+
+
+def test_functional_only_sets_prefs_not_stat(client, categories):
+    decide(client, "custom", "functional")
+    names = visit(client)
+    assert "prefs" in names
+    assert "_stat" not in names
+
+
+def test_accept_all_sets_both(client, categories):
+    decide(client, "accept_all")
+    assert {"_stat", "prefs"} <= visit(client)
+
+
+def test_withdrawal_expires_them(client, categories):
+    decide(client, "accept_all")
+    visit(client)
+    assert client.cookies["_stat"].value and client.cookies["prefs"].value
+    response = client.post(CONSENT, {"action": "preferences", "categories": []})
+    assert {"_stat", "prefs"} <= expired_cookies(response)
+    assert not {"_stat", "prefs"} & visit(client)
+
+
+def test_gpc_without_a_choice_acts_as_a_refusal(categories):
+    client = Client(HTTP_SEC_GPC="1")
+    home = client.get("/")
+    assert 'id="cookieconsent-banner"' not in home.content.decode()
+    client.cookies["_stat"] = "1"
+    response = client.get("/")
+    assert "_stat" in expired_cookies(response)
+    assert not {"_stat", "prefs"} & visit(client)
+    # an explicit opt-in on the preferences page still counts
+    client.post(CONSENT, {"action": "preferences", "categories": ["analytics"]})
+    assert "_stat" in visit(client)
+
+
+def test_republished_policy_marked_consent_again_brings_the_banner_back(client, categories):
+    decide(client, "accept_all")
+    assert 'id="cookieconsent-banner"' not in client.get("/").content.decode()
+    CookiePolicy.current().publish_new_version(require_consent_again=True)
+    home = client.get("/")
+    assert 'id="cookieconsent-banner"' in home.content.decode()
+    assert "_stat" not in set_cookies(home)
+
+
+def test_each_decision_leaves_exactly_one_record(client, categories):
+    decide(client, "reject_all")
+    decide(client, "custom", "functional")
+    decide(client, "accept_all")
+    assert list(
+        ConsentRecord.objects.order_by("created_at", "pk").values_list("action", flat=True)
+    ) == [
+        "reject_all",
+        "custom",
+        "accept_all",
+    ]
