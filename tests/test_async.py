@@ -1,0 +1,166 @@
+"""CookieConsentMiddleware under ASGI: a coroutine when the chain below it is async, the same
+decisions as in sync mode, and no thread hop of its own while the registry is fresh."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from asgiref import sync as asgiref_sync
+from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.db import connections
+from django.http import HttpRequest, HttpResponse
+from django.test import Client
+from django.urls import path
+
+from cookieconsent import registry as registry_module
+from cookieconsent.middleware import CookieConsentMiddleware
+from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
+
+#: What /t/async/ (and /t/set/) try to set; the tests' settings add the analytics middleware's
+#: ``_stat`` to every HTML response.
+FIRST_VISIT = {"necessary_c"}
+ACCEPTED_ALL = {"necessary_c", "functional_c", "analytics_c", "_stat"}
+
+ALL = ["necessary_c", "session", "functional_c", "prefs", "analytics_c", "_ga_X", "undeclared_c"]
+
+seen_threads: dict[str, int] = {}
+
+
+async def loop_view(request: HttpRequest) -> HttpResponse:
+    seen_threads["view"] = threading.get_ident()
+    response = HttpResponse("async")
+    for name in ALL:
+        response.set_cookie(name, "1")
+    return response
+
+
+#: ``@pytest.mark.urls("tests.test_async")``: one async view and nothing else.
+urlpatterns = [path("loop/", loop_view)]
+
+
+def setter(*names: str):
+    async def get_response(request: HttpRequest) -> HttpResponse:
+        seen_threads["get_response"] = threading.get_ident()
+        response = HttpResponse("ok")
+        for name in names:
+            response.set_cookie(name, "v")
+        return response
+
+    return get_response
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every ``sync_to_async`` call made while the test runs: each is a hop to a thread."""
+    calls: list[object] = []
+    original = asgiref_sync.SyncToAsync.__call__
+
+    async def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(self.func)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(asgiref_sync.SyncToAsync, "__call__", counting)
+    return calls
+
+
+def test_async_get_response_makes_a_coroutine_function():
+    assert iscoroutinefunction(CookieConsentMiddleware(setter()))
+    assert not iscoroutinefunction(CookieConsentMiddleware(lambda request: HttpResponse()))
+
+
+@pytest.mark.django_db
+async def test_driven_directly_first_visit_and_accept_all(rf, categories, hops):
+    middleware = CookieConsentMiddleware(setter(*ALL))
+    loop_thread = threading.get_ident()
+
+    first = await middleware(rf.get("/"))
+    assert set_cookies(first) == {"necessary_c", "session"}
+
+    request = rf.get("/")
+    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"functional", "analytics"})
+    accepted = await middleware(request)
+    assert set_cookies(accepted) == set(ALL) - {"undeclared_c"}
+
+    # The registry was warm (the fixture compiled it): no sync_to_async, no other thread.
+    assert hops == []
+    assert seen_threads["get_response"] == loop_thread
+
+
+@pytest.mark.django_db
+async def test_driven_directly_expires_withdrawn_cookies(rf, categories):
+    middleware = CookieConsentMiddleware(setter())
+    request = rf.get("/", HTTP_COOKIE="analytics_c=1; prefs=2; necessary_c=3")
+    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"functional"})
+    response = await middleware(request)
+    assert expired_cookies(response) == {"analytics_c"}
+
+
+@pytest.mark.django_db
+async def test_registry_due_for_a_check_costs_one_hop(rf, categories, hops):
+    """Only when the staleness window has passed does the middleware leave the event loop, once,
+    to compare stamps with the cache."""
+    middleware = CookieConsentMiddleware(setter(*ALL))
+    registry_module.get_registry().check_after = 0
+    response = await middleware(rf.get("/"))
+    assert set_cookies(response) == {"necessary_c", "session"}
+    assert len(hops) == 1
+    hops.clear()
+    await middleware(rf.get("/"))
+    assert hops == []
+
+
+@pytest.fixture
+async def close_thread_connections():
+    """Sync views behind the async client run in asgiref's one sync thread, which opens its
+    own database connection: close it, or the test database cannot be dropped."""
+    yield
+    await sync_to_async(connections.close_all)()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("close_thread_connections")
+async def test_async_client_first_visit_then_accept_all_as_in_sync(async_client, categories):
+    """The visitor's whole loop through the ASGI handler, then the same loop through the WSGI
+    test client: the same cookies leave at every step."""
+    first = await async_client.get("/t/async/")
+    assert set_cookies(first) == FIRST_VISIT
+
+    posted = await async_client.post("/cookies/consent/", {"action": "accept_all", "next": "/"})
+    assert posted.status_code == 302
+    assert CONSENT_COOKIE in set_cookies(posted)
+
+    again = await async_client.get("/t/async/")
+    assert set_cookies(again) == ACCEPTED_ALL
+
+    def sync_loop() -> tuple[set[str], set[str]]:
+        client = Client()
+        before = set_cookies(client.get("/t/set/"))
+        client.post("/cookies/consent/", {"action": "accept_all", "next": "/"})
+        return before, set_cookies(client.get("/t/set/"))
+
+    assert await sync_to_async(sync_loop)() == (FIRST_VISIT, ACCEPTED_ALL)
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.test_async")
+async def test_under_asgi_the_middleware_stays_on_the_event_loop(
+    async_client, categories, settings, monkeypatch
+):
+    """Behind only async-capable middleware, Django calls ours as a coroutine: its own code and
+    the async view run on the event loop's thread. A sync-only middleware would be wrapped in
+    ``sync_to_async`` and run in another thread."""
+    settings.MIDDLEWARE = ["cookieconsent.middleware.CookieConsentMiddleware"]
+    original = CookieConsentMiddleware.process_response
+
+    def spy(self, request, response):  # type: ignore[no-untyped-def]
+        seen_threads["middleware"] = threading.get_ident()
+        return original(self, request, response)
+
+    monkeypatch.setattr(CookieConsentMiddleware, "process_response", spy)
+    seen_threads.clear()
+
+    response = await async_client.get("/loop/")
+
+    assert set_cookies(response) == {"necessary_c", "session"}
+    assert seen_threads["middleware"] == seen_threads["view"] == threading.get_ident()
