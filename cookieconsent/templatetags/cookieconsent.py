@@ -3,6 +3,7 @@ cookie table."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.http import HttpRequest
 from django.template.base import Parser, Token
 from django.template.context import Context
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -54,6 +56,7 @@ def cookieconsent_banner(context: Context) -> SafeString:
             "preferences_url": reverse("cookieconsent:preferences"),
             "consent_url": reverse("cookieconsent:consent"),
             "csp_nonce": context.get("csp_nonce"),
+            "config": cookieconsent_config(context),
         },
         request=request,
     )
@@ -131,3 +134,138 @@ def cookieconsent_cookie_table() -> dict[str, Any]:
     from cookieconsent.models import CookieCategory
 
     return {"categories": CookieCategory.objects.prefetch_related("cookies")}
+
+
+# -- the browser script's side ----------------------------------------------------------------
+
+#: Storage the browser script can clear on withdrawal (the server can reach neither).
+_BROWSER_STORAGE = ("local_storage", "session_storage")
+#: Every consent type of Google Consent Mode v2.
+CONSENT_MODE_TYPES = (
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+)
+#: How long gtag waits for the script's update when a shared cache hides the visitor's state.
+CONSENT_MODE_WAIT_MS = 500
+
+
+def _consent_mode_slugs() -> dict[str, list[str]]:
+    """Consent type → the category slugs that grant it, for every type (an unmapped type is
+    granted by none, so it stays denied)."""
+    slugs: dict[str, list[str]] = {t: [] for t in CONSENT_MODE_TYPES}
+    for slug, types in get_config()["GOOGLE_CONSENT_MODE"].items():
+        for name in types:
+            slugs.setdefault(name, []).append(slug)
+    return slugs
+
+
+def script_config(context: Context) -> dict[str, Any]:
+    """What ``cookieconsent.js`` needs to know, as one JSON-ready dict.
+
+    The visitor's own state is left out in cache-safe mode, where the page is shared: the
+    script then asks the status endpoint.
+    """
+    from django.conf import settings
+    from django.utils.translation import gettext
+
+    consent = _consent(context)
+    cache_safe = get_config()["CACHE_SAFE"]
+    registry = consent.registry if consent is not None else None
+    config: dict[str, Any] = {
+        "url": reverse("cookieconsent:consent"),
+        "status": reverse("cookieconsent:status"),
+        "prefs": reverse("cookieconsent:preferences"),
+        "csrf": None if settings.CSRF_USE_SESSIONS else settings.CSRF_COOKIE_NAME,
+        "safe": cache_safe,
+        "state": None if cache_safe or consent is None else consent.as_dict(),
+        "names": {c.slug: c.name for c in registry.categories} if registry else {},
+        "keys": [
+            [k.slug, k.technology, k.name]
+            for k in (registry.storage_keys if registry else ())
+            if k.technology in _BROWSER_STORAGE
+        ],
+        "t": {
+            "needs": gettext("This content is blocked until you allow %(category)s cookies.")
+            % {"category": "%s"},
+            "allow": gettext("Allow %(category)s cookies") % {"category": "%s"},
+            "saved": gettext("Your choice was saved."),
+        },
+    }
+    if get_config()["GOOGLE_CONSENT_MODE"]:
+        config["gcm"] = _consent_mode_slugs()
+    return config
+
+
+@register.simple_tag(takes_context=True)
+def cookieconsent_config(context: Context) -> str:
+    """The script's configuration as JSON, for a ``data-cookieconsent-config`` attribute
+    (autoescaped)."""
+    return json.dumps(script_config(context), separators=(",", ":"))
+
+
+@register.simple_tag(takes_context=True)
+def cookieconsent_script(context: Context) -> SafeString:
+    """``<script src=".../cookieconsent.js" defer>`` carrying its configuration, so that the
+    script knows the visitor's state and its strings on every page without asking the
+    server."""
+    return format_html(
+        '<script src="{}" defer data-cookieconsent-config="{}"></script>',
+        static("cookieconsent/cookieconsent.js"),
+        cookieconsent_config(context),
+    )
+
+
+def consent_mode_defaults(context: Context) -> dict[str, Any]:
+    """``gtag('consent', 'default', …)`` for this visitor: a type is granted when a category
+    the visitor allows grants it. In cache-safe mode only the required categories count
+    (the page is shared) and gtag waits for the script's update."""
+    consent = _consent(context)
+    cache_safe = get_config()["CACHE_SAFE"]
+    required = consent.registry.required_slugs if consent is not None else frozenset()
+
+    def allowed(slug: str) -> bool:
+        if consent is None:
+            return False
+        return slug in required if cache_safe else consent.allows(slug)
+
+    defaults: dict[str, Any] = {
+        name: "granted" if any(allowed(s) for s in slugs) else "denied"
+        for name, slugs in _consent_mode_slugs().items()
+    }
+    if cache_safe:
+        defaults["wait_for_update"] = CONSENT_MODE_WAIT_MS
+    return defaults
+
+
+@register.simple_tag(takes_context=True)
+def cookieconsent_consent_mode(context: Context) -> SafeString:
+    """Google Consent Mode v2 defaults, to be placed in ``<head>`` before any Google tag.
+
+    With a CSP nonce (``csp_nonce`` in the context, or django-csp's ``request.csp_nonce``) an
+    inline script; otherwise a tiny static script reading a ``data-`` attribute, which needs
+    nothing beyond ``script-src 'self'``.
+    """
+    if not get_config()["GOOGLE_CONSENT_MODE"]:
+        return SafeString("")
+    defaults = json.dumps(consent_mode_defaults(context), separators=(",", ":"))
+    request = _request(context)
+    nonce = context.get("csp_nonce") or getattr(request, "csp_nonce", None)
+    if nonce:
+        code = (
+            "window.dataLayer=window.dataLayer||[];"
+            "function gtag(){dataLayer.push(arguments)}"
+            f'gtag("consent","default",{defaults});'
+        )
+        # Only JSON of our own setting's names goes in; escape <, > and & all the same.
+        code = code.translate({ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"})
+        return format_html('<script nonce="{}">{}</script>', str(nonce), mark_safe(code))
+    return format_html(
+        '<script src="{}" data-cookieconsent-consent-mode="{}"></script>',
+        static("cookieconsent/consent-mode.js"),
+        defaults,
+    )

@@ -1,0 +1,190 @@
+/* cookieconsent.js: posts the banner's forms with fetch, activates gated scripts and iframes,
+   opens the preferences in a <dialog>. Without it the plain forms still work. */
+(() => {
+  "use strict";
+  const d = document;
+  const all = (s, root = d) => [...root.querySelectorAll(s)];
+  const source = all("[data-cookieconsent-config]")[0];
+  let conf = source ? JSON.parse(source.dataset.cookieconsentConfig) : {};
+  const banner = d.getElementById("cookieconsent-banner");
+  const api = (window.cookieconsent = { state: conf.state, allows, open });
+  const live = d.createElement("div");
+  let dialog, opener, timer;
+  let queue = Promise.resolve();
+
+  function allows(slug) {
+    return !!api.state && api.state.categories.includes(slug);
+  }
+
+  function cookie(name) {
+    const m = d.cookie.match("(?:^|; )" + name + "=([^;]*)");
+    return m && decodeURIComponent(m[1]);
+  }
+
+  function get(url) {
+    return fetch(url, { headers: { Accept: "application/json" } });
+  }
+
+  // The preferences page: its panel, and a configuration with this visitor's own state.
+  async function panel() {
+    const link = d.querySelector("[data-cookieconsent-open]");
+    const url = conf.prefs || (link && link.pathname) || "";
+    const page = new DOMParser().parseFromString(await (await get(url)).text(), "text/html");
+    const node = page.getElementById("cookieconsent-preferences");
+    conf = JSON.parse(node.dataset.cookieconsentConfig);
+    api.state = api.state || conf.state;
+    return node;
+  }
+
+  async function csrf(form) {
+    // A form's token in cache-safe mode could be a cached one: the template leaves it out there.
+    const input = form && form.elements.csrfmiddlewaretoken;
+    return (input && input.value) || cookie(conf.csrf) || (await panel()).querySelector("[name=csrfmiddlewaretoken]").value;
+  }
+
+  async function post(body, form) {
+    body.next = location.pathname + location.search;
+    const r = await fetch(conf.url || form.action, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": await csrf(form) },
+      body: JSON.stringify(body),
+    });
+    if (!r.ok) throw r;
+    update(await r.json(), 1);
+  }
+
+  function update(state, saved) {
+    api.state = state;
+    if (banner) banner.hidden = state.decided;
+    activate();
+    for (const box of all("[data-cookieconsent-form] [name=categories]")) box.checked = allows(box.value);
+    if (!saved) return;
+    for (const [slug, kind, name] of conf.keys || []) {
+      if (allows(slug)) continue;
+      // Only the browser can clear its storage; names may be patterns with "*".
+      const re = RegExp("^" + name.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");
+      try {
+        const store = kind == "local_storage" ? localStorage : sessionStorage;
+        for (const key of Object.keys(store)) if (re.test(key)) store.removeItem(key);
+      } catch (e) {} // storage can be switched off
+    }
+    for (const c of all(".cc-consent-id code")) c.textContent = state.consent_id;
+    // Close the dialog first: while it is modal, the live region outside it is inert.
+    if (dialog && dialog.open) dialog.close();
+    say(conf.t && conf.t.saved);
+    consentMode();
+    d.dispatchEvent(new CustomEvent("cookieconsent:change", { detail: state }));
+  }
+
+  function consentMode() {
+    if (!conf.gcm || typeof gtag != "function") return;
+    const update = {};
+    for (const type in conf.gcm) update[type] = conf.gcm[type].some(allows) ? "granted" : "denied";
+    gtag("consent", "update", update);
+  }
+
+  function say(text) {
+    live.textContent = text || "";
+    clearTimeout(timer);
+    timer = setTimeout(() => (live.textContent = ""), 5000);
+  }
+
+  // Inert scripts of allowed categories, in document order, each once; a src script is
+  // waited for before the next one runs, as the parser would.
+  function activate() {
+    for (const old of all("script[type='text/plain'][data-cookieconsent]")) {
+      if (old.cc || !allows(old.dataset.cookieconsent)) continue;
+      old.cc = 1;
+      queue = queue.then(() => new Promise((done) => {
+        const s = d.createElement("script");
+        for (const a of old.attributes) if (!/^(type|data-type)$/.test(a.name)) s.setAttribute(a.name, a.value);
+        if (old.dataset.type) s.type = old.dataset.type;
+        s.nonce = old.nonce;
+        s.text = old.text;
+        s.onload = s.onerror = done;
+        old.replaceWith(s);
+        if (!s.src) done();
+      }));
+    }
+    for (const f of all("iframe[data-cookieconsent-src]")) {
+      const slug = f.dataset.cookieconsent;
+      if (allows(slug)) {
+        if (f.cc) f.cc.remove();
+        f.hidden = false;
+        f.src = f.dataset.cookieconsentSrc;
+        f.removeAttribute("data-cookieconsent-src");
+      } else if (!f.cc && conf.t) {
+        const box = (f.cc = d.createElement("div"));
+        const text = d.createElement("p");
+        const button = d.createElement("button");
+        const name = conf.names[slug] || slug;
+        box.className = "cc-placeholder";
+        box.style.width = f.offsetWidth + "px";
+        box.style.height = f.offsetHeight + "px";
+        text.textContent = conf.t.needs.replace("%s", name);
+        button.className = "cc-button";
+        button.type = "button";
+        button.textContent = conf.t.allow.replace("%s", name);
+        button.onclick = () =>
+          post({ action: "custom", categories: [...api.state.categories, slug] }).catch(() => (location.href = conf.prefs));
+        box.append(text, button);
+        f.before(box);
+        f.hidden = true;
+      }
+    }
+  }
+
+  async function open() {
+    const here = d.getElementById("cookieconsent-preferences");
+    if (here && !here.closest("dialog")) return here.querySelector("input:not([disabled])")?.focus();
+    opener = d.activeElement;
+    const node = await panel();
+    if (!dialog) {
+      dialog = d.createElement("dialog");
+      dialog.className = "cc-dialog";
+      dialog.setAttribute("aria-labelledby", "cc-preferences-title");
+      dialog.addEventListener("close", () => opener && opener.focus());
+      d.body.append(dialog);
+    }
+    dialog.replaceChildren(node);
+    dialog.showModal();
+  }
+
+  d.addEventListener("click", (e) => {
+    const link = e.target.closest("[data-cookieconsent-open]");
+    if (!link) return;
+    e.preventDefault();
+    open().catch(() => (location.href = link.href));
+  });
+
+  d.addEventListener("submit", (e) => {
+    const form = e.target;
+    if (form.cc || !form.matches("[data-cookieconsent-form]")) return;
+    e.preventDefault();
+    const data = new FormData(form, e.submitter);
+    post({ action: data.get("action"), categories: data.getAll("categories") }, form)
+      // Any failure (offline, an expired token): the plain form post, which explains itself.
+      .catch(() => ((form.cc = 1), form.requestSubmit(e.submitter)));
+  });
+
+  live.className = "cc-status";
+  live.setAttribute("role", "status");
+  d.body.append(live);
+  if (banner && window.ResizeObserver) {
+    // The page keeps focused elements clear of the banner with scroll-padding of its height.
+    new ResizeObserver(() => d.documentElement.style.setProperty("--cc-h", banner.offsetHeight + "px")).observe(banner);
+  }
+  const status = (url) => get(url).then((r) => r.json());
+  if (conf.safe) {
+    // A page from a shared cache: this visitor's own state decides.
+    status(conf.status).then((s) => (update(s), consentMode()));
+  } else if (api.state) {
+    activate();
+  } else {
+    // A plain <script> tag on a page without the banner: ask the server (the preferences page
+    // when gated iframes need the placeholder's strings too).
+    const link = d.querySelector("[data-cookieconsent-open]");
+    if (d.querySelector("iframe[data-cookieconsent-src]")) panel().then(() => update(api.state));
+    else if (link) status(link.pathname.replace(/[^/]+\/?$/, "status/")).then(update);
+  }
+})();
