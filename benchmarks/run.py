@@ -496,7 +496,7 @@ def profile(n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=150, help="timed rounds per comparison")
+    parser.add_argument("--rounds", type=int, default=120, help="timed rounds per comparison")
     parser.add_argument("--batch", type=int, default=20, help="requests per arm per round")
     parser.add_argument(
         "--profile", type=int, metavar="N", default=0, help="also profile N middleware requests"
