@@ -9,9 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.core import signing
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponseBase
 
 from cookieconsent.conf import get_config
@@ -23,6 +25,11 @@ MAX_COOKIE_LENGTH = 2048
 #: Header names of the browser signals we read.
 GPC_HEADER = "HTTP_SEC_GPC"
 DNT_HEADER = "HTTP_DNT"
+#: Cookie values whose signature this process has checked, and what they said. A visitor's
+#: cookie does not change between their requests, and checking a signature (an HMAC, base64
+#: and JSON) is most of what the middleware costs a decided visitor.
+_VERIFIED: dict[str, Decision | None] = {}
+_VERIFIED_LIMIT = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +59,19 @@ class Decision:
         if not value or len(value) > MAX_COOKIE_LENGTH:
             return None
         try:
-            data = signing.loads(value, salt=SALT)
+            return _VERIFIED[value]
+        except KeyError:
+            pass
+        decision = cls._unsign(value)
+        if len(_VERIFIED) >= _VERIFIED_LIMIT:
+            _VERIFIED.clear()  # cheaper than an LRU, and a refill costs one check per visitor
+        _VERIFIED[value] = decision
+        return decision
+
+    @classmethod
+    def _unsign(cls, value: str) -> Decision | None:
+        try:
+            data = _signer().unsign_object(value)
             granted = data["g"]
             decision = cls(
                 granted=frozenset(granted),
@@ -82,7 +101,7 @@ class Consent:
     ``Vary: Cookie`` only to responses that depend on the consent.
     """
 
-    __slots__ = ("_decision", "_meta", "_resolved", "_value", "accessed", "registry")
+    __slots__ = ("_allowed", "_decision", "_meta", "_resolved", "_value", "accessed", "registry")
 
     def __init__(
         self,
@@ -94,6 +113,7 @@ class Consent:
         self._meta = meta or {}
         self._decision: Decision | None = None
         self._resolved = False
+        self._allowed: frozenset[str] | None = None
         self.registry = registry or get_registry()
         self.accessed = False
 
@@ -144,10 +164,13 @@ class Consent:
 
     def allowed_for_middleware(self, slug: str) -> bool:
         """``allows()`` without marking the consent as read by the page."""
-        decision = self._valid()
-        return slug in self.registry.required_slugs or (
-            decision is not None and slug in self._granted(decision)
-        )
+        allowed = self._allowed
+        if allowed is None:
+            # Once per request: the middleware asks for every cookie.
+            decision = self._valid()
+            granted = self._granted(decision) if decision is not None else frozenset()
+            allowed = self._allowed = self.registry.required_slugs | granted
+        return slug in allowed
 
     # -- the public questions --------------------------------------------------------------
 
@@ -206,6 +229,21 @@ class Consent:
             "policy_version": decision.policy_version if decision else None,
             "decided_at": decision.decided_at if decision else None,
         }
+
+
+@cache
+def _signer() -> signing.TimestampSigner:
+    """``signing.loads()`` builds a signer, reading the settings, on every call."""
+    return signing.TimestampSigner(salt=SALT)
+
+
+def _forget_verified(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
+        _VERIFIED.clear()
+        _signer.cache_clear()
+
+
+setting_changed.connect(_forget_verified)
 
 
 def get_consent(request: HttpRequest) -> Consent:

@@ -72,14 +72,13 @@ class Registry:
     reconsent_version: int = 0
     check_after: float = 0.0
     _memo: dict[str, Rule | None] = field(default_factory=dict)
+    # Asked several times per request: computed once, with the categories.
+    required_slugs: frozenset[str] = field(init=False)
+    optional_slugs: frozenset[str] = field(init=False)
 
-    @property
-    def required_slugs(self) -> frozenset[str]:
-        return frozenset(c.slug for c in self.categories if c.required)
-
-    @property
-    def optional_slugs(self) -> frozenset[str]:
-        return frozenset(c.slug for c in self.categories if not c.required)
+    def __post_init__(self) -> None:
+        self.required_slugs = frozenset(c.slug for c in self.categories if c.required)
+        self.optional_slugs = frozenset(c.slug for c in self.categories if not c.required)
 
     def category(self, slug: str) -> CategoryInfo | None:
         for info in self.categories:
