@@ -1,7 +1,7 @@
 """The cookie table compiled for the request path: cookie name → category, with no query.
 
-Exact names live in a dict; ``prefix*`` patterns in one dict per prefix length (longest first);
-any other pattern in one compiled regular expression. Results of pattern lookups are memoised,
+Exact names live in a dict; ``prefix*`` and ``*suffix`` patterns in one dict per length
+(longest first); any other pattern in one compiled regular expression. Results of pattern lookups are memoised,
 so the cost of a lookup does not grow with the table.
 
 Each process keeps one compiled ``Registry``. Saving or deleting a category, cookie or policy
@@ -65,6 +65,7 @@ class Registry:
     categories: tuple[CategoryInfo, ...] = ()
     exact: dict[str, Rule] = field(default_factory=dict)
     prefixes: list[tuple[int, dict[str, Rule]]] = field(default_factory=list)
+    suffixes: list[tuple[int, dict[str, Rule]]] = field(default_factory=list)
     pattern: re.Pattern[str] | None = None
     pattern_rules: list[Rule] = field(default_factory=list)
     storage_keys: tuple[StorageKey, ...] = ()
@@ -97,13 +98,18 @@ class Registry:
         except KeyError:
             pass
         rule = self._match_pattern(name)
-        if len(self._memo) < _MEMO_LIMIT:
-            self._memo[name] = rule
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()  # made-up names cannot pin it full and push real ones out
+        self._memo[name] = rule
         return rule
 
     def _match_pattern(self, name: str) -> Rule | None:
         for length, table in self.prefixes:
             rule = table.get(name[:length])
+            if rule is not None:
+                return rule
+        for length, table in self.suffixes:
+            rule = table.get(name[-length:])
             if rule is not None:
                 return rule
         if self.pattern is not None:
@@ -122,6 +128,7 @@ def build(stamp: str = "") -> Registry:
     )
     exact: dict[str, Rule] = {}
     by_length: dict[int, dict[str, Rule]] = {}
+    by_suffix: dict[int, dict[str, Rule]] = {}
     general: list[tuple[str, Rule]] = []
     storage: list[StorageKey] = []
     required_slug = next((c.slug for c in categories if c.required), BUILTIN_SLUG)
@@ -144,6 +151,8 @@ def build(stamp: str = "") -> Registry:
             exact[name] = rule
         elif name.endswith("*") and name.count("*") == 1:
             by_length.setdefault(len(name) - 1, {})[name[:-1]] = rule
+        elif name.startswith("*") and name.count("*") == 1:
+            by_suffix.setdefault(len(name) - 1, {})[name[1:]] = rule
         else:
             general.append((name, rule))
 
@@ -152,6 +161,7 @@ def build(stamp: str = "") -> Registry:
         categories=categories,
         exact=exact,
         prefixes=sorted(by_length.items(), reverse=True),
+        suffixes=sorted(by_suffix.items(), reverse=True),
         storage_keys=tuple(storage),
     )
     if general:

@@ -13,10 +13,11 @@ from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technolog
 
 @pytest.fixture(autouse=True)
 def fresh_registry() -> Iterator[None]:
-    """Every test starts with no compiled registry and an empty cache: the registry of one
-    test's rolled-back data must not leak into the next."""
+    """Every test starts with no compiled registry and no stamp: the registry of one test's
+    rolled-back data must not leak into the next. (Only our key is deleted: a FLUSHDB would
+    wipe whatever else shares the Redis database.)"""
     registry.reset()
-    cache.clear()
+    cache.delete(registry.STAMP_KEY)
     yield
     registry.reset()
 

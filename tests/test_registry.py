@@ -65,7 +65,16 @@ def test_memo_is_bounded():
     registry = Registry()
     for n in range(registry_module._MEMO_LIMIT + 10):
         registry.lookup(f"c{n}")
-    assert len(registry._memo) == registry_module._MEMO_LIMIT
+    assert len(registry._memo) == 10
+
+
+def test_suffix_patterns(categories):
+    Cookie.objects.create(category=categories["functional"], name="*_pref")
+    Cookie.objects.create(category=categories["analytics"], name="*_xpref")
+    registry = get_registry()
+    assert registry.lookup("theme_pref").slug == "functional"
+    assert registry.lookup("a_xpref").slug == "analytics"  # the longest suffix wins
+    assert registry.lookup("_pref_not") is None
 
 
 def test_saving_a_cookie_rebuilds_this_process_at_once(categories):
