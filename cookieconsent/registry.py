@@ -1,8 +1,8 @@
 """The cookie table compiled for the request path: cookie name → category, with no query.
 
 Exact names live in a dict; ``prefix*`` and ``*suffix`` patterns in one dict per length
-(longest first); any other pattern in one compiled regular expression. Results of pattern lookups are memoised,
-so the cost of a lookup does not grow with the table.
+(longest first); any other pattern in one compiled regular expression. Results of pattern
+lookups are memoised, so the cost of a lookup does not grow with the table.
 
 Each process keeps one compiled ``Registry``. Saving or deleting a category, cookie or policy
 drops it here at once and, after the commit, writes a new stamp into Django's cache; other
