@@ -8,10 +8,11 @@ import hmac
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.encoding import force_bytes
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from cookieconsent.conf import get_config
 from cookieconsent.models import ConsentRecord, CookieCategory, CookiePolicy
+from cookieconsent.registry import get_registry
 
 #: The banner's own words, part of what the visitor was shown (hashed with the policy text).
 BANNER_STRINGS = (
@@ -25,7 +26,15 @@ BANNER_STRINGS = (
 
 def text_hash() -> str:
     """SHA-256 of the banner text and the current policy (its sections and categories), in the
-    visitor's language."""
+    visitor's language; computed once per language until staff change the policy."""
+    hashes = get_registry().text_hashes
+    language = get_language() or ""
+    if language not in hashes:
+        hashes[language] = _compute_text_hash()
+    return hashes[language]
+
+
+def _compute_text_hash() -> str:
     digest = hashlib.sha256()
     for string in BANNER_STRINGS:
         digest.update(gettext(string).encode())

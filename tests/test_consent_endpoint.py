@@ -286,3 +286,9 @@ def test_status_endpoint(client, categories):
         "necessary",
         "security",
     ]
+
+
+def test_a_warm_consent_post_makes_one_query(client, categories, django_assert_num_queries):
+    post(client, action="accept_all")  # computes the text hash once
+    with django_assert_num_queries(1):  # the record's INSERT
+        post(client, action="reject_all")
