@@ -8,10 +8,12 @@ whole module; every test gets a fresh context, so a fresh cookie jar.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -32,8 +34,10 @@ os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 
 pytestmark = [
     pytest.mark.browser,
-    # The live server's thread shares the in-memory SQLite connection; the data migration's
-    # Cookie Policy is put back after every test.
+    # The live server's thread shares the in-memory SQLite connection, so what a test writes
+    # must be committed for the server to see it: transactional tests, each flushed after.
+    # serialized_rollback keeps that flush from recreating content types, which would clash
+    # with the next serialized_rollback test's restore (tests/test_seed.py has some).
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
@@ -64,8 +68,17 @@ def browser() -> Iterator[Any]:
     # check mistakes for async code around the ORM calls of the tests and their fixtures.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from django.db import connections
+
+    serialized = {c.alias: getattr(c, "_test_serialized_contents", None) for c in connections.all()}
     try:
         with sync_playwright() as p:
+            # With that loop running, asgiref hands this thread a second set of database
+            # connections. Give them the serialized data that serialized_rollback restores
+            # from, or the flush after each test would recreate content types instead.
+            for alias, contents in serialized.items():
+                if contents is not None:
+                    connections[alias]._test_serialized_contents = contents  # type: ignore[attr-defined]
             chromium = p.chromium.launch(
                 executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
             )
@@ -79,7 +92,20 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def site(live_server: Any) -> str:
+def site(live_server: Any, transactional_db: None) -> str:
+    """The live server's address, on the fluxems Cookie Policy. The flush after an earlier
+    transactional test may have emptied the tables the data migration filled (whether
+    ``serialized_rollback`` restores them depends on which tests ran before): seed again."""
+    from django.apps import apps
+    from django.db import connection
+
+    from cookieconsent import registry
+    from cookieconsent.models import CookiePolicy
+
+    if not CookiePolicy.objects.exists():
+        migration = importlib.import_module("example_project.fluxems.migrations.0001_seed_policy")
+        migration.seed(apps, SimpleNamespace(connection=connection))
+        registry.reset()
     return str(live_server.url)
 
 
@@ -199,7 +225,7 @@ def test_accept_all_runs_the_gated_script_without_a_reload(page, site):
         " (e) => seen.push(e.detail)); return seen; })()"
     )
     banner(page).get_by_role("button", name="Accept all").click()
-    page.wait_for_function("window.fluxemsAnalyticsLoaded === true")
+    page.wait_for_function("() => window.fluxemsAnalyticsLoaded === true")
     assert not_reloaded(page)
     assert "_stat" in cookies(page)
     detail = changes.evaluate("seen => seen[0]")
@@ -215,7 +241,7 @@ def test_accept_all_runs_the_gated_script_without_a_reload(page, site):
 def test_cookie_settings_reopen_and_withdrawal_removes_stat(page, site):
     page.goto(site)
     banner(page).get_by_role("button", name="Accept all").click()
-    page.wait_for_function("window.fluxemsAnalyticsLoaded === true")
+    page.wait_for_function("() => window.fluxemsAnalyticsLoaded === true")
     page.evaluate("localStorage.setItem('fluxems.ui', 'dark'); localStorage.setItem('mine', 1)")
     page.goto(site)
     assert "_stat" in cookies(page)
@@ -289,7 +315,7 @@ def test_keyboard_accept_then_withdraw(page, site):
     page.goto(site)
     tab_to(page, "Accept all")
     page.keyboard.press("Space")
-    page.wait_for_function("window.fluxemsAnalyticsLoaded === true")
+    page.wait_for_function("() => window.fluxemsAnalyticsLoaded === true")
     assert "_stat" in cookies(page)
     page.goto(site)
     tab_to(page, "Cookie settings")
@@ -427,3 +453,97 @@ def test_screenshots(browser, site, width):
         shutil.copy(ARTIFACTS / "banner-1280.png", SCREENSHOTS / "banner.png")
         shutil.copy(ARTIFACTS / "preferences-1280.png", SCREENSHOTS / "preferences.png")
     page.context.close()
+
+
+# -- strict CSP, gated iframes and inline scripts, Consent Mode updates --------------------
+
+STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; frame-src 'self'"
+GATED_EXTRAS = (
+    '<iframe data-cookieconsent="functional" data-cookieconsent-src="/cookies/policy/" '
+    'title="Map" width="400" height="200"></iframe>'
+    '<script type="text/plain" data-cookieconsent="analytics" data-type="text/javascript">'
+    "window.ccOrder = [window.fluxemsAnalyticsLoaded === true, (window.ccOrder || 0) + 1];"
+    "</script>"
+)
+
+
+def serve_home_with(page: Any, site: str, extra: str, headers: dict[str, str]) -> None:
+    """Serve the home page with ``extra`` at the end of <body> and extra response headers."""
+
+    def handle(route: Any) -> None:
+        response = route.fetch()
+        body = response.text().replace("</body>", extra + "</body>")
+        route.fulfill(response=response, body=body, headers={**response.headers, **headers})
+
+    page.route(f"{site}/", handle)
+
+
+def test_strict_csp(page, site):
+    violations = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+    iframe = GATED_EXTRAS.split("<script")[0]
+    serve_home_with(page, site, iframe, {"content-security-policy": STRICT_CSP})
+    page.goto(site)
+    marked(page)
+    placeholder = page.locator(".cc-placeholder")
+    assert "Functional" in placeholder.inner_text()
+    banner(page).get_by_role("button", name="Accept all").click()
+    page.wait_for_function("() => window.fluxemsAnalyticsLoaded === true")
+    assert not_reloaded(page)
+    page.frame_locator("iframe[title=Map]").get_by_role("heading").first.wait_for()
+    assert placeholder.count() == 0
+    assert violations == []
+
+
+def test_iframe_placeholder_allows_its_category(page, site):
+    serve_home_with(page, site, GATED_EXTRAS, {})
+    page.goto(site)
+    frame = page.locator("iframe[title=Map]")
+    placeholder = page.locator(".cc-placeholder")
+    assert frame.is_hidden() and placeholder.is_visible()
+    # The placeholder takes the iframe's place at its size: nothing moves.
+    box = placeholder.bounding_box()
+    assert (round(box["width"]), round(box["height"])) == (400, 200)
+    placeholder.get_by_role("button", name="Allow Functional cookies").click()
+    saved(page)
+    page.frame_locator("iframe[title=Map]").get_by_role("heading").first.wait_for()
+    assert placeholder.count() == 0 and frame.get_attribute("src") == "/cookies/policy/"
+    # Analytics still refused: its inline script stays inert.
+    assert page.evaluate("window.ccOrder === undefined")
+    assert page.evaluate("cookieconsent.allows('functional') && !cookieconsent.allows('analytics')")
+
+
+def test_scripts_run_in_document_order_once(page, site):
+    serve_home_with(page, site, GATED_EXTRAS, {})
+    page.goto(site)
+    banner(page).get_by_role("button", name="Accept all").click()
+    page.wait_for_function("() => window.ccOrder !== undefined")
+    # The inline script after analytics.js ran after it had loaded, and once.
+    assert page.evaluate("window.ccOrder") == [True, 1]
+    assert page.locator("script[type='text/javascript'][data-cookieconsent]").count() == 1
+    page.get_by_role("contentinfo").get_by_role("link", name="Cookie settings").click()
+    dialog(page).get_by_role("button", name="Accept all").click()
+    saved(page)
+    assert page.evaluate("window.ccOrder") == [True, 1]
+
+
+def test_consent_mode_update_on_change(page, site, settings):
+    settings.COOKIECONSENT = {
+        "GOOGLE_CONSENT_MODE": {
+            "analytics": ["analytics_storage"],
+            "necessary": ["security_storage"],
+        }
+    }
+    page.goto(site)
+    consent = "dataLayer.filter(a => a[0] === 'consent').map(a => [a[1], a[2]])"
+    assert page.evaluate(consent) == [
+        ["default", page.evaluate(f"{consent}[0][1]")],
+    ]
+    default = page.evaluate(f"{consent}[0][1]")
+    assert default["analytics_storage"] == "denied" and default["security_storage"] == "granted"
+    banner(page).get_by_role("button", name="Accept all").click()
+    saved(page)
+    update = page.evaluate(consent)[-1]
+    assert update[0] == "update"
+    assert update[1]["analytics_storage"] == "granted"
+    assert update[1]["ad_storage"] == "denied"
