@@ -13,8 +13,11 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from cookieconsent.rendering import render_markdown
 
 # RFC 6265 cookie-name token characters, plus "*" as the one wildcard of a pattern.
 _NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -82,6 +85,11 @@ class CookiePolicy(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("cookieconsent:policy")
 
+    @property
+    def introduction_html(self) -> SafeString:
+        """The introduction as sanitised HTML."""
+        return render_markdown(self.introduction)
+
     @classmethod
     def current(cls) -> CookiePolicy | None:
         return cls.objects.filter(is_current=True).first()
@@ -121,6 +129,11 @@ class PolicySection(models.Model):
 
     def __str__(self) -> str:
         return self.heading
+
+    @property
+    def body_html(self) -> SafeString:
+        """The body as sanitised HTML."""
+        return render_markdown(self.body)
 
 
 class CookieCategory(models.Model):

@@ -1,0 +1,56 @@
+"""Markdown typed into the admin, turned into HTML that is safe to put on the policy page."""
+
+from __future__ import annotations
+
+import re
+
+import markdown  # type: ignore[import-untyped, unused-ignore]
+import nh3
+from django.utils.safestring import SafeString, mark_safe
+
+from cookieconsent.conf import get_config
+
+#: What a policy's text may use; everything else is stripped (``script`` and ``style`` with
+#: their content).
+ALLOWED_TAGS = frozenset(
+    {
+        "p", "br", "hr", "em", "strong", "code", "pre", "blockquote", "a",
+        "ul", "ol", "li", "h3", "h4", "h5", "h6",
+        "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "ol": {"start"},
+    # The tables extension aligns columns with an inline style; only text-align survives.
+    "th": {"style", "colspan", "rowspan"},
+    "td": {"style", "colspan", "rowspan"},
+}
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+
+# The page numbers each section with an <h2>, so a "#" or "##" in a body is one level below.
+_TOP_HEADING = re.compile(r"<(/?)h[12]\b", re.IGNORECASE)
+
+# Built once: the rules never change, and building the sanitiser costs more than using it.
+_cleaner = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags={"script", "style"},
+    attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=set(ALLOWED_URL_SCHEMES),
+    filter_style_properties={"text-align"},
+    # Set on every link, overriding any rel in the text: a privacy page should not leak the
+    # reader's Referer to the sites it links to, nor hand them window.opener.
+    link_rel="noopener noreferrer",
+)
+
+
+def render_markdown(text: str) -> SafeString:
+    """``text`` as HTML: Markdown with the ``MARKDOWN_EXTENSIONS`` setting, then sanitised, so
+    that what staff type (or paste) can never run script on the page."""
+    if not text.strip():
+        return SafeString("")
+    # A new Markdown instance per call: instances keep state and are not thread-safe.
+    html = markdown.markdown(text, extensions=get_config()["MARKDOWN_EXTENSIONS"])
+    html = _TOP_HEADING.sub(r"<\1h3", html)
+    # Safe because nh3 has just sanitised it.
+    return mark_safe(_cleaner.clean(html))

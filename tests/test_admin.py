@@ -1,0 +1,493 @@
+"""The admin, through the client as a staff user: policies and their sections, categories and
+their cookies, and consent records that can be read but never changed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from cookieconsent.models import (
+    ConsentRecord,
+    Cookie,
+    CookieCategory,
+    CookiePolicy,
+    PolicySection,
+    Technology,
+)
+from tests.factories import (
+    ConsentRecordFactory,
+    CookieCategoryFactory,
+    CookieFactory,
+    CookiePolicyFactory,
+    PolicySectionFactory,
+    StaffFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+DUPLICATE = "This name is already declared; a cookie can belong to one category only."
+BAD_NAME = "is not a valid cookie name or pattern"
+BAD_PATTERN = "is not a usable pattern"
+
+
+@pytest.fixture
+def staff(client: Client) -> Client:
+    client.force_login(StaffFactory())
+    return client
+
+
+def url(model: str, view: str, *args: Any) -> str:
+    return reverse(f"admin:cookieconsent_{model}_{view}", args=args)
+
+
+def cookie_row(cookie: Cookie | None = None, **fields: Any) -> dict[str, Any]:
+    """One row of the category's cookie inline, as the form posts it: a saved ``cookie`` as
+    it is, or a new one; ``fields`` override."""
+    row: dict[str, Any] = {
+        "name": "",
+        "technology": Technology.HTTP_COOKIE,
+        "purpose": "",
+        "party": "first",
+        "provider": "",
+        "lifetime": "",
+        "domain": "",
+        "path": "/",
+        "order": 0,
+    }
+    if cookie is not None:
+        row.update(
+            id=cookie.pk,
+            category=cookie.category_id,
+            name=cookie.name,
+            technology=cookie.technology,
+            purpose=cookie.purpose,
+            party=cookie.party,
+            provider=cookie.provider,
+            lifetime="" if cookie.lifetime is None else str(cookie.lifetime.total_seconds()),
+            domain=cookie.domain,
+            path=cookie.path,
+            order=cookie.order,
+        )
+        if cookie.http_only:
+            row["http_only"] = "on"
+    row.update(fields)
+    return row
+
+
+def category_form(
+    category: CookieCategory | None = None, rows: Sequence[dict[str, Any]] = (), **fields: Any
+) -> dict[str, Any]:
+    """The category change (or add) form with its cookie inline: saved cookies first, as
+    Django renders them, then ``rows``."""
+    data: dict[str, Any] = {"slug": "", "name": "", "purpose": "", "order": 0}
+    saved: list[Cookie] = []
+    if category is not None:
+        data.update(
+            slug=category.slug, name=category.name, purpose=category.purpose, order=category.order
+        )
+        if category.required:
+            data["required"] = "on"
+        saved = list(category.cookies.order_by("order", "name"))
+    data.update(fields)
+    all_rows = [cookie_row(c) for c in saved] + [cookie_row(**r) for r in rows]
+    data.update(
+        {
+            "cookies-TOTAL_FORMS": len(all_rows),
+            "cookies-INITIAL_FORMS": len(saved),
+            "cookies-MIN_NUM_FORMS": 0,
+            "cookies-MAX_NUM_FORMS": 1000,
+        }
+    )
+    for i, row in enumerate(all_rows):
+        data.update({f"cookies-{i}-{k}": v for k, v in row.items()})
+    return data
+
+
+# -- every page loads -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["cookiepolicy", "cookiecategory", "cookie", "consentrecord"])
+def test_changelists_load(staff, model):
+    assert staff.get(url(model, "changelist")).status_code == 200
+
+
+@pytest.mark.parametrize("model", ["cookiepolicy", "cookiecategory", "cookie"])
+def test_add_forms_load(staff, model):
+    assert staff.get(url(model, "add")).status_code == 200
+
+
+def test_change_forms_load(staff):
+    policy = CookiePolicyFactory(is_current=False)
+    cookie = CookieFactory()
+    record = ConsentRecordFactory()
+    for model, pk in [
+        ("cookiepolicy", policy.pk),
+        ("cookiecategory", cookie.category.pk),
+        ("cookie", cookie.pk),
+        ("consentrecord", record.pk),
+    ]:
+        assert staff.get(url(model, "change", pk)).status_code == 200
+
+
+def test_the_admin_needs_staff(client):
+    response = client.get(url("cookie", "changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+# -- policies -------------------------------------------------------------------------------
+
+
+def test_policy_form_shows_sections_in_order_and_versions_read_only(staff):
+    policy = CookiePolicyFactory(is_current=False)
+    PolicySectionFactory(policy=policy, order=2, heading="Zeta heading")
+    PolicySectionFactory(policy=policy, order=1, heading="Alpha heading")
+    html = staff.get(url("cookiepolicy", "change", policy.pk)).content.decode()
+    assert html.index("Alpha heading") < html.index("Zeta heading")
+    assert 'name="sections-0-show_cookie_table"' in html
+    # Read-only fields are shown, not offered as inputs.
+    assert 'name="version"' not in html
+    assert 'name="reconsent_version"' not in html
+    assert "Consent required since version" in html
+    assert "View on site" in html
+
+
+def test_view_on_site_goes_to_the_policy_page(staff):
+    policy = CookiePolicyFactory(is_current=False)
+    response = staff.get(url("cookiepolicy", "change", policy.pk))
+    link = response.context["adminform"].form.instance.get_absolute_url()
+    assert link == reverse("cookieconsent:policy")
+
+
+def test_saving_a_policy_with_sections(staff):
+    CookiePolicy.objects.update(is_current=False)
+    data = {
+        "title": "Our cookies",
+        "introduction": "Hello.",
+        "is_current": "on",
+        "last_updated": "2026-02-03",
+        "contact_organisation": "Example",
+        "contact_address": "Somewhere",
+        "contact_email": "hi@example.com",
+        "sections-TOTAL_FORMS": 2,
+        "sections-INITIAL_FORMS": 0,
+        "sections-MIN_NUM_FORMS": 0,
+        "sections-MAX_NUM_FORMS": 1000,
+        "sections-0-order": 1,
+        "sections-0-heading": "What",
+        "sections-0-body": "Text.",
+        "sections-1-order": 2,
+        "sections-1-heading": "Which",
+        "sections-1-body": "",
+        "sections-1-show_cookie_table": "on",
+    }
+    response = staff.post(url("cookiepolicy", "add"), data)
+    assert response.status_code == 302, response.content.decode()
+    policy = CookiePolicy.current()
+    assert policy is not None and policy.title == "Our cookies"
+    assert [(s.heading, s.show_cookie_table) for s in policy.sections.all()] == [
+        ("What", False),
+        ("Which", True),
+    ]
+
+
+def test_a_second_current_policy_is_refused(staff):
+    if CookiePolicy.current() is None:
+        CookiePolicyFactory()
+    data = {
+        "title": "Another",
+        "is_current": "on",
+        "last_updated": "2026-02-03",
+        "sections-TOTAL_FORMS": 0,
+        "sections-INITIAL_FORMS": 0,
+        "sections-MIN_NUM_FORMS": 0,
+        "sections-MAX_NUM_FORMS": 1000,
+    }
+    response = staff.post(url("cookiepolicy", "add"), data)
+    assert response.status_code == 200
+    assert "Only one cookie policy can be current." in response.content.decode()
+    assert not CookiePolicy.objects.filter(title="Another").exists()
+
+
+def test_policy_sections_are_editable_inline(staff):
+    policy = CookiePolicyFactory(is_current=False)
+    section = PolicySectionFactory(policy=policy, heading="Before", order=1)
+    data = {
+        "title": policy.title,
+        "introduction": "",
+        "last_updated": str(policy.last_updated),
+        "contact_organisation": "",
+        "contact_address": "",
+        "contact_email": "",
+        "sections-TOTAL_FORMS": 1,
+        "sections-INITIAL_FORMS": 1,
+        "sections-MIN_NUM_FORMS": 0,
+        "sections-MAX_NUM_FORMS": 1000,
+        "sections-0-id": section.pk,
+        "sections-0-policy": policy.pk,
+        "sections-0-order": 1,
+        "sections-0-heading": "After",
+        "sections-0-body": "Body.",
+        "sections-0-show_cookie_table": "on",
+    }
+    response = staff.post(url("cookiepolicy", "change", policy.pk), data)
+    assert response.status_code == 302, response.content.decode()
+    section = PolicySection.objects.get(pk=section.pk)
+    assert (section.heading, section.show_cookie_table) == ("After", True)
+
+
+def publish(staff: Client, action: str, policy: CookiePolicy) -> str:
+    response = staff.post(
+        url("cookiepolicy", "changelist"),
+        {"action": action, "_selected_action": [policy.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_publish_action(staff):
+    CookiePolicy.objects.update(is_current=False)
+    policy = CookiePolicyFactory(last_updated=timezone.localdate() - timedelta(days=10))
+    html = publish(staff, "publish", policy)
+    policy.refresh_from_db()
+    assert (policy.version, policy.reconsent_version) == (2, 1)
+    assert policy.last_updated == timezone.localdate()
+    assert "Published Cookie Policy v2." in html
+
+
+def test_publish_action_asking_again(staff):
+    CookiePolicy.objects.update(is_current=False)
+    policy = CookiePolicyFactory()
+    html = publish(staff, "publish_and_ask_again", policy)
+    policy.refresh_from_db()
+    assert (policy.version, policy.reconsent_version) == (2, 2)
+    assert "Published Cookie Policy v2. Visitors will be asked to consent again." in html
+
+
+def test_publish_actions_are_offered(staff):
+    html = staff.get(url("cookiepolicy", "changelist")).content.decode()
+    assert "Publish a new version" in html
+    assert "Publish a new version — visitors must consent again" in html
+
+
+def test_policy_search(staff):
+    CookiePolicyFactory(is_current=False, title="Findable policy")
+    CookiePolicyFactory(is_current=False, title="Hidden policy")
+    html = staff.get(url("cookiepolicy", "changelist"), {"q": "findable"}).content.decode()
+    assert "Findable policy" in html
+    assert "Hidden policy" not in html
+
+
+# -- categories and cookies -----------------------------------------------------------------
+
+
+def test_adding_a_category_with_an_inline_cookie(staff):
+    data = category_form(
+        slug="adm-marketing",
+        name="Marketing",
+        purpose="Ads.",
+        rows=[
+            {
+                "name": "_mk_*",
+                "purpose": "Counts ad clicks.",
+                "party": "third",
+                "provider": "AdCo",
+                "lifetime": "90 00:00:00",
+                "http_only": "on",
+            }
+        ],
+    )
+    response = staff.post(url("cookiecategory", "add"), data)
+    assert response.status_code == 302, response.content.decode()
+    category = CookieCategory.objects.get(slug="adm-marketing")
+    cookie = category.cookies.get()
+    assert (cookie.name, cookie.party, cookie.provider) == ("_mk_*", "third", "AdCo")
+    assert cookie.lifetime == timedelta(days=90)
+    assert cookie.http_only
+
+
+def test_editing_a_category_keeps_and_changes_its_cookies(staff):
+    cookie = CookieFactory(name="adm_keep", purpose="Old purpose.")
+    category = cookie.category
+    data = category_form(category, purpose="New category purpose.")
+    data["cookies-0-purpose"] = "New cookie purpose."
+    response = staff.post(url("cookiecategory", "change", category.pk), data)
+    assert response.status_code == 302, response.content.decode()
+    category.refresh_from_db()
+    cookie.refresh_from_db()
+    assert category.purpose == "New category purpose."
+    assert cookie.purpose == "New cookie purpose."
+
+
+def test_category_form_prepopulates_the_slug(staff):
+    html = staff.get(url("cookiecategory", "add")).content.decode().replace("&quot;", '"')
+    assert '"id": "#id_slug", "name": "slug", "dependency_ids": ["#id_name"]' in html
+
+
+def test_category_list_filter_and_search(staff):
+    CookieCategoryFactory(slug="adm-req", name="Required one", required=True)
+    CookieCategoryFactory(slug="adm-opt", name="Optional one", required=False)
+    html = staff.get(url("cookiecategory", "changelist"), {"required__exact": "1"}).content
+    assert b"Required one" in html and b"Optional one" not in html
+    html = staff.get(url("cookiecategory", "changelist"), {"q": "optional"}).content
+    assert b"Optional one" in html and b"Required one" not in html
+
+
+def test_cookie_changelist_columns_filter_and_search(staff):
+    CookieFactory(
+        name="adm_findme",
+        technology=Technology.LOCAL_STORAGE,
+        party="third",
+        provider="Provider Inc",
+        lifetime=timedelta(days=365),
+    )
+    CookieFactory(name="adm_other")
+    html = staff.get(url("cookie", "changelist"), {"q": "findme"}).content.decode()
+    assert "adm_findme" in html and "adm_other" not in html
+    for text in ["Local storage", "Third-party", "Provider Inc", "1 year"]:
+        assert text in html
+    html = staff.get(
+        url("cookie", "changelist"), {"technology__exact": Technology.LOCAL_STORAGE}
+    ).content.decode()
+    assert "adm_findme" in html and "adm_other" not in html
+
+
+def test_inline_duplicate_of_a_cookie_in_another_category_is_refused(staff):
+    CookieFactory(name="adm_taken", category=CookieCategoryFactory(slug="adm-first"))
+    data = category_form(slug="adm-second", name="Second", rows=[{"name": "adm_taken"}])
+    response = staff.post(url("cookiecategory", "add"), data)
+    assert response.status_code == 200
+    assert DUPLICATE in response.content.decode()
+    assert not CookieCategory.objects.filter(slug="adm-second").exists()
+    assert Cookie.objects.filter(name="adm_taken").count() == 1
+
+
+def test_two_duplicate_rows_in_one_form_are_refused(staff):
+    data = category_form(
+        slug="adm-twice", name="Twice", rows=[{"name": "adm_twice"}, {"name": "adm_twice"}]
+    )
+    response = staff.post(url("cookiecategory", "add"), data)
+    assert response.status_code == 200
+    assert DUPLICATE in response.content.decode()
+    assert not Cookie.objects.filter(name="adm_twice").exists()
+
+
+def test_a_new_row_duplicating_a_saved_cookie_of_the_same_category_is_refused(staff):
+    cookie = CookieFactory(name="adm_mine")
+    data = category_form(cookie.category, rows=[{"name": "adm_mine"}])
+    response = staff.post(url("cookiecategory", "change", cookie.category.pk), data)
+    assert response.status_code == 200
+    assert DUPLICATE in response.content.decode()
+    assert Cookie.objects.filter(name="adm_mine").count() == 1
+
+
+def test_the_same_name_with_another_technology_is_accepted(staff):
+    data = category_form(
+        slug="adm-both",
+        name="Both",
+        rows=[
+            {"name": "adm_both"},
+            {"name": "adm_both", "technology": Technology.LOCAL_STORAGE},
+        ],
+    )
+    response = staff.post(url("cookiecategory", "add"), data)
+    assert response.status_code == 302, response.content.decode()
+    assert Cookie.objects.filter(name="adm_both").count() == 2
+
+
+def cookie_form(category: CookieCategory, **fields: Any) -> dict[str, Any]:
+    return {"category": category.pk, **cookie_row(**fields)}
+
+
+def test_cookie_admin_refuses_a_duplicate(staff):
+    CookieFactory(name="adm_single")
+    data = cookie_form(CookieCategoryFactory(), name="adm_single")
+    response = staff.post(url("cookie", "add"), data)
+    assert response.status_code == 200
+    assert DUPLICATE in response.content.decode()
+    assert Cookie.objects.filter(name="adm_single").count() == 1
+
+
+def test_cookie_admin_saves_a_cookie(staff):
+    category = CookieCategoryFactory()
+    response = staff.post(url("cookie", "add"), cookie_form(category, name="adm_new"))
+    assert response.status_code == 302, response.content.decode()
+    assert Cookie.objects.get(name="adm_new").category == category
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("**", BAD_PATTERN), ("*", BAD_PATTERN), ("a b", BAD_NAME)]
+)
+def test_cookie_admin_refuses_a_bad_pattern(staff, name, message):
+    response = staff.post(url("cookie", "add"), cookie_form(CookieCategoryFactory(), name=name))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Cookie.objects.filter(name=name).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("**", BAD_PATTERN), ("*", BAD_PATTERN), ("a b", BAD_NAME)]
+)
+def test_inline_refuses_a_bad_pattern(staff, name, message):
+    data = category_form(slug="adm-bad", name="Bad", rows=[{"name": name}])
+    response = staff.post(url("cookiecategory", "add"), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not CookieCategory.objects.filter(slug="adm-bad").exists()
+
+
+# -- consent records ------------------------------------------------------------------------
+
+
+def test_records_can_be_listed_searched_and_filtered(staff):
+    mine = ConsentRecordFactory(action="accept_all", policy_version=7, granted=["analytics"])
+    other = ConsentRecordFactory(policy_version=8)
+    html = staff.get(url("consentrecord", "changelist"), {"q": str(mine.consent_id)}).content
+    assert str(mine.consent_id).encode() in html
+    assert str(other.consent_id).encode() not in html
+    html = staff.get(url("consentrecord", "changelist"), {"policy_version": "8"}).content
+    assert str(other.consent_id).encode() in html
+    assert str(mine.consent_id).encode() not in html
+    html = staff.get(url("consentrecord", "changelist"), {"action__exact": "accept_all"}).content
+    assert str(mine.consent_id).encode() in html
+    assert str(other.consent_id).encode() not in html
+
+
+def test_records_have_a_date_hierarchy_and_no_actions(staff):
+    ConsentRecordFactory()
+    html = staff.get(url("consentrecord", "changelist")).content.decode()
+    assert '<nav class="toplinks">' in html
+    assert "?created_at__year=" in html
+    assert "delete_selected" not in html
+    assert 'name="action"' not in html
+
+
+def test_a_record_is_shown_read_only(staff):
+    record = ConsentRecordFactory(granted=["analytics"])
+    html = staff.get(url("consentrecord", "change", record.pk)).content.decode()
+    assert str(record.consent_id) in html
+    assert 'name="_save"' not in html
+    assert 'name="granted"' not in html
+
+
+def test_records_cannot_be_added_changed_or_deleted(staff):
+    record = ConsentRecordFactory()
+    assert staff.get(url("consentrecord", "add")).status_code == 403
+    assert staff.post(url("consentrecord", "add"), {"policy_version": 1}).status_code == 403
+    response = staff.post(url("consentrecord", "change", record.pk), {"policy_version": 9})
+    assert response.status_code == 403
+    assert staff.get(url("consentrecord", "delete", record.pk)).status_code == 403
+    assert staff.post(url("consentrecord", "delete", record.pk), {"post": "yes"}).status_code == 403
+    response = staff.post(
+        url("consentrecord", "changelist"),
+        {"action": "delete_selected", "_selected_action": [record.pk], "post": "yes"},
+    )
+    assert response.status_code == 200
+    assert ConsentRecord.objects.filter(pk=record.pk).exists()

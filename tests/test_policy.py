@@ -1,0 +1,284 @@
+"""The public policy page, and the Markdown staff type into it."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from cookieconsent.models import Cookie, CookiePolicy, Party, Technology
+from cookieconsent.rendering import render_markdown
+from tests.factories import (
+    CookieCategoryFactory,
+    CookieFactory,
+    CookiePolicyFactory,
+    PolicySectionFactory,
+    StaffFactory,
+)
+from tests.test_admin import category_form
+
+pytestmark = pytest.mark.django_db
+
+POLICY_URL = reverse("cookieconsent:policy")
+
+ATTACKS = [
+    '<script>alert("pwned")</script>',
+    '<img src="x" onerror="alert(1)">',
+    "[click](javascript:alert(2))",
+    '<a href="javascript:alert(3)">click</a>',
+    '<p onclick="alert(4)">hi</p>',
+    '<iframe src="https://evil.example"></iframe>',
+    "<style>body { display: none }</style>",
+]
+
+
+@pytest.fixture
+def policy() -> CookiePolicy:
+    """A current policy of this test's own, with three sections stored out of order."""
+    CookiePolicy.objects.update(is_current=False)
+    policy = CookiePolicyFactory(
+        title="Test Cookie Policy",
+        introduction="This policy explains *our* cookies.",
+        last_updated=date(2025, 3, 9),
+        contact_organisation="Acme & Sons",
+        contact_address="1 Main Road, Cape Town",
+        contact_email="privacy@acme.example",
+    )
+    PolicySectionFactory(policy=policy, order=30, heading="Contact us", body="Write to us.")
+    PolicySectionFactory(
+        policy=policy,
+        order=20,
+        heading="Cookies we use",
+        body="The table lists them.",
+        show_cookie_table=True,
+    )
+    PolicySectionFactory(policy=policy, order=10, heading="What cookies are", body="Small files.")
+    return policy
+
+
+def page(client) -> str:
+    response = client.get(POLICY_URL)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def table(html: str) -> str:
+    return html[html.index('<table class="cc-table">') : html.index("</table>")]
+
+
+def test_sections_in_order_with_numbers(client, policy):
+    html = page(client)
+    positions = [
+        html.index(">1. What cookies are</h2>"),
+        html.index(">2. Cookies we use</h2>"),
+        html.index(">3. Contact us</h2>"),
+    ]
+    assert positions == sorted(positions)
+    assert html.index("<p>Small files.</p>") < positions[1]
+
+
+def test_title_date_and_introduction(client, policy):
+    html = page(client)
+    assert "<h1>Test Cookie Policy</h1>" in html
+    assert 'Last updated <time datetime="2025-03-09">9 March 2025</time>' in html
+    assert "<p>This policy explains <em>our</em> cookies.</p>" in html
+    assert html.index("This policy explains") < html.index("1. What cookies are")
+
+
+def test_contact_details_close_the_last_section(client, policy):
+    html = page(client)
+    contact = html.index('<address class="cc-policy__contact">')
+    assert html.index("3. Contact us") < contact < html.index("</article>")
+    assert html.rindex("</section>") > contact
+    assert "Acme &amp; Sons" in html
+    assert "1 Main Road, Cape Town" in html
+    assert '<a href="mailto:privacy@acme.example">privacy@acme.example</a>' in html
+
+
+def test_contact_details_without_sections(client):
+    CookiePolicy.objects.update(is_current=False)
+    CookiePolicyFactory(contact_email="solo@acme.example")
+    html = page(client)
+    assert '<a href="mailto:solo@acme.example">' in html
+
+
+def test_no_contact_block_without_contact_details(client):
+    CookiePolicy.objects.update(is_current=False)
+    CookiePolicyFactory(contact_email="", contact_organisation="", contact_address="")
+    assert "<address" not in page(client)
+
+
+def test_the_table_follows_its_section(client, policy):
+    html = page(client)
+    table = html.index('<table class="cc-table">')
+    assert html.index("The table lists them.") < table < html.index("3. Contact us")
+    assert html.count('<table class="cc-table">') == 1
+
+
+def test_no_table_unless_a_section_asks_for_it(client, policy):
+    policy.sections.update(show_cookie_table=False)
+    assert '<table class="cc-table">' not in page(client)
+
+
+def test_the_table_lists_every_cookie(client, policy):
+    category = CookieCategoryFactory(
+        slug="pol-ads", name="Advertising", purpose="Shows you ads.", order=99
+    )
+    CookieFactory(
+        category=category,
+        name="_ad_*",
+        purpose="Counts ad views.",
+        party=Party.THIRD,
+        provider="AdCo",
+        lifetime=timedelta(days=30),
+        technology=Technology.HTTP_COOKIE,
+    )
+    CookieFactory(
+        category=category,
+        name="pol_store",
+        purpose="Remembers a choice.",
+        technology=Technology.LOCAL_STORAGE,
+    )
+    html = table(page(client))
+    for cookie in Cookie.objects.all():
+        assert re.search(rf"<td>{re.escape(cookie.name)}[< ]", html), cookie.name
+    row = html[html.index("<td>_ad_*") :]
+    row = row[: row.index("</tr>")]
+    assert "(a pattern: * stands for any characters)" in row
+    assert "<td>Counts ad views.</td>" in row
+    assert "AdCo<br>Third-party" in row
+    assert "<td>1 month</td>" in row
+    assert "<td>HTTP cookie</td>" in row
+    store = html[html.index("<td>pol_store</td>") :]
+    store = store[: store.index("</tr>")]
+    assert "<td>Session</td>" in store
+    assert "<td>Local storage</td>" in store
+    assert "<td>First-party</td>" in store
+    group = html[: html.index('name">Advertising</span>')]
+    assert group.endswith('<th scope="rowgroup" rowspan="2">\n<span class="cc-table__category-')
+    assert '<p class="cc-table__category-purpose">Shows you ads.</p>' in html
+
+
+def test_the_table_marks_required_categories(client, policy):
+    CookieCategoryFactory(slug="pol-need", name="Needed here", required=True)
+    CookieCategoryFactory(slug="pol-opt", name="Optional here", required=False)
+    html = table(page(client))
+    needed = html[html.index('name">Needed here</span>') :]
+    assert needed.index("(Always on)") < needed.index("</th>")
+    optional = html[html.index('name">Optional here</span>') :]
+    assert "Always on" not in optional[: optional.index("</th>")]
+    # A category without cookies still says so, instead of an empty group.
+    assert "No cookies in this category." in optional
+
+
+def test_the_table_is_accessible(client, policy):
+    html = page(client)
+    assert '<caption id="cc-cookie-table-caption">' in html
+    assert 'aria-labelledby="cc-cookie-table-caption"' in html
+    for column in ["Category", "Name", "Purpose", "Provider", "Lifetime", "Technology"]:
+        assert f'<th scope="col">{column}</th>' in html
+
+
+def test_text_is_escaped_outside_markdown(client, policy):
+    policy.sections.filter(order=10).update(heading="<b>Bold</b> heading")
+    CookieCategoryFactory(slug="pol-esc", name="<i>Italic</i>", purpose="<script>bad()</script>")
+    html = page(client)
+    assert "&lt;b&gt;Bold&lt;/b&gt; heading" in html
+    assert "&lt;i&gt;Italic&lt;/i&gt;" in html
+    assert "<script>bad()" not in html
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_no_script_reaches_the_page(client, policy, attack):
+    policy.introduction = f"Intro.\n\n{attack}"
+    policy.save()
+    policy.sections.filter(order=10).update(body=f"Before.\n\n{attack}\n\nAfter.")
+    html = page(client)
+    assert "Before." in html and "After." in html
+    for needle in ["alert(", "pwned", "onerror", "onclick", "javascript:", "evil.example"]:
+        assert needle not in html
+    assert "display: none" not in html
+
+
+def test_no_current_policy_is_404(client):
+    CookiePolicy.objects.update(is_current=False)
+    response = client.get(POLICY_URL)
+    assert response.status_code == 404
+    assert "No cookie policy has been published yet." in response.content.decode()
+
+
+def test_an_older_policy_is_not_shown(client, policy):
+    CookiePolicyFactory(is_current=False, title="Withdrawn policy")
+    assert "Withdrawn policy" not in page(client)
+
+
+def test_editing_a_category_in_the_admin_changes_the_page(client, policy):
+    category = CookieCategoryFactory(slug="pol-edit", name="Editable", purpose="Old words.")
+    CookieFactory(category=category, name="pol_edit_c")
+    assert "Old words." in page(client)
+    client.force_login(StaffFactory())
+    response = client.post(
+        reverse("admin:cookieconsent_cookiecategory_change", args=[category.pk]),
+        category_form(category, purpose="Brand new words."),
+    )
+    assert response.status_code == 302, response.content.decode()
+    html = page(client)
+    assert "Brand new words." in html
+    assert "Old words." not in html
+
+
+# -- the Markdown itself --------------------------------------------------------------------
+
+
+def test_markdown_basics():
+    html = render_markdown("Some **bold**, *em* and `code`.\n\n> quoted\n\n1. one\n2. two")
+    assert "<strong>bold</strong>" in html
+    assert "<em>em</em>" in html
+    assert "<code>code</code>" in html
+    assert "<blockquote>" in html
+    assert "<ol>\n<li>one</li>" in html
+
+
+def test_empty_markdown():
+    assert render_markdown("") == ""
+    assert render_markdown("  \n ") == ""
+
+
+def test_links_keep_href_and_title_and_get_rel():
+    html = render_markdown('[Privacy](https://example.com/privacy "Our privacy policy")')
+    assert html == (
+        '<p><a href="https://example.com/privacy" title="Our privacy policy" '
+        'rel="noopener noreferrer">Privacy</a></p>'
+    )
+    assert 'href="mailto:a@example.com"' in render_markdown("[mail](mailto:a@example.com)")
+    assert 'href="/cookies/preferences/"' in render_markdown("[settings](/cookies/preferences/)")
+
+
+def test_a_rel_in_the_text_is_replaced():
+    html = render_markdown('<a href="https://example.com" rel="opener" target="_blank">x</a>')
+    assert html == '<p><a href="https://example.com" rel="noopener noreferrer">x</a></p>'
+
+
+def test_top_level_headings_sit_below_the_section_heading():
+    html = render_markdown("# One\n\n## Two\n\n### Three\n\n#### Four")
+    assert html == "<h3>One</h3>\n<h3>Two</h3>\n<h3>Three</h3>\n<h4>Four</h4>"
+
+
+def test_markdown_tables_keep_their_alignment_only():
+    html = render_markdown("| a | b |\n|:--|--:|\n| 1 | 2 |")
+    assert '<th style="text-align:left">a</th>' in html
+    assert '<td style="text-align:right">2</td>' in html
+    html = render_markdown('<table><tr><td style="text-align:left;color:red">x</td></tr></table>')
+    assert "color" not in html
+
+
+def test_unknown_tags_are_dropped_but_their_text_kept():
+    assert render_markdown("<div><span>kept</span></div>") == "kept"
+
+
+@override_settings(COOKIECONSENT={"MARKDOWN_EXTENSIONS": []})
+def test_markdown_extensions_come_from_the_setting():
+    assert "<table>" not in render_markdown("| a | b |\n|---|---|\n| 1 | 2 |")
