@@ -118,10 +118,6 @@ def test_policy_page_is_in_the_site_layout(client):
     assert "cc-settings-link" in html
 
 
-@pytest.mark.xfail(
-    reason="cookieconsent/policy.html renders neither the introduction, the section bodies "
-    "nor the contact details yet"
-)
 def test_policy_page_shows_the_text_and_contact(client):
     html = client.get(reverse("cookieconsent:policy")).content.decode()
     assert "This Cookie Policy explains how fluxems uses cookies" in html
