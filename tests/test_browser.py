@@ -448,7 +448,8 @@ def test_screenshots(browser, site, width):
     banner(page).get_by_role("link", name="Customise").click()
     dialog(page).wait_for()
     page.screenshot(path=ARTIFACTS / f"preferences-{width}.png")
-    if width == 1280:
+    # The README's copies change only when asked, so test runs leave the checkout clean.
+    if width == 1280 and os.environ.get("COOKIECONSENT_UPDATE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(ARTIFACTS / "banner-1280.png", SCREENSHOTS / "banner.png")
         shutil.copy(ARTIFACTS / "preferences-1280.png", SCREENSHOTS / "preferences.png")
