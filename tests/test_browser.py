@@ -599,7 +599,8 @@ def test_cache_safe_behind_a_page_cache(browser, cached_site):
 
     # The first visitor, decided, sees no banner: the script hides it.
     first.goto(cached_site)
-    banner(first).wait_for(state="hidden")
+    first.wait_for_function("() => window.cookieconsent.state")
+    assert banner(first).is_hidden()
     assert first.evaluate("cookieconsent.allows('analytics')")
     first.context.close()
     second.context.close()
