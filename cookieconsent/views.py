@@ -17,6 +17,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.middleware.csrf import get_token
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
@@ -125,7 +126,10 @@ def consent(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 def status(request: HttpRequest) -> JsonResponse:
-    """The visitor's consent as JSON, for the script on a page served from a shared cache."""
+    """The visitor's consent as JSON, for the script on a page served from a shared cache.
+    It also hands out the CSRF cookie, which the script's consent POST then reads, since a
+    cached page carries no token."""
+    get_token(request)
     response = JsonResponse(get_consent(request).as_dict())
     add_never_cache_headers(response)
     patch_vary_headers(response, ("Cookie",))

@@ -97,4 +97,12 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 
 # cookieconsent's defaults suit the demo (see README.md for every key); only the consent
 # cookie's Secure flag follows the site's.
-COOKIECONSENT: dict[str, Any] = {"COOKIE_SECURE": SECURE_COOKIES}
+COOKIECONSENT: dict[str, Any] = {
+    "COOKIE_SECURE": SECURE_COOKIES,
+    # The site's analytics reads Google Consent Mode v2: which category grants which type.
+    "GOOGLE_CONSENT_MODE": {
+        "necessary": ["security_storage"],
+        "functional": ["functionality_storage", "personalization_storage"],
+        "analytics": ["analytics_storage"],
+    },
+}

@@ -292,3 +292,8 @@ def test_a_warm_consent_post_makes_one_query(client, categories, django_assert_n
     post(client, action="accept_all")  # computes the text hash once
     with django_assert_num_queries(1):  # the record's INSERT
         post(client, action="reject_all")
+
+
+def test_status_hands_out_the_csrf_cookie(client, categories):
+    response = client.get("/cookies/status/")
+    assert "csrftoken" in response.cookies

@@ -66,7 +66,10 @@ def test_layout(client):
     assert '<html lang="en">' in html
     assert "<main " in html and "<footer " in html and '<nav aria-label="Main">' in html
     assert 'href="/static/cookieconsent/cookieconsent.css"' in html
-    assert '<script src="/static/cookieconsent/cookieconsent.js" defer></script>' in html
+    assert (
+        '<script src="/static/cookieconsent/cookieconsent.js" defer data-cookieconsent-config='
+        in html
+    )
     assert f'href="{reverse("cookieconsent:policy")}"' in html
 
 

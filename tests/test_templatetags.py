@@ -138,3 +138,23 @@ def test_preferences_withdrawal_expires_cookies(client, categories):
 def test_preferences_gpc_note(client, categories):
     html = client.get("/cookies/preferences/", HTTP_SEC_GPC="1").content.decode()
     assert "Global Privacy Control" in html
+
+
+def test_gate_is_always_inert_in_cache_safe_mode(rf, categories, settings):
+    settings.COOKIECONSENT = {"CACHE_SAFE": True}
+    request = rf.get("/")
+    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    html = render(GATED, request)
+    assert '<script type="text/plain" data-cookieconsent="analytics" src="/a.js">' in html
+    assert not hasattr(request, "cookie_consent")  # the shared page never asked
+
+
+def test_banner_in_afrikaans(client, categories):
+    html = client.get("/t/", HTTP_ACCEPT_LANGUAGE="af").content.decode()
+    assert "Aanvaar alles" not in html  # the test site has no LocaleMiddleware: English
+    from django.utils import translation
+
+    with translation.override("af"):
+        html = client.get("/t/").content.decode()
+    assert "Aanvaar alles" in html
+    assert "Accept all" not in html

@@ -101,9 +101,12 @@ class ConsentGateNode(template.Node):
     def render(self, context: Context) -> str:
         slug = str(self.slug.resolve(context))
         content = self.nodelist.render(context)
-        consent = _consent(context)
-        if consent is not None and consent.allows(slug):
-            return content
+        # In cache-safe mode the page is shared, so it must not depend on this visitor: the
+        # content is always inert, and the script activates it for those who allow it.
+        if not get_config()["CACHE_SAFE"]:
+            consent = _consent(context)
+            if consent is not None and consent.allows(slug):
+                return content
         return mark_safe(inert(content, slug))
 
 
