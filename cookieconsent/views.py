@@ -15,9 +15,9 @@ from django.http import (
     JsonResponse,
     QueryDict,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
-from django.middleware.csrf import get_token
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
