@@ -75,6 +75,8 @@ class Registry:
     _memo: dict[str, Rule | None] = field(default_factory=dict)
     #: SHA-256 of the banner and policy text, per language (see records.text_hash()).
     text_hashes: dict[str, str] = field(default_factory=dict)
+    #: The banner rendered with placeholders, per (language, cache-safe, needs renewal).
+    banners: dict[tuple[str, bool, bool], str] = field(default_factory=dict)
     # Asked several times per request: computed once, with the categories.
     required_slugs: frozenset[str] = field(init=False)
     optional_slugs: frozenset[str] = field(init=False)

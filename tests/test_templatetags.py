@@ -158,3 +158,38 @@ def test_banner_in_afrikaans(client, categories):
         html = client.get("/t/").content.decode()
     assert "Aanvaar alles" in html
     assert "Accept all" not in html
+
+
+def _token(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
+
+
+def test_cached_banner_is_filled_in_per_request(categories):
+    from django.test import Client
+
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    one = first.get("/t/?a=1&b=2").content.decode()
+    two = second.get("/t/").content.decode()
+    assert 'name="next" value="/t/?a=1&amp;b=2"' in one
+    assert "?next=/t/%3Fa%3D1%26b%3D2" in one
+    assert 'name="next" value="/t/"' in two
+    assert "__cookieconsent" not in one + two
+    # each visitor's own token, which the consent endpoint accepts
+    assert _token(one) != _token(two)
+    response = second.post(
+        "/cookies/consent/", {"action": "reject_all", "csrfmiddlewaretoken": _token(two)}
+    )
+    assert response.status_code == 302
+
+
+def test_cached_banner_follows_staff_edits(client, categories):
+    assert "Analytics" in client.get("/t/").content.decode()
+    analytics = categories["analytics"]
+    analytics.name = "Usage statistics"
+    analytics.save()
+    html = client.get("/t/").content.decode()
+    assert "Usage statistics" in html

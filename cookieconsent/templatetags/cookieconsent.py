@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 from django import template
 from django.http import HttpRequest
+from django.middleware.csrf import get_token
 from django.template.base import Parser, Token
 from django.template.context import Context
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, get_consent
@@ -36,30 +39,51 @@ def _consent(context: Context) -> Consent | None:
     return get_consent(request) if request is not None else None
 
 
+# Placeholders the cached banner is filled in with (letters and "_" survive escaping and
+# urlencode unchanged, and neither is a part of the other).
+_NEXT = "__cookieconsent_next__"
+_NEXT_QUERY = "__cookieconsent_nextquery__"
+_CSRF = "__cookieconsent_csrf__"
+
+
 @register.simple_tag(takes_context=True)
 def cookieconsent_banner(context: Context) -> SafeString:
     """The consent banner, while the visitor has no valid decision (always, hidden, in
-    cache-safe mode, where the script decides)."""
+    cache-safe mode, where the script decides).
+
+    Every undecided visitor is shown the same banner but for the page it returns to and the
+    CSRF token, so it is rendered once per language and policy change (kept on the registry,
+    which staff edits replace) and then filled in. Its template gets no request.
+    """
     request = _request(context)
     consent = _consent(context)
     cache_safe = get_config()["CACHE_SAFE"]
-    if consent is None or (not cache_safe and consent.is_decided):
+    if request is None or consent is None or (not cache_safe and consent.is_decided):
         return SafeString("")
-    return render_to_string(
-        "cookieconsent/banner.html",
-        {
-            "categories": consent.registry.categories,
-            "cache_safe": cache_safe,
-            "needs_renewal": False if cache_safe else consent.needs_renewal,
-            "next": request.get_full_path() if request is not None else "/",
-            "policy_url": reverse("cookieconsent:policy"),
-            "preferences_url": reverse("cookieconsent:preferences"),
-            "consent_url": reverse("cookieconsent:consent"),
-            "csp_nonce": context.get("csp_nonce"),
-            "config": cookieconsent_config(context),
-        },
-        request=request,
-    )
+    needs_renewal = False if cache_safe else consent.needs_renewal
+    key = (get_language() or "", cache_safe, needs_renewal)
+    html = consent.registry.banners.get(key)
+    if html is None:
+        html = consent.registry.banners[key] = render_to_string(
+            "cookieconsent/banner.html",
+            {
+                "categories": consent.registry.categories,
+                "cache_safe": cache_safe,
+                "needs_renewal": needs_renewal,
+                "next": _NEXT,
+                "next_query": _NEXT_QUERY,
+                "csrf_token": _CSRF,
+                "policy_url": reverse("cookieconsent:policy"),
+                "preferences_url": reverse("cookieconsent:preferences"),
+                "consent_url": reverse("cookieconsent:consent"),
+                "config": cookieconsent_config(context),
+            },
+        )
+    path = request.get_full_path()
+    if not cache_safe:
+        html = html.replace(_CSRF, escape(get_token(request)))
+    html = html.replace(_NEXT_QUERY, escape(quote(path, safe="/"))).replace(_NEXT, escape(path))
+    return mark_safe(html)
 
 
 @register.simple_tag
