@@ -81,7 +81,9 @@ def cookieconsent_banner(context: Context) -> SafeString:
         )
     path = request.get_full_path()
     if not cache_safe:
-        html = html.replace(_CSRF, escape(get_token(request)))
+        # The page's own lazy token when there is one: masking a second token costs ~30 µs.
+        token = context.get("csrf_token") or get_token(request)
+        html = html.replace(_CSRF, escape(str(token)))
     html = html.replace(_NEXT_QUERY, escape(quote(path, safe="/"))).replace(_NEXT, escape(path))
     return mark_safe(html)
 
