@@ -11,10 +11,10 @@ export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	PYTHONDEVMODE= $(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[test,example,browser,lint]" nox build
+	PYTHONDEVMODE= $(BIN)/python -m pip install --quiet -e ".[test,example,browser,lint]" nox build
 	touch $(STAMP)
 
 ## make demo: the fluxems example site on http://127.0.0.1:8000 (SQLite, nothing else to install)
@@ -36,6 +36,7 @@ test-fast: $(STAMP)
 ## make bench: ratios against a bare Django request, medians of interleaved rounds
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/sizes.py
 
 ## make load: 2,000 consent POSTs from 50 clients against gunicorn on PostgreSQL
 load: $(STAMP)

@@ -15,7 +15,7 @@ MATRIX = [
 @nox.session
 @nox.parametrize(("python", "django"), MATRIX, ids=["py311-django52", "py313-django61"])
 def tests(session: nox.Session, django: str) -> None:
-    session.install("-e", ".[test,example]", django)
+    session.install("-e", ".[test,example,browser]", django)
     session.run("python", "-m", "django", "--version")
-    args = session.posargs or ["-q", "-m", "not browser"]
+    args = session.posargs or ["-q"]
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args)

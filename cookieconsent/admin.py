@@ -153,6 +153,9 @@ class ConsentRecordAdmin(_RecordAdmin):
     search_fields = ("consent_id",)
     date_hierarchy = "created_at"
     list_select_related = ("user",)
+    # A read-only log has no bulk actions (delete_selected would need the delete permission
+    # refused below, and the queryset refuses deletion anyway).
+    actions = None
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -162,10 +165,3 @@ class ConsentRecordAdmin(_RecordAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        # Already hidden without delete permission; removed outright so that a subclass
-        # granting it cannot bring bulk deletion back (the queryset refuses it anyway).
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions

@@ -77,6 +77,7 @@ def test_middleware_in_place(settings):
     assert check_middleware() == []
 
 
+@pytest.mark.django_db  # Django 6.1's check command also runs the database checks
 def test_checks_are_registered():
     with (
         override_settings(COOKIECONSENT={"COOKIE_NAM": "x"}),
