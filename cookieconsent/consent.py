@@ -7,7 +7,6 @@ Nothing here reads a table: categories and the policy version come from the regi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -268,8 +267,3 @@ def set_consent_cookie(response: HttpResponseBase, decision: Decision) -> None:
         httponly=False,  # the script reads it in cache-safe mode; it holds nothing secret
         samesite=config["COOKIE_SAMESITE"],
     )
-
-
-def normalise(slugs: Iterable[str], registry: Registry) -> frozenset[str]:
-    """The optional categories among ``slugs``."""
-    return frozenset(slugs) & registry.optional_slugs

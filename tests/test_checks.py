@@ -33,6 +33,7 @@ def test_defaults_pass():
         ({"COOKIE_SAMESITE": "lax"}, ["cookieconsent.E005"]),
         ({"GOOGLE_CONSENT_MODE": {"analytics": ["analytic_storage"]}}, ["cookieconsent.E006"]),
         ({"GOOGLE_CONSENT_MODE": {"analytics": "analytics_storage"}}, ["cookieconsent.E006"]),
+        ({"GOOGLE_CONSENT_MODE": ["analytics_storage"]}, ["cookieconsent.E003"]),
     ],
 )
 def test_bad_settings(value, codes):

@@ -182,3 +182,22 @@ def test_get_consent_without_middleware(rf, categories):
     consent = get_consent(request)
     assert consent.allows("analytics")
     assert get_consent(request) is consent
+
+
+def test_verified_cookies_are_remembered_within_a_bound(categories, monkeypatch):
+    from cookieconsent import consent as consent_module
+
+    monkeypatch.setattr(consent_module, "_VERIFIED_LIMIT", 2)
+    consent_module._VERIFIED.clear()
+    values = [decision_cookie({"functional"}, age=n) for n in range(3)]
+    for value in values:
+        assert Decision.unsign(value) is not None
+    assert len(consent_module._VERIFIED) == 1  # cleared when full, then refilled
+    assert Decision.unsign(values[0]) == Decision.unsign(values[0])
+
+
+def test_a_new_secret_key_invalidates_remembered_cookies(categories, settings):
+    value = decision_cookie({"functional"})
+    assert Decision.unsign(value) is not None
+    settings.SECRET_KEY = "a-brand-new-secret-key-for-this-test"
+    assert Decision.unsign(value) is None

@@ -211,12 +211,12 @@ def test_record_holds_the_proof(client, categories):
 
 
 def test_ip_hash_is_stable_and_salted(client, categories, settings):
-    post(client, action="reject_all", REMOTE_ADDR="198.51.100.1")
-    post(client, action="reject_all", REMOTE_ADDR="198.51.100.1")
+    client.post(URL, {"action": "reject_all"}, REMOTE_ADDR="198.51.100.1")
+    client.post(URL, {"action": "reject_all"}, REMOTE_ADDR="198.51.100.1")
     first, second = ConsentRecord.objects.values_list("ip_hash", flat=True)
     assert first == second
     settings.COOKIECONSENT = {"IP_HASH_SALT": "another"}
-    post(client, action="reject_all", REMOTE_ADDR="198.51.100.1")
+    client.post(URL, {"action": "reject_all"}, REMOTE_ADDR="198.51.100.1")
     assert ConsentRecord.objects.order_by("-pk").first().ip_hash != first
 
 
@@ -297,3 +297,17 @@ def test_a_warm_consent_post_makes_one_query(client, categories, django_assert_n
 def test_status_hands_out_the_csrf_cookie(client, categories):
     response = client.get("/cookies/status/")
     assert "csrftoken" in response.cookies
+
+
+def test_a_decision_without_a_policy_or_an_address_is_still_recorded(client, categories):
+    from cookieconsent.models import CookiePolicy
+
+    from cookieconsent.registry import invalidate
+
+    CookiePolicy.objects.update(is_current=False)
+    invalidate()  # a bulk update sends no signal
+    response = client.post(URL, {"action": "reject_all"}, REMOTE_ADDR="")
+    assert response.status_code == 302
+    record = ConsentRecord.objects.get()
+    assert record.ip_hash == ""
+    assert record.policy_version == 0

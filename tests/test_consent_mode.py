@@ -151,3 +151,10 @@ def test_no_mapping_in_the_scripts_config_without_the_setting(client, categories
     page = client.get("/").content.decode()
     config = json.loads(html.unescape(re.search(r'data-cookieconsent-config="([^"]*)"', page)[1]))
     assert "gcm" not in config
+
+
+@CONSENT_MODE
+def test_without_a_request_everything_is_denied(categories):
+    out = render("{% cookieconsent_consent_mode %}", None)
+    defaults = json.loads(html.unescape(STATIC_TAG.fullmatch(out).group(1)))
+    assert set(defaults.values()) == {"denied"}
