@@ -301,7 +301,6 @@ def test_status_hands_out_the_csrf_cookie(client, categories):
 
 def test_a_decision_without_a_policy_or_an_address_is_still_recorded(client, categories):
     from cookieconsent.models import CookiePolicy
-
     from cookieconsent.registry import invalidate
 
     CookiePolicy.objects.update(is_current=False)
