@@ -89,6 +89,16 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                 )
             )
     errors.extend(_check_values(config))
+    if config["DECLARE_DJANGO_COOKIES"] is False:
+        errors.append(
+            Warning(
+                "DECLARE_DJANGO_COOKIES is off: Django's session, CSRF, language and messages "
+                "cookies are blocked unless the cookie table declares them.",
+                hint="Declare them in a strictly necessary category, or silence "
+                "cookieconsent.W003 once you have.",
+                id="cookieconsent.W003",
+            )
+        )
     return errors
 
 

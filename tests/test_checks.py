@@ -40,6 +40,10 @@ def test_bad_settings(value, codes):
     assert check_error_codes(value) == codes
 
 
+def test_django_cookies_left_to_the_table_warns():
+    assert check_error_codes({"DECLARE_DJANGO_COOKIES": False}) == ["cookieconsent.W003"]
+
+
 def test_good_consent_mode_and_values():
     assert (
         check_error_codes(
