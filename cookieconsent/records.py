@@ -16,8 +16,10 @@ from cookieconsent.registry import get_registry
 
 #: The banner's own words, part of what the visitor was shown (hashed with the policy text).
 BANNER_STRINGS = (
+    "Cookie consent",
     "We use cookies to keep you signed in and the site secure. With your consent we also use "
     "optional cookies to remember your preferences and understand how the site is used.",
+    "Read our Cookie Policy",
     "Accept all",
     "Reject all",
     "Customise",
