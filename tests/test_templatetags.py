@@ -193,3 +193,11 @@ def test_cached_banner_follows_staff_edits(client, categories):
     analytics.save()
     html = client.get("/t/").content.decode()
     assert "Usage statistics" in html
+
+
+def test_the_hashed_banner_strings_are_the_ones_shown(client, categories):
+    from cookieconsent.records import BANNER_STRINGS
+
+    html = client.get("/t/").content.decode()
+    for string in BANNER_STRINGS:
+        assert string in html
