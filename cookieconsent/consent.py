@@ -161,15 +161,17 @@ class Consent:
             return "dnt"
         return None
 
-    def allowed_for_middleware(self, slug: str) -> bool:
-        """``allows()`` without marking the consent as read by the page."""
-        allowed = self._allowed
-        if allowed is None:
-            # Once per request: the middleware asks for every cookie.
+    def _allowed_now(self) -> frozenset[str]:
+        # Worked out once per request: the middleware asks for every cookie.
+        if self._allowed is None:
             decision = self._valid()
             granted = self._granted(decision) if decision is not None else frozenset()
-            allowed = self._allowed = self.registry.required_slugs | granted
-        return slug in allowed
+            self._allowed = self.registry.required_slugs | granted
+        return self._allowed
+
+    def allowed_for_middleware(self, slug: str) -> bool:
+        """``allows()`` without marking the consent as read by the page."""
+        return slug in self._allowed_now()
 
     # -- the public questions --------------------------------------------------------------
 
@@ -207,9 +209,7 @@ class Consent:
     def categories(self) -> frozenset[str]:
         """Slugs of every category allowed now, required ones included."""
         self.accessed = True
-        decision = self._valid()
-        granted = self._granted(decision) if decision is not None else frozenset()
-        return self.registry.required_slugs | granted
+        return self._allowed_now()
 
     @property
     def consent_id(self) -> str | None:
