@@ -17,6 +17,7 @@ from django.http import (
 )
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -52,8 +53,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def _error(request: HttpRequest, message: str, *, status: int = 400) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"error": message}, status=status)
-    response = render(request, "cookieconsent/error.html", {"message": message}, status=status)
-    return response
+    return render(request, "cookieconsent/error.html", {"message": message}, status=status)
 
 
 def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
@@ -140,13 +140,14 @@ def status(request: HttpRequest) -> JsonResponse:
 def preferences(request: HttpRequest) -> HttpResponse:
     """Change or withdraw consent at any time, as easily as it was given."""
     consent = get_consent(request)
-    registry = get_registry()
-    categories = [{"info": c, "checked": consent.allows(c.slug)} for c in registry.categories]
+    categories = [
+        {"info": c, "checked": consent.allows(c.slug)} for c in consent.registry.categories
+    ]
     context = {
         "consent": consent,
         "categories": categories,
         "next": safe_next(request, request.GET.get("next")),
-        "policy_url": CookiePolicy().get_absolute_url(),
+        "policy_url": reverse("cookieconsent:policy"),
     }
     return render(request, "cookieconsent/preferences.html", context)
 
