@@ -201,3 +201,11 @@ def test_the_hashed_banner_strings_are_the_ones_shown(client, categories):
     html = client.get("/t/").content.decode()
     for string in BANNER_STRINGS:
         assert string in html
+
+
+def test_inert_marks_iframes_whatever_their_case():
+    html = inert('<IFRAME SRC="https://map.example/"></IFRAME>', "functional")
+    assert html == (
+        '<IFRAME data-cookieconsent="functional" data-cookieconsent-src="https://map.example/">'
+        "</IFRAME>"
+    )

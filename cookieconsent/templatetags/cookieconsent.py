@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django import template
+from django.conf import settings
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.base import Parser, Token
@@ -18,16 +19,18 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, get_consent
+from cookieconsent.models import CookieCategory
 
 register = template.Library()
 
 _SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
 _TYPE_ATTR = re.compile(r"""\s+type\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE)
 _IFRAME_SRC = re.compile(r"(<iframe\b[^>]*?\s)src(\s*=)", re.IGNORECASE)
+_IFRAME_TAG = re.compile(r"<iframe\b", re.IGNORECASE)
 
 
 def _request(context: Context) -> HttpRequest | None:
@@ -91,8 +94,6 @@ def cookieconsent_banner(context: Context) -> SafeString:
 @register.simple_tag
 def cookieconsent_settings_link(text: str = "") -> SafeString:
     """A link to the preferences page that the script opens as a dialog."""
-    from django.utils.translation import gettext
-
     return format_html(
         '<a href="{}" class="cc-settings-link" data-cookieconsent-open>{}</a>',
         reverse("cookieconsent:preferences"),
@@ -152,16 +153,13 @@ def inert(html: str, slug: str) -> str:
         return f'<script type="text/plain"{marker}{kept}{attrs}>'
 
     html = _SCRIPT_TAG.sub(script, html)
-    return _IFRAME_SRC.sub(
-        lambda m: f"{m.group(1)}data-cookieconsent-src{m.group(2)}", html
-    ).replace("<iframe", f"<iframe{marker}")
+    html = _IFRAME_SRC.sub(lambda m: f"{m.group(1)}data-cookieconsent-src{m.group(2)}", html)
+    return _IFRAME_TAG.sub(lambda m: f"{m.group(0)}{marker}", html)
 
 
 @register.inclusion_tag("cookieconsent/cookie_table.html")
 def cookieconsent_cookie_table() -> dict[str, Any]:
     """The table of categories and their cookies, from the admin's data."""
-    from cookieconsent.models import CookieCategory
-
     return {"categories": CookieCategory.objects.prefetch_related("cookies")}
 
 
@@ -199,9 +197,6 @@ def script_config(context: Context) -> dict[str, Any]:
     The visitor's own state is left out in cache-safe mode, where the page is shared: the
     script then asks the status endpoint.
     """
-    from django.conf import settings
-    from django.utils.translation import gettext
-
     consent = _consent(context)
     cache_safe = get_config()["CACHE_SAFE"]
     registry = consent.registry if consent is not None else None
