@@ -1,0 +1,8 @@
+"""The admin: staff write the policy and declare cookies; consent records can only be read.
+
+One module per part of the admin; importing this package registers them all.
+"""
+
+from cookieconsent.admin import cookies, policy, records
+
+__all__ = ["cookies", "policy", "records"]

@@ -1,0 +1,58 @@
+"""Consent records: readable by staff, and nothing more."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest
+
+from cookieconsent.models import (
+    ConsentRecord,
+    Cookie,
+    CookieCategory,
+    CookiePolicy,
+    PolicySection,
+)
+
+# The admin classes are generic only to the type checker (django-stubs); at run time they
+# cannot be subscripted.
+if TYPE_CHECKING:
+    _PolicyAdmin = admin.ModelAdmin[CookiePolicy]
+    _SectionInline = admin.StackedInline[PolicySection, CookiePolicy]
+    _CategoryAdmin = admin.ModelAdmin[CookieCategory]
+    _CookieInline = admin.TabularInline[Cookie, CookieCategory]
+    _CookieAdmin = admin.ModelAdmin[Cookie]
+    _RecordAdmin = admin.ModelAdmin[ConsentRecord]
+    _CookieFormSet = BaseInlineFormSet[Cookie, CookieCategory, ModelForm[Cookie]]
+else:
+    _PolicyAdmin = _CategoryAdmin = _CookieAdmin = _RecordAdmin = admin.ModelAdmin
+    _SectionInline = admin.StackedInline
+    _CookieInline = admin.TabularInline
+    _CookieFormSet = BaseInlineFormSet
+
+# -- the proof ----------------------------------------------------------------------------------
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(_RecordAdmin):
+    """Viewable by staff, and nothing more: a record that could be edited proves nothing."""
+
+    list_display = ("consent_id", "created_at", "action", "policy_version", "granted", "refused")
+    list_filter = ("action", "policy_version")
+    search_fields = ("consent_id",)
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    # A read-only log has no bulk actions (delete_selected would need the delete permission
+    # refused below, and the queryset refuses deletion anyway).
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

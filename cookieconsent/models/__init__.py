@@ -1,0 +1,29 @@
+"""The cookie policy, its categories and cookies, and the append-only record of consent.
+
+One module per concern; everything is importable from ``cookieconsent.models``.
+"""
+
+from cookieconsent.models.cookies import (
+    Cookie,
+    CookieCategory,
+    Party,
+    Technology,
+    humanize_duration,
+    validate_cookie_name,
+)
+from cookieconsent.models.policy import CookiePolicy, PolicySection
+from cookieconsent.models.records import Action, AppendOnlyQuerySet, ConsentRecord
+
+__all__ = [
+    "Action",
+    "AppendOnlyQuerySet",
+    "ConsentRecord",
+    "Cookie",
+    "CookieCategory",
+    "CookiePolicy",
+    "Party",
+    "PolicySection",
+    "Technology",
+    "humanize_duration",
+    "validate_cookie_name",
+]

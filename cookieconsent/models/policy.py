@@ -1,0 +1,106 @@
+"""The policy a visitor reads: its text, version, sections and contact."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from cookieconsent.rendering import render_markdown
+
+
+class CookiePolicy(models.Model):
+    """The policy text a visitor reads. One policy is current; its version only grows."""
+
+    title = models.CharField(_("title"), max_length=200, default=_("Cookie Policy"))
+    introduction = models.TextField(
+        _("introduction"), blank=True, help_text=_("Markdown, shown before the sections.")
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    reconsent_version = models.PositiveIntegerField(
+        _("consent required since version"),
+        default=1,
+        editable=False,
+        help_text=_("Consent given under an older version must be given again."),
+    )
+    last_updated = models.DateField(_("last updated"), default=date.today)
+    is_current = models.BooleanField(_("current"), default=True)
+    contact_organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    contact_address = models.CharField(_("postal address"), max_length=300, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    modified_at = models.DateTimeField(_("modified"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("cookie policy")
+        verbose_name_plural = _("cookie policies")
+        ordering: ClassVar = ["-is_current", "-version", "pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=Q(is_current=True),
+                name="cookieconsent_one_current_policy",
+                violation_error_message=_("Only one cookie policy can be current."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cookieconsent:policy")
+
+    @property
+    def introduction_html(self) -> SafeString:
+        """The introduction as sanitised HTML."""
+        return render_markdown(self.introduction)
+
+    @classmethod
+    def current(cls) -> CookiePolicy | None:
+        return cls.objects.filter(is_current=True).first()
+
+    def publish_new_version(self, *, require_consent_again: bool = False) -> None:
+        """Bump the version and the “last updated” date; optionally ask every visitor again."""
+        with transaction.atomic():
+            CookiePolicy.objects.filter(pk=self.pk).update(version=F("version") + 1)
+            self.refresh_from_db(fields=["version"])
+            self.last_updated = timezone.localdate()
+            fields = ["version", "last_updated", "modified_at"]
+            if require_consent_again:
+                self.reconsent_version = self.version
+                fields.append("reconsent_version")
+            self.save(update_fields=fields)
+
+
+class PolicySection(models.Model):
+    """One numbered section of the policy: a heading and a Markdown body."""
+
+    policy = models.ForeignKey(
+        CookiePolicy, on_delete=models.CASCADE, related_name="sections", verbose_name=_("policy")
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    heading = models.CharField(_("heading"), max_length=200)
+    body = models.TextField(_("body"), blank=True, help_text=_("Markdown."))
+    show_cookie_table = models.BooleanField(
+        _("show the cookie table"),
+        default=False,
+        help_text=_("Render the table of categories and cookies after this section's text."),
+    )
+
+    class Meta:
+        verbose_name = _("policy section")
+        verbose_name_plural = _("policy sections")
+        ordering: ClassVar = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.heading
+
+    @property
+    def body_html(self) -> SafeString:
+        """The body as sanitised HTML."""
+        return render_markdown(self.body)
