@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.test import override_settings
@@ -107,6 +108,17 @@ def test_the_consent_cookie_stays_strictly_necessary_whatever_the_table_says(cat
     rule = get_registry().lookup("cookieconsent")
     assert rule is not None and rule.required and rule.slug == "necessary"
     assert get_registry().lookup("cookiejar").slug == "analytics"
+
+
+def test_the_consent_cookie_is_refused_in_an_optional_category(categories):
+    cookie = Cookie(category=categories["functional"], name="cookieconsent")
+    with pytest.raises(ValidationError) as caught:
+        cookie.clean()
+    assert "category" in caught.value.message_dict
+    Cookie(category=categories["necessary"], name="cookieconsent").clean()
+    Cookie(
+        category=categories["functional"], name="cookieconsent", technology="local_storage"
+    ).clean()  # a storage key of that name is no cookie
 
 
 @override_settings(COOKIECONSENT={"COOKIE_NAME": "cc"})
@@ -293,7 +305,7 @@ def test_no_registry_and_no_database_is_an_error(db):
 def test_an_unreachable_cache_does_not_take_the_site_down(client, categories):
     """The registry needs no cache: its stamp is in the database."""
     reset_caches()
-    response = client.get("/t/set/?names=analytics_c,necessary_c")
+    response = client.get("/t/set/?c=analytics_c&c=necessary_c")
     assert response.status_code == 200
     assert "necessary_c" in response.cookies and "analytics_c" not in response.cookies
     assert client.get("/admin/login/").status_code == 200
