@@ -11,11 +11,10 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.signals import setting_changed
 from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponseBase
 
-from cookieconsent.conf import get_config
+from cookieconsent.conf import get_config, on_reset
 from cookieconsent.registry import Registry, get_registry
 from cookieconsent.signature import SaltedSigner
 
@@ -253,13 +252,10 @@ class Consent:
         }
 
 
-def _forget_verified(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
-        _VERIFIED.clear()
-        _signer.reset()
-
-
-setting_changed.connect(_forget_verified)
+@on_reset
+def _forget_verified() -> None:
+    _VERIFIED.clear()
+    _signer.reset()
 
 
 def get_consent(request: HttpRequest) -> Consent:

@@ -24,6 +24,7 @@ from django.utils.translation import get_language, gettext
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, get_consent
 from cookieconsent.models import CookieCategory
+from cookieconsent.registry import StampedCache
 
 register = template.Library()
 
@@ -47,6 +48,9 @@ def _consent(context: Context) -> Consent | None:
 _NEXT = "__cookieconsent_next__"
 _NEXT_QUERY = "__cookieconsent_nextquery__"
 _CSRF = "__cookieconsent_csrf__"
+#: The banner with placeholders, per (language, cache-safe, needs renewal), for the current
+#: registry.
+_banners: StampedCache[tuple[str, bool, bool], str] = StampedCache()
 
 
 @register.simple_tag(takes_context=True)
@@ -55,7 +59,7 @@ def cookieconsent_banner(context: Context) -> SafeString:
     cache-safe mode, where the script decides).
 
     Every undecided visitor is shown the same banner but for the page it returns to and the
-    CSRF token, so it is rendered once per language and policy change (kept on the registry,
+    CSRF token, so it is rendered once per language and policy change (kept per registry,
     which staff edits replace) and then filled in. Its template gets no request.
     """
     request = _request(context)
@@ -65,9 +69,10 @@ def cookieconsent_banner(context: Context) -> SafeString:
         return SafeString("")
     needs_renewal = False if cache_safe else consent.needs_renewal
     key = (get_language() or "", cache_safe, needs_renewal)
-    html = consent.registry.banners.get(key)
-    if html is None:
-        html = consent.registry.banners[key] = render_to_string(
+    html = _banners.get(
+        consent.registry,
+        key,
+        lambda: render_to_string(
             "cookieconsent/banner.html",
             {
                 "categories": consent.registry.categories,
@@ -81,7 +86,8 @@ def cookieconsent_banner(context: Context) -> SafeString:
                 "consent_url": reverse("cookieconsent:consent"),
                 "config": cookieconsent_config(context),
             },
-        )
+        ),
+    )
     path = request.get_full_path()
     if not cache_safe:
         # The page's own lazy token when there is one: masking a second token costs ~30 µs.
