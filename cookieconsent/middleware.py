@@ -98,7 +98,10 @@ class CookieConsentMiddleware:
             expired = _expire(cookies, name, rule) or expired
         if expired:
             # This Set-Cookie exists only because of this visitor's cookies: never share it.
-            patch_cache_control(response, private=True)
+            if "Cache-Control" in headers:
+                patch_cache_control(response, private=True)
+            else:
+                headers["Cache-Control"] = "private"
             personal = True
         if personal:
             vary = headers.get("Vary")
