@@ -166,9 +166,12 @@ class Consent:
             return None
         return decision
 
-    def _is_stale(self, decision: Decision) -> bool:
+    def _is_stale(self, decision: Decision, granted: frozenset[str] | None = None) -> bool:
+        """Expired (see ``lifetime()``), or given under a policy that asks again."""
+        if granted is None:
+            granted = self._granted(decision)
         return (
-            decision.decided_at + lifetime(self._granted(decision)) < time.time()
+            decision.decided_at + lifetime(granted) < time.time()
             or decision.policy_version < self.registry.reconsent_version
         )
 
@@ -183,17 +186,24 @@ class Consent:
             return "dnt"
         return None
 
-    def _allowed_now(self) -> frozenset[str]:
-        # Worked out once per request: the middleware asks for every cookie.
-        if self._allowed is None:
-            decision = self._valid()
-            granted = self._granted(decision) if decision is not None else frozenset()
-            self._allowed = self.registry.required_slugs | granted
-        return self._allowed
+    def allowed_now(self) -> frozenset[str]:
+        """``categories`` without marking the consent as read by the page."""
+        allowed = self._allowed
+        if allowed is None:
+            # Worked out once per request, inline: the middleware asks on every response.
+            registry = self.registry
+            allowed = registry.required_slugs
+            decision = self._stored()
+            if decision is not None:
+                granted = decision.granted & registry.optional_slugs
+                if not self._is_stale(decision, granted):
+                    allowed = allowed | granted
+            self._allowed = allowed
+        return allowed
 
     def allowed_for_middleware(self, slug: str) -> bool:
         """``allows()`` without marking the consent as read by the page."""
-        return slug in self._allowed_now()
+        return slug in self.allowed_now()
 
     # -- the public questions --------------------------------------------------------------
 
@@ -231,7 +241,7 @@ class Consent:
     def categories(self) -> frozenset[str]:
         """Slugs of every category allowed now, required ones included."""
         self.accessed = True
-        return self._allowed_now()
+        return self.allowed_now()
 
     @property
     def consent_id(self) -> str | None:

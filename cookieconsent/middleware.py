@@ -64,10 +64,12 @@ class CookieConsentMiddleware:
         # Whether this response now depends on the visitor's cookies: then no cache may share
         # it. Dropping a cookie does not count: a response without it suits every visitor.
         personal = consent.accessed
+        lookup = registry.lookup
+        allowed: frozenset[str] | None = None  # asked for once, when a cookie needs it
         cookies = response.cookies
         if cookies:
             for name in list(cookies):
-                rule = registry.lookup(name)
+                rule = lookup(name)
                 if rule is None:
                     if get_config()["UNDECLARED_COOKIES"] == "allow" or is_deletion(cookies[name]):
                         continue
@@ -75,7 +77,7 @@ class CookieConsentMiddleware:
                     del cookies[name]
                 elif rule.required:
                     continue
-                elif consent.allowed_for_middleware(rule.slug):
+                elif rule.slug in (allowed or (allowed := consent.allowed_now())):
                     personal = True
                 elif not is_deletion(cookies[name]):
                     del cookies[name]
@@ -92,8 +94,12 @@ class CookieConsentMiddleware:
         for name in request.COOKIES:
             if name in cookies:
                 continue
-            rule = registry.lookup(name)
-            if rule is None or rule.required or consent.allowed_for_middleware(rule.slug):
+            rule = lookup(name)
+            if (
+                rule is None
+                or rule.required
+                or rule.slug in (allowed or (allowed := consent.allowed_now()))
+            ):
                 continue
             expired = _expire(cookies, name, rule) or expired
         if expired:
@@ -156,6 +162,8 @@ def is_deletion(morsel: Morsel[str]) -> bool:
     ``Max-Age`` of zero or less, or else an ``Expires`` in the past. (A browser obeys
     ``Max-Age`` over ``Expires``, and ignores a ``Max-Age`` that is not an integer.)"""
     max_age: object = morsel["max-age"]
+    if max_age == "" and morsel["expires"] == "":
+        return False  # the common case: neither is set
     if isinstance(max_age, int):  # what Morsel writes as an integer, bool included
         return max_age <= 0
     if isinstance(max_age, str) and _INTEGER.fullmatch(max_age.strip()):
