@@ -85,7 +85,7 @@ class CookieConsentMiddleware:
         # under whatever spelling of its name a server would still send as one.
         headers = response.headers
         for key in [key for key in headers if _is_set_cookie(key)]:
-            verdict = _raw_verdict(headers[key], consent)
+            verdict = _raw_verdict(key, headers[key], consent)
             if verdict is None:
                 del headers[key]
             elif verdict:
@@ -118,9 +118,12 @@ class CookieConsentMiddleware:
         return response
 
 
-def _raw_verdict(value: str, consent: Consent) -> bool | None:
+def _raw_verdict(key: str, value: str, consent: Consent) -> bool | None:
     """For a raw ``Set-Cookie`` header: ``None`` to drop it, else whether letting it through
     depends on the visitor's consent."""
+    if ":" in key:
+        # The server writes "Set-Cookie:x: v": the browser's cookie starts in the name.
+        return None
     name, eq, _ = value.partition(";")[0].partition("=")
     name = name.strip()
     if not (eq and name):
