@@ -210,8 +210,12 @@ def _expire(cookies: SimpleCookie, name: str, rule: Rule) -> bool:
         if len(_expiry_morsels) >= _EXPIRY_LIMIT:
             _expiry_morsels.clear()  # names come from visitors: keep the memo bounded
         _expiry_morsels[key] = template
-    # Past SimpleCookie.__setitem__, which would build and check the morsel again.
-    dict.__setitem__(cookies, name, template.copy())
+    # Morsel.copy() without its __init__ (which fills in every attribute only to overwrite
+    # them), stored past SimpleCookie.__setitem__ (which would build and check it again).
+    morsel: Morsel[str] = Morsel.__new__(Morsel)
+    dict.update(morsel, template)
+    morsel.__dict__.update(template.__dict__)
+    dict.__setitem__(cookies, name, morsel)
     return True
 
 

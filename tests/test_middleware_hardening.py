@@ -146,6 +146,17 @@ def test_a_raw_set_cookie_without_a_name_is_dropped(rf, categories, value):
     assert not [k for k in response.headers if "cookie" in k.lower()]
 
 
+def test_a_raw_undeclared_cookie_is_blocked_unless_allowed(rf, categories):
+    def build(response):
+        response.headers["Set-Cookie "] = "undeclared_c=1"
+
+    assert "Set-Cookie " not in through(rf, build).headers
+    with override_settings(COOKIECONSENT={"UNDECLARED_COOKIES": "allow"}):
+        response = through(rf, build)
+    assert response.headers["Set-Cookie "] == "undeclared_c=1"
+    assert not response.has_header("Vary")  # the same for every visitor
+
+
 def test_other_headers_are_left_alone(rf, categories):
     def build(response):
         response.headers["X-Cookie-Note"] = "_stat=1"
