@@ -7,6 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 
 from cookieconsent.conf import DEFAULTS, SETTING_NAME, get_config
 
@@ -41,6 +43,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "MARKDOWN_EXTENSIONS": (list, tuple),
     "CACHE_SAFE": _BOOL,
     "GOOGLE_CONSENT_MODE": (dict,),
+    "BASE_TEMPLATE": _STR,
 }
 assert set(_TYPES) == set(DEFAULTS)
 
@@ -118,6 +121,20 @@ def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
                 id="cookieconsent.E005",
             )
         )
+    base = config["BASE_TEMPLATE"]
+    if isinstance(base, str):
+        try:
+            get_template(base)
+        except TemplateDoesNotExist:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['BASE_TEMPLATE'] names {base!r}, which no template loader "
+                    "finds.",
+                    hint="Name a template in a folder of TEMPLATES' 'DIRS' or in an app's "
+                    "templates/ folder; it needs a 'title' and a 'content' block.",
+                    id="cookieconsent.E007",
+                )
+            )
     mode = config["GOOGLE_CONSENT_MODE"]
     if isinstance(mode, dict):
         for slug, types in mode.items():

@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_SAFE": False,
     # Google Consent Mode v2: category slug -> consent types it grants.
     "GOOGLE_CONSENT_MODE": {},
+    # The template the policy, preferences and error pages extend: the site's own base template
+    # (with a "title" and a "content" block) gives them the site's navigation.
+    "BASE_TEMPLATE": "cookieconsent/layout.html",
 }
 
 

@@ -244,6 +244,18 @@ def cookieconsent_script(context: Context) -> SafeString:
     )
 
 
+@register.simple_tag(takes_context=True)
+def cookieconsent_head(context: Context) -> SafeString:
+    """Everything the banner needs in ``<head>``, in order: the Google Consent Mode defaults
+    (when configured), the stylesheet and the script."""
+    return format_html(
+        '{}<link rel="stylesheet" href="{}">{}',
+        cookieconsent_consent_mode(context),
+        static("cookieconsent/cookieconsent.css"),
+        cookieconsent_script(context),
+    )
+
+
 def consent_mode_defaults(context: Context) -> dict[str, Any]:
     """``gtag('consent', 'default', …)`` for this visitor: a type is granted when a category
     the visitor allows grants it. In cache-safe mode only the required categories count
