@@ -1,0 +1,134 @@
+"""Sphinx extension for the cookieconsent docs.
+
+- ``{cookieconsent-settings}``: one ``confval`` per key of ``COOKIECONSENT``, generated from
+  ``cookieconsent.conf`` (its ``SETTINGS`` spec where there is one, else ``DEFAULTS`` with
+  the types the checks hold), so the page cannot drift from the code.
+- Feature pages: every ``docs/*.md`` that no other toctree lists is added to the home page's
+  "Features" toctree (marked ``<!-- feature pages -->``), so a new page is never orphaned.
+- ``SECURITY.md`` of the repository is included on the security page (marked
+  ``<!-- SECURITY.md -->``) when the file exists.
+"""
+
+from __future__ import annotations
+
+import pprint
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+DOCS = Path(__file__).resolve().parent.parent
+ROOT = DOCS.parent
+
+#: Pages of the docs' own structure, in the home page's toctrees.
+CORE_PAGES = (
+    "installation",
+    "tutorial",
+    "templatetags",
+    "javascript",
+    "settings",
+    "checks",
+    "staff",
+    "security",
+    "performance",
+    "upgrading",
+    "changelog",
+)
+#: Feature pages the other parts of the project write, in reading order; others follow by name.
+FEATURE_ORDER = (
+    "consent",
+    "views",
+    "publishing",
+    "proof",
+    "regions",
+    "translations",
+    "admin",
+    "console",
+)
+
+
+def settings_spec() -> list[dict[str, Any]]:
+    """Every setting as name, default, types, choices and meaning."""
+    from cookieconsent import conf
+
+    spec = getattr(conf, "SETTINGS", None)
+    if spec is not None:
+        return [
+            {
+                "name": s.name,
+                "default": s.default,
+                "types": s.types,
+                "choices": s.choices,
+                "doc": s.doc,
+            }
+            for s in spec
+        ]
+    # Before conf.SETTINGS: the defaults, and the types the system check holds.
+    from cookieconsent.checks import _TYPES
+
+    return [
+        {"name": name, "default": default, "types": _TYPES[name], "choices": None, "doc": ""}
+        for name, default in conf.DEFAULTS.items()
+    ]
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    return " or ".join("None" if t is type(None) else t.__name__ for t in types)
+
+
+def settings_markdown() -> list[str]:
+    lines: list[str] = []
+    for s in settings_spec():
+        lines += [
+            f"```{{confval}} {s['name']}",
+            f":type: `{_type_names(s['types'])}`",
+            f":default: `{pprint.pformat(s['default'], width=200)}`",
+            "",
+            s["doc"] or "(See the code: `cookieconsent/conf.py`.)",
+        ]
+        if s["choices"]:
+            lines += ["", "One of " + ", ".join(f"`{c!r}`" for c in s["choices"]) + "."]
+        lines += ["```", ""]
+    return lines
+
+
+class SettingsDirective(SphinxDirective):
+    """``{cookieconsent-settings}``: the generated settings reference."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        container = nodes.container()
+        self.state.nested_parse(settings_markdown(), self.content_offset, container)
+        return container.children
+
+
+def feature_pages(srcdir: Path) -> list[str]:
+    pages = {p.stem for p in srcdir.glob("*.md")} - set(CORE_PAGES) - {"index"}
+    ordered = [p for p in FEATURE_ORDER if p in pages]
+    return ordered + sorted(pages - set(ordered))
+
+
+def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    if docname == "index" and "<!-- feature pages -->" in source[0]:
+        entries = "\n".join(feature_pages(Path(app.srcdir)))
+        source[0] = source[0].replace("<!-- feature pages -->", entries)
+    elif docname == "security" and "<!-- SECURITY.md -->" in source[0]:
+        policy = ROOT / "SECURITY.md"
+        if policy.exists():
+            # One heading level down, under the page's own title.
+            text = "\n".join(
+                "#" + line if line.startswith("#") else line
+                for line in policy.read_text().splitlines()
+            )
+        else:
+            text = "Report a vulnerability privately to the maintainers, not in a public issue."
+        source[0] = source[0].replace("<!-- SECURITY.md -->", text)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive("cookieconsent-settings", SettingsDirective)
+    app.connect("source-read", _source_read)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

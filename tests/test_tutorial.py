@@ -1,0 +1,281 @@
+"""The tutorial (docs/tutorial.md), replayed as written on a new ``startproject`` site.
+
+A fresh virtual environment on the newest Python pyenv has, the wheel ``make wheel`` builds, the
+newest Django pip finds, every console command and every file of the page in order; then
+Chromium checks that the banner is styled, that the declared-but-refused ``_ga`` and the
+undeclared ``_gcl_au`` are stripped, and that accepting lets ``_ga`` through. Slow (a venv and
+pip): ``-m "not newcomer"`` leaves it out locally; CI's ``make test`` runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _missing
+
+ROOT = Path(__file__).resolve().parent.parent
+TUTORIAL = ROOT / "docs" / "tutorial.md"
+CHECKOUT = "/path/to/cookieconsent"
+PYENV = Path.home() / ".pyenv" / "versions"
+
+
+@dataclass
+class Step:
+    kind: str  # "console" or "file"
+    text: str
+    path: str = ""
+    append: bool = False
+
+
+_FENCE = re.compile(r"^```(\{code-block\} )?(\S*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
+
+
+def tutorial_steps(markdown: str) -> list[Step]:
+    """The page's console blocks and files, in order."""
+    steps = []
+    for match in _FENCE.finditer(markdown):
+        directive, lang, body = match.groups()
+        if lang == "console":
+            steps.append(Step("console", body))
+        elif directive:
+            caption = re.search(r"^:caption: (\S+)( \(add at the end\))?$", body, re.MULTILINE)
+            assert caption, f"a code-block without a file caption:\n{body}"
+            text = body.split("\n\n", 1)[1]
+            steps.append(Step("file", text, caption.group(1), bool(caption.group(2))))
+    return steps
+
+
+def commands(console: str) -> list[str]:
+    """Each ``$ `` line with its continuation lines (a here-document) as one command."""
+    found: list[str] = []
+    for line in console.splitlines():
+        if line.startswith("$ "):
+            found.append(line[2:])
+        else:
+            found[-1] += "\n" + line
+    return found
+
+
+def newest_python() -> Path | None:
+    for version in ("3.13", "3.12"):
+        candidates = sorted(PYENV.glob(f"{version}.*/bin/python"))
+        if candidates:
+            return candidates[-1]
+    found = shutil.which("python3")
+    return Path(found) if found and sys.version_info >= (3, 12) else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Replay:
+    """A shell's worth of state: the working directory and the active virtualenv."""
+
+    def __init__(self, home: Path, python: Path) -> None:
+        self.cwd = home
+        self.python = python
+        self.env = dict(os.environ)
+        for name in ("DJANGO_SETTINGS_MODULE", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONDEVMODE"):
+            self.env.pop(name, None)
+        self.server: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def run(self, command: str) -> None:
+        command = command.replace(CHECKOUT, str(ROOT))
+        if command.startswith("python3 -m venv "):
+            command = command.replace("python3", str(self.python), 1)
+        if match := re.fullmatch(r"\. (\S+)/bin/activate", command):
+            venv = self.cwd / match.group(1)
+            self.env["VIRTUAL_ENV"] = str(venv)
+            self.env["PATH"] = f"{venv}/bin:{self.env['PATH']}"
+            return
+        if match := re.fullmatch(r"cd (\S+)", command):
+            self.cwd = self.cwd / match.group(1)
+            return
+        if command == "python manage.py runserver":
+            self.start_server()
+            return
+        started = time.monotonic()
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", command],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert done.returncode == 0, f"$ {command}\n{done.stdout}\n{done.stderr}"
+        print(f"{time.monotonic() - started:6.1f} s  $ {command.splitlines()[0]}")
+
+    def write(self, step: Step) -> None:
+        path = self.cwd / step.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if step.append:
+            assert path.exists(), f"{step.path} should exist to be added to"
+            path.write_text(path.read_text() + "\n" + step.text)
+        else:
+            path.write_text(step.text)
+
+    def start_server(self) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = subprocess.Popen(
+            ["python", "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(self.url + "/cookies/status/", timeout=1)
+                return
+            except OSError:
+                assert self.server.poll() is None, self.server.communicate()[0]
+                time.sleep(0.1)
+        raise AssertionError("runserver did not answer")
+
+    def stop(self) -> str:
+        if self.server is None:
+            return ""
+        os.killpg(self.server.pid, signal.SIGTERM)
+        return self.server.communicate(timeout=10)[0]
+
+
+@pytest.fixture
+def replayed(tmp_path: Path) -> Iterator[Replay]:
+    reason = _missing()
+    if reason is not None:
+        if os.environ.get("COOKIECONSENT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"COOKIECONSENT_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    python = newest_python()
+    if python is None:
+        pytest.skip("no Python 3.12 or newer for the fresh virtualenv")
+    replay = Replay(tmp_path, python)
+    try:
+        for step in tutorial_steps(TUTORIAL.read_text()):
+            if step.kind == "console":
+                for command in commands(step.text):
+                    replay.run(command)
+            else:
+                replay.write(step)
+        yield replay
+    finally:
+        replay.stop()
+
+
+def test_the_tutorial_has_the_steps_this_test_knows():
+    steps = tutorial_steps(TUTORIAL.read_text())
+    files = [s.path for s in steps if s.kind == "file"]
+    assert files == [
+        "mysite/settings.py",
+        "mysite/views.py",
+        "mysite/urls.py",
+        "templates/base.html",
+        "templates/home.html",
+    ]
+    runs = [c for s in steps if s.kind == "console" for c in commands(s.text)]
+    assert runs[-1] == "python manage.py runserver"
+    assert f"{CHECKOUT}/dist/cookieconsent-*.whl" in runs[3]
+
+
+def test_every_install_sample_is_in_the_tutorial():
+    """The README's install section and the installation page show the tutorial's own files,
+    so replaying the tutorial runs them too."""
+    tutorial = TUTORIAL.read_text()
+    install = (ROOT / "docs" / "installation.md").read_text()
+    for step in tutorial_steps(install):
+        if step.kind == "file":
+            assert step.text in tutorial, step.path
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Install", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```(?:python|django)\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    assert len(blocks) >= 2
+    for block in blocks:
+        first, body = block.split("\n", 1)
+        assert first.startswith(("# ", "{# ")), f"name the file in the first line:\n{block}"
+        assert body in tutorial, block
+
+
+def cookie_names(context: Any) -> set[str]:
+    return {c["name"] for c in context.cookies()}
+
+
+@pytest.mark.newcomer
+@pytest.mark.browser
+def test_replay_the_tutorial_on_a_new_site(replayed: Replay) -> None:
+    from playwright.sync_api import sync_playwright
+
+    # The newest Django, as the page promises.
+    version = subprocess.run(
+        ["python", "-m", "django", "--version"],
+        env=replayed.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    newest = subprocess.run(
+        ["python", "-m", "pip", "index", "versions", "django"],
+        env=replayed.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert newest.splitlines()[0] == f"django ({version})", newest
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        page.goto(replayed.url + "/")
+
+        banner = page.locator("#cookieconsent-banner")
+        assert banner.is_visible()
+        style = banner.evaluate(
+            "el => { const s = getComputedStyle(el); "
+            "return {position: s.position, bottom: s.bottom, zIndex: s.zIndex}; }"
+        )
+        assert style["position"] == "fixed", style
+        assert style["bottom"] == "0px", style
+        box = banner.bounding_box()
+        assert box is not None and box["y"] + box["height"] == pytest.approx(720, abs=1)
+        # Declared but not allowed, and undeclared: neither reached the browser.
+        assert not cookie_names(context) & {"_ga", "_gcl_au"}
+        assert page.evaluate("document.body.dataset.analytics") is None
+
+        page.get_by_role("button", name="Accept all").click()
+        page.wait_for_function("document.body.dataset.analytics === 'on'")
+        assert banner.is_hidden()
+        page.goto(replayed.url + "/")
+        names = cookie_names(context)
+        assert "_ga" in names
+        assert "_gcl_au" not in names
+        assert not page.locator("#cookieconsent-banner").count()
+
+        # The policy page, in the site's layout (BASE_TEMPLATE).
+        page.goto(replayed.url + "/cookies/policy/")
+        assert page.title() == "Cookie Policy · My site"
+        assert page.locator("nav a", has_text="Home").count() == 1
+        assert "Analytics" in page.content()
+        browser.close()
