@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _missing
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _missing
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "docs" / "tutorial.md"
@@ -210,11 +210,22 @@ def test_every_install_sample_is_in_the_tutorial():
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Install", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"^```(?:python|django)\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
-    assert len(blocks) >= 2
+    named = 0
     for block in blocks:
         first, body = block.split("\n", 1)
-        assert first.startswith(("# ", "{# ")), f"name the file in the first line:\n{block}"
-        assert body in tutorial, block
+        # The first line names the file: "# mysite/urls.py", "{# templates/base.html: … #}".
+        if re.match(r"(# |\{# )[\w/]+\.(py|html)\b", first):
+            named += 1
+            assert body in tutorial, block
+    assert named >= 3
+
+
+def shoot(page: Any, name: str) -> None:
+    """A screenshot in artifacts/; with COOKIECONSENT_UPDATE_SCREENSHOTS=1 also the docs' copy."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png")
+    if os.environ.get("COOKIECONSENT_UPDATE_SCREENSHOTS") == "1":
+        shutil.copy(ARTIFACTS / f"{name}.png", SCREENSHOTS / f"{name}.png")
 
 
 def cookie_names(context: Any) -> set[str]:
@@ -263,6 +274,7 @@ def test_replay_the_tutorial_on_a_new_site(replayed: Replay) -> None:
         # Declared but not allowed, and undeclared: neither reached the browser.
         assert not cookie_names(context) & {"_ga", "_gcl_au"}
         assert page.evaluate("document.body.dataset.analytics") is None
+        shoot(page, "tutorial-banner")
 
         page.get_by_role("button", name="Accept all").click()
         page.wait_for_function("document.body.dataset.analytics === 'on'")
@@ -272,6 +284,14 @@ def test_replay_the_tutorial_on_a_new_site(replayed: Replay) -> None:
         assert "_ga" in names
         assert "_gcl_au" not in names
         assert not page.locator("#cookieconsent-banner").count()
+
+        # Cookie settings: the preferences in a dialog; the site declares a required category.
+        page.get_by_role("link", name="Cookie settings").click()
+        dialog = page.get_by_role("dialog")
+        dialog.wait_for()
+        assert "Strictly necessary cookies are always on" in dialog.inner_text()
+        page.wait_for_timeout(300)  # the dialog's fade-in
+        shoot(page, "tutorial-preferences")
 
         # The policy page, in the site's layout (BASE_TEMPLATE).
         page.goto(replayed.url + "/cookies/policy/")

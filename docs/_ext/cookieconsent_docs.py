@@ -3,6 +3,7 @@
 - ``{cookieconsent-settings}``: one ``confval`` per key of ``COOKIECONSENT``, generated from
   ``cookieconsent.conf`` (its ``SETTINGS`` spec where there is one, else ``DEFAULTS`` with
   the types the checks hold), so the page cannot drift from the code.
+- ``{cookieconsent-model} Name``: the editable fields of a model, with their help texts.
 - Feature pages: every ``docs/*.md`` that no other toctree lists is added to the home page's
   "Features" toctree (marked ``<!-- feature pages -->``), so a new page is never orphaned.
 - ``SECURITY.md`` of the repository is included on the security page (marked
@@ -105,6 +106,30 @@ class SettingsDirective(SphinxDirective):
         return container.children
 
 
+class ModelFieldsDirective(SphinxDirective):
+    """``{cookieconsent-model} CookieCategory``: the fields staff fill in, from the model."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        from django.apps import apps
+
+        model = apps.get_model("cookieconsent", self.arguments[0])
+        lines = ["| field | what it holds |", "|---|---|"]
+        for field in model._meta.get_fields():
+            if not getattr(field, "editable", False) or field.auto_created:
+                continue
+            help_text = str(getattr(field, "help_text", "") or "")
+            choices = getattr(field, "choices", None)
+            if choices:
+                help_text += " One of: " + ", ".join(str(label) for _, label in choices) + "."
+            name = str(field.verbose_name)
+            lines.append(f"| {name[:1].upper() + name[1:]} | {help_text.strip()} |")
+        container = nodes.container()
+        self.state.nested_parse(lines, self.content_offset, container)
+        return container.children
+
+
 def feature_pages(srcdir: Path) -> list[str]:
     pages = {p.stem for p in srcdir.glob("*.md")} - set(CORE_PAGES) - {"index"}
     ordered = [p for p in FEATURE_ORDER if p in pages]
@@ -124,11 +149,15 @@ def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
                 for line in policy.read_text().splitlines()
             )
         else:
-            text = "Report a vulnerability privately to the maintainers, not in a public issue."
+            text = (
+                "## Reporting a vulnerability\n\n"
+                "Report a vulnerability privately to the maintainers, not in a public issue."
+            )
         source[0] = source[0].replace("<!-- SECURITY.md -->", text)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("cookieconsent-settings", SettingsDirective)
+    app.add_directive("cookieconsent-model", ModelFieldsDirective)
     app.connect("source-read", _source_read)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
