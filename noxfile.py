@@ -20,3 +20,13 @@ def tests(session: nox.Session, django: str) -> None:
     # The tutorial's replay makes its own virtualenv with the newest Django: `make test` runs it.
     args = session.posargs or ["-q", "-m", "not newcomer"]
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "example_project/tests",
+        "--ds=example_project.tests.settings",
+        *args,
+    )

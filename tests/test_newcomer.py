@@ -1,14 +1,12 @@
 """What a newcomer meets first: the one-tag head, the site's own layout for the app's pages,
-honest preferences text, and the demo's port and icon. (The whole path, replayed on a fresh
-``startproject`` site, is tests/test_tutorial.py.)"""
+and honest preferences text. (The demo's port and icon: example_project/tests/test_demo.py; the
+whole path, replayed on a fresh ``startproject`` site: tests/test_tutorial.py.)"""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.template import Context, Template
 from django.test import RequestFactory, override_settings
@@ -29,8 +27,7 @@ SITE_BASE = (
 
 
 def site_templates(**site: str) -> list[dict[str, object]]:
-    """TEMPLATES with the site's own templates in memory and the app's from its folder (the
-    test settings' fluxems app would otherwise put the pages in its layout)."""
+    """TEMPLATES with the site's own templates in memory and the app's from its folder."""
     return [
         {
             "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -110,7 +107,7 @@ def test_a_base_template_no_loader_finds_is_a_check_error():
 
 
 def test_a_base_template_that_exists_passes_the_checks():
-    with override_settings(COOKIECONSENT={"BASE_TEMPLATE": "fluxems/base.html"}):
+    with override_settings(COOKIECONSENT={"BASE_TEMPLATE": "tests/home.html"}):
         assert check_settings() == []
     call_command("check")
 
@@ -121,7 +118,7 @@ ALWAYS_ON = "Strictly necessary cookies are always on"
 
 
 def test_preferences_mention_strictly_necessary_cookies_only_when_declared(client, db):
-    # The example's seed declares required categories: start from a site that has none.
+    # Start from a site that declares no required category.
     Cookie.objects.all().delete()
     CookieCategory.objects.all().delete()
     CookieCategoryFactory(slug="analytics", name="Analytics", required=False)
@@ -140,29 +137,3 @@ def test_preferences_sentences_are_translated():
             "Streng noodsaaklike koekies is altyd aan"
         )
         assert gettext("You can change your mind here at any time.").startswith("Jy kan")
-
-
-# -- the demo ----------------------------------------------------------------------------------
-
-
-def test_the_demo_has_an_icon(client, db):
-    from django.urls import clear_url_caches
-
-    with override_settings(ROOT_URLCONF="example_project.urls"):
-        clear_url_caches()
-        response = client.get("/favicon.ico")
-        html = client.get("/").content.decode()
-    clear_url_caches()
-    assert response.status_code == 301
-    assert response["Location"] == "/static/fluxems/favicon.svg"
-    assert finders.find("fluxems/favicon.svg") is not None
-    assert '<link rel="icon" href="/static/fluxems/favicon.svg"' in html
-
-
-def test_make_demo_takes_a_port():
-    run = subprocess.run(
-        ["make", "-n", "demo", "PORT=8123"], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert "runserver 127.0.0.1:8123" in run.stdout
-    run = subprocess.run(["make", "-n", "demo"], cwd=ROOT, capture_output=True, text=True)
-    assert "runserver 127.0.0.1:8000" in run.stdout

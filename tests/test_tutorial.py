@@ -25,12 +25,31 @@ from typing import Any
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _missing
-
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "docs" / "tutorial.md"
 CHECKOUT = "/path/to/cookieconsent"
 PYENV = Path.home() / ".pyenv" / "versions"
+ARTIFACTS = ROOT / "artifacts"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+# As example_project/tests/test_browser.py launches it.
+CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def _missing() -> str | None:
+    if CHROMIUM is None:
+        return "Chromium is not installed (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the browser extra is not installed: pip install '.[browser]'"
+    return None
 
 
 @dataclass
