@@ -39,6 +39,7 @@ exclude_patterns = ["_build", "README.md"]
 
 html_theme = "furo"
 html_title = "cookieconsent"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["cookieconsent.css"]
 html_show_sourcelink = False
 html_theme_options = {"navigation_with_keys": True}

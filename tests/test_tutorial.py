@@ -30,6 +30,7 @@ TUTORIAL = ROOT / "docs" / "tutorial.md"
 CHECKOUT = "/path/to/cookieconsent"
 PYENV = Path.home() / ".pyenv" / "versions"
 ARTIFACTS = ROOT / "artifacts"
+WIDTH, HEIGHT = 1000, 600
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # As example_project/tests/test_browser.py launches it.
 CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
@@ -275,7 +276,8 @@ def test_replay_the_tutorial_on_a_new_site(replayed: Replay) -> None:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        # A small window: the screenshots stay legible at the docs' column width.
+        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
         context.set_default_timeout(10_000)
         page = context.new_page()
         page.goto(replayed.url + "/")
@@ -289,7 +291,7 @@ def test_replay_the_tutorial_on_a_new_site(replayed: Replay) -> None:
         assert style["position"] == "fixed", style
         assert style["bottom"] == "0px", style
         box = banner.bounding_box()
-        assert box is not None and box["y"] + box["height"] == pytest.approx(720, abs=1)
+        assert box is not None and box["y"] + box["height"] == pytest.approx(HEIGHT, abs=1)
         # Declared but not allowed, and undeclared: neither reached the browser.
         assert not cookie_names(context) & {"_ga", "_gcl_au"}
         assert page.evaluate("document.body.dataset.analytics") is None
@@ -317,4 +319,15 @@ def test_replay_the_tutorial_on_a_new_site(replayed: Replay) -> None:
         assert page.title() == "Cookie Policy · My site"
         assert page.locator("nav a", has_text="Home").count() == 1
         assert "Analytics" in page.content()
+
+        # Staff keep the cookie table in the admin: the category with its cookies inline.
+        page.goto(replayed.url + "/admin/")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", "change-me")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(replayed.url + "/admin/cookieconsent/cookiecategory/")
+        page.get_by_role("link", name="Analytics").click()
+        assert page.locator("input[value='_ga']").count() == 1
+        page.set_viewport_size({"width": 1280, "height": 900})
+        shoot(page, "tutorial-admin")
         browser.close()
