@@ -181,8 +181,9 @@ class Replay:
         return self.server.communicate(timeout=10)[0]
 
 
-@pytest.fixture
-def replayed(tmp_path: Path) -> Iterator[Replay]:
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
+    """The tutorial's site, replayed once for the module's slow tests."""
     reason = _missing()
     if reason is not None:
         if os.environ.get("COOKIECONSENT_REQUIRE_BROWSER") == "1":
@@ -191,7 +192,7 @@ def replayed(tmp_path: Path) -> Iterator[Replay]:
     python = newest_python()
     if python is None:
         pytest.skip("no Python 3.12 or newer for the fresh virtualenv")
-    replay = Replay(tmp_path, python)
+    replay = Replay(tmp_path_factory.mktemp("tutorial"), python)
     try:
         for step in tutorial_steps(TUTORIAL.read_text()):
             if step.kind == "console":
@@ -331,3 +332,34 @@ def test_replay_the_tutorial_on_a_new_site(replayed: Replay) -> None:
         page.set_viewport_size({"width": 1280, "height": 900})
         shoot(page, "tutorial-admin")
         browser.close()
+
+
+@pytest.mark.newcomer
+def test_installing_a_checkout_leaves_it_clean_and_prints_no_warning_box(
+    replayed: Replay, tmp_path: Path
+) -> None:
+    """``pip install .`` leaves no ``build/`` or ``*.egg-info`` in the checkout, and neither it
+    nor an editable install prints setuptools' "Editable installation" box (issue #13)."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    checkout = tmp_path / "cookieconsent"
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, checkout / name)
+    before = sorted(p.name for p in checkout.iterdir())
+    for args in (["install", "--no-deps", "."], ["install", "--no-deps", "-e", "."]):
+        done = subprocess.run(
+            ["python", "-m", "pip", *args],
+            cwd=checkout,
+            env=replayed.env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output
+        assert "Editable installation" not in output
+        assert "Please be careful" not in output
+        assert sorted(p.name for p in checkout.iterdir()) == before, args
