@@ -35,7 +35,7 @@ extensions = ["myst_parser", "cookieconsent_docs"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 source_suffix = {".md": "markdown"}
-exclude_patterns = ["_build", "README.md"]
+exclude_patterns = ["_build", "_samples", "README.md"]
 
 html_theme = "furo"
 html_title = "cookieconsent"

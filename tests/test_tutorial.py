@@ -61,7 +61,7 @@ class Step:
     append: bool = False
 
 
-_FENCE = re.compile(r"^```(\{code-block\} )?(\S*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
+_FENCE = re.compile(r"^```(\{[\w-]+\})? ?(\S*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 
 
 def tutorial_steps(markdown: str) -> list[Step]:
@@ -73,8 +73,11 @@ def tutorial_steps(markdown: str) -> list[Step]:
             steps.append(Step("console", body))
         elif directive:
             caption = re.search(r"^:caption: (\S+)( \(add at the end\))?$", body, re.MULTILINE)
-            assert caption, f"a code-block without a file caption:\n{body}"
-            text = body.split("\n\n", 1)[1]
+            assert caption, f"a {directive} without a file caption:\n{body}"
+            if directive == "{literalinclude}":
+                text = (TUTORIAL.parent / lang).read_text()
+            else:
+                text = body.split("\n\n", 1)[1]
             steps.append(Step("file", text, caption.group(1), bool(caption.group(2))))
     return steps
 
@@ -214,9 +217,10 @@ def test_the_tutorial_has_the_steps_this_test_knows():
         "mysite/urls.py",
         "templates/base.html",
         "templates/home.html",
+        "mysite/tests.py",
     ]
     runs = [c for s in steps if s.kind == "console" for c in commands(s.text)]
-    assert runs[-1] == "python manage.py runserver"
+    assert runs[-2:] == ["python manage.py runserver", "python manage.py test"]
     assert f"{CHECKOUT}/dist/cookieconsent-*.whl" in runs[3]
 
 
@@ -326,8 +330,10 @@ def test_replay_the_tutorial_on_a_new_site(replayed: Replay) -> None:
         page.fill("#id_username", "admin")
         page.fill("#id_password", "change-me")
         page.get_by_role("button", name="Log in").click()
+        page.locator("#user-tools").wait_for()
         page.goto(replayed.url + "/admin/cookieconsent/cookiecategory/")
         page.get_by_role("link", name="Analytics").click()
+        page.wait_for_url("**/change/")
         assert page.locator("input[value='_ga']").count() == 1
         page.set_viewport_size({"width": 1280, "height": 900})
         shoot(page, "tutorial-admin")

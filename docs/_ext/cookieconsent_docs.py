@@ -29,6 +29,7 @@ CORE_PAGES = (
     "tutorial",
     "templatetags",
     "javascript",
+    "testing",
     "settings",
     "checks",
     "staff",
@@ -156,8 +157,16 @@ def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
         source[0] = source[0].replace("<!-- SECURITY.md -->", text)
 
 
+def _reread_index(
+    app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """The home page's toctree depends on which pages exist: read it again on every build."""
+    return ["index"]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("cookieconsent-settings", SettingsDirective)
     app.add_directive("cookieconsent-model", ModelFieldsDirective)
     app.connect("source-read", _source_read)
+    app.connect("env-get-outdated", _reread_index)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
