@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from cookieconsent.conf import DEFAULTS, SETTING_NAME, get_config
+from cookieconsent.consent_mode import CONSENT_TYPES
 
 MIDDLEWARE_PATH = "cookieconsent.middleware.CookieConsentMiddleware"
 #: Middleware that set cookies: ours must come before them in MIDDLEWARE, to see their cookies.
@@ -44,17 +45,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 assert set(_TYPES) == set(DEFAULTS)
 
-GOOGLE_CONSENT_TYPES = frozenset(
-    {
-        "analytics_storage",
-        "ad_storage",
-        "ad_user_data",
-        "ad_personalization",
-        "functionality_storage",
-        "personalization_storage",
-        "security_storage",
-    }
-)
+GOOGLE_CONSENT_TYPES = frozenset(CONSENT_TYPES)
 
 
 @register(Tags.security, Tags.compatibility)
