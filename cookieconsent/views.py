@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cookieconsent.consent import Consent, Decision, get_consent, set_consent_cookie
 from cookieconsent.crossorigin import cross_origin_protect
-from cookieconsent.forms import ConsentForm
+from cookieconsent.forms import read_choice
 from cookieconsent.models import CookieCategory, CookiePolicy
 from cookieconsent.records import record_decision
 from cookieconsent.registry import get_registry
@@ -86,20 +86,16 @@ def _cross_origin(request: HttpRequest) -> HttpResponse:
 @cross_origin_protect(_cross_origin)
 def consent(request: HttpRequest) -> HttpResponseBase:
     """Record a decision: accept all, reject all, or a set of categories."""
-    try:
-        data = _input(request)
-    except ValueError as exc:
-        return _error(request, str(exc))
     registry = get_registry()
-    form = ConsentForm(data, registry=registry)
-    if not form.is_valid():
-        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _error(request, message)
+    try:
+        choice = read_choice(_input(request), registry)
+    except ValueError as exc:  # InvalidChoice included
+        return _error(request, str(exc))
 
-    granted = form.granted()
+    granted = choice.granted
     refused = registry.optional_slugs - granted
-    action = form.cleaned_data["action"]
-    next_url = safe_next(request, form.cleaned_data["next"])
+    action = choice.action
+    next_url = safe_next(request, choice.next)
     previous = get_consent(request).categories
     record = record_decision(
         request,
