@@ -10,7 +10,6 @@ visitor sends is never searched for a placeholder, so it can never fill one.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -24,7 +23,7 @@ from django.utils.translation import get_language
 from cookieconsent import script
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent
-from cookieconsent.registry import Registry
+from cookieconsent.registry import StampedCache
 
 TEMPLATE = "cookieconsent/banner.html"
 
@@ -57,10 +56,8 @@ def split(html: str) -> Banner:
     return Banner(tuple(parts[0::2]), tuple(_SLOT_NAMES[p] for p in parts[1::2]))
 
 
-Key = tuple[str, bool, bool]
-# One registry at a time: its banners go with it when staff edits replace it.
-_lock = threading.Lock()
-_cache: tuple[Registry | None, dict[Key, Banner]] = (None, {})
+#: Per (language, cache-safe, needs renewal), for the current registry.
+_banners: StampedCache[tuple[str, bool, bool], Banner] = StampedCache()
 
 
 def _render(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:
@@ -83,25 +80,8 @@ def _render(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:
 
 def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:
     """The banner for this registry, language and mode, rendered on first use."""
-    global _cache
-    registry, banners = _cache
-    if registry is not consent.registry:
-        with _lock:
-            registry, banners = _cache
-            if registry is not consent.registry:
-                registry, banners = consent.registry, {}
-                _cache = (registry, banners)
     key = (get_language() or "", cache_safe, needs_renewal)
-    banner = banners.get(key)
-    if banner is None:
-        banner = banners[key] = _render(consent, cache_safe, needs_renewal)
-    return banner
-
-
-def reset() -> None:
-    """Forget the rendered banners (tests that change templates or URLs)."""
-    global _cache
-    _cache = (None, {})
+    return _banners.get(consent.registry, key, lambda: _render(consent, cache_safe, needs_renewal))
 
 
 def render_banner(request: HttpRequest, consent: Consent) -> SafeString:

@@ -1,14 +1,16 @@
-"""System checks: the ``COOKIECONSENT`` settings, and the middleware's presence and place."""
+"""System checks: the ``COOKIECONSENT`` settings, the middleware's presence and place, and
+(``check --deploy``) the consent cookie's ``Secure`` flag."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
 
-from cookieconsent.conf import DEFAULTS, SETTING_NAME, get_config
+from cookieconsent.conf import DEFAULTS, SETTING_NAME, SETTINGS, get_config
 from cookieconsent.consent_mode import CONSENT_TYPES
 
 MIDDLEWARE_PATH = "cookieconsent.middleware.CookieConsentMiddleware"
@@ -19,31 +21,6 @@ COOKIE_SETTERS = (
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
 )
-
-_BOOL = (bool,)
-_INT = (int,)
-_STR = (str,)
-_TYPES: dict[str, tuple[type, ...]] = {
-    "COOKIE_NAME": _STR,
-    "COOKIE_DOMAIN": (str, type(None)),
-    "COOKIE_PATH": _STR,
-    "COOKIE_SECURE": _BOOL,
-    "COOKIE_SAMESITE": (str, type(None)),
-    "CONSENT_MAX_AGE": _INT,
-    "REFUSAL_MAX_AGE": _INT,
-    "UNDECLARED_COOKIES": _STR,
-    "DECLARE_DJANGO_COOKIES": _BOOL,
-    "HONOUR_GPC": _BOOL,
-    "HONOUR_DNT": _BOOL,
-    "REGISTRY_STALENESS": (int, float),
-    "CACHE_ALIAS": _STR,
-    "IP_HASH_SALT": _STR,
-    "USER_AGENT_MAX_LENGTH": _INT,
-    "MARKDOWN_EXTENSIONS": (list, tuple),
-    "CACHE_SAFE": _BOOL,
-    "GOOGLE_CONSENT_MODE": (dict,),
-}
-assert set(_TYPES) == set(DEFAULTS)
 
 GOOGLE_CONSENT_TYPES = frozenset(CONSENT_TYPES)
 
@@ -68,15 +45,27 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     config = get_config()
-    for key, types in _TYPES.items():
-        value = config[key]
+    for setting in SETTINGS:
+        value = config[setting.name]
+        types = setting.types
         # bool is an int: an int setting given True is still wrong.
-        if not isinstance(value, types) or (types in (_INT,) and isinstance(value, bool)):
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             expected = " or ".join("None" if t is type(None) else t.__name__ for t in types)
             errors.append(
                 Error(
-                    f"{SETTING_NAME}[{key!r}] must be {expected}, not {type(value).__name__}.",
+                    f"{SETTING_NAME}[{setting.name!r}] must be {expected}, "
+                    f"not {type(value).__name__}.",
+                    hint=setting.doc,
                     id="cookieconsent.E003",
+                )
+            )
+        elif setting.choices is not None and value not in setting.choices:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{setting.name!r}] must be one of "
+                    + ", ".join(map(repr, setting.choices))
+                    + f", not {value!r}.",
+                    id="cookieconsent.E004",
                 )
             )
     errors.extend(_check_values(config))
@@ -94,21 +83,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
 
 
 def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
-    errors: list[CheckMessage] = []
-    if config["UNDECLARED_COOKIES"] not in ("block", "allow"):
-        errors.append(
-            Error(
-                f"{SETTING_NAME}['UNDECLARED_COOKIES'] must be 'block' or 'allow'.",
-                id="cookieconsent.E004",
-            )
-        )
-    if config["COOKIE_SAMESITE"] not in ("Lax", "Strict", "None", None):
-        errors.append(
-            Error(
-                f"{SETTING_NAME}['COOKIE_SAMESITE'] must be 'Lax', 'Strict', 'None' or None.",
-                id="cookieconsent.E005",
-            )
-        )
+    errors: list[CheckMessage] = _check_staleness(config["REGISTRY_STALENESS"])
     mode = config["GOOGLE_CONSENT_MODE"]
     if isinstance(mode, dict):
         for slug, types in mode.items():
@@ -129,10 +104,63 @@ def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
     return errors
 
 
+#: Above this many seconds, REGISTRY_STALENESS is reported: staff would wait that long for
+#: every process to enforce a change.
+STALENESS_WARNING = 60
+
+
+def _check_staleness(value: object) -> list[CheckMessage]:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return []  # E003
+    if math.isnan(value) or value < 0:
+        return [
+            Error(
+                f"{SETTING_NAME}['REGISTRY_STALENESS'] must be a number of seconds, 0 or more; "
+                f"{value!r} is not.",
+                id="cookieconsent.E007",
+            )
+        ]
+    if value > STALENESS_WARNING:
+        return [
+            Warning(
+                f"{SETTING_NAME}['REGISTRY_STALENESS'] is {value!r}: a change staff make to the "
+                "cookie table or policy (a category made optional, a policy that asks visitors "
+                "to consent again) reaches the other processes only after that many seconds"
+                + (" — never." if math.isinf(value) else "."),
+                hint=f"Keep it at {STALENESS_WARNING} seconds or less; the default is 5 (one "
+                "small query per process every 5 seconds).",
+                id="cookieconsent.W004",
+            )
+        ]
+    return []
+
+
+def _middleware_classes() -> list[tuple[str, type | None]]:
+    """Each MIDDLEWARE entry and the class it names (``None`` where it names no class)."""
+    found: list[tuple[str, type | None]] = []
+    for path in settings.MIDDLEWARE:
+        try:
+            imported = import_string(path)
+        except ImportError:
+            imported = None  # Django reports it when it loads the middleware
+        found.append((path, imported if isinstance(imported, type) else None))
+    return found
+
+
 @register(Tags.security)
 def check_middleware(**kwargs: Any) -> list[CheckMessage]:
-    middleware: Sequence[str] = settings.MIDDLEWARE
-    if MIDDLEWARE_PATH not in middleware:
+    from cookieconsent.middleware import CookieConsentMiddleware
+
+    classes = _middleware_classes()
+    ours = next(
+        (
+            i
+            for i, (_, cls) in enumerate(classes)
+            if cls is not None and issubclass(cls, CookieConsentMiddleware)
+        ),
+        None,
+    )
+    if ours is None:
         return [
             Warning(
                 "CookieConsentMiddleware is not in MIDDLEWARE: cookies are set whatever the "
@@ -141,8 +169,8 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
                 id="cookieconsent.W001",
             )
         ]
-    ours = list(middleware).index(MIDDLEWARE_PATH)
-    above = [m for m in middleware[:ours] if m in COOKIE_SETTERS]
+    setters = tuple(import_string(path) for path in COOKIE_SETTERS)
+    above = [path for path, cls in classes[:ours] if cls is not None and issubclass(cls, setters)]
     if above:
         return [
             Warning(
@@ -150,6 +178,20 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
                 "it cannot see the cookies they set.",
                 hint="Move it above them, near the top of MIDDLEWARE.",
                 id="cookieconsent.W002",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_deploy(**kwargs: Any) -> list[CheckMessage]:
+    if get_config()["COOKIE_SECURE"] is False:
+        return [
+            Warning(
+                f"{SETTING_NAME}['COOKIE_SECURE'] is False: the consent cookie is also sent "
+                "over plain HTTP, where it can be read and replaced on the way.",
+                hint=f"Set {SETTING_NAME}['COOKIE_SECURE'] = True on a site served over HTTPS.",
+                id="cookieconsent.W005",
             )
         ]
     return []
