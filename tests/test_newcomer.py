@@ -102,7 +102,7 @@ def test_without_the_setting_the_pages_have_the_apps_own_layout(client, categori
 def test_a_base_template_no_loader_finds_is_a_check_error():
     with override_settings(COOKIECONSENT={"BASE_TEMPLATE": "nowhere/base.html"}):
         errors = check_settings()
-    assert [e.id for e in errors] == ["cookieconsent.E007"]
+    assert [e.id for e in errors] == ["cookieconsent.E008"]
     assert "'nowhere/base.html'" in errors[0].msg
 
 

@@ -41,6 +41,7 @@ CORE_PAGES = (
 #: Feature pages the other parts of the project write, in reading order; others follow by name.
 FEATURE_ORDER = (
     "consent",
+    "registry",
     "views",
     "publishing",
     "proof",
