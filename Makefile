@@ -66,7 +66,7 @@ wheel: $(BIN)/python
 
 ## make docs: the Sphinx site in docs/_build/html, warnings as errors
 docs: $(STAMP)
-	$(BIN)/python -m sphinx -W --keep-going -n -b html docs docs/_build/html
+	$(BIN)/python -m sphinx -W --keep-going -n -E -b html docs docs/_build/html
 
 ## the wheel carries templates, static files, migrations, locale files and py.typed
 wheel-check: $(STAMP)

@@ -82,8 +82,14 @@ def _type_names(types: tuple[type, ...]) -> str:
 
 
 def settings_markdown() -> list[str]:
-    lines: list[str] = []
-    for s in settings_spec():
+    spec = settings_spec()
+    # An overview first, then each setting in full.
+    lines = ["| setting | default |", "|---|---|"]
+    for s in spec:
+        default = pprint.pformat(s["default"], width=200).replace("|", "\\|")
+        lines.append(f"| {{confval}}`{s['name']}` | `{default}` |")
+    lines.append("")
+    for s in spec:
         lines += [
             f"```{{confval}} {s['name']}",
             f":type: `{_type_names(s['types'])}`",
@@ -161,8 +167,9 @@ def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
 def _reread_index(
     app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]
 ) -> list[str]:
-    """The home page's toctree depends on which pages exist: read it again on every build."""
-    return ["index"]
+    """Pages generated from the code or from which pages exist: read them again on every
+    build, so an incremental build cannot show a stale copy."""
+    return ["index", "settings", "staff", "security"]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
