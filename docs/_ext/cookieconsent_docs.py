@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import pprint
+import re
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,11 @@ class SettingsDirective(SphinxDirective):
         return container.children
 
 
+def _escape(text: str) -> str:
+    """Help text is plain text: keep Markdown from reading ``_ga_*`` as emphasis."""
+    return re.sub(r"([\\`*_|\[\]<>])", r"\\\1", text)
+
+
 class ModelFieldsDirective(SphinxDirective):
     """``{cookieconsent-model} CookieCategory``: the fields staff fill in, from the model."""
 
@@ -132,7 +138,7 @@ class ModelFieldsDirective(SphinxDirective):
             if choices:
                 help_text += " One of: " + ", ".join(str(label) for _, label in choices) + "."
             name = str(field.verbose_name)
-            lines.append(f"| {name[:1].upper() + name[1:]} | {help_text.strip()} |")
+            lines.append(f"| {name[:1].upper() + name[1:]} | {_escape(help_text.strip())} |")
         container = nodes.container()
         self.state.nested_parse(lines, self.content_offset, container)
         return container.children
