@@ -28,6 +28,7 @@ ROOT = DOCS.parent
 CORE_PAGES = (
     "installation",
     "tutorial",
+    "enforcement",
     "templatetags",
     "javascript",
     "testing",
