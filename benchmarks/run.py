@@ -485,6 +485,37 @@ def bench_lookups(rounds: int) -> None:
     )
 
 
+def bench_patterns(rounds: int) -> None:
+    """Hostile cookie names against hostile patterns: matching time should grow at most
+    linearly with the name (8x the name: at most about 8x the time), never explode."""
+    cases = {
+        "*_*_*.* vs '_' * n (the 10 s case)": ("*_*_*.*", "_" * 4000, "_" * 32000),
+        "*_*_*.* vs '_' * n + '.'": ("*_*_*.*", "_" * 4000 + ".", "_" * 32000 + "."),
+        "*a*aab* vs 'a' * n": ("*a*aab*", "a" * 4000, "a" * 32000),
+    }
+    print("\nglob_match, ns per match, names of n = 4,000 and 32,000 characters:")
+    for label, (pattern, short, long) in cases.items():
+        segments = tuple(pattern.split("*"))
+        samples = interleave(
+            {
+                "n": lambda s=segments, name=short: registry_module.glob_match(s, name),
+                "8n": lambda s=segments, name=long: registry_module.glob_match(s, name),
+            },
+            rounds=rounds,
+            batch=20,
+        )
+        r = ratio(samples, "8n", "n")
+        a, b = (statistics.median(samples[k]) for k in ("n", "8n"))
+        # The fastest rounds too: on a loaded machine a long match is preempted more often.
+        fastest = min(samples["8n"]) / min(samples["n"])
+        ok = r <= 10
+        print(
+            f"  {label:<40} {a:10.0f} {b:10.0f} x{r:5.2f} (fastest rounds x{fastest:5.2f})   "
+            f"at most linear: {verdict(ok)}"
+        )
+        RESULTS.append((f"glob_match, {label}", f"{a:.0f} → {b:.0f} ns (x{r:.2f})", verdict(ok)))
+
+
 def profile(n: int) -> None:
     """Where the middleware's time goes, for the decided and the undecided visitor."""
     for label, cookies in {"undecided": {}, "decided": {"cookieconsent": decided_cookie()}}.items():
@@ -527,6 +558,7 @@ def main() -> None:
     bench_banner(args.rounds, args.batch)
     bench_post(max(20, args.rounds // 3), max(5, args.batch // 2))
     bench_lookups(args.rounds)
+    bench_patterns(args.rounds)
     if args.profile:
         profile(args.profile)
     print("\nSummary")
