@@ -21,7 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from cookieconsent import script
-from cookieconsent.conf import get_config
+from cookieconsent.conf import get_config, on_reset
 from cookieconsent.consent import Consent
 from cookieconsent.registry import StampedCache
 
@@ -56,8 +56,10 @@ def split(html: str) -> Banner:
     return Banner(tuple(parts[0::2]), tuple(_SLOT_NAMES[p] for p in parts[1::2]))
 
 
-#: Per (language, cache-safe, needs renewal), for the current registry.
-_banners: StampedCache[tuple[str, bool, bool], Banner] = StampedCache()
+Key = tuple[str, bool, bool]
+#: The banners of the current registry, per (language, cache-safe, needs renewal); emptied when
+#: staff edits replace the registry.
+_banners: StampedCache[Key, Banner] = StampedCache()
 
 
 def _render(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:
@@ -82,6 +84,12 @@ def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banne
     """The banner for this registry, language and mode, rendered on first use."""
     key = (get_language() or "", cache_safe, needs_renewal)
     return _banners.get(consent.registry, key, lambda: _render(consent, cache_safe, needs_renewal))
+
+
+@on_reset
+def reset() -> None:
+    """Forget the rendered banners (tests that change templates or URLs)."""
+    _banners.clear()
 
 
 def render_banner(request: HttpRequest, consent: Consent) -> SafeString:
