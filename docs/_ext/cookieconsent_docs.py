@@ -43,6 +43,8 @@ CORE_PAGES = (
 #: Feature pages the other parts of the project write, in reading order; others follow by name.
 FEATURE_ORDER = (
     "consent",
+    "consent-endpoint",
+    "gating",
     "registry",
     "views",
     "publishing",
