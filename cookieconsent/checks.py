@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
 
 from cookieconsent.conf import DEFAULTS, SETTING_NAME, get_config
 
@@ -41,6 +43,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "MARKDOWN_EXTENSIONS": (list, tuple),
     "CACHE_SAFE": _BOOL,
     "GOOGLE_CONSENT_MODE": (dict,),
+    "REGION_HEADER": (str, type(None)),
+    "REGION_SUBDIVISION_HEADER": (str, type(None)),
+    "REGION_RESOLVER": (str, type(None)),
 }
 assert set(_TYPES) == set(DEFAULTS)
 
@@ -162,3 +167,55 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+
+
+@register(Tags.security)
+def check_regions(**kwargs: Any) -> list[CheckMessage]:
+    """The region settings (docs/regions.md): header names a request can carry, a resolver
+    that imports and can be called."""
+    config = get_config()
+    errors: list[CheckMessage] = []
+    for key in ("REGION_HEADER", "REGION_SUBDIVISION_HEADER"):
+        value = config[key]
+        if isinstance(value, str) and not _HEADER_NAME.fullmatch(value):
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{key!r}] = {value!r} is not an HTTP header name.",
+                    hint="Letters, digits and single hyphens, e.g. 'CF-IPCountry' (WSGI "
+                    "servers drop headers with underscores).",
+                    id="cookieconsent.E020",
+                )
+            )
+    if config["REGION_SUBDIVISION_HEADER"] and not config["REGION_HEADER"]:
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['REGION_SUBDIVISION_HEADER'] is set without REGION_HEADER.",
+                hint="A subdivision is read only with its country: set REGION_HEADER too.",
+                id="cookieconsent.E022",
+            )
+        )
+    path = config["REGION_RESOLVER"]
+    if isinstance(path, str):
+        try:
+            resolver = import_string(path)
+        except ImportError as exc:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} cannot be imported: {exc}",
+                    id="cookieconsent.E021",
+                )
+            )
+        else:
+            if not callable(resolver):
+                errors.append(
+                    Error(
+                        f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} is not callable.",
+                        hint="Name a function taking the request and returning a region "
+                        "code or None.",
+                        id="cookieconsent.E021",
+                    )
+                )
+    return errors

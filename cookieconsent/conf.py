@@ -50,6 +50,12 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_SAFE": False,
     # Google Consent Mode v2: category slug -> consent types it grants.
     "GOOGLE_CONSENT_MODE": {},
+    # The visitor's region (docs/regions.md): a request header the site's CDN or proxy sets,
+    # e.g. "CF-IPCountry"; an optional subdivision header; a dotted path to a callable
+    # request -> str | None, asked first. None of them is trusted unless set.
+    "REGION_HEADER": None,
+    "REGION_SUBDIVISION_HEADER": None,
+    "REGION_RESOLVER": None,
 }
 
 

@@ -15,7 +15,13 @@ MAX_CATEGORIES = 50
 
 VISITOR_ACTIONS = [
     (a.value, a.label)
-    for a in (Action.ACCEPT_ALL, Action.REJECT_ALL, Action.CUSTOM, Action.PREFERENCES)
+    for a in (
+        Action.ACCEPT_ALL,
+        Action.REJECT_ALL,
+        Action.CUSTOM,
+        Action.PREFERENCES,
+        Action.DISMISS,
+    )
 ]
 
 
@@ -35,9 +41,17 @@ class ConsentForm(forms.Form):
     )
     next = forms.CharField(required=False, max_length=2000)
 
-    def __init__(self, *args: Any, registry: Registry, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        registry: Registry,
+        regime_default: frozenset[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.registry = registry
+        #: What dismissing a notice keeps; ``None`` where there is no notice (opt-in).
+        self.regime_default = regime_default
         field = self.fields["categories"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [(c.slug, c.name) for c in registry.categories]
@@ -48,6 +62,15 @@ class ConsentForm(forms.Form):
             raise forms.ValidationError(_("Too many categories."), code="too_many")
         return slugs
 
+    def clean_action(self) -> str:
+        action: str = self.cleaned_data["action"]
+        if action == Action.DISMISS and self.regime_default is None:
+            raise forms.ValidationError(
+                _("There is no notice to dismiss here: choose accept_all, reject_all or custom."),
+                code="no_notice",
+            )
+        return action
+
     def granted(self) -> frozenset[str]:
         """The optional categories this choice grants."""
         action = self.cleaned_data["action"]
@@ -56,4 +79,6 @@ class ConsentForm(forms.Form):
             return optional
         if action == Action.REJECT_ALL:
             return frozenset()
+        if action == Action.DISMISS:
+            return self.regime_default or frozenset()
         return frozenset(self.cleaned_data["categories"]) & optional

@@ -13,6 +13,7 @@ from django.utils.cache import patch_vary_headers
 
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent
+from cookieconsent.regions import vary_headers
 from cookieconsent.registry import aget_registry
 
 logger = logging.getLogger("cookieconsent")
@@ -78,7 +79,17 @@ class CookieConsentMiddleware:
             if rule is None or rule.required or consent.allowed_for_middleware(rule.slug):
                 continue
             response.delete_cookie(name, path=rule.path, domain=rule.domain or None)
+        if consent.region_read:
+            _vary_on_region(response)
         return response
+
+
+def _vary_on_region(response: HttpResponseBase) -> None:
+    """The response depends on where the visitor is: a cache must key it on the region
+    headers too."""
+    headers = vary_headers()
+    if headers:
+        patch_vary_headers(response, headers)
 
 
 def _may_set(name: str, consent: Consent) -> bool:

@@ -25,6 +25,7 @@ from django.core.signals import setting_changed
 from django.db import transaction
 
 from cookieconsent.conf import get_config
+from cookieconsent.regions import Regimes, build_regimes
 
 STAMP_KEY = "cookieconsent:registry-stamp"
 #: The category given to Django's own cookies when no required category is declared.
@@ -69,14 +70,16 @@ class Registry:
     pattern: re.Pattern[str] | None = None
     pattern_rules: list[Rule] = field(default_factory=list)
     storage_keys: tuple[StorageKey, ...] = ()
+    #: Region → consent regime (regions.py).
+    regimes: Regimes = field(default_factory=Regimes)
     policy_version: int = 0
     reconsent_version: int = 0
     check_after: float = 0.0
     _memo: dict[str, Rule | None] = field(default_factory=dict)
     #: SHA-256 of the banner and policy text, per language (see records.text_hash()).
     text_hashes: dict[str, str] = field(default_factory=dict)
-    #: The banner rendered with placeholders, per (language, cache-safe, needs renewal).
-    banners: dict[tuple[str, bool, bool], str] = field(default_factory=dict)
+    #: The banner rendered with placeholders, per (language, cache-safe, needs renewal, regime).
+    banners: dict[tuple[str, bool, bool, str], str] = field(default_factory=dict)
     # Asked several times per request: computed once, with the categories.
     required_slugs: frozenset[str] = field(init=False)
     optional_slugs: frozenset[str] = field(init=False)
@@ -167,6 +170,7 @@ def build(stamp: str = "") -> Registry:
         prefixes=sorted(by_length.items(), reverse=True),
         suffixes=sorted(by_suffix.items(), reverse=True),
         storage_keys=tuple(storage),
+        regimes=build_regimes(),
     )
     if general:
         registry.pattern = re.compile(

@@ -83,7 +83,7 @@ def consent(request: HttpRequest) -> HttpResponseBase:
     except ValueError as exc:
         return _error(request, str(exc))
     registry = get_registry()
-    form = ConsentForm(data, registry=registry)
+    form = ConsentForm(data, registry=registry, regime_default=get_consent(request).dismissal())
     if not form.is_valid():
         message = " ".join(str(e) for errors in form.errors.values() for e in errors)
         return _error(request, message)
@@ -104,7 +104,7 @@ def consent(request: HttpRequest) -> HttpResponseBase:
     decision = Decision(
         granted, registry.policy_version, int(time.time()), action, str(record.consent_id)
     )
-    new = Consent.from_decision(decision, registry)
+    new = Consent.from_decision(decision, registry, request)
     # The middleware enforces the new choice on this very response.
     request.cookie_consent = new  # type: ignore[attr-defined]
     response: HttpResponseBase

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.admin.regions import RegionRuleInline
 from cookieconsent.models import (
     ConsentRecord,
     Cookie,
@@ -74,7 +75,7 @@ class CookiePolicyAdmin(_PolicyAdmin):
         (_("Contact"), {"fields": ("contact_organisation", "contact_address", "contact_email")}),
         (_("Version"), {"fields": ("version", "reconsent_version", "modified_at")}),
     )
-    inlines = (PolicySectionInline,)
+    inlines = (PolicySectionInline, RegionRuleInline)
     actions = ("publish", "publish_and_ask_again")
 
     @admin.action(description=_("Publish a new version"))

@@ -13,6 +13,7 @@ from cookieconsent.models.cookies import (
 )
 from cookieconsent.models.policy import CookiePolicy, PolicySection
 from cookieconsent.models.records import Action, AppendOnlyQuerySet, ConsentRecord
+from cookieconsent.models.regions import Regime, RegionRule
 
 __all__ = [
     "Action",
@@ -23,6 +24,8 @@ __all__ = [
     "CookiePolicy",
     "Party",
     "PolicySection",
+    "Regime",
+    "RegionRule",
     "Technology",
     "humanize_duration",
     "validate_cookie_name",

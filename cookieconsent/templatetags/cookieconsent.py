@@ -24,6 +24,7 @@ from django.utils.translation import get_language, gettext
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, get_consent
 from cookieconsent.models import CookieCategory
+from cookieconsent.regions import REGIMES, Regimes
 
 register = template.Library()
 
@@ -64,7 +65,9 @@ def cookieconsent_banner(context: Context) -> SafeString:
     if request is None or consent is None or (not cache_safe and consent.is_decided):
         return SafeString("")
     needs_renewal = False if cache_safe else consent.needs_renewal
-    key = (get_language() or "", cache_safe, needs_renewal)
+    # A shared page carries every regime's variant; the script shows the visitor's.
+    regime = "*" if cache_safe else consent.regime
+    key = (get_language() or "", cache_safe, needs_renewal, regime)
     html = consent.registry.banners.get(key)
     if html is None:
         html = consent.registry.banners[key] = render_to_string(
@@ -72,6 +75,7 @@ def cookieconsent_banner(context: Context) -> SafeString:
             {
                 "categories": consent.registry.categories,
                 "cache_safe": cache_safe,
+                "regimes": banner_regimes(consent.registry.regimes) if cache_safe else [regime],
                 "needs_renewal": needs_renewal,
                 "next": _NEXT,
                 "next_query": _NEXT_QUERY,
@@ -89,6 +93,11 @@ def cookieconsent_banner(context: Context) -> SafeString:
         html = html.replace(_CSRF, escape(str(token)))
     html = html.replace(_NEXT_QUERY, escape(quote(path, safe="/"))).replace(_NEXT, escape(path))
     return mark_safe(html)
+
+
+def banner_regimes(regimes: Regimes) -> list[str]:
+    """The banner variants some visitor may need, opt-in first."""
+    return [r for r in REGIMES if r in regimes.in_use()]
 
 
 @register.simple_tag
