@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
+from django.urls import reverse
 
 from cookieconsent import regions
 from cookieconsent.consent import Consent
@@ -38,6 +39,7 @@ from cookieconsent.regions import (
     validate_rule_region,
 )
 from cookieconsent.registry import get_registry
+from tests.factories import StaffFactory
 from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
 
 pytestmark = pytest.mark.django_db
@@ -511,3 +513,50 @@ async def test_async_client_opt_out_visit_and_objection(regimes):
     record = await ConsentRecord.objects.aget()
     assert (record.region, record.regime) == ("US", OPT_OUT)
     await sync_to_async(connections.close_all)()
+
+
+# -- the admin --------------------------------------------------------------------------------
+
+
+def _policy_form(**rules: str) -> dict[str, object]:
+    data: dict[str, object] = {
+        "title": "Cookie Policy",
+        "introduction": "",
+        "is_current": "on",
+        "last_updated": "2026-02-03",
+        "sections-TOTAL_FORMS": 0,
+        "sections-INITIAL_FORMS": 0,
+        "region_rules-TOTAL_FORMS": len(rules),
+        "region_rules-INITIAL_FORMS": 0,
+    }
+    for i, (region, regime) in enumerate(rules.items()):
+        data[f"region_rules-{i}-region"] = region
+        data[f"region_rules-{i}-regime"] = regime
+    return data
+
+
+def test_staff_set_regimes_inline_on_the_policy(client, categories, region_settings):
+    client.force_login(StaffFactory())
+    policy = CookiePolicy.current()
+    assert policy is not None
+    change = reverse("admin:cookieconsent_cookiepolicy_change", args=[policy.pk])
+    assert "regional regimes" in client.get(change).content.decode().lower()
+    response = client.post(change, _policy_form(eea="opt-in", US="opt-out"))
+    assert response.status_code == 302
+    assert dict(policy.region_rules.values_list("region", "regime")) == {
+        "EEA": OPT_IN,
+        "US": OPT_OUT,
+    }
+    # the saved rules are in force on the next request
+    assert "analytics_c" in first_cookies(visitor("US"))
+
+
+def test_the_admin_explains_a_bad_region(client, categories):
+    client.force_login(StaffFactory())
+    policy = CookiePolicy.current()
+    assert policy is not None
+    change = reverse("admin:cookieconsent_cookiepolicy_change", args=[policy.pk])
+    response = client.post(change, _policy_form(XX="opt-out"))
+    assert response.status_code == 200
+    assert "is not a region code" in response.content.decode()
+    assert not RegionRule.objects.exists()
