@@ -19,12 +19,11 @@ from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from cookieconsent.conf import get_config
+from cookieconsent.conf import get_config, on_reset
 
 logger = logging.getLogger("cookieconsent")
 
@@ -183,9 +182,6 @@ def _resolver(path: str) -> Callable[[HttpRequest], str | None]:
     return resolver
 
 
-def _forget(*, setting: str, **kwargs: Any) -> None:
-    if setting == "COOKIECONSENT":
-        _resolver.cache_clear()
-
-
-setting_changed.connect(_forget)
+@on_reset
+def _forget() -> None:
+    _resolver.cache_clear()

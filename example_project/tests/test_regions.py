@@ -9,18 +9,14 @@ import pytest
 from django.test import Client
 
 from cookieconsent.models import ConsentRecord, CookiePolicy
-from tests.helpers import expired_cookies, set_cookies
+from cookieconsent.testing import cookies_expired as expired_cookies
+from cookieconsent.testing import cookies_set as set_cookies
 
 RULES = importlib.import_module("example_project.fluxems.migrations.0002_regimes").RULES
 
 pytestmark = pytest.mark.django_db
 
 CONSENT = "/cookies/consent/"
-
-
-@pytest.fixture(autouse=True)
-def like_the_example(settings):
-    settings.COOKIECONSENT = {"REGION_HEADER": "CF-IPCountry"}
 
 
 def from_(region: str | None, **extra: str) -> Client:
