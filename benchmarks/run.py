@@ -58,6 +58,7 @@ from cookieconsent.models import (  # noqa: E402
     Cookie,
     CookieCategory,
     CookiePolicy,
+    RegionRule,
 )
 
 CSRF_SECRET = "b" * 32  # an unmasked secret is a valid form token for its own cookie
@@ -89,7 +90,16 @@ def seed() -> None:
         ("analytics", "_ga_*"),
     ]:
         Cookie.objects.create(name=name, category=cats[slug])
-    CookiePolicy.objects.create(title="Cookie Policy")
+    policy = CookiePolicy.objects.create(title="Cookie Policy")
+    # The fluxems regimes (its data migration): the region header is configured in settings.
+    for region, regime in [
+        ("EEA", "opt-in"),
+        ("GB", "opt-in"),
+        ("ZA", "opt-in"),
+        ("BR", "opt-in"),
+        ("US", "opt-out"),
+    ]:
+        RegionRule.objects.create(policy=policy, region=region, regime=regime)
     registry_module.reset()
 
 
@@ -124,8 +134,9 @@ class Call:
         data: dict[str, str] | None = None,
         *,
         rotate: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        factory = RequestFactory()
+        factory = RequestFactory(headers=headers)
         cookie_header = "; ".join(f"{k}={v}" for k, v in cookies.items())
         # A different Cookie header on each request, cycling (a stream of distinct visitors).
         self.headers = ["; ".join(f"{k}={v}" for k, v in c.items()) for c in rotate or []]
@@ -237,18 +248,27 @@ def decided_cookie() -> str:
     ).sign()
 
 
-def bench_middleware(rounds: int, batch: int) -> None:
+def bench_middleware(rounds: int, batch: int, only_regions: bool = False) -> None:
     consent_name = "cookieconsent"
     # Enough distinct decided visitors that no per-process memo of consent cookies could hold
     # them all.
     crowd = [{consent_name: decided_cookie(), "femstd": "s3ss10n"} for _ in range(20_000)]
-    visitors = {
-        "undecided visitor": ({}, None),
-        "decided visitor (accept all), same cookie": (crowd[0], None),
-        "decided visitors (accept all), 20,000 distinct cookies": (crowd[0], crowd),
+    us, de = {"CF-IPCountry": "US"}, {"CF-IPCountry": "DE"}
+    visitors: dict[str, tuple[dict[str, str], Any, dict[str, str] | None]] = {
+        "undecided visitor": ({}, None, None),
+        "decided visitor (accept all), same cookie": (crowd[0], None, None),
+        "decided visitors (accept all), 20,000 distinct cookies": (crowd[0], crowd, None),
+        # Consent by region (docs/regions.md): the CDN's header present.
+        "undecided visitor, CF-IPCountry: DE (opt-in)": ({}, None, de),
+        "undecided visitor, CF-IPCountry: US (opt-out)": ({}, None, us),
+        "decided visitor (accept all), CF-IPCountry: US": (crowd[0], None, us),
     }
-    for label, (cookies, rotate) in visitors.items():
-        call = Call("GET", "/four/", cookies, rotate=rotate)
+    if only_regions:
+        visitors = {
+            k: v for k, v in visitors.items() if "CF-IPCountry" in k or k == "undecided visitor"
+        }
+    for label, (cookies, rotate, headers) in visitors.items():
+        call = Call("GET", "/four/", cookies, rotate=rotate, headers=headers)
         base = call.check(BASELINE, "200")
         with_mw = call.check(WITH_CONSENT, "200")
         print(
@@ -289,6 +309,8 @@ def bench_middleware_alone(rounds: int, batch: int) -> None:
     visitors = {
         "undecided": factory.get("/four/"),
         "decided": factory.get("/four/", HTTP_COOKIE=f"cookieconsent={decided_cookie()}"),
+        "undecided, CF-IPCountry: DE (opt-in)": factory.get("/four/", HTTP_CF_IPCOUNTRY="DE"),
+        "undecided, CF-IPCountry: US (opt-out)": factory.get("/four/", HTTP_CF_IPCOUNTRY="US"),
     }
     print("\nThe middleware alone (RequestFactory request, a response with four cookies):")
     for label, request in visitors.items():
@@ -305,7 +327,8 @@ def bench_middleware_alone(rounds: int, batch: int) -> None:
         own = statistics.median(
             a - b for a, b in zip(samples["middleware"], samples["get_response"], strict=True)
         )
-        print(f"  {label:<10} {us(own)} per request")
+        print(f"  {label:<38} {us(own)} per request")
+        RESULTS.append((f"the middleware alone, {label}", us(own).strip(), "info"))
 
 
 def bench_banner(rounds: int, batch: int) -> None:
@@ -387,6 +410,10 @@ def bench_queries() -> None:
         "GET /four/, undecided": Call("GET", "/four/", {}),
         "GET /four/, decided": Call("GET", "/four/", {"cookieconsent": decided_cookie()}),
         "GET /page-banner/, undecided": Call("GET", "/page-banner/", {}),
+        "GET /four/, undecided, US": Call("GET", "/four/", {}, headers={"CF-IPCountry": "US"}),
+        "GET /page-banner/, undecided, US": Call(
+            "GET", "/page-banner/", {}, headers={"CF-IPCountry": "US"}
+        ),
         "GET /page-banner/, decided": Call(
             "GET", "/page-banner/", {"cookieconsent": decided_cookie()}
         ),
@@ -513,6 +540,11 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=int, metavar="N", default=0, help="also profile N middleware requests"
     )
+    parser.add_argument(
+        "--regions",
+        action="store_true",
+        help="only the middleware cases with and without a region header",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     seed()
@@ -522,7 +554,13 @@ def main() -> None:
         f"{os.cpu_count()} CPUs · {args.rounds} rounds x {args.batch} requests per arm"
     )
     bench_queries()
-    bench_middleware(args.rounds, args.batch)
+    bench_middleware(args.rounds, args.batch, args.regions)
+    if args.regions:
+        bench_middleware_alone(args.rounds, args.batch * 5)
+        print("\nSummary")
+        for title, figure, result in RESULTS:
+            print(f"  {result:<5} {title}: {figure}")
+        return
     bench_middleware_alone(args.rounds, args.batch * 5)
     bench_banner(args.rounds, args.batch)
     bench_post(max(20, args.rounds // 3), max(5, args.batch // 2))
