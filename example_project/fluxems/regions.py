@@ -30,6 +30,8 @@ def demo_region(request: HttpRequest) -> str | None:
     on; ``None`` otherwise, so the header decides."""
     if not settings.DEBUG:
         return None
+    # The middleware may ask before SessionMiddleware has run (a response short-circuited
+    # above it).
     session = getattr(request, "session", None)
     return session.get(SESSION_KEY) if session is not None else None
 
@@ -38,8 +40,7 @@ def switcher(request: HttpRequest) -> dict[str, Any]:
     """Context processor: the switcher, only while ``DEBUG`` is on."""
     if not settings.DEBUG:
         return {}
-    session = getattr(request, "session", None)
-    picked = session.get(SESSION_KEY, "") if session is not None else ""
+    picked = request.session.get(SESSION_KEY, "")
     return {"region_switcher": {"choices": CHOICES, "picked": picked}}
 
 

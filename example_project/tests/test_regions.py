@@ -92,3 +92,10 @@ def test_the_switcher_is_there_only_with_debug(categories, settings):
     client.cookies.pop("_stat", None)
     page = client.get("/", headers={"CF-IPCountry": "ZA"})
     assert "_stat" not in page.cookies and "Now: ZA, opt-in" in page.content.decode()
+
+
+def test_the_demo_resolver_without_a_session(rf, settings):
+    from example_project.fluxems.regions import demo_region
+
+    settings.DEBUG = True
+    assert demo_region(rf.get("/")) is None
