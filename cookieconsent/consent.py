@@ -295,7 +295,7 @@ class Consent:
             "consent_id": decision.consent_id if decision else None,
             "policy_version": decision.policy_version if decision else None,
             "decided_at": decision.decided_at if decision else None,
-            "region": self.region,
+            # Not the region: the banner, rendered once per regime, carries this state.
             "regime": self.regime,
         }
 

@@ -13,7 +13,7 @@ from django.utils.translation import get_language, gettext
 from cookieconsent.conf import get_config
 from cookieconsent.consent import get_consent
 from cookieconsent.models import ConsentRecord, CookieCategory, CookiePolicy
-from cookieconsent.registry import get_registry
+from cookieconsent.registry import StampedCache, get_registry
 
 #: The banner's own words, part of what the visitor was shown (hashed with the policy text).
 BANNER_STRINGS = (
@@ -47,16 +47,18 @@ NOTICE_STRINGS = {
 }
 
 
+#: Text hashes by language and regime, for the current registry.
+_text_hashes: StampedCache[tuple[str, str], str] = StampedCache()
+
+
 def text_hash(regime: str = "opt-in") -> str:
     """SHA-256 of the banner text (the notice's, under the opt-out and notice regimes) and the
     current policy (its sections and categories), in the visitor's language; computed once per
     language and regime until staff change the policy."""
-    hashes = get_registry().text_hashes
-    language = get_language() or ""
-    key = language if regime not in NOTICE_STRINGS else f"{language}|{regime}"
-    if key not in hashes:
-        hashes[key] = _compute_text_hash(NOTICE_STRINGS.get(regime, BANNER_STRINGS))
-    return hashes[key]
+    strings = NOTICE_STRINGS.get(regime, BANNER_STRINGS)
+    return _text_hashes.get(
+        get_registry(), (get_language() or "", regime), lambda: _compute_text_hash(strings)
+    )
 
 
 def _compute_text_hash(strings: tuple[str, ...] = BANNER_STRINGS) -> str:

@@ -130,7 +130,8 @@ def status(request: HttpRequest) -> JsonResponse:
     It also hands out the CSRF cookie, which the script's consent POST then reads, since a
     cached page carries no token."""
     get_token(request)
-    response = JsonResponse(get_consent(request).as_dict())
+    consent = get_consent(request)
+    response = JsonResponse({**consent.as_dict(), "region": consent.region})
     add_never_cache_headers(response)
     patch_vary_headers(response, ("Cookie",))
     return response

@@ -14,6 +14,7 @@ from cookieconsent.models.cookies import (
 from cookieconsent.models.policy import CookiePolicy, PolicySection
 from cookieconsent.models.records import Action, AppendOnlyQuerySet, ConsentRecord
 from cookieconsent.models.regions import Regime, RegionRule
+from cookieconsent.models.registry import RegistryStamp
 
 __all__ = [
     "Action",
@@ -26,6 +27,7 @@ __all__ = [
     "PolicySection",
     "Regime",
     "RegionRule",
+    "RegistryStamp",
     "Technology",
     "humanize_duration",
     "validate_cookie_name",

@@ -25,6 +25,7 @@ from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, get_consent
 from cookieconsent.models import CookieCategory
 from cookieconsent.regions import REGIMES, Regimes
+from cookieconsent.registry import StampedCache
 
 register = template.Library()
 
@@ -48,6 +49,9 @@ def _consent(context: Context) -> Consent | None:
 _NEXT = "__cookieconsent_next__"
 _NEXT_QUERY = "__cookieconsent_nextquery__"
 _CSRF = "__cookieconsent_csrf__"
+#: The banner with placeholders, per (language, cache-safe, needs renewal), for the current
+#: registry.
+_banners: StampedCache[tuple[str, bool, bool, str], str] = StampedCache()
 
 
 @register.simple_tag(takes_context=True)
@@ -56,7 +60,7 @@ def cookieconsent_banner(context: Context) -> SafeString:
     cache-safe mode, where the script decides).
 
     Every undecided visitor is shown the same banner but for the page it returns to and the
-    CSRF token, so it is rendered once per language and policy change (kept on the registry,
+    CSRF token, so it is rendered once per language and policy change (kept per registry,
     which staff edits replace) and then filled in. Its template gets no request.
     """
     request = _request(context)
@@ -68,9 +72,10 @@ def cookieconsent_banner(context: Context) -> SafeString:
     # A shared page carries every regime's variant; the script shows the visitor's.
     regime = "*" if cache_safe else consent.regime
     key = (get_language() or "", cache_safe, needs_renewal, regime)
-    html = consent.registry.banners.get(key)
-    if html is None:
-        html = consent.registry.banners[key] = render_to_string(
+    html = _banners.get(
+        consent.registry,
+        key,
+        lambda: render_to_string(
             "cookieconsent/banner.html",
             {
                 "categories": consent.registry.categories,
@@ -85,7 +90,8 @@ def cookieconsent_banner(context: Context) -> SafeString:
                 "consent_url": reverse("cookieconsent:consent"),
                 "config": cookieconsent_config(context),
             },
-        )
+        ),
+    )
     path = request.get_full_path()
     if not cache_safe:
         # The page's own lazy token when there is one: masking a second token costs ~30 µs.
