@@ -562,64 +562,6 @@ def test_consent_mode_update_on_change(page, site, settings):
     assert update[1]["ad_storage"] == "denied"
 
 
-# -- cache-safe mode behind a page cache ---------------------------------------------------
-
-
-@pytest.fixture
-def cached_site(browser: Any, site: str) -> Iterator[str]:
-    """A second live server, in cache-safe mode behind Django's page cache (its middleware is
-    read when the server starts, hence a server of its own)."""
-    from django.conf import settings
-    from django.test import override_settings
-    from pytest_django.live_server_helper import LiveServer
-
-    middleware = [
-        "django.middleware.cache.UpdateCacheMiddleware",
-        *settings.MIDDLEWARE,
-        "django.middleware.cache.FetchFromCacheMiddleware",
-    ]
-    with override_settings(
-        MIDDLEWARE=middleware,
-        COOKIECONSENT={**settings.COOKIECONSENT, "CACHE_SAFE": True},
-        CACHE_MIDDLEWARE_SECONDS=300,
-    ):
-        server = LiveServer("127.0.0.1:0")
-        try:
-            yield str(server.url)
-        finally:
-            server.stop()
-
-
-def test_cache_safe_behind_a_page_cache(browser, cached_site):
-    from unittest import mock
-
-    first = new_page(browser)
-    first.goto(cached_site)
-    # The page came without a token or a state; the script asked for this visitor's.
-    banner(first).wait_for()
-    assert first.locator("input[name=csrfmiddlewaretoken]").count() == 0
-    marked(first)
-    banner(first).get_by_role("button", name="Accept all").click()
-    first.wait_for_function("() => window.fluxemsAnalyticsLoaded === true")
-    assert not_reloaded(first) and banner(first).is_hidden()
-    assert {"cookieconsent", "csrftoken", "_stat"} <= cookies(first)
-
-    # Another new visitor gets the very page the first one got, from the cache.
-    second = new_page(browser)
-    with mock.patch("example_project.fluxems.views.render", side_effect=AssertionError):
-        response = second.goto(cached_site)
-    assert response.status == 200
-    banner(second).wait_for()
-
-    # The first visitor, decided, sees no banner: the script hides it.
-    first.goto(cached_site)
-    first.wait_for_function("() => window.cookieconsent.state")
-    assert banner(first).is_hidden()
-    assert first.evaluate("cookieconsent.allows('analytics')")
-    first.context.close()
-    second.context.close()
-
-
 # -- consent by region: the opt-out notice (issue 11) ----------------------------------------
 # A US visitor of the fluxems site: `_stat` on the first response, a notice reached and used by
 # keyboard, the objection expiring `_stat` at once, no axe violation; and the visitor's own
@@ -699,6 +641,64 @@ def test_us_dismisses_the_notice_by_keyboard(us_page, us_rules):
     saved(us_page)
     us_page.reload()
     assert notice(us_page).count() == 0 and "_stat" in cookies(us_page)
+
+
+# -- cache-safe mode behind a page cache ---------------------------------------------------
+
+
+@pytest.fixture
+def cached_site(browser: Any, site: str) -> Iterator[str]:
+    """A second live server, in cache-safe mode behind Django's page cache (its middleware is
+    read when the server starts, hence a server of its own)."""
+    from django.conf import settings
+    from django.test import override_settings
+    from pytest_django.live_server_helper import LiveServer
+
+    middleware = [
+        "django.middleware.cache.UpdateCacheMiddleware",
+        *settings.MIDDLEWARE,
+        "django.middleware.cache.FetchFromCacheMiddleware",
+    ]
+    with override_settings(
+        MIDDLEWARE=middleware,
+        COOKIECONSENT={**settings.COOKIECONSENT, "CACHE_SAFE": True},
+        CACHE_MIDDLEWARE_SECONDS=300,
+    ):
+        server = LiveServer("127.0.0.1:0")
+        try:
+            yield str(server.url)
+        finally:
+            server.stop()
+
+
+def test_cache_safe_behind_a_page_cache(browser, cached_site):
+    from unittest import mock
+
+    first = new_page(browser)
+    first.goto(cached_site)
+    # The page came without a token or a state; the script asked for this visitor's.
+    banner(first).wait_for()
+    assert first.locator("input[name=csrfmiddlewaretoken]").count() == 0
+    marked(first)
+    banner(first).get_by_role("button", name="Accept all").click()
+    first.wait_for_function("() => window.fluxemsAnalyticsLoaded === true")
+    assert not_reloaded(first) and banner(first).is_hidden()
+    assert {"cookieconsent", "csrftoken", "_stat"} <= cookies(first)
+
+    # Another new visitor gets the very page the first one got, from the cache.
+    second = new_page(browser)
+    with mock.patch("example_project.fluxems.views.render", side_effect=AssertionError):
+        response = second.goto(cached_site)
+    assert response.status == 200
+    banner(second).wait_for()
+
+    # The first visitor, decided, sees no banner: the script hides it.
+    first.goto(cached_site)
+    first.wait_for_function("() => window.cookieconsent.state")
+    assert banner(first).is_hidden()
+    assert first.evaluate("cookieconsent.allows('analytics')")
+    first.context.close()
+    second.context.close()
 
 
 def test_cache_safe_shows_each_visitor_their_own_notice(browser, us_rules, cached_site):
