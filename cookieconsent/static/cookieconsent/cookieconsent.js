@@ -48,7 +48,7 @@
   function update(state, saved) {
     api.state = state;
     if (banner) banner.hidden = state.decided;
-    if (banner && conf.safe) regime(state.regime);
+    if (banner && conf.cacheSafe) regime(state.regime);
     activate();
     for (const box of all("[data-cookieconsent-form] [name=categories]")) box.checked = allows(box.value);
     if (!saved) return;
