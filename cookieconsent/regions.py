@@ -54,11 +54,28 @@ EU = (
 GROUPS: Mapping[str, tuple[str, ...]] = {"EU": EU, "EEA": (*EU, "IS", "LI", "NO")}
 
 
+#: Header values already checked: there are a few hundred real ones, and each request has one.
+_NORMALISED: dict[str, str | None] = {}
+_NORMALISED_LIMIT = 1024
+
+
 def normalise(value: object) -> str | None:
     """``value`` as an upper-case region code, or ``None`` when it is not a well-formed code of
     a real place (so nothing a client sends is ever reflected as it came)."""
-    if not isinstance(value, str) or len(value) > 6:
+    if not isinstance(value, str) or len(value) > 8:
         return None
+    try:
+        return _NORMALISED[value]
+    except KeyError:
+        pass
+    code = _check(value)
+    if len(_NORMALISED) >= _NORMALISED_LIMIT:
+        _NORMALISED.clear()  # made-up values cannot pin it full
+    _NORMALISED[value] = code
+    return code
+
+
+def _check(value: str) -> str | None:
     code = value.strip().upper()
     if not _CODE.fullmatch(code) or code[:2] in _NOT_A_COUNTRY:
         return None
@@ -142,13 +159,15 @@ def region_of(request: HttpRequest) -> str | None:
         region = normalise(found)
         if region is not None:
             return region
-    return region_from_headers(request.META)
+    return region_from_headers(request.META, config)
 
 
-def region_from_headers(meta: Mapping[str, Any]) -> str | None:
+def region_from_headers(
+    meta: Mapping[str, Any], config: Mapping[str, Any] | None = None
+) -> str | None:
     """The region in the configured ``REGION_HEADER`` (and ``REGION_SUBDIVISION_HEADER``,
     which may hold ``CA`` or ``US-CA``)."""
-    config = get_config()
+    config = config or get_config()
     header = config["REGION_HEADER"]
     if not header:
         return None

@@ -566,3 +566,12 @@ def test_the_admin_explains_a_bad_region(client, categories):
     assert response.status_code == 200
     assert "is not a region code" in response.content.decode()
     assert list(RegionRule.objects.values_list("region", "regime")) == before
+
+
+def test_checked_codes_are_remembered_within_a_bound():
+    from cookieconsent.regions import _NORMALISED, _NORMALISED_LIMIT
+
+    for i in range(_NORMALISED_LIMIT + 10):
+        assert normalise(f"Q{i}") is None
+    assert len(_NORMALISED) <= _NORMALISED_LIMIT
+    assert normalise("de") == "DE" and _NORMALISED["de"] == "DE"
