@@ -16,6 +16,7 @@ from django.utils.http import parse_http_date
 
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent
+from cookieconsent.regions import vary_headers
 from cookieconsent.registry import Rule, aget_registry
 
 logger = logging.getLogger("cookieconsent")
@@ -106,7 +107,17 @@ class CookieConsentMiddleware:
                 headers["Vary"] = "Cookie"
             elif "cookie" not in {v.strip().lower() for v in vary.split(",")}:
                 patch_vary_headers(response, ("Cookie",))
+        if consent.region_read:
+            _vary_on_region(response)
         return response
+
+
+def _vary_on_region(response: HttpResponseBase) -> None:
+    """The response depends on where the visitor is: a cache must key it on the region
+    headers too."""
+    headers = vary_headers()
+    if headers:
+        patch_vary_headers(response, headers)
 
 
 def _raw_verdict(value: str, consent: Consent) -> bool | None:

@@ -5,13 +5,14 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from example_project.fluxems import views
+from example_project.fluxems import regions, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("signin/", views.SignInView.as_view(), name="signin"),
     path("signout/", views.sign_out, name="signout"),
     path("workspace/", views.workspace, name="workspace"),
+    path("demo/region/", regions.switch_region, name="demo-region"),
     path("admin/", admin.site.urls),
     path("cookies/", include("cookieconsent.urls")),
     # Browsers ask for /favicon.ico on pages that name no icon (JSON, the admin).

@@ -13,6 +13,7 @@ from cookieconsent.models.cookies import (
 )
 from cookieconsent.models.policy import CookiePolicy, PolicySection
 from cookieconsent.models.records import Action, AppendOnlyQuerySet, ConsentRecord
+from cookieconsent.models.regions import Regime, RegionRule
 from cookieconsent.models.registry import RegistryStamp
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "CookiePolicy",
     "Party",
     "PolicySection",
+    "Regime",
+    "RegionRule",
     "RegistryStamp",
     "Technology",
     "humanize_duration",
