@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -41,6 +42,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "MARKDOWN_EXTENSIONS": (list, tuple),
     "CACHE_SAFE": _BOOL,
     "GOOGLE_CONSENT_MODE": (dict,),
+    "RECORD_RETENTION": (timedelta, int, type(None)),
+    "UNDECLARED_COOKIES_LIMIT": _INT,
+    "SCANNER_BROWSER": _STR,
 }
 assert set(_TYPES) == set(DEFAULTS)
 
@@ -116,6 +120,25 @@ def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
             Error(
                 f"{SETTING_NAME}['COOKIE_SAMESITE'] must be 'Lax', 'Strict', 'None' or None.",
                 id="cookieconsent.E005",
+            )
+        )
+    retention = config["RECORD_RETENTION"]
+    if isinstance(retention, timedelta | int) and not isinstance(retention, bool):
+        seconds = retention.total_seconds() if isinstance(retention, timedelta) else retention
+        if seconds <= 0:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['RECORD_RETENTION'] must be a positive duration or None.",
+                    hint="For example timedelta(days=3 * 365).",
+                    id="cookieconsent.E040",
+                )
+            )
+    limit = config["UNDECLARED_COOKIES_LIMIT"]
+    if isinstance(limit, int) and limit < 0:
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['UNDECLARED_COOKIES_LIMIT'] must be 0 or more.",
+                id="cookieconsent.E041",
             )
         )
     mode = config["GOOGLE_CONSENT_MODE"]

@@ -50,6 +50,13 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_SAFE": False,
     # Google Consent Mode v2: category slug -> consent types it grants.
     "GOOGLE_CONSENT_MODE": {},
+    # How long consent records are kept (a timedelta or seconds); None keeps every record.
+    # ``cookieconsent_purge`` deletes older ones; the daily counts stay.
+    "RECORD_RETENTION": None,
+    # At most this many undeclared cookie names are remembered in the database.
+    "UNDECLARED_COOKIES_LIMIT": 500,
+    # Chromium for ``cookieconsent_scan``; "" means $COOKIECONSENT_CHROMIUM, else /usr/bin/chromium.
+    "SCANNER_BROWSER": "",
 }
 
 

@@ -11,6 +11,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 
+from cookieconsent import discovery
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent
 from cookieconsent.registry import aget_registry
@@ -65,25 +66,30 @@ class CookieConsentMiddleware:
         registry = consent.registry
         if cookies:
             for name in list(cookies):
-                if not _is_deletion(cookies[name]) and not _may_set(name, consent):
+                if not _is_deletion(cookies[name]) and not _may_set(name, consent, request):
                     del cookies[name]
         # A Set-Cookie written as a raw header instead of through set_cookie() is judged too.
         raw = response.headers.get("Set-Cookie")
-        if raw is not None and not _may_set(raw.split("=", 1)[0].strip(), consent):
+        if raw is not None and not _may_set(raw.split("=", 1)[0].strip(), consent, request):
             del response.headers["Set-Cookie"]
         for name in request.COOKIES:
             if name in cookies:
                 continue
             rule = registry.lookup(name)
-            if rule is None or rule.required or consent.allowed_for_middleware(rule.slug):
+            if rule is None:
+                discovery.notice(request, name, "request")
+                continue
+            if rule.required or consent.allowed_for_middleware(rule.slug):
                 continue
             response.delete_cookie(name, path=rule.path, domain=rule.domain or None)
+        discovery.schedule(request, response)
         return response
 
 
-def _may_set(name: str, consent: Consent) -> bool:
+def _may_set(name: str, consent: Consent, request: HttpRequest) -> bool:
     rule = consent.registry.lookup(name)
     if rule is None:
+        discovery.notice(request, name, "response")
         if get_config()["UNDECLARED_COOKIES"] == "allow":
             return True
         _warn_undeclared(name)

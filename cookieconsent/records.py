@@ -6,10 +6,12 @@ import hashlib
 import hmac
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.encoding import force_bytes
 from django.utils.translation import get_language, gettext
 
+from cookieconsent import stats
 from cookieconsent.conf import get_config
 from cookieconsent.models import ConsentRecord, CookieCategory, CookiePolicy
 from cookieconsent.registry import get_registry
@@ -74,14 +76,18 @@ def record_decision(
 ) -> ConsentRecord:
     user = getattr(request, "user", None)
     user_agent = request.META.get("HTTP_USER_AGENT", "")
-    return ConsentRecord.objects.create(
-        policy_version=policy_version,
-        text_hash=text_hash(),
-        granted=sorted(granted),
-        refused=sorted(refused),
-        action=action,
-        page_url=page_url[:500],
-        user=user if user is not None and user.is_authenticated else None,
-        ip_hash=ip_hash(request),
-        user_agent=user_agent[: get_config()["USER_AGENT_MAX_LENGTH"]][:500],
-    )
+    with transaction.atomic():
+        record = ConsentRecord.objects.create(
+            policy_version=policy_version,
+            text_hash=text_hash(),
+            granted=sorted(granted),
+            refused=sorted(refused),
+            action=action,
+            page_url=page_url[:500],
+            user=user if user is not None and user.is_authenticated else None,
+            ip_hash=ip_hash(request),
+            user_agent=user_agent[: get_config()["USER_AGENT_MAX_LENGTH"]][:500],
+        )
+        # The day's counts, in the same transaction: they survive the retention purge.
+        stats.count_record(record)
+    return record

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
-from cookieconsent import registry
+from cookieconsent import discovery, registry
 from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
 
 
@@ -17,6 +17,7 @@ def fresh_registry() -> Iterator[None]:
     rolled-back data must not leak into the next. (Only our key is deleted: a FLUSHDB would
     wipe whatever else shares the Redis database.)"""
     registry.reset()
+    discovery.reset()
     cache.delete(registry.STAMP_KEY)
     yield
     registry.reset()

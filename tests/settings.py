@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     # Before cookieconsent, so that its cookieconsent/base.html override wins.
     "example_project.fluxems",
     "cookieconsent",

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
+from cookieconsent.admin.console import ExportMixin
 from cookieconsent.models import (
     ConsentRecord,
     Cookie,
@@ -36,7 +37,7 @@ else:
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(_RecordAdmin):
+class ConsentRecordAdmin(ExportMixin, _RecordAdmin):
     """Viewable by staff, and nothing more: a record that could be edited proves nothing."""
 
     list_display = ("consent_id", "created_at", "action", "policy_version", "granted", "refused")

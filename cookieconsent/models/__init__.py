@@ -3,6 +3,12 @@
 One module per concern; everything is importable from ``cookieconsent.models``.
 """
 
+from cookieconsent.models.console import (
+    DailyCategoryChoices,
+    DailyDecisions,
+    Sighting,
+    UndeclaredCookie,
+)
 from cookieconsent.models.cookies import (
     Cookie,
     CookieCategory,
@@ -21,9 +27,13 @@ __all__ = [
     "Cookie",
     "CookieCategory",
     "CookiePolicy",
+    "DailyCategoryChoices",
+    "DailyDecisions",
     "Party",
     "PolicySection",
+    "Sighting",
     "Technology",
+    "UndeclaredCookie",
     "humanize_duration",
     "validate_cookie_name",
 ]
