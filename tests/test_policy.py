@@ -18,7 +18,7 @@ from tests.factories import (
     PolicySectionFactory,
     StaffFactory,
 )
-from tests.test_admin import category_form
+from tests.helpers import category_form
 
 pytestmark = pytest.mark.django_db
 

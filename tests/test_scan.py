@@ -1,27 +1,27 @@
-"""``cookieconsent_scan`` in a real Chromium against the example site on a live port."""
+"""``cookieconsent_scan``: in a real Chromium against the tests' site on a live port (the
+browser group), and its input errors without a browser."""
 
 from __future__ import annotations
 
 import io
-import json
 import os
-from typing import Any
+import shutil
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 
+from cookieconsent import scanner
 from cookieconsent.models import Sighting, UndeclaredCookie
-from tests.test_browser import CHROMIUM, site  # noqa: F401  (the live example site)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 
 
-@pytest.fixture(autouse=True)
-def chromium() -> None:
+@pytest.fixture
+def chromium() -> str:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -32,45 +32,26 @@ def chromium() -> None:
         if os.environ.get("COOKIECONSENT_REQUIRE_BROWSER") == "1":
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
+    return str(CHROMIUM)
 
 
 def scan(*args: str) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
-    call_command("cookieconsent_scan", *args, "--browser", str(CHROMIUM), stdout=out, stderr=err)
+    call_command("cookieconsent_scan", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
-def test_the_example_sitemap_scanned_before_and_after_accepting(site: str) -> None:  # noqa: F811
-    out, err = scan("--base-url", site, "--json")
-    pages: list[dict[str, Any]] = json.loads(out)
-    assert [p["url"] for p in pages] == [
-        f"{site}/",
-        f"{site}/workspace/",
-        f"{site}/signin/",
-        f"{site}/cookies/policy/",
-    ]
-    home = pages[0]
-    assert home["accepted"] and not home["error"]
-    before = {f["name"] for f in home["findings"] if f["phase"] == "before"}
-    after = {f["name"]: f for f in home["findings"] if f["phase"] == "after"}
-    assert "_stat" not in before  # the canary, before a choice
-    assert after["_stat"]["category"] == "analytics"
-    assert after["_stat"]["via"] == "header"
-    assert after["_stat"]["party"] == "first"
-    assert after["cookieconsent"]["required"]
-    assert all(not p["undeclared"] and not p["before_choice"] for p in pages)
-    assert err == ""  # no progress bar when stderr is not a terminal
-
-
-def test_a_page_that_sets_undeclared_things_with_its_script(
-    site: str,  # noqa: F811
-    categories: Any,
-) -> None:
+# The live server's thread needs committed data; see example_project/tests/test_browser.py.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.browser
+def test_a_page_that_sets_undeclared_things_with_its_script(live_server, categories, chromium):
+    url = f"{live_server.url}/t/scripted/"
     with pytest.raises(CommandError, match=r"Undeclared: js_tracker, tab_state\."):
-        scan(f"{site}/t/scripted/", "--fail-on-undeclared")
-    out, _ = scan(f"{site}/t/scripted/")
+        scan(url, "--fail-on-undeclared", "--browser", chromium)
+    out, err = scan(url, "--browser", chromium)
     assert "js_tracker" in out and "first-party script cookie" in out
     assert "Not essential, present before a choice: js_tracker, tab_state, ui." in out
+    assert err == ""  # no progress bar when stderr is not a terminal
     found = dict(UndeclaredCookie.objects.values_list("name", "technology"))
     assert found == {"js_tracker": "cookie", "tab_state": "session_storage"}
     storage = UndeclaredCookie.objects.get(name="tab_state")
@@ -83,6 +64,57 @@ def test_a_page_that_sets_undeclared_things_with_its_script(
     assert UndeclaredCookie.objects.get(name="js_tracker").sightings >= 2
 
 
-def test_a_url_that_does_not_answer(transactional_db: None) -> None:
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.browser
+def test_a_url_that_does_not_answer(chromium):
     with pytest.raises(CommandError, match=r"http://127.0.0.1:9/ did not answer"):
-        scan("http://127.0.0.1:9/")
+        scan("http://127.0.0.1:9/", "--browser", chromium)
+
+
+# -- without a browser -----------------------------------------------------------------------
+
+
+def test_without_urls_or_a_sitemap_there_is_nothing_to_scan():
+    with pytest.raises(CommandError, match="give URLs, or add a sitemap"):
+        scan()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--base-url", "ftp://example.com"], "is not an http\\(s\\) URL"),
+        (["file:///etc/passwd"], "is not an http\\(s\\) URL"),
+        (["/", "--browser", "/nonexistent/chromium"], "No Chromium at /nonexistent/chromium"),
+    ],
+)
+@pytest.mark.django_db
+def test_bad_input_is_a_clear_error(args, message):
+    with pytest.raises(CommandError, match=message):
+        scan(*args)
+
+
+def test_the_browser_comes_from_the_setting_then_the_environment(monkeypatch):
+    monkeypatch.delenv("COOKIECONSENT_CHROMIUM", raising=False)
+    assert scanner.browser_path() == "/usr/bin/chromium"
+    monkeypatch.setenv("COOKIECONSENT_CHROMIUM", "/opt/chrome")
+    assert scanner.browser_path() == "/opt/chrome"
+    with override_settings(COOKIECONSENT={"SCANNER_BROWSER": "/srv/chromium"}):
+        assert scanner.browser_path() == "/srv/chromium"
+
+
+def test_findings_are_classified_by_the_cookie_table(categories):
+    from cookieconsent.registry import get_registry
+
+    registry = get_registry()
+
+    def classify(name: str, technology: str = "cookie") -> tuple[str | None, bool]:
+        found = scanner.classify(scanner.Finding(name, technology, "before"), registry)
+        return found.category, found.required
+
+    assert classify("_ga_XYZ") == ("analytics", False)
+    assert classify("necessary_c") == ("necessary", True)
+    assert classify("nobody") == (None, False)
+    assert classify("ui", "local_storage") == ("functional", False)
+    assert classify("ui", "session_storage") == (None, False)
+    assert scanner._party(".example.com", "www.example.com") == "first"
+    assert scanner._party("ads.tracker.net", "www.example.com") == "third"
