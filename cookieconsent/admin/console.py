@@ -245,14 +245,13 @@ class UndeclaredCookieAdmin(_UndeclaredAdmin):
         "technology",
         "source",
         "sightings",
-        "first_seen",
         "last_seen",
         "example_path",
         "dismissed",
     )
     list_filter = ("dismissed", "source", "technology")
     search_fields = ("name", "example_path")
-    readonly_fields = list_display
+    readonly_fields = (*list_display, "first_seen")
     actions = ("declare", "dismiss")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -13,9 +13,9 @@ from cookieconsent.models.cookies import Technology
 
 
 class Sighting(models.TextChoices):
-    RESPONSE = "response", _("Set by a view (Set-Cookie)")
+    RESPONSE = "response", _("Set by a view")
     REQUEST = "request", _("Sent by the browser")
-    SCAN = "scan", _("Found by the scanner")
+    SCAN = "scan", _("Scanner")
 
 
 class UndeclaredCookie(models.Model):
@@ -26,7 +26,7 @@ class UndeclaredCookie(models.Model):
     technology = models.CharField(
         _("technology"), max_length=20, choices=Technology.choices, default=Technology.HTTP_COOKIE
     )
-    source = models.CharField(_("seen"), max_length=10, choices=Sighting.choices)
+    source = models.CharField(_("source"), max_length=10, choices=Sighting.choices)
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now, db_index=True)
     sightings = models.PositiveIntegerField(
