@@ -253,6 +253,20 @@ def test_declare_asks_for_the_category_then_declares(staff, categories):
     assert registry.get_registry().lookup("_hjid").slug == "analytics"
 
 
+def test_declare_needs_the_permission_to_add_cookies(client, categories):
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_undeclaredcookie", "change_undeclaredcookie"])
+    )
+    client.force_login(user)
+    found = undeclared("_hjid")
+    response = client.post(UNDECLARED, {"action": "declare", "_selected_action": [found[0].pk]})
+    assert response.status_code == 403
+    assert not Cookie.objects.filter(name="_hjid").exists()
+
+
 def test_declare_without_a_category_shows_the_page_again(staff, categories):
     found = undeclared("_hjid")
     page = staff.post(

@@ -105,3 +105,12 @@ def test_stream_refuses_unknown_formats():
 
     with pytest.raises(ValueError, match="Unknown format"):
         list(export.stream(ConsentRecord.objects.all(), "xml"))
+
+
+def test_values_are_written_as_text_numbers_and_lists():
+    moment = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    assert export._value(moment) == "2026-03-01T12:00:00+00:00"
+    assert export._value(("a", "b")) == ["a", "b"]
+    assert export._value(None) == ""
+    assert export._value(3) == 3
+    assert export._value("x") == "x"

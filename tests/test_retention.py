@@ -106,3 +106,16 @@ def test_retention_settings_are_checked():
     assert check_error_codes({"RECORD_RETENTION": -5}) == ["cookieconsent.E040"]
     assert check_error_codes({"UNDECLARED_COOKIES_LIMIT": -1}) == ["cookieconsent.E041"]
     assert check_error_codes({"SCANNER_BROWSER": 3}) == ["cookieconsent.E003"]
+
+
+@override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
+def test_the_purge_reports_each_day_as_it_goes():
+    from cookieconsent import retention
+
+    record(YEAR + dt.timedelta(days=10))
+    record(YEAR + dt.timedelta(days=10))
+    record(YEAR + dt.timedelta(days=2))
+    days: list[tuple[dt.date, int]] = []
+    report = retention.purge(on_day=lambda day, n: days.append((day, n)))
+    assert [n for _, n in days] == [2, 1]
+    assert [day for day, _ in days] == report.days

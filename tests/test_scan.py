@@ -71,6 +71,14 @@ def test_a_url_that_does_not_answer(chromium):
         scan("http://127.0.0.1:9/", "--browser", chromium)
 
 
+# The live server's thread needs committed data; see example_project/tests/test_browser.py.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.browser
+def test_a_page_that_answers_with_an_error(live_server, categories, chromium):
+    with pytest.raises(CommandError, match=r"/missing/ answered 404\."):
+        scan("--base-url", live_server.url, "/missing/", "/t/", "--browser", chromium)
+
+
 # -- without a browser -----------------------------------------------------------------------
 
 
@@ -93,6 +101,15 @@ def test_bad_input_is_a_clear_error(args, message):
         scan(*args)
 
 
+@override_settings(ROOT_URLCONF="tests.sitemap_urls")
+def test_without_urls_the_sitemap_gives_the_pages():
+    assert scanner.sitemap_urls("https://www.example.com") == [
+        "https://www.example.com/",
+        "https://www.example.com/t/",
+        "https://www.example.com/t/scripted/",
+    ]
+
+
 def test_the_browser_comes_from_the_setting_then_the_environment(monkeypatch):
     monkeypatch.delenv("COOKIECONSENT_CHROMIUM", raising=False)
     assert scanner.browser_path() == "/usr/bin/chromium"
@@ -103,6 +120,7 @@ def test_the_browser_comes_from_the_setting_then_the_environment(monkeypatch):
 
 
 def test_findings_are_classified_by_the_cookie_table(categories):
+    from cookieconsent.models import Cookie
     from cookieconsent.registry import get_registry
 
     registry = get_registry()
@@ -116,5 +134,11 @@ def test_findings_are_classified_by_the_cookie_table(categories):
     assert classify("nobody") == (None, False)
     assert classify("ui", "local_storage") == ("functional", False)
     assert classify("ui", "session_storage") == (None, False)
+    Cookie.objects.create(
+        name="ajs_*", technology="local_storage", category=categories["analytics"]
+    )
+    registry = get_registry()
+    assert classify("ajs_anonymous_id", "local_storage") == ("analytics", False)
+    assert classify("xajs_", "local_storage") == (None, False)
     assert scanner._party(".example.com", "www.example.com") == "first"
     assert scanner._party("ads.tracker.net", "www.example.com") == "third"
