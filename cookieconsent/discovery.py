@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
-from cookieconsent.conf import get_config
+from cookieconsent.conf import get_config, on_reset
 from cookieconsent.models import Technology, UndeclaredCookie
 
 logger = logging.getLogger("cookieconsent")
@@ -135,8 +135,9 @@ def record_many(names: Iterable[tuple[str, str]], *, source: str, path: str = ""
     return sum(record(name, source=source, path=path, technology=tech) for name, tech in names)
 
 
+@on_reset
 def reset() -> None:
-    """Forget what this process has reported (tests; after the table was emptied)."""
+    """Forget what this process has reported (``conf.reset_caches()`` calls it)."""
     global _full_logged
     with _lock:
         _seen.clear()

@@ -19,6 +19,7 @@ from cookieconsent.models.cookies import (
 )
 from cookieconsent.models.policy import CookiePolicy, PolicySection
 from cookieconsent.models.records import Action, AppendOnlyQuerySet, ConsentRecord
+from cookieconsent.models.registry import RegistryStamp
 
 __all__ = [
     "Action",
@@ -31,6 +32,7 @@ __all__ = [
     "DailyDecisions",
     "Party",
     "PolicySection",
+    "RegistryStamp",
     "Sighting",
     "Technology",
     "UndeclaredCookie",
