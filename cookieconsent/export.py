@@ -30,8 +30,8 @@ COLUMNS = (
     ("refused", "refused"),
     ("policy_version", "policy_version"),
     ("language", "language"),
-    ("snapshot_hash", "snapshot_hash"),
-    ("text_hash", "text_hash"),
+    # SHA-256 of the banner and policy text the visitor was shown (the published snapshot).
+    ("snapshot_hash", "text_hash"),
     ("region", "region"),
     ("page", "page_url"),
     ("ip_hash", "ip_hash"),
