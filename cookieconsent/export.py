@@ -33,6 +33,7 @@ COLUMNS = (
     # SHA-256 of the banner and policy text the visitor was shown (the published snapshot).
     ("snapshot_hash", "text_hash"),
     ("region", "region"),
+    ("regime", "regime"),
     ("page", "page_url"),
     ("ip_hash", "ip_hash"),
     ("user_agent", "user_agent"),

@@ -119,3 +119,21 @@ def test_the_purge_reports_each_day_as_it_goes():
     report = retention.purge(on_day=lambda day, n: days.append((day, n)))
     assert [n for _, n in days] == [2, 1]
     assert [day for day, _ in days] == report.days
+
+
+@override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
+def test_a_decision_recorded_while_the_purge_runs_is_kept_and_counted(client, categories):
+    from cookieconsent import retention
+
+    record(YEAR + dt.timedelta(days=10))
+    record(YEAR + dt.timedelta(days=2))
+
+    def consent_post_arrives(day: dt.date, n: int) -> None:
+        response = client.post("/cookies/consent/", {"action": "accept_all"})
+        assert response.status_code == 302
+
+    report = retention.purge(on_day=consent_post_arrives)
+    assert report.deleted == 2
+    assert report.kept == 2  # the two decisions taken between the days of the purge
+    today = timezone.localdate()
+    assert stats.counted(today) == 2
