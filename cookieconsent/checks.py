@@ -9,6 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
 from cookieconsent.conf import DEFAULTS, SETTING_NAME, SETTINGS, get_config
@@ -104,6 +106,20 @@ def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
                 id="cookieconsent.E041",
             )
         )
+    base = config["BASE_TEMPLATE"]
+    if isinstance(base, str):
+        try:
+            get_template(base)
+        except TemplateDoesNotExist:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['BASE_TEMPLATE'] names {base!r}, which no template loader "
+                    "finds.",
+                    hint="Name a template in a folder of TEMPLATES' 'DIRS' or in an app's "
+                    "templates/ folder; it needs a 'title' and a 'content' block.",
+                    id="cookieconsent.E008",
+                )
+            )
     mode = config["GOOGLE_CONSENT_MODE"]
     if isinstance(mode, dict):
         for slug, types in mode.items():

@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from example_project.fluxems import views
 from example_project.fluxems.sitemaps import PagesSitemap
@@ -20,4 +22,6 @@ urlpatterns = [
         {"sitemaps": {"pages": PagesSitemap}},
         name="django.contrib.sitemaps.views.sitemap",
     ),
+    # Browsers ask for /favicon.ico on pages that name no icon (JSON, the admin).
+    path("favicon.ico", RedirectView.as_view(url=static("fluxems/favicon.svg"), permanent=True)),
 ]
