@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from types import SimpleNamespace
@@ -181,13 +182,9 @@ class Scanner:
             accept = page.locator(ACCEPT_ALL)
             if accept.count():
                 accept.first.click()
-                # The banner posts (with or without its script); wait for the consent cookie.
-                name = get_config()["COOKIE_NAME"]
-                page.wait_for_function(
-                    "name => document.cookie.split('; ').some(c => c.startsWith(name + '='))",
-                    arg=name,
-                    timeout=self.timeout_ms,
-                )
+                # The banner posts (with or without its script); wait for the consent cookie,
+                # which may be HttpOnly: ask the browser's cookie jar, not the page.
+                self._wait_for_cookie(context, page, get_config()["COOKIE_NAME"])
                 report.accepted = True
                 self._open(page, url)
                 report.findings += self._collect(context, page, url, responses, AFTER)
@@ -198,6 +195,13 @@ class Scanner:
         finally:
             context.close()
         return report
+
+    def _wait_for_cookie(self, context: Any, page: Any, name: str) -> None:
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while not any(c["name"] == name for c in context.cookies()):
+            if time.monotonic() > deadline:
+                raise ScanError(f"{page.url}: “Accept all” did not set the consent cookie.")
+            page.wait_for_timeout(100)
 
     def _open(self, page: Any, url: str) -> None:
         try:

@@ -74,9 +74,27 @@ def test_a_url_that_does_not_answer(chromium):
 # The live server's thread needs committed data; see example_project/tests/test_browser.py.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.browser
-def test_a_page_that_answers_with_an_error(live_server, categories, chromium):
+def test_a_page_that_answers_with_an_error_and_one_without_a_banner(
+    live_server, categories, chromium
+):
+    out = io.StringIO()
     with pytest.raises(CommandError, match=r"/missing/ answered 404\."):
-        scan("--base-url", live_server.url, "/missing/", "/t/", "--browser", chromium)
+        call_command(
+            "cookieconsent_scan",
+            *("--base-url", live_server.url, "/missing/", "/t/set/?c=necessary_c"),
+            *("--browser", chromium),
+            stdout=out,
+        )
+    report = out.getvalue()
+    assert "No banner with “Accept all” was found." in report
+    assert "necessary_c" in report
+
+
+@pytest.mark.django_db
+@pytest.mark.browser
+def test_a_browser_that_does_not_start(chromium):
+    with pytest.raises(CommandError, match=r"Chromium at /bin/true did not start"):
+        scan("http://127.0.0.1:9/", "--browser", "/bin/true", "--timeout", "5")
 
 
 # -- without a browser -----------------------------------------------------------------------
