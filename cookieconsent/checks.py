@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -87,6 +88,25 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
 
 def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
     errors: list[CheckMessage] = _check_staleness(config["REGISTRY_STALENESS"])
+    retention = config["RECORD_RETENTION"]
+    if isinstance(retention, timedelta | int) and not isinstance(retention, bool):
+        seconds = retention.total_seconds() if isinstance(retention, timedelta) else retention
+        if seconds <= 0:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['RECORD_RETENTION'] must be a positive duration or None.",
+                    hint="For example timedelta(days=3 * 365).",
+                    id="cookieconsent.E040",
+                )
+            )
+    limit = config["UNDECLARED_COOKIES_LIMIT"]
+    if isinstance(limit, int) and limit < 0:
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['UNDECLARED_COOKIES_LIMIT'] must be 0 or more.",
+                id="cookieconsent.E041",
+            )
+        )
     base = config["BASE_TEMPLATE"]
     if isinstance(base, str):
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -166,6 +167,28 @@ SETTINGS: tuple[Setting, ...] = (
         (str, _NONE),
         "Dotted path to a callable `request -> str | None` giving the visitor's region (e.g. "
         "with Django's `GeoIP2`); asked before the headers.",
+    ),
+    Setting(
+        "RECORD_RETENTION",
+        None,
+        (timedelta, int, _NONE),
+        "How long consent records are kept: a `timedelta` or seconds. `manage.py "
+        "cookieconsent_purge` deletes older ones and keeps the daily counts; `None` keeps "
+        "every record.",
+    ),
+    Setting(
+        "UNDECLARED_COOKIES_LIMIT",
+        500,
+        (int,),
+        "At most this many undeclared cookie names are remembered for the admin's Undeclared "
+        "cookies list; beyond it nothing new is recorded and one warning is logged.",
+    ),
+    Setting(
+        "SCANNER_BROWSER",
+        "",
+        (str,),
+        'Chromium executable for `manage.py cookieconsent_scan`; `""` means '
+        "`$COOKIECONSENT_CHROMIUM`, else `/usr/bin/chromium`.",
     ),
 )
 

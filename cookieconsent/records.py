@@ -6,10 +6,12 @@ import hashlib
 import hmac
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.encoding import force_bytes
 from django.utils.translation import get_language, gettext
 
+from cookieconsent import stats
 from cookieconsent.conf import get_config
 from cookieconsent.consent import get_consent
 from cookieconsent.models import ConsentRecord, CookieCategory, CookiePolicy
@@ -102,16 +104,20 @@ def record_decision(
     # The regime and region in force where the visitor decided: part of the proof.
     consent = get_consent(request)
     regime = consent.regime
-    return ConsentRecord.objects.create(
-        policy_version=policy_version,
-        text_hash=text_hash(regime),
-        region=consent.region or "",
-        regime=regime,
-        granted=sorted(granted),
-        refused=sorted(refused),
-        action=action,
-        page_url=page_url[:500],
-        user=user if user is not None and user.is_authenticated else None,
-        ip_hash=ip_hash(request),
-        user_agent=user_agent[: get_config()["USER_AGENT_MAX_LENGTH"]][:500],
-    )
+    with transaction.atomic():
+        record = ConsentRecord.objects.create(
+            policy_version=policy_version,
+            text_hash=text_hash(regime),
+            region=consent.region or "",
+            regime=regime,
+            granted=sorted(granted),
+            refused=sorted(refused),
+            action=action,
+            page_url=page_url[:500],
+            user=user if user is not None and user.is_authenticated else None,
+            ip_hash=ip_hash(request),
+            user_agent=user_agent[: get_config()["USER_AGENT_MAX_LENGTH"]][:500],
+        )
+        # The day's counts, in the same transaction: they survive the retention purge.
+        stats.count_record(record)
+    return record

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     # Before cookieconsent, so that its cookieconsent/base.html puts the app's pages in the
     # site's layout.
     "example_project.fluxems",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from cookieconsent.admin.console import ExportMixin
 from cookieconsent.models import ConsentRecord
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
@@ -20,7 +21,7 @@ else:
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(_RecordAdmin):
+class ConsentRecordAdmin(ExportMixin, _RecordAdmin):
     """Viewable by staff, and nothing more: a record that could be edited proves nothing."""
 
     list_display = (

@@ -3,6 +3,12 @@
 One module per concern; everything is importable from ``cookieconsent.models``.
 """
 
+from cookieconsent.models.console import (
+    DailyCategoryChoices,
+    DailyDecisions,
+    Sighting,
+    UndeclaredCookie,
+)
 from cookieconsent.models.cookies import (
     Cookie,
     CookieCategory,
@@ -23,12 +29,16 @@ __all__ = [
     "Cookie",
     "CookieCategory",
     "CookiePolicy",
+    "DailyCategoryChoices",
+    "DailyDecisions",
     "Party",
     "PolicySection",
     "Regime",
     "RegionRule",
     "RegistryStamp",
+    "Sighting",
     "Technology",
+    "UndeclaredCookie",
     "humanize_duration",
     "validate_cookie_name",
 ]

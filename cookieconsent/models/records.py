@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -28,6 +29,11 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError("Consent records are append-only.")
+
+    def purge_older_than(self, cutoff: datetime) -> int:
+        """Delete the records given before ``cutoff``: the retention purge, the one way
+        records are deleted. How many were deleted."""
+        return models.QuerySet.delete(self.filter(created_at__lt=cutoff))[0]
 
 
 class ConsentRecord(models.Model):
