@@ -14,8 +14,10 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date
 
+from cookieconsent import discovery
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent
+from cookieconsent.regions import vary_headers
 from cookieconsent.registry import Rule, aget_registry
 
 logger = logging.getLogger("cookieconsent")
@@ -71,6 +73,7 @@ class CookieConsentMiddleware:
             for name in list(cookies):
                 rule = lookup(name)
                 if rule is None:
+                    discovery.notice(request, name, "response")
                     if get_config()["UNDECLARED_COOKIES"] == "allow" or is_deletion(cookies[name]):
                         continue
                     _warn_undeclared(name)
@@ -85,7 +88,7 @@ class CookieConsentMiddleware:
         # under whatever spelling of its name a server would still send as one.
         headers = response.headers
         for key in [key for key in headers if _is_set_cookie(key)]:
-            verdict = _raw_verdict(key, headers[key], consent)
+            verdict = _raw_verdict(key, headers[key], consent, request)
             if verdict is None:
                 del headers[key]
             elif verdict:
@@ -95,11 +98,10 @@ class CookieConsentMiddleware:
             if name in cookies:
                 continue
             rule = lookup(name)
-            if (
-                rule is None
-                or rule.required
-                or rule.slug in (allowed or (allowed := consent.allowed_now()))
-            ):
+            if rule is None:
+                discovery.notice(request, name, "request")
+                continue
+            if rule.required or rule.slug in (allowed or (allowed := consent.allowed_now())):
                 continue
             expired = _expire(cookies, name, rule) or expired
         if expired:
@@ -115,10 +117,22 @@ class CookieConsentMiddleware:
                 headers["Vary"] = "Cookie"
             elif "cookie" not in {v.strip().lower() for v in vary.split(",")}:
                 patch_vary_headers(response, ("Cookie",))
+        if consent.region_read:
+            _vary_on_region(response)
+        # Undeclared cookies met for the first time in this process: written once it is sent.
+        discovery.schedule(request, response)
         return response
 
 
-def _raw_verdict(key: str, value: str, consent: Consent) -> bool | None:
+def _vary_on_region(response: HttpResponseBase) -> None:
+    """The response depends on where the visitor is: a cache must key it on the region
+    headers too."""
+    headers = vary_headers()
+    if headers:
+        patch_vary_headers(response, headers)
+
+
+def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -> bool | None:
     """For a raw ``Set-Cookie`` header: ``None`` to drop it, else whether letting it through
     depends on the visitor's consent."""
     if ":" in key:
@@ -132,6 +146,7 @@ def _raw_verdict(key: str, value: str, consent: Consent) -> bool | None:
         return None
     rule = consent.registry.lookup(name)
     if rule is None:
+        discovery.notice(request, name, "response")
         if get_config()["UNDECLARED_COOKIES"] == "allow":
             return False
         _warn_undeclared(name)

@@ -15,17 +15,17 @@ from django.http import (
     JsonResponse,
     QueryDict,
 )
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, Decision, get_consent, set_consent_cookie
-from cookieconsent.forms import ConsentForm
+from cookieconsent.crossorigin import cross_origin_protect
+from cookieconsent.forms import read_choice
 from cookieconsent.models import CookieCategory, CookiePolicy
 from cookieconsent.records import record_decision
 from cookieconsent.registry import get_registry
@@ -44,6 +44,14 @@ def safe_next(request: HttpRequest, url: str | None) -> str:
     return "/"
 
 
+def page(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """One of the app's pages, in the layout ``BASE_TEMPLATE`` names."""
+    context["cookieconsent_base_template"] = get_config()["BASE_TEMPLATE"]
+    return render(request, template, context, status=status)
+
+
 def _wants_json(request: HttpRequest) -> bool:
     return request.content_type == "application/json" or "application/json" in request.headers.get(
         "Accept", ""
@@ -53,17 +61,20 @@ def _wants_json(request: HttpRequest) -> bool:
 def _error(request: HttpRequest, message: str, *, status: int = 400) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"error": message}, status=status)
-    return render(request, "cookieconsent/error.html", {"message": message}, status=status)
+    return page(request, "cookieconsent/error.html", {"message": message}, status=status)
 
 
 def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     """The submitted fields, from a form post or a JSON body."""
     if request.content_type != "application/json":
         return request.POST
-    if len(request.body) > MAX_JSON_BODY:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > MAX_JSON_BODY or len(request.body) > MAX_JSON_BODY:
         raise ValueError(_("The request is too large."))
     try:
         data = json.loads(request.body)
+    except RecursionError as exc:
+        raise ValueError(_("The request body is nested too deeply.")) from exc
     except ValueError as exc:
         raise ValueError(_("The request body is not valid JSON.")) from exc
     if not isinstance(data, dict):
@@ -74,24 +85,28 @@ def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     return data
 
 
+def _cross_origin(request: HttpRequest) -> HttpResponse:
+    return _error(
+        request, _("This choice was sent from another site, so it was not saved."), status=403
+    )
+
+
 @require_POST
-@csrf_protect
+@cross_origin_protect(_cross_origin)
 def consent(request: HttpRequest) -> HttpResponseBase:
     """Record a decision: accept all, reject all, or a set of categories."""
-    try:
-        data = _input(request)
-    except ValueError as exc:
-        return _error(request, str(exc))
     registry = get_registry()
-    form = ConsentForm(data, registry=registry)
-    if not form.is_valid():
-        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _error(request, message)
+    try:
+        choice = read_choice(
+            _input(request), registry, regime_default=get_consent(request).dismissal()
+        )
+    except ValueError as exc:  # InvalidChoice included
+        return _error(request, str(exc))
 
-    granted = form.granted()
+    granted = choice.granted
     refused = registry.optional_slugs - granted
-    action = form.cleaned_data["action"]
-    next_url = safe_next(request, form.cleaned_data["next"])
+    action = choice.action
+    next_url = safe_next(request, choice.next)
     previous = get_consent(request).categories
     record = record_decision(
         request,
@@ -104,7 +119,7 @@ def consent(request: HttpRequest) -> HttpResponseBase:
     decision = Decision(
         granted, registry.policy_version, int(time.time()), action, str(record.consent_id)
     )
-    new = Consent.from_decision(decision, registry)
+    new = Consent.from_decision(decision, registry, request)
     # The middleware enforces the new choice on this very response.
     request.cookie_consent = new  # type: ignore[attr-defined]
     response: HttpResponseBase
@@ -126,11 +141,9 @@ def consent(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 def status(request: HttpRequest) -> JsonResponse:
-    """The visitor's consent as JSON, for the script on a page served from a shared cache.
-    It also hands out the CSRF cookie, which the script's consent POST then reads, since a
-    cached page carries no token."""
-    get_token(request)
-    response = JsonResponse(get_consent(request).as_dict())
+    """The visitor's consent as JSON, for the script on a page served from a shared cache."""
+    consent = get_consent(request)
+    response = JsonResponse({**consent.as_dict(), "region": consent.region})
     add_never_cache_headers(response)
     patch_vary_headers(response, ("Cookie",))
     return response
@@ -149,7 +162,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "next": safe_next(request, request.GET.get("next")),
         "policy_url": reverse("cookieconsent:policy"),
     }
-    return render(request, "cookieconsent/preferences.html", context)
+    return page(request, "cookieconsent/preferences.html", context)
 
 
 @require_GET
@@ -157,11 +170,11 @@ def policy(request: HttpRequest) -> HttpResponse:
     """The current cookie policy, rendered from the admin's data."""
     current = CookiePolicy.current()
     if current is None:
-        return render(request, "cookieconsent/policy.html", {"policy": None}, status=404)
+        return page(request, "cookieconsent/policy.html", {"policy": None}, status=404)
     categories = CookieCategory.objects.prefetch_related("cookies")
     context = {
         "policy": current,
         "sections": current.sections.all(),
         "categories": categories,
     }
-    return render(request, "cookieconsent/policy.html", context)
+    return page(request, "cookieconsent/policy.html", context)
