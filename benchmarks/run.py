@@ -467,7 +467,7 @@ def _rows(n: int) -> list[str]:
     exact = n - general - prefixes
     names = [f"c{i}" for i in range(exact)]
     names += [f"p{i}_*" for i in range(prefixes)]
-    names += [f"*_g{i}" for i in range(general)]
+    names += [f"*_g{i}_*" for i in range(general)]  # neither prefix nor suffix: a glob
     return names
 
 
@@ -487,7 +487,7 @@ def bench_lookups(rounds: int) -> None:
     kinds = {
         "exact hit": ["c0", "c1", "c2", "femstd", "csrftoken"],
         "prefix pattern hit": ["p0_abc", "p1_xyz", "_ga_ABC123"],
-        "other pattern hit": ["x_g0", "long_name_g0"],
+        "other pattern hit": ["x_g0_y", "long_name_g0_z"],
         "undeclared (miss)": ["nope", "tracker", "zzz"],
     }
     for table in tables.values():
