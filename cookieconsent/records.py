@@ -1,4 +1,5 @@
-"""Writing the proof: one ``ConsentRecord`` per decision."""
+"""Writing the proof: one ``ConsentRecord`` per decision, pointing at the published version
+and language the visitor was shown."""
 
 from __future__ import annotations
 
@@ -8,49 +9,10 @@ import hmac
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.encoding import force_bytes
-from django.utils.translation import get_language, gettext
 
+from cookieconsent import publishing
 from cookieconsent.conf import get_config
-from cookieconsent.models import ConsentRecord, CookieCategory, CookiePolicy
-from cookieconsent.registry import get_registry
-
-#: The banner's own words, part of what the visitor was shown (hashed with the policy text).
-BANNER_STRINGS = (
-    "Cookie consent",
-    "We use cookies to keep you signed in and the site secure. With your consent we also use "
-    "optional cookies to remember your preferences and understand how the site is used.",
-    "Read our Cookie Policy",
-    "Accept all",
-    "Reject all",
-    "Customise",
-)
-
-
-def text_hash() -> str:
-    """SHA-256 of the banner text and the current policy (its sections and categories), in the
-    visitor's language; computed once per language until staff change the policy."""
-    hashes = get_registry().text_hashes
-    language = get_language() or ""
-    if language not in hashes:
-        hashes[language] = _compute_text_hash()
-    return hashes[language]
-
-
-def _compute_text_hash() -> str:
-    digest = hashlib.sha256()
-    for string in BANNER_STRINGS:
-        digest.update(gettext(string).encode())
-        digest.update(b"\0")
-    policy = CookiePolicy.current()
-    if policy is not None:
-        digest.update(f"{policy.title}\0{policy.version}\0{policy.introduction}\0".encode())
-        for heading, body in policy.sections.values_list("heading", "body"):
-            digest.update(f"{heading}\0{body}\0".encode())
-    for slug, name, purpose, required in CookieCategory.objects.values_list(
-        "slug", "name", "purpose", "required"
-    ):
-        digest.update(f"{slug}\0{name}\0{purpose}\0{required}\0".encode())
-    return digest.hexdigest()
+from cookieconsent.models import ConsentRecord
 
 
 def ip_hash(request: HttpRequest) -> str:
@@ -72,16 +34,21 @@ def record_decision(
     policy_version: int,
     page_url: str,
 ) -> ConsentRecord:
+    """Write the record of a decision given under ``policy_version``, in the active language
+    (or the version's default, if it has no snapshot in that language)."""
     user = getattr(request, "user", None)
     user_agent = request.META.get("HTTP_USER_AGENT", "")
+    shown = publishing.snapshot(policy_version)
     return ConsentRecord.objects.create(
         policy_version=policy_version,
-        text_hash=text_hash(),
+        published_version_id=shown.version_id if shown else None,
+        language=shown.language if shown else "",
+        text_hash=shown.hash if shown else "",
         granted=sorted(granted),
         refused=sorted(refused),
         action=action,
         page_url=page_url[:500],
-        user=user if user is not None and user.is_authenticated else None,
+        user_pk=str(user.pk) if user is not None and user.is_authenticated else "",
         ip_hash=ip_hash(request),
         user_agent=user_agent[: get_config()["USER_AGENT_MAX_LENGTH"]][:500],
     )

@@ -124,8 +124,8 @@ class Registry:
 
 
 def build(stamp: str = "") -> Registry:
-    """Read the categories, cookies and current policy into a new ``Registry``."""
-    from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
+    """Read the categories, cookies and latest published version into a new ``Registry``."""
+    from cookieconsent.models import Cookie, CookieCategory, PublishedVersion, Technology
 
     categories = tuple(
         CategoryInfo(c.slug, c.name, c.purpose, c.required) for c in CookieCategory.objects.all()
@@ -173,11 +173,12 @@ def build(stamp: str = "") -> Registry:
             "|".join("(" + ".*".join(map(re.escape, n.split("*"))) + ")" for n, _ in general)
         )
         registry.pattern_rules = [rule for _, rule in general]
-    policy = CookiePolicy.objects.filter(is_current=True).values_list(
-        "version", "reconsent_version"
-    )
-    for version, reconsent in policy[:1]:
-        registry.policy_version, registry.reconsent_version = version, reconsent
+    # The latest published version, and the latest that asked visitors to consent again.
+    versions = PublishedVersion.objects.values_list("number", "reconsent").order_by("-number")
+    for number, _reconsent in versions[:1]:
+        registry.policy_version = number
+    for number, _reconsent in versions.filter(reconsent=True)[:1]:
+        registry.reconsent_version = number
     return registry
 
 

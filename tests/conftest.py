@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
-from cookieconsent import registry
+from cookieconsent import publishing, registry
 from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
 
 
@@ -17,9 +17,31 @@ def fresh_registry() -> Iterator[None]:
     rolled-back data must not leak into the next. (Only our key is deleted: a FLUSHDB would
     wipe whatever else shares the Redis database.)"""
     registry.reset()
+    publishing.reset()
     cache.delete(registry.STAMP_KEY)
     yield
     registry.reset()
+    publishing.reset()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flush_with_a_purge_permit() -> Iterator[None]:
+    """SQLite empties tables with DELETE, which the consent records' trigger refuses without
+    a purge permit (PostgreSQL uses TRUNCATE, which fires no row trigger). The flush after a
+    transactional test writes one first and removes the permits' table last."""
+    from django.db.backends.sqlite3.base import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+    permits = "cookieconsent_purgepermit"
+
+    def execute_sql_flush(self: DatabaseOperations, sql_list: list[str]) -> None:
+        last = [sql for sql in sql_list if permits in sql]
+        first = f"INSERT INTO {permits} (before) VALUES ('9999-12-31 00:00:00')"
+        original(self, [first, *(sql for sql in sql_list if permits not in sql), *last])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    yield
+    DatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -56,4 +78,5 @@ def categories(db: None) -> dict[str, CookieCategory]:
         CookiePolicy.objects.create(title="Cookie Policy")
     # Compiled here, in the test's thread: async tests then need no database access of their own.
     registry.get_registry()
+    publishing.current()
     return found

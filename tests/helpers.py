@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from django.http import HttpResponseBase
 
 from cookieconsent.consent import Decision
-from cookieconsent.registry import get_registry
+from cookieconsent.models import PublishedVersion, Snapshot
+from cookieconsent.registry import get_registry, reset
 
 CONSENT_COOKIE = "cookieconsent"
 
@@ -43,3 +44,11 @@ def set_cookies(response: HttpResponseBase) -> set[str]:
 def expired_cookies(response: HttpResponseBase) -> set[str]:
     """Names of the cookies a response deletes."""
     return {name for name, morsel in response.cookies.items() if morsel["max-age"] == 0}
+
+
+def unpublish_everything() -> None:
+    """Remove every published version (the seed's), as on a site that has published nothing.
+    The ORM refuses it; the database allows it while no consent record cites them."""
+    Snapshot._base_manager.all().delete()
+    PublishedVersion._base_manager.all().delete()
+    reset()

@@ -47,7 +47,9 @@ def seeded_policy() -> CookiePolicy:
 def test_policy():
     policy = seeded_policy()
     assert policy.title == "Cookie Policy"
-    assert policy.version == 1
+    version = policy.published_versions.get()
+    assert (version.number, version.last_updated, version.reconsent) == (1, date(2026, 6, 1), True)
+    assert sorted(version.snapshots.values_list("language", flat=True)) == ["af", "en"]
     assert policy.last_updated == date(2026, 6, 1)
     assert policy.contact_organisation == "fluxems by Entrebyte Technologies"
     assert policy.contact_address == "Johannesburg, South Africa"

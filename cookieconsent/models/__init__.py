@@ -1,4 +1,5 @@
-"""The cookie policy, its categories and cookies, and the append-only record of consent.
+"""The cookie policy, its categories and cookies, its published versions, and the append-only
+record of consent.
 
 One module per concern; everything is importable from ``cookieconsent.models``.
 """
@@ -12,7 +13,13 @@ from cookieconsent.models.cookies import (
     validate_cookie_name,
 )
 from cookieconsent.models.policy import CookiePolicy, PolicySection
-from cookieconsent.models.records import Action, AppendOnlyQuerySet, ConsentRecord
+from cookieconsent.models.publishing import PublishedVersion, Snapshot
+from cookieconsent.models.records import (
+    Action,
+    AppendOnlyQuerySet,
+    ConsentRecord,
+    PurgePermit,
+)
 
 __all__ = [
     "Action",
@@ -23,6 +30,9 @@ __all__ = [
     "CookiePolicy",
     "Party",
     "PolicySection",
+    "PublishedVersion",
+    "PurgePermit",
+    "Snapshot",
     "Technology",
     "humanize_duration",
     "validate_cookie_name",

@@ -21,6 +21,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from cookieconsent import publishing
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, get_consent
 from cookieconsent.models import CookieCategory
@@ -42,11 +43,12 @@ def _consent(context: Context) -> Consent | None:
     return get_consent(request) if request is not None else None
 
 
-# Placeholders the cached banner is filled in with (letters and "_" survive escaping and
-# urlencode unchanged, and neither is a part of the other).
-_NEXT = "__cookieconsent_next__"
-_NEXT_QUERY = "__cookieconsent_nextquery__"
-_CSRF = "__cookieconsent_csrf__"
+_NEXT, _NEXT_QUERY, _CSRF, _CONFIG = (
+    publishing.NEXT,
+    publishing.NEXT_QUERY,
+    publishing.CSRF,
+    publishing.CONFIG,
+)
 
 
 @register.simple_tag(takes_context=True)
@@ -54,9 +56,9 @@ def cookieconsent_banner(context: Context) -> SafeString:
     """The consent banner, while the visitor has no valid decision (always, hidden, in
     cache-safe mode, where the script decides).
 
-    Every undecided visitor is shown the same banner but for the page it returns to and the
-    CSRF token, so it is rendered once per language and policy change (kept on the registry,
-    which staff edits replace) and then filled in. Its template gets no request.
+    Every undecided visitor is shown the same banner but for the page it returns to, the CSRF
+    token and the script's configuration: it comes from the latest published version
+    (``cookieconsent.publishing``) and is then filled in. Its template gets no request.
     """
     request = _request(context)
     consent = _consent(context)
@@ -67,21 +69,11 @@ def cookieconsent_banner(context: Context) -> SafeString:
     key = (get_language() or "", cache_safe, needs_renewal)
     html = consent.registry.banners.get(key)
     if html is None:
-        html = consent.registry.banners[key] = render_to_string(
-            "cookieconsent/banner.html",
-            {
-                "categories": consent.registry.categories,
-                "cache_safe": cache_safe,
-                "needs_renewal": needs_renewal,
-                "next": _NEXT,
-                "next_query": _NEXT_QUERY,
-                "csrf_token": _CSRF,
-                "policy_url": reverse("cookieconsent:policy"),
-                "preferences_url": reverse("cookieconsent:preferences"),
-                "consent_url": reverse("cookieconsent:consent"),
-                "config": cookieconsent_config(context),
-            },
+        # The latest published version's banner, as the site's template rendered it.
+        html = consent.registry.banners[key] = publishing.banner(
+            consent.registry.categories, cache_safe=cache_safe, needs_renewal=needs_renewal
         )
+    html = html.replace(_CONFIG, escape(cookieconsent_config(context)))
     path = request.get_full_path()
     if not cache_safe:
         # The page's own lazy token when there is one: masking a second token costs ~30 µs.
@@ -157,10 +149,16 @@ def inert(html: str, slug: str) -> str:
     return _IFRAME_TAG.sub(lambda m: f"{m.group(0)}{marker}", html)
 
 
-@register.inclusion_tag("cookieconsent/cookie_table.html")
-def cookieconsent_cookie_table() -> dict[str, Any]:
-    """The table of categories and their cookies, from the admin's data."""
-    return {"categories": CookieCategory.objects.prefetch_related("cookies")}
+@register.simple_tag
+def cookieconsent_cookie_table() -> SafeString:
+    """The table of categories and their cookies, as the latest version published it."""
+    found = publishing.current()
+    if found is not None:
+        return mark_safe(found.table_html)
+    categories = CookieCategory.objects.prefetch_related("cookies")
+    return mark_safe(
+        render_to_string("cookieconsent/cookie_table.html", {"categories": categories})
+    )
 
 
 # -- the browser script's side ----------------------------------------------------------------
