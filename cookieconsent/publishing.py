@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
+from cookieconsent.conf import on_reset
 from cookieconsent.models import (
     CookieCategory,
     CookiePolicy,
@@ -305,6 +306,7 @@ def banner(categories: Any, *, cache_safe: bool, needs_renewal: bool) -> str:
     return render_banner(categories, cache_safe=cache_safe, needs_renewal=needs_renewal)
 
 
+@on_reset
 def reset() -> None:
     """Forget the snapshots this process has read."""
     global _stamp

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 
 from cookieconsent import publishing, registry
-from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
+from cookieconsent.models import (
+    Cookie,
+    CookieCategory,
+    CookiePolicy,
+    PolicySection,
+    PublishedVersion,
+    Technology,
+)
+from cookieconsent.testing import flushable_sqlite
+
+#: The policy the ``categories`` fixture publishes as version 1, on this date.
+FIRST_PUBLISHED = date(2026, 6, 1)
+SECTIONS = [
+    ("What cookies are", "Small text files.", False),
+    ("Cookies we use", "The table lists them.", True),
+    ("Do Not Track", "We do not respond to it.", False),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -25,30 +43,18 @@ def fresh_registry() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def flush_with_a_purge_permit() -> Iterator[None]:
-    """SQLite empties tables with DELETE, which the consent records' trigger refuses without
-    a purge permit (PostgreSQL uses TRUNCATE, which fires no row trigger). The flush after a
-    transactional test writes one first and removes the permits' table last."""
-    from django.db.backends.sqlite3.base import DatabaseOperations
-
-    original = DatabaseOperations.execute_sql_flush
-    permits = "cookieconsent_purgepermit"
-
-    def execute_sql_flush(self: DatabaseOperations, sql_list: list[str]) -> None:
-        last = [sql for sql in sql_list if permits in sql]
-        first = f"INSERT INTO {permits} (before) VALUES ('9999-12-31 00:00:00')"
-        original(self, [first, *(sql for sql in sql_list if permits not in sql), *last])
-
-    DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
-    yield
-    DatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
+def flushable() -> Iterator[None]:
+    """Transactional tests flush the database; on SQLite that needs a purge permit."""
+    with flushable_sqlite():
+        yield
 
 
 @pytest.fixture
 def categories(db: None) -> dict[str, CookieCategory]:
     """The fluxems categories (the example's data migration loads them; created here if not)
     plus cookies the tests' own views set: ``necessary_c``, ``functional_c``, ``analytics_c``
-    and the pattern ``_ga_*``."""
+    and the pattern ``_ga_*``; and a policy with three sections, published as version 1 dated
+    1 June 2026 in English and Afrikaans."""
     found = {}
     for order, (slug, name, required) in enumerate(
         [
@@ -74,8 +80,20 @@ def categories(db: None) -> dict[str, CookieCategory]:
         Cookie.objects.get_or_create(
             name=name, technology=technology, defaults={"category": found[slug]}
         )
-    if CookiePolicy.current() is None:
-        CookiePolicy.objects.create(title="Cookie Policy")
+    if not PublishedVersion.objects.exists():
+        policy = CookiePolicy.current() or CookiePolicy.objects.create(
+            title="Cookie Policy",
+            introduction="How this site uses cookies.",
+            contact_email="privacy@example.com",
+        )
+        if not policy.sections.exists():
+            for order, (heading, body, table) in enumerate(SECTIONS):
+                PolicySection.objects.create(
+                    policy=policy, order=order, heading=heading, body=body, show_cookie_table=table
+                )
+        # Rendered with the app's URLs, whatever URLconf the test itself uses.
+        with override_settings(ROOT_URLCONF="tests.urls"):
+            publishing.publish(policy, last_updated=FIRST_PUBLISHED, published_by="tests")
     # Compiled here, in the test's thread: async tests then need no database access of their own.
     registry.get_registry()
     publishing.current()

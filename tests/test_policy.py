@@ -19,8 +19,7 @@ from tests.factories import (
     PolicySectionFactory,
     StaffFactory,
 )
-from tests.helpers import unpublish_everything
-from tests.test_admin import category_form
+from tests.helpers import category_form, unpublish_everything
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion, 
 from tests.factories import ConsentRecordFactory, UserFactory
 from tests.helpers import CONSENT_COOKIE, decision_cookie
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 
 CONSENT = "/cookies/consent/"
 RECEIPT = "/cookies/preferences/receipt/"

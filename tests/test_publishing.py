@@ -16,7 +16,7 @@ from cookieconsent.registry import get_registry
 from tests.factories import CookieFactory
 from tests.helpers import CONSENT_COOKIE, decision_cookie, unpublish_everything
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 
 POLICY = "/cookies/policy/"
 
@@ -27,7 +27,7 @@ def policy() -> CookiePolicy:
     return current
 
 
-def test_the_seed_is_version_1_in_every_language(categories):
+def test_version_1_is_in_every_language(categories):
     version = PublishedVersion.objects.get()
     assert (version.number, version.last_updated) == (1, date(2026, 6, 1))
     english = version.snapshots.get(language="en")

@@ -1,0 +1,37 @@
+"""Fixtures of the example's tests: every test starts with no compiled registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+
+from cookieconsent import registry
+from cookieconsent.conf import reset_caches
+from cookieconsent.models import CookieCategory
+from cookieconsent.testing import flushable_sqlite
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flushable() -> Iterator[None]:
+    """Transactional tests flush the database; on SQLite that needs a purge permit."""
+    with flushable_sqlite():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_registry() -> Iterator[None]:
+    """The registry of one test's rolled-back data must not leak into the next."""
+    reset_caches()
+    cache.delete(registry.STAMP_KEY)
+    yield
+    reset_caches()
+
+
+@pytest.fixture
+def categories(db: None) -> dict[str, CookieCategory]:
+    """The fluxems categories, as the example's data migration seeds them, by slug; the
+    registry is compiled here, in the test's thread."""
+    registry.get_registry()
+    return {c.slug: c for c in CookieCategory.objects.all()}
