@@ -321,7 +321,7 @@ def reset() -> None:
 def diff(old: Snapshot, new: Snapshot) -> dict[str, SafeString]:
     """What changed from ``old`` to ``new``: side-by-side tables of the text and of the cookie
     table (one line per cookie), only the changed parts with some context."""
-    differ = difflib.HtmlDiff(wrapcolumn=70)
+    differ = difflib.HtmlDiff(wrapcolumn=50)
     names = (f"v{old.version.number}", f"v{new.version.number}")
 
     def rows(snapshot: Snapshot) -> list[str]:
