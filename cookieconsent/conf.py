@@ -107,7 +107,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a process trusts its compiled cookie table before it reads the database's "
         "registry stamp (one small query); every process enforces a change within this time.",
     ),
-    Setting("CACHE_ALIAS", "default", (str,), "The cache holding the registry stamp."),
     Setting(
         "IP_HASH_SALT",
         "",
@@ -139,6 +138,14 @@ SETTINGS: tuple[Setting, ...] = (
         {},
         (dict,),
         "Google Consent Mode v2: category slug → list of consent types it grants.",
+    ),
+    Setting(
+        "BASE_TEMPLATE",
+        "cookieconsent/layout.html",
+        (str,),
+        "The template the policy, preferences and error pages extend. Name your site's base "
+        'template (with a `title` and a `content` block), e.g. `"base.html"`, to give them your '
+        "navigation; the default is a bare page of the app's own.",
     ),
 )
 

@@ -16,6 +16,7 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import global_settings, settings
@@ -70,14 +71,13 @@ def default_language() -> str:
 
 def banner_context(categories: Any, *, cache_safe: bool, needs_renewal: bool) -> dict[str, Any]:
     """What ``cookieconsent/banner.html`` is rendered with: the same for every visitor, with
-    placeholders where the page, its CSRF token and the script's configuration go."""
+    placeholders where the page and the script's configuration go."""
     return {
         "categories": categories,
         "cache_safe": cache_safe,
         "needs_renewal": needs_renewal,
         "next": NEXT,
         "next_query": NEXT_QUERY,
-        "csrf_token": CSRF,
         "policy_url": reverse("cookieconsent:policy"),
         "preferences_url": reverse("cookieconsent:preferences"),
         "consent_url": reverse("cookieconsent:consent"),
@@ -128,7 +128,14 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
         preferences_html = render_to_string(
             "cookieconsent/preferences_panel.html",
             {
-                "consent": None,
+                # An undecided visitor: no consent ID, no signal.
+                "consent": SimpleNamespace(
+                    consent_id=None,
+                    signal=None,
+                    registry=SimpleNamespace(
+                        required_slugs=frozenset(c.slug for c in categories if c.required)
+                    ),
+                ),
                 "categories": [{"info": c, "checked": c.required} for c in categories],
                 "next": NEXT,
                 "policy_url": reverse("cookieconsent:policy"),

@@ -16,18 +16,18 @@ from django.http import (
     JsonResponse,
     QueryDict,
 )
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from cookieconsent import publishing
+from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, Decision, get_consent, set_consent_cookie
-from cookieconsent.forms import ConsentForm
+from cookieconsent.crossorigin import cross_origin_protect
+from cookieconsent.forms import read_choice
 from cookieconsent.models import ConsentRecord
 from cookieconsent.records import record_decision
 from cookieconsent.registry import get_registry
@@ -46,6 +46,14 @@ def safe_next(request: HttpRequest, url: str | None) -> str:
     return "/"
 
 
+def page(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """One of the app's pages, in the layout ``BASE_TEMPLATE`` names."""
+    context["cookieconsent_base_template"] = get_config()["BASE_TEMPLATE"]
+    return render(request, template, context, status=status)
+
+
 def _wants_json(request: HttpRequest) -> bool:
     return request.content_type == "application/json" or "application/json" in request.headers.get(
         "Accept", ""
@@ -55,17 +63,20 @@ def _wants_json(request: HttpRequest) -> bool:
 def _error(request: HttpRequest, message: str, *, status: int = 400) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"error": message}, status=status)
-    return render(request, "cookieconsent/error.html", {"message": message}, status=status)
+    return page(request, "cookieconsent/error.html", {"message": message}, status=status)
 
 
 def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     """The submitted fields, from a form post or a JSON body."""
     if request.content_type != "application/json":
         return request.POST
-    if len(request.body) > MAX_JSON_BODY:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > MAX_JSON_BODY or len(request.body) > MAX_JSON_BODY:
         raise ValueError(_("The request is too large."))
     try:
         data = json.loads(request.body)
+    except RecursionError as exc:
+        raise ValueError(_("The request body is nested too deeply.")) from exc
     except ValueError as exc:
         raise ValueError(_("The request body is not valid JSON.")) from exc
     if not isinstance(data, dict):
@@ -76,24 +87,26 @@ def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     return data
 
 
+def _cross_origin(request: HttpRequest) -> HttpResponse:
+    return _error(
+        request, _("This choice was sent from another site, so it was not saved."), status=403
+    )
+
+
 @require_POST
-@csrf_protect
+@cross_origin_protect(_cross_origin)
 def consent(request: HttpRequest) -> HttpResponseBase:
     """Record a decision: accept all, reject all, or a set of categories."""
-    try:
-        data = _input(request)
-    except ValueError as exc:
-        return _error(request, str(exc))
     registry = get_registry()
-    form = ConsentForm(data, registry=registry)
-    if not form.is_valid():
-        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _error(request, message)
+    try:
+        choice = read_choice(_input(request), registry)
+    except ValueError as exc:  # InvalidChoice included
+        return _error(request, str(exc))
 
-    granted = form.granted()
+    granted = choice.granted
     refused = registry.optional_slugs - granted
-    action = form.cleaned_data["action"]
-    next_url = safe_next(request, form.cleaned_data["next"])
+    action = choice.action
+    next_url = safe_next(request, choice.next)
     previous = get_consent(request).categories
     record = record_decision(
         request,
@@ -128,10 +141,7 @@ def consent(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 def status(request: HttpRequest) -> JsonResponse:
-    """The visitor's consent as JSON, for the script on a page served from a shared cache.
-    It also hands out the CSRF cookie, which the script's consent POST then reads, since a
-    cached page carries no token."""
-    get_token(request)
+    """The visitor's consent as JSON, for the script on a page served from a shared cache."""
     response = JsonResponse(get_consent(request).as_dict())
     add_never_cache_headers(response)
     patch_vary_headers(response, ("Cookie",))
@@ -151,7 +161,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "next": safe_next(request, request.GET.get("next")),
         "policy_url": reverse("cookieconsent:policy"),
     }
-    return render(request, "cookieconsent/preferences.html", context)
+    return page(request, "cookieconsent/preferences.html", context)
 
 
 @require_GET
@@ -159,7 +169,7 @@ def policy(request: HttpRequest) -> HttpResponse:
     """The latest published cookie policy, served as it was published."""
     snapshot = publishing.current()
     context = {"snapshot": snapshot, "current": snapshot}
-    return render(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
+    return page(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
 
 
 @require_GET
@@ -168,7 +178,7 @@ def policy_version(request: HttpRequest, number: int) -> HttpResponse:
     what a receipt links to."""
     snapshot = publishing.snapshot(number, request.GET.get("language"))
     context = {"snapshot": snapshot, "current": publishing.current()}
-    return render(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
+    return page(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
 
 
 @require_GET
@@ -192,7 +202,7 @@ def receipt(request: HttpRequest) -> HttpResponse:
         "granted": [names.get(slug, slug) for slug in record.granted] if record else [],
         "refused": [names.get(slug, slug) for slug in record.refused] if record else [],
     }
-    response = render(request, "cookieconsent/receipt.html", context, status=200 if record else 404)
+    response = page(request, "cookieconsent/receipt.html", context, status=200 if record else 404)
     # The page is this visitor's alone.
     add_never_cache_headers(response)
     patch_vary_headers(response, ("Cookie",))

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 
 from cookieconsent import publishing, registry
+from cookieconsent.conf import reset_caches
 from cookieconsent.models import (
     Cookie,
     CookieCategory,
@@ -31,15 +31,11 @@ SECTIONS = [
 
 @pytest.fixture(autouse=True)
 def fresh_registry() -> Iterator[None]:
-    """Every test starts with no compiled registry and no stamp: the registry of one test's
-    rolled-back data must not leak into the next. (Only our key is deleted: a FLUSHDB would
-    wipe whatever else shares the Redis database.)"""
-    registry.reset()
-    publishing.reset()
-    cache.delete(registry.STAMP_KEY)
+    """Every test starts with no compiled registry: the registry of one test's rolled-back
+    data must not leak into the next."""
+    reset_caches()
     yield
-    registry.reset()
-    publishing.reset()
+    reset_caches()
 
 
 @pytest.fixture(autouse=True, scope="session")

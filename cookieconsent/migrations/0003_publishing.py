@@ -103,7 +103,7 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cookieconsent', '0001_initial'),
+        ('cookieconsent', '0002_registry_stamp'),
     ]
 
     operations = [

@@ -20,6 +20,7 @@ from cookieconsent.models.records import (
     ConsentRecord,
     PurgePermit,
 )
+from cookieconsent.models.registry import RegistryStamp
 
 __all__ = [
     "Action",
@@ -32,6 +33,7 @@ __all__ = [
     "PolicySection",
     "PublishedVersion",
     "PurgePermit",
+    "RegistryStamp",
     "Snapshot",
     "Technology",
     "humanize_duration",

@@ -121,6 +121,27 @@ class Cookie(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        from cookieconsent.conf import get_config
+
+        own = get_config()["COOKIE_NAME"]
+        if (
+            self.name == own
+            and self.technology == Technology.HTTP_COOKIE
+            and self.category_id is not None
+            and not self.category.required
+        ):
+            raise ValidationError(
+                {
+                    "category": _(
+                        "“%(name)s” is the consent cookie itself: it is strictly necessary, "
+                        "and only a strictly necessary category can hold it."
+                    )
+                    % {"name": own}
+                }
+            )
+
     @property
     def is_pattern(self) -> bool:
         return "*" in self.name
