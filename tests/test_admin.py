@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from cookieconsent.lifetimes import format_lifetime
 from cookieconsent.models import (
     ConsentRecord,
     Cookie,
@@ -69,7 +70,7 @@ def cookie_row(cookie: Cookie | None = None, **fields: Any) -> dict[str, Any]:
             purpose=cookie.purpose,
             party=cookie.party,
             provider=cookie.provider,
-            lifetime="" if cookie.lifetime is None else str(cookie.lifetime.total_seconds()),
+            lifetime=format_lifetime(cookie.lifetime),
             domain=cookie.domain,
             path=cookie.path,
             order=cookie.order,

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.admin.translations import TranslationsAdminMixin
 from cookieconsent.models import (
     ConsentRecord,
     Cookie,
@@ -38,8 +39,9 @@ else:
 # -- the policy ---------------------------------------------------------------------------------
 
 
-class PolicySectionInline(_SectionInline):
+class PolicySectionInline(TranslationsAdminMixin, _SectionInline):
     model = PolicySection
+    translated_fields = ("heading", "body")
     fields = ("order", "heading", "body", "show_cookie_table")
     ordering = ("order", "pk")
     extra = 0
@@ -64,13 +66,15 @@ def _publish(
 
 
 @admin.register(CookiePolicy)
-class CookiePolicyAdmin(_PolicyAdmin):
+class CookiePolicyAdmin(TranslationsAdminMixin, _PolicyAdmin):
+    translated_fields = ("title", "introduction", "banner_title", "banner_message")
     list_display = ("title", "version", "reconsent_version", "is_current", "last_updated")
     list_filter = ("is_current",)
     search_fields = ("title", "introduction")
     readonly_fields = ("version", "reconsent_version", "modified_at")
     fieldsets = (
         (None, {"fields": ("title", "introduction", "is_current", "last_updated")}),
+        (_("Banner"), {"fields": ("banner_title", "banner_message")}),
         (_("Contact"), {"fields": ("contact_organisation", "contact_address", "contact_email")}),
         (_("Version"), {"fields": ("version", "reconsent_version", "modified_at")}),
     )

@@ -10,9 +10,18 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.rendering import render_markdown
+from cookieconsent.translation import Translated, translations_field
+
+#: The banner's words when staff leave them empty, translated by the app's locale files.
+DEFAULT_BANNER_TITLE = gettext_noop("Cookie consent")
+DEFAULT_BANNER_MESSAGE = gettext_noop(
+    "We use cookies to keep you signed in and the site secure. With your consent we also use "
+    "optional cookies to remember your preferences and understand how the site is used."
+)
 
 
 class CookiePolicy(models.Model):
@@ -35,6 +44,22 @@ class CookiePolicy(models.Model):
     contact_address = models.CharField(_("postal address"), max_length=300, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     modified_at = models.DateTimeField(_("modified"), auto_now=True)
+    banner_title = models.CharField(
+        _("banner title"),
+        max_length=200,
+        blank=True,
+        help_text=_("Empty: “Cookie consent”, in the visitor's language."),
+    )
+    banner_message = models.TextField(
+        _("banner message"),
+        blank=True,
+        help_text=_(
+            "What the banner says before its buttons; say only what your categories do. "
+            "Empty: the app's default, which mentions preferences and analytics."
+        ),
+    )
+    translations = translations_field()
+    i18n = Translated("title", "introduction", "banner_title", "banner_message")
 
     class Meta:
         verbose_name = _("cookie policy")
@@ -58,7 +83,12 @@ class CookiePolicy(models.Model):
     @property
     def introduction_html(self) -> SafeString:
         """The introduction as sanitised HTML."""
-        return render_markdown(self.introduction)
+        return render_markdown(self.i18n.introduction)
+
+    @property
+    def banner_text(self) -> tuple[str, str]:
+        """The banner's title and message in the active language."""
+        return banner_text(self)
 
     @classmethod
     def current(cls) -> CookiePolicy | None:
@@ -77,6 +107,14 @@ class CookiePolicy(models.Model):
             self.save(update_fields=fields)
 
 
+def banner_text(policy: CookiePolicy | None) -> tuple[str, str]:
+    """The banner's title and message in the active language: the policy's own words, or the
+    app's translated defaults where staff left them empty (or there is no policy)."""
+    title = policy.i18n.banner_title if policy is not None else ""
+    message = policy.i18n.banner_message if policy is not None else ""
+    return title or gettext(DEFAULT_BANNER_TITLE), message or gettext(DEFAULT_BANNER_MESSAGE)
+
+
 class PolicySection(models.Model):
     """One numbered section of the policy: a heading and a Markdown body."""
 
@@ -91,6 +129,8 @@ class PolicySection(models.Model):
         default=False,
         help_text=_("Render the table of categories and cookies after this section's text."),
     )
+    translations = translations_field()
+    i18n = Translated("heading", "body")
 
     class Meta:
         verbose_name = _("policy section")
@@ -103,4 +143,4 @@ class PolicySection(models.Model):
     @property
     def body_html(self) -> SafeString:
         """The body as sanitised HTML."""
-        return render_markdown(self.body)
+        return render_markdown(self.i18n.body)
