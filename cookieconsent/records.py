@@ -12,13 +12,14 @@ from django.utils.translation import get_language, gettext
 
 from cookieconsent.conf import get_config
 from cookieconsent.models import ConsentRecord, CookieCategory, CookiePolicy
+from cookieconsent.models.policy import DEFAULT_BANNER_MESSAGE, DEFAULT_BANNER_TITLE, banner_text
 from cookieconsent.registry import get_registry
 
-#: The banner's own words, part of what the visitor was shown (hashed with the policy text).
+#: The banner's own words, part of what the visitor was shown (hashed with the policy text);
+#: the title and message are the policy's own when staff have written them.
 BANNER_STRINGS = (
-    "Cookie consent",
-    "We use cookies to keep you signed in and the site secure. With your consent we also use "
-    "optional cookies to remember your preferences and understand how the site is used.",
+    DEFAULT_BANNER_TITLE,
+    DEFAULT_BANNER_MESSAGE,
     "Read our Cookie Policy",
     "Accept all",
     "Reject all",
@@ -38,18 +39,19 @@ def text_hash() -> str:
 
 def _compute_text_hash() -> str:
     digest = hashlib.sha256()
-    for string in BANNER_STRINGS:
-        digest.update(gettext(string).encode())
-        digest.update(b"\0")
     policy = CookiePolicy.current()
+    for string in (*banner_text(policy), *map(gettext, BANNER_STRINGS[2:])):
+        digest.update(string.encode())
+        digest.update(b"\0")
+    # In the visitor's language: the text they were shown.
     if policy is not None:
-        digest.update(f"{policy.title}\0{policy.version}\0{policy.introduction}\0".encode())
-        for heading, body in policy.sections.values_list("heading", "body"):
-            digest.update(f"{heading}\0{body}\0".encode())
-    for slug, name, purpose, required in CookieCategory.objects.values_list(
-        "slug", "name", "purpose", "required"
-    ):
-        digest.update(f"{slug}\0{name}\0{purpose}\0{required}\0".encode())
+        i18n = policy.i18n
+        digest.update(f"{i18n.title}\0{policy.version}\0{i18n.introduction}\0".encode())
+        for section in policy.sections.all():
+            digest.update(f"{section.i18n.heading}\0{section.i18n.body}\0".encode())
+    for category in CookieCategory.objects.all():
+        name, purpose = category.i18n.name, category.i18n.purpose
+        digest.update(f"{category.slug}\0{name}\0{purpose}\0{category.required}\0".encode())
     return digest.hexdigest()
 
 

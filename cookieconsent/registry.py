@@ -25,6 +25,7 @@ from django.core.signals import setting_changed
 from django.db import transaction
 
 from cookieconsent.conf import get_config
+from cookieconsent.translation import TranslatedView
 
 STAMP_KEY = "cookieconsent:registry-stamp"
 #: The category given to Django's own cookies when no required category is declared.
@@ -38,6 +39,22 @@ class CategoryInfo:
     name: str
     purpose: str
     required: bool
+    #: The name and purpose in other languages (see cookieconsent.translation).
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def i18n(self) -> TranslatedView:
+        """``info.i18n.name``: the name (or purpose) in the active language."""
+        return TranslatedView(self, ("name", "purpose"))
+
+
+@dataclass(frozen=True, slots=True)
+class BannerText:
+    """The current policy's banner title and message, with their translations."""
+
+    banner_title: str = ""
+    banner_message: str = ""
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +88,7 @@ class Registry:
     storage_keys: tuple[StorageKey, ...] = ()
     policy_version: int = 0
     reconsent_version: int = 0
+    banner_text: BannerText = field(default_factory=BannerText)
     check_after: float = 0.0
     _memo: dict[str, Rule | None] = field(default_factory=dict)
     #: SHA-256 of the banner and policy text, per language (see records.text_hash()).
@@ -128,7 +146,8 @@ def build(stamp: str = "") -> Registry:
     from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
 
     categories = tuple(
-        CategoryInfo(c.slug, c.name, c.purpose, c.required) for c in CookieCategory.objects.all()
+        CategoryInfo(c.slug, c.name, c.purpose, c.required, c.translations)
+        for c in CookieCategory.objects.all()
     )
     exact: dict[str, Rule] = {}
     by_length: dict[int, dict[str, Rule]] = {}
@@ -174,10 +193,11 @@ def build(stamp: str = "") -> Registry:
         )
         registry.pattern_rules = [rule for _, rule in general]
     policy = CookiePolicy.objects.filter(is_current=True).values_list(
-        "version", "reconsent_version"
+        "version", "reconsent_version", "banner_title", "banner_message", "translations"
     )
-    for version, reconsent in policy[:1]:
+    for version, reconsent, title, message, translations in policy[:1]:
         registry.policy_version, registry.reconsent_version = version, reconsent
+        registry.banner_text = BannerText(title, message, translations or {})
     return registry
 
 

@@ -103,8 +103,13 @@ def site(live_server: Any, transactional_db: None) -> str:
     from cookieconsent.models import CookiePolicy
 
     if not CookiePolicy.objects.exists():
-        migration = importlib.import_module("example_project.fluxems.migrations.0001_seed_policy")
-        migration.seed(apps, SimpleNamespace(connection=connection))
+        editor = SimpleNamespace(connection=connection)
+        seed = importlib.import_module("example_project.fluxems.migrations.0001_seed_policy")
+        seed.seed(apps, editor)
+        for name in ("0002_contact_once", "0003_afrikaans"):
+            importlib.import_module(f"example_project.fluxems.migrations.{name}").forward(
+                apps, editor
+            )
         registry.reset()
     return str(live_server.url)
 

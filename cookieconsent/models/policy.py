@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol
 
 from django.db import models, transaction
 from django.db.models import F, Q
@@ -14,7 +14,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.rendering import render_markdown
-from cookieconsent.translation import Translated, translations_field
+from cookieconsent.translation import Translated, lookup, translations_field
 
 #: The banner's words when staff leave them empty, translated by the app's locale files.
 DEFAULT_BANNER_TITLE = gettext_noop("Cookie consent")
@@ -107,11 +107,24 @@ class CookiePolicy(models.Model):
             self.save(update_fields=fields)
 
 
-def banner_text(policy: CookiePolicy | None) -> tuple[str, str]:
-    """The banner's title and message in the active language: the policy's own words, or the
-    app's translated defaults where staff left them empty (or there is no policy)."""
-    title = policy.i18n.banner_title if policy is not None else ""
-    message = policy.i18n.banner_message if policy is not None else ""
+class _BannerSource(Protocol):
+    @property
+    def banner_title(self) -> str: ...
+    @property
+    def banner_message(self) -> str: ...
+    @property
+    def translations(self) -> Any: ...
+
+
+def banner_text(policy: _BannerSource | None) -> tuple[str, str]:
+    """The banner's title and message in the active language: the policy's own words (from
+    the model or the registry's copy), or the app's translated defaults where staff left them
+    empty, or there is no policy."""
+    title = message = ""
+    if policy is not None:
+        translations = policy.translations or {}
+        title = lookup(translations, "banner_title", policy.banner_title)
+        message = lookup(translations, "banner_message", policy.banner_message)
     return title or gettext(DEFAULT_BANNER_TITLE), message or gettext(DEFAULT_BANNER_MESSAGE)
 
 

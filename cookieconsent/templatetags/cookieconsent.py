@@ -24,6 +24,7 @@ from django.utils.translation import get_language, gettext
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, get_consent
 from cookieconsent.models import CookieCategory
+from cookieconsent.models.policy import banner_text
 
 register = template.Library()
 
@@ -63,13 +64,18 @@ def cookieconsent_banner(context: Context) -> SafeString:
     cache_safe = get_config()["CACHE_SAFE"]
     if request is None or consent is None or (not cache_safe and consent.is_decided):
         return SafeString("")
+    if _on_preferences_page(request):
+        return SafeString("")  # its Customise link would point at the page already open
     needs_renewal = False if cache_safe else consent.needs_renewal
     key = (get_language() or "", cache_safe, needs_renewal)
     html = consent.registry.banners.get(key)
     if html is None:
+        title, message = banner_text(consent.registry.banner_text)
         html = consent.registry.banners[key] = render_to_string(
             "cookieconsent/banner.html",
             {
+                "banner_title": title,
+                "banner_message": message,
                 "categories": consent.registry.categories,
                 "cache_safe": cache_safe,
                 "needs_renewal": needs_renewal,
@@ -89,6 +95,13 @@ def cookieconsent_banner(context: Context) -> SafeString:
         html = html.replace(_CSRF, escape(str(token)))
     html = html.replace(_NEXT_QUERY, escape(quote(path, safe="/"))).replace(_NEXT, escape(path))
     return mark_safe(html)
+
+
+def _on_preferences_page(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return (
+        match is not None and match.url_name == "preferences" and "cookieconsent" in match.app_names
+    )
 
 
 @register.simple_tag
@@ -207,7 +220,7 @@ def script_config(context: Context) -> dict[str, Any]:
         "csrf": None if settings.CSRF_USE_SESSIONS else settings.CSRF_COOKIE_NAME,
         "safe": cache_safe,
         "state": None if cache_safe or consent is None else consent.as_dict(),
-        "names": {c.slug: c.name for c in registry.categories} if registry else {},
+        "names": {c.slug: c.i18n.name for c in registry.categories} if registry else {},
         "keys": [
             [k.slug, k.technology, k.name]
             for k in (registry.storage_keys if registry else ())

@@ -1,0 +1,81 @@
+"""The banner's title and message belong to the policy: staff write them, the app's wording
+stands in where they are left empty. And the banner stays off the preferences page."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from cookieconsent.models import CookiePolicy
+from cookieconsent.models.policy import DEFAULT_BANNER_MESSAGE, DEFAULT_BANNER_TITLE, banner_text
+from cookieconsent.records import text_hash
+
+pytestmark = pytest.mark.django_db
+
+
+def banner(client) -> str:
+    html = client.get("/t/").content.decode()
+    start = html.index('id="cookieconsent-banner"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_defaults_when_staff_leave_them_empty(client, categories):
+    html = banner(client)
+    assert f'id="cc-banner-title">{DEFAULT_BANNER_TITLE}</h2>' in html
+    assert DEFAULT_BANNER_MESSAGE in html
+
+
+def test_the_defaults_are_translated():
+    with translation.override("af"):
+        title, message = banner_text(None)
+    assert title == "Koekie-toestemming"
+    assert message.startswith("Ons gebruik koekies")
+
+
+def test_a_site_with_only_analytics_says_so(client, categories):
+    policy = CookiePolicy.current()
+    policy.banner_title = "Counting visits"
+    policy.banner_message = "With your consent we count visits to improve the site."
+    policy.save()
+    html = banner(client)
+    assert 'id="cc-banner-title">Counting visits</h2>' in html
+    assert "With your consent we count visits to improve the site." in html
+    assert "preferences" not in html.lower().replace("cookies/preferences/", "")
+
+
+def test_the_banner_text_is_escaped(client, categories):
+    policy = CookiePolicy.current()
+    policy.banner_message = "<b>bold</b>"
+    policy.save()
+    assert "&lt;b&gt;bold&lt;/b&gt;" in banner(client)
+
+
+def test_editing_the_banner_text_changes_the_hash(categories):
+    before = text_hash()
+    policy = CookiePolicy.current()
+    policy.banner_message = "Something else."
+    policy.save()
+    assert text_hash() != before
+
+
+def test_the_banner_is_edited_in_the_policy_admin(admin_client):
+    policy = CookiePolicy.current()
+    html = admin_client.get(
+        reverse("admin:cookieconsent_cookiepolicy_change", args=[policy.pk])
+    ).content.decode()
+    assert 'name="banner_title"' in html and 'name="banner_message"' in html
+    assert "Empty: “Cookie consent”" in html
+
+
+# -- not on the preferences page --------------------------------------------------------------
+
+
+def test_no_banner_on_the_preferences_page(client, categories):
+    html = client.get(reverse("cookieconsent:preferences")).content.decode()
+    assert 'id="cookieconsent-preferences"' in html
+    assert 'id="cookieconsent-banner"' not in html
+    # The undecided visitor still gets it everywhere else.
+    assert (
+        'id="cookieconsent-banner"' in client.get(reverse("cookieconsent:policy")).content.decode()
+    )
