@@ -7,6 +7,9 @@ export PYTHONDEVMODE := 1
 # pyenv keeps 3.11, 3.12 and 3.13 side by side on these machines; the matrix needs all of them.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 
+# The app's tests run on their own minimal settings (tests/); the example site's on its own.
+EXAMPLE_TESTS := example_project/tests --ds=example_project.tests.settings
+
 .PHONY: demo test test-fast bench load matrix lint wheel-check messages clean
 
 $(BIN)/python:
@@ -27,11 +30,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m coverage erase
 	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m coverage run -m pytest $(EXAMPLE_TESTS) $(PYTEST_ARGS)
 	$(BIN)/python -m coverage combine --quiet
 	$(BIN)/python -m coverage report
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -x -q -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -x -q -m "not browser" $(EXAMPLE_TESTS) $(PYTEST_ARGS)
 
 ## make bench: ratios against a bare Django request, medians of interleaved rounds
 bench: $(STAMP)

@@ -19,3 +19,13 @@ def tests(session: nox.Session, django: str) -> None:
     session.run("python", "-m", "django", "--version")
     args = session.posargs or ["-q"]
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "example_project/tests",
+        "--ds=example_project.tests.settings",
+        *args,
+    )

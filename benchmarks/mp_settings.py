@@ -1,6 +1,6 @@
-"""The fluxems example's settings as ``tests/test_multiprocess.py`` and ``benchmarks/load.py``
-serve them: DEBUG off, plain-HTTP cookies, the registry staleness and the cache key prefix from
-the environment, and a header that counts each request's queries."""
+"""The fluxems example's settings as ``example_project/tests/test_multiprocess.py`` and
+``benchmarks/load.py`` serve them: DEBUG off, plain-HTTP cookies, the registry staleness and
+the cache key prefix from the environment, and a header that counts each request's queries."""
 
 import os
 

@@ -1,6 +1,6 @@
 """The fluxems site served for real, on loopback: a fresh PostgreSQL database, a key prefix of
 its own in Redis, server processes (gunicorn, uvicorn), and a small HTTP client that keeps
-cookies. Shared by ``benchmarks/load.py`` and ``tests/test_multiprocess.py``."""
+cookies. Shared by ``benchmarks/load.py`` and ``example_project/tests/test_multiprocess.py``."""
 
 from __future__ import annotations
 

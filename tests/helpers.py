@@ -1,45 +1,86 @@
-"""Small helpers the tests share."""
+"""Small helpers the tests share: the public testing helpers under the names the tests use, and
+the admin's category form as the browser posts it."""
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
 
-from django.http import HttpResponseBase
+from cookieconsent.lifetimes import format_lifetime
+from cookieconsent.models import Cookie, CookieCategory, Technology
+from cookieconsent.testing import CONSENT_COOKIE
+from cookieconsent.testing import consent_cookie as decision_cookie
+from cookieconsent.testing import cookies_expired as expired_cookies
+from cookieconsent.testing import cookies_set as set_cookies
 
-from cookieconsent.consent import Decision
-from cookieconsent.registry import get_registry
-
-CONSENT_COOKIE = "cookieconsent"
-
-
-def decision_cookie(
-    granted: Iterable[str] = (),
-    *,
-    version: int | None = None,
-    age: int = 0,
-    action: str = "custom",
-) -> str:
-    """A signed consent cookie value, as the consent endpoint would write it."""
-    return Decision(
-        granted=frozenset(granted),
-        policy_version=get_registry().policy_version if version is None else version,
-        decided_at=int(time.time()) - age,
-        action=action,
-        consent_id=str(uuid.uuid4()),
-    ).sign()
+__all__ = [
+    "CONSENT_COOKIE",
+    "category_form",
+    "cookie_row",
+    "decision_cookie",
+    "expired_cookies",
+    "set_cookies",
+]
 
 
-def set_cookies(response: HttpResponseBase) -> set[str]:
-    """Names of the cookies a response sets (not deletes)."""
-    return {
-        name
-        for name, morsel in response.cookies.items()
-        if morsel["max-age"] != 0 and morsel.value != ""
+def cookie_row(cookie: Cookie | None = None, **fields: Any) -> dict[str, Any]:
+    """One row of the category's cookie inline, as the form posts it: a saved ``cookie`` as
+    it is, or a new one; ``fields`` override."""
+    row: dict[str, Any] = {
+        "name": "",
+        "technology": Technology.HTTP_COOKIE,
+        "purpose": "",
+        "party": "first",
+        "provider": "",
+        "lifetime": "",
+        "domain": "",
+        "path": "/",
+        "order": 0,
     }
+    if cookie is not None:
+        row.update(
+            id=cookie.pk,
+            category=cookie.category_id,
+            name=cookie.name,
+            technology=cookie.technology,
+            purpose=cookie.purpose,
+            party=cookie.party,
+            provider=cookie.provider,
+            lifetime=format_lifetime(cookie.lifetime),
+            domain=cookie.domain,
+            path=cookie.path,
+            order=cookie.order,
+        )
+        if cookie.http_only:
+            row["http_only"] = "on"
+    row.update(fields)
+    return row
 
 
-def expired_cookies(response: HttpResponseBase) -> set[str]:
-    """Names of the cookies a response deletes."""
-    return {name for name, morsel in response.cookies.items() if morsel["max-age"] == 0}
+def category_form(
+    category: CookieCategory | None = None, rows: Sequence[dict[str, Any]] = (), **fields: Any
+) -> dict[str, Any]:
+    """The category change (or add) form with its cookie inline: saved cookies first, as
+    Django renders them, then ``rows``."""
+    data: dict[str, Any] = {"slug": "", "name": "", "purpose": "", "order": 0}
+    saved: list[Cookie] = []
+    if category is not None:
+        data.update(
+            slug=category.slug, name=category.name, purpose=category.purpose, order=category.order
+        )
+        if category.required:
+            data["required"] = "on"
+        saved = list(category.cookies.order_by("order", "name"))
+    data.update(fields)
+    all_rows = [cookie_row(c) for c in saved] + [cookie_row(**r) for r in rows]
+    data.update(
+        {
+            "cookies-TOTAL_FORMS": len(all_rows),
+            "cookies-INITIAL_FORMS": len(saved),
+            "cookies-MIN_NUM_FORMS": 0,
+            "cookies-MAX_NUM_FORMS": 1000,
+        }
+    )
+    for i, row in enumerate(all_rows):
+        data.update({f"cookies-{i}-{k}": v for k, v in row.items()})
+    return data

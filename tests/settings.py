@@ -24,9 +24,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    # Before cookieconsent, so that its cookieconsent/base.html override wins.
-    "example_project.fluxems",
     "cookieconsent",
+    # The tests' own app: templates and views the tests drive (no example site here).
+    "tests",
 ]
 
 MIDDLEWARE = [
@@ -37,7 +37,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "example_project.fluxems.middleware.analytics_middleware",
+    "tests.middleware.analytics_middleware",
 ]
 
 ROOT_URLCONF = "tests.urls"
@@ -61,3 +61,5 @@ STATIC_URL = "/static/"
 SESSION_COOKIE_NAME = "femstd"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+COOKIECONSENT: dict[str, object] = {}

@@ -3,7 +3,6 @@ their cookies, and consent records that can be read but never changed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from cookieconsent.lifetimes import format_lifetime
 from cookieconsent.models import (
     ConsentRecord,
     Cookie,
@@ -29,6 +27,7 @@ from tests.factories import (
     PolicySectionFactory,
     StaffFactory,
 )
+from tests.helpers import category_form, cookie_row
 
 pytestmark = pytest.mark.django_db
 
@@ -45,69 +44,6 @@ def staff(client: Client) -> Client:
 
 def url(model: str, view: str, *args: Any) -> str:
     return reverse(f"admin:cookieconsent_{model}_{view}", args=args)
-
-
-def cookie_row(cookie: Cookie | None = None, **fields: Any) -> dict[str, Any]:
-    """One row of the category's cookie inline, as the form posts it: a saved ``cookie`` as
-    it is, or a new one; ``fields`` override."""
-    row: dict[str, Any] = {
-        "name": "",
-        "technology": Technology.HTTP_COOKIE,
-        "purpose": "",
-        "party": "first",
-        "provider": "",
-        "lifetime": "",
-        "domain": "",
-        "path": "/",
-        "order": 0,
-    }
-    if cookie is not None:
-        row.update(
-            id=cookie.pk,
-            category=cookie.category_id,
-            name=cookie.name,
-            technology=cookie.technology,
-            purpose=cookie.purpose,
-            party=cookie.party,
-            provider=cookie.provider,
-            lifetime=format_lifetime(cookie.lifetime),
-            domain=cookie.domain,
-            path=cookie.path,
-            order=cookie.order,
-        )
-        if cookie.http_only:
-            row["http_only"] = "on"
-    row.update(fields)
-    return row
-
-
-def category_form(
-    category: CookieCategory | None = None, rows: Sequence[dict[str, Any]] = (), **fields: Any
-) -> dict[str, Any]:
-    """The category change (or add) form with its cookie inline: saved cookies first, as
-    Django renders them, then ``rows``."""
-    data: dict[str, Any] = {"slug": "", "name": "", "purpose": "", "order": 0}
-    saved: list[Cookie] = []
-    if category is not None:
-        data.update(
-            slug=category.slug, name=category.name, purpose=category.purpose, order=category.order
-        )
-        if category.required:
-            data["required"] = "on"
-        saved = list(category.cookies.order_by("order", "name"))
-    data.update(fields)
-    all_rows = [cookie_row(c) for c in saved] + [cookie_row(**r) for r in rows]
-    data.update(
-        {
-            "cookies-TOTAL_FORMS": len(all_rows),
-            "cookies-INITIAL_FORMS": len(saved),
-            "cookies-MIN_NUM_FORMS": 0,
-            "cookies-MAX_NUM_FORMS": 1000,
-        }
-    )
-    for i, row in enumerate(all_rows):
-        data.update({f"cookies-{i}-{k}": v for k, v in row.items()})
-    return data
 
 
 # -- every page loads -----------------------------------------------------------------------
@@ -273,6 +209,7 @@ def test_publish_action_asking_again(staff):
 
 
 def test_publish_actions_are_offered(staff):
+    CookiePolicyFactory()  # Django offers actions only on a list with rows
     html = staff.get(url("cookiepolicy", "changelist")).content.decode()
     assert "Publish a new version" in html
     assert "Publish a new version — visitors must consent again" in html

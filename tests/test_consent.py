@@ -193,7 +193,11 @@ def test_verified_cookies_are_remembered_within_a_bound(categories, monkeypatch)
     for value in values:
         assert Decision.unsign(value) is not None
     assert len(consent_module._VERIFIED) == 1  # cleared when full, then refilled
-    assert Decision.unsign(values[0]) == Decision.unsign(values[0])
+    remembered = Decision.unsign(values[2])
+    assert {values[2]: remembered} == consent_module._VERIFIED
+    consent_module._VERIFIED.clear()
+    # What was remembered is what a fresh check of the signature says.
+    assert Decision.unsign(values[2]) == remembered != Decision.unsign(values[0])
 
 
 def test_a_new_secret_key_invalidates_remembered_cookies(categories, settings):

@@ -213,9 +213,11 @@ def test_a_category_in_use_cannot_be_deleted():
 # -- consent records ------------------------------------------------------------------------
 
 
-def test_a_record_is_written_once():
+def test_a_consent_id_names_one_record():
     record = ConsentRecordFactory()
-    assert ConsentRecord.objects.filter(pk=record.pk).exists()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ConsentRecordFactory(consent_id=record.consent_id)
+    assert ConsentRecord.objects.count() == 1
 
 
 def test_a_saved_record_cannot_be_saved_again():

@@ -1,12 +1,16 @@
-"""The fluxems example site, plus views of the tests' own under /t/."""
+"""The tests' own site: the app's URLs, the admin, and views that set cookies."""
 
+from django.contrib import admin
 from django.urls import include, path
 
 from tests import views
 
 urlpatterns = [
+    path("", views.home, name="home"),
+    path("workspace/", views.page, name="workspace"),
     path("t/", views.page, name="page"),
     path("t/set/", views.set_cookies, name="set-cookies"),
     path("t/async/", views.async_set_cookies, name="async-set-cookies"),
-    path("", include("example_project.urls")),
+    path("admin/", admin.site.urls),
+    path("cookies/", include("cookieconsent.urls")),
 ]

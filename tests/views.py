@@ -1,6 +1,7 @@
-"""Views the tests drive: a page with the banner, and views that set cookies of each kind."""
+"""Views the tests drive: pages with the banner, and views that set cookies of each kind."""
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template import engines
 
 PAGE = engines["django"].from_string(
@@ -9,6 +10,11 @@ PAGE = engines["django"].from_string(
 )
 
 COOKIES = ("necessary_c", "functional_c", "analytics_c", "undeclared_c")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """A full page: head tags, banner, settings link and a gated script."""
+    return render(request, "tests/home.html")
 
 
 def page(request: HttpRequest) -> HttpResponse:

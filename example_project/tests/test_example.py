@@ -14,8 +14,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from cookieconsent.checks import check_middleware
-from tests.factories import UserFactory
-from tests.helpers import expired_cookies, set_cookies
+from cookieconsent.testing import cookies_expired as expired_cookies
+from cookieconsent.testing import cookies_set as set_cookies
+from example_project.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
@@ -449,10 +449,18 @@ def test_screenshots(browser, site, width):
     page = new_page(browser, width=width, height=800 if width > 400 else 740)
     page.goto(site)
     banner(page).wait_for()
+    # What the picture must show: the whole banner, inside the viewport, at its bottom.
+    box, view = banner(page).bounding_box(), page.viewport_size
+    assert box["x"] == 0 and box["width"] == view["width"]
+    assert round(box["y"] + box["height"]) == view["height"] and box["y"] > 0
     page.screenshot(path=ARTIFACTS / f"banner-{width}.png")
     banner(page).get_by_role("link", name="Customise").click()
     dialog(page).wait_for()
+    box = dialog(page).bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= view["width"]
+    assert page.evaluate("document.activeElement.closest('dialog') !== null")
     page.screenshot(path=ARTIFACTS / f"preferences-{width}.png")
+    assert (ARTIFACTS / f"preferences-{width}.png").stat().st_size > 10_000
     # The README's copies change only when asked, so test runs leave the checkout clean.
     if width == 1280 and os.environ.get("COOKIECONSENT_UPDATE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

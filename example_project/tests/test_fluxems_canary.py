@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 
 from cookieconsent.models import ConsentRecord, CookiePolicy
-from tests.helpers import expired_cookies, set_cookies
+from cookieconsent.testing import cookies_expired as expired_cookies
+from cookieconsent.testing import cookies_set as set_cookies
 
 pytestmark = pytest.mark.django_db
 
