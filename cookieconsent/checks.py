@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from cookieconsent.conf import DEFAULTS, SETTING_NAME, get_config
+from cookieconsent.conf import DEFAULTS, SETTING_NAME, SETTINGS, get_config
 
 MIDDLEWARE_PATH = "cookieconsent.middleware.CookieConsentMiddleware"
 #: Middleware that set cookies: ours must come before them in MIDDLEWARE, to see their cookies.
@@ -18,31 +18,6 @@ COOKIE_SETTERS = (
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
 )
-
-_BOOL = (bool,)
-_INT = (int,)
-_STR = (str,)
-_TYPES: dict[str, tuple[type, ...]] = {
-    "COOKIE_NAME": _STR,
-    "COOKIE_DOMAIN": (str, type(None)),
-    "COOKIE_PATH": _STR,
-    "COOKIE_SECURE": _BOOL,
-    "COOKIE_SAMESITE": (str, type(None)),
-    "CONSENT_MAX_AGE": _INT,
-    "REFUSAL_MAX_AGE": _INT,
-    "UNDECLARED_COOKIES": _STR,
-    "DECLARE_DJANGO_COOKIES": _BOOL,
-    "HONOUR_GPC": _BOOL,
-    "HONOUR_DNT": _BOOL,
-    "REGISTRY_STALENESS": (int, float),
-    "CACHE_ALIAS": _STR,
-    "IP_HASH_SALT": _STR,
-    "USER_AGENT_MAX_LENGTH": _INT,
-    "MARKDOWN_EXTENSIONS": (list, tuple),
-    "CACHE_SAFE": _BOOL,
-    "GOOGLE_CONSENT_MODE": (dict,),
-}
-assert set(_TYPES) == set(DEFAULTS)
 
 GOOGLE_CONSENT_TYPES = frozenset(
     {
@@ -77,15 +52,26 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     config = get_config()
-    for key, types in _TYPES.items():
-        value = config[key]
+    for setting in SETTINGS:
+        value = config[setting.name]
+        types = setting.types
         # bool is an int: an int setting given True is still wrong.
-        if not isinstance(value, types) or (types in (_INT,) and isinstance(value, bool)):
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             expected = " or ".join("None" if t is type(None) else t.__name__ for t in types)
             errors.append(
                 Error(
-                    f"{SETTING_NAME}[{key!r}] must be {expected}, not {type(value).__name__}.",
+                    f"{SETTING_NAME}[{setting.name!r}] must be {expected}, "
+                    f"not {type(value).__name__}.",
                     id="cookieconsent.E003",
+                )
+            )
+        elif setting.choices is not None and value not in setting.choices:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{setting.name!r}] must be one of "
+                    + ", ".join(map(repr, setting.choices))
+                    + f", not {value!r}.",
+                    id="cookieconsent.E004",
                 )
             )
     errors.extend(_check_values(config))
@@ -104,20 +90,6 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
 
 def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
-    if config["UNDECLARED_COOKIES"] not in ("block", "allow"):
-        errors.append(
-            Error(
-                f"{SETTING_NAME}['UNDECLARED_COOKIES'] must be 'block' or 'allow'.",
-                id="cookieconsent.E004",
-            )
-        )
-    if config["COOKIE_SAMESITE"] not in ("Lax", "Strict", "None", None):
-        errors.append(
-            Error(
-                f"{SETTING_NAME}['COOKIE_SAMESITE'] must be 'Lax', 'Strict', 'None' or None.",
-                id="cookieconsent.E005",
-            )
-        )
     mode = config["GOOGLE_CONSENT_MODE"]
     if isinstance(mode, dict):
         for slug, types in mode.items():

@@ -1,12 +1,16 @@
-"""The ``COOKIECONSENT`` settings dict, merged onto documented defaults, read in one place.
+"""The ``COOKIECONSENT`` settings: one spec, merged onto its defaults, read in one place.
 
-``get_config()`` is cached; a ``setting_changed`` receiver clears the cache so that
+``SETTINGS`` names every key once, with its default, accepted types, choices and one line of
+meaning; the defaults, the system checks and the docs' settings page are all read from it.
+``get_config()`` is cached; one ``setting_changed`` receiver calls ``reset_caches()``, so
 ``override_settings(COOKIECONSENT=...)`` works in tests. Defaults are never written into
 ``django.conf.settings``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -19,38 +23,126 @@ SETTING_NAME = "COOKIECONSENT"
 
 DAY = 24 * 60 * 60
 
-#: Every key the app understands, with its default. README.md documents each.
-DEFAULTS: dict[str, Any] = {
-    # The app's own consent cookie: strictly necessary by nature, never blocked.
-    "COOKIE_NAME": "cookieconsent",
-    "COOKIE_DOMAIN": None,  # e.g. ".example.com" to share the choice across subdomains
-    "COOKIE_PATH": "/",
-    "COOKIE_SECURE": False,
-    "COOKIE_SAMESITE": "Lax",
-    # How long a decision holds before the banner asks again.
-    "CONSENT_MAX_AGE": 365 * DAY,  # any consent that grants an optional category
-    "REFUSAL_MAX_AGE": 182 * DAY,  # a decision that grants none
-    # What happens to a cookie no category declares: "block" or "allow".
-    "UNDECLARED_COOKIES": "block",
-    # Django's own session, CSRF, language and messages cookies count as strictly necessary.
-    "DECLARE_DJANGO_COOKIES": True,
-    # Browser signals from a visitor who has not decided yet.
-    "HONOUR_GPC": True,
-    "HONOUR_DNT": False,
-    # Seconds a process trusts its compiled registry before asking the cache for a newer one.
-    "REGISTRY_STALENESS": 5,
-    "CACHE_ALIAS": "default",
-    # Salt for the hash of the visitor's IP address in consent records; "" derives one from
-    # SECRET_KEY.
-    "IP_HASH_SALT": "",
-    "USER_AGENT_MAX_LENGTH": 300,
-    # Markdown extensions used for policy sections.
-    "MARKDOWN_EXTENSIONS": ["tables", "sane_lists"],
-    # Every page carries the same hidden banner; the script decides whether to show it.
-    "CACHE_SAFE": False,
-    # Google Consent Mode v2: category slug -> consent types it grants.
-    "GOOGLE_CONSENT_MODE": {},
-}
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One key of ``COOKIECONSENT``."""
+
+    name: str
+    default: Any
+    types: tuple[type, ...]  # accepted types; type(None) where None is allowed
+    doc: str  # one line of meaning, Markdown, used by the docs
+    choices: tuple[Any, ...] | None = None
+
+
+_NONE = type(None)
+
+#: Every key the app understands, in documentation order.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "COOKIE_NAME",
+        "cookieconsent",
+        (str,),
+        "Name of the consent cookie (signed with `SECRET_KEY`). Always strictly necessary: the "
+        "cookie table cannot put it in an optional category.",
+    ),
+    Setting(
+        "COOKIE_DOMAIN",
+        None,
+        (str, _NONE),
+        'Domain of the consent cookie, e.g. `".example.com"` to share the choice across '
+        "subdomains.",
+    ),
+    Setting("COOKIE_PATH", "/", (str,), "Path of the consent cookie."),
+    Setting(
+        "COOKIE_SECURE",
+        False,
+        (bool,),
+        "Send the consent cookie over HTTPS only; set `True` on HTTPS sites "
+        "(`check --deploy` warns while it is `False`).",
+    ),
+    Setting(
+        "COOKIE_SAMESITE",
+        "Lax",
+        (str, _NONE),
+        "`SameSite` attribute of the consent cookie.",
+        choices=("Lax", "Strict", "None", None),
+    ),
+    Setting(
+        "CONSENT_MAX_AGE",
+        365 * DAY,
+        (int,),
+        "Seconds a decision that grants an optional category holds before the banner asks again.",
+    ),
+    Setting(
+        "REFUSAL_MAX_AGE",
+        182 * DAY,
+        (int,),
+        "Seconds a decision that grants no optional category holds.",
+    ),
+    Setting(
+        "UNDECLARED_COOKIES",
+        "block",
+        (str,),
+        "What happens to a cookie no category declares.",
+        choices=("block", "allow"),
+    ),
+    Setting(
+        "DECLARE_DJANGO_COOKIES",
+        True,
+        (bool,),
+        "Treat Django's own session, CSRF, language and messages cookies as strictly necessary.",
+    ),
+    Setting(
+        "HONOUR_GPC",
+        True,
+        (bool,),
+        "`Sec-GPC: 1` refuses the optional categories for a visitor who has not decided.",
+    ),
+    Setting("HONOUR_DNT", False, (bool,), "The same for `DNT: 1`."),
+    Setting(
+        "REGISTRY_STALENESS",
+        5,
+        (int, float),
+        "Seconds a process trusts its compiled cookie table before it reads the database's "
+        "registry stamp (one small query); every process enforces a change within this time.",
+    ),
+    Setting("CACHE_ALIAS", "default", (str,), "The cache holding the registry stamp."),
+    Setting(
+        "IP_HASH_SALT",
+        "",
+        (str,),
+        'Key for the hash of the visitor\'s IP address in consent records; `""` derives one '
+        "from `SECRET_KEY`.",
+    ),
+    Setting(
+        "USER_AGENT_MAX_LENGTH",
+        300,
+        (int,),
+        "User agents are cut to this many characters in consent records.",
+    ),
+    Setting(
+        "MARKDOWN_EXTENSIONS",
+        ["tables", "sane_lists"],
+        (list, tuple),
+        "Python-Markdown extensions used for policy sections.",
+    ),
+    Setting(
+        "CACHE_SAFE",
+        False,
+        (bool,),
+        "Every page carries the same hidden banner and the script decides whether to show it, "
+        "so pages can be shared by a page cache or CDN.",
+    ),
+    Setting(
+        "GOOGLE_CONSENT_MODE",
+        {},
+        (dict,),
+        "Google Consent Mode v2: category slug → list of consent types it grants.",
+    ),
+)
+
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 
 
 @cache
@@ -64,7 +156,52 @@ def get_config() -> dict[str, Any]:
     return config
 
 
-@receiver(setting_changed)
-def _clear_cache(*, setting: str, **kwargs: Any) -> None:
-    if setting in (SETTING_NAME, "SECRET_KEY", "CACHES"):
-        get_config.cache_clear()
+def django_cookie_names() -> tuple[str, ...]:
+    """Django's own cookies: session, CSRF, language and ``contrib.messages``."""
+    return (
+        settings.SESSION_COOKIE_NAME,
+        settings.CSRF_COOKIE_NAME,
+        settings.LANGUAGE_COOKIE_NAME,
+        "messages",  # django.contrib.messages.storage.cookie.CookieStorage.cookie_name
+    )
+
+
+#: Settings whose change makes a per-process cache wrong.
+WATCHED_SETTINGS = frozenset(
+    {
+        SETTING_NAME,
+        "SECRET_KEY",
+        "SECRET_KEY_FALLBACKS",
+        "CACHES",
+        "DATABASES",
+        "SESSION_COOKIE_NAME",
+        "CSRF_COOKIE_NAME",
+        "LANGUAGE_COOKIE_NAME",
+        "LANGUAGES",
+        "LANGUAGE_CODE",
+    }
+)
+
+_resetters: list[Callable[[], None]] = []
+
+
+def on_reset(func: Callable[[], None]) -> Callable[[], None]:
+    """Register a function that forgets a module's per-process cache; ``reset_caches()`` calls
+    it. Use as a decorator on the owner's clearing function."""
+    _resetters.append(func)
+    return func
+
+
+def reset_caches() -> None:
+    """Forget every per-process cache of the app: the settings, the compiled registry and what
+    is derived from it. Called when a watched setting changes; call it after changing the
+    cookie table behind the ORM's back (``QuerySet.update()``, raw SQL) in this process."""
+    get_config.cache_clear()
+    for func in _resetters:
+        func()
+
+
+@receiver(setting_changed, dispatch_uid="cookieconsent.conf.reset_caches")
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in WATCHED_SETTINGS:
+        reset_caches()

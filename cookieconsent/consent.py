@@ -12,10 +12,9 @@ from functools import cache
 from typing import Any
 
 from django.core import signing
-from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponseBase
 
-from cookieconsent.conf import get_config
+from cookieconsent.conf import get_config, on_reset
 from cookieconsent.registry import Registry, get_registry
 
 SALT = "cookieconsent.consent"
@@ -236,13 +235,10 @@ def _signer() -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=SALT)
 
 
-def _forget_verified(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
-        _VERIFIED.clear()
-        _signer.cache_clear()
-
-
-setting_changed.connect(_forget_verified)
+@on_reset
+def _forget_verified() -> None:
+    _VERIFIED.clear()
+    _signer.cache_clear()
 
 
 def get_consent(request: HttpRequest) -> Consent:

@@ -19,12 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.core.cache import caches
-from django.core.signals import setting_changed
 from django.db import transaction
 
-from cookieconsent.conf import get_config
+from cookieconsent.conf import django_cookie_names, get_config, on_reset
 from cookieconsent.translation import TranslatedView
 
 STAMP_KEY = "cookieconsent:registry-stamp"
@@ -157,7 +155,7 @@ def build(stamp: str = "") -> Registry:
     required_slug = next((c.slug for c in categories if c.required), BUILTIN_SLUG)
     config = get_config()
     if config["DECLARE_DJANGO_COOKIES"]:
-        for name in _django_cookie_names():
+        for name in django_cookie_names():
             exact[name] = Rule(required_slug, True)
     own = config["COOKIE_NAME"]
     exact[own] = Rule(required_slug, True, config["COOKIE_PATH"], config["COOKIE_DOMAIN"] or "")
@@ -199,15 +197,6 @@ def build(stamp: str = "") -> Registry:
         registry.policy_version, registry.reconsent_version = version, reconsent
         registry.banner_text = BannerText(title, message, translations or {})
     return registry
-
-
-def _django_cookie_names() -> list[str]:
-    return [
-        settings.SESSION_COOKIE_NAME,
-        settings.CSRF_COOKIE_NAME,
-        settings.LANGUAGE_COOKIE_NAME,
-        "messages",  # django.contrib.messages.storage.cookie.CookieStorage.cookie_name
-    ]
 
 
 _lock = threading.Lock()
@@ -258,15 +247,8 @@ def invalidate(**kwargs: Any) -> None:
     transaction.on_commit(bump)
 
 
+@on_reset
 def reset() -> None:
     """Forget this process's registry; the next request rebuilds it."""
     global _current
     _current = None
-
-
-def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("COOKIECONSENT", "SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME", "CACHES"):
-        reset()
-
-
-setting_changed.connect(_on_setting_changed)

@@ -30,7 +30,7 @@ def test_defaults_pass():
         ({"HONOUR_GPC": "yes"}, ["cookieconsent.E003"]),
         ({"COOKIE_DOMAIN": 1}, ["cookieconsent.E003"]),
         ({"UNDECLARED_COOKIES": "maybe"}, ["cookieconsent.E004"]),
-        ({"COOKIE_SAMESITE": "lax"}, ["cookieconsent.E005"]),
+        ({"COOKIE_SAMESITE": "lax"}, ["cookieconsent.E004"]),
         ({"GOOGLE_CONSENT_MODE": {"analytics": ["analytic_storage"]}}, ["cookieconsent.E006"]),
         ({"GOOGLE_CONSENT_MODE": {"analytics": "analytics_storage"}}, ["cookieconsent.E006"]),
         ({"GOOGLE_CONSENT_MODE": ["analytics_storage"]}, ["cookieconsent.E003"]),

@@ -10,27 +10,17 @@ from django.forms import BaseInlineFormSet, ModelForm, Textarea
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin.translations import TranslationsAdminMixin
-from cookieconsent.models import (
-    ConsentRecord,
-    Cookie,
-    CookieCategory,
-    CookiePolicy,
-    PolicySection,
-)
+from cookieconsent.models import Cookie, CookieCategory
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
 # cannot be subscripted.
 if TYPE_CHECKING:
-    _PolicyAdmin = admin.ModelAdmin[CookiePolicy]
-    _SectionInline = admin.StackedInline[PolicySection, CookiePolicy]
     _CategoryAdmin = admin.ModelAdmin[CookieCategory]
     _CookieInline = admin.StackedInline[Cookie, CookieCategory]
     _CookieAdmin = admin.ModelAdmin[Cookie]
-    _RecordAdmin = admin.ModelAdmin[ConsentRecord]
     _CookieFormSet = BaseInlineFormSet[Cookie, CookieCategory, ModelForm[Cookie]]
 else:
-    _PolicyAdmin = _CategoryAdmin = _CookieAdmin = _RecordAdmin = admin.ModelAdmin
-    _SectionInline = admin.StackedInline
+    _CategoryAdmin = _CookieAdmin = admin.ModelAdmin
     _CookieInline = admin.StackedInline
     _CookieFormSet = BaseInlineFormSet
 

@@ -6,35 +6,21 @@ from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin.translations import TranslationsAdminMixin
-from cookieconsent.models import (
-    ConsentRecord,
-    Cookie,
-    CookieCategory,
-    CookiePolicy,
-    PolicySection,
-)
+from cookieconsent.models import CookiePolicy, PolicySection
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
 # cannot be subscripted.
 if TYPE_CHECKING:
     _PolicyAdmin = admin.ModelAdmin[CookiePolicy]
     _SectionInline = admin.StackedInline[PolicySection, CookiePolicy]
-    _CategoryAdmin = admin.ModelAdmin[CookieCategory]
-    _CookieInline = admin.TabularInline[Cookie, CookieCategory]
-    _CookieAdmin = admin.ModelAdmin[Cookie]
-    _RecordAdmin = admin.ModelAdmin[ConsentRecord]
-    _CookieFormSet = BaseInlineFormSet[Cookie, CookieCategory, ModelForm[Cookie]]
 else:
-    _PolicyAdmin = _CategoryAdmin = _CookieAdmin = _RecordAdmin = admin.ModelAdmin
+    _PolicyAdmin = admin.ModelAdmin
     _SectionInline = admin.StackedInline
-    _CookieInline = admin.TabularInline
-    _CookieFormSet = BaseInlineFormSet
 
 # -- the policy ---------------------------------------------------------------------------------
 

@@ -5,32 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
-from cookieconsent.models import (
-    ConsentRecord,
-    Cookie,
-    CookieCategory,
-    CookiePolicy,
-    PolicySection,
-)
+from cookieconsent.models import ConsentRecord
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
 # cannot be subscripted.
 if TYPE_CHECKING:
-    _PolicyAdmin = admin.ModelAdmin[CookiePolicy]
-    _SectionInline = admin.StackedInline[PolicySection, CookiePolicy]
-    _CategoryAdmin = admin.ModelAdmin[CookieCategory]
-    _CookieInline = admin.TabularInline[Cookie, CookieCategory]
-    _CookieAdmin = admin.ModelAdmin[Cookie]
     _RecordAdmin = admin.ModelAdmin[ConsentRecord]
-    _CookieFormSet = BaseInlineFormSet[Cookie, CookieCategory, ModelForm[Cookie]]
 else:
-    _PolicyAdmin = _CategoryAdmin = _CookieAdmin = _RecordAdmin = admin.ModelAdmin
-    _SectionInline = admin.StackedInline
-    _CookieInline = admin.TabularInline
-    _CookieFormSet = BaseInlineFormSet
+    _RecordAdmin = admin.ModelAdmin
 
 # -- the proof ----------------------------------------------------------------------------------
 

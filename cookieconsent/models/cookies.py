@@ -6,13 +6,12 @@ import re
 from datetime import timedelta
 from typing import ClassVar
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from cookieconsent.conf import get_config
+from cookieconsent.conf import django_cookie_names, get_config
 from cookieconsent.lifetimes import HELP_TEXT as LIFETIME_HELP_TEXT
 from cookieconsent.lifetimes import LifetimeField
 from cookieconsent.translation import Translated, translations_field
@@ -185,13 +184,7 @@ WELL_KNOWN_TRACKERS = (
 def framework_cookie_names() -> tuple[str, ...]:
     """The app's own consent cookie and Django's session, CSRF, language and messages
     cookies: strictly necessary by nature."""
-    return (
-        get_config()["COOKIE_NAME"],
-        settings.SESSION_COOKIE_NAME,
-        settings.CSRF_COOKIE_NAME,
-        settings.LANGUAGE_COOKIE_NAME,
-        "messages",  # django.contrib.messages' CookieStorage.cookie_name
-    )
+    return (get_config()["COOKIE_NAME"], *django_cookie_names())
 
 
 def pattern_regex(name: str) -> re.Pattern[str]:
