@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cookieconsent.lifetimes import format_lifetime
-from cookieconsent.models import Cookie, CookieCategory, Technology
+from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
 from cookieconsent.testing import CONSENT_COOKIE
 from cookieconsent.testing import consent_cookie as decision_cookie
 from cookieconsent.testing import cookies_expired as expired_cookies
@@ -19,6 +19,7 @@ __all__ = [
     "cookie_row",
     "decision_cookie",
     "expired_cookies",
+    "policy_form",
     "set_cookies",
 ]
 
@@ -83,4 +84,44 @@ def category_form(
     )
     for i, row in enumerate(all_rows):
         data.update({f"cookies-{i}-{k}": v for k, v in row.items()})
+    return data
+
+
+def policy_form(policy: CookiePolicy, **fields: str) -> dict[str, object]:
+    """The policy change form with its sections inline, as the admin renders it (with the
+    Afrikaans fields a site with that language has); ``fields`` override."""
+    sections = list(policy.sections.all())
+    data: dict[str, object] = {
+        "title": policy.title,
+        "introduction": policy.introduction,
+        "banner_title": policy.banner_title,
+        "banner_message": policy.banner_message,
+        "is_current": "on" if policy.is_current else "",
+        "last_updated": str(policy.last_updated),
+        "contact_organisation": policy.contact_organisation,
+        "contact_address": policy.contact_address,
+        "contact_email": policy.contact_email,
+        **{
+            f"{field}__{code}": text
+            for code, texts in policy.translations.items()
+            for field, text in texts.items()
+        },
+        "sections-TOTAL_FORMS": len(sections),
+        "sections-INITIAL_FORMS": len(sections),
+        "sections-MIN_NUM_FORMS": 0,
+        "sections-MAX_NUM_FORMS": 1000,
+    }
+    for i, section in enumerate(sections):
+        data.update(
+            {
+                f"sections-{i}-id": section.pk,
+                f"sections-{i}-policy": policy.pk,
+                f"sections-{i}-order": section.order,
+                f"sections-{i}-heading": section.heading,
+                f"sections-{i}-body": section.body,
+                f"sections-{i}-heading__af": section.translations.get("af", {}).get("heading", ""),
+                f"sections-{i}-body__af": section.translations.get("af", {}).get("body", ""),
+            }
+        )
+    data.update(fields)
     return data

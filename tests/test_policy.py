@@ -18,7 +18,7 @@ from tests.factories import (
     PolicySectionFactory,
     StaffFactory,
 )
-from tests.helpers import category_form
+from tests.helpers import category_form, policy_form
 
 pytestmark = pytest.mark.django_db
 
@@ -289,3 +289,47 @@ def test_unknown_tags_are_dropped_but_their_text_kept():
 @override_settings(COOKIECONSENT={"MARKDOWN_EXTENSIONS": []})
 def test_markdown_extensions_come_from_the_setting():
     assert "<table>" not in render_markdown("| a | b |\n|---|---|\n| 1 | 2 |")
+
+
+# -- the sanitiser's changes are reported to staff -------------------------------------------
+
+
+def admin_post(client, policy, **fields):
+    client.force_login(StaffFactory())
+    return client.post(
+        reverse("admin:cookieconsent_cookiepolicy_change", args=[policy.pk]),
+        policy_form(policy, **fields),
+        follow=True,
+    )
+
+
+def warnings(response) -> list[str]:
+    return [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+
+
+def test_saving_a_script_warns_what_was_removed(client, policy):
+    response = admin_post(
+        client,
+        policy,
+        introduction="Hello.\n\n<script>alert(1)</script>",
+        **{"sections-0-body": 'See [this](javascript:alert(2)) and <p onclick="x()">that</p>.'},
+    )
+    (warning,) = warnings(response)
+    assert "“Test Cookie Policy (v1)”, introduction: <script> removed with its content." in warning
+    assert "link to “javascript:alert(2)” made inert" in warning
+    assert "“onclick” removed from <p>" in warning
+    policy.refresh_from_db()
+    assert "<script>" in policy.introduction  # saved as typed; the page shows it sanitised
+    assert "changed successfully" in response.content.decode()
+
+
+@override_settings(LANGUAGES=[("en", "English"), ("af", "Afrikaans")])
+def test_a_translation_is_checked_too(client, policy):
+    response = admin_post(client, policy, introduction__af="<iframe src='x'></iframe>")
+    (warning,) = warnings(response)
+    assert "introduction (af): <iframe> removed" in warning
+
+
+def test_clean_markdown_saves_without_a_warning(client, policy):
+    response = admin_post(client, policy, introduction="[Our site](https://example.com), *hi*.")
+    assert warnings(response) == []

@@ -21,7 +21,7 @@ from tests.factories import (
     PolicySectionFactory,
     StaffFactory,
 )
-from tests.helpers import category_form
+from tests.helpers import category_form, policy_form
 from tests.test_admin import url
 
 pytestmark = pytest.mark.django_db
@@ -182,44 +182,6 @@ def test_the_hash_is_of_the_text_in_the_visitors_language(bilingual):
 def staff(client: Client) -> Client:
     client.force_login(StaffFactory())
     return client
-
-
-def policy_form(policy: CookiePolicy, **fields: str) -> dict[str, object]:
-    sections = list(policy.sections.all())
-    data: dict[str, object] = {
-        "title": policy.title,
-        "introduction": policy.introduction,
-        "banner_title": policy.banner_title,
-        "banner_message": policy.banner_message,
-        "is_current": "on" if policy.is_current else "",
-        "last_updated": str(policy.last_updated),
-        "contact_organisation": policy.contact_organisation,
-        "contact_address": policy.contact_address,
-        "contact_email": policy.contact_email,
-        **{
-            f"{field}__{code}": text
-            for code, texts in policy.translations.items()
-            for field, text in texts.items()
-        },
-        "sections-TOTAL_FORMS": len(sections),
-        "sections-INITIAL_FORMS": len(sections),
-        "sections-MIN_NUM_FORMS": 0,
-        "sections-MAX_NUM_FORMS": 1000,
-    }
-    for i, section in enumerate(sections):
-        data.update(
-            {
-                f"sections-{i}-id": section.pk,
-                f"sections-{i}-policy": policy.pk,
-                f"sections-{i}-order": section.order,
-                f"sections-{i}-heading": section.heading,
-                f"sections-{i}-body": section.body,
-                f"sections-{i}-heading__af": section.translations.get("af", {}).get("heading", ""),
-                f"sections-{i}-body__af": section.translations.get("af", {}).get("body", ""),
-            }
-        )
-    data.update(fields)
-    return data
 
 
 @override_settings(LANGUAGES=LANGUAGES)

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.admin.markdown import MarkdownWarningsMixin
 from cookieconsent.admin.translations import TranslationsAdminMixin
 from cookieconsent.models import CookiePolicy, PolicySection
 
@@ -52,7 +53,7 @@ def _publish(
 
 
 @admin.register(CookiePolicy)
-class CookiePolicyAdmin(TranslationsAdminMixin, _PolicyAdmin):
+class CookiePolicyAdmin(MarkdownWarningsMixin, TranslationsAdminMixin, _PolicyAdmin):
     translated_fields = ("title", "introduction", "banner_title", "banner_message")
     list_display = ("title", "version", "reconsent_version", "is_current", "last_updated")
     list_filter = ("is_current",)
