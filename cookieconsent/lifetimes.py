@@ -107,7 +107,8 @@ def format_lifetime(value: timedelta | None) -> str:
         return gettext("Session").lower()
     total = int(value.total_seconds())
     for seconds, (singular, plural), _words in _UNITS:
-        if total % seconds == 0 and total // seconds >= 1:
+        # Weeks are read, never shown: people write a cookie's “14 days”, not “2 weeks”.
+        if seconds != 7 * DAY and total % seconds == 0 and total // seconds >= 1:
             n = total // seconds
             return ngettext(singular, plural, n) % {"n": n}
     return str(value)  # under a second: Django's own notation, which parse_duration reads
