@@ -417,7 +417,7 @@ def build_registry(n: int) -> registry_module.Registry:
     with transaction.atomic():
         category = CookieCategory.objects.create(slug=f"gen{n}", name=f"Generated {n}")
         Cookie.objects.bulk_create(Cookie(name=name, category=category) for name in _rows(n))
-        registry = registry_module.build(f"bench-{n}")
+        registry = registry_module.build()
         transaction.set_rollback(True)
     return registry
 
@@ -456,7 +456,7 @@ def bench_lookups(rounds: int) -> None:
         RESULTS.append((f"lookup, {kind}", f"{a:.0f} → {b:.0f} ns (x{r:.2f})", verdict(ok)))
 
     # Names never seen before, once the memo is full: every one goes through the prefix tables
-    # and the compiled alternation of the other patterns.
+    # and the other patterns.
     for table in tables.values():
         for i in range(5000):
             table.lookup(f"fill{i}")
@@ -478,7 +478,7 @@ def bench_lookups(rounds: int) -> None:
     print(
         f"  {'unseen name, memo full':<28} {a:10.0f} {b:10.0f} {r:7.2f}   (not memoised: "
         f"{len(small.prefixes)} vs {len(large.prefixes)} prefix lengths, "
-        f"{len(small.pattern_rules)} vs {len(large.pattern_rules)} other patterns)"
+        f"{len(small.globs)} vs {len(large.globs)} other patterns)"
     )
     RESULTS.append(
         ("lookup, unseen name with memo full", f"{a:.0f} → {b:.0f} ns (x{r:.2f})", "info")

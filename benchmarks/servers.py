@@ -68,6 +68,8 @@ class Site:
     key_prefix: str
     staleness: float
     redis_db: int = 0
+    #: ``CACHE_URL`` for the servers; ``None``: Redis, shared by every process.
+    cache_url: str | None = None
     servers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
 
@@ -82,7 +84,7 @@ class Site:
             DJANGO_SETTINGS_MODULE=SETTINGS,
             PYTHONPATH=str(ROOT),
             DATABASE_URL=self.database_url,
-            CACHE_URL=f"redis://{HOST}:{REDIS_PORT}/{self.redis_db}",
+            CACHE_URL=self.cache_url or f"redis://{HOST}:{REDIS_PORT}/{self.redis_db}",
             CACHE_KEY_PREFIX=self.key_prefix,
             COOKIECONSENT_REGISTRY_STALENESS=str(self.staleness),
             SECRET_KEY="cookieconsent-multiprocess-" + self.key_prefix,
@@ -172,12 +174,19 @@ class Site:
 
 
 @contextlib.contextmanager
-def fresh_site(*, staleness: float = 5, prefix: str = "cookieconsent_mp") -> Iterator[Site]:
+def fresh_site(
+    *, staleness: float = 5, prefix: str = "cookieconsent_mp", cache_url: str | None = None
+) -> Iterator[Site]:
     """A migrated database created for this run and dropped after it, and a Redis key prefix
     whose keys are deleted after it."""
     check_services()
     token = uuid.uuid4().hex[:10]
-    site = Site(database=f"{prefix}_{token}", key_prefix=f"{prefix}_{token}", staleness=staleness)
+    site = Site(
+        database=f"{prefix}_{token}",
+        key_prefix=f"{prefix}_{token}",
+        staleness=staleness,
+        cache_url=cache_url,
+    )
     with _admin_connection() as conn:
         conn.execute(f'CREATE DATABASE "{site.database}"')
     try:

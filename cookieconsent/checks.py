@@ -1,12 +1,14 @@
-"""System checks: the ``COOKIECONSENT`` settings, and the middleware's presence and place."""
+"""System checks: the ``COOKIECONSENT`` settings, the middleware's presence and place, and
+(``check --deploy``) the consent cookie's ``Secure`` flag."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
 
 from cookieconsent.conf import DEFAULTS, SETTING_NAME, SETTINGS, get_config
 
@@ -62,6 +64,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                 Error(
                     f"{SETTING_NAME}[{setting.name!r}] must be {expected}, "
                     f"not {type(value).__name__}.",
+                    hint=setting.doc,
                     id="cookieconsent.E003",
                 )
             )
@@ -89,7 +92,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
 
 
 def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
-    errors: list[CheckMessage] = []
+    errors: list[CheckMessage] = _check_staleness(config["REGISTRY_STALENESS"])
     mode = config["GOOGLE_CONSENT_MODE"]
     if isinstance(mode, dict):
         for slug, types in mode.items():
@@ -110,10 +113,63 @@ def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
     return errors
 
 
+#: Above this many seconds, REGISTRY_STALENESS is reported: staff would wait that long for
+#: every process to enforce a change.
+STALENESS_WARNING = 60
+
+
+def _check_staleness(value: object) -> list[CheckMessage]:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return []  # E003
+    if math.isnan(value) or value < 0:
+        return [
+            Error(
+                f"{SETTING_NAME}['REGISTRY_STALENESS'] must be a number of seconds, 0 or more; "
+                f"{value!r} is not.",
+                id="cookieconsent.E007",
+            )
+        ]
+    if value > STALENESS_WARNING:
+        return [
+            Warning(
+                f"{SETTING_NAME}['REGISTRY_STALENESS'] is {value!r}: a change staff make to the "
+                "cookie table or policy (a category made optional, a policy that asks visitors "
+                "to consent again) reaches the other processes only after that many seconds"
+                + (" — never." if math.isinf(value) else "."),
+                hint=f"Keep it at {STALENESS_WARNING} seconds or less; the default is 5 (one "
+                "small query per process every 5 seconds).",
+                id="cookieconsent.W004",
+            )
+        ]
+    return []
+
+
+def _middleware_classes() -> list[tuple[str, type | None]]:
+    """Each MIDDLEWARE entry and the class it names (``None`` where it names no class)."""
+    found: list[tuple[str, type | None]] = []
+    for path in settings.MIDDLEWARE:
+        try:
+            imported = import_string(path)
+        except ImportError:
+            imported = None  # Django reports it when it loads the middleware
+        found.append((path, imported if isinstance(imported, type) else None))
+    return found
+
+
 @register(Tags.security)
 def check_middleware(**kwargs: Any) -> list[CheckMessage]:
-    middleware: Sequence[str] = settings.MIDDLEWARE
-    if MIDDLEWARE_PATH not in middleware:
+    from cookieconsent.middleware import CookieConsentMiddleware
+
+    classes = _middleware_classes()
+    ours = next(
+        (
+            i
+            for i, (_, cls) in enumerate(classes)
+            if cls is not None and issubclass(cls, CookieConsentMiddleware)
+        ),
+        None,
+    )
+    if ours is None:
         return [
             Warning(
                 "CookieConsentMiddleware is not in MIDDLEWARE: cookies are set whatever the "
@@ -122,8 +178,8 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
                 id="cookieconsent.W001",
             )
         ]
-    ours = list(middleware).index(MIDDLEWARE_PATH)
-    above = [m for m in middleware[:ours] if m in COOKIE_SETTERS]
+    setters = tuple(import_string(path) for path in COOKIE_SETTERS)
+    above = [path for path, cls in classes[:ours] if cls is not None and issubclass(cls, setters)]
     if above:
         return [
             Warning(
@@ -131,6 +187,20 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
                 "it cannot see the cookies they set.",
                 hint="Move it above them, near the top of MIDDLEWARE.",
                 id="cookieconsent.W002",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_deploy(**kwargs: Any) -> list[CheckMessage]:
+    if get_config()["COOKIE_SECURE"] is False:
+        return [
+            Warning(
+                f"{SETTING_NAME}['COOKIE_SECURE'] is False: the consent cookie is also sent "
+                "over plain HTTP, where it can be read and replaced on the way.",
+                hint=f"Set {SETTING_NAME}['COOKIE_SECURE'] = True on a site served over HTTPS.",
+                id="cookieconsent.W005",
             )
         ]
     return []

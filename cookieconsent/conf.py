@@ -107,7 +107,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a process trusts its compiled cookie table before it reads the database's "
         "registry stamp (one small query); every process enforces a change within this time.",
     ),
-    Setting("CACHE_ALIAS", "default", (str,), "The cache holding the registry stamp."),
     Setting(
         "IP_HASH_SALT",
         "",

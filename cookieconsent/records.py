@@ -13,7 +13,7 @@ from django.utils.translation import get_language, gettext
 from cookieconsent.conf import get_config
 from cookieconsent.models import ConsentRecord, CookieCategory, CookiePolicy
 from cookieconsent.models.policy import DEFAULT_BANNER_MESSAGE, DEFAULT_BANNER_TITLE, banner_text
-from cookieconsent.registry import get_registry
+from cookieconsent.registry import StampedCache, get_registry
 
 #: The banner's own words, part of what the visitor was shown (hashed with the policy text);
 #: the title and message are the policy's own when staff have written them.
@@ -27,14 +27,14 @@ BANNER_STRINGS = (
 )
 
 
+#: Text hashes by language, for the current registry.
+_text_hashes: StampedCache[str, str] = StampedCache()
+
+
 def text_hash() -> str:
     """SHA-256 of the banner text and the current policy (its sections and categories), in the
     visitor's language; computed once per language until staff change the policy."""
-    hashes = get_registry().text_hashes
-    language = get_language() or ""
-    if language not in hashes:
-        hashes[language] = _compute_text_hash()
-    return hashes[language]
+    return _text_hashes.get(get_registry(), get_language() or "", _compute_text_hash)
 
 
 def _compute_text_hash() -> str:

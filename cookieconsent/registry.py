@@ -1,31 +1,37 @@
 """The cookie table compiled for the request path: cookie name → category, with no query.
 
-Exact names live in a dict; ``prefix*`` and ``*suffix`` patterns in one dict per length
-(longest first); any other pattern in one compiled regular expression. Results of pattern
-lookups are memoised, so the cost of a lookup does not grow with the table.
+A ``Registry`` is an immutable snapshot: exact names in a dict, ``prefix*`` and ``*suffix``
+patterns in one dict per length (longest first), any other pattern as its literal segments,
+matched in linear time. Lookups of pattern names are memoised, so their cost does not grow
+with the table.
 
-Each process keeps one compiled ``Registry``. Saving or deleting a category, cookie or policy
-drops it here at once and, after the commit, writes a new stamp into Django's cache; other
-processes compare their stamp with the cache's at most every ``REGISTRY_STALENESS`` seconds.
+The database holds the truth: a one-row ``RegistryStamp`` whose generation is raised in the
+same transaction as every change to a category, cookie or policy (once per transaction). Each
+process compiles one registry and reads the generation again at most every
+``REGISTRY_STALENESS`` seconds (one small query), whatever ``CACHES`` holds; the process that
+made the change drops its registry at once. Caches derived from a registry belong to their
+owners, as a ``StampedCache`` keyed by the registry's ``stamp``.
 """
 
 from __future__ import annotations
 
-import re
+import itertools
+import logging
 import threading
 import time
-import uuid
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.core.cache import caches
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
+from django.db.models import F
 
 from cookieconsent.conf import django_cookie_names, get_config, on_reset
 from cookieconsent.translation import TranslatedView
 
-STAMP_KEY = "cookieconsent:registry-stamp"
+logger = logging.getLogger("cookieconsent")
+
 #: The category given to Django's own cookies when no required category is declared.
 BUILTIN_SLUG = "necessary"
 _MEMO_LIMIT = 4096
@@ -74,32 +80,56 @@ class StorageKey:
     name: str
 
 
-@dataclass(slots=True)
+def glob_match(segments: tuple[str, ...], name: str) -> bool:
+    """Whether ``name`` matches the pattern ``"*".join(segments)`` (``*``: any run of
+    characters; at least two segments). The first segment must open the name and the last
+    close it; each one between is found leftmost after the one before, which is the best
+    place for it. No backtracking: at most one scan per segment, O(len(name) · len(pattern))
+    at worst."""
+    first, last = segments[0], segments[-1]
+    end = len(name) - len(last)
+    if end < len(first) or not name.startswith(first) or not name.endswith(last):
+        return False
+    position = len(first)
+    for segment in segments[1:-1]:
+        found = name.find(segment, position, end)
+        if found < 0:
+            return False
+        position = found + len(segment)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
 class Registry:
+    """The compiled cookie table and categories at one generation of the database."""
+
+    #: Unique to this build in this process: the key of caches derived from it.
     stamp: str = ""
+    #: ``RegistryStamp.generation`` when it was built.
+    generation: int = 0
     categories: tuple[CategoryInfo, ...] = ()
     exact: dict[str, Rule] = field(default_factory=dict)
-    prefixes: list[tuple[int, dict[str, Rule]]] = field(default_factory=list)
-    suffixes: list[tuple[int, dict[str, Rule]]] = field(default_factory=list)
-    pattern: re.Pattern[str] | None = None
-    pattern_rules: list[Rule] = field(default_factory=list)
+    prefixes: tuple[tuple[int, dict[str, Rule]], ...] = ()
+    suffixes: tuple[tuple[int, dict[str, Rule]], ...] = ()
+    #: Every other pattern, as its literal segments, in declaration order.
+    globs: tuple[tuple[tuple[str, ...], Rule], ...] = ()
     storage_keys: tuple[StorageKey, ...] = ()
     policy_version: int = 0
     reconsent_version: int = 0
     banner_text: BannerText = field(default_factory=BannerText)
-    check_after: float = 0.0
-    _memo: dict[str, Rule | None] = field(default_factory=dict)
-    #: SHA-256 of the banner and policy text, per language (see records.text_hash()).
-    text_hashes: dict[str, str] = field(default_factory=dict)
-    #: The banner rendered with placeholders, per (language, cache-safe, needs renewal).
-    banners: dict[tuple[str, bool, bool], str] = field(default_factory=dict)
     # Asked several times per request: computed once, with the categories.
     required_slugs: frozenset[str] = field(init=False)
     optional_slugs: frozenset[str] = field(init=False)
+    # The memo of lookup(), a pure function of the snapshot; never part of its value.
+    _memo: dict[str, Rule | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
-        self.required_slugs = frozenset(c.slug for c in self.categories if c.required)
-        self.optional_slugs = frozenset(c.slug for c in self.categories if not c.required)
+        required = frozenset(c.slug for c in self.categories if c.required)
+        object.__setattr__(self, "required_slugs", required)
+        optional = frozenset(c.slug for c in self.categories if not c.required)
+        object.__setattr__(self, "optional_slugs", optional)
 
     def category(self, slug: str) -> CategoryInfo | None:
         for info in self.categories:
@@ -108,19 +138,20 @@ class Registry:
         return None
 
     def lookup(self, name: str) -> Rule | None:
-        """The rule for a cookie name: exact name first, then the longest prefix, then any
-        other pattern; ``None`` for an undeclared cookie."""
+        """The rule for a cookie name: exact name first, then the longest prefix, then the
+        longest suffix, then the first other pattern; ``None`` for an undeclared cookie."""
         rule = self.exact.get(name)
         if rule is not None:
             return rule
+        memo = self._memo
         try:
-            return self._memo[name]
+            return memo[name]
         except KeyError:
             pass
         rule = self._match_pattern(name)
-        if len(self._memo) >= _MEMO_LIMIT:
-            self._memo.clear()  # made-up names cannot pin it full and push real ones out
-        self._memo[name] = rule
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()  # made-up names cannot pin it full and push real ones out
+        memo[name] = rule
         return rule
 
     def _match_pattern(self, name: str) -> Rule | None:
@@ -132,14 +163,16 @@ class Registry:
             rule = table.get(name[-length:])
             if rule is not None:
                 return rule
-        if self.pattern is not None:
-            match = self.pattern.fullmatch(name)
-            if match is not None and match.lastindex is not None:
-                return self.pattern_rules[match.lastindex - 1]
+        for segments, rule in self.globs:
+            if glob_match(segments, name):
+                return rule
         return None
 
 
-def build(stamp: str = "") -> Registry:
+_builds = itertools.count(1)
+
+
+def build(generation: int = 0) -> Registry:
     """Read the categories, cookies and current policy into a new ``Registry``."""
     from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
 
@@ -148,17 +181,15 @@ def build(stamp: str = "") -> Registry:
         for c in CookieCategory.objects.all()
     )
     exact: dict[str, Rule] = {}
-    by_length: dict[int, dict[str, Rule]] = {}
+    by_prefix: dict[int, dict[str, Rule]] = {}
     by_suffix: dict[int, dict[str, Rule]] = {}
-    general: list[tuple[str, Rule]] = []
+    globs: list[tuple[tuple[str, ...], Rule]] = []
     storage: list[StorageKey] = []
     required_slug = next((c.slug for c in categories if c.required), BUILTIN_SLUG)
     config = get_config()
     if config["DECLARE_DJANGO_COOKIES"]:
         for name in django_cookie_names():
             exact[name] = Rule(required_slug, True)
-    own = config["COOKIE_NAME"]
-    exact[own] = Rule(required_slug, True, config["COOKIE_PATH"], config["COOKIE_DOMAIN"] or "")
 
     rows = Cookie.objects.values_list(
         "name", "technology", "path", "domain", "category__slug", "category__required"
@@ -168,87 +199,196 @@ def build(stamp: str = "") -> Registry:
             storage.append(StorageKey(slug, technology, name))
             continue
         rule = Rule(slug, required, path or "/", domain)
-        if "*" not in name:
+        stars = name.count("*")
+        if not stars:
             exact[name] = rule
-        elif name.endswith("*") and name.count("*") == 1:
-            by_length.setdefault(len(name) - 1, {})[name[:-1]] = rule
-        elif name.startswith("*") and name.count("*") == 1:
+        elif stars == 1 and name.endswith("*"):
+            by_prefix.setdefault(len(name) - 1, {})[name[:-1]] = rule
+        elif stars == 1 and name.startswith("*"):
             by_suffix.setdefault(len(name) - 1, {})[name[1:]] = rule
         else:
-            general.append((name, rule))
+            globs.append((tuple(name.split("*")), rule))
+    # The app's own cookie is strictly necessary whatever the table says: declared in an
+    # optional category, a refusal could never be remembered.
+    exact[config["COOKIE_NAME"]] = Rule(
+        required_slug, True, config["COOKIE_PATH"], config["COOKIE_DOMAIN"] or ""
+    )
 
-    registry = Registry(
-        stamp=stamp,
+    policy = (
+        CookiePolicy.objects.filter(is_current=True)
+        .values_list(
+            "version", "reconsent_version", "banner_title", "banner_message", "translations"
+        )
+        .first()
+    )
+    policy_version, reconsent_version, title, message, translations = policy or (0, 0, "", "", {})
+    return Registry(
+        stamp=f"{generation}.{next(_builds)}",
+        generation=generation,
         categories=categories,
         exact=exact,
-        prefixes=sorted(by_length.items(), reverse=True),
-        suffixes=sorted(by_suffix.items(), reverse=True),
+        prefixes=tuple(sorted(by_prefix.items(), reverse=True)),
+        suffixes=tuple(sorted(by_suffix.items(), reverse=True)),
+        globs=tuple(globs),
         storage_keys=tuple(storage),
+        policy_version=policy_version,
+        reconsent_version=reconsent_version,
+        banner_text=BannerText(title, message, translations or {}),
     )
-    if general:
-        registry.pattern = re.compile(
-            "|".join("(" + ".*".join(map(re.escape, n.split("*"))) + ")" for n, _ in general)
-        )
-        registry.pattern_rules = [rule for _, rule in general]
-    policy = CookiePolicy.objects.filter(is_current=True).values_list(
-        "version", "reconsent_version", "banner_title", "banner_message", "translations"
-    )
-    for version, reconsent, title, message, translations in policy[:1]:
-        registry.policy_version, registry.reconsent_version = version, reconsent
-        registry.banner_text = BannerText(title, message, translations or {})
-    return registry
 
+
+# -- this process's registry --------------------------------------------------------------------
 
 _lock = threading.Lock()
 _current: Registry | None = None
+#: time.monotonic() after which _current is checked against the database again.
+_check_after = 0.0
+#: Raised by reset(): a build that started before a reset is not kept.
+_epoch = 0
 
 
-def _cache() -> Any:
-    return caches[get_config()["CACHE_ALIAS"]]
+def read_generation() -> int:
+    """The database's registry generation (0 before the first change)."""
+    from cookieconsent.models import RegistryStamp
+
+    stamps = RegistryStamp.objects.values_list("generation", flat=True)
+    if connections[stamps.db].in_atomic_block:
+        # In a savepoint, so that a failure leaves the caller's transaction usable.
+        with transaction.atomic(using=stamps.db):
+            return stamps.first() or 0
+    return stamps.first() or 0
 
 
 def get_registry() -> Registry:
-    """This process's registry, rebuilt when another process (or this one) has changed it."""
-    global _current
+    """This process's registry; compared with the database's generation at most every
+    ``REGISTRY_STALENESS`` seconds and rebuilt when it differs. Threads that find it due wait
+    for one of them to check; a database that cannot be read leaves the last good registry in
+    service (logged) until it can."""
+    global _current, _check_after
     registry = _current
-    now = time.monotonic()
-    if registry is not None and now < registry.check_after:
+    if registry is not None and time.monotonic() < _check_after:
         return registry
-    cache = _cache()
-    stamp = cache.get(STAMP_KEY)
-    if stamp is None:
-        cache.add(STAMP_KEY, uuid.uuid4().hex, None)
-        stamp = cache.get(STAMP_KEY) or ""
-    if registry is None or registry.stamp != stamp:
-        with _lock:
-            registry = build(stamp)
-    registry.check_after = now + get_config()["REGISTRY_STALENESS"]
-    _current = registry
-    return registry
+    with _lock:
+        registry, epoch = _current, _epoch
+        now = time.monotonic()
+        if registry is not None and now < _check_after:
+            return registry  # another thread checked while this one waited
+        staleness = get_config()["REGISTRY_STALENESS"]
+        try:
+            generation = read_generation()
+            if registry is None or registry.generation != generation:
+                registry = build(generation)
+        except DatabaseError:
+            if registry is None:
+                raise
+            logger.warning(
+                "cookieconsent: cannot read the cookie table; serving the registry of "
+                "generation %s until it can be read",
+                registry.generation,
+                exc_info=True,
+            )
+        if epoch == _epoch:
+            _current, _check_after = registry, now + staleness
+        # else: the table changed while this thread built: this request uses what it built,
+        # the next one builds again.
+        return registry
 
 
 async def aget_registry() -> Registry:
     """``get_registry()`` for async code: no thread hop while the registry is fresh; the
-    cache and database are only touched, in a thread, when it is due for a check."""
+    database is only read, in a thread, when it is due for a check."""
     registry = _current
-    if registry is not None and time.monotonic() < registry.check_after:
+    if registry is not None and time.monotonic() < _check_after:
         return registry
     return await sync_to_async(get_registry, thread_sensitive=True)()
 
 
-def invalidate(**kwargs: Any) -> None:
-    """Drop this process's registry now, and tell every process once the change is committed."""
-    reset()
-
-    def bump() -> None:
-        reset()
-        _cache().set(STAMP_KEY, uuid.uuid4().hex, None)
-
-    transaction.on_commit(bump)
-
-
 @on_reset
 def reset() -> None:
-    """Forget this process's registry; the next request rebuilds it."""
-    global _current
+    """Forget this process's registry; the next call of ``get_registry()`` builds one."""
+    global _current, _epoch
+    _epoch += 1
     _current = None
+
+
+def mark_stale() -> None:
+    """Make the next ``get_registry()`` read the database's generation, whatever the time."""
+    global _check_after
+    _check_after = 0.0
+
+
+def invalidate(*, using: str | None = None, **kwargs: Any) -> None:
+    """The cookie table changed: raise the database's generation, once per transaction and in
+    it, so every process rebuilds; drop this process's registry now and after the commit.
+
+    Connected to ``post_save`` and ``post_delete`` of the categories, cookies and policy; call
+    it after changing them with ``QuerySet.update()``, ``bulk_create()`` or raw SQL."""
+    alias = using or DEFAULT_DB_ALIAS
+    reset()
+    connection = connections[alias]
+    if connection.in_atomic_block:
+        # One bump per transaction: the callback below marks it. A savepoint rolled back
+        # takes both the UPDATE and its callback with it, so the next save bumps again.
+        if _pending(alias):
+            return
+        _bump(alias)
+        transaction.on_commit(_after_commit, using=alias)
+    else:
+        _bump(alias)
+        _after_commit()
+
+
+def _after_commit() -> None:
+    reset()
+
+
+def _pending(alias: str) -> bool:
+    """Whether this thread's open transaction on ``alias`` has changed the cookie table."""
+    connection = connections[alias]
+    return connection.in_atomic_block and any(
+        func is _after_commit for _, func, *_ in connection.run_on_commit
+    )
+
+
+def _bump(alias: str) -> None:
+    from cookieconsent.models import RegistryStamp
+
+    stamps = RegistryStamp.objects.using(alias)
+    if stamps.filter(pk=1).update(generation=F("generation") + 1):
+        return
+    try:
+        with transaction.atomic(using=alias):
+            stamps.create(pk=1, generation=1)
+    except IntegrityError:  # another transaction created it first
+        stamps.filter(pk=1).update(generation=F("generation") + 1)
+
+
+# -- caches derived from a registry -------------------------------------------------------------
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class StampedCache(Generic[K, V]):
+    """Values derived from one registry (a rendered banner, a text hash), kept by the module
+    that computes them and emptied when the registry is replaced. Bounded; thread-safe
+    enough that two threads may at worst compute the same value twice."""
+
+    def __init__(self, limit: int = 256) -> None:
+        self.limit = limit
+        self._entries: tuple[str, dict[K, V]] = ("", {})
+
+    def get(self, registry: Registry, key: K, compute: Callable[[], V]) -> V:
+        stamp, entries = self._entries
+        if stamp != registry.stamp:
+            entries = {}
+            self._entries = (registry.stamp, entries)
+        try:
+            return entries[key]
+        except KeyError:
+            pass
+        value = compute()
+        if len(entries) >= self.limit:
+            entries.clear()
+        entries[key] = value
+        return value

@@ -5,21 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from django.core.cache import cache
 
 from cookieconsent import registry
+from cookieconsent.conf import reset_caches
 from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
 
 
 @pytest.fixture(autouse=True)
 def fresh_registry() -> Iterator[None]:
-    """Every test starts with no compiled registry and no stamp: the registry of one test's
-    rolled-back data must not leak into the next. (Only our key is deleted: a FLUSHDB would
-    wipe whatever else shares the Redis database.)"""
-    registry.reset()
-    cache.delete(registry.STAMP_KEY)
+    """Every test starts with no compiled registry: the registry of one test's rolled-back
+    data must not leak into the next."""
+    reset_caches()
     yield
-    registry.reset()
+    reset_caches()
 
 
 @pytest.fixture

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from cookieconsent.checks import MIDDLEWARE_PATH, check_middleware, check_settings
+from cookieconsent.checks import MIDDLEWARE_PATH, check_deploy, check_middleware, check_settings
+from cookieconsent.conf import SETTINGS
+from cookieconsent.middleware import CookieConsentMiddleware
 
 
 def check_error_codes(settings_value: object) -> list[str]:
@@ -89,3 +94,95 @@ def test_checks_are_registered():
         pytest.raises(SystemCheckError, match=r"cookieconsent\.E002"),
     ):
         call_command("check")
+
+
+@pytest.mark.parametrize(
+    ("value", "codes"),
+    [
+        (None, ["cookieconsent.E003"]),
+        (-1, ["cookieconsent.E007"]),
+        (float("nan"), ["cookieconsent.E007"]),
+        (3600, ["cookieconsent.W004"]),
+        (float("inf"), ["cookieconsent.W004"]),
+        (0, []),
+        (60, []),
+    ],
+)
+def test_registry_staleness_that_defeats_the_promise(value, codes):
+    assert check_error_codes({"REGISTRY_STALENESS": value}) == codes
+
+
+def test_a_wrong_type_is_explained_by_the_settings_doc():
+    with override_settings(COOKIECONSENT={"REGISTRY_STALENESS": None}):
+        [error] = check_settings()
+    assert "every process enforces a change within this time" in error.hint
+
+
+def test_never_is_said_plainly():
+    with override_settings(COOKIECONSENT={"REGISTRY_STALENESS": float("inf")}):
+        [warning] = check_settings()
+    assert "never" in warning.msg
+
+
+def test_every_setting_is_checked_from_the_spec():
+    """A key the spec knows is accepted with its default and refused with a wrong type."""
+    for setting in SETTINGS:
+        wrong = object()
+        assert check_error_codes({setting.name: setting.default}) == [], setting.name
+        assert check_error_codes({setting.name: wrong}) == ["cookieconsent.E003"], setting.name
+
+
+def test_a_subclass_of_the_middleware_counts(settings):
+    settings.MIDDLEWARE = [
+        "tests.test_checks.SiteConsentMiddleware" if m == MIDDLEWARE_PATH else m
+        for m in settings.MIDDLEWARE
+    ]
+    assert check_middleware() == []
+
+
+def test_a_subclass_below_a_subclass_of_a_cookie_setter_is_reported(settings):
+    rest = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE_PATH]
+    settings.MIDDLEWARE = [
+        "tests.test_checks.SiteSessionMiddleware",
+        "tests.test_checks.SiteConsentMiddleware",
+        *rest,
+    ]
+    [warning] = check_middleware()
+    assert warning.id == "cookieconsent.W002"
+    assert "SiteSessionMiddleware" in warning.msg
+
+
+def test_unimportable_and_function_middleware_are_skipped(settings):
+    settings.MIDDLEWARE = ["no.such.Middleware", "tests.test_checks.function_middleware"]
+    assert [w.id for w in check_middleware()] == ["cookieconsent.W001"]
+
+
+def test_deploy_check_wants_a_secure_cookie():
+    with override_settings(COOKIECONSENT={}):
+        assert [w.id for w in check_deploy()] == ["cookieconsent.W005"]
+    with override_settings(COOKIECONSENT={"COOKIE_SECURE": True}):
+        assert check_deploy() == []
+
+
+@pytest.mark.django_db
+def test_the_deploy_check_is_bound_to_check_deploy():
+    out = StringIO()
+    with override_settings(COOKIECONSENT={"COOKIE_SECURE": False}):
+        call_command("check", "--deploy", stdout=out, stderr=out)
+    assert "cookieconsent.W005" in out.getvalue()
+    out = StringIO()
+    with override_settings(COOKIECONSENT={"COOKIE_SECURE": False}):
+        call_command("check", stdout=out, stderr=out)
+    assert "cookieconsent.W005" not in out.getvalue()  # deploy only
+
+
+class SiteConsentMiddleware(CookieConsentMiddleware):
+    """A site's own subclass."""
+
+
+class SiteSessionMiddleware(SessionMiddleware):
+    """A site's own session middleware, which sets a cookie too."""
+
+
+def function_middleware(get_response):  # type: ignore[no-untyped-def]
+    return get_response

@@ -1,15 +1,35 @@
-"""The compiled registry: lookups, invalidation, and the stamp other processes watch."""
+"""The compiled registry: lookups, invalidation, and the database stamp every process reads."""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 import pytest
-from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from cookieconsent import registry as registry_module
-from cookieconsent.models import Cookie, CookieCategory, Technology
-from cookieconsent.registry import STAMP_KEY, Registry, Rule, build, get_registry
+from cookieconsent.conf import reset_caches
+from cookieconsent.models import Cookie, CookieCategory, RegistryStamp, Technology
+from cookieconsent.registry import (
+    Registry,
+    Rule,
+    StampedCache,
+    build,
+    get_registry,
+    invalidate,
+    read_generation,
+)
 
 pytestmark = pytest.mark.django_db
+#: Tests whose transactions really commit. serialized_rollback restores the seed data after the
+#: flush, and keeps the flush from recreating content types (see tests/test_browser.py).
+committing = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_exact_prefix_and_general_patterns(categories):
@@ -77,6 +97,53 @@ def test_suffix_patterns(categories):
     assert registry.lookup("_pref_not") is None
 
 
+def test_the_consent_cookie_stays_strictly_necessary_whatever_the_table_says(categories):
+    """Declared in an optional category, a refusal could never be remembered."""
+    Cookie.objects.update_or_create(
+        name="cookieconsent",
+        technology=Technology.HTTP_COOKIE,
+        defaults={"category": categories["functional"]},
+    )
+    Cookie.objects.create(category=categories["analytics"], name="cookie*")
+    rule = get_registry().lookup("cookieconsent")
+    assert rule is not None and rule.required and rule.slug == "necessary"
+    assert get_registry().lookup("cookiejar").slug == "analytics"
+
+
+def test_the_consent_cookie_is_refused_in_an_optional_category(categories):
+    cookie = Cookie(category=categories["functional"], name="cookieconsent")
+    with pytest.raises(ValidationError) as caught:
+        cookie.clean()
+    assert "cannot be declared in an optional category" in caught.value.message_dict["name"][0]
+    Cookie(category=categories["necessary"], name="cookieconsent").clean()
+    Cookie(
+        category=categories["functional"], name="cookieconsent", technology="local_storage"
+    ).clean()  # a storage key of that name is no cookie
+
+
+@override_settings(COOKIECONSENT={"COOKIE_NAME": "cc"})
+def test_a_renamed_consent_cookie_stays_strictly_necessary(categories):
+    Cookie.objects.create(category=categories["analytics"], name="cc")
+    assert get_registry().lookup("cc").required
+
+
+def test_the_registry_is_a_frozen_snapshot(categories):
+    registry = get_registry()
+    with pytest.raises(AttributeError):
+        registry.policy_version = 99  # type: ignore[misc]
+    assert not hasattr(registry, "banners") and not hasattr(registry, "text_hashes")
+
+
+# -- the generation in the database -------------------------------------------------------------
+
+
+def another_process_changes_the_table(categories: dict[str, CookieCategory]) -> None:
+    """What this process sees of another process's committed change: new rows and a raised
+    generation, and none of its own signals."""
+    Cookie.objects.filter(name="_stat").update(category=categories["functional"])
+    RegistryStamp.objects.update(generation=F("generation") + 1)
+
+
 def test_saving_a_cookie_rebuilds_this_process_at_once(categories):
     assert get_registry().lookup("_stat").slug == "analytics"
     stat = Cookie.objects.get(name="_stat", technology=Technology.HTTP_COOKIE)
@@ -85,32 +152,96 @@ def test_saving_a_cookie_rebuilds_this_process_at_once(categories):
     assert get_registry().lookup("_stat").slug == "functional"
 
 
-def test_commit_bumps_the_stamp_for_other_processes(categories, django_capture_on_commit_callbacks):
-    get_registry()
-    before = cache.get(STAMP_KEY)
-    with django_capture_on_commit_callbacks(execute=True):
+@committing
+def test_a_save_raises_the_generation_in_its_own_transaction(categories):
+    before = read_generation()
+    with transaction.atomic():
         categories["analytics"].save()
-    assert cache.get(STAMP_KEY) != before
+        assert read_generation() == before + 1  # before the commit, in the same transaction
+    assert get_registry().generation == before + 1
 
 
-def test_another_process_change_seen_after_the_staleness_window(categories, settings, monkeypatch):
+@committing
+def test_a_rolled_back_change_leaves_the_generation(categories):
+    before = read_generation()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        categories["analytics"].save()
+        raise RuntimeError
+    assert read_generation() == before
+
+
+@committing
+def test_many_saves_in_one_transaction_write_the_stamp_once(categories):
+    before = read_generation()
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        for n in range(50):
+            Cookie.objects.create(category=categories["analytics"], name=f"bulk{n}")
+        categories["analytics"].save()
+    stamp_writes = [q for q in queries if "registrystamp" in q["sql"].lower()]
+    assert len(stamp_writes) == 1
+    assert read_generation() == before + 1
+    assert get_registry().lookup("bulk49").slug == "analytics"
+
+
+@committing
+def test_a_rolled_back_savepoint_takes_its_bump_with_it(categories):
+    before = read_generation()
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            categories["analytics"].save()
+            raise RuntimeError
+        assert read_generation() == before
+        categories["functional"].save()  # bumps again: the first bump was rolled back
+    assert read_generation() == before + 1
+
+
+@committing
+def test_the_stamp_row_is_created_when_missing(categories):
+    RegistryStamp.objects.all().delete()
+    assert read_generation() == 0
+    invalidate()
+    assert read_generation() == 1
+    invalidate()
+    assert read_generation() == 2
+
+
+def test_a_rolled_back_change_is_dropped_within_the_staleness_window(categories, monkeypatch):
+    """Built inside the transaction that changed the table, a registry may hold rows that are
+    then rolled back; the generation it read is rolled back too, so the next check replaces
+    it."""
+    now = [10.0]
+    monkeypatch.setattr(registry_module.time, "monotonic", lambda: now[0])
+    reset_caches()
+    get_registry()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        another_process_changes_the_table(categories)
+        registry_module.mark_stale()
+        assert get_registry().lookup("_stat").slug == "functional"
+        raise RuntimeError
+    now[0] += 10
+    assert get_registry().lookup("_stat").slug == "analytics"
+
+
+def test_another_process_change_is_seen_after_the_staleness_window(
+    categories, settings, monkeypatch, django_assert_num_queries
+):
     settings.COOKIECONSENT = {"REGISTRY_STALENESS": 5}
     now = [1000.0]
     monkeypatch.setattr(registry_module.time, "monotonic", lambda: now[0])
     first = get_registry()
-    # Another process changed the table: simulate its committed change and its stamp.
-    Cookie.objects.filter(name="_stat").update(category=categories["functional"])
-    cache.set(STAMP_KEY, "from-another-process", None)
+    another_process_changes_the_table(categories)
     now[0] += 4
-    assert get_registry() is first  # within the window: no cache read, no query
+    with django_assert_num_queries(0):
+        assert get_registry() is first  # within the window: no query
     now[0] += 2
     second = get_registry()
     assert second is not first
     assert second.lookup("_stat").slug == "functional"
-    assert second.stamp == "from-another-process"
+    assert second.generation == first.generation + 1
+    assert second.stamp != first.stamp
 
 
-def test_unchanged_stamp_keeps_the_registry(
+def test_an_unchanged_generation_keeps_the_registry_for_one_query(
     categories, settings, monkeypatch, django_assert_num_queries
 ):
     settings.COOKIECONSENT = {"REGISTRY_STALENESS": 1}
@@ -118,12 +249,177 @@ def test_unchanged_stamp_keeps_the_registry(
     monkeypatch.setattr(registry_module.time, "monotonic", lambda: now[0])
     first = get_registry()
     now[0] += 10
+    with CaptureQueriesContext(connection) as queries:
+        assert get_registry() is first
+    # (in a savepoint here, as the test runs in a transaction)
+    assert [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]] == [
+        q["sql"] for q in queries if "registrystamp" in q["sql"]
+    ]
+    assert len([q for q in queries if "registrystamp" in q["sql"]]) == 1
     with django_assert_num_queries(0):
         assert get_registry() is first
+
+
+def test_a_database_outage_keeps_the_last_good_registry_and_recovers(
+    categories, monkeypatch, caplog
+):
+    """The stamp's table cannot be read (renamed away, as good as a dropped connection):
+    the last good registry keeps serving, the outage is logged, and the first check after
+    the table is back sees the change made meanwhile."""
+    now = [10.0]
+    monkeypatch.setattr(registry_module.time, "monotonic", lambda: now[0])
+    reset_caches()
+    first = get_registry()
+    table = RegistryStamp._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO cc_stamp_away")
+    now[0] += 10
+    with caplog.at_level(logging.WARNING, logger="cookieconsent"):
+        assert get_registry() is first
+    assert "cannot read the cookie table" in caplog.text
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE cc_stamp_away RENAME TO {table}")
+    another_process_changes_the_table(categories)
+    assert get_registry() is first  # the outage did not make it check on every request
+    now[0] += 10
+    assert get_registry().lookup("_stat").slug == "functional"
+
+
+def test_no_registry_and_no_database_is_an_error(db):
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE cookieconsent_cookie RENAME TO cc_cookie_away")
+    from django.db import DatabaseError
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        get_registry()
+
+
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+)
+def test_an_unreachable_cache_does_not_take_the_site_down(client, categories):
+    """The registry needs no cache: its stamp is in the database."""
+    reset_caches()
+    response = client.get("/t/set/?c=analytics_c&c=necessary_c")
+    assert response.status_code == 200
+    assert "necessary_c" in response.cookies and "analytics_c" not in response.cookies
+    assert client.get("/admin/login/").status_code == 200
+    assert get_registry().lookup("_stat").slug == "analytics"
 
 
 async def test_async_refresh_runs_in_a_thread(categories):
     warm = get_registry()
     assert await registry_module.aget_registry() is warm
-    warm.check_after = 0  # due for a check
+    registry_module.mark_stale()  # due for a check
     assert await registry_module.aget_registry() is warm
+
+
+# -- threads ------------------------------------------------------------------------------------
+
+
+def run_threads(count: int, target) -> list[object]:
+    results: list[object] = [None] * count
+
+    def run(i: int) -> None:
+        try:
+            results[i] = target()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return results
+
+
+@committing
+def test_cold_threads_build_once(categories, monkeypatch):
+    reset_caches()
+    builds, reads = [], []
+
+    def counting_build(generation: int = 0) -> Registry:
+        builds.append(generation)
+        time.sleep(0.05)  # long enough for every thread to arrive while one builds
+        return build(generation)
+
+    def counting_read() -> int:
+        reads.append(1)
+        return read_generation()
+
+    monkeypatch.setattr(registry_module, "build", counting_build)
+    monkeypatch.setattr(registry_module, "read_generation", counting_read)
+    results = run_threads(8, get_registry)
+    assert len(builds) == 1
+    assert len(reads) == 1  # the others found it built when they got the lock
+    assert len({id(r) for r in results}) == 1
+
+
+@committing
+def test_a_build_overtaken_by_a_change_is_not_kept(categories, monkeypatch):
+    """A thread builds from the old table; meanwhile staff save a change and it commits. The
+    stale build must not be swapped in after the change dropped the registry."""
+    reset_caches()
+    built, release = threading.Event(), threading.Event()
+
+    def slow_build(generation: int = 0) -> Registry:
+        registry = build(generation)
+        if threading.current_thread() is not threading.main_thread():
+            built.set()
+            release.wait(10)
+        return registry
+
+    monkeypatch.setattr(registry_module, "build", slow_build)
+    worker = threading.Thread(target=lambda: run_threads(1, get_registry))
+    worker.start()
+    assert built.wait(10)
+    stat = Cookie.objects.get(name="_stat")
+    stat.category = categories["functional"]
+    stat.save()  # commits: raises the generation and drops this process's registry
+    release.set()
+    worker.join(10)
+    assert get_registry().lookup("_stat").slug == "functional"
+
+
+# -- caches derived from a registry --------------------------------------------------------------
+
+
+def test_stamped_cache_follows_the_registry():
+    cache: StampedCache[str, int] = StampedCache(limit=2)
+    one, two = Registry(stamp="1.1"), Registry(stamp="1.2")
+    calls = []
+
+    def compute(value: int):
+        def inner() -> int:
+            calls.append(value)
+            return value
+
+        return inner
+
+    assert cache.get(one, "a", compute(1)) == 1
+    assert cache.get(one, "a", compute(2)) == 1  # kept
+    assert cache.get(two, "a", compute(3)) == 3  # a new registry: computed again
+    cache.get(two, "b", compute(4))
+    cache.get(two, "c", compute(5))  # over the limit: emptied, then kept
+    assert cache.get(two, "c", compute(6)) == 5
+    assert cache.get(two, "a", compute(7)) == 7
+    assert calls == [1, 3, 4, 5, 7]
+
+
+def test_text_hash_and_banner_are_recomputed_after_a_change(client, categories):
+    from cookieconsent.records import text_hash
+
+    before = text_hash()
+    assert text_hash() == before
+    banner = client.get("/t/").content.decode()
+    assert "Analytics" in banner
+    categories["analytics"].name = "Measurement"
+    categories["analytics"].save()
+    assert text_hash() != before
+    assert "Measurement" in client.get("/t/").content.decode()

@@ -13,6 +13,7 @@ from cookieconsent.models.cookies import (
 )
 from cookieconsent.models.policy import CookiePolicy, PolicySection
 from cookieconsent.models.records import Action, AppendOnlyQuerySet, ConsentRecord
+from cookieconsent.models.registry import RegistryStamp
 
 __all__ = [
     "Action",
@@ -23,6 +24,7 @@ __all__ = [
     "CookiePolicy",
     "Party",
     "PolicySection",
+    "RegistryStamp",
     "Technology",
     "humanize_duration",
     "validate_cookie_name",

@@ -144,7 +144,11 @@ class Cookie(models.Model):
         elif self.category_id is not None:
             category = CookieCategory.objects.filter(pk=self.category_id).first()
         if category is not None and self.name and self.technology == Technology.HTTP_COOKIE:
-            check_declaration(self.name, required=category.required)
+            try:
+                check_declaration(self.name, required=category.required)
+            except ValidationError as error:
+                # On the name: it is what the form shows next to the message.
+                raise ValidationError({"name": error.error_list}) from None
 
     @property
     def lifetime_display(self) -> str:

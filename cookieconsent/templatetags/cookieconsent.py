@@ -25,6 +25,7 @@ from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, get_consent
 from cookieconsent.models import CookieCategory
 from cookieconsent.models.policy import banner_text
+from cookieconsent.registry import StampedCache
 
 register = template.Library()
 
@@ -48,6 +49,9 @@ def _consent(context: Context) -> Consent | None:
 _NEXT = "__cookieconsent_next__"
 _NEXT_QUERY = "__cookieconsent_nextquery__"
 _CSRF = "__cookieconsent_csrf__"
+#: The banner with placeholders, per (language, cache-safe, needs renewal), for the current
+#: registry.
+_banners: StampedCache[tuple[str, bool, bool], str] = StampedCache()
 
 
 @register.simple_tag(takes_context=True)
@@ -56,7 +60,7 @@ def cookieconsent_banner(context: Context) -> SafeString:
     cache-safe mode, where the script decides).
 
     Every undecided visitor is shown the same banner but for the page it returns to and the
-    CSRF token, so it is rendered once per language and policy change (kept on the registry,
+    CSRF token, so it is rendered once per language and policy change (kept per registry,
     which staff edits replace) and then filled in. Its template gets no request.
     """
     request = _request(context)
@@ -68,14 +72,19 @@ def cookieconsent_banner(context: Context) -> SafeString:
         return SafeString("")  # its Customise link would point at the page already open
     needs_renewal = False if cache_safe else consent.needs_renewal
     key = (get_language() or "", cache_safe, needs_renewal)
-    html = consent.registry.banners.get(key)
-    if html is None:
-        title, message = banner_text(consent.registry.banner_text)
-        html = consent.registry.banners[key] = render_to_string(
+    html = _banners.get(
+        consent.registry,
+        key,
+        lambda: render_to_string(
             "cookieconsent/banner.html",
             {
-                "banner_title": title,
-                "banner_message": message,
+                **dict(
+                    zip(
+                        ("banner_title", "banner_message"),
+                        banner_text(consent.registry.banner_text),
+                        strict=True,
+                    )
+                ),
                 "categories": consent.registry.categories,
                 "cache_safe": cache_safe,
                 "needs_renewal": needs_renewal,
@@ -87,7 +96,8 @@ def cookieconsent_banner(context: Context) -> SafeString:
                 "consent_url": reverse("cookieconsent:consent"),
                 "config": cookieconsent_config(context),
             },
-        )
+        ),
+    )
     path = request.get_full_path()
     if not cache_safe:
         # The page's own lazy token when there is one: masking a second token costs ~30 µs.

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from django.core.cache import cache
 
 from cookieconsent import registry
+from cookieconsent.conf import reset_caches
 from cookieconsent.models import CookieCategory
 
 
 @pytest.fixture(autouse=True)
 def fresh_registry() -> Iterator[None]:
     """The registry of one test's rolled-back data must not leak into the next."""
-    registry.reset()
-    cache.delete(registry.STAMP_KEY)
+    reset_caches()
     yield
-    registry.reset()
+    reset_caches()
 
 
 @pytest.fixture

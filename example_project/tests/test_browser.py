@@ -408,7 +408,11 @@ new PerformanceObserver((list) => {
 
 @pytest.mark.parametrize("width", [1280, 375])
 def test_no_layout_shift(browser, site, width):
+    """Also on a slow machine: with the CPU throttled the browser paints the page while it is
+    still parsing it, which is when a bottom-anchored banner, or a box after the content, would
+    shift (CLS 0.4375 at 375 px before the fix)."""
     page = new_page(browser, width=width, height=800)
+    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 8})
     page.add_init_script(CLS_OBSERVER)
     page.goto(site)
     page.wait_for_load_state("networkidle")

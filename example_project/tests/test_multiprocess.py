@@ -1,6 +1,7 @@
-"""Many processes on one PostgreSQL and one Redis: a change made in the admin of one server
-process is enforced by another within ``REGISTRY_STALENESS``, without a query per request; and
-a small run of ``benchmarks/load.py``.
+"""Many processes on one PostgreSQL: a change made in the admin of one server process is
+enforced by another within ``REGISTRY_STALENESS``, whatever ``CACHES`` holds (Redis, local
+memory, the dummy cache, a Redis that is down), without a query per request; and a small run
+of ``benchmarks/load.py``.
 
 The servers are real: gunicorn (WSGI) for process A, uvicorn (ASGI) for process B, each serving
 the fluxems example with ``benchmarks.mp_settings`` on a database created for the test and
@@ -35,6 +36,8 @@ STALENESS = 1.0
 #: Time for the request that sees the change to travel, on a loaded CI machine.
 SLACK = 1.0
 STAFF = ("staff", "multi-process-test-pw")
+#: Queries of a request that finds the registry due for a check and unchanged.
+STAMP_READ = 1
 
 
 def require_services() -> None:
@@ -46,10 +49,20 @@ def require_services() -> None:
         pytest.skip(str(exc))
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
+#: Whatever CACHES holds, every process must learn of a change: the registry's stamp lives in
+#: the database. Local memory and the dummy cache are per process (or nothing at all).
+CACHE_URLS = {
+    "redis": None,
+    "locmem": "locmemcache://",
+    "dummy": "dummycache://",
+    "unreachable-redis": "redis://127.0.0.1:1/0",
+}
+
+
+@pytest.fixture(params=list(CACHE_URLS))
+def site(request: pytest.FixtureRequest) -> Iterator[Site]:
     require_services()
-    with fresh_site(staleness=STALENESS) as site:
+    with fresh_site(staleness=STALENESS, cache_url=CACHE_URLS[request.param]) as site:
         yield site
 
 
@@ -122,11 +135,12 @@ def test_a_change_in_one_process_is_enforced_by_another_within_the_staleness(sit
     # The counter sees queries (the policy page reads its tables) ...
     with Browser(b) as reader:
         assert int(reader.get("/cookies/policy/").header(HEADER) or 0) > 0
-    # ... and an ordinary page in B runs none: the registry is compiled, the stamp is in Redis.
+    # ... and an ordinary page in B runs none (or, once per staleness window, the one that
+    # reads the registry's generation): the registry is compiled.
     for _ in range(5):
         cookies, queries = visitor_gets(b)
         assert "_stat" not in cookies and "csrftoken" in cookies
-        assert queries == 0
+        assert queries <= STAMP_READ
 
     staff = sign_in(a)
     request.addfinalizer(staff.close)
@@ -137,13 +151,14 @@ def test_a_change_in_one_process_is_enforced_by_another_within_the_staleness(sit
         ) == [(required,)]
         elapsed, queries = wait_until(b, stat_expected=required)
         print(f"B: required={required} enforced {elapsed:.2f} s after the save; queries {queries}")
-        # B rebuilt its registry once, on one request; every other request ran no query.
-        assert sum(1 for q in queries if q) == 1, queries
+        # B rebuilt its registry once, on one request; every other request ran no query but
+        # the generation's read.
+        assert sum(1 for q in queries if q > STAMP_READ) == 1, queries
         assert elapsed <= STALENESS + SLACK
         for _ in range(5):
             cookies, count = visitor_gets(b)
             assert ("_stat" in cookies) is required
-            assert count == 0
+            assert count <= STAMP_READ
 
 
 def test_load_smoke():
