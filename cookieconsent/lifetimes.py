@@ -114,22 +114,10 @@ def format_lifetime(value: timedelta | None) -> str:
     return str(value)  # under a second: Django's own notation, which parse_duration reads
 
 
-class LifetimeInput(forms.TextInput):
-    """A text box that shows a stored duration in words."""
-
-    def format_value(self, value: Any) -> str | None:
-        if isinstance(value, timedelta):
-            return format_lifetime(value)
-        if value is None:
-            return format_lifetime(None)
-        shown: str | None = super().format_value(value)
-        return shown
-
-
 class LifetimeFormField(forms.Field):
     """A form field for a lifetime in words; cleans to a ``timedelta`` or ``None``."""
 
-    widget = LifetimeInput
+    widget = forms.TextInput
     default_error_messages = {"invalid": INVALID}  # noqa: RUF012 (Django's own convention)
 
     def __init__(self, **kwargs: Any) -> None:

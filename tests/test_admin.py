@@ -287,9 +287,10 @@ def test_cookie_changelist_columns_filter_and_search(staff):
         lifetime=timedelta(days=365),
     )
     CookieFactory(name="adm_other")
+    CookieFactory(name="adm_findme_too", lifetime=timedelta(minutes=90))
     html = staff.get(url("cookie", "changelist"), {"q": "findme"}).content.decode()
     assert "adm_findme" in html and "adm_other" not in html
-    for text in ["Local storage", "Third-party", "Provider Inc", "1 year"]:
+    for text in ["Local storage", "Third-party", "Provider Inc", "1 year", "90 minutes"]:
         assert text in html
     html = staff.get(
         url("cookie", "changelist"), {"technology__exact": Technology.LOCAL_STORAGE}

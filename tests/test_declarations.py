@@ -104,3 +104,9 @@ def test_category_page_refuses_the_consent_cookie_in_an_optional_category(staff)
     response = staff.post(url("cookiecategory", "add"), data)
     assert response.status_code == 200
     assert NECESSARY in response.content.decode()
+
+
+def test_a_cookie_by_category_id_is_checked_against_the_stored_category():
+    category = CookieCategoryFactory(required=True)
+    with pytest.raises(ValidationError):
+        Cookie(category_id=category.pk, name="_*").clean()

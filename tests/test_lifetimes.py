@@ -100,3 +100,8 @@ def test_the_model_form_uses_words():
     assert "“13 months”" in bad.errors["lifetime"][0]
     # A value that failed is shown back as typed, not lost.
     assert 'value="a while"' in str(bad["lifetime"])
+
+
+def test_the_form_field_takes_a_duration_as_it_is():
+    assert LifetimeFormField(required=False).clean(DAY) == DAY
+    assert LifetimeFormField(required=False).clean("") is None

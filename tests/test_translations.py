@@ -79,6 +79,7 @@ def test_i18n_on_models():
         assert category.i18n.get("name", "en") == "Analytics"
     with pytest.raises(AttributeError):
         category.i18n.slug  # noqa: B018 (not a translated field)
+    assert CookieCategory.i18n.fields == ("name", "purpose")
 
 
 # -- the public pages ---------------------------------------------------------------------------

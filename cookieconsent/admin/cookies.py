@@ -10,6 +10,7 @@ from django.forms import BaseInlineFormSet, ModelForm, Textarea
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin.translations import TranslationsAdminMixin
+from cookieconsent.lifetimes import format_lifetime
 from cookieconsent.models import Cookie, CookieCategory
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
@@ -78,4 +79,5 @@ class CookieAdmin(TranslationsAdminMixin, _CookieAdmin):
 
     @admin.display(description=_("lifetime"), ordering="lifetime")
     def lifetime_display(self, obj: Cookie) -> str:
-        return obj.lifetime_display
+        # Exact, as the form shows it (“90 minutes”); the public table rounds (“1 hour”).
+        return format_lifetime(obj.lifetime)

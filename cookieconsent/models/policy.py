@@ -85,11 +85,6 @@ class CookiePolicy(models.Model):
         """The introduction as sanitised HTML."""
         return render_markdown(self.i18n.introduction)
 
-    @property
-    def banner_text(self) -> tuple[str, str]:
-        """The banner's title and message in the active language."""
-        return banner_text(self)
-
     @classmethod
     def current(cls) -> CookiePolicy | None:
         return cls.objects.filter(is_current=True).first()
