@@ -2,8 +2,9 @@
 """``make load``: consent POSTs from many concurrent visitors against the fluxems site served by
 gunicorn (four sync workers) on a fresh PostgreSQL database and Redis.
 
-Each visit is a new visitor: a page view (which gives the CSRF cookie and the banner's form
-token), a consent POST (accept all, reject all, or a custom choice), and a second page view
+Each visit is a new visitor: a page view (the banner), a consent POST as a browser sends it
+(accept all, reject all, or a custom choice; no CSRF token, the endpoint checks the origin
+headers), and a second page view
 with the consent cookie. Every POST must answer 2xx or 3xx, and the database must hold exactly
 one ConsentRecord per POST: the consent ids in the visitors' cookies and in the table are the
 same set, none lost, none doubled. Loopback only; the database is created for the run and
@@ -26,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.servers import Browser, Site, csrf_token, fresh_site
+from benchmarks.servers import Browser, Site, fresh_site
 
 ACTIONS = ("accept_all", "reject_all", "custom")
 OPTIONAL = ("functional", "analytics")
@@ -78,7 +79,6 @@ def visit(port: int, rng: random.Random, result: Result, lock: threading.Lock) -
             raise RuntimeError(f"GET / answered {page.status}")
         action = rng.choice(ACTIONS)
         data = [
-            ("csrfmiddlewaretoken", csrf_token(page.text)),
             ("action", action),
             ("next", "/"),
         ]

@@ -272,6 +272,10 @@ class Browser:
         if data is not None:
             body = urlencode(data).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if method == "POST":
+            # What a browser says of a form post from the site's own page.
+            headers["Origin"] = f"http://{HOST}:{self.port}"
+            headers["Sec-Fetch-Site"] = "same-origin"
         for attempt in (1, 2):
             if self._conn is None:
                 self._conn = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)

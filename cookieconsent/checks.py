@@ -11,6 +11,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from cookieconsent.conf import DEFAULTS, SETTING_NAME, SETTINGS, get_config
+from cookieconsent.consent_mode import CONSENT_TYPES
 
 MIDDLEWARE_PATH = "cookieconsent.middleware.CookieConsentMiddleware"
 #: Middleware that set cookies: ours must come before them in MIDDLEWARE, to see their cookies.
@@ -21,17 +22,7 @@ COOKIE_SETTERS = (
     "django.middleware.locale.LocaleMiddleware",
 )
 
-GOOGLE_CONSENT_TYPES = frozenset(
-    {
-        "analytics_storage",
-        "ad_storage",
-        "ad_user_data",
-        "ad_personalization",
-        "functionality_storage",
-        "personalization_storage",
-        "security_storage",
-    }
-)
+GOOGLE_CONSENT_TYPES = frozenset(CONSENT_TYPES)
 
 
 @register(Tags.security, Tags.compatibility)

@@ -7,15 +7,16 @@ Nothing here reads a table: categories and the policy version come from the regi
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from django.core import signing
+from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponseBase
 
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.registry import Registry, get_registry
+from cookieconsent.signature import SaltedSigner
 
 SALT = "cookieconsent.consent"
 #: A consent cookie longer than this is not even looked at (browsers cap a cookie at 4 KB).
@@ -28,6 +29,29 @@ DNT_HEADER = "HTTP_DNT"
 #: and JSON) is most of what the middleware costs a decided visitor.
 _VERIFIED: dict[str, Decision | None] = {}
 _VERIFIED_LIMIT = 2048
+#: Seconds a decision may lie in the future (the clocks of a site's servers drift apart);
+#: beyond that it is no decision, or it would never expire.
+FUTURE_TOLERANCE = 300
+#: Everything a signed payload that does not decode can raise (UnicodeError and
+#: json.JSONDecodeError are ValueErrors).
+_MALFORMED = (
+    BadSignature,
+    ValueError,
+    TypeError,
+    KeyError,
+    zlib.error,
+    RecursionError,
+    OverflowError,
+)
+_signer = SaltedSigner(SALT)
+
+
+def lifetime(granted: frozenset[str]) -> int:
+    """Seconds a decision holds: a consent that grants an optional category lasts
+    ``CONSENT_MAX_AGE``, one that grants none ``REFUSAL_MAX_AGE``."""
+    config = get_config()
+    max_age: int = config["CONSENT_MAX_AGE"] if granted else config["REFUSAL_MAX_AGE"]
+    return max_age
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +72,7 @@ class Decision:
             "a": self.action,
             "i": self.consent_id,
         }
-        return signing.dumps(payload, salt=SALT, compress=False)
+        return _signer.dumps(payload)
 
     @classmethod
     def unsign(cls, value: str | None) -> Decision | None:
@@ -69,7 +93,7 @@ class Decision:
     @classmethod
     def _unsign(cls, value: str) -> Decision | None:
         try:
-            data = _signer().unsign_object(value)
+            data = _signer.loads(value)
             granted = data["g"]
             decision = cls(
                 granted=frozenset(granted),
@@ -78,7 +102,7 @@ class Decision:
                 action=data["a"],
                 consent_id=data["i"],
             )
-        except (signing.BadSignature, ValueError, TypeError, KeyError):
+        except _MALFORMED:
             return None
         if not (
             isinstance(granted, list)
@@ -129,7 +153,10 @@ class Consent:
 
     def _stored(self) -> Decision | None:
         if not self._resolved:
-            self._decision = Decision.unsign(self._value)
+            decision = Decision.unsign(self._value)
+            if decision is not None and decision.decided_at > time.time() + FUTURE_TOLERANCE:
+                decision = None
+            self._decision = decision
             self._resolved = True
         return self._decision
 
@@ -140,12 +167,8 @@ class Consent:
         return decision
 
     def _is_stale(self, decision: Decision) -> bool:
-        config = get_config()
-        max_age = (
-            config["CONSENT_MAX_AGE"] if self._granted(decision) else config["REFUSAL_MAX_AGE"]
-        )
         return (
-            decision.decided_at + max_age < time.time()
+            decision.decided_at + lifetime(self._granted(decision)) < time.time()
             or decision.policy_version < self.registry.reconsent_version
         )
 
@@ -229,16 +252,10 @@ class Consent:
         }
 
 
-@cache
-def _signer() -> signing.TimestampSigner:
-    """``signing.loads()`` builds a signer, reading the settings, on every call."""
-    return signing.TimestampSigner(salt=SALT)
-
-
 @on_reset
 def _forget_verified() -> None:
     _VERIFIED.clear()
-    _signer.cache_clear()
+    _signer.reset()
 
 
 def get_consent(request: HttpRequest) -> Consent:
@@ -252,11 +269,10 @@ def get_consent(request: HttpRequest) -> Consent:
 
 def set_consent_cookie(response: HttpResponseBase, decision: Decision) -> None:
     config = get_config()
-    max_age = config["CONSENT_MAX_AGE"] if decision.granted else config["REFUSAL_MAX_AGE"]
     response.set_cookie(
         config["COOKIE_NAME"],
         decision.sign(),
-        max_age=max_age,
+        max_age=lifetime(decision.granted),
         path=config["COOKIE_PATH"],
         domain=config["COOKIE_DOMAIN"],
         secure=config["COOKIE_SECURE"],

@@ -392,3 +392,7 @@ class StampedCache(Generic[K, V]):
             entries.clear()
         entries[key] = value
         return value
+
+    def clear(self) -> None:
+        """Forget every value."""
+        self._entries = ("", {})

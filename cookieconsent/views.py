@@ -15,17 +15,16 @@ from django.http import (
     JsonResponse,
     QueryDict,
 )
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from cookieconsent.consent import Consent, Decision, get_consent, set_consent_cookie
-from cookieconsent.forms import ConsentForm
+from cookieconsent.crossorigin import cross_origin_protect
+from cookieconsent.forms import read_choice
 from cookieconsent.models import CookieCategory, CookiePolicy
 from cookieconsent.records import record_decision
 from cookieconsent.registry import get_registry
@@ -60,10 +59,13 @@ def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     """The submitted fields, from a form post or a JSON body."""
     if request.content_type != "application/json":
         return request.POST
-    if len(request.body) > MAX_JSON_BODY:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > MAX_JSON_BODY or len(request.body) > MAX_JSON_BODY:
         raise ValueError(_("The request is too large."))
     try:
         data = json.loads(request.body)
+    except RecursionError as exc:
+        raise ValueError(_("The request body is nested too deeply.")) from exc
     except ValueError as exc:
         raise ValueError(_("The request body is not valid JSON.")) from exc
     if not isinstance(data, dict):
@@ -74,24 +76,26 @@ def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     return data
 
 
+def _cross_origin(request: HttpRequest) -> HttpResponse:
+    return _error(
+        request, _("This choice was sent from another site, so it was not saved."), status=403
+    )
+
+
 @require_POST
-@csrf_protect
+@cross_origin_protect(_cross_origin)
 def consent(request: HttpRequest) -> HttpResponseBase:
     """Record a decision: accept all, reject all, or a set of categories."""
-    try:
-        data = _input(request)
-    except ValueError as exc:
-        return _error(request, str(exc))
     registry = get_registry()
-    form = ConsentForm(data, registry=registry)
-    if not form.is_valid():
-        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _error(request, message)
+    try:
+        choice = read_choice(_input(request), registry)
+    except ValueError as exc:  # InvalidChoice included
+        return _error(request, str(exc))
 
-    granted = form.granted()
+    granted = choice.granted
     refused = registry.optional_slugs - granted
-    action = form.cleaned_data["action"]
-    next_url = safe_next(request, form.cleaned_data["next"])
+    action = choice.action
+    next_url = safe_next(request, choice.next)
     previous = get_consent(request).categories
     record = record_decision(
         request,
@@ -126,10 +130,7 @@ def consent(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 def status(request: HttpRequest) -> JsonResponse:
-    """The visitor's consent as JSON, for the script on a page served from a shared cache.
-    It also hands out the CSRF cookie, which the script's consent POST then reads, since a
-    cached page carries no token."""
-    get_token(request)
+    """The visitor's consent as JSON, for the script on a page served from a shared cache."""
     response = JsonResponse(get_consent(request).as_dict())
     add_never_cache_headers(response)
     patch_vary_headers(response, ("Cookie",))

@@ -96,7 +96,8 @@ async def test_driven_directly_expires_withdrawn_cookies(rf, categories):
     assert expired_cookies(response) == {"analytics_c"}
 
 
-@pytest.mark.django_db
+# Committed: the check runs in a worker thread, on its own database connection.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_registry_due_for_a_check_costs_one_hop(rf, categories, hops):
     """Only when the staleness window has passed does the middleware leave the event loop, once,
     to compare its generation with the database's."""
@@ -109,6 +110,8 @@ async def test_registry_due_for_a_check_costs_one_hop(rf, categories, hops):
     hops.clear()
     await middleware(rf.get("/"))
     assert hops == []
+    # As Django does when a request finishes: the worker thread's connection is closed.
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
 
 
 @pytest.fixture

@@ -142,15 +142,15 @@ def test_the_script_gets_the_mapping_for_updates(client, categories):
     match = re.search(r'data-cookieconsent-config="([^"]*)"', page)
     assert match is not None
     config = json.loads(html.unescape(match.group(1)))
-    assert config["gcm"]["analytics_storage"] == ["analytics"]
-    assert config["gcm"]["functionality_storage"] == ["functional"]
-    assert config["gcm"]["ad_storage"] == []
+    assert config["consentMode"]["analytics_storage"] == ["analytics"]
+    assert config["consentMode"]["functionality_storage"] == ["functional"]
+    assert config["consentMode"]["ad_storage"] == []
 
 
 def test_no_mapping_in_the_scripts_config_without_the_setting(client, categories):
     page = client.get("/").content.decode()
     config = json.loads(html.unescape(re.search(r'data-cookieconsent-config="([^"]*)"', page)[1]))
-    assert "gcm" not in config
+    assert "consentMode" not in config
 
 
 @CONSENT_MODE

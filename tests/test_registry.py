@@ -7,8 +7,9 @@ import threading
 import time
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -312,11 +313,13 @@ def test_an_unreachable_cache_does_not_take_the_site_down(client, categories):
     assert get_registry().lookup("_stat").slug == "analytics"
 
 
+@committing  # the check runs in a worker thread, on its own database connection
 async def test_async_refresh_runs_in_a_thread(categories):
     warm = get_registry()
     assert await registry_module.aget_registry() is warm
     registry_module.mark_stale()  # due for a check
     assert await registry_module.aget_registry() is warm
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
 
 
 # -- threads ------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.template import Context, Template, TemplateSyntaxError
 
@@ -22,7 +24,7 @@ def test_banner_for_a_new_visitor(client, categories):
     assert 'id="cookieconsent-banner"' in html
     assert 'role="region"' in html
     assert ">Accept all<" in html and ">Reject all<" in html and ">Customise<" in html
-    assert 'name="csrfmiddlewaretoken"' in html
+    assert "csrfmiddlewaretoken" not in html  # the endpoint checks the origin instead
     assert 'action="/cookies/consent/"' in html
     assert 'name="next" value="/t/"' in html
     assert 'href="/cookies/policy/"' in html
@@ -160,30 +162,46 @@ def test_banner_in_afrikaans(client, categories):
     assert "Accept all" not in html
 
 
-def _token(html: str) -> str:
-    import re
-
-    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-    assert match is not None
-    return match.group(1)
-
-
 def test_cached_banner_is_filled_in_per_request(categories):
     from django.test import Client
 
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
-    one = first.get("/t/?a=1&b=2").content.decode()
-    two = second.get("/t/").content.decode()
-    assert 'name="next" value="/t/?a=1&amp;b=2"' in one
-    assert "?next=/t/%3Fa%3D1%26b%3D2" in one
-    assert 'name="next" value="/t/"' in two
-    assert "__cookieconsent" not in one + two
-    # each visitor's own token, which the consent endpoint accepts
-    assert _token(one) != _token(two)
+    one = first.get("/t/?a=1&b=2")
+    two = second.get("/t/")
+    assert 'name="next" value="/t/?a=1&amp;b=2"' in one.content.decode()
+    assert "?next=/t/%3Fa%3D1%26b%3D2" in one.content.decode()
+    assert 'name="next" value="/t/"' in two.content.decode()
+    assert "__cookieconsent" not in one.content.decode() + two.content.decode()
+    # No token, so no CSRF cookie for a first visit; and the same bytes for every visitor.
+    assert not one.cookies and not two.cookies
+    assert Client().get("/t/").content == two.content
     response = second.post(
-        "/cookies/consent/", {"action": "reject_all", "csrfmiddlewaretoken": _token(two)}
+        "/cookies/consent/", {"action": "reject_all"}, headers={"Sec-Fetch-Site": "same-origin"}
     )
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?x=__cookieconsent_next__&next=/evil",
+        "?x=__cookieconsent_nextquery__",
+        "?__cookieconsent_next__=__cookieconsent_nextquery__",
+    ],
+)
+def test_a_placeholder_in_the_address_is_filled_once(client, categories, query):
+    """Defect 14: the visitor's address holding a placeholder's text fills nothing else."""
+    from urllib.parse import quote
+
+    from django.utils.html import escape
+
+    path = "/t/" + query
+    html = client.get(path).content.decode()
+    assert re.findall(r'name="next" value="([^"]*)"', html) == [escape(path)]
+    customise = re.findall(r'href="/cookies/preferences/\?next=([^"]*)"', html)
+    assert customise == [escape(quote(path, safe="/"))]
+    # The visitor's text appears where it was put, and nowhere else.
+    assert html.count("__cookieconsent_next") == 2 * query.count("__cookieconsent_next")
 
 
 def test_cached_banner_follows_staff_edits(client, categories):

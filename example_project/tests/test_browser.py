@@ -235,7 +235,9 @@ def test_accept_all_runs_the_gated_script_without_a_reload(page, site):
     assert "_stat" in cookies(page)
     detail = changes.evaluate("seen => seen[0]")
     assert detail["decided"] and "analytics" in detail["categories"]
-    assert page.evaluate("cookieconsent.allows('analytics') && !cookieconsent.allows('x')")
+    assert page.evaluate(
+        "djangoCookieConsent.allows('analytics') && !djangoCookieConsent.allows('x')"
+    )
     # Activated once: the inert copy is gone and there is one live copy.
     assert page.locator("script[src$='fluxems/analytics.js']").count() == 1
     assert page.locator("script[type='text/plain'][data-cookieconsent]").count() == 0
@@ -528,7 +530,9 @@ def test_iframe_placeholder_allows_its_category(page, site):
     assert placeholder.count() == 0 and frame.get_attribute("src") == "/cookies/policy/"
     # Analytics still refused: its inline script stays inert.
     assert page.evaluate("window.ccOrder === undefined")
-    assert page.evaluate("cookieconsent.allows('functional') && !cookieconsent.allows('analytics')")
+    assert page.evaluate(
+        "djangoCookieConsent.allows('functional') && !djangoCookieConsent.allows('analytics')"
+    )
 
 
 def test_scripts_run_in_document_order_once(page, site):
@@ -605,7 +609,8 @@ def test_cache_safe_behind_a_page_cache(browser, cached_site):
     banner(first).get_by_role("button", name="Accept all").click()
     first.wait_for_function("() => window.fluxemsAnalyticsLoaded === true")
     assert not_reloaded(first) and banner(first).is_hidden()
-    assert {"cookieconsent", "csrftoken", "_stat"} <= cookies(first)
+    # No CSRF cookie: the consent endpoint checks the origin, not a token.
+    assert {"cookieconsent", "_stat"} <= cookies(first) and "csrftoken" not in cookies(first)
 
     # Another new visitor gets the very page the first one got, from the cache.
     second = new_page(browser)
@@ -616,11 +621,196 @@ def test_cache_safe_behind_a_page_cache(browser, cached_site):
 
     # The first visitor, decided, sees no banner: the script hides it.
     first.goto(cached_site)
-    first.wait_for_function("() => window.cookieconsent.state")
+    first.wait_for_function("() => window.djangoCookieConsent.state")
     assert banner(first).is_hidden()
-    assert first.evaluate("cookieconsent.allows('analytics')")
+    assert first.evaluate("djangoCookieConsent.allows('analytics')")
     first.context.close()
     second.context.close()
+
+
+# -- the consent endpoint refuses other origins, with and without JavaScript ----------------
+
+
+@pytest.fixture
+def other_origin(site: str) -> Iterator[Any]:
+    """A second web server on another port, serving whatever page a test gives it: another
+    origin than the site (on 127.0.0.1, the same site; reached as ``localhost``, another
+    site too)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    pages: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path, "").encode()
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield SimpleNamespace(port=server.server_address[1], pages=pages)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+ATTACK_FORM = (
+    '<form method="post" action="{site}/cookies/consent/">'
+    '<input type="hidden" name="action" value="accept_all">'
+    "<button>Win a prize</button></form>"
+)
+ATTACK_FETCH = (
+    "<script>fetch('{site}/cookies/consent/', {{method: 'POST', mode: 'no-cors',"
+    " credentials: 'include', headers: {{'Content-Type': 'application/x-www-form-urlencoded'}},"
+    " body: 'action=accept_all'}}).finally(() => (window.attackDone = true));</script>"
+)
+
+
+def records() -> int:
+    from cookieconsent.models import ConsentRecord
+
+    return ConsentRecord.objects.count()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_form_on_another_origin_is_refused_without_javascript(nojs, site, other_origin, host):
+    other_origin.pages["/"] = ATTACK_FORM.format(site=site)
+    nojs.goto(f"http://{host}:{other_origin.port}/")
+    with nojs.expect_navigation() as navigation:
+        nojs.get_by_role("button", name="Win a prize").click()
+    response = navigation.value
+    assert response.status == 403
+    assert "another site" in nojs.content()
+    assert records() == 0 and "cookieconsent" not in cookies(nojs)
+    # The same form on the site's own pages is accepted: the origin made the difference.
+    nojs.route(
+        f"{site}/own-form/",
+        lambda route: route.fulfill(body=ATTACK_FORM.format(site=""), content_type="text/html"),
+    )
+    nojs.goto(f"{site}/own-form/")
+    nojs.get_by_role("button", name="Win a prize").click()
+    nojs.wait_for_load_state()
+    assert records() == 1 and "cookieconsent" in cookies(nojs)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_script_on_another_origin_is_refused(page, site, other_origin, host):
+    statuses: list[int] = []
+    page.on("response", lambda r: r.url.endswith("/cookies/consent/") and statuses.append(r.status))
+    page.goto(site)  # the visitor has been on the site: its cookies would go along
+    other_origin.pages["/"] = ATTACK_FETCH.format(site=site)
+    page.goto(f"http://{host}:{other_origin.port}/")
+    page.wait_for_function("() => window.attackDone === true")
+    page.wait_for_timeout(200)
+    assert records() == 0 and "cookieconsent" not in cookies(page)
+    # From the site's own page the same request is accepted.
+    page.goto(site)
+    page.evaluate(ATTACK_FETCH.format(site="")[8:-9])
+    page.wait_for_function("() => window.attackDone === true")
+    assert records() == 1 and "cookieconsent" in cookies(page)
+
+
+# -- gated content, as Chromium reads it: nothing loads, nothing runs ------------------------
+
+GATE_ORIGIN = "http://gate.test/"
+
+
+@pytest.fixture(scope="module")
+def gate_page(browser: Any) -> Iterator[Any]:
+    """A page that serves the HTML it is given at ``GATE_ORIGIN`` and records every other
+    request it makes (answering none)."""
+    page = new_page(browser)
+    state = SimpleNamespace(html="", requests=[])
+
+    def handle(route: Any) -> None:
+        if route.request.url == GATE_ORIGIN:
+            route.fulfill(body=state.html, content_type="text/html")
+        else:
+            state.requests.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", handle)
+    page.state = state
+    yield page
+    page.context.close()
+
+
+def loads(page: Any, body: str) -> tuple[list[str], bool]:
+    """What a page with ``body`` fetched beyond itself, and whether a script ran ``leak()``."""
+    page.state.html = (
+        "<!doctype html><html><head><script>window.leak = () => (window.leaked = true)</script>"
+        f"</head><body>{body}<p>end</p></body></html>"
+    )
+    page.state.requests.clear()
+    page.goto(GATE_ORIGIN, wait_until="load")
+    page.wait_for_timeout(20)
+    return list(page.state.requests), bool(page.evaluate("window.leaked === true"))
+
+
+def test_the_harness_sees_a_leak(gate_page):
+    requested, ran = loads(gate_page, '<img src="http://leak.test/1"><script>leak()</script>')
+    assert requested == ["http://leak.test/1"] and ran
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<iframe/src="http://leak.test/1"></iframe>',
+        '<iframe title="x"src="http://leak.test/2"></iframe>',
+        '<script data-x="a>b" type="module" src="http://leak.test/3"></script>',
+        '<img src="http://leak.test/4"><video poster="http://leak.test/5"></video>',
+        '<audio><source src="http://leak.test/6"></audio><link rel=stylesheet href="http://leak.test/7">',
+        '<object data="http://leak.test/8"></object><embed src="http://leak.test/9">',
+        "<!-- --!> <img src=http://leak.test/10> -->",
+        "<script>a</script x><img src=http://leak.test/11></script>",
+        '<svg><script><img src="http://leak.test/12"></script></svg>',
+        "<svg onload=leak()></svg><script>leak()</script>",
+    ],
+)
+def test_gated_html_loads_nothing_in_chromium(gate_page, html):
+    from cookieconsent.gating import inert
+
+    assert loads(gate_page, inert(html, "analytics")) == ([], False)
+
+
+def test_generated_gated_html_loads_nothing_in_chromium(gate_page):
+    from hypothesis import HealthCheck, given, settings
+
+    from cookieconsent.gating import inert
+    from tests.strategies import fragments
+
+    @given(fragments)
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(html: str) -> None:
+        gated = inert(html, "analytics")
+        assert loads(gate_page, gated) == ([], False), (html, gated)
+
+    check()
+
+
+def test_allowed_gated_content_comes_to_life(page, site):
+    """The script restores what gating moved aside: an image loads, a handler runs."""
+    from cookieconsent.gating import inert
+
+    gated = inert(
+        '<img src="/static/cookieconsent/missing.png" onerror="window.ccImage = 1" alt="">',
+        "analytics",
+    )
+    serve_home_with(page, site, gated, {})
+    page.goto(site)
+    page.wait_for_timeout(100)
+    assert page.evaluate("window.ccImage === undefined")
+    banner(page).get_by_role("button", name="Accept all").click()
+    page.wait_for_function("() => window.ccImage === 1")
 
 
 # -- the policy page and the admin: widths, axe, the cookie table's two layouts ---------------

@@ -1,5 +1,6 @@
-/* cookieconsent.js: posts the banner's forms with fetch, activates gated scripts and iframes,
-   opens the preferences in a <dialog>. Without it the plain forms still work. */
+/* cookieconsent.js: posts the banner's forms with fetch, brings gated content to life, opens
+   the preferences in a <dialog>. Without it the plain forms still work. Its configuration
+   (cookieconsent/script.py) comes from a data-cookieconsent-config attribute. */
 (() => {
   "use strict";
   const d = document;
@@ -7,18 +8,13 @@
   const source = all("[data-cookieconsent-config]")[0];
   let conf = source ? JSON.parse(source.dataset.cookieconsentConfig) : {};
   const banner = d.getElementById("cookieconsent-banner");
-  const api = (window.cookieconsent = { state: conf.state, allows, open });
+  const api = (window.djangoCookieConsent = { state: conf.state, allows, open });
   const live = d.createElement("div");
   let dialog, opener, timer;
   let queue = Promise.resolve();
 
   function allows(slug) {
     return !!api.state && api.state.categories.includes(slug);
-  }
-
-  function cookie(name) {
-    const m = d.cookie.match("(?:^|; )" + name + "=([^;]*)");
-    return m && decodeURIComponent(m[1]);
   }
 
   function get(url) {
@@ -28,7 +24,7 @@
   // The preferences page: its panel, and a configuration with this visitor's own state.
   async function panel() {
     const link = d.querySelector("[data-cookieconsent-open]");
-    const url = conf.prefs || (link && link.pathname) || "";
+    const url = conf.preferencesUrl || (link && link.pathname) || "";
     const page = new DOMParser().parseFromString(await (await get(url)).text(), "text/html");
     const node = page.getElementById("cookieconsent-preferences");
     conf = JSON.parse(node.dataset.cookieconsentConfig);
@@ -36,17 +32,13 @@
     return node;
   }
 
-  async function csrf(form) {
-    // A form's token in cache-safe mode could be a cached one: the template leaves it out there.
-    const input = form && form.elements.csrfmiddlewaretoken;
-    return (input && input.value) || cookie(conf.csrf) || (await panel()).querySelector("[name=csrfmiddlewaretoken]").value;
-  }
-
+  // No CSRF token: the browser's Origin and Sec-Fetch-Site headers show the server where the
+  // post comes from.
   async function post(body, form) {
     body.next = location.pathname + location.search;
-    const r = await fetch(conf.url || form.action, {
+    const r = await fetch(conf.consentUrl || form.action, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": await csrf(form) },
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify(body),
     });
     if (!r.ok) throw r;
@@ -59,27 +51,28 @@
     activate();
     for (const box of all("[data-cookieconsent-form] [name=categories]")) box.checked = allows(box.value);
     if (!saved) return;
-    for (const [slug, kind, name] of conf.keys || []) {
-      if (allows(slug)) continue;
-      // Only the browser can clear its storage; names may be patterns with "*".
-      const re = RegExp("^" + name.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");
-      try {
-        const store = kind == "local_storage" ? localStorage : sessionStorage;
-        for (const key of Object.keys(store)) if (re.test(key)) store.removeItem(key);
-      } catch (e) {} // storage can be switched off
+    for (const [store, keys] of Object.entries(conf.storageKeys || {})) {
+      for (const [slug, name] of keys) {
+        if (allows(slug)) continue;
+        // Only the browser can clear its storage; names may be patterns with "*".
+        const re = RegExp("^" + name.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");
+        try {
+          for (const key of Object.keys(window[store])) if (re.test(key)) window[store].removeItem(key);
+        } catch (e) {} // storage can be switched off
+      }
     }
     for (const c of all(".cc-consent-id code")) c.textContent = state.consent_id;
     // Close the dialog first: while it is modal, the live region outside it is inert.
     if (dialog && dialog.open) dialog.close();
-    say(conf.t && conf.t.saved);
+    say(conf.strings && conf.strings.saved);
     consentMode();
     d.dispatchEvent(new CustomEvent("cookieconsent:change", { detail: state }));
   }
 
   function consentMode() {
-    if (!conf.gcm || typeof gtag != "function") return;
+    if (!conf.consentMode || typeof gtag != "function") return;
     const update = {};
-    for (const type in conf.gcm) update[type] = conf.gcm[type].some(allows) ? "granted" : "denied";
+    for (const type in conf.consentMode) update[type] = conf.consentMode[type].some(allows) ? "granted" : "denied";
     gtag("consent", "update", update);
   }
 
@@ -89,15 +82,37 @@
     timer = setTimeout(() => (live.textContent = ""), 5000);
   }
 
+  // Gated content moved what it would load into PREFIX+name attributes (cookieconsent/gating.py).
+  const PREFIX = conf.gatedPrefix || "data-cookieconsent-";
+  const XLINK = "http://www.w3.org/1999/xlink";
+
+  // Copies old's attributes onto el, putting the moved ones back (event handlers first, so
+  // that a load they listen for is not missed); skip names the caller sets itself.
+  function restore(old, el, skip) {
+    const attrs = [...old.attributes].sort((a, b) => /^data-cookieconsent-on/.test(b.name) - /^data-cookieconsent-on/.test(a.name));
+    for (const a of attrs) {
+      if (skip && skip.test(a.name)) continue;
+      if (!a.name.startsWith(PREFIX)) {
+        if (el != old) el.setAttribute(a.name, a.value);
+        continue;
+      }
+      const name = a.name.slice(PREFIX.length);
+      if (name.startsWith("xlink:")) el.setAttributeNS(XLINK, name, a.value);
+      else el.setAttribute(name, a.value);
+      if (el == old) old.removeAttribute(a.name);
+    }
+  }
+
   // Inert scripts of allowed categories, in document order, each once; a src script is
-  // waited for before the next one runs, as the parser would.
+  // waited for before the next one runs, as the parser would. Other gated elements get back
+  // what they load; media elements are told to load again.
   function activate() {
     for (const old of all("script[type='text/plain'][data-cookieconsent]")) {
       if (old.cc || !allows(old.dataset.cookieconsent)) continue;
       old.cc = 1;
       queue = queue.then(() => new Promise((done) => {
         const s = d.createElement("script");
-        for (const a of old.attributes) if (!/^(type|data-type)$/.test(a.name)) s.setAttribute(a.name, a.value);
+        restore(old, s, /^(type|data-type)$/);
         if (old.dataset.type) s.type = old.dataset.type;
         s.nonce = old.nonce;
         s.text = old.text;
@@ -106,32 +121,37 @@
         if (!s.src) done();
       }));
     }
-    for (const f of all("iframe[data-cookieconsent-src]")) {
-      const slug = f.dataset.cookieconsent;
+    const media = new Set();
+    for (const el of all("[data-cookieconsent]:not(script)")) {
+      const slug = el.dataset.cookieconsent;
+      if (el.ccDone) continue;
       if (allows(slug)) {
-        if (f.cc) f.cc.remove();
-        f.hidden = false;
-        f.src = f.dataset.cookieconsentSrc;
-        f.removeAttribute("data-cookieconsent-src");
-      } else if (!f.cc && conf.t) {
-        const box = (f.cc = d.createElement("div"));
+        el.ccDone = 1;
+        if (el.cc) (el.cc.remove(), (el.hidden = false));
+        restore(el, el);
+        if (/^(OBJECT|EMBED)$/.test(el.tagName)) el.replaceWith(el.cloneNode(true));
+        const player = el.closest("video, audio");
+        if (player) media.add(player);
+      } else if (el.tagName == "IFRAME" && !el.cc && conf.strings) {
+        const box = (el.cc = d.createElement("div"));
         const text = d.createElement("p");
         const button = d.createElement("button");
-        const name = conf.names[slug] || slug;
+        const name = conf.categoryNames[slug] || slug;
         box.className = "cc-placeholder";
-        box.style.width = f.offsetWidth + "px";
-        box.style.height = f.offsetHeight + "px";
-        text.textContent = conf.t.needs.replace("%s", name);
+        box.style.width = el.offsetWidth + "px";
+        box.style.height = el.offsetHeight + "px";
+        text.textContent = conf.strings.blocked.replace("%s", name);
         button.className = "cc-button";
         button.type = "button";
-        button.textContent = conf.t.allow.replace("%s", name);
+        button.textContent = conf.strings.allow.replace("%s", name);
         button.onclick = () =>
-          post({ action: "custom", categories: [...api.state.categories, slug] }).catch(() => (location.href = conf.prefs));
+          post({ action: "custom", categories: [...api.state.categories, slug] }).catch(() => (location.href = conf.preferencesUrl));
         box.append(text, button);
-        f.before(box);
-        f.hidden = true;
+        el.before(box);
+        el.hidden = true;
       }
     }
+    for (const player of media) player.load();
   }
 
   async function open() {
@@ -163,7 +183,7 @@
     e.preventDefault();
     const data = new FormData(form, e.submitter);
     post({ action: data.get("action"), categories: data.getAll("categories") }, form)
-      // Any failure (offline, an expired token): the plain form post, which explains itself.
+      // Any failure (offline, a refusal): the plain form post, which explains itself.
       .catch(() => ((form.cc = 1), form.requestSubmit(e.submitter)));
   });
 
@@ -175,16 +195,16 @@
     new ResizeObserver(() => d.documentElement.style.setProperty("--cc-h", banner.offsetHeight + "px")).observe(banner);
   }
   const status = (url) => get(url).then((r) => r.json());
-  if (conf.safe) {
+  if (conf.cacheSafe) {
     // A page from a shared cache: this visitor's own state decides.
-    status(conf.status).then((s) => (update(s), consentMode()));
+    status(conf.statusUrl).then((s) => (update(s), consentMode()));
   } else if (api.state) {
     activate();
   } else {
     // A plain <script> tag on a page without the banner: ask the server (the preferences page
     // when gated iframes need the placeholder's strings too).
     const link = d.querySelector("[data-cookieconsent-open]");
-    if (d.querySelector("iframe[data-cookieconsent-src]")) panel().then(() => update(api.state));
+    if (d.querySelector("iframe[data-cookieconsent]")) panel().then(() => update(api.state));
     else if (link) status(link.pathname.replace(/[^/]+\/?$/, "status/")).then(update);
   }
 })();

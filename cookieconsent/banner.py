@@ -1,0 +1,118 @@
+"""The consent banner: rendered once per registry, language and mode, then filled in.
+
+Every undecided visitor gets the same banner but for the page it returns to (no CSRF token:
+the consent endpoint is protected by origin, see ``crossorigin.py``). So the template is
+rendered once, with a placeholder where each per-request value goes, and split at the
+placeholders right away. A request only joins the pieces with its escaped values: what a
+visitor sends is never searched for a placeholder, so it can never fill one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from cookieconsent import script
+from cookieconsent.conf import get_config, on_reset
+from cookieconsent.consent import Consent
+from cookieconsent.models.policy import banner_text
+from cookieconsent.registry import StampedCache
+
+TEMPLATE = "cookieconsent/banner.html"
+
+# Placeholders the template is rendered with: letters and "_" survive escaping and urlencode
+# unchanged, and neither is a part of the other.
+_SLOTS = {"next": "__cookieconsent_next__", "next_query": "__cookieconsent_nextquery__"}
+_SPLIT = re.compile("(" + "|".join(map(re.escape, _SLOTS.values())) + ")")
+_SLOT_NAMES = {placeholder: name for name, placeholder in _SLOTS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    """The rendered banner as literal pieces with the name of the slot between each two."""
+
+    pieces: tuple[str, ...]
+    slots: tuple[str, ...]
+
+    def fill(self, values: dict[str, str]) -> SafeString:
+        """The banner with each slot replaced by its (already escaped) value."""
+        out = [self.pieces[0]]
+        for slot, piece in zip(self.slots, self.pieces[1:], strict=True):
+            out.append(values[slot])
+            out.append(piece)
+        # Safe: the pieces come from the autoescaped template, the values are escaped.
+        return mark_safe("".join(out))
+
+
+def split(html: str) -> Banner:
+    parts = _SPLIT.split(html)
+    return Banner(tuple(parts[0::2]), tuple(_SLOT_NAMES[p] for p in parts[1::2]))
+
+
+Key = tuple[str, bool, bool]
+#: The banners of the current registry, per (language, cache-safe, needs renewal); emptied when
+#: staff edits replace the registry.
+_banners: StampedCache[Key, Banner] = StampedCache()
+
+
+def _render(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:
+    title, message = banner_text(consent.registry.banner_text)
+    html = render_to_string(
+        TEMPLATE,
+        {
+            "banner_title": title,
+            "banner_message": message,
+            "categories": consent.registry.categories,
+            "cache_safe": cache_safe,
+            "needs_renewal": needs_renewal,
+            "next": _SLOTS["next"],
+            "next_query": _SLOTS["next_query"],
+            "policy_url": reverse("cookieconsent:policy"),
+            "preferences_url": reverse("cookieconsent:preferences"),
+            "consent_url": reverse("cookieconsent:consent"),
+            "config": script.config_json(consent),
+        },
+    )
+    return split(html)
+
+
+def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:
+    """The banner for this registry, language and mode, rendered on first use."""
+    key = (get_language() or "", cache_safe, needs_renewal)
+    return _banners.get(consent.registry, key, lambda: _render(consent, cache_safe, needs_renewal))
+
+
+@on_reset
+def reset() -> None:
+    """Forget the rendered banners (tests that change templates or URLs)."""
+    _banners.clear()
+
+
+def render_banner(request: HttpRequest, consent: Consent) -> SafeString:
+    """The banner for this request, or ``""`` when the visitor has decided (in cache-safe
+    mode always, hidden: the script decides)."""
+    cache_safe = get_config()["CACHE_SAFE"]
+    if not cache_safe and consent.is_decided:
+        return SafeString("")
+    if _on_preferences_page(request):
+        return SafeString("")  # its Customise link would open the page already open
+    needs_renewal = False if cache_safe else consent.needs_renewal
+    path = request.get_full_path()
+    return get_banner(consent, cache_safe, needs_renewal).fill(
+        {"next": escape(path), "next_query": escape(quote(path, safe="/"))}
+    )
+
+
+def _on_preferences_page(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return (
+        match is not None and match.url_name == "preferences" and "cookieconsent" in match.app_names
+    )

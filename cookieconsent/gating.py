@@ -1,0 +1,215 @@
+"""Gated content made inert: nothing in it loads or runs until the visitor allows its category.
+
+``{% consent_gate "slug" %}`` hands its content here when the category is not allowed (or
+the page is shared). The content is read with the standard library's HTML tokenizer
+(``html.parser``), not with regular expressions, and written out again so that a browser
+reads it exactly as the tokenizer did:
+
+- every start tag is written anew from the attributes the tokenizer found (values quoted,
+  ``"``, ``<`` and ``>`` escaped, the first of duplicate attributes kept, as browsers do);
+- ``<script>`` becomes ``type="text/plain"``, its own type kept in ``data-type``;
+- attributes that fetch (``src``, ``srcset``, ``href`` of ``<link>``, ``data``, ``poster``,
+  ``srcdoc``, ``background``…) and inline event handlers (``on…``) move to
+  ``data-cookieconsent-<name>``; the element gets ``data-cookieconsent="slug"``, and the
+  browser script puts them back once the category is allowed;
+- every other ``<`` is escaped (text, comments, declarations) or, inside script and style
+  text, ``</`` becomes ``<\\/``: so no construct can end earlier in a browser than it did for
+  the tokenizer, and no tag can appear that the tokenizer did not see and rewrite.
+
+After an ``<svg>`` or ``<math>`` start tag, a browser parses the text of ``<script>`` and
+``<style>`` as markup; so does the rewriter, from there to the end of the gate (those
+scripts' text is then escaped as text: put scripts before inline SVG, or in a gate of their
+own). A gate must not itself be placed inside ``<svg>`` or ``<math>``. CSS (``style``
+attributes, ``<style>``) is not rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+from django.utils.html import escape
+
+#: Prefix of the attributes that hold what a gated element would load: ``src`` is kept in
+#: ``data-cookieconsent-src`` and so on. The browser script is told it (``script.py``).
+PREFIX = "data-cookieconsent-"
+#: Marks a gated element with its category's slug.
+MARKER = "data-cookieconsent"
+
+#: Attributes that make an element fetch something, by element (``image`` is what the HTML
+#: parser turns into ``img``; it is also SVG's image, as are ``feimage`` and ``use``).
+FETCHING: dict[str, frozenset[str]] = {
+    tag: frozenset(names)
+    for tag, names in {
+        "iframe": ("src", "srcdoc"),
+        "frame": ("src",),
+        "img": ("src", "srcset"),
+        "image": ("src", "srcset", "href", "xlink:href"),
+        "source": ("src", "srcset"),
+        "video": ("src", "poster"),
+        "audio": ("src",),
+        "track": ("src",),
+        "link": ("href", "imagesrcset"),
+        "object": ("data",),
+        "embed": ("src",),
+        "input": ("src",),
+        "feimage": ("href", "xlink:href"),
+        "use": ("href", "xlink:href"),
+    }.items()
+}
+#: Attributes that fetch on any element (the legacy ``background`` of body and tables).
+FETCHING_ANYWHERE = frozenset({"background"})
+
+_FOREIGN = frozenset({"svg", "math"})
+_CDATA = ("script", "style")
+
+
+def _moves(tag: str, name: str) -> bool:
+    """Whether attribute ``name`` of ``<tag>`` must move aside in gated content."""
+    return name in FETCHING.get(tag, ()) or name in FETCHING_ANYWHERE or name.startswith("on")
+
+
+def _sentinel(html: str) -> str:
+    """A character absent from ``html``, to stand in for ``&`` while tokenizing: the tokenizer
+    then hands back attribute values exactly as written (it decodes character references
+    differently from browsers in attributes, ``&region=`` included)."""
+    for code in range(0xE000, 0xF900):
+        char = chr(code)
+        if char not in html:
+            return char
+    raise ValueError("no private-use character is free")  # pragma: no cover
+
+
+def _quote(value: str) -> str:
+    """A raw attribute value, double-quoted; character references stay as written."""
+    return '"' + value.replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;") + '"'
+
+
+class _Rewriter(HTMLParser):
+    def __init__(self, source: str, slug: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.source = source
+        self.marker = f' {MARKER}="{escape(slug)}"'
+        self.out: list[str] = []
+        self.foreign = False
+        # Comments and declarations are copied from the source, up to the next token.
+        self.lines = [0] + [m.end() for m in re.finditer("\n", source)]
+        self.copy_from: int | None = None
+
+    # -- positions ---------------------------------------------------------------------
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.lines[line - 1] + column
+
+    def _token(self) -> int:
+        """Start of the token being handled; ends a comment copied since the last one."""
+        start = self._offset()
+        self._end_copy(start)
+        return start
+
+    def _end_copy(self, end: int) -> None:
+        if self.copy_from is not None:
+            raw = self.source[self.copy_from : end]
+            self.out.append(raw[:1] + raw[1:].replace("<", "&lt;"))
+            self.copy_from = None
+
+    def _copy(self) -> None:
+        self.copy_from = self._token()
+
+    # -- tags --------------------------------------------------------------------------
+
+    def _start(self, tag: str, attrs: list[tuple[str, str | None]], closing: str) -> None:
+        self._token()
+        raw = self.get_starttag_text() or ""
+        name = raw[1 : 1 + len(tag)]
+        parts: list[str] = []
+        seen: set[str] = set()
+        gated = False
+        if tag == "script":
+            gated = True
+            parts.append(' type="text/plain"')
+            seen.add("type")
+            kept = next((value for key, value in attrs if key == "type"), None)
+            if kept is not None:
+                parts.append(f" data-type={_quote(kept)}")
+                seen.add("data-type")
+        moved: list[str] = []
+        own_marker: str | None = None
+        for key, value in attrs:
+            if key == MARKER:
+                # A hand-written inert element keeps its own marker unless it gets ours.
+                if own_marker is None:
+                    own_marker = f" {MARKER}" if value is None else f" {MARKER}={_quote(value)}"
+                continue
+            out = PREFIX + key if _moves(tag, key) else key
+            if out in seen or key in seen:
+                continue  # a browser keeps the first of two; ours come first
+            seen.update((key, out))
+            if out != key:
+                gated = True
+            moved.append(f" {out}" if value is None else f" {out}={_quote(value)}")
+        if gated:
+            parts.insert(1 if tag == "script" else 0, self.marker)
+        elif own_marker is not None:
+            parts.append(own_marker)
+        self.out.append(f"<{name}{''.join(parts)}{''.join(moved)}{closing}>")
+        if tag in _FOREIGN and not closing:
+            self.foreign = True
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._start(tag, attrs, "")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._start(tag, attrs, " /")
+
+    def set_cdata_mode(self, *args: Any, **kwargs: Any) -> None:
+        # A browser reads script and style text as markup inside <svg> and <math>.
+        if not self.foreign:
+            super().set_cdata_mode(*args, **kwargs)
+
+    def handle_endtag(self, tag: str) -> None:
+        start = self._token()
+        name = self.source[start + 2 : start + 2 + len(tag)]
+        self.out.append(f"</{name if name.lower() == tag else tag}>")
+
+    # -- text --------------------------------------------------------------------------
+
+    def handle_data(self, data: str) -> None:
+        self._token()
+        if getattr(self, "cdata_elem", None) in _CDATA:
+            self.out.append(data.replace("</", "<\\/"))
+        else:
+            self.out.append(data.replace("<", "&lt;"))
+
+    def handle_comment(self, data: str) -> None:
+        self._copy()
+
+    def handle_decl(self, decl: str) -> None:
+        self._copy()
+
+    def handle_pi(self, data: str) -> None:
+        self._copy()
+
+    def unknown_decl(self, data: str) -> None:
+        self._copy()
+
+    def finish(self) -> str:
+        self.close()
+        tail = len(self.source) - len(self.rawdata)
+        self._end_copy(tail)
+        if self.rawdata:
+            # The text of a script or style the gate leaves open.
+            self.out.append(self.rawdata.replace("</", "<\\/"))
+        return "".join(self.out)
+
+
+def inert(html: str, slug: str) -> str:
+    """``html`` with nothing that loads or runs until ``slug`` is allowed (see the module)."""
+    if "<" not in html:
+        return html
+    sentinel = _sentinel(html)
+    rewriter = _Rewriter(html.replace("&", sentinel), slug)
+    rewriter.feed(rewriter.source)
+    return rewriter.finish().replace(sentinel, "&")

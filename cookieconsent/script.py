@@ -1,0 +1,64 @@
+"""What the browser script (``cookieconsent.js``) is told: one JSON-ready dict.
+
+The keys are named for what they hold; the script reads nothing else from the page. Values
+the server owns (which storage a technology lives in, the Consent Mode mapping, the prefix
+of gated attributes) are passed here, not typed again in JavaScript.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext
+
+from cookieconsent import consent_mode, gating
+from cookieconsent.conf import get_config
+from cookieconsent.consent import Consent
+from cookieconsent.models import Technology
+
+#: The browser's storage object for each technology the script can clear on withdrawal (the
+#: server can reach neither).
+BROWSER_STORAGE = {
+    Technology.LOCAL_STORAGE.value: "localStorage",
+    Technology.SESSION_STORAGE.value: "sessionStorage",
+}
+
+
+def config(consent: Consent | None) -> dict[str, Any]:
+    """The script's configuration for this visitor.
+
+    The visitor's own state is left out in cache-safe mode, where the page is shared: the
+    script then asks the status endpoint.
+    """
+    cache_safe = get_config()["CACHE_SAFE"]
+    registry = consent.registry if consent is not None else None
+    storage: dict[str, list[list[str]]] = {}
+    for key in registry.storage_keys if registry is not None else ():
+        store = BROWSER_STORAGE.get(key.technology)
+        if store is not None:
+            storage.setdefault(store, []).append([key.slug, key.name])
+    found: dict[str, Any] = {
+        "consentUrl": reverse("cookieconsent:consent"),
+        "statusUrl": reverse("cookieconsent:status"),
+        "preferencesUrl": reverse("cookieconsent:preferences"),
+        "cacheSafe": cache_safe,
+        "state": None if cache_safe or consent is None else consent.as_dict(),
+        "categoryNames": {c.slug: c.i18n.name for c in registry.categories} if registry else {},
+        "storageKeys": storage,
+        "gatedPrefix": gating.PREFIX,
+        "strings": {
+            "blocked": gettext("This content is blocked until you allow %(category)s cookies.")
+            % {"category": "%s"},
+            "allow": gettext("Allow %(category)s cookies") % {"category": "%s"},
+            "saved": gettext("Your choice was saved."),
+        },
+    }
+    if consent_mode.is_enabled():
+        found["consentMode"] = consent_mode.type_slugs()
+    return found
+
+
+def config_json(consent: Consent | None) -> str:
+    return json.dumps(config(consent), separators=(",", ":"))

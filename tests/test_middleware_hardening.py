@@ -1,0 +1,294 @@
+"""CookieConsentMiddleware against responses and requests built to slip past it (issue 8):
+deletions that do not delete, Set-Cookie under odd header names, one visitor's expiry replayed
+from a page cache, names no Set-Cookie can carry, and memory that grows with made-up names."""
+
+from __future__ import annotations
+
+from email.utils import formatdate
+from http.cookies import Morsel
+
+import pytest
+from django.conf import settings
+from django.http import HttpResponse
+from django.test import Client, override_settings
+
+from cookieconsent import middleware as middleware_module
+from cookieconsent.middleware import CookieConsentMiddleware, is_deletion
+from cookieconsent.registry import Rule
+from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
+
+pytestmark = pytest.mark.django_db
+
+EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
+DAY = 24 * 60 * 60
+
+
+def through(rf, build, cookies: dict[str, str] | None = None) -> HttpResponse:
+    """The response ``build`` fills in, after the middleware judged it for a visitor holding
+    ``cookies`` (undecided unless they hold a consent cookie)."""
+
+    def get_response(request):
+        response = HttpResponse("ok")
+        build(response)
+        return response
+
+    request = rf.get("/")
+    request.COOKIES.update(cookies or {})
+    return CookieConsentMiddleware(get_response)(request)
+
+
+# -- defect 8: a deletion is one that really deletes -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "deletes"),
+    [
+        ({"max_age": 0}, True),
+        ({"max_age": -1}, True),
+        ({"max_age": 0, "expires": "Fri, 01 Jan 2100 00:00:00 GMT"}, True),
+        ({"expires": EPOCH}, True),
+        ({"expires": formatdate(0 + 2 * DAY, usegmt=True)}, True),
+        # Max-Age wins over Expires in browsers.
+        ({"expires": EPOCH, "max_age": 3600}, False),
+        ({"expires": "Fri, 01 Jan 2100 00:00:00 GMT"}, False),
+        ({"expires": "not a date"}, False),
+        ({}, False),
+    ],
+    ids=[
+        "max-age-0",
+        "max-age-negative",
+        "max-age-0-future-expires",
+        "epoch",
+        "past-date",
+        "epoch-but-max-age",
+        "future-date",
+        "bad-date",
+        "session-cookie",
+    ],
+)
+def test_only_a_real_deletion_of_a_refused_cookie_passes(rf, categories, kwargs, deletes):
+    response = through(rf, lambda r: r.set_cookie("_stat", "id", **kwargs))
+    assert ("_stat" in response.cookies) is deletes
+
+
+@pytest.mark.parametrize(
+    ("max_age", "expires", "deletes"),
+    [
+        ("0", "", True),
+        (" -5 ", "", True),
+        ("3600", EPOCH, False),
+        # A browser ignores a Max-Age that is not an integer, and goes by Expires.
+        ("0abc", EPOCH, True),
+        ("0abc", "", False),
+        ("0.5", "", False),
+        ("", -2 * DAY, True),  # Morsel writes an integer Expires as seconds from now
+        ("", 3600, False),
+        ("", 0, False),  # now on our clock may be the future on the browser's
+        (True, EPOCH, False),  # Morsel writes True as Max-Age=1
+    ],
+)
+def test_is_deletion_reads_the_attributes_as_a_browser_does(max_age, expires, deletes):
+    morsel: Morsel[str] = Morsel()
+    morsel.set("_stat", "id", "id")
+    morsel["max-age"] = max_age
+    morsel["expires"] = expires
+    assert is_deletion(morsel) is deletes
+
+
+def test_deletions_pass_whatever_their_value(rf, categories):
+    response = through(rf, lambda r: r.set_cookie("_stat", "still-an-id", max_age=0))
+    assert "_stat" in response.cookies
+    assert "_stat" not in set_cookies(response)
+
+
+# -- defect 9: raw Set-Cookie headers under any spelling ---------------------------------------
+
+ODD_NAMES = [
+    "Set-Cookie",
+    "set-cookie",
+    "Set-Cookie ",
+    "Set-Cookie\t",
+    " Set-Cookie",
+    "Set-Cookie \t ",
+    "Set -Cookie",
+    "Set-Cookie\x0b",
+    "SET-COOKIE",
+    "Set-Cookie:_x",
+]
+
+
+@pytest.mark.parametrize("header", ODD_NAMES)
+def test_raw_set_cookie_under_any_spelling_is_judged(rf, categories, header):
+    def build(value):
+        return lambda response: response.headers.__setitem__(header, value)
+
+    blocked = through(rf, build("_stat=1; Path=/"))
+    assert all("_stat" not in value for _, value in blocked.items()), blocked.items()
+    kept = through(rf, build("necessary_c=1; Path=/"))
+    assert ("necessary_c=1; Path=/" in dict(kept.items()).values()) or header.endswith(":_x")
+    allowed = through(
+        rf, build("_stat=1; Path=/"), {CONSENT_COOKIE: decision_cookie({"analytics"})}
+    )
+    assert "_stat=1; Path=/" in dict(allowed.items()).values()
+    assert "Cookie" in allowed["Vary"]
+
+
+@pytest.mark.parametrize("value", ["=_stat=1", "_stat", "  =x", ""])
+def test_a_raw_set_cookie_without_a_name_is_dropped(rf, categories, value):
+    # A browser keeps "=v" or "v" as a nameless cookie and sends back "v": it could pose as
+    # any cookie.
+    response = through(rf, lambda r: r.headers.__setitem__("Set-Cookie ", value))
+    assert not [k for k in response.headers if "cookie" in k.lower()]
+
+
+def test_other_headers_are_left_alone(rf, categories):
+    def build(response):
+        response.headers["X-Cookie-Note"] = "_stat=1"
+        response.headers["Link"] = "</x>; rel=preload"
+
+    response = through(rf, build)
+    assert response["X-Cookie-Note"] == "_stat=1"
+    assert response["Link"] == "</x>; rel=preload"
+
+
+def test_no_raw_set_cookie_reaches_the_wire(client, categories):
+    # What the WSGI handler writes: the headers, then one line per morsel.
+    response = client.get("/t/set/?c=analytics_c")
+    lines = [
+        *response.items(),
+        *(("Set-Cookie", m.OutputString()) for m in response.cookies.values()),
+    ]
+    assert not [v for k, v in lines if "analytics_c" in v], lines
+
+
+# -- defect 3: a response that depends on the visitor's cookies is never shared ----------------
+
+
+def test_expiring_a_cookie_makes_the_response_private_and_vary_on_cookie(rf, categories):
+    response = through(rf, lambda r: None, {"prefs": "x"})
+    assert expired_cookies(response) == {"prefs"}
+    assert "private" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
+
+
+def test_private_replaces_public(rf, categories):
+    def build(response):
+        response["Cache-Control"] = "public, max-age=300"
+
+    response = through(rf, build, {"prefs": "x"})
+    assert "public" not in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+def test_letting_an_optional_cookie_through_varies_on_cookie(rf, categories):
+    def build(response):
+        response["Vary"] = "Accept-Language"
+        response.set_cookie("_stat", "1")
+
+    response = through(rf, build, {CONSENT_COOKIE: decision_cookie({"analytics"})})
+    assert "_stat" in set_cookies(response)
+    assert response["Vary"] == "Accept-Language, Cookie"
+    assert "Cache-Control" not in response  # not expired: nothing personal beyond Vary
+
+
+def test_vary_cookie_is_not_added_twice(rf, categories):
+    def build(response):
+        response["Vary"] = "cookie"
+        response.set_cookie("_stat", "1")
+
+    response = through(rf, build, {CONSENT_COOKIE: decision_cookie({"analytics"})})
+    assert response["Vary"] == "cookie"
+
+
+def test_a_response_that_only_drops_cookies_stays_shareable(rf, categories):
+    response = through(rf, lambda r: r.set_cookie("_stat", "1"))
+    assert not set_cookies(response)
+    assert not response.has_header("Vary")
+    assert not response.has_header("Cache-Control")
+
+
+CACHED = override_settings(
+    COOKIECONSENT={"CACHE_SAFE": True},
+    MIDDLEWARE=[
+        "django.middleware.cache.UpdateCacheMiddleware",
+        *settings.MIDDLEWARE,
+        "django.middleware.cache.FetchFromCacheMiddleware",
+    ],
+    CACHE_MIDDLEWARE_SECONDS=300,
+)
+
+
+@CACHED
+def test_one_visitors_expiry_is_not_replayed_from_the_page_cache(categories):
+    stale = Client()
+    stale.cookies["prefs"] = "x"
+    first = stale.get("/t/")
+    assert expired_cookies(first) == {"prefs"}
+    assert "private" in first["Cache-Control"]
+    # Someone who allowed Functional, and someone new, asking for the same page next.
+    functional = Client()
+    functional.cookies[CONSENT_COOKIE] = decision_cookie({"functional"})
+    functional.cookies["prefs"] = "dark"
+    assert "prefs" not in functional.get("/t/").cookies
+    assert "prefs" not in Client().get("/t/").cookies
+    # Nor to the next visitor holding exactly the same cookies.
+    again = Client()
+    again.cookies["prefs"] = "x"
+    assert expired_cookies(again.get("/t/")) == {"prefs"}
+
+
+@CACHED
+def test_a_consenting_visitors_analytics_cookie_is_not_replayed_from_the_page_cache(
+    categories,
+):
+    consenting = Client()
+    consenting.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    first = consenting.get("/t/")
+    assert "_stat" in set_cookies(first)
+    assert "Cookie" in first["Vary"]
+    assert "_stat" not in set_cookies(Client().get("/t/"))
+
+
+# -- names no Set-Cookie can carry; memory bounds ----------------------------------------------
+
+
+def test_a_held_cookie_whose_name_no_set_cookie_can_carry_is_not_a_500(rf, categories):
+    # Django parses "_ga_a b=1" from a Cookie header; "_ga_*" is Analytics, so it is withdrawn.
+    response = through(rf, lambda r: None, {"_ga_a b": "1", "_ga_ok": "1"})
+    assert expired_cookies(response) == {"_ga_ok"}
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "domain"),
+    [("_stat", "/", ""), ("_stat", "/app", ".example.com"), ("__Host-x", "/", "")],
+)
+def test_expiry_is_byte_for_byte_djangos_delete_cookie(name, path, domain):
+    django_response = HttpResponse()
+    django_response.delete_cookie(name, path=path, domain=domain or None)
+    ours = HttpResponse()
+    assert middleware_module._expire(ours.cookies, name, Rule("analytics", False, path, domain))
+    assert ours.cookies.output() == django_response.cookies.output()
+    # Each response gets its own morsel: changing one leaves the next alone.
+    ours.cookies[name]["path"] = "/elsewhere"
+    again = HttpResponse()
+    middleware_module._expire(again.cookies, name, Rule("analytics", False, path, domain))
+    assert again.cookies.output() == django_response.cookies.output()
+
+
+def test_undeclared_names_remembered_within_a_bound(rf, categories):
+    names = [f"made_up_{n}" for n in range(5000)]
+
+    def build(response):
+        for name in names:
+            response.set_cookie(name, "1")
+
+    response = through(rf, build)
+    assert not set_cookies(response)
+    assert len(middleware_module._warned) <= middleware_module._WARNED_LIMIT
+
+
+def test_expiry_memo_stays_bounded(rf, categories):
+    held = {f"_ga_{n}": "1" for n in range(3000)}
+    response = through(rf, lambda r: None, held)
+    assert expired_cookies(response) == set(held)
+    assert len(middleware_module._expiry_morsels) <= middleware_module._EXPIRY_LIMIT
