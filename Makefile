@@ -9,22 +9,24 @@ export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 
 # The app's tests run on their own minimal settings (tests/); the example site's on its own.
 EXAMPLE_TESTS := example_project/tests --ds=example_project.tests.settings
+# make demo PORT=8001 when 8000 is taken.
+PORT ?= 8000
 
-.PHONY: demo test test-fast bench load matrix lint wheel-check messages clean
+.PHONY: demo test test-fast bench load matrix lint wheel wheel-check docs messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	PYTHONDEVMODE= $(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	PYTHONDEVMODE= $(BIN)/python -m pip install --quiet -e ".[test,example,browser,lint]" nox build
+	PYTHONDEVMODE= $(BIN)/python -m pip install --quiet -e ".[test,example,browser,lint,docs]" nox build
 	touch $(STAMP)
 
-## make demo: the fluxems example site on http://127.0.0.1:8000 (SQLite, nothing else to install)
+## make demo: the fluxems example site on http://127.0.0.1:$(PORT) (SQLite, nothing else to install)
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_user
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: the whole test suite, with branch coverage
 test: $(STAMP)
@@ -35,7 +37,7 @@ test: $(STAMP)
 	$(BIN)/python -m coverage report
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -x -q -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -x -q -m "not browser and not newcomer" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -x -q -m "not browser" $(EXAMPLE_TESTS) $(PYTEST_ARGS)
 
 ## make bench: ratios against a bare Django request, medians of interleaved rounds
@@ -56,6 +58,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy cookieconsent
 
+## make wheel: dist/cookieconsent-<version>-py3-none-any.whl, to pip install without an index
+wheel: $(BIN)/python
+	rm -rf dist
+	PYTHONDEVMODE= $(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	@ls dist/*.whl
+
+## make docs: the Sphinx site in docs/_build/html, warnings as errors
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -n -E -b html docs docs/_build/html
+
 ## the wheel carries templates, static files, migrations, locale files and py.typed
 wheel-check: $(STAMP)
 	rm -rf dist
@@ -66,4 +78,4 @@ messages: $(STAMP)
 	cd cookieconsent && ../$(BIN)/django-admin makemessages -l af --no-obsolete && ../$(BIN)/django-admin compilemessages
 
 clean:
-	rm -rf $(VENV) dist build *.egg-info .coverage .coverage.* .nox .pytest_cache
+	rm -rf $(VENV) dist build *.egg-info docs/_build .coverage .coverage.* .nox .pytest_cache

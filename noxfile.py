@@ -17,7 +17,8 @@ MATRIX = [
 def tests(session: nox.Session, django: str) -> None:
     session.install("-e", ".[test,example,browser]", django)
     session.run("python", "-m", "django", "--version")
-    args = session.posargs or ["-q"]
+    # The tutorial's replay makes its own virtualenv with the newest Django: `make test` runs it.
+    args = session.posargs or ["-q", "-m", "not newcomer"]
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args)
     session.run(
         "python",

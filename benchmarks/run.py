@@ -515,6 +515,37 @@ def bench_lookups(rounds: int) -> None:
     )
 
 
+def bench_patterns(rounds: int) -> None:
+    """Hostile cookie names against hostile patterns: matching time should grow at most
+    linearly with the name (8x the name: at most about 8x the time), never explode."""
+    cases = {
+        "*_*_*.* vs '_' * n (the 10 s case)": ("*_*_*.*", "_" * 4000, "_" * 32000),
+        "*_*_*.* vs '_' * n + '.'": ("*_*_*.*", "_" * 4000 + ".", "_" * 32000 + "."),
+        "*a*aab* vs 'a' * n": ("*a*aab*", "a" * 4000, "a" * 32000),
+    }
+    print("\nglob_match, ns per match, names of n = 4,000 and 32,000 characters:")
+    for label, (pattern, short, long) in cases.items():
+        segments = tuple(pattern.split("*"))
+        samples = interleave(
+            {
+                "n": lambda s=segments, name=short: registry_module.glob_match(s, name),
+                "8n": lambda s=segments, name=long: registry_module.glob_match(s, name),
+            },
+            rounds=rounds,
+            batch=20,
+        )
+        r = ratio(samples, "8n", "n")
+        a, b = (statistics.median(samples[k]) for k in ("n", "8n"))
+        # The fastest rounds too: on a loaded machine a long match is preempted more often.
+        fastest = min(samples["8n"]) / min(samples["n"])
+        ok = r <= 10
+        print(
+            f"  {label:<40} {a:10.0f} {b:10.0f} x{r:5.2f} (fastest rounds x{fastest:5.2f})   "
+            f"at most linear: {verdict(ok)}"
+        )
+        RESULTS.append((f"glob_match, {label}", f"{a:.0f} → {b:.0f} ns (x{r:.2f})", verdict(ok)))
+
+
 def profile(n: int) -> None:
     """Where the middleware's time goes, for the decided and the undecided visitor."""
     profiled = {
@@ -556,7 +587,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["queries", "middleware", "alone", "banner", "post", "lookups"],
+        choices=["queries", "middleware", "alone", "banner", "post", "lookups", "patterns"],
         action="append",
         help="run only these groups (repeatable); all of them by default",
     )
@@ -570,7 +601,9 @@ def main() -> None:
         f"{os.cpu_count()} CPUs · {args.rounds} rounds x {args.batch} requests per arm · "
         f"{args.clock} clock"
     )
-    groups = set(args.only or ["queries", "middleware", "alone", "banner", "post", "lookups"])
+    groups = set(
+        args.only or ["queries", "middleware", "alone", "banner", "post", "lookups", "patterns"]
+    )
     if "queries" in groups:
         bench_queries()
     if "middleware" in groups:
@@ -583,6 +616,8 @@ def main() -> None:
         bench_post(max(20, args.rounds // 3), max(5, args.batch // 2))
     if "lookups" in groups:
         bench_lookups(args.rounds)
+    if "patterns" in groups:
+        bench_patterns(args.rounds)
     if args.profile:
         profile(args.profile)
     print("\nSummary")

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
 from cookieconsent.conf import DEFAULTS, SETTING_NAME, SETTINGS, get_config
@@ -84,6 +86,20 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
 
 def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
     errors: list[CheckMessage] = _check_staleness(config["REGISTRY_STALENESS"])
+    base = config["BASE_TEMPLATE"]
+    if isinstance(base, str):
+        try:
+            get_template(base)
+        except TemplateDoesNotExist:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['BASE_TEMPLATE'] names {base!r}, which no template loader "
+                    "finds.",
+                    hint="Name a template in a folder of TEMPLATES' 'DIRS' or in an app's "
+                    "templates/ folder; it needs a 'title' and a 'content' block.",
+                    id="cookieconsent.E008",
+                )
+            )
     mode = config["GOOGLE_CONSENT_MODE"]
     if isinstance(mode, dict):
         for slug, types in mode.items():

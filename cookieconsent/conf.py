@@ -139,6 +139,14 @@ SETTINGS: tuple[Setting, ...] = (
         (dict,),
         "Google Consent Mode v2: category slug → list of consent types it grants.",
     ),
+    Setting(
+        "BASE_TEMPLATE",
+        "cookieconsent/layout.html",
+        (str,),
+        "The template the policy, preferences and error pages extend. Name your site's base "
+        'template (with a `title` and a `content` block), e.g. `"base.html"`, to give them your '
+        "navigation; the default is a bare page of the app's own.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

@@ -1,8 +1,8 @@
 """What the browser script (``cookieconsent.js``) is told: one JSON-ready dict.
 
 The keys are named for what they hold; the script reads nothing else from the page. Values
-the server owns (which storage a technology lives in, the Consent Mode mapping, the prefix
-of gated attributes) are passed here, not typed again in JavaScript.
+the server owns (which storage a technology lives in, the Consent Mode mapping) are passed
+here, not typed again in JavaScript. (The script restores the ``gating.PREFIX`` attributes.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from cookieconsent import consent_mode, gating
+from cookieconsent import consent_mode
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent
 from cookieconsent.models import Technology
@@ -47,7 +47,6 @@ def config(consent: Consent | None) -> dict[str, Any]:
         "state": None if cache_safe or consent is None else consent.as_dict(),
         "categoryNames": {c.slug: c.i18n.name for c in registry.categories} if registry else {},
         "storageKeys": storage,
-        "gatedPrefix": gating.PREFIX,
         "strings": {
             "blocked": gettext("This content is blocked until you allow %(category)s cookies.")
             % {"category": "%s"},

@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, Decision, get_consent, set_consent_cookie
 from cookieconsent.crossorigin import cross_origin_protect
 from cookieconsent.forms import read_choice
@@ -43,6 +44,14 @@ def safe_next(request: HttpRequest, url: str | None) -> str:
     return "/"
 
 
+def page(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """One of the app's pages, in the layout ``BASE_TEMPLATE`` names."""
+    context["cookieconsent_base_template"] = get_config()["BASE_TEMPLATE"]
+    return render(request, template, context, status=status)
+
+
 def _wants_json(request: HttpRequest) -> bool:
     return request.content_type == "application/json" or "application/json" in request.headers.get(
         "Accept", ""
@@ -52,7 +61,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def _error(request: HttpRequest, message: str, *, status: int = 400) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"error": message}, status=status)
-    return render(request, "cookieconsent/error.html", {"message": message}, status=status)
+    return page(request, "cookieconsent/error.html", {"message": message}, status=status)
 
 
 def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
@@ -150,7 +159,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "next": safe_next(request, request.GET.get("next")),
         "policy_url": reverse("cookieconsent:policy"),
     }
-    return render(request, "cookieconsent/preferences.html", context)
+    return page(request, "cookieconsent/preferences.html", context)
 
 
 @require_GET
@@ -158,11 +167,11 @@ def policy(request: HttpRequest) -> HttpResponse:
     """The current cookie policy, rendered from the admin's data."""
     current = CookiePolicy.current()
     if current is None:
-        return render(request, "cookieconsent/policy.html", {"policy": None}, status=404)
+        return page(request, "cookieconsent/policy.html", {"policy": None}, status=404)
     categories = CookieCategory.objects.prefetch_related("cookies")
     context = {
         "policy": current,
         "sections": current.sections.all(),
         "categories": categories,
     }
-    return render(request, "cookieconsent/policy.html", context)
+    return page(request, "cookieconsent/policy.html", context)

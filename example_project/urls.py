@@ -1,7 +1,9 @@
 """URLs of the fluxems example site."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from example_project.fluxems import views
 
@@ -12,4 +14,6 @@ urlpatterns = [
     path("workspace/", views.workspace, name="workspace"),
     path("admin/", admin.site.urls),
     path("cookies/", include("cookieconsent.urls")),
+    # Browsers ask for /favicon.ico on pages that name no icon (JSON, the admin).
+    path("favicon.ico", RedirectView.as_view(url=static("fluxems/favicon.svg"), permanent=True)),
 ]

@@ -147,6 +147,8 @@ def test_form_post_asking_for_json(client, categories):
         ({"action": "custom", "categories": [1]}, "list of category slugs"),
         ({"action": "custom", "categories": ["nope"]}, "Unknown cookie category"),
         ({"action": "custom", "categories": [], "pad": "x" * 20_000}, "too large"),
+        ({"action": "reject_all", "next": "/" + "x" * 2000}, "return address is too long"),
+        ({"action": ["accept_all"]}, "Unknown action"),
         ("[" * 5000 + "]" * 5000, "nested too deeply"),
         ('{"action": "custom", "categories": ' + "[" * 4000 + "]" * 4000 + "}", "nested"),
     ],

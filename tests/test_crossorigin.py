@@ -130,3 +130,24 @@ def test_the_banner_sets_no_csrf_cookie_for_a_new_visitor(categories):
     response = strict().get("/t/")
     assert 'id="cookieconsent-banner"' in response.content.decode()
     assert settings.CSRF_COOKIE_NAME not in response.cookies
+
+
+def test_a_malformed_origin_is_not_trusted(categories, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://*.example.org"]
+    response = strict().post(URL, FORM, headers={"Origin": "http://[::1"})
+    assert response.status_code == 403
+
+
+def test_the_decorator_lets_safe_methods_through(rf):
+    from django.http import HttpResponse
+
+    from cookieconsent.crossorigin import cross_origin_protect
+
+    @cross_origin_protect(lambda request: HttpResponse("refused", status=403))
+    def view(request):
+        return HttpResponse("ok")
+
+    cross = {"HTTP_SEC_FETCH_SITE": "cross-site"}
+    assert view(rf.get("/", **cross)).status_code == 200
+    assert view(rf.post("/", **cross)).status_code == 403
+    assert getattr(view, "csrf_exempt", False)  # Django's middleware leaves it to us

@@ -76,6 +76,10 @@ def live(html: str) -> list[str]:
         # Script text is left alone, but for "</".
         ("<script>if (a < b && c) f('</p>')</script>", '<script type="text/plain" data-cookieconsent="analytics">if (a < b && c) f(\'<\\/p>\')</script>'),
         ("no markup & no change", "no markup & no change"),
+        ("<!DOCTYPE x [ <img src=/d> ]><p>", "<!DOCTYPE x [ &lt;img src=/d> ]><p>"),
+        ("<?x <img src=/e>?><p>", "<?x &lt;img src=/e>?><p>"),
+        # The private-use character that stands in for "&" is one the content lacks.
+        ("<img alt=\ue000 src=/a&amp;b>", '<img data-cookieconsent="analytics" alt="\ue000" data-cookieconsent-src="/a&amp;b">'),
     ],
 )  # fmt: skip
 def test_gated_html(html, expected):

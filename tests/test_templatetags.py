@@ -227,3 +227,23 @@ def test_inert_marks_iframes_whatever_their_case():
         '<IFRAME data-cookieconsent="functional" data-cookieconsent-src="https://map.example/">'
         "</IFRAME>"
     )
+
+
+def test_the_script_is_told_only_the_storage_it_can_clear(rf, categories):
+    import json
+    from html import unescape
+
+    from cookieconsent.models import Cookie, Technology
+
+    Cookie.objects.create(
+        name="basket", technology=Technology.SERVER_SESSION, category=categories["functional"]
+    )
+    Cookie.objects.create(
+        name="tab", technology=Technology.SESSION_STORAGE, category=categories["analytics"]
+    )
+    html = render("{% cookieconsent_script %}", rf.get("/"))
+    config = json.loads(unescape(re.search(r'data-cookieconsent-config="([^"]*)"', html)[1]))
+    assert config["storageKeys"] == {
+        "localStorage": [["functional", "ui"]],
+        "sessionStorage": [["analytics", "tab"]],
+    }

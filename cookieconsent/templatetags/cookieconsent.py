@@ -1,6 +1,7 @@
 """``{% load cookieconsent %}``: the banner, the “Cookie settings” link, consent gates, the
-cookie table, the script and Consent Mode. Each tag is a door to the module doing the work:
-``banner``, ``gating``, ``script``, ``consent_mode``."""
+cookie table, the script and Consent Mode (``cookieconsent_head``: the ``<head>`` part in one
+tag). Each tag is a door to the module doing the work: ``banner``, ``gating``, ``script``,
+``consent_mode``."""
 
 from __future__ import annotations
 
@@ -134,4 +135,16 @@ def cookieconsent_consent_mode(context: Context) -> SafeString:
         '<script src="{}" data-cookieconsent-consent-mode="{}"></script>',
         static("cookieconsent/consent-mode.js"),
         json.dumps(consent_mode.defaults(consent), separators=(",", ":")),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def cookieconsent_head(context: Context) -> SafeString:
+    """Everything the banner needs in ``<head>``, in order: the Google Consent Mode defaults
+    (when configured), the stylesheet and the script."""
+    return format_html(
+        '{}<link rel="stylesheet" href="{}">{}',
+        cookieconsent_consent_mode(context),
+        static("cookieconsent/cookieconsent.css"),
+        cookieconsent_script(context),
     )

@@ -32,8 +32,7 @@
     return node;
   }
 
-  // No CSRF token: the browser's Origin and Sec-Fetch-Site headers show the server where the
-  // post comes from.
+  // No CSRF token: the server checks the browser's Origin and Sec-Fetch-Site headers.
   async function post(body, form) {
     body.next = location.pathname + location.search;
     const r = await fetch(conf.consentUrl || form.action, {
@@ -82,37 +81,27 @@
     timer = setTimeout(() => (live.textContent = ""), 5000);
   }
 
-  // Gated content moved what it would load into PREFIX+name attributes (cookieconsent/gating.py).
-  const PREFIX = conf.gatedPrefix || "data-cookieconsent-";
-  const XLINK = "http://www.w3.org/1999/xlink";
-
-  // Copies old's attributes onto el, putting the moved ones back (event handlers first, so
-  // that a load they listen for is not missed); skip names the caller sets itself.
-  function restore(old, el, skip) {
-    const attrs = [...old.attributes].sort((a, b) => /^data-cookieconsent-on/.test(b.name) - /^data-cookieconsent-on/.test(a.name));
-    for (const a of attrs) {
-      if (skip && skip.test(a.name)) continue;
-      if (!a.name.startsWith(PREFIX)) {
-        if (el != old) el.setAttribute(a.name, a.value);
-        continue;
-      }
-      const name = a.name.slice(PREFIX.length);
-      if (name.startsWith("xlink:")) el.setAttributeNS(XLINK, name, a.value);
-      else el.setAttribute(name, a.value);
-      if (el == old) old.removeAttribute(a.name);
+  // Puts back what cookieconsent/gating.py moved to data-cookieconsent-*, handlers first.
+  const PREFIX = "data-cookieconsent-";
+  function restore(el) {
+    const moved = [...el.attributes].filter((a) => a.name.startsWith(PREFIX));
+    moved.sort((a, b) => b.name.startsWith(PREFIX + "on") - a.name.startsWith(PREFIX + "on"));
+    for (const a of moved) {
+      el.setAttribute(a.name.slice(PREFIX.length).replace(/^xlink:/, ""), a.value);
+      el.removeAttribute(a.name);
     }
   }
 
   // Inert scripts of allowed categories, in document order, each once; a src script is
-  // waited for before the next one runs, as the parser would. Other gated elements get back
-  // what they load; media elements are told to load again.
+  // waited for before the next one runs, as the parser would. Then the other gated elements.
   function activate() {
     for (const old of all("script[type='text/plain'][data-cookieconsent]")) {
       if (old.cc || !allows(old.dataset.cookieconsent)) continue;
       old.cc = 1;
       queue = queue.then(() => new Promise((done) => {
         const s = d.createElement("script");
-        restore(old, s, /^(type|data-type)$/);
+        for (const a of old.attributes) if (!/^(type|data-type)$/.test(a.name)) s.setAttribute(a.name, a.value);
+        restore(s);
         if (old.dataset.type) s.type = old.dataset.type;
         s.nonce = old.nonce;
         s.text = old.text;
@@ -128,7 +117,7 @@
       if (allows(slug)) {
         el.ccDone = 1;
         if (el.cc) (el.cc.remove(), (el.hidden = false));
-        restore(el, el);
+        restore(el);
         if (/^(OBJECT|EMBED)$/.test(el.tagName)) el.replaceWith(el.cloneNode(true));
         const player = el.closest("video, audio");
         if (player) media.add(player);

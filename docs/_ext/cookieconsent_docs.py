@@ -1,0 +1,186 @@
+"""Sphinx extension for the cookieconsent docs.
+
+- ``{cookieconsent-settings}``: one ``confval`` per key of ``COOKIECONSENT``, generated from
+  ``cookieconsent.conf`` (its ``SETTINGS`` spec where there is one, else ``DEFAULTS`` with
+  the types the checks hold), so the page cannot drift from the code.
+- ``{cookieconsent-model} Name``: the editable fields of a model, with their help texts.
+- Feature pages: every ``docs/*.md`` that no other toctree lists is added to the home page's
+  "Features" toctree (marked ``<!-- feature pages -->``), so a new page is never orphaned.
+- ``SECURITY.md`` of the repository is included on the security page (marked
+  ``<!-- SECURITY.md -->``) when the file exists.
+"""
+
+from __future__ import annotations
+
+import pprint
+import re
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+DOCS = Path(__file__).resolve().parent.parent
+ROOT = DOCS.parent
+
+#: Pages of the docs' own structure, in the home page's toctrees.
+CORE_PAGES = (
+    "installation",
+    "tutorial",
+    "templatetags",
+    "javascript",
+    "testing",
+    "settings",
+    "checks",
+    "staff",
+    "security",
+    "performance",
+    "upgrading",
+    "changelog",
+)
+#: Feature pages the other parts of the project write, in reading order; others follow by name.
+FEATURE_ORDER = (
+    "consent",
+    "registry",
+    "views",
+    "publishing",
+    "proof",
+    "regions",
+    "translations",
+    "admin",
+    "console",
+)
+
+
+def settings_spec() -> list[dict[str, Any]]:
+    """Every setting as name, default, types, choices and meaning."""
+    from cookieconsent import conf
+
+    spec = getattr(conf, "SETTINGS", None)
+    if spec is not None:
+        return [
+            {
+                "name": s.name,
+                "default": s.default,
+                "types": s.types,
+                "choices": s.choices,
+                "doc": s.doc,
+            }
+            for s in spec
+        ]
+    # Before conf.SETTINGS: the defaults, and the types the system check holds.
+    from cookieconsent.checks import _TYPES
+
+    return [
+        {"name": name, "default": default, "types": _TYPES[name], "choices": None, "doc": ""}
+        for name, default in conf.DEFAULTS.items()
+    ]
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    return " or ".join("None" if t is type(None) else t.__name__ for t in types)
+
+
+def settings_markdown() -> list[str]:
+    spec = settings_spec()
+    # An overview first, then each setting in full.
+    lines = ["| setting | default |", "|---|---|"]
+    for s in spec:
+        default = pprint.pformat(s["default"], width=200).replace("|", "\\|")
+        lines.append(f"| {{confval}}`{s['name']}` | `{default}` |")
+    lines.append("")
+    for s in spec:
+        lines += [
+            f"```{{confval}} {s['name']}",
+            f":type: `{_type_names(s['types'])}`",
+            f":default: `{pprint.pformat(s['default'], width=200)}`",
+            "",
+            s["doc"] or "(See the code: `cookieconsent/conf.py`.)",
+        ]
+        if s["choices"]:
+            lines += ["", "One of " + ", ".join(f"`{c!r}`" for c in s["choices"]) + "."]
+        lines += ["```", ""]
+    return lines
+
+
+class SettingsDirective(SphinxDirective):
+    """``{cookieconsent-settings}``: the generated settings reference."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        container = nodes.container()
+        self.state.nested_parse(settings_markdown(), self.content_offset, container)
+        return container.children
+
+
+def _escape(text: str) -> str:
+    """Help text is plain text: keep Markdown from reading ``_ga_*`` as emphasis."""
+    return re.sub(r"([\\`*_|\[\]<>])", r"\\\1", text)
+
+
+class ModelFieldsDirective(SphinxDirective):
+    """``{cookieconsent-model} CookieCategory``: the fields staff fill in, from the model."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        from django.apps import apps
+
+        model = apps.get_model("cookieconsent", self.arguments[0])
+        lines = ["| field | what it holds |", "|---|---|"]
+        for field in model._meta.get_fields():
+            if not getattr(field, "editable", False) or field.auto_created:
+                continue
+            help_text = str(getattr(field, "help_text", "") or "")
+            choices = getattr(field, "choices", None)
+            if choices:
+                help_text += " One of: " + ", ".join(str(label) for _, label in choices) + "."
+            name = str(field.verbose_name)
+            lines.append(f"| {name[:1].upper() + name[1:]} | {_escape(help_text.strip())} |")
+        container = nodes.container()
+        self.state.nested_parse(lines, self.content_offset, container)
+        return container.children
+
+
+def feature_pages(srcdir: Path) -> list[str]:
+    pages = {p.stem for p in srcdir.glob("*.md")} - set(CORE_PAGES) - {"index"}
+    ordered = [p for p in FEATURE_ORDER if p in pages]
+    return ordered + sorted(pages - set(ordered))
+
+
+def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    if docname == "index" and "<!-- feature pages -->" in source[0]:
+        entries = "\n".join(feature_pages(Path(app.srcdir)))
+        source[0] = source[0].replace("<!-- feature pages -->", entries)
+    elif docname == "security" and "<!-- SECURITY.md -->" in source[0]:
+        policy = ROOT / "SECURITY.md"
+        if policy.exists():
+            # One heading level down, under the page's own title.
+            text = "\n".join(
+                "#" + line if line.startswith("#") else line
+                for line in policy.read_text().splitlines()
+            )
+        else:
+            text = (
+                "## Reporting a vulnerability\n\n"
+                "Report a vulnerability privately to the maintainers, not in a public issue."
+            )
+        source[0] = source[0].replace("<!-- SECURITY.md -->", text)
+
+
+def _reread_index(
+    app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """Pages generated from the code or from which pages exist: read them again on every
+    build, so an incremental build cannot show a stale copy."""
+    return ["index", "settings", "staff", "security"]
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive("cookieconsent-settings", SettingsDirective)
+    app.add_directive("cookieconsent-model", ModelFieldsDirective)
+    app.connect("source-read", _source_read)
+    app.connect("env-get-outdated", _reread_index)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
