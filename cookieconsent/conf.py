@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -146,6 +147,48 @@ SETTINGS: tuple[Setting, ...] = (
         "The template the policy, preferences and error pages extend. Name your site's base "
         'template (with a `title` and a `content` block), e.g. `"base.html"`, to give them your '
         "navigation; the default is a bare page of the app's own.",
+    ),
+    Setting(
+        "REGION_HEADER",
+        None,
+        (str, _NONE),
+        "Request header holding the visitor's ISO 3166-1 country code, set by the site's CDN "
+        'or proxy, e.g. `"CF-IPCountry"`. Not read unless set. See [regions](regions.md).',
+    ),
+    Setting(
+        "REGION_SUBDIVISION_HEADER",
+        None,
+        (str, _NONE),
+        'Request header holding the subdivision (`"CA"` or `"US-CA"`), read with `REGION_HEADER`.',
+    ),
+    Setting(
+        "REGION_RESOLVER",
+        None,
+        (str, _NONE),
+        "Dotted path to a callable `request -> str | None` giving the visitor's region (e.g. "
+        "with Django's `GeoIP2`); asked before the headers.",
+    ),
+    Setting(
+        "RECORD_RETENTION",
+        None,
+        (timedelta, int, _NONE),
+        "How long consent records are kept: a `timedelta` or seconds. `manage.py "
+        "cookieconsent_purge` deletes older ones and keeps the daily counts; `None` keeps "
+        "every record.",
+    ),
+    Setting(
+        "UNDECLARED_COOKIES_LIMIT",
+        500,
+        (int,),
+        "At most this many undeclared cookie names are remembered for the admin's Undeclared "
+        "cookies list; beyond it nothing new is recorded and one warning is logged.",
+    ),
+    Setting(
+        "SCANNER_BROWSER",
+        "",
+        (str,),
+        'Chromium executable for `manage.py cookieconsent_scan`; `""` means '
+        "`$COOKIECONSENT_CHROMIUM`, else `/usr/bin/chromium`.",
     ),
 )
 

@@ -14,8 +14,10 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date
 
+from cookieconsent import discovery
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent
+from cookieconsent.regions import vary_headers
 from cookieconsent.registry import Rule, aget_registry
 
 logger = logging.getLogger("cookieconsent")
@@ -69,6 +71,7 @@ class CookieConsentMiddleware:
             for name in list(cookies):
                 rule = registry.lookup(name)
                 if rule is None:
+                    discovery.notice(request, name, "response")
                     if get_config()["UNDECLARED_COOKIES"] == "allow" or is_deletion(cookies[name]):
                         continue
                     _warn_undeclared(name)
@@ -83,7 +86,7 @@ class CookieConsentMiddleware:
         # under whatever spelling of its name a server would still send as one.
         headers = response.headers
         for key in [key for key in headers if _is_set_cookie(key)]:
-            verdict = _raw_verdict(headers[key], consent)
+            verdict = _raw_verdict(headers[key], consent, request)
             if verdict is None:
                 del headers[key]
             elif verdict:
@@ -93,7 +96,10 @@ class CookieConsentMiddleware:
             if name in cookies:
                 continue
             rule = registry.lookup(name)
-            if rule is None or rule.required or consent.allowed_for_middleware(rule.slug):
+            if rule is None:
+                discovery.notice(request, name, "request")
+                continue
+            if rule.required or consent.allowed_for_middleware(rule.slug):
                 continue
             expired = _expire(cookies, name, rule) or expired
         if expired:
@@ -106,10 +112,22 @@ class CookieConsentMiddleware:
                 headers["Vary"] = "Cookie"
             elif "cookie" not in {v.strip().lower() for v in vary.split(",")}:
                 patch_vary_headers(response, ("Cookie",))
+        if consent.region_read:
+            _vary_on_region(response)
+        # Undeclared cookies met for the first time in this process: written once it is sent.
+        discovery.schedule(request, response)
         return response
 
 
-def _raw_verdict(value: str, consent: Consent) -> bool | None:
+def _vary_on_region(response: HttpResponseBase) -> None:
+    """The response depends on where the visitor is: a cache must key it on the region
+    headers too."""
+    headers = vary_headers()
+    if headers:
+        patch_vary_headers(response, headers)
+
+
+def _raw_verdict(value: str, consent: Consent, request: HttpRequest) -> bool | None:
     """For a raw ``Set-Cookie`` header: ``None`` to drop it, else whether letting it through
     depends on the visitor's consent."""
     name, eq, _ = value.partition(";")[0].partition("=")
@@ -120,6 +138,7 @@ def _raw_verdict(value: str, consent: Consent) -> bool | None:
         return None
     rule = consent.registry.lookup(name)
     if rule is None:
+        discovery.notice(request, name, "response")
         if get_config()["UNDECLARED_COOKIES"] == "allow":
             return False
         _warn_undeclared(name)

@@ -106,6 +106,10 @@ def policy_form(policy: CookiePolicy, **fields: str) -> dict[str, object]:
             for code, texts in policy.translations.items()
             for field, text in texts.items()
         },
+        "region_rules-TOTAL_FORMS": 0,
+        "region_rules-INITIAL_FORMS": 0,
+        "region_rules-MIN_NUM_FORMS": 0,
+        "region_rules-MAX_NUM_FORMS": 1000,
         "sections-TOTAL_FORMS": len(sections),
         "sections-INITIAL_FORMS": len(sections),
         "sections-MIN_NUM_FORMS": 0,

@@ -283,10 +283,16 @@ def test_status_endpoint(client, categories):
     ]
 
 
-def test_a_warm_consent_post_makes_one_query(client, categories, django_assert_num_queries):
+def test_a_warm_consent_post_writes_the_record_and_the_days_counts(
+    client, categories, django_assert_num_queries
+):
     post(client, action="accept_all")  # computes the text hash once
-    with django_assert_num_queries(1):  # the record's INSERT
+    # The record's INSERT and the day's two count UPSERTs, in one transaction (a savepoint
+    # here, inside the test's own transaction).
+    with django_assert_num_queries(5) as captured:
         post(client, action="reject_all")
+    statements = [q["sql"].split()[0].upper() for q in captured.captured_queries]
+    assert statements == ["SAVEPOINT", "INSERT", "INSERT", "INSERT", "RELEASE"]
 
 
 def test_status_sets_no_cookie(client, categories):

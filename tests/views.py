@@ -35,3 +35,15 @@ def set_cookies(request: HttpRequest) -> HttpResponse:
 async def async_set_cookies(request: HttpRequest) -> HttpResponse:
     names = request.GET.getlist("c") or list(COOKIES)
     return _set(HttpResponse("set"), names)
+
+
+SCRIPTED = engines["django"].from_string(
+    "{% load cookieconsent %}<html><body>{% cookieconsent_banner %}<main>scripted</main>"
+    "<script>document.cookie = 'js_tracker=1; path=/'; localStorage.setItem('ui', 'dark');"
+    "sessionStorage.setItem('tab_state', '1');</script></body></html>"
+)
+
+
+def scripted(request: HttpRequest) -> HttpResponse:
+    """A page whose own script sets an undeclared cookie and storage keys, for the scanner."""
+    return HttpResponse(SCRIPTED.render({}, request))

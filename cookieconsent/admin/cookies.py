@@ -60,9 +60,9 @@ class CookieInline(TranslationsAdminMixin, _CookieInline):
 @admin.register(CookieCategory)
 class CookieCategoryAdmin(TranslationsAdminMixin, _CategoryAdmin):
     translated_fields = ("name", "purpose")
-    list_display = ("name", "slug", "required", "order")
+    list_display = ("name", "slug", "required", "opt_in_everywhere", "order")
     list_editable = ("order",)
-    list_filter = ("required",)
+    list_filter = ("required", "opt_in_everywhere")
     search_fields = ("name", "slug", "purpose", "cookies__name")
     prepopulated_fields = {"slug": ("name",)}  # noqa: RUF012 (Django reads it, never mutates)
     inlines = (CookieInline,)

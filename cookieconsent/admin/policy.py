@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin.markdown import MarkdownWarningsMixin
+from cookieconsent.admin.regions import RegionRuleInline
 from cookieconsent.admin.translations import TranslationsAdminMixin
 from cookieconsent.models import CookiePolicy, PolicySection
 
@@ -65,7 +66,7 @@ class CookiePolicyAdmin(MarkdownWarningsMixin, TranslationsAdminMixin, _PolicyAd
         (_("Contact"), {"fields": ("contact_organisation", "contact_address", "contact_email")}),
         (_("Version"), {"fields": ("version", "reconsent_version", "modified_at")}),
     )
-    inlines = (PolicySectionInline,)
+    inlines = (PolicySectionInline, RegionRuleInline)
     actions = ("publish", "publish_and_ask_again")
 
     @admin.action(description=_("Publish a new version"))

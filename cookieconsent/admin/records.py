@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from cookieconsent.admin.console import ExportMixin
 from cookieconsent.models import ConsentRecord
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
@@ -20,11 +21,20 @@ else:
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(_RecordAdmin):
+class ConsentRecordAdmin(ExportMixin, _RecordAdmin):
     """Viewable by staff, and nothing more: a record that could be edited proves nothing."""
 
-    list_display = ("consent_id", "created_at", "action", "policy_version", "granted", "refused")
-    list_filter = ("action", "policy_version")
+    list_display = (
+        "consent_id",
+        "created_at",
+        "action",
+        "policy_version",
+        "granted",
+        "refused",
+        "region",
+        "regime",
+    )
+    list_filter = ("action", "policy_version", "regime")
     search_fields = ("consent_id",)
     date_hierarchy = "created_at"
     list_select_related = ("user",)

@@ -3,6 +3,12 @@
 One module per concern; everything is importable from ``cookieconsent.models``.
 """
 
+from cookieconsent.models.console import (
+    DailyCategoryChoices,
+    DailyDecisions,
+    Sighting,
+    UndeclaredCookie,
+)
 from cookieconsent.models.cookies import (
     Cookie,
     CookieCategory,
@@ -13,6 +19,7 @@ from cookieconsent.models.cookies import (
 )
 from cookieconsent.models.policy import CookiePolicy, PolicySection
 from cookieconsent.models.records import Action, AppendOnlyQuerySet, ConsentRecord
+from cookieconsent.models.regions import Regime, RegionRule
 from cookieconsent.models.registry import RegistryStamp
 
 __all__ = [
@@ -22,10 +29,16 @@ __all__ = [
     "Cookie",
     "CookieCategory",
     "CookiePolicy",
+    "DailyCategoryChoices",
+    "DailyDecisions",
     "Party",
     "PolicySection",
+    "Regime",
+    "RegionRule",
     "RegistryStamp",
+    "Sighting",
     "Technology",
+    "UndeclaredCookie",
     "humanize_duration",
     "validate_cookie_name",
 ]

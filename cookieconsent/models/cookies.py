@@ -60,6 +60,13 @@ class CookieCategory(models.Model):
     )
     translations = translations_field()
     i18n = Translated("name", "purpose")
+    opt_in_everywhere = models.BooleanField(
+        _("opt-in everywhere"),
+        default=False,
+        help_text=_(
+            "Only with consent, even where the regime is opt-out or notice (e.g. advertising)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("cookie category")

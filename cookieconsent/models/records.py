@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from cookieconsent.models.regions import Regime
 
 
 class Action(models.TextChoices):
@@ -17,6 +20,7 @@ class Action(models.TextChoices):
     CUSTOM = "custom", _("Custom choice")
     PREFERENCES = "preferences", _("Preferences page")
     GPC = "gpc", _("Global Privacy Control")
+    DISMISS = "dismiss", _("Dismissed the notice")
 
 
 class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
@@ -25,6 +29,11 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError("Consent records are append-only.")
+
+    def purge_older_than(self, cutoff: datetime) -> int:
+        """Delete the records given before ``cutoff``: the retention purge, the one way
+        records are deleted. How many were deleted."""
+        return models.QuerySet.delete(self.filter(created_at__lt=cutoff))[0]
 
 
 class ConsentRecord(models.Model):
@@ -53,6 +62,12 @@ class ConsentRecord(models.Model):
     )
     ip_hash = models.CharField(_("IP address hash"), max_length=64, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
+    region = models.CharField(
+        _("region"), max_length=6, blank=True, help_text=_("Empty when it was unknown.")
+    )
+    regime = models.CharField(
+        _("regime"), max_length=10, choices=Regime.choices, default=Regime.OPT_IN
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 

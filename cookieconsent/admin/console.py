@@ -1,0 +1,310 @@
+"""The operator's console in the admin: the Statistics page, the export of consent records,
+and the inbox of undeclared cookies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from cookieconsent import charts, export, stats
+from cookieconsent.models import (
+    ConsentRecord,
+    Cookie,
+    CookieCategory,
+    DailyDecisions,
+    UndeclaredCookie,
+)
+
+if TYPE_CHECKING:
+    _UndeclaredAdmin = admin.ModelAdmin[UndeclaredCookie]
+    _StatisticsAdmin = admin.ModelAdmin[DailyDecisions]
+    _RecordAdmin = admin.ModelAdmin[ConsentRecord]
+else:
+    _UndeclaredAdmin = _StatisticsAdmin = _RecordAdmin = admin.ModelAdmin
+
+# -- export ------------------------------------------------------------------------------------
+
+
+class ExportMixin(_RecordAdmin):
+    """Adds ``export/?format=csv|jsonl&<the changelist's filters>`` to the records' admin, and
+    links to it and to the Statistics page above the list."""
+
+    change_list_template = "admin/cookieconsent/consentrecord/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        own = [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            )
+        ]
+        return own + super().get_urls()
+
+    def export_view(self, request: HttpRequest) -> HttpResponseBase:
+        """The records the changelist's current filters select, streamed as CSV or JSONL."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        query = request.GET.copy()
+        fmt = query.pop("format", ["csv"])[-1]
+        if fmt not in export.FORMATS:
+            return HttpResponse(
+                gettext("Unknown export format: use csv or jsonl."),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        request.GET = query  # type: ignore[assignment]  # the changelist reads its filters from here, and knows no "format"
+        try:
+            records = self.get_changelist_instance(request).queryset
+        except IncorrectLookupParameters:
+            return HttpResponse(
+                gettext("These filters are not valid."),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        response = StreamingHttpResponse(
+            export.stream(records, fmt), content_type=export.FORMATS[fmt]
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="consent-records-{stamp}.{fmt}"'
+        return response
+
+
+# -- statistics ----------------------------------------------------------------------------
+
+
+class PeriodForm(forms.Form):
+    PERIODS = (("7", _("Last 7 days")), ("30", _("Last 30 days")), ("90", _("Last 90 days")))
+    period = forms.ChoiceField(
+        label=_("Period"), choices=(*PERIODS, ("dates", _("Dates"))), required=False
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    by = forms.ChoiceField(
+        label=_("Per"), choices=(("day", _("day")), ("week", _("week"))), required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("period") == "dates":
+            since, until = data.get("since"), data.get("until")
+            if since is None or until is None:
+                raise forms.ValidationError(_("Choose both dates."))
+            if since > until:
+                raise forms.ValidationError(_("The first date comes after the last."))
+            if (until - since).days > 3 * 366:
+                raise forms.ValidationError(_("Choose at most three years."))
+        return data
+
+    def period_obj(self) -> stats.Period:
+        today = timezone.localdate()
+        data = self.cleaned_data if self.is_valid() else {}
+        choice = data.get("period") or "30"
+        if choice == "dates":
+            start, end = data["since"], data["until"]
+        else:
+            end = today
+            start = today - dt.timedelta(days=int(choice) - 1)
+        by = data.get("by") or ("week" if (end - start).days > 90 else "day")
+        return stats.Period(start, end, by_week=by == "week")
+
+
+@admin.register(DailyDecisions)
+class StatisticsAdmin(_StatisticsAdmin):
+    """The daily counts have no list of their own: their changelist is the Statistics page."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = PeriodForm(request.GET or None)
+        period = form.period_obj()
+        categories = CookieCategory.objects.filter(required=False).values_list("slug", "name")
+        names = dict(categories)
+        data = stats.statistics(period, optional=names)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Consent statistics"),
+            "form": form,
+            "period": period,
+            "stats": data,
+            **_charts(data, names),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/cookieconsent/statistics.html", context)
+
+
+def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
+    colour: dict[str, str] = {str(a): c for a, c in stats.ACTION_COLOURS.items()}
+    fallback = "#999999"
+    buckets = list(data.series)
+    fmt = "%d %b" if not data.period.by_week else gettext("week of %d %b")
+    labels = [b.strftime("%d %b") for b in buckets]
+    series = [
+        (label, colour.get(action, fallback), [data.series[b][action] for b in buckets])
+        for action, label in data.actions
+    ]
+    legend = [(charts.swatch(colour.get(a, fallback)), label) for a, label in data.actions]
+    table_rows = [
+        (
+            b.strftime(fmt),
+            [data.series[b][a] for a, _ in data.actions],
+            sum(data.series[b].values()),
+        )
+        for b in buckets
+    ]
+    per = gettext("week") if data.period.by_week else gettext("day")
+    decisions_chart = charts.stacked_columns(
+        gettext("Decisions per %(per)s, by action") % {"per": per}, labels, series
+    )
+    rates = []
+    for slug, (granted, refused) in data.categories.items():
+        offered = granted + refused
+        rates.append(
+            (names.get(slug, slug), granted, refused, granted / offered if offered else 0.0)
+        )
+    rates_chart = charts.bars(
+        gettext("Opt-in rate per optional category"),
+        [(name, rate, f"{rate:.0%}") for name, _, _, rate in rates],
+    )
+
+    def split(groups: dict[Any, Any], label: str) -> tuple[Any, list[Any]]:
+        rows = [
+            (
+                label % {"value": key},
+                [(lbl, colour.get(a, fallback), counter[a]) for a, lbl in data.actions],
+            )
+            for key, counter in groups.items()
+        ]
+        table = [
+            (label % {"value": key}, [counter[a] for a, _ in data.actions], sum(counter.values()))
+            for key, counter in groups.items()
+        ]
+        return charts.shares(gettext("Decisions by action"), rows), table
+
+    version_chart, version_rows = split(data.versions, gettext("Version %(value)s"))
+    region_chart, region_rows = split(data.regions, "%(value)s")
+    return {
+        "legend": legend,
+        "decisions_chart": decisions_chart,
+        "decision_rows": table_rows,
+        "rates_chart": rates_chart,
+        "rates": rates,
+        "version_chart": version_chart,
+        "version_rows": version_rows,
+        "region_chart": region_chart,
+        "region_rows": region_rows,
+    }
+
+
+# -- undeclared cookies --------------------------------------------------------------------
+
+
+class DeclareForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=CookieCategory.objects.all(), empty_label=None
+    )
+
+
+@admin.register(UndeclaredCookie)
+class UndeclaredCookieAdmin(_UndeclaredAdmin):
+    """The inbox of cookies nobody declared: declare them in a category, or dismiss them."""
+
+    list_display = (
+        "name",
+        "technology",
+        "source",
+        "sightings",
+        "last_seen",
+        "example_path",
+        "dismissed",
+    )
+    list_filter = ("dismissed", "source", "technology")
+    search_fields = ("name", "example_path")
+    readonly_fields = (*list_display, "first_seen")
+    actions = ("declare", "dismiss")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Declare in a category…"), permissions=["view"])
+    def declare(
+        self, request: HttpRequest, queryset: QuerySet[UndeclaredCookie]
+    ) -> HttpResponse | None:
+        if not request.user.has_perm("cookieconsent.add_cookie"):
+            raise PermissionDenied
+        form = DeclareForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            category: CookieCategory = form.cleaned_data["category"]
+            declared = []
+            with transaction.atomic():
+                for found in queryset:
+                    Cookie.objects.get_or_create(
+                        name=found.name,
+                        technology=found.technology,
+                        defaults={"category": category},
+                    )
+                    declared.append(found.name)
+                queryset.delete()
+            self.message_user(
+                request,
+                ngettext(
+                    "Declared %(names)s in %(category)s. Describe it on the category's page.",
+                    "Declared %(names)s in %(category)s. Describe them on the category's page.",
+                    len(declared),
+                )
+                % {"names": ", ".join(sorted(declared)), "category": category},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Declare undeclared cookies"),
+            "form": form,
+            "queryset": queryset,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "category_url": reverse("admin:cookieconsent_cookiecategory_changelist"),
+        }
+        return TemplateResponse(
+            request, "admin/cookieconsent/undeclaredcookie/declare.html", context
+        )
+
+    @admin.action(description=_("Dismiss"), permissions=["change"])
+    def dismiss(self, request: HttpRequest, queryset: QuerySet[UndeclaredCookie]) -> None:
+        n = queryset.update(dismissed=True)
+        self.message_user(
+            request,
+            ngettext("Dismissed %(n)d cookie.", "Dismissed %(n)d cookies.", n) % {"n": n},
+            messages.SUCCESS,
+        )

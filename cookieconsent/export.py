@@ -1,0 +1,102 @@
+"""The consent log as CSV or JSON Lines, streamed: one writer for the admin and the command.
+
+Rows are read with ``iterator(chunk_size=...)`` (a server-side cursor on PostgreSQL) and
+written in small batches, so memory stays flat however many records there are.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+
+from cookieconsent.models import ConsentRecord
+
+FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
+CHUNK_SIZE = 2000
+_BATCH = 500
+
+#: (column, model field) in export order; fields the model does not have (yet) are left out.
+COLUMNS = (
+    ("consent_id", "consent_id"),
+    ("time", "created_at"),
+    ("action", "action"),
+    ("granted", "granted"),
+    ("refused", "refused"),
+    ("policy_version", "policy_version"),
+    ("language", "language"),
+    # SHA-256 of the banner and policy text the visitor was shown (the published snapshot).
+    ("snapshot_hash", "text_hash"),
+    ("region", "region"),
+    ("regime", "regime"),
+    ("page", "page_url"),
+    ("ip_hash", "ip_hash"),
+    ("user_agent", "user_agent"),
+)
+
+
+def columns() -> list[tuple[str, str]]:
+    """The columns this installation's ``ConsentRecord`` can fill."""
+    fields = {f.name for f in ConsentRecord._meta.get_fields()}
+    return [(name, field) for name, field in COLUMNS if field in fields]
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return list(value)
+    if value is None:
+        return ""
+    return str(value) if not isinstance(value, int) else value
+
+
+def rows(queryset: QuerySet[ConsentRecord]) -> Iterator[dict[str, Any]]:
+    """Each record as a dict of export columns, oldest first."""
+    cols = columns()
+    values = queryset.order_by("created_at", "pk").values_list(*(f for _, f in cols))
+    for row in values.iterator(chunk_size=CHUNK_SIZE):
+        yield {name: _value(v) for (name, _), v in zip(cols, row, strict=True)}
+
+
+def stream(
+    queryset: QuerySet[ConsentRecord],
+    fmt: str,
+    *,
+    on_rows: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """The records as text in ``fmt`` ("csv" or "jsonl"), in chunks of a few hundred rows;
+    ``on_rows(n)`` is told of each chunk's rows."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown format {fmt!r}: use csv or jsonl.")
+    buffer = io.StringIO()
+    names = [name for name, _ in columns()]
+    writer = csv.writer(buffer) if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(names)
+    count = 0
+    for row in rows(queryset):
+        if writer is not None:
+            writer.writerow(
+                " ".join(v) if isinstance(v, list) else v for v in (row[n] for n in names)
+            )
+        else:
+            buffer.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+            buffer.write("\n")
+        count += 1
+        if count % _BATCH == 0:
+            if on_rows is not None:
+                on_rows(_BATCH)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if on_rows is not None and count % _BATCH:
+        on_rows(count % _BATCH)
+    tail = buffer.getvalue()
+    if tail:
+        yield tail

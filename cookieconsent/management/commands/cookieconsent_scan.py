@@ -1,0 +1,127 @@
+"""``manage.py cookieconsent_scan [URL ...]``: find the cookies and storage keys pages really
+set, before and after “Accept all”, in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cookieconsent import discovery, scanner
+from cookieconsent.models import Sighting
+from cookieconsent.progress import Progress
+from cookieconsent.registry import get_registry
+
+
+class Command(BaseCommand):
+    help = (
+        "Open pages in headless Chromium as an undecided visitor and after accepting all, and "
+        "report every cookie and storage key: undeclared ones, and anything not strictly "
+        "necessary present before a choice. Without URLs, scans the site's sitemap."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("urls", nargs="*", metavar="URL", help="Pages (or paths) to scan.")
+        parser.add_argument(
+            "--base-url",
+            default="http://localhost:8000",
+            help="Where the site runs, for paths and the sitemap (default %(default)s).",
+        )
+        parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+        parser.add_argument(
+            "--fail-on-undeclared",
+            action="store_true",
+            help="Exit with status 1 when anything undeclared is found (for CI).",
+        )
+        parser.add_argument(
+            "--browser", help="Chromium executable (default: the SCANNER_BROWSER setting)."
+        )
+        parser.add_argument(
+            "--timeout", type=float, default=15.0, help="Seconds to wait for a page."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        base = options["base_url"]
+        if urlsplit(base).scheme not in ("http", "https"):
+            raise CommandError(f"--base-url {base!r} is not an http(s) URL.")
+        urls = [urljoin(base.rstrip("/") + "/", u) for u in options["urls"]]
+        if not urls:
+            urls = scanner.sitemap_urls(base) or []
+            if not urls:
+                raise CommandError(
+                    "Nothing to scan: give URLs, or add a sitemap (django.contrib.sitemaps) "
+                    "to the site's URLconf."
+                )
+        for url in urls:
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise CommandError(f"{url!r} is not an http(s) URL.")
+        registry = get_registry()  # before the browser starts: see scanner.scan()
+        progress = Progress(len(urls), self.stderr, label="Scanning ")
+        try:
+            reports = scanner.scan(
+                urls,
+                registry,
+                executable=options["browser"],
+                timeout=options["timeout"],
+                on_page=lambda report: progress.advance(),
+            )
+        except scanner.ScanError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            progress.close()
+        for report in reports:
+            path = urlsplit(report.url).path or "/"
+            discovery.record_many(
+                ((f.name, f.technology) for f in report.undeclared),
+                source=Sighting.SCAN,
+                path=path,
+            )
+        if options["json"]:
+            self.stdout.write(json.dumps([r.as_dict() for r in reports], indent=2))
+        else:
+            self._print(reports)
+        failed = [r for r in reports if r.error]
+        if failed:
+            raise CommandError("\n".join(r.error for r in failed))
+        undeclared = sorted({f.name for r in reports for f in r.undeclared})
+        if options["fail_on_undeclared"] and undeclared:
+            raise CommandError("Undeclared: " + ", ".join(undeclared) + ".")
+
+    def _print(self, reports: list[scanner.PageReport]) -> None:
+        phases = {
+            scanner.BEFORE: "Before a choice",
+            scanner.AFTER: "After accepting all",
+        }
+        for report in reports:
+            self.stdout.write(self.style.MIGRATE_HEADING(report.url))
+            if report.error:
+                self.stdout.write(self.style.ERROR(f"  {report.error}"))
+            if report.findings and not report.accepted:
+                self.stdout.write(self.style.WARNING("  No banner with “Accept all” was found."))
+            for phase, title in phases.items():
+                found = report.phase(phase)
+                if not found and phase == scanner.AFTER and not report.accepted:
+                    continue
+                self.stdout.write(f"  {title}: {len(found)}")
+                for f in sorted(found, key=lambda f: (f.technology, f.name)):
+                    kind = f"{f.party}-party {f.via} cookie" if f.via else f.technology
+                    where = f"{f.category}" if f.category else "UNDECLARED"
+                    line = f"    {f.name:<28} {kind:<28} {where}"
+                    if phase == scanner.BEFORE and not f.essential:
+                        self.stdout.write(self.style.WARNING(line + "  (not essential)"))
+                    elif f.undeclared:
+                        self.stdout.write(self.style.WARNING(line))
+                    else:
+                        self.stdout.write(line)
+        undeclared = sorted({f.name for r in reports for f in r.undeclared})
+        early = sorted({f.name for r in reports for f in r.before_choice})
+        self.stdout.write("")
+        self.stdout.write(f"Scanned {len(reports)} pages.")
+        self.stdout.write("Undeclared: " + (", ".join(undeclared) if undeclared else "none") + ".")
+        self.stdout.write(
+            "Not essential, present before a choice: "
+            + (", ".join(early) if early else "none")
+            + "."
+        )

@@ -1,0 +1,287 @@
+"""The operator's console in the admin: Statistics, export, and the undeclared cookies."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from cookieconsent import registry
+from cookieconsent.models import (
+    Action,
+    ConsentRecord,
+    Cookie,
+    DailyCategoryChoices,
+    DailyDecisions,
+    UndeclaredCookie,
+)
+from tests.factories import StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+STATS = "/admin/cookieconsent/dailydecisions/"
+RECORDS = "/admin/cookieconsent/consentrecord/"
+EXPORT = RECORDS + "export/"
+UNDECLARED = "/admin/cookieconsent/undeclaredcookie/"
+
+
+@pytest.fixture
+def staff(client: Client) -> Client:
+    client.force_login(StaffFactory())
+    return client
+
+
+def decide(client: Client, action: str, categories: list[str] | None = None) -> None:
+    data: dict[str, object] = {"action": action}
+    if categories is not None:
+        data["categories"] = categories
+    response = Client().post("/cookies/consent/", data)
+    assert response.status_code == 302
+
+
+def add_counts(day: dt.date, action: str, n: int, version: int = 1, region: str = "") -> None:
+    DailyDecisions.objects.create(
+        day=day, action=action, policy_version=version, region=region, decisions=n
+    )
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+
+def test_a_decision_is_counted_for_its_day_in_the_same_write(client, categories):
+    decide(client, "accept_all")
+    decide(client, "custom", ["functional"])
+    decide(client, "reject_all")
+    today = timezone.localdate()
+    counts = dict(DailyDecisions.objects.filter(day=today).values_list("action", "decisions"))
+    assert counts == {"accept_all": 1, "custom": 1, "reject_all": 1}
+    choices = {
+        c.category: (c.granted, c.refused) for c in DailyCategoryChoices.objects.filter(day=today)
+    }
+    assert choices == {"analytics": (1, 2), "functional": (2, 1)}
+
+
+def test_the_statistics_page_is_on_the_app_index_and_the_records_list(staff, categories):
+    index = staff.get("/admin/cookieconsent/").content.decode()
+    assert STATS in index
+    assert "Consent statistics" in index
+    assert STATS in staff.get(RECORDS).content.decode()
+
+
+def test_the_statistics_page_shows_charts_with_tables(staff, categories):
+    decide(staff, "accept_all")
+    decide(staff, "accept_all")
+    decide(staff, "custom", ["functional"])
+    decide(staff, "reject_all")
+    response = staff.get(STATS)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('<svg class="cc-chart"') == 3  # per day, opt-in rates, versions
+    assert 'role="img"' in html
+    assert "<script" not in html.split('id="content-main"')[1]  # server-rendered, no JS
+    assert "4 decisions from" in html
+    data = response.context["stats"]
+    assert data.totals == {"accept_all": 2, "custom": 1, "reject_all": 1}
+    rates = {name: rate for name, _, _, rate in response.context["rates"]}
+    assert rates == {"Functional": 0.75, "Analytics": 0.5}
+    assert "<td>75 %</td>" in html
+    assert response.context["version_rows"][0][0] == "Version 1"
+    assert "By region" not in html  # no region in any count yet
+
+
+def test_periods_and_weeks(staff, categories):
+    today = timezone.localdate()
+    add_counts(today, Action.ACCEPT_ALL, 5)
+    add_counts(today - dt.timedelta(days=20), Action.REJECT_ALL, 7)
+    add_counts(today - dt.timedelta(days=60), Action.GPC, 11, version=2)
+    last7 = staff.get(STATS, {"period": "7"}).context["stats"]
+    assert last7.total == 5
+    assert len(last7.series) == 7
+    last90 = staff.get(STATS, {"period": "90", "by": "week"}).context
+    assert last90["stats"].total == 23
+    assert all(b.weekday() == 0 for b in last90["stats"].series)
+    assert [row[0] for row in last90["version_rows"]] == ["Version 1", "Version 2"]
+    since = today - dt.timedelta(days=61)
+    dates = staff.get(
+        STATS, {"period": "dates", "since": since.isoformat(), "until": since.isoformat()}
+    ).context["stats"]
+    assert dates.total == 0
+    dates = staff.get(
+        STATS,
+        {"period": "dates", "since": since, "until": since + dt.timedelta(1)},
+    ).context["stats"]
+    assert dates.totals == {"gpc": 11}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"period": "dates", "since": "2026-02-01", "until": "2026-01-01"},
+        {"period": "dates", "since": "2026-02-01"},
+        {"period": "dates", "since": "not a date", "until": "2026-01-01"},
+        {"period": "dates", "since": "2000-01-01", "until": "2026-01-01"},
+        {"period": "365"},
+    ],
+)
+def test_bad_periods_fall_back_to_30_days_with_the_error(staff, categories, query):
+    response = staff.get(STATS, query)
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert response.context["period"].days == 30
+
+
+def test_regions_get_their_own_split_once_counts_have_them(staff, categories):
+    today = timezone.localdate()
+    add_counts(today, Action.ACCEPT_ALL, 3, region="EU")
+    add_counts(today, Action.REJECT_ALL, 1, region="ZA")
+    html = staff.get(STATS).content.decode()
+    assert "By region" in html
+    assert html.count('<svg class="cc-chart"') == 3  # no category choices: a sentence instead
+
+
+def test_statistics_need_the_view_permission(client, categories):
+    user = UserFactory(is_staff=True)
+    client.force_login(user)
+    assert client.get(STATS).status_code == 403
+
+
+def test_statistics_cannot_be_added_changed_or_deleted(staff, categories):
+    assert staff.get(STATS + "add/").status_code == 403
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def test_export_streams_the_filtered_records_as_csv(staff, categories):
+    decide(staff, "accept_all")
+    decide(staff, "reject_all")
+    decide(staff, "reject_all")
+    response = staff.get(EXPORT, {"format": "csv", "action__exact": "reject_all"})
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'attachment; filename="consent-records-' in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 2
+    record = ConsentRecord.objects.filter(action="reject_all").order_by("created_at").first()
+    assert rows[0]["consent_id"] == str(record.consent_id)
+    assert rows[0]["action"] == "reject_all"
+    assert rows[0]["refused"] == "analytics functional"
+    assert rows[0]["granted"] == ""
+    assert rows[0]["policy_version"] == str(record.policy_version)
+    assert rows[0]["snapshot_hash"] == record.text_hash
+    assert rows[0]["page"] == "/"
+    assert rows[0]["ip_hash"] == record.ip_hash
+    assert dt.datetime.fromisoformat(rows[0]["time"]) == record.created_at
+
+
+def test_export_as_json_lines(staff, categories):
+    decide(staff, "custom", ["analytics"])
+    response = staff.get(EXPORT, {"format": "jsonl"})
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert len(lines) == 1
+    row = json.loads(lines[0])
+    assert row["granted"] == ["analytics"]
+    assert row["refused"] == ["functional"]
+    assert row["action"] == "custom"
+
+
+def test_the_changelist_links_to_the_export_with_its_filters(staff, categories):
+    html = staff.get(RECORDS, {"action__exact": "gpc"}).content.decode()
+    assert f"{EXPORT}?format=csv&amp;action__exact=gpc" in html
+    assert f"{EXPORT}?format=jsonl&amp;action__exact=gpc" in html
+
+
+def test_export_refuses_unknown_formats_and_filters(staff, categories):
+    assert staff.get(EXPORT, {"format": "xml"}).status_code == 400
+    assert staff.get(EXPORT, {"format": "csv", "nonsense__exact": "1"}).status_code == 400
+
+
+def test_export_needs_the_view_permission(client, categories):
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get(EXPORT).status_code == 403
+    client.logout()
+    assert client.get(EXPORT).status_code == 302  # to the login page
+
+
+# -- undeclared cookies -----------------------------------------------------------------------
+
+
+def undeclared(*names: str) -> list[UndeclaredCookie]:
+    return [
+        UndeclaredCookie.objects.create(name=n, source="response", example_path="/x/")
+        for n in names
+    ]
+
+
+def test_the_undeclared_cookies_list(staff, categories):
+    undeclared("_hjid", "_fbp")
+    html = staff.get(UNDECLARED).content.decode()
+    assert "_hjid" in html and "_fbp" in html
+    assert "Declare in a category" in html
+    assert staff.get(UNDECLARED + "add/").status_code == 403
+
+
+def test_declare_asks_for_the_category_then_declares(staff, categories):
+    found = undeclared("_hjid", "_fbp", "keepme")
+    selected = [str(f.pk) for f in found[:2]]
+    page = staff.post(UNDECLARED, {"action": "declare", "_selected_action": selected})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Declare these 2 cookies" in html
+    assert 'name="category"' in html
+    done = staff.post(
+        UNDECLARED,
+        {
+            "action": "declare",
+            "_selected_action": selected,
+            "category": categories["analytics"].pk,
+            "apply": "Declare",
+        },
+        follow=True,
+    )
+    assert "Declared _fbp, _hjid in Analytics" in done.content.decode()
+    declared = Cookie.objects.filter(name__in=["_hjid", "_fbp"])
+    assert {c.category.slug for c in declared} == {"analytics"}
+    assert list(UndeclaredCookie.objects.values_list("name", flat=True)) == ["keepme"]
+    # The registry knows them at once: the middleware now judges them by their category.
+    assert registry.get_registry().lookup("_hjid").slug == "analytics"
+
+
+def test_declare_needs_the_permission_to_add_cookies(client, categories):
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_undeclaredcookie", "change_undeclaredcookie"])
+    )
+    client.force_login(user)
+    found = undeclared("_hjid")
+    response = client.post(UNDECLARED, {"action": "declare", "_selected_action": [found[0].pk]})
+    assert response.status_code == 403
+    assert not Cookie.objects.filter(name="_hjid").exists()
+
+
+def test_declare_without_a_category_shows_the_page_again(staff, categories):
+    found = undeclared("_hjid")
+    page = staff.post(
+        UNDECLARED,
+        {"action": "declare", "_selected_action": [found[0].pk], "category": "999", "apply": "1"},
+    )
+    assert page.status_code == 200
+    assert "Select a valid choice" in page.content.decode()
+    assert UndeclaredCookie.objects.count() == 1
+
+
+def test_dismiss(staff, categories):
+    found = undeclared("_hjid", "_fbp")
+    staff.post(UNDECLARED, {"action": "dismiss", "_selected_action": [found[0].pk]})
+    assert list(UndeclaredCookie.objects.filter(dismissed=True).values_list("name", flat=True)) == [
+        "_hjid"
+    ]
+    assert "_fbp" in staff.get(UNDECLARED, {"dismissed__exact": "0"}).content.decode()

@@ -1,0 +1,116 @@
+"""``cookieconsent_export``: the consent log from the shell, streamed."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from cookieconsent import export
+from tests.factories import ConsentRecordFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str, stderr: io.StringIO | None = None) -> str:
+    out = io.StringIO()
+    call_command("cookieconsent_export", *args, stdout=out, stderr=stderr or io.StringIO())
+    return out.getvalue()
+
+
+@pytest.fixture
+def records():
+    tz = timezone.get_current_timezone()
+    made = []
+    for day in (1, 2, 3):
+        made.append(
+            ConsentRecordFactory(
+                created_at=dt.datetime(2026, 3, day, 12, tzinfo=tz),
+                granted=["analytics"] if day == 2 else [],
+                refused=["functional"],
+                action="custom",
+                user_agent='Agent, with "quotes"\nand a newline',
+            )
+        )
+    return made
+
+
+def test_csv_by_default_oldest_first(records):
+    rows = list(csv.DictReader(io.StringIO(run())))
+    assert [r["consent_id"] for r in rows] == [str(r.consent_id) for r in records]
+    assert rows[1]["granted"] == "analytics"
+    assert rows[0]["user_agent"] == 'Agent, with "quotes"\nand a newline'
+    assert list(rows[0]) == [name for name, _ in export.columns()]
+
+
+def test_since_and_until_take_whole_days(records):
+    rows = list(csv.DictReader(io.StringIO(run("--since", "2026-03-02", "--until", "2026-03-02"))))
+    assert [r["consent_id"] for r in rows] == [str(records[1].consent_id)]
+    rows = list(csv.DictReader(io.StringIO(run("--since", "2026-03-02T13:00"))))
+    assert [r["consent_id"] for r in rows] == [str(records[2].consent_id)]
+
+
+def test_json_lines_to_a_file(records, tmp_path):
+    target = tmp_path / "log.jsonl"
+    err = io.StringIO()
+    assert run("--format", "jsonl", "--output", str(target), stderr=err) == ""
+    lines = target.read_text().splitlines()
+    assert [json.loads(line)["granted"] for line in lines] == [[], ["analytics"], []]
+    assert "Exported 3 consent records to" in err.getvalue()
+    assert "[" not in err.getvalue()  # no progress bar when stderr is not a terminal
+
+
+def test_a_progress_bar_on_a_terminal(records):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Terminal()
+    run(stderr=err)
+    assert "\r" in err.getvalue()
+    assert "100% 3/3" in err.getvalue()
+
+
+def test_large_exports_come_in_chunks():
+    ConsentRecordFactory.create_batch(1200)
+    from cookieconsent.models import ConsentRecord
+
+    chunks = list(export.stream(ConsentRecord.objects.all(), "jsonl"))
+    assert len(chunks) == 3
+    assert sum(c.count("\n") for c in chunks) == 1200
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "xml"], "Unknown --format 'xml': use csv or jsonl."),
+        (["--since", "yesterday"], "--since 'yesterday' is not a date"),
+        (["--until", "2026-02-30"], "--until '2026-02-30' is not a date"),
+        (["--output", "/nonexistent/dir/x.csv"], "Cannot write /nonexistent/dir/x.csv"),
+    ],
+)
+def test_bad_input_is_a_clear_error(args, message):
+    with pytest.raises(CommandError, match=message.replace("[", r"\[")):
+        run(*args)
+
+
+def test_stream_refuses_unknown_formats():
+    from cookieconsent.models import ConsentRecord
+
+    with pytest.raises(ValueError, match="Unknown format"):
+        list(export.stream(ConsentRecord.objects.all(), "xml"))
+
+
+def test_values_are_written_as_text_numbers_and_lists():
+    moment = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    assert export._value(moment) == "2026-03-01T12:00:00+00:00"
+    assert export._value(("a", "b")) == ["a", "b"]
+    assert export._value(None) == ""
+    assert export._value(3) == 3
+    assert export._value("x") == "x"

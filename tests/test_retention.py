@@ -1,0 +1,139 @@
+"""Retention: ``cookieconsent_purge`` deletes old records and keeps the daily counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+from django.utils import timezone
+
+from cookieconsent import stats
+from cookieconsent.models import ConsentRecord, DailyCategoryChoices, DailyDecisions
+from tests.factories import ConsentRecordFactory
+from tests.test_checks import check_error_codes
+
+pytestmark = pytest.mark.django_db
+
+YEAR = dt.timedelta(days=365)
+
+
+def purge(*args: str) -> str:
+    out = io.StringIO()
+    call_command("cookieconsent_purge", *args, stdout=out)
+    return out.getvalue()
+
+
+def record(age: dt.timedelta, **fields: object) -> ConsentRecord:
+    """A record written through the normal path, then its time moved back; counted as such."""
+    made = ConsentRecordFactory(created_at=timezone.now() - age, **fields)
+    stats.count_record(made)
+    return made
+
+
+def test_without_retention_the_purge_refuses_clearly():
+    with pytest.raises(CommandError, match="RECORD_RETENTION'] is not set"):
+        purge()
+
+
+def test_the_command_exits_non_zero_without_retention(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["manage.py", "cookieconsent_purge"])
+    assert exit_.value.code == 1
+    assert "is not set" in capsys.readouterr().err
+
+
+@override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
+def test_purge_deletes_old_records_and_keeps_the_counts():
+    old = [record(YEAR + dt.timedelta(days=d), granted=["analytics"]) for d in (3, 3, 40)]
+    young = record(YEAR - dt.timedelta(days=1))
+    before = set(DailyDecisions.objects.values_list("day", "action", "decisions"))
+    output = purge()
+    assert "Deleted 3 consent records given before" in output
+    assert "Kept 1 consent records" in output
+    assert "Kept the daily counts: 4 decisions over 3 days" in output
+    assert list(ConsentRecord.objects.all()) == [young]
+    assert set(DailyDecisions.objects.values_list("day", "action", "decisions")) == before
+    assert sum(DailyCategoryChoices.objects.values_list("granted", flat=True)) == 3
+    assert all(o.pk not in ConsentRecord.objects.values_list("pk", flat=True) for o in old)
+
+
+@override_settings(COOKIECONSENT={"RECORD_RETENTION": int(YEAR.total_seconds())})
+def test_dry_run_deletes_nothing_and_seconds_work_too():
+    record(YEAR + dt.timedelta(days=2))
+    record(dt.timedelta(days=1))
+    output = purge("--dry-run")
+    assert "Would delete 1 consent records" in output
+    assert ConsentRecord.objects.count() == 2
+
+
+@override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
+def test_records_the_counts_never_saw_are_counted_before_they_go():
+    # Written without the counts (a bulk import, or before the counts existed).
+    ConsentRecordFactory(created_at=timezone.now() - YEAR - dt.timedelta(days=5), action="gpc")
+    output = purge()
+    assert "Counted 1 days whose records the daily counts had not seen" in output
+    assert ConsentRecord.objects.count() == 0
+    assert list(DailyDecisions.objects.values_list("action", "decisions")) == [("gpc", 1)]
+
+
+@override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
+def test_a_day_cut_by_the_cutoff_keeps_its_whole_count_on_the_next_run():
+    now = timezone.now()
+    cutoff = now - YEAR
+    record(YEAR + dt.timedelta(seconds=1))
+    record(YEAR - dt.timedelta(seconds=1))
+    from cookieconsent import retention
+
+    retention.purge(now=now)
+    day = timezone.localdate(cutoff)
+    counted_before = stats.counted(day)
+    retention.purge(now=now + dt.timedelta(seconds=5))
+    assert stats.counted(day) == counted_before  # never counted down from what is left
+    assert ConsentRecord.objects.count() == 0
+
+
+def test_retention_settings_are_checked():
+    assert check_error_codes({"RECORD_RETENTION": dt.timedelta(days=30)}) == []
+    assert check_error_codes({"RECORD_RETENTION": 86400}) == []
+    assert check_error_codes({"RECORD_RETENTION": "3 years"}) == ["cookieconsent.E003"]
+    assert check_error_codes({"RECORD_RETENTION": dt.timedelta(0)}) == ["cookieconsent.E040"]
+    assert check_error_codes({"RECORD_RETENTION": -5}) == ["cookieconsent.E040"]
+    assert check_error_codes({"UNDECLARED_COOKIES_LIMIT": -1}) == ["cookieconsent.E041"]
+    assert check_error_codes({"SCANNER_BROWSER": 3}) == ["cookieconsent.E003"]
+
+
+@override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
+def test_the_purge_reports_each_day_as_it_goes():
+    from cookieconsent import retention
+
+    record(YEAR + dt.timedelta(days=10))
+    record(YEAR + dt.timedelta(days=10))
+    record(YEAR + dt.timedelta(days=2))
+    days: list[tuple[dt.date, int]] = []
+    report = retention.purge(on_day=lambda day, n: days.append((day, n)))
+    assert [n for _, n in days] == [2, 1]
+    assert [day for day, _ in days] == report.days
+
+
+@override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
+def test_a_decision_recorded_while_the_purge_runs_is_kept_and_counted(client, categories):
+    from cookieconsent import retention
+
+    record(YEAR + dt.timedelta(days=10))
+    record(YEAR + dt.timedelta(days=2))
+
+    def consent_post_arrives(day: dt.date, n: int) -> None:
+        response = client.post("/cookies/consent/", {"action": "accept_all"})
+        assert response.status_code == 302
+
+    report = retention.purge(on_day=consent_post_arrives)
+    assert report.deleted == 2
+    assert report.kept == 2  # the two decisions taken between the days of the purge
+    today = timezone.localdate()
+    assert stats.counted(today) == 2
