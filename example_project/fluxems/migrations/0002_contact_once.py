@@ -28,6 +28,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("fluxems", "0001_seed_policy")]
+    dependencies = [("fluxems", "0002_regimes")]
 
     operations = [migrations.RunPython(forward, backward)]
