@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 from cookieconsent import publishing, script
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.consent import Consent
+from cookieconsent.models.policy import banner_text
 from cookieconsent.registry import StampedCache
 
 TEMPLATE = "cookieconsent/banner.html"
@@ -64,6 +65,7 @@ def _render(consent: Consent, cache_safe: bool, needs_renewal: bool, regime: str
     # it when staff published (rendered from the tables only while nothing is published).
     html = publishing.banner(
         consent.registry.categories,
+        text=banner_text(consent.registry.banner_text),
         cache_safe=cache_safe,
         needs_renewal=needs_renewal,
         regime=regime,
@@ -92,8 +94,17 @@ def render_banner(request: HttpRequest, consent: Consent) -> SafeString:
     cache_safe = get_config()["CACHE_SAFE"]
     if not cache_safe and consent.is_decided:
         return SafeString("")
+    if _on_preferences_page(request):
+        return SafeString("")  # its Customise link would open the page already open
     needs_renewal = False if cache_safe else consent.needs_renewal
     path = request.get_full_path()
     return get_banner(consent, cache_safe, needs_renewal).fill(
         {"next": escape(path), "next_query": escape(quote(path, safe="/"))}
+    )
+
+
+def _on_preferences_page(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return (
+        match is not None and match.url_name == "preferences" and "cookieconsent" in match.app_names
     )

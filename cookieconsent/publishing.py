@@ -34,6 +34,7 @@ from cookieconsent.models import (
     PublishedVersion,
     Snapshot,
 )
+from cookieconsent.models.policy import banner_text
 from cookieconsent.regions import REGIMES
 from cookieconsent.registry import get_registry
 
@@ -87,11 +88,19 @@ def default_language() -> str:
 
 
 def banner_context(
-    categories: Any, *, cache_safe: bool, needs_renewal: bool, regime: str = "opt-in"
+    categories: Any,
+    *,
+    text: tuple[str, str],
+    cache_safe: bool,
+    needs_renewal: bool,
+    regime: str = "opt-in",
 ) -> dict[str, Any]:
     """What ``cookieconsent/banner.html`` is rendered with: the same for every visitor of a
-    regime, with placeholders where the page and the script's configuration go."""
+    regime, with placeholders where the page and the script's configuration go. ``text`` is
+    the banner's title and message (``models.policy.banner_text()``)."""
     return {
+        "banner_title": text[0],
+        "banner_message": text[1],
         "categories": categories,
         "cache_safe": cache_safe,
         # A shared page carries every regime's variant; the script shows the visitor's.
@@ -107,10 +116,15 @@ def banner_context(
 
 
 def render_banner(
-    categories: Any, *, cache_safe: bool, needs_renewal: bool, regime: str = "opt-in"
+    categories: Any,
+    *,
+    text: tuple[str, str],
+    cache_safe: bool,
+    needs_renewal: bool,
+    regime: str = "opt-in",
 ) -> str:
     context = banner_context(
-        categories, cache_safe=cache_safe, needs_renewal=needs_renewal, regime=regime
+        categories, text=text, cache_safe=cache_safe, needs_renewal=needs_renewal, regime=regime
     )
     return render_to_string("cookieconsent/banner.html", context)
 
@@ -148,7 +162,11 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
         words_only = render_to_string("cookieconsent/policy_article.html", context)
         banner = {
             variant_key(safe, again, regime): render_banner(
-                categories, cache_safe=safe, needs_renewal=again, regime=regime
+                categories,
+                text=banner_text(policy),
+                cache_safe=safe,
+                needs_renewal=again,
+                regime=regime,
             )
             for safe, again, regime in _variants()
         }
@@ -188,7 +206,7 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
                 plain_text(words_only),
             ]
         )
-        title = str(policy.title)
+        title = str(policy.i18n.title)
     digest = hashlib.sha256(
         json.dumps(
             {
@@ -335,7 +353,12 @@ def current(language: str | None = None) -> Snapshot | None:
 
 
 def banner(
-    categories: Any, *, cache_safe: bool, needs_renewal: bool, regime: str = "opt-in"
+    categories: Any,
+    *,
+    text: tuple[str, str],
+    cache_safe: bool,
+    needs_renewal: bool,
+    regime: str = "opt-in",
 ) -> str:
     """The banner with placeholders for this regime: from the latest published version in the
     active language; rendered from the live tables only while nothing is published."""
@@ -344,7 +367,7 @@ def banner(
     if found is not None and key in found.banner:
         return str(found.banner[key])
     return render_banner(
-        categories, cache_safe=cache_safe, needs_renewal=needs_renewal, regime=regime
+        categories, text=text, cache_safe=cache_safe, needs_renewal=needs_renewal, regime=regime
     )
 
 

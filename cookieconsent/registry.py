@@ -29,6 +29,7 @@ from django.db.models import F
 
 from cookieconsent.conf import django_cookie_names, get_config, on_reset
 from cookieconsent.regions import Regimes, build_regimes
+from cookieconsent.translation import TranslatedView
 
 logger = logging.getLogger("cookieconsent")
 
@@ -43,6 +44,22 @@ class CategoryInfo:
     name: str
     purpose: str
     required: bool
+    #: The name and purpose in other languages (see cookieconsent.translation).
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def i18n(self) -> TranslatedView:
+        """``info.i18n.name``: the name (or purpose) in the active language."""
+        return TranslatedView(self, ("name", "purpose"))
+
+
+@dataclass(frozen=True, slots=True)
+class BannerText:
+    """The current policy's banner title and message, with their translations."""
+
+    banner_title: str = ""
+    banner_message: str = ""
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +119,7 @@ class Registry:
     regimes: Regimes = field(default_factory=Regimes)
     policy_version: int = 0
     reconsent_version: int = 0
+    banner_text: BannerText = field(default_factory=BannerText)
     # Asked several times per request: computed once, with the categories.
     required_slugs: frozenset[str] = field(init=False)
     optional_slugs: frozenset[str] = field(init=False)
@@ -159,10 +177,17 @@ _builds = itertools.count(1)
 
 def build(generation: int = 0) -> Registry:
     """Read the categories, cookies and latest published version into a new ``Registry``."""
-    from cookieconsent.models import Cookie, CookieCategory, PublishedVersion, Technology
+    from cookieconsent.models import (
+        Cookie,
+        CookieCategory,
+        CookiePolicy,
+        PublishedVersion,
+        Technology,
+    )
 
     categories = tuple(
-        CategoryInfo(c.slug, c.name, c.purpose, c.required) for c in CookieCategory.objects.all()
+        CategoryInfo(c.slug, c.name, c.purpose, c.required, c.translations)
+        for c in CookieCategory.objects.all()
     )
     exact: dict[str, Rule] = {}
     by_prefix: dict[int, dict[str, Rule]] = {}
@@ -202,6 +227,12 @@ def build(generation: int = 0) -> Registry:
     versions = PublishedVersion.objects.order_by("-number").values_list("number", flat=True)
     policy_version = versions.first() or 0
     reconsent_version = versions.filter(reconsent=True).first() or 0
+    # The banner's words, for the banner rendered from the tables while nothing is published.
+    title, message, translations = (
+        CookiePolicy.objects.filter(is_current=True)
+        .values_list("banner_title", "banner_message", "translations")
+        .first()
+    ) or ("", "", {})
     return Registry(
         stamp=f"{generation}.{next(_builds)}",
         generation=generation,
@@ -214,6 +245,7 @@ def build(generation: int = 0) -> Registry:
         regimes=build_regimes(),
         policy_version=policy_version,
         reconsent_version=reconsent_version,
+        banner_text=BannerText(title, message, translations or {}),
     )
 
 

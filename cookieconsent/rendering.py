@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import markdown  # type: ignore[import-untyped, unused-ignore]
 import nh3
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from cookieconsent.conf import get_config
 
@@ -44,13 +47,58 @@ _cleaner = nh3.Cleaner(
 )
 
 
+def _markdown_html(text: str) -> str:
+    # A new Markdown instance per call: instances keep state and are not thread-safe.
+    html = markdown.markdown(text, extensions=get_config()["MARKDOWN_EXTENSIONS"])
+    return _TOP_HEADING.sub(r"<\1h3", html)
+
+
 def render_markdown(text: str) -> SafeString:
     """``text`` as HTML: Markdown with the ``MARKDOWN_EXTENSIONS`` setting, then sanitised, so
     that what staff type (or paste) can never run script on the page."""
     if not text.strip():
         return SafeString("")
-    # A new Markdown instance per call: instances keep state and are not thread-safe.
-    html = markdown.markdown(text, extensions=get_config()["MARKDOWN_EXTENSIONS"])
-    html = _TOP_HEADING.sub(r"<\1h3", html)
     # Safe because nh3 has just sanitised it.
-    return mark_safe(_cleaner.clean(html))
+    return mark_safe(_cleaner.clean(_markdown_html(text)))
+
+
+def sanitiser_changes(text: str) -> list[str]:
+    """What ``render_markdown`` takes out of ``text``, in words staff can act on: “<script>
+    removed with its content”, “link to “javascript:…” made inert”. Empty when nothing is.
+
+    The sanitiser itself is asked about each link, so this never disagrees with it.
+    """
+    if not text.strip():
+        return []
+    inspector = _Inspector()
+    inspector.feed(_markdown_html(text))
+    inspector.close()
+    return list(dict.fromkeys(inspector.changes))
+
+
+class _Inspector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.changes: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            if tag in ("script", "style"):
+                self.changes.append(gettext("<%(tag)s> removed with its content") % {"tag": tag})
+            else:
+                self.changes.append(gettext("<%(tag)s> removed") % {"tag": tag})
+            return
+        allowed = ALLOWED_ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            if name not in allowed:
+                self.changes.append(
+                    gettext("“%(attribute)s” removed from <%(tag)s>")
+                    % {"attribute": name, "tag": tag}
+                )
+            elif (
+                name == "href"
+                and value
+                and "href=" not in _cleaner.clean(format_html('<a href="{}">x</a>', value))
+            ):
+                shown = value if len(value) <= 40 else value[:39] + "…"
+                self.changes.append(gettext("link to “%(url)s” made inert") % {"url": shown})

@@ -45,7 +45,7 @@ def config(consent: Consent | None) -> dict[str, Any]:
         "preferencesUrl": reverse("cookieconsent:preferences"),
         "cacheSafe": cache_safe,
         "state": None if cache_safe or consent is None else consent.as_dict(),
-        "categoryNames": {c.slug: c.name for c in registry.categories} if registry else {},
+        "categoryNames": {c.slug: c.i18n.name for c in registry.categories} if registry else {},
         "storageKeys": storage,
         "strings": {
             "blocked": gettext("This content is blocked until you allow %(category)s cookies.")

@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "cookieconsent.middleware.CookieConsentMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -82,6 +83,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en"
+# The policy, banner and cookie table are written in both (see docs/translations.md);
+# LocaleMiddleware picks the visitor's from Accept-Language.
+LANGUAGES = [("en", "English"), ("af", "Afrikaans")]
 TIME_ZONE = "Africa/Johannesburg"
 USE_I18N = True
 USE_TZ = True

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from cookieconsent import publishing, registry
 from cookieconsent.conf import reset_caches
@@ -19,6 +19,7 @@ from cookieconsent.models import (
     Technology,
 )
 from cookieconsent.testing import flushable_sqlite
+from tests.factories import StaffFactory
 
 #: The policy the ``categories`` fixture publishes as version 1, on this date.
 FIRST_PUBLISHED = date(2026, 6, 1)
@@ -94,3 +95,10 @@ def categories(db: None) -> dict[str, CookieCategory]:
     registry.get_registry()
     publishing.current()
     return found
+
+
+@pytest.fixture
+def staff(client: Client) -> Client:
+    """The test client, signed in as a superuser."""
+    client.force_login(StaffFactory())
+    return client

@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cookieconsent.models import Cookie, CookieCategory, PublishedVersion, Snapshot, Technology
+from django.test import override_settings
+from django.urls import reverse
+
+from cookieconsent.lifetimes import format_lifetime
+from cookieconsent.models import (
+    Cookie,
+    CookieCategory,
+    CookiePolicy,
+    PublishedVersion,
+    Snapshot,
+    Technology,
+)
 from cookieconsent.registry import reset
 from cookieconsent.testing import CONSENT_COOKIE
 from cookieconsent.testing import consent_cookie as decision_cookie
@@ -15,10 +26,14 @@ from cookieconsent.testing import cookies_set as set_cookies
 
 __all__ = [
     "CONSENT_COOKIE",
+    "admin_url",
     "category_form",
+    "check_error_codes",
+    "cookie_form",
     "cookie_row",
     "decision_cookie",
     "expired_cookies",
+    "policy_form",
     "set_cookies",
     "unpublish_everything",
 ]
@@ -47,7 +62,7 @@ def cookie_row(cookie: Cookie | None = None, **fields: Any) -> dict[str, Any]:
             purpose=cookie.purpose,
             party=cookie.party,
             provider=cookie.provider,
-            lifetime="" if cookie.lifetime is None else str(cookie.lifetime.total_seconds()),
+            lifetime=format_lifetime(cookie.lifetime),
             domain=cookie.domain,
             path=cookie.path,
             order=cookie.order,
@@ -93,3 +108,65 @@ def unpublish_everything() -> None:
     Snapshot._base_manager.all().delete()
     PublishedVersion._base_manager.all().delete()
     reset()
+
+
+def policy_form(policy: CookiePolicy, **fields: str) -> dict[str, object]:
+    """The policy change form with its sections inline, as the admin renders it (with the
+    Afrikaans fields a site with that language has); ``fields`` override."""
+    sections = list(policy.sections.all())
+    data: dict[str, object] = {
+        "title": policy.title,
+        "introduction": policy.introduction,
+        "banner_title": policy.banner_title,
+        "banner_message": policy.banner_message,
+        "is_current": "on" if policy.is_current else "",
+        "last_updated": str(policy.last_updated),
+        "contact_organisation": policy.contact_organisation,
+        "contact_address": policy.contact_address,
+        "contact_email": policy.contact_email,
+        **{
+            f"{field}__{code}": text
+            for code, texts in policy.translations.items()
+            for field, text in texts.items()
+        },
+        "region_rules-TOTAL_FORMS": 0,
+        "region_rules-INITIAL_FORMS": 0,
+        "region_rules-MIN_NUM_FORMS": 0,
+        "region_rules-MAX_NUM_FORMS": 1000,
+        "sections-TOTAL_FORMS": len(sections),
+        "sections-INITIAL_FORMS": len(sections),
+        "sections-MIN_NUM_FORMS": 0,
+        "sections-MAX_NUM_FORMS": 1000,
+    }
+    for i, section in enumerate(sections):
+        data.update(
+            {
+                f"sections-{i}-id": section.pk,
+                f"sections-{i}-policy": policy.pk,
+                f"sections-{i}-order": section.order,
+                f"sections-{i}-heading": section.heading,
+                f"sections-{i}-body": section.body,
+                f"sections-{i}-heading__af": section.translations.get("af", {}).get("heading", ""),
+                f"sections-{i}-body__af": section.translations.get("af", {}).get("body", ""),
+            }
+        )
+    data.update(fields)
+    return data
+
+
+def admin_url(model: str, view: str, *args: object) -> str:
+    """The admin URL of one of the app's models: ``admin_url("cookie", "change", pk)``."""
+    return reverse(f"admin:cookieconsent_{model}_{view}", args=args)
+
+
+def cookie_form(category: CookieCategory, **fields: Any) -> dict[str, Any]:
+    """The cookie add or change form, as the browser posts it."""
+    return {"category": category.pk, **cookie_row(**fields)}
+
+
+def check_error_codes(settings_value: object) -> list[str]:
+    """The ids of the settings checks' messages for ``COOKIECONSENT = settings_value``."""
+    from cookieconsent.checks import check_settings
+
+    with override_settings(COOKIECONSENT=settings_value):
+        return [e.id for e in check_settings()]

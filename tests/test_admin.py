@@ -4,7 +4,6 @@ their cookies, and consent records that can be read but never changed."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -26,7 +25,8 @@ from tests.factories import (
     PolicySectionFactory,
     StaffFactory,
 )
-from tests.helpers import category_form, cookie_row
+from tests.helpers import admin_url as url
+from tests.helpers import category_form, cookie_form
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +39,6 @@ BAD_PATTERN = "is not a usable pattern"
 def staff(client: Client) -> Client:
     client.force_login(StaffFactory())
     return client
-
-
-def url(model: str, view: str, *args: Any) -> str:
-    return reverse(f"admin:cookieconsent_{model}_{view}", args=args)
 
 
 # -- every page loads -----------------------------------------------------------------------
@@ -255,9 +251,10 @@ def test_cookie_changelist_columns_filter_and_search(staff):
         lifetime=timedelta(days=365),
     )
     CookieFactory(name="adm_other")
+    CookieFactory(name="adm_findme_too", lifetime=timedelta(minutes=90))
     html = staff.get(url("cookie", "changelist"), {"q": "findme"}).content.decode()
     assert "adm_findme" in html and "adm_other" not in html
-    for text in ["Local storage", "Third-party", "Provider Inc", "1 year"]:
+    for text in ["Local storage", "Third-party", "Provider Inc", "1 year", "90 minutes"]:
         assert text in html
     html = staff.get(
         url("cookie", "changelist"), {"technology__exact": Technology.LOCAL_STORAGE}
@@ -306,10 +303,6 @@ def test_the_same_name_with_another_technology_is_accepted(staff):
     response = staff.post(url("cookiecategory", "add"), data)
     assert response.status_code == 302, response.content.decode()
     assert Cookie.objects.filter(name="adm_both").count() == 2
-
-
-def cookie_form(category: CookieCategory, **fields: Any) -> dict[str, Any]:
-    return {"category": category.pk, **cookie_row(**fields)}
 
 
 def test_cookie_admin_refuses_a_duplicate(staff):

@@ -19,11 +19,7 @@ from cookieconsent.checks import (
 )
 from cookieconsent.conf import SETTINGS
 from cookieconsent.middleware import CookieConsentMiddleware
-
-
-def check_error_codes(settings_value: object) -> list[str]:
-    with override_settings(COOKIECONSENT=settings_value):
-        return [e.id for e in check_settings()]
+from tests.helpers import check_error_codes
 
 
 def test_defaults_pass():

@@ -14,7 +14,7 @@ from django.utils import timezone
 from cookieconsent import stats
 from cookieconsent.models import ConsentRecord, DailyCategoryChoices, DailyDecisions
 from tests.factories import ConsentRecordFactory
-from tests.test_checks import check_error_codes
+from tests.helpers import check_error_codes
 
 pytestmark = pytest.mark.django_db
 

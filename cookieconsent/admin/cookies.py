@@ -5,21 +5,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.forms import BaseInlineFormSet, ModelForm
+from django.db import models
+from django.forms import BaseInlineFormSet, ModelForm, Textarea
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.admin.translations import TranslationsAdminMixin
+from cookieconsent.lifetimes import format_lifetime
 from cookieconsent.models import Cookie, CookieCategory
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
 # cannot be subscripted.
 if TYPE_CHECKING:
     _CategoryAdmin = admin.ModelAdmin[CookieCategory]
-    _CookieInline = admin.TabularInline[Cookie, CookieCategory]
+    _CookieInline = admin.StackedInline[Cookie, CookieCategory]
     _CookieAdmin = admin.ModelAdmin[Cookie]
     _CookieFormSet = BaseInlineFormSet[Cookie, CookieCategory, ModelForm[Cookie]]
 else:
     _CategoryAdmin = _CookieAdmin = admin.ModelAdmin
-    _CookieInline = admin.TabularInline
+    _CookieInline = admin.StackedInline
     _CookieFormSet = BaseInlineFormSet
 
 # -- categories and cookies -----------------------------------------------------------------
@@ -36,26 +39,27 @@ class CookieInlineFormSet(_CookieFormSet):
         return super().get_unique_error_message(unique_check)
 
 
-class CookieInline(_CookieInline):
+class CookieInline(TranslationsAdminMixin, _CookieInline):
+    """One compact block per cookie: a table row of ten columns was 2,891 px wide."""
+
     model = Cookie
     formset = CookieInlineFormSet
+    translated_fields = ("purpose",)
     fields = (
-        "name",
-        "technology",
+        ("name", "technology", "party"),
         "purpose",
-        "party",
-        "provider",
-        "lifetime",
-        "http_only",
-        "domain",
-        "path",
-        "order",
+        ("provider", "lifetime"),
+        ("http_only", "domain", "path", "order"),
     )
+    formfield_overrides = {  # noqa: RUF012 (Django reads it, never mutates)
+        models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 60})},
+    }
     extra = 0
 
 
 @admin.register(CookieCategory)
-class CookieCategoryAdmin(_CategoryAdmin):
+class CookieCategoryAdmin(TranslationsAdminMixin, _CategoryAdmin):
+    translated_fields = ("name", "purpose")
     list_display = ("name", "slug", "required", "opt_in_everywhere", "order")
     list_editable = ("order",)
     list_filter = ("required", "opt_in_everywhere")
@@ -65,7 +69,8 @@ class CookieCategoryAdmin(_CategoryAdmin):
 
 
 @admin.register(Cookie)
-class CookieAdmin(_CookieAdmin):
+class CookieAdmin(TranslationsAdminMixin, _CookieAdmin):
+    translated_fields = ("purpose",)
     list_display = ("name", "category", "technology", "party", "provider", "lifetime_display")
     list_filter = ("category", "technology", "party")
     search_fields = ("name", "purpose", "provider", "domain")
@@ -74,4 +79,5 @@ class CookieAdmin(_CookieAdmin):
 
     @admin.display(description=_("lifetime"), ordering="lifetime")
     def lifetime_display(self, obj: Cookie) -> str:
-        return obj.lifetime_display
+        # Exact, as the form shows it (“90 minutes”); the public table rounds (“1 hour”).
+        return format_lifetime(obj.lifetime)

@@ -19,7 +19,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cookieconsent import publishing
 from cookieconsent.admin.frames import frames
+from cookieconsent.admin.markdown import MarkdownWarningsMixin
 from cookieconsent.admin.regions import RegionRuleInline
+from cookieconsent.admin.translations import TranslationsAdminMixin
 from cookieconsent.models import CookiePolicy, PolicySection, PublishedVersion
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
@@ -39,8 +41,9 @@ def can_publish(request: HttpRequest) -> bool:
     return bool(request.user.has_perm(PUBLISH_PERMISSION))
 
 
-class PolicySectionInline(_SectionInline):
+class PolicySectionInline(TranslationsAdminMixin, _SectionInline):
     model = PolicySection
+    translated_fields = ("heading", "body")
     fields = ("order", "heading", "body", "show_cookie_table")
     ordering = ("order", "pk")
     extra = 0
@@ -63,13 +66,15 @@ class PublishForm(forms.Form):
 
 
 @admin.register(CookiePolicy)
-class CookiePolicyAdmin(_PolicyAdmin):
+class CookiePolicyAdmin(MarkdownWarningsMixin, TranslationsAdminMixin, _PolicyAdmin):
+    translated_fields = ("title", "introduction", "banner_title", "banner_message")
     list_display = ("title", "is_current", "last_updated", "latest_version", "modified_at")
     list_filter = ("is_current",)
     search_fields = ("title", "introduction")
     readonly_fields = ("last_updated", "latest_version", "modified_at")
     fieldsets = (
         (None, {"fields": ("title", "introduction", "is_current")}),
+        (_("Banner"), {"fields": ("banner_title", "banner_message")}),
         (_("Contact"), {"fields": ("contact_organisation", "contact_address", "contact_email")}),
         (_("Published"), {"fields": ("latest_version", "last_updated", "modified_at")}),
     )

@@ -8,8 +8,13 @@ from typing import ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+
+from cookieconsent.conf import django_cookie_names, get_config
+from cookieconsent.lifetimes import HELP_TEXT as LIFETIME_HELP_TEXT
+from cookieconsent.lifetimes import LifetimeField
+from cookieconsent.translation import Translated, translations_field
 
 _NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
@@ -53,6 +58,8 @@ class CookieCategory(models.Model):
         default=False,
         help_text=_("Always allowed; visitors cannot switch it off."),
     )
+    translations = translations_field()
+    i18n = Translated("name", "purpose")
     opt_in_everywhere = models.BooleanField(
         _("opt-in everywhere"),
         default=False,
@@ -103,13 +110,13 @@ class Cookie(models.Model):
     purpose = models.TextField(_("purpose"), blank=True)
     party = models.CharField(_("party"), max_length=10, choices=Party.choices, default=Party.FIRST)
     provider = models.CharField(_("provider"), max_length=200, blank=True)
-    lifetime = models.DurationField(
-        _("lifetime"), null=True, blank=True, help_text=_("Empty for a session cookie.")
-    )
+    lifetime = LifetimeField(_("lifetime"), null=True, blank=True, help_text=LIFETIME_HELP_TEXT)
     http_only = models.BooleanField(_("HttpOnly"), default=False)
     domain = models.CharField(_("domain"), max_length=255, blank=True)
     path = models.CharField(_("path"), max_length=255, default="/")
     order = models.PositiveIntegerField(_("order"), default=0)
+    translations = translations_field()
+    i18n = Translated("purpose")
 
     class Meta:
         verbose_name = _("cookie")
@@ -128,30 +135,27 @@ class Cookie(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        super().clean()
-        from cookieconsent.conf import get_config
-
-        own = get_config()["COOKIE_NAME"]
-        if (
-            self.name == own
-            and self.technology == Technology.HTTP_COOKIE
-            and self.category_id is not None
-            and not self.category.required
-        ):
-            raise ValidationError(
-                {
-                    "category": _(
-                        "“%(name)s” is the consent cookie itself: it is strictly necessary, "
-                        "and only a strictly necessary category can hold it."
-                    )
-                    % {"name": own}
-                }
-            )
-
     @property
     def is_pattern(self) -> bool:
         return "*" in self.name
+
+    def clean(self) -> None:
+        """Refuse declarations that would hand cookies to the wrong category: see
+        ``check_declaration``."""
+        super().clean()
+        # The form's category, maybe unsaved (a category's page validates its cookies
+        # against the flags it is about to save), else the stored one.
+        category: CookieCategory | None = None
+        if "category" in self._state.fields_cache:
+            category = self.category
+        elif self.category_id is not None:
+            category = CookieCategory.objects.filter(pk=self.category_id).first()
+        if category is not None and self.name and self.technology == Technology.HTTP_COOKIE:
+            try:
+                check_declaration(self.name, required=category.required)
+            except ValidationError as error:
+                # On the name: it is what the form shows next to the message.
+                raise ValidationError({"name": error.error_list}) from None
 
     @property
     def lifetime_display(self) -> str:
@@ -176,3 +180,67 @@ def humanize_duration(value: timedelta) -> str:
         return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
     minutes = max(1, value.seconds // 60)
     return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+
+
+#: At least this many literal characters must open a pattern in a strictly necessary category.
+REQUIRED_PATTERN_PREFIX = 4
+#: Common analytics and advertising cookies: a strictly necessary pattern must match none.
+WELL_KNOWN_TRACKERS = (
+    "_ga", "_ga_ABC123", "_gid", "_gat", "_gcl_au", "_fbp", "_fbc", "fr", "IDE", "NID",
+    "__utma", "__utmz", "_hjid", "_hjSessionUser_1", "_clck", "_uetsid", "_pk_id.1.1",
+    "ajs_user_id", "mp_abc_mixpanel", "li_sugr", "_tt_enable_cookie",
+)  # fmt: skip
+
+
+def framework_cookie_names() -> tuple[str, ...]:
+    """The app's own consent cookie and Django's session, CSRF, language and messages
+    cookies: strictly necessary by nature."""
+    return (get_config()["COOKIE_NAME"], *django_cookie_names())
+
+
+def pattern_regex(name: str) -> re.Pattern[str]:
+    """A cookie name or ``*`` pattern as a compiled regular expression."""
+    return re.compile(".*".join(map(re.escape, name.split("*"))))
+
+
+def check_declaration(name: str, *, required: bool) -> None:
+    """Raise ``ValidationError`` for a declaration that would mislabel cookies.
+
+    - In a strictly necessary category, which visitors cannot refuse, a pattern must begin
+      with at least ``REQUIRED_PATTERN_PREFIX`` literal characters and match none of the
+      ``WELL_KNOWN_TRACKERS``: ``_*`` or ``*id`` would let any undeclared cookie through.
+    - In an optional category, neither the app's consent cookie nor Django's own cookies may
+      be declared, by name or by a pattern that matches them: blocking them breaks the site
+      (and the consent itself).
+    """
+    regex = pattern_regex(name)
+    if required and "*" in name:
+        prefix = name.split("*", 1)[0]
+        swallowed = [n for n in WELL_KNOWN_TRACKERS if regex.fullmatch(n)]
+        if len(prefix) < REQUIRED_PATTERN_PREFIX or swallowed:
+            raise ValidationError(
+                _(
+                    "“%(name)s” is too broad for a strictly necessary category: it would let "
+                    "cookies nobody declared (%(examples)s) through without consent. Start a "
+                    "pattern here with at least %(count)d literal characters, e.g. "
+                    "“sessionid_*”, or declare the names one by one."
+                ),
+                code="pattern_too_broad",
+                params={
+                    "name": name,
+                    "examples": ", ".join(swallowed[:3]) or gettext("any name it matches"),
+                    "count": REQUIRED_PATTERN_PREFIX,
+                },
+            )
+    if not required:
+        taken = [n for n in framework_cookie_names() if regex.fullmatch(n)]
+        if taken:
+            raise ValidationError(
+                _(
+                    "“%(cookie)s” is strictly necessary (the site's own consent or Django's "
+                    "session, CSRF, language or messages cookie) and cannot be declared in an "
+                    "optional category. Declare it in a strictly necessary one."
+                ),
+                code="necessary_cookie_in_optional_category",
+                params={"cookie": taken[0]},
+            )

@@ -4,15 +4,24 @@ once published (``cookieconsent.publishing``)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.rendering import render_markdown
+from cookieconsent.translation import Translated, lookup, translations_field
+
+#: The banner's words when staff leave them empty, translated by the app's locale files.
+DEFAULT_BANNER_TITLE = gettext_noop("Cookie consent")
+DEFAULT_BANNER_MESSAGE = gettext_noop(
+    "We use cookies to keep you signed in and the site secure. With your consent we also use "
+    "optional cookies to remember your preferences and understand how the site is used."
+)
 
 if TYPE_CHECKING:
     from cookieconsent.models.publishing import PublishedVersion
@@ -36,6 +45,22 @@ class CookiePolicy(models.Model):
     contact_address = models.CharField(_("postal address"), max_length=300, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     modified_at = models.DateTimeField(_("modified"), auto_now=True)
+    banner_title = models.CharField(
+        _("banner title"),
+        max_length=200,
+        blank=True,
+        help_text=_("Empty: “Cookie consent”, in the visitor's language."),
+    )
+    banner_message = models.TextField(
+        _("banner message"),
+        blank=True,
+        help_text=_(
+            "What the banner says before its buttons; say only what your categories do. "
+            "Empty: the app's default, which mentions preferences and analytics."
+        ),
+    )
+    translations = translations_field()
+    i18n = Translated("title", "introduction", "banner_title", "banner_message")
 
     class Meta:
         verbose_name = _("cookie policy")
@@ -60,7 +85,7 @@ class CookiePolicy(models.Model):
     @property
     def introduction_html(self) -> SafeString:
         """The introduction as sanitised HTML."""
-        return render_markdown(self.introduction)
+        return render_markdown(self.i18n.introduction)
 
     @classmethod
     def current(cls) -> CookiePolicy | None:
@@ -73,6 +98,27 @@ class CookiePolicy(models.Model):
         from cookieconsent.publishing import publish
 
         return publish(self, reconsent=require_consent_again, last_updated=last_updated)
+
+
+class _BannerSource(Protocol):
+    @property
+    def banner_title(self) -> str: ...
+    @property
+    def banner_message(self) -> str: ...
+    @property
+    def translations(self) -> Any: ...
+
+
+def banner_text(policy: _BannerSource | None) -> tuple[str, str]:
+    """The banner's title and message in the active language: the policy's own words (from
+    the model or the registry's copy), or the app's translated defaults where staff left them
+    empty, or there is no policy."""
+    title = message = ""
+    if policy is not None:
+        translations = policy.translations or {}
+        title = lookup(translations, "banner_title", policy.banner_title)
+        message = lookup(translations, "banner_message", policy.banner_message)
+    return title or gettext(DEFAULT_BANNER_TITLE), message or gettext(DEFAULT_BANNER_MESSAGE)
 
 
 class PolicySection(models.Model):
@@ -89,6 +135,8 @@ class PolicySection(models.Model):
         default=False,
         help_text=_("Render the table of categories and cookies after this section's text."),
     )
+    translations = translations_field()
+    i18n = Translated("heading", "body")
 
     class Meta:
         verbose_name = _("policy section")
@@ -101,4 +149,4 @@ class PolicySection(models.Model):
     @property
     def body_html(self) -> SafeString:
         """The body as sanitised HTML."""
-        return render_markdown(self.body)
+        return render_markdown(self.i18n.body)

@@ -104,12 +104,16 @@ def site(live_server: Any, transactional_db: None) -> str:
 
     editor = SimpleNamespace(connection=connection)
     if not CookiePolicy.objects.exists():
-        migration = importlib.import_module("example_project.fluxems.migrations.0001_seed_policy")
-        migration.seed(apps, editor)
+        seed = importlib.import_module("example_project.fluxems.migrations.0001_seed_policy")
+        seed.seed(apps, editor)
+        for name in ("0003_contact_once", "0004_afrikaans"):
+            importlib.import_module(f"example_project.fluxems.migrations.{name}").forward(
+                apps, editor
+            )
         registry.reset()
     if not PublishedVersion.objects.exists():
         migration = importlib.import_module(
-            "example_project.fluxems.migrations.0003_publish_version_1"
+            "example_project.fluxems.migrations.0005_publish_version_1"
         )
         migration.publish_version_1(apps, editor)
     return str(live_server.url)
@@ -895,6 +899,130 @@ def test_allowed_gated_content_comes_to_life(page, site):
     assert page.evaluate("window.ccImage === undefined")
     banner(page).get_by_role("button", name="Accept all").click()
     page.wait_for_function("() => window.ccImage === 1")
+
+
+# -- the policy page and the admin: widths, axe, the cookie table's two layouts ---------------
+
+WIDTHS = [375, 1280]
+
+
+def page_at(browser: Any, width: int, *, language: str = "en") -> Any:
+    context = browser.new_context(
+        viewport={"width": width, "height": 800}, locale=language, java_script_enabled=True
+    )
+    context.set_default_timeout(5000)
+    return context.new_page()
+
+
+def scroll_width(page: Any) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("language", ["en", "af"])
+def test_policy_page_fits_and_passes_axe(browser, site, width, language):
+    page = page_at(browser, width, language=language)
+    page.goto(f"{site}/cookies/policy/")
+    # Decide first, so the banner is not what is measured.
+    page.get_by_role("button", name="Reject all" if language == "en" else "Weier alles").click()
+    page.wait_for_function("!document.querySelector('#cookieconsent-banner:not([hidden])')")
+    assert scroll_width(page) <= width
+    table = page.locator(".cc-table")
+    box = table.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert axe_violations(page) == []
+    page.context.close()
+
+
+def test_policy_table_on_a_wide_screen(browser, site):
+    page = page_at(browser, 1280)
+    page.goto(f"{site}/cookies/policy/")
+    group = page.locator("th[scope=rowgroup]").first
+    # The category heads its rows across the table, left-aligned, its purpose in plain text.
+    assert group.evaluate("e => getComputedStyle(e).textAlign") in ("start", "left")
+    purpose = group.locator(".cc-table__category-purpose")
+    assert purpose.evaluate("e => getComputedStyle(e).fontWeight") == "400"
+    assert page.locator("thead").is_visible()
+    femstd = page.locator("td", has_text="femstd").first.bounding_box()
+    lifetime = page.locator("td", has_text="14 days").first.bounding_box()
+    assert abs(femstd["y"] - lifetime["y"]) < 2  # one row: name and lifetime side by side
+    page.context.close()
+
+
+def test_policy_table_on_a_phone(browser, site):
+    page = page_at(browser, 375)
+    page.goto(f"{site}/cookies/policy/")
+    # The header row is left to screen readers; each cell shows its column's name instead.
+    assert page.locator(".cc-table thead").bounding_box()["height"] <= 1
+    cell = page.locator("td[data-label=Lifetime]").first
+    label = cell.evaluate("e => getComputedStyle(e, '::before').content")
+    assert label == '"Lifetime: "'
+    femstd = page.locator("td", has_text="femstd").first.bounding_box()
+    lifetime = cell.bounding_box()
+    assert lifetime["y"] > femstd["y"]  # reflowed: the lifetime is on a line of its own
+    page.context.close()
+
+
+def test_no_banner_on_the_preferences_page(browser, site):
+    page = page_at(browser, 1280)
+    page.goto(f"{site}/cookies/preferences/")
+    assert page.locator("#cookieconsent-preferences").is_visible()
+    assert page.locator("#cookieconsent-banner").count() == 0
+    page.goto(f"{site}/cookies/policy/")
+    assert page.locator("#cookieconsent-banner").is_visible()
+    page.context.close()
+
+
+# -- the admin -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_page(browser, site, django_user_model) -> Any:
+    django_user_model.objects.create_superuser("cc-admin", "a@example.com", "cc-admin-pw-1")
+    page = page_at(browser, 1280)
+    page.goto(f"{site}/admin/login/")
+    page.fill("#id_username", "cc-admin")
+    page.fill("#id_password", "cc-admin-pw-1")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{site}/admin/")
+    yield page
+    page.context.close()
+
+
+def admin_pages() -> dict[str, str]:
+    from cookieconsent.models import CookieCategory, CookiePolicy
+
+    necessary = CookieCategory.objects.get(slug="necessary")
+    policy = CookiePolicy.objects.get(is_current=True)
+    return {
+        "category with cookies": f"/admin/cookieconsent/cookiecategory/{necessary.pk}/change/",
+        "cookie list": "/admin/cookieconsent/cookie/",
+        "cookie": f"/admin/cookieconsent/cookie/{necessary.cookies.first().pk}/change/",
+        "policy": f"/admin/cookieconsent/cookiepolicy/{policy.pk}/change/",
+        "category list": "/admin/cookieconsent/cookiecategory/",
+        "record list": "/admin/cookieconsent/consentrecord/",
+    }
+
+
+def test_admin_pages_fit_1280(admin_page, site):
+    too_wide = {}
+    for name, path in admin_pages().items():
+        admin_page.goto(f"{site}{path}")
+        # Open every collapsed language fieldset: they must fit too.
+        admin_page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        width = scroll_width(admin_page)
+        if width > 1280:
+            too_wide[name] = width
+    assert too_wide == {}
+
+
+def test_category_page_shows_every_cookie_field_on_screen(admin_page, site):
+    admin_page.goto(f"{site}{admin_pages()['category with cookies']}")
+    for field in ("lifetime", "http_only", "domain", "path", "order"):
+        box = admin_page.locator(f"[name='cookies-0-{field}']").bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 1280, field
+    lifetime = admin_page.locator("[name='cookies-0-lifetime']")
+    assert lifetime.input_value() == "14 days"
 
 
 def test_cache_safe_shows_each_visitor_their_own_notice(browser, us_rules, cached_site):

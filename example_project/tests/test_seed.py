@@ -65,8 +65,8 @@ def test_sections_in_order():
     assert [s.heading for s in sections if s.show_cookie_table] == ["Cookies we use"]
     assert "| femstd |" not in sections[2].body  # the table comes from the data, not the text
     assert "local storage" in sections[3].body
-    assert EMAIL in sections[7].body
-    assert "Johannesburg, South Africa" in sections[7].body
+    # The contact details are the policy's own, printed once after the last section.
+    assert sections[7].body.endswith("Questions can be sent to:")
 
 
 def test_categories_in_order():
@@ -112,7 +112,7 @@ def test_policy_page_shows_the_seed(client):
     for _slug, name, _required in CATEGORIES:
         assert name in html
     for name in [*COOKIES, "fluxems.ui"]:
-        assert f"<td>{name}</td>" in html
+        assert f'<td data-label="Name">{name}</td>' in html
 
 
 def test_policy_page_is_in_the_site_layout(client):
@@ -138,6 +138,8 @@ def test_migration_reverses_and_reapplies():
 
     call_command("migrate", "fluxems", verbosity=0)
     assert [s.heading for s in seeded_policy().sections.all()] == HEADINGS
+    assert seeded_policy().translations["af"]["title"] == "Koekiebeleid"
+    assert CookieCategory.objects.get(slug="analytics").translations["af"]["name"] == "Analise"
     assert [c.slug for c in CookieCategory.objects.all()] == [c[0] for c in CATEGORIES]
     assert set(COOKIES) <= set(Cookie.objects.values_list("name", flat=True))
 
@@ -151,3 +153,28 @@ def test_reverse_keeps_what_the_site_added():
     assert list(Cookie.objects.values_list("name", flat=True)) == ["theme"]
     Cookie.objects.all().delete()
     call_command("migrate", "fluxems", verbosity=0)
+
+
+def test_policy_page_gives_the_contact_details_once(client):
+    """Section 8 ends by leading into the contact block instead of repeating it."""
+    html = client.get(reverse("cookieconsent:policy")).content.decode()
+    assert html.count("Johannesburg, South Africa") == 1
+    assert html.count(">support@entrebyte.com</a>") == 1
+    section = html[html.index("8. Changes &amp; contact") :]
+    assert section.index("Questions can be sent to:") < section.index("<address")
+
+
+def test_afrikaans_for_everything_the_visitor_reads():
+    policy = seeded_policy()
+    assert set(policy.translations["af"]) == {
+        "title",
+        "introduction",
+        "banner_title",
+        "banner_message",
+    }
+    for section in policy.sections.all():
+        assert set(section.translations["af"]) == {"heading", "body"}, section
+    for category in CookieCategory.objects.all():
+        assert set(category.translations["af"]) == {"name", "purpose"}, category
+    for cookie in Cookie.objects.all():
+        assert cookie.translations["af"]["purpose"], cookie

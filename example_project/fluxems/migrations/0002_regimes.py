@@ -35,8 +35,8 @@ def remove_rules(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("fluxems", "0001_seed_policy"),
-        ("cookieconsent", "0005_regions"),
+        ('fluxems', '0001_seed_policy'),
+        ('cookieconsent', '0003_regions'),
     ]
 
     operations = [migrations.RunPython(add_rules, remove_rules)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cookieconsent', '0005_regions'),
+        ('cookieconsent', '0003_regions'),
     ]
 
     operations = [

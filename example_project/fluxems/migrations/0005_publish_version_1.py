@@ -36,6 +36,9 @@ def unpublish_version_1(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("fluxems", "0002_regimes"), ("cookieconsent", "0007_publishing")]
+    dependencies = [
+        ('fluxems', '0004_afrikaans'),
+        ('cookieconsent', '0006_publishing'),
+    ]
 
     operations = [migrations.RunPython(publish_version_1, unpublish_version_1)]

@@ -103,7 +103,7 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cookieconsent', '0006_console'),
+        ('cookieconsent', '0005_translations_banner_text_lifetime'),
     ]
 
     operations = [

@@ -1,0 +1,144 @@
+"""Cookie lifetimes as people write them: “session”, “30 minutes”, “14 days”, “2 years”.
+
+The database keeps a duration (``None`` for a session cookie); staff read and type words. A
+month counts as 30 days and a year as 365, as in the policy's table. Unit words are English
+or the admin's language (its translations of “%(n)d year”, …), so what the form shows in
+any language it also reads back.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.dateparse import parse_duration
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+MINUTE = 60
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+
+# (seconds, the ngettext pair, English words and abbreviations), largest first.
+_UNITS: tuple[tuple[int, tuple[str, str], tuple[str, ...]], ...] = (
+    (365 * DAY, ("%(n)d year", "%(n)d years"), ("year", "years", "yr", "yrs", "y")),
+    (30 * DAY, ("%(n)d month", "%(n)d months"), ("month", "months", "mo")),
+    (7 * DAY, ("%(n)d week", "%(n)d weeks"), ("week", "weeks", "wk", "wks", "w")),
+    (DAY, ("%(n)d day", "%(n)d days"), ("day", "days", "d")),
+    (HOUR, ("%(n)d hour", "%(n)d hours"), ("hour", "hours", "hr", "hrs", "h")),
+    (MINUTE, ("%(n)d minute", "%(n)d minutes"), ("minute", "minutes", "min", "mins", "m")),
+    (1, ("%(n)d second", "%(n)d seconds"), ("second", "seconds", "sec", "secs", "s")),
+)
+_SESSION_WORDS = ("session", "browser session", "until the browser closes")
+_PART = re.compile(r"(\d+)\s*([^\d\s,+]+)")
+_SEPARATORS = re.compile(r"\s*(?:,|\band\b|\+)\s*|\s+")
+
+#: The error a lifetime nobody could read gets.
+INVALID = _(
+    "Enter a lifetime such as “session”, “30 minutes”, “14 days”, “13 months” or “2 years” "
+    "(a month is 30 days, a year 365)."
+)
+
+HELP_TEXT = _("How long the browser keeps it: “session”, “30 minutes”, “14 days”, “2 years”.")
+
+
+def _unit_words() -> dict[str, int]:
+    """Every word for a unit, in English and in the active language, lower case."""
+    words: dict[str, int] = {}
+    for seconds, (singular, plural), english in _UNITS:
+        for word in english:
+            words[word] = seconds
+        for n in (1, 2, 5):
+            translated = ngettext(singular, plural, n) % {"n": n}
+            word = translated.replace(str(n), "", 1).strip().lower()
+            if word:
+                words.setdefault(word, seconds)
+    return words
+
+
+def _session_words() -> set[str]:
+    return {*_SESSION_WORDS, gettext("Session").lower()}
+
+
+def parse_lifetime(text: str) -> timedelta | None:
+    """``None`` for a session cookie, else the duration ``text`` names.
+
+    Accepts “session”, one or more “<number> <unit>” parts (“1 year 6 months”, “90 min”), and
+    Django's own duration syntax (“14 00:00:00”, ISO 8601 “P14D”) for values pasted from
+    elsewhere. Raises ``ValidationError`` for anything else, a bare number included: “14”
+    could mean seconds or days.
+    """
+    value = " ".join(text.split()).lower()
+    if value in ("", *_session_words()):
+        return None
+    words = _unit_words()
+    seconds = 0
+    rest = value
+    matched = False
+    for match in _PART.finditer(value):
+        unit = words.get(match.group(2).rstrip("."))
+        if unit is None:
+            break
+        seconds += int(match.group(1)) * unit
+        rest = rest.replace(match.group(0), " ", 1)
+        matched = True
+    if matched and not _SEPARATORS.sub("", rest):
+        if seconds <= 0:
+            raise ValidationError(
+                _("A lifetime must be longer than nothing; use “session” for a session cookie."),
+                code="empty_lifetime",
+            )
+        return timedelta(seconds=seconds)
+    if not value.isdigit() and not re.fullmatch(r"\d+[.,]\d*", value):
+        duration = parse_duration(value.upper() if value.startswith("p") else value)
+        if duration is not None and duration > timedelta(0):
+            return duration
+    raise ValidationError(INVALID, code="invalid_lifetime")
+
+
+def format_lifetime(value: timedelta | None) -> str:
+    """The lifetime in the largest unit that states it exactly (“13 months”, “90 minutes”),
+    in the active language; “session” for ``None``. ``parse_lifetime`` reads it back."""
+    if value is None:
+        return gettext("Session").lower()
+    total = int(value.total_seconds())
+    for seconds, (singular, plural), _words in _UNITS:
+        # Weeks are read, never shown: people write a cookie's “14 days”, not “2 weeks”.
+        if seconds != 7 * DAY and total % seconds == 0 and total // seconds >= 1:
+            n = total // seconds
+            return ngettext(singular, plural, n) % {"n": n}
+    return str(value)  # under a second: Django's own notation, which parse_duration reads
+
+
+class LifetimeFormField(forms.Field):
+    """A form field for a lifetime in words; cleans to a ``timedelta`` or ``None``."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": INVALID}  # noqa: RUF012 (Django's own convention)
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", HELP_TEXT)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("placeholder", "session")
+        self.widget.attrs.setdefault("size", 12)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, timedelta) or value is None:
+            return format_lifetime(value)
+        return value
+
+    def to_python(self, value: Any) -> timedelta | None:
+        if isinstance(value, timedelta):
+            return value
+        return parse_lifetime(str(value or ""))
+
+
+class LifetimeField(models.DurationField):  # type: ignore[type-arg]
+    """A ``DurationField`` whose form field reads and shows lifetimes in words."""
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return super().formfield(**{"form_class": LifetimeFormField, **kwargs})

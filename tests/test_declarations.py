@@ -1,0 +1,113 @@
+"""Declarations that would hand cookies to the wrong category are refused, in ``full_clean()``
+and in the admin: broad patterns in a strictly necessary category, and the site's own
+necessary cookies in an optional one."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import override_settings
+
+from cookieconsent.models import Cookie, Technology
+from cookieconsent.models.cookies import check_declaration
+from tests.factories import CookieCategoryFactory
+from tests.helpers import admin_url as url
+from tests.helpers import category_form, cookie_form
+
+pytestmark = pytest.mark.django_db
+
+TOO_BROAD = "is too broad for a strictly necessary category"
+NECESSARY = "cannot be declared in an optional category"
+
+
+@pytest.mark.parametrize("name", ["_*", "*", "s*", "*id", "_g*", "*_session", "_gat*", "__ut*"])
+def test_broad_patterns_are_refused_in_a_required_category(name):
+    category = CookieCategoryFactory(required=True)
+    with pytest.raises(ValidationError) as info:
+        Cookie(category=category, name=name).full_clean()
+    assert any(TOO_BROAD in m for m in info.value.messages), info.value.messages
+
+
+def test_the_message_names_what_the_pattern_would_swallow():
+    with pytest.raises(ValidationError) as info:
+        check_declaration("_g*", required=True)
+    assert "_ga" in info.value.messages[0]
+    assert "at least 4 literal characters" in info.value.messages[0]
+
+
+@pytest.mark.parametrize("name", ["sessionid_*", "femstd_*", "csrf_*_token", "exact_name"])
+def test_narrow_patterns_and_names_are_accepted_in_a_required_category(name):
+    Cookie(category=CookieCategoryFactory(required=True), name=name).full_clean()
+
+
+@pytest.mark.parametrize("name", ["_*", "s*", "_ga_*"])
+def test_broad_patterns_are_fine_in_an_optional_category(name):
+    Cookie(category=CookieCategoryFactory(required=False), name=name).full_clean()
+
+
+def test_local_storage_keys_are_not_cookie_patterns():
+    category = CookieCategoryFactory(required=True)
+    Cookie(category=category, name="app_*", technology=Technology.LOCAL_STORAGE).full_clean()
+
+
+@pytest.mark.parametrize(
+    "name", ["cookieconsent", "femstd", "csrftoken", "django_language", "messages", "csrf*"]
+)
+def test_necessary_cookies_are_refused_in_an_optional_category(name):
+    category = CookieCategoryFactory(required=False)
+    with pytest.raises(ValidationError) as info:
+        Cookie(category=category, name=name).full_clean()
+    assert any(NECESSARY in m for m in info.value.messages), info.value.messages
+
+
+@override_settings(COOKIECONSENT={"COOKIE_NAME": "cc_choice"}, CSRF_COOKIE_NAME="xsrf")
+def test_the_names_follow_the_settings():
+    category = CookieCategoryFactory(required=False)
+    for name in ("cc_choice", "xsrf"):
+        with pytest.raises(ValidationError):
+            Cookie(category=category, name=name).full_clean()
+    Cookie(category=category, name="csrftoken").clean()  # no longer Django's name
+
+
+def test_necessary_cookies_are_accepted_in_a_required_category():
+    Cookie(category=CookieCategoryFactory(required=True), name="csrftoken_2").full_clean()
+
+
+def test_cookie_admin_refuses_with_the_message(staff):
+    category = CookieCategoryFactory(required=True)
+    response = staff.post(url("cookie", "add"), cookie_form(category, name="_*"))
+    assert response.status_code == 200
+    assert TOO_BROAD in response.content.decode()
+    assert not Cookie.objects.filter(name="_*").exists()
+
+
+def test_category_page_refuses_a_broad_pattern_in_its_inline(staff):
+    data = category_form(slug="dec-need", name="Need", required="on", rows=[{"name": "x*"}])
+    response = staff.post(url("cookiecategory", "add"), data)
+    assert response.status_code == 200
+    assert TOO_BROAD in response.content.decode()
+
+
+def test_making_a_category_required_checks_its_cookies(staff):
+    category = CookieCategoryFactory(slug="dec-opt", required=False)
+    Cookie.objects.create(category=category, name="ab*")
+    response = staff.post(
+        url("cookiecategory", "change", category.pk), category_form(category, required="on")
+    )
+    assert response.status_code == 200
+    assert TOO_BROAD in response.content.decode()
+    category.refresh_from_db()
+    assert not category.required
+
+
+def test_category_page_refuses_the_consent_cookie_in_an_optional_category(staff):
+    data = category_form(slug="dec-ads", name="Ads", rows=[{"name": "cookieconsent"}])
+    response = staff.post(url("cookiecategory", "add"), data)
+    assert response.status_code == 200
+    assert NECESSARY in response.content.decode()
+
+
+def test_a_cookie_by_category_id_is_checked_against_the_stored_category():
+    category = CookieCategoryFactory(required=True)
+    with pytest.raises(ValidationError):
+        Cookie(category_id=category.pk, name="_*").clean()

@@ -1,0 +1,107 @@
+"""Lifetimes as people write them: parsed, shown, and refused with a clear message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.forms import modelform_factory
+from django.utils import translation
+
+from cookieconsent.lifetimes import LifetimeFormField, format_lifetime, parse_lifetime
+from cookieconsent.models import Cookie
+
+DAY = timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", None),
+        ("session", None),
+        ("  Session ", None),
+        ("30 minutes", timedelta(minutes=30)),
+        ("1 minute", timedelta(minutes=1)),
+        ("90 min", timedelta(minutes=90)),
+        ("2 hours", timedelta(hours=2)),
+        ("14 days", 14 * DAY),
+        ("1 day", DAY),
+        ("2 weeks", 14 * DAY),
+        ("13 months", 390 * DAY),
+        ("2 years", 730 * DAY),
+        ("1 Year", 365 * DAY),
+        ("1 year 6 months", 545 * DAY),
+        ("1 year, 6 months and 2 days", 547 * DAY),
+        ("14d", 14 * DAY),
+        ("45 seconds", timedelta(seconds=45)),
+        # Django's own notation, as the old form showed it, and ISO 8601.
+        ("365 00:00:00", 365 * DAY),
+        ("P14D", 14 * DAY),
+    ],
+)
+def test_parse(text, expected):
+    assert parse_lifetime(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["forever", "14", "2.5", "2 fortnights", "years", "2 years soon", "-3 days", "P"]
+)
+def test_refused_with_a_clear_message(text):
+    with pytest.raises(ValidationError) as info:
+        parse_lifetime(text)
+    assert "“session”, “30 minutes”, “14 days”, “13 months” or “2 years”" in info.value.messages[0]
+
+
+def test_zero_is_refused():
+    with pytest.raises(ValidationError, match="use “session”"):
+        parse_lifetime("0 days")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "session"),
+        (730 * DAY, "2 years"),
+        (390 * DAY, "13 months"),
+        (14 * DAY, "14 days"),
+        (7 * DAY, "7 days"),
+        (400 * DAY, "400 days"),
+        (timedelta(minutes=30), "30 minutes"),
+        (timedelta(minutes=90), "90 minutes"),
+        (timedelta(seconds=61), "61 seconds"),
+        (timedelta(milliseconds=5), "0:00:00.005000"),
+    ],
+)
+def test_format_round_trips(value, shown):
+    assert format_lifetime(value) == shown
+    assert parse_lifetime(shown) == value
+
+
+def test_the_admin_language_is_read_back():
+    with translation.override("af"):
+        shown = format_lifetime(730 * DAY)
+        assert shown != "2 years"  # the app ships Afrikaans
+        assert parse_lifetime(shown) == 730 * DAY
+        assert parse_lifetime(format_lifetime(None)) is None
+
+
+def test_the_model_form_uses_words():
+    form_class = modelform_factory(Cookie, fields=["lifetime"])
+    field = form_class.base_fields["lifetime"]
+    assert isinstance(field, LifetimeFormField)
+    form = form_class(instance=Cookie(name="x", lifetime=390 * DAY))
+    assert 'value="13 months"' in str(form["lifetime"])
+    bound = form_class({"lifetime": "2 years"})
+    assert bound.is_valid(), bound.errors
+    assert bound.cleaned_data["lifetime"] == 730 * DAY
+    bad = form_class({"lifetime": "a while"})
+    assert not bad.is_valid()
+    assert "“13 months”" in bad.errors["lifetime"][0]
+    # A value that failed is shown back as typed, not lost.
+    assert 'value="a while"' in str(bad["lifetime"])
+
+
+def test_the_form_field_takes_a_duration_as_it_is():
+    assert LifetimeFormField(required=False).clean(DAY) == DAY
+    assert LifetimeFormField(required=False).clean("") is None
