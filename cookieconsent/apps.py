@@ -17,10 +17,18 @@ class CookieConsentAppConfig(AppConfig):
             CookieCategory,
             CookiePolicy,
             PolicySection,
+            PublishedVersion,
             RegionRule,
         )
         from cookieconsent.registry import invalidate
 
-        for model in (Cookie, CookieCategory, CookiePolicy, PolicySection, RegionRule):
+        for model in (
+            Cookie,
+            CookieCategory,
+            CookiePolicy,
+            PolicySection,
+            PublishedVersion,
+            RegionRule,
+        ):
             post_save.connect(invalidate, sender=model, dispatch_uid=f"cc-save-{model.__name__}")
             post_delete.connect(invalidate, sender=model, dispatch_uid=f"cc-del-{model.__name__}")

@@ -14,23 +14,19 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.http import HttpRequest
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from cookieconsent import script
+from cookieconsent import publishing, script
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.consent import Consent
-from cookieconsent.regions import REGIMES, Regimes
 from cookieconsent.registry import StampedCache
 
 TEMPLATE = "cookieconsent/banner.html"
 
-# Placeholders the template is rendered with: letters and "_" survive escaping and urlencode
-# unchanged, and neither is a part of the other.
-_SLOTS = {"next": "__cookieconsent_next__", "next_query": "__cookieconsent_nextquery__"}
+# Placeholders the template is rendered with (see cookieconsent.publishing).
+_SLOTS = {"next": publishing.NEXT, "next_query": publishing.NEXT_QUERY}
 _SPLIT = re.compile("(" + "|".join(map(re.escape, _SLOTS.values())) + ")")
 _SLOT_NAMES = {placeholder: name for name, placeholder in _SLOTS.items()}
 
@@ -64,29 +60,15 @@ _banners: StampedCache[Key, Banner] = StampedCache()
 
 
 def _render(consent: Consent, cache_safe: bool, needs_renewal: bool, regime: str) -> Banner:
-    html = render_to_string(
-        TEMPLATE,
-        {
-            "categories": consent.registry.categories,
-            "cache_safe": cache_safe,
-            # A shared page carries the variant of every regime in use; the script shows the
-            # visitor's. Otherwise the visitor's own: the banner, or the notice.
-            "regimes": regimes_shown(consent.registry.regimes) if cache_safe else [regime],
-            "needs_renewal": needs_renewal,
-            "next": _SLOTS["next"],
-            "next_query": _SLOTS["next_query"],
-            "policy_url": reverse("cookieconsent:policy"),
-            "preferences_url": reverse("cookieconsent:preferences"),
-            "consent_url": reverse("cookieconsent:consent"),
-            "config": script.config_json(consent),
-        },
+    # The latest published version's banner for this regime, as the site's template rendered
+    # it when staff published (rendered from the tables only while nothing is published).
+    html = publishing.banner(
+        consent.registry.categories,
+        cache_safe=cache_safe,
+        needs_renewal=needs_renewal,
+        regime=regime,
     )
-    return split(html)
-
-
-def regimes_shown(regimes: Regimes) -> list[str]:
-    """The banner variants some visitor may need, opt-in first."""
-    return [r for r in REGIMES if r in regimes.in_use()]
+    return split(html.replace(publishing.CONFIG, escape(script.config_json(consent))))
 
 
 def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:

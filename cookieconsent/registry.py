@@ -158,8 +158,8 @@ _builds = itertools.count(1)
 
 
 def build(generation: int = 0) -> Registry:
-    """Read the categories, cookies and current policy into a new ``Registry``."""
-    from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
+    """Read the categories, cookies and latest published version into a new ``Registry``."""
+    from cookieconsent.models import Cookie, CookieCategory, PublishedVersion, Technology
 
     categories = tuple(
         CategoryInfo(c.slug, c.name, c.purpose, c.required) for c in CookieCategory.objects.all()
@@ -198,12 +198,10 @@ def build(generation: int = 0) -> Registry:
         required_slug, True, config["COOKIE_PATH"], config["COOKIE_DOMAIN"] or ""
     )
 
-    policy = (
-        CookiePolicy.objects.filter(is_current=True)
-        .values_list("version", "reconsent_version")
-        .first()
-    )
-    policy_version, reconsent_version = policy or (0, 0)
+    # The latest published version, and the latest that asked visitors to consent again.
+    versions = PublishedVersion.objects.order_by("-number").values_list("number", flat=True)
+    policy_version = versions.first() or 0
+    reconsent_version = versions.filter(reconsent=True).first() or 0
     return Registry(
         stamp=f"{generation}.{next(_builds)}",
         generation=generation,

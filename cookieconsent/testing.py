@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.http import HttpResponseBase
 
@@ -29,6 +30,7 @@ __all__ = [
     "consent_cookie_name",
     "cookies_expired",
     "cookies_set",
+    "flushable_sqlite",
 ]
 
 #: The consent cookie's default name (``COOKIECONSENT["COOKIE_NAME"]`` changes it).
@@ -70,3 +72,32 @@ def cookies_set(response: HttpResponseBase) -> set[str]:
 def cookies_expired(response: HttpResponseBase) -> set[str]:
     """Names of the cookies a response deletes."""
     return {name for name, morsel in response.cookies.items() if morsel["max-age"] == 0}
+
+
+@contextmanager
+def flushable_sqlite() -> Iterator[None]:
+    """Let Django's test flush empty the consent records on SQLite.
+
+    SQLite empties tables with ``DELETE``, which the records' trigger refuses without a purge
+    permit (PostgreSQL uses ``TRUNCATE``, which fires no row trigger), so ``TransactionTestCase``
+    and ``transactional_db`` fail to clean up. Within this context the flush writes a permit
+    first and empties the permits' table last. Wrap a test session in it, e.g. in a
+    session-scoped autouse fixture."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+    from django.db.backends.sqlite3 import base  # noqa: F401  (the backend before its operations)
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+    permits = "cookieconsent_purgepermit"
+
+    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: Iterable[str]) -> None:
+        sql_list = list(sql_list)
+        last = [sql for sql in sql_list if permits in sql]
+        first = f"INSERT INTO {permits} (before) VALUES ('9999-12-31 00:00:00')"
+        original(self, [first, *(sql for sql in sql_list if permits not in sql), *last])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]

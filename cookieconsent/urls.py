@@ -8,7 +8,9 @@ app_name = "cookieconsent"
 
 urlpatterns = [
     path("policy/", views.policy, name="policy"),
+    path("policy/v<int:number>/", views.policy_version, name="policy_version"),
     path("preferences/", views.preferences, name="preferences"),
+    path("preferences/receipt/", views.receipt, name="receipt"),
     path("consent/", views.consent, name="consent"),
     path("status/", views.status, name="status"),
 ]

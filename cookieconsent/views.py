@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -22,11 +23,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cookieconsent import publishing
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, Decision, get_consent, set_consent_cookie
 from cookieconsent.crossorigin import cross_origin_protect
 from cookieconsent.forms import read_choice
-from cookieconsent.models import CookieCategory, CookiePolicy
+from cookieconsent.models import ConsentRecord
 from cookieconsent.records import record_decision
 from cookieconsent.registry import get_registry
 from cookieconsent.signals import consent_changed
@@ -167,14 +169,44 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def policy(request: HttpRequest) -> HttpResponse:
-    """The current cookie policy, rendered from the admin's data."""
-    current = CookiePolicy.current()
-    if current is None:
-        return page(request, "cookieconsent/policy.html", {"policy": None}, status=404)
-    categories = CookieCategory.objects.prefetch_related("cookies")
+    """The latest published cookie policy, served as it was published."""
+    snapshot = publishing.current()
+    context = {"snapshot": snapshot, "current": snapshot}
+    return page(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
+
+
+@require_GET
+def policy_version(request: HttpRequest, number: int) -> HttpResponse:
+    """An earlier published version, as visitors saw it (``?language=`` picks its language):
+    what a receipt links to."""
+    snapshot = publishing.snapshot(number, request.GET.get("language"))
+    context = {"snapshot": snapshot, "current": publishing.current()}
+    return page(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
+
+
+@require_GET
+def receipt(request: HttpRequest) -> HttpResponse:
+    """The visitor's own record of their latest decision, to print or keep: found by the
+    consent ID in their consent cookie (one indexed query)."""
+    consent = get_consent(request)
+    record = None
+    if consent.consent_id:
+        try:
+            record = (
+                ConsentRecord.objects.select_related("published_version")
+                .filter(consent_id=consent.consent_id)
+                .first()
+            )
+        except ValidationError:  # a validly signed cookie whose ID is not a UUID
+            record = None
+    names = {c.slug: c.name for c in consent.registry.categories}
     context = {
-        "policy": current,
-        "sections": current.sections.all(),
-        "categories": categories,
+        "record": record,
+        "granted": [names.get(slug, slug) for slug in record.granted] if record else [],
+        "refused": [names.get(slug, slug) for slug in record.refused] if record else [],
     }
-    return page(request, "cookieconsent/policy.html", context)
+    response = page(request, "cookieconsent/receipt.html", context, status=200 if record else 404)
+    # The page is this visitor's alone.
+    add_never_cache_headers(response)
+    patch_vary_headers(response, ("Cookie",))
+    return response

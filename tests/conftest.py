@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
+from django.test import override_settings
 
-from cookieconsent import registry
+from cookieconsent import publishing, registry
 from cookieconsent.conf import reset_caches
-from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
+from cookieconsent.models import (
+    Cookie,
+    CookieCategory,
+    CookiePolicy,
+    PolicySection,
+    PublishedVersion,
+    Technology,
+)
+from cookieconsent.testing import flushable_sqlite
+
+#: The policy the ``categories`` fixture publishes as version 1, on this date.
+FIRST_PUBLISHED = date(2026, 6, 1)
+SECTIONS = [
+    ("What cookies are", "Small text files.", False),
+    ("Cookies we use", "The table lists them.", True),
+    ("Do Not Track", "We do not respond to it.", False),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -20,11 +38,19 @@ def fresh_registry() -> Iterator[None]:
     reset_caches()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def flushable() -> Iterator[None]:
+    """Transactional tests flush the database; on SQLite that needs a purge permit."""
+    with flushable_sqlite():
+        yield
+
+
 @pytest.fixture
 def categories(db: None) -> dict[str, CookieCategory]:
     """The fluxems categories (the example's data migration loads them; created here if not)
     plus cookies the tests' own views set: ``necessary_c``, ``functional_c``, ``analytics_c``
-    and the pattern ``_ga_*``."""
+    and the pattern ``_ga_*``; and a policy with three sections, published as version 1 dated
+    1 June 2026 in English and Afrikaans."""
     found = {}
     for order, (slug, name, required) in enumerate(
         [
@@ -50,8 +76,21 @@ def categories(db: None) -> dict[str, CookieCategory]:
         Cookie.objects.get_or_create(
             name=name, technology=technology, defaults={"category": found[slug]}
         )
-    if CookiePolicy.current() is None:
-        CookiePolicy.objects.create(title="Cookie Policy")
+    if not PublishedVersion.objects.exists():
+        policy = CookiePolicy.current() or CookiePolicy.objects.create(
+            title="Cookie Policy",
+            introduction="How this site uses cookies.",
+            contact_email="privacy@example.com",
+        )
+        if not policy.sections.exists():
+            for order, (heading, body, table) in enumerate(SECTIONS):
+                PolicySection.objects.create(
+                    policy=policy, order=order, heading=heading, body=body, show_cookie_table=table
+                )
+        # Rendered with the app's URLs, whatever URLconf the test itself uses.
+        with override_settings(ROOT_URLCONF="tests.urls"):
+            publishing.publish(policy, last_updated=FIRST_PUBLISHED, published_by="tests")
     # Compiled here, in the test's thread: async tests then need no database access of their own.
     registry.get_registry()
+    publishing.current()
     return found

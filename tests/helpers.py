@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cookieconsent.models import Cookie, CookieCategory, Technology
+from cookieconsent.models import Cookie, CookieCategory, PublishedVersion, Snapshot, Technology
+from cookieconsent.registry import reset
 from cookieconsent.testing import CONSENT_COOKIE
 from cookieconsent.testing import consent_cookie as decision_cookie
 from cookieconsent.testing import cookies_expired as expired_cookies
@@ -19,6 +20,7 @@ __all__ = [
     "decision_cookie",
     "expired_cookies",
     "set_cookies",
+    "unpublish_everything",
 ]
 
 
@@ -83,3 +85,11 @@ def category_form(
     for i, row in enumerate(all_rows):
         data.update({f"cookies-{i}-{k}": v for k, v in row.items()})
     return data
+
+
+def unpublish_everything() -> None:
+    """Remove every published version, as on a site that has published nothing. The ORM
+    refuses it; the database allows it while no consent record cites them."""
+    Snapshot._base_manager.all().delete()
+    PublishedVersion._base_manager.all().delete()
+    reset()

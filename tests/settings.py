@@ -13,6 +13,8 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 USE_TZ = True
 TIME_ZONE = "Africa/Johannesburg"
 LANGUAGE_CODE = "en"
+# Published versions are rendered in each of these (cookieconsent.publishing.languages()).
+LANGUAGES = [("en", "English"), ("af", "Afrikaans")]
 
 DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from django.utils import timezone
 
 from cookieconsent.models import (
     ConsentRecord,
@@ -105,47 +104,13 @@ def test_no_lifetime_is_a_session_cookie():
     assert Cookie(name="x", lifetime=None).lifetime_display == "Session"
 
 
-# -- versions -------------------------------------------------------------------------------
+# -- policies -------------------------------------------------------------------------------
 
 
 @pytest.fixture
 def policy() -> CookiePolicy:
     CookiePolicy.objects.update(is_current=False)
     return CookiePolicyFactory(last_updated=date(2020, 1, 1))
-
-
-def test_publish_bumps_version_and_date_only(policy):
-    before = policy.modified_at
-    policy.publish_new_version()
-    policy.refresh_from_db()
-    assert policy.version == 2
-    assert policy.reconsent_version == 1
-    assert policy.last_updated == timezone.localdate()
-    assert policy.modified_at > before
-
-
-def test_publish_asking_again_moves_reconsent_version(policy):
-    policy.publish_new_version()
-    policy.publish_new_version(require_consent_again=True)
-    policy.refresh_from_db()
-    assert (policy.version, policy.reconsent_version) == (3, 3)
-    policy.publish_new_version()
-    policy.refresh_from_db()
-    assert (policy.version, policy.reconsent_version) == (4, 3)
-
-
-def test_publish_counts_from_the_database_not_a_stale_instance(policy):
-    stale = CookiePolicy.objects.get(pk=policy.pk)
-    policy.publish_new_version()
-    stale.publish_new_version()
-    assert stale.version == 3
-    assert CookiePolicy.objects.get(pk=policy.pk).version == 3
-
-
-def test_version_fields_are_not_editable():
-    fields = {f.name: f for f in CookiePolicy._meta.get_fields()}
-    assert not fields["version"].editable
-    assert not fields["reconsent_version"].editable
 
 
 def test_only_one_policy_is_current(policy):
@@ -248,7 +213,7 @@ def test_records_cannot_be_updated_or_deleted_in_bulk():
 
 
 def test_str(policy):
-    assert str(policy) == "Cookie Policy (v1)"
+    assert str(policy) == "Cookie Policy"
     assert str(PolicySectionFactory.build(heading="What cookies are")) == "What cookies are"
     assert str(CookieCategory(name="Analytics")) == "Analytics"
     assert str(Cookie(name="_ga_*")) == "_ga_*"

@@ -10,6 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from cookieconsent.models import Cookie, CookiePolicy, Party, Technology
+from cookieconsent.publishing import publish
 from cookieconsent.rendering import render_markdown
 from tests.factories import (
     CookieCategoryFactory,
@@ -18,7 +19,7 @@ from tests.factories import (
     PolicySectionFactory,
     StaffFactory,
 )
-from tests.helpers import category_form
+from tests.helpers import category_form, unpublish_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,10 @@ def policy() -> CookiePolicy:
 
 
 def page(client) -> str:
+    """The policy page once the current policy is published (with its own date)."""
+    policy = CookiePolicy.current()
+    assert policy is not None
+    publish(policy, last_updated=policy.last_updated)
     response = client.get(POLICY_URL)
     assert response.status_code == 200
     return response.content.decode()
@@ -203,8 +208,8 @@ def test_no_script_reaches_the_page(client, policy, attack):
     assert "display: none" not in html
 
 
-def test_no_current_policy_is_404(client):
-    CookiePolicy.objects.update(is_current=False)
+def test_nothing_published_is_404(client):
+    unpublish_everything()
     response = client.get(POLICY_URL)
     assert response.status_code == 404
     assert "No cookie policy has been published yet." in response.content.decode()
@@ -215,7 +220,7 @@ def test_an_older_policy_is_not_shown(client, policy):
     assert "Withdrawn policy" not in page(client)
 
 
-def test_editing_a_category_in_the_admin_changes_the_page(client, policy):
+def test_editing_a_category_in_the_admin_changes_the_page_once_published(client, policy):
     category = CookieCategoryFactory(slug="pol-edit", name="Editable", purpose="Old words.")
     CookieFactory(category=category, name="pol_edit_c")
     assert "Old words." in page(client)
@@ -225,6 +230,7 @@ def test_editing_a_category_in_the_admin_changes_the_page(client, policy):
         category_form(category, purpose="Brand new words."),
     )
     assert response.status_code == 302, response.content.decode()
+    assert "Old words." in client.get(POLICY_URL).content.decode()
     html = page(client)
     assert "Brand new words." in html
     assert "Old words." not in html

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 from django.urls import reverse
 
-from cookieconsent import regions
+from cookieconsent import publishing, regions
 from cookieconsent.consent import Consent
 from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.models import (
@@ -334,12 +334,17 @@ def test_a_subdivision_rule_beats_its_country(regimes):
     assert client.get(STATUS).json()["region"] == "US-TX"
 
 
-def test_the_record_hashes_the_text_the_visitor_was_shown(regimes):
+def test_the_record_names_its_regime_and_the_snapshot_holds_its_wording(regimes):
     visitor("US").post(CONSENT, {"action": "reject_all"})
     visitor("DE").post(CONSENT, {"action": "reject_all"})
     visitor("CA").post(CONSENT, {"action": "dismiss"})
-    hashes = {r.regime: r.text_hash for r in ConsentRecord.objects.all()}
-    assert len(set(hashes.values())) == 3
+    records = {r.regime: r for r in ConsentRecord.objects.all()}
+    assert set(records) == {OPT_IN, OPT_OUT, "notice"}
+    # Every record cites the published snapshot, which holds each regime's banner as shown.
+    shown = publishing.snapshot(records[OPT_OUT].policy_version)
+    assert {r.text_hash for r in records.values()} == {shown.hash}
+    assert "Do not sell or share my information" in shown.banner[f"ask:{OPT_OUT}"]
+    assert "Do not sell or share my information" not in shown.banner[f"ask:{OPT_IN}"]
 
 
 # -- request.cookie_consent, Vary, Consent Mode, cache-safe -----------------------------------
@@ -383,12 +388,15 @@ def test_cache_safe_banner_carries_every_variant_hidden(regimes, settings):
     assert page == visitor("DE").get("/t/").content.decode()
 
 
-def test_cache_safe_banner_has_only_the_variants_in_use(categories, region_settings, settings):
-    RegionRule.objects.exclude(regime=OPT_IN).delete()
+def test_a_cache_safe_page_carries_every_regimes_banner_hidden(
+    categories, region_settings, settings
+):
     settings.COOKIECONSENT = {**settings.COOKIECONSENT, "CACHE_SAFE": True}
     page = visitor("US").get("/t/").content.decode()
-    assert 'data-cookieconsent-regime="opt-in"' in page
-    assert "opt-out" not in page and 'regime="notice"' not in page
+    # The page is shared: the same bytes for every region; the script shows the visitor's.
+    assert page == visitor("DE").get("/t/").content.decode()
+    for regime in (OPT_IN, OPT_OUT, "notice"):
+        assert f'data-cookieconsent-regime="{regime}" hidden' in page
 
 
 def test_consent_mode_defaults_follow_the_regime(regimes, settings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.template import Context, Template, TemplateSyntaxError
@@ -213,12 +214,19 @@ def test_cached_banner_follows_staff_edits(client, categories):
     assert "Usage statistics" in html
 
 
-def test_the_hashed_banner_strings_are_the_ones_shown(client, categories):
-    from cookieconsent.records import BANNER_STRINGS
+def test_the_banner_shown_is_the_published_one_whatever_the_template(client, categories, settings):
+    """The banner comes from the snapshot, rendered by the site's own banner.html: what the
+    records' hash covers is what the visitor got."""
+    from cookieconsent.models import CookiePolicy
 
-    html = client.get("/t/").content.decode()
-    for string in BANNER_STRINGS:
-        assert string in html
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [Path(__file__).parent / "templates" / "custom_banner"]}
+    ]
+    before = client.get("/t/").content.decode()
+    assert "A banner of the site's own" not in before
+    CookiePolicy.current().publish_new_version()
+    after = client.get("/t/").content.decode()
+    assert "A banner of the site's own" in after
 
 
 def test_inert_marks_iframes_whatever_their_case():

@@ -1,17 +1,26 @@
-"""The policy's admin: its text, sections and publishing."""
+"""The policy's admin: its text and sections (the draft), and publishing it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent import publishing
+from cookieconsent.admin.frames import frames
 from cookieconsent.admin.regions import RegionRuleInline
-from cookieconsent.models import CookiePolicy, PolicySection
+from cookieconsent.models import CookiePolicy, PolicySection, PublishedVersion
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
 # cannot be subscripted.
@@ -22,7 +31,12 @@ else:
     _PolicyAdmin = admin.ModelAdmin
     _SectionInline = admin.StackedInline
 
-# -- the policy ---------------------------------------------------------------------------------
+#: The permission publishing needs; view-only staff do not have it.
+PUBLISH_PERMISSION = "cookieconsent.publish_cookiepolicy"
+
+
+def can_publish(request: HttpRequest) -> bool:
+    return bool(request.user.has_perm(PUBLISH_PERMISSION))
 
 
 class PolicySectionInline(_SectionInline):
@@ -32,42 +46,99 @@ class PolicySectionInline(_SectionInline):
     extra = 0
 
 
-def _publish(
-    modeladmin: CookiePolicyAdmin,
-    request: HttpRequest,
-    queryset: QuerySet[CookiePolicy],
-    *,
-    require_consent_again: bool,
-) -> None:
-    policies = list(queryset)
-    for policy in policies:
-        policy.publish_new_version(require_consent_again=require_consent_again)
-    versions = ", ".join(f"{p.title} v{p.version}" for p in policies)
-    if require_consent_again:
-        message = gettext("Published %(versions)s. Visitors will be asked to consent again.")
-    else:
-        message = gettext("Published %(versions)s.")
-    modeladmin.message_user(request, message % {"versions": versions}, messages.SUCCESS)
+class PublishForm(forms.Form):
+    last_updated = forms.DateField(
+        label=_("Last updated"),
+        help_text=_("The date the page shows (YYYY-MM-DD)."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reconsent = forms.BooleanField(
+        label=_("Visitors must consent again"),
+        required=False,
+        help_text=_(
+            "Everyone who decided under an earlier version sees the banner again. Choose it "
+            "when the change matters to their choice (a new purpose, a new third party)."
+        ),
+    )
 
 
 @admin.register(CookiePolicy)
 class CookiePolicyAdmin(_PolicyAdmin):
-    list_display = ("title", "version", "reconsent_version", "is_current", "last_updated")
+    list_display = ("title", "is_current", "last_updated", "latest_version", "modified_at")
     list_filter = ("is_current",)
     search_fields = ("title", "introduction")
-    readonly_fields = ("version", "reconsent_version", "modified_at")
+    readonly_fields = ("last_updated", "latest_version", "modified_at")
     fieldsets = (
-        (None, {"fields": ("title", "introduction", "is_current", "last_updated")}),
+        (None, {"fields": ("title", "introduction", "is_current")}),
         (_("Contact"), {"fields": ("contact_organisation", "contact_address", "contact_email")}),
-        (_("Version"), {"fields": ("version", "reconsent_version", "modified_at")}),
+        (_("Published"), {"fields": ("latest_version", "last_updated", "modified_at")}),
     )
     inlines = (PolicySectionInline, RegionRuleInline)
-    actions = ("publish", "publish_and_ask_again")
+    change_form_template = "cookieconsent/admin/policy_change_form.html"
 
-    @admin.action(description=_("Publish a new version"))
-    def publish(self, request: HttpRequest, queryset: QuerySet[CookiePolicy]) -> None:
-        _publish(self, request, queryset, require_consent_again=False)
+    @admin.display(description=_("latest published version"))
+    def latest_version(self, obj: CookiePolicy) -> str:
+        version = obj.published_versions.order_by("-number").first() if obj.pk else None
+        return str(version) if version else gettext("Not published yet")
 
-    @admin.action(description=_("Publish a new version — visitors must consent again"))
-    def publish_and_ask_again(self, request: HttpRequest, queryset: QuerySet[CookiePolicy]) -> None:
-        _publish(self, request, queryset, require_consent_again=True)
+    def get_urls(self) -> list[URLPattern]:
+        publish = self.admin_site.admin_view(self.publish_view)
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<path:object_id>/publish/", publish, name="{}_{}_publish".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = {"can_publish": can_publish(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """“Publish…”: a preview of what visitors will see, the date and the re-consent
+        choice; publishing on POST."""
+        if not can_publish(request):
+            raise PermissionDenied
+        policy = get_object_or_404(CookiePolicy, pk=object_id)
+        form = PublishForm(
+            request.POST or None, initial={"last_updated": timezone.localdate(), "reconsent": False}
+        )
+        if request.method == "POST" and form.is_valid():
+            version = publishing.publish(
+                policy,
+                reconsent=form.cleaned_data["reconsent"],
+                last_updated=form.cleaned_data["last_updated"],
+                published_by=request.user.get_username(),
+            )
+            if version.reconsent:
+                message = gettext("Published %(version)s. Visitors will be asked to consent again.")
+            else:
+                message = gettext("Published %(version)s.")
+            self.message_user(request, message % {"version": version}, messages.SUCCESS)
+            return HttpResponseRedirect(
+                reverse("admin:cookieconsent_publishedversion_change", args=[version.pk])
+            )
+        day = form.cleaned_data["last_updated"] if form.is_bound and form.is_valid() else None
+        preview = publishing.preview(policy, last_updated=day or _initial_date(form))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": policy,
+            "title": gettext("Publish “%(policy)s”") % {"policy": policy},
+            "form": form,
+            "number": (PublishedVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1,
+            "frames": frames(preview),
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "cookieconsent/admin/publish.html", context)
+
+
+def _initial_date(form: PublishForm) -> date:
+    initial = form.initial["last_updated"]
+    assert isinstance(initial, date)
+    return initial

@@ -1,4 +1,5 @@
-"""The cookie policy, its categories and cookies, and the append-only record of consent.
+"""The cookie policy, its categories and cookies, its published versions, and the append-only
+record of consent.
 
 One module per concern; everything is importable from ``cookieconsent.models``.
 """
@@ -18,7 +19,13 @@ from cookieconsent.models.cookies import (
     validate_cookie_name,
 )
 from cookieconsent.models.policy import CookiePolicy, PolicySection
-from cookieconsent.models.records import Action, AppendOnlyQuerySet, ConsentRecord
+from cookieconsent.models.publishing import PublishedVersion, Snapshot
+from cookieconsent.models.records import (
+    Action,
+    AppendOnlyQuerySet,
+    ConsentRecord,
+    PurgePermit,
+)
 from cookieconsent.models.regions import Regime, RegionRule
 from cookieconsent.models.registry import RegistryStamp
 
@@ -33,10 +40,13 @@ __all__ = [
     "DailyDecisions",
     "Party",
     "PolicySection",
+    "PublishedVersion",
+    "PurgePermit",
     "Regime",
     "RegionRule",
     "RegistryStamp",
     "Sighting",
+    "Snapshot",
     "Technology",
     "UndeclaredCookie",
     "humanize_duration",

@@ -1,35 +1,36 @@
-"""The policy a visitor reads: its text, version, sections and contact."""
+"""The policy staff edit (the draft): its text, sections and contact. Visitors see it only
+once published (``cookieconsent.publishing``)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from django.db import models, transaction
-from django.db.models import F, Q
+from django.db import models
+from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.rendering import render_markdown
 
+if TYPE_CHECKING:
+    from cookieconsent.models.publishing import PublishedVersion
+
 
 class CookiePolicy(models.Model):
-    """The policy text a visitor reads. One policy is current; its version only grows."""
+    """The policy text staff edit. One policy is current; publishing it makes a
+    ``PublishedVersion``, which is what visitors see."""
 
     title = models.CharField(_("title"), max_length=200, default=_("Cookie Policy"))
     introduction = models.TextField(
         _("introduction"), blank=True, help_text=_("Markdown, shown before the sections.")
     )
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    reconsent_version = models.PositiveIntegerField(
-        _("consent required since version"),
-        default=1,
-        editable=False,
-        help_text=_("Consent given under an older version must be given again."),
+    last_updated = models.DateField(
+        _("last updated"),
+        default=date.today,
+        help_text=_("Shown on the page once published; publishing sets the date it is given."),
     )
-    last_updated = models.DateField(_("last updated"), default=date.today)
     is_current = models.BooleanField(_("current"), default=True)
     contact_organisation = models.CharField(_("organisation"), max_length=200, blank=True)
     contact_address = models.CharField(_("postal address"), max_length=300, blank=True)
@@ -39,7 +40,8 @@ class CookiePolicy(models.Model):
     class Meta:
         verbose_name = _("cookie policy")
         verbose_name_plural = _("cookie policies")
-        ordering: ClassVar = ["-is_current", "-version", "pk"]
+        ordering: ClassVar = ["-is_current", "pk"]
+        permissions: ClassVar = [("publish_cookiepolicy", _("Can publish the cookie policy"))]
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["is_current"],
@@ -50,7 +52,7 @@ class CookiePolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} (v{self.version})"
+        return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("cookieconsent:policy")
@@ -64,17 +66,13 @@ class CookiePolicy(models.Model):
     def current(cls) -> CookiePolicy | None:
         return cls.objects.filter(is_current=True).first()
 
-    def publish_new_version(self, *, require_consent_again: bool = False) -> None:
-        """Bump the version and the “last updated” date; optionally ask every visitor again."""
-        with transaction.atomic():
-            CookiePolicy.objects.filter(pk=self.pk).update(version=F("version") + 1)
-            self.refresh_from_db(fields=["version"])
-            self.last_updated = timezone.localdate()
-            fields = ["version", "last_updated", "modified_at"]
-            if require_consent_again:
-                self.reconsent_version = self.version
-                fields.append("reconsent_version")
-            self.save(update_fields=fields)
+    def publish_new_version(
+        self, *, require_consent_again: bool = False, last_updated: date | None = None
+    ) -> PublishedVersion:
+        """Publish this draft (see ``cookieconsent.publishing.publish``)."""
+        from cookieconsent.publishing import publish
+
+        return publish(self, reconsent=require_consent_again, last_updated=last_updated)
 
 
 class PolicySection(models.Model):

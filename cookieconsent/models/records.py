@@ -1,4 +1,9 @@
-"""The append-only record of every consent decision: the proof."""
+"""The append-only record of every consent decision: the proof.
+
+The database enforces it (see migration ``0007_publishing``): on SQLite and PostgreSQL a trigger
+refuses every UPDATE of a record, and every DELETE unless the same transaction holds a
+``PurgePermit`` covering the row, which only ``ConsentRecord.objects.purge_older_than()`` writes.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.models.publishing import PublishedVersion
 from cookieconsent.models.regions import Regime
+
+APPEND_ONLY = "Consent records are append-only; only purge_older_than() deletes them."
 
 
 class Action(models.TextChoices):
@@ -25,41 +32,57 @@ class Action(models.TextChoices):
 
 class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
     def update(self, **kwargs: Any) -> int:
-        raise TypeError("Consent records are append-only.")
+        raise TypeError(APPEND_ONLY)
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError("Consent records are append-only.")
+        raise TypeError(APPEND_ONLY)
 
     def purge_older_than(self, cutoff: datetime) -> int:
-        """Delete the records given before ``cutoff``: the retention purge, the one way
-        records are deleted. How many were deleted."""
-        return models.QuerySet.delete(self.filter(created_at__lt=cutoff))[0]
+        """Delete the records given before ``cutoff``, the one documented way to delete any;
+        return how many went. Meant for a retention period (``cookieconsent_purge``)."""
+        if timezone.is_naive(cutoff):
+            raise ValueError("purge_older_than() needs an aware datetime.")
+        with transaction.atomic(using=self.db):
+            # The database's trigger lets a DELETE through only while a permit covering the
+            # row exists; it is gone again before the transaction commits.
+            permit = PurgePermit.objects.using(self.db).create(before=cutoff)
+            doomed: models.QuerySet[ConsentRecord] = models.QuerySet(
+                self.model, using=self.db
+            ).filter(created_at__lt=cutoff)
+            count, _ = doomed.delete()
+            PurgePermit.objects.using(self.db).filter(pk=permit.pk).delete()
+        return count
 
 
 class ConsentRecord(models.Model):
     """One decision of one visitor, kept as proof (GDPR Art. 7(1), POPIA s11(2)(a)). Never
-    changed or deleted once written."""
+    changed once written; deleted only by ``purge_older_than()``."""
 
     consent_id = models.UUIDField(_("consent id"), default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(_("given at"), default=timezone.now, db_index=True)
     policy_version = models.PositiveIntegerField(_("policy version"))
+    published_version = models.ForeignKey(
+        PublishedVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published version"),
+        help_text=_("The version the visitor was shown; empty if nothing was published."),
+    )
+    language = models.CharField(_("language"), max_length=15, blank=True)
     text_hash = models.CharField(
         _("text hash"),
         max_length=64,
-        help_text=_("SHA-256 of the banner and policy text the visitor was shown."),
+        help_text=_("SHA-256 of the published snapshot the visitor was shown."),
     )
     granted = models.JSONField(_("categories granted"), default=list)
     refused = models.JSONField(_("categories refused"), default=list)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     page_url = models.CharField(_("page"), max_length=500, blank=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("user"),
-    )
+    # The signed-in user's primary key as text, not a foreign key: deleting the account must
+    # not rewrite the proof (a foreign key would null it or cascade).
+    user_pk = models.CharField(_("user id"), max_length=64, blank=True, db_index=True)
     ip_hash = models.CharField(_("IP address hash"), max_length=64, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
     region = models.CharField(
@@ -81,8 +104,24 @@ class ConsentRecord(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
-            raise TypeError("Consent records are append-only.")
+            raise TypeError(APPEND_ONLY)
+        # An INSERT or nothing: a new instance carrying an existing pk must not UPDATE.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError("Consent records are append-only.")
+        raise TypeError(APPEND_ONLY)
+
+
+class PurgePermit(models.Model):
+    """Lets the database delete records given before ``before``, within one transaction of
+    ``purge_older_than()``; never committed."""
+
+    before = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("purge permit")
+        verbose_name_plural = _("purge permits")
+
+    def __str__(self) -> str:
+        return f"< {self.before.isoformat()}"

@@ -6,19 +6,19 @@ tag). Each tag is a door to the module doing the work: ``banner``, ``gating``, `
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django import template
 from django.http import HttpRequest
 from django.template.base import FilterExpression, Parser, Token
 from django.template.context import Context
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from cookieconsent import consent_mode, script
+from cookieconsent import consent_mode, publishing, script
 from cookieconsent.banner import render_banner
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent, get_consent
@@ -92,10 +92,16 @@ class ConsentGateNode(template.Node):
         return mark_safe(inert(content, slug))
 
 
-@register.inclusion_tag("cookieconsent/cookie_table.html")
-def cookieconsent_cookie_table() -> dict[str, Any]:
-    """The table of categories and their cookies, from the admin's data."""
-    return {"categories": CookieCategory.objects.prefetch_related("cookies")}
+@register.simple_tag
+def cookieconsent_cookie_table() -> SafeString:
+    """The table of categories and their cookies, as the latest version published it."""
+    found = publishing.current()
+    if found is not None:
+        return mark_safe(found.table_html)
+    categories = CookieCategory.objects.prefetch_related("cookies")
+    return mark_safe(
+        render_to_string("cookieconsent/cookie_table.html", {"categories": categories})
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -9,6 +9,14 @@ import pytest
 from cookieconsent import registry
 from cookieconsent.conf import reset_caches
 from cookieconsent.models import CookieCategory
+from cookieconsent.testing import flushable_sqlite
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flushable() -> Iterator[None]:
+    """Transactional tests flush the database; on SQLite that needs a purge permit."""
+    with flushable_sqlite():
+        yield
 
 
 @pytest.fixture(autouse=True)

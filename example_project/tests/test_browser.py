@@ -100,12 +100,18 @@ def site(live_server: Any, transactional_db: None) -> str:
     from django.db import connection
 
     from cookieconsent import registry
-    from cookieconsent.models import CookiePolicy
+    from cookieconsent.models import CookiePolicy, PublishedVersion
 
+    editor = SimpleNamespace(connection=connection)
     if not CookiePolicy.objects.exists():
         migration = importlib.import_module("example_project.fluxems.migrations.0001_seed_policy")
-        migration.seed(apps, SimpleNamespace(connection=connection))
+        migration.seed(apps, editor)
         registry.reset()
+    if not PublishedVersion.objects.exists():
+        migration = importlib.import_module(
+            "example_project.fluxems.migrations.0003_publish_version_1"
+        )
+        migration.publish_version_1(apps, editor)
     return str(live_server.url)
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from cookieconsent import publishing
 from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
 
 HEADINGS = [
@@ -47,7 +48,10 @@ def seeded_policy() -> CookiePolicy:
 def test_policy():
     policy = seeded_policy()
     assert policy.title == "Cookie Policy"
-    assert policy.version == 1
+    version = policy.published_versions.get()
+    assert (version.number, version.last_updated, version.reconsent) == (1, date(2026, 6, 1), True)
+    languages = version.snapshots.values_list("language", flat=True)
+    assert sorted(languages) == sorted(publishing.languages())
     assert policy.last_updated == date(2026, 6, 1)
     assert policy.contact_organisation == "fluxems by Entrebyte Technologies"
     assert policy.contact_address == "Johannesburg, South Africa"

@@ -13,8 +13,6 @@ YEAR = timedelta(days=365)
 POLICY = {
     "title": "Cookie Policy",
     "last_updated": date(2026, 6, 1),
-    "version": 1,
-    "reconsent_version": 1,
     "is_current": True,
     "contact_organisation": "fluxems by Entrebyte Technologies",
     "contact_address": "Johannesburg, South Africa",

@@ -1,0 +1,112 @@
+"""Published versions: listed, each shown as visitors saw it, any two compared."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils.translation import gettext
+
+from cookieconsent import publishing
+from cookieconsent.admin.frames import frames
+from cookieconsent.models import PublishedVersion
+from cookieconsent.regions import REGIMES
+
+if TYPE_CHECKING:
+    _VersionAdmin = admin.ModelAdmin[PublishedVersion]
+else:
+    _VersionAdmin = admin.ModelAdmin
+
+
+@admin.register(PublishedVersion)
+class PublishedVersionAdmin(_VersionAdmin):
+    """Read only: a version is what visitors were shown, and stays so."""
+
+    list_display = ("number", "policy", "last_updated", "published_at", "reconsent", "published_by")
+    list_display_links = ("number",)
+    list_filter = ("reconsent",)
+    list_select_related = ("policy",)
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "diff/", self.admin_site.admin_view(self.diff_view), name="{}_{}_diff".format(*info)
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The version as visitors saw it, in the language asked for (``?language=``)."""
+        if not self.has_view_permission(request):
+            return super().change_view(request, object_id, form_url, extra_context)
+        version = get_object_or_404(PublishedVersion.objects.select_related("policy"), pk=object_id)
+        snapshots = {s.language: s for s in version.snapshots.all()}
+        if not snapshots:
+            raise Http404
+        shown = publishing.pick(snapshots, request.GET.get("language"))
+        # The banner of the regime the visitor was under (a record's link says which).
+        regime = request.GET.get("regime", "")
+        regime = regime if regime in REGIMES else "opt-in"
+        others = PublishedVersion.objects.exclude(pk=version.pk).values_list("number", flat=True)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": version,
+            "title": str(version),
+            "version": version,
+            "shown": shown,
+            "languages": sorted(snapshots),
+            "frames": frames(shown, regime),
+            "others": list(others),
+        }
+        return TemplateResponse(request, "cookieconsent/admin/version.html", context)
+
+    def diff_view(self, request: HttpRequest) -> HttpResponse:
+        """What changed between versions ``?old=`` and ``?new=`` (numbers), in ``?language=``."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            old_number, new_number = int(request.GET["old"]), int(request.GET["new"])
+        except (KeyError, ValueError):
+            raise Http404(gettext("Choose two versions to compare.")) from None
+        if old_number > new_number:
+            old_number, new_number = new_number, old_number
+        language = request.GET.get("language")
+        old = publishing.snapshot(old_number, language)
+        new = publishing.snapshot(new_number, language)
+        if old is None or new is None:
+            raise Http404(gettext("There is no such version."))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Changes from version %(old)d to version %(new)d")
+            % {"old": old_number, "new": new_number},
+            "old": old,
+            "new": new,
+            "diff": publishing.diff(old, new),
+            "same_text": old.text == new.text,
+            "same_table": old.table_rows == new.table_rows,
+        }
+        return TemplateResponse(request, "cookieconsent/admin/diff.html", context)

@@ -1,0 +1,377 @@
+"""Publishing: the draft policy becomes an immutable ``PublishedVersion`` with one ``Snapshot``
+per language of everything a visitor is shown, rendered by the site's own templates; the
+public pages and the banner are then served from the latest snapshot, never rebuilt.
+
+Snapshots are immutable, so a process keeps the ones it has read, keyed by the registry's stamp
+and the version number: a request reads no table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import html
+import json
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+from django.conf import global_settings, settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import strip_tags
+from django.utils.safestring import SafeString, mark_safe
+
+from cookieconsent.conf import on_reset
+from cookieconsent.models import (
+    CookieCategory,
+    CookiePolicy,
+    PublishedVersion,
+    Snapshot,
+)
+from cookieconsent.regions import REGIMES
+from cookieconsent.registry import get_registry
+
+# Placeholders the banner and preferences are rendered with, filled in per request (letters
+# and "_" survive escaping and urlencode unchanged, and none is a part of another).
+NEXT = "__cookieconsent_next__"
+NEXT_QUERY = "__cookieconsent_nextquery__"
+CSRF = "__cookieconsent_csrf__"
+CONFIG = "__cookieconsent_config__"
+
+#: Banner variants a snapshot holds: (cache-safe, asking again) → key. In cache-safe mode the
+#: page is shared, so it never says why it asks again, and it carries the banner of every
+#: regime (the script shows the visitor's); otherwise there is one per regime (see
+#: ``variant_key()``).
+BANNER_VARIANTS = {(False, False): "ask", (False, True): "ask_again", (True, False): "cache_safe"}
+
+
+def variant_key(cache_safe: bool, needs_renewal: bool, regime: str) -> str:
+    """The snapshot's key for one banner variant."""
+    base = BANNER_VARIANTS[(cache_safe, needs_renewal and not cache_safe)]
+    return base if cache_safe else f"{base}:{regime}"
+
+
+def _variants() -> list[tuple[bool, bool, str]]:
+    return [
+        (safe, again, "*" if safe else regime)
+        for (safe, again) in BANNER_VARIANTS
+        for regime in (("*",) if safe else REGIMES)
+    ]
+
+
+def languages() -> list[str]:
+    """The languages a version is rendered in: ``settings.LANGUAGES``, the default first; only
+    ``LANGUAGE_CODE`` when the site has not chosen its languages (Django's default list has
+    about a hundred)."""
+    default = default_language()
+    if not settings.USE_I18N or list(settings.LANGUAGES) == list(global_settings.LANGUAGES):
+        return [default]
+    codes = [code for code, _name in settings.LANGUAGES]
+    return [default, *(code for code in codes if code != default)]
+
+
+def default_language() -> str:
+    try:
+        return translation.get_supported_language_variant(settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def banner_context(
+    categories: Any, *, cache_safe: bool, needs_renewal: bool, regime: str = "opt-in"
+) -> dict[str, Any]:
+    """What ``cookieconsent/banner.html`` is rendered with: the same for every visitor of a
+    regime, with placeholders where the page and the script's configuration go."""
+    return {
+        "categories": categories,
+        "cache_safe": cache_safe,
+        # A shared page carries every regime's variant; the script shows the visitor's.
+        "regimes": list(REGIMES) if cache_safe else [regime],
+        "needs_renewal": needs_renewal,
+        "next": NEXT,
+        "next_query": NEXT_QUERY,
+        "policy_url": reverse("cookieconsent:policy"),
+        "preferences_url": reverse("cookieconsent:preferences"),
+        "consent_url": reverse("cookieconsent:consent"),
+        "config": CONFIG,
+    }
+
+
+def render_banner(
+    categories: Any, *, cache_safe: bool, needs_renewal: bool, regime: str = "opt-in"
+) -> str:
+    context = banner_context(
+        categories, cache_safe=cache_safe, needs_renewal=needs_renewal, regime=regime
+    )
+    return render_to_string("cookieconsent/banner.html", context)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One language of a version, as it will be stored."""
+
+    language: str
+    title: str
+    banner: dict[str, str]
+    preferences_html: str
+    policy_html: str
+    table_html: str
+    text: str
+    table_rows: list[list[str]]
+    hash: str
+
+
+def render(policy: CookiePolicy, *, number: int, last_updated: date, language: str) -> Rendered:
+    """Everything a visitor is shown under ``policy`` in ``language``, from the site's
+    templates, as the version ``number`` dated ``last_updated``."""
+    with translation.override(language):
+        categories = list(CookieCategory.objects.prefetch_related("cookies"))
+        table_html = render_to_string("cookieconsent/cookie_table.html", {"categories": categories})
+        context = {
+            "policy": policy,
+            "sections": list(policy.sections.all()),
+            "last_updated": last_updated,
+            "version": number,
+        }
+        policy_html = render_to_string(
+            "cookieconsent/policy_article.html", {**context, "cookie_table": mark_safe(table_html)}
+        )
+        words_only = render_to_string("cookieconsent/policy_article.html", context)
+        banner = {
+            variant_key(safe, again, regime): render_banner(
+                categories, cache_safe=safe, needs_renewal=again, regime=regime
+            )
+            for safe, again, regime in _variants()
+        }
+        preferences_html = render_to_string(
+            "cookieconsent/preferences_panel.html",
+            {
+                # An undecided visitor: no consent ID, no signal.
+                "consent": SimpleNamespace(
+                    consent_id=None,
+                    signal=None,
+                    registry=SimpleNamespace(
+                        required_slugs=frozenset(c.slug for c in categories if c.required)
+                    ),
+                ),
+                "categories": [{"info": c, "checked": c.required} for c in categories],
+                "next": NEXT,
+                "policy_url": reverse("cookieconsent:policy"),
+                "csrf_token": CSRF,
+            },
+        )
+        rows = [
+            [
+                str(category.name),
+                cookie.name,
+                str(cookie.purpose),
+                " · ".join(filter(None, [cookie.provider, str(cookie.get_party_display())])),
+                cookie.lifetime_display,
+                str(cookie.get_technology_display()),
+            ]
+            for category in categories
+            for cookie in category.cookies.all()
+        ]
+        text = "\n".join(
+            [
+                *(plain_text(banner[variant_key(False, False, regime)]) for regime in REGIMES),
+                plain_text(preferences_html),
+                plain_text(words_only),
+            ]
+        )
+        title = str(policy.title)
+    digest = hashlib.sha256(
+        json.dumps(
+            {
+                "number": number,
+                "language": language,
+                "last_updated": last_updated.isoformat(),
+                "title": title,
+                "banner": banner,
+                "preferences": preferences_html,
+                "policy": policy_html,
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()
+    return Rendered(
+        language, title, banner, preferences_html, policy_html, table_html, text, rows, digest
+    )
+
+
+_BLOCK_END = re.compile(
+    r"</(p|h[1-6]|li|tr|dt|dd|div|section|caption|address|button|legend)>|<br\s*/?>", re.I
+)
+_SKIP = re.compile(r"<(script|style|template)\b.*?</\1>", re.I | re.S)
+
+
+def plain_text(markup: str) -> str:
+    """The words of ``markup``, one line per block, blank lines and indentation gone."""
+    markup = _BLOCK_END.sub(lambda m: m.group(0) + "\0", _SKIP.sub("", markup))
+    lines = (" ".join(html.unescape(line).split()) for line in strip_tags(markup).split("\0"))
+    return "\n".join(line for line in lines if line)
+
+
+# -- publishing -------------------------------------------------------------------------------
+
+
+def publish(
+    policy: CookiePolicy,
+    *,
+    reconsent: bool = False,
+    last_updated: date | None = None,
+    published_by: str = "",
+) -> PublishedVersion:
+    """Make the next ``PublishedVersion`` of ``policy``, dated ``last_updated`` (today by
+    default), with a snapshot in every language. The first version always asks for consent:
+    there was nothing to consent to before it."""
+    day = last_updated or timezone.localdate()
+    with transaction.atomic():
+        # Two publishes at once take turns (SQLite serialises writers anyway).
+        CookiePolicy.objects.select_for_update().filter(pk=policy.pk).exists()
+        latest = PublishedVersion.objects.order_by("-number").values_list("number", flat=True)
+        previous = latest.first() or 0
+        number = previous + 1
+        CookiePolicy.objects.filter(pk=policy.pk).update(last_updated=day)
+        policy.last_updated = day
+        version = PublishedVersion.objects.create(
+            number=number,
+            policy=policy,
+            last_updated=day,
+            reconsent=reconsent or previous == 0,
+            published_by=published_by[:150],
+        )
+        Snapshot.objects.bulk_create(
+            [
+                Snapshot(
+                    version=version,
+                    **_fields(render(policy, number=number, last_updated=day, language=code)),
+                )
+                for code in languages()
+            ]
+        )
+    return version
+
+
+def preview(policy: CookiePolicy, *, last_updated: date, language: str | None = None) -> Rendered:
+    """What publishing ``policy`` now would show, without publishing it."""
+    latest = PublishedVersion.objects.order_by("-number").values_list("number", flat=True)
+    return render(
+        policy,
+        number=(latest.first() or 0) + 1,
+        last_updated=last_updated,
+        language=language or default_language(),
+    )
+
+
+def _fields(rendered: Rendered) -> dict[str, Any]:
+    return {
+        "language": rendered.language,
+        "title": rendered.title,
+        "banner": rendered.banner,
+        "preferences_html": rendered.preferences_html,
+        "policy_html": rendered.policy_html,
+        "table_html": rendered.table_html,
+        "text": rendered.text,
+        "table_rows": rendered.table_rows,
+        "hash": rendered.hash,
+    }
+
+
+# -- serving ----------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_stamp: str | None = None
+_by_number: dict[int, dict[str, Snapshot]] = {}
+_KEEP = 32
+
+
+def snapshot(number: int, language: str | None = None) -> Snapshot | None:
+    """Version ``number``'s snapshot in ``language`` (the active one by default), or in the
+    default language when it has none; ``None`` if there is no such version."""
+    global _stamp
+    if number <= 0:
+        return None
+    stamp = get_registry().stamp
+    found = _by_number.get(number) if _stamp == stamp else None
+    if found is None:
+        found = {
+            s.language: s
+            for s in Snapshot.objects.filter(version__number=number).select_related("version")
+        }
+        if not found:
+            return None
+        with _lock:
+            if _stamp != stamp or len(_by_number) >= _KEEP:
+                _by_number.clear()
+                _stamp = stamp
+            _by_number[number] = found
+    return pick(found, language or translation.get_language())
+
+
+def pick(by_language: dict[str, Snapshot], language: str | None) -> Snapshot:
+    """The snapshot in ``language``, its generic language (``pt`` for ``pt-br``), the
+    default language, or the first there is."""
+    if language:
+        for code in (language, language.split("-")[0]):
+            if code in by_language:
+                return by_language[code]
+    fallback = by_language.get(default_language())
+    return fallback if fallback is not None else next(iter(by_language.values()))
+
+
+def current(language: str | None = None) -> Snapshot | None:
+    """The latest published snapshot in ``language`` (the active one by default)."""
+    return snapshot(get_registry().policy_version, language)
+
+
+def banner(
+    categories: Any, *, cache_safe: bool, needs_renewal: bool, regime: str = "opt-in"
+) -> str:
+    """The banner with placeholders for this regime: from the latest published version in the
+    active language; rendered from the live tables only while nothing is published."""
+    found = current()
+    key = variant_key(cache_safe, needs_renewal, regime)
+    if found is not None and key in found.banner:
+        return str(found.banner[key])
+    return render_banner(
+        categories, cache_safe=cache_safe, needs_renewal=needs_renewal, regime=regime
+    )
+
+
+@on_reset
+def reset() -> None:
+    """Forget the snapshots this process has read."""
+    global _stamp
+    with _lock:
+        _by_number.clear()
+        _stamp = None
+
+
+# -- comparing --------------------------------------------------------------------------------
+
+
+def diff(old: Snapshot, new: Snapshot) -> dict[str, SafeString]:
+    """What changed from ``old`` to ``new``: side-by-side tables of the text and of the cookie
+    table (one line per cookie), only the changed parts with some context."""
+    differ = difflib.HtmlDiff(wrapcolumn=50)
+    names = (f"v{old.version.number}", f"v{new.version.number}")
+
+    def rows(snapshot: Snapshot) -> list[str]:
+        return [" | ".join(row) for row in snapshot.table_rows]
+
+    return {
+        "text": mark_safe(
+            differ.make_table(old.text.splitlines(), new.text.splitlines(), *names, context=True)
+        ),
+        "table": mark_safe(differ.make_table(rows(old), rows(new), *names, context=True)),
+    }
