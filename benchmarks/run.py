@@ -59,6 +59,7 @@ from cookieconsent.models import (  # noqa: E402
     Cookie,
     CookieCategory,
     CookiePolicy,
+    RegionRule,
 )
 
 CSRF_SECRET = "b" * 32  # an unmasked secret is a valid form token for its own cookie
@@ -90,7 +91,16 @@ def seed() -> None:
         ("analytics", "_ga_*"),
     ]:
         Cookie.objects.create(name=name, category=cats[slug])
-    CookiePolicy.objects.create(title="Cookie Policy")
+    policy = CookiePolicy.objects.create(title="Cookie Policy")
+    # The fluxems regimes (its data migration): the region header is configured in settings.
+    for region, regime in [
+        ("EEA", "opt-in"),
+        ("GB", "opt-in"),
+        ("ZA", "opt-in"),
+        ("BR", "opt-in"),
+        ("US", "opt-out"),
+    ]:
+        RegionRule.objects.create(policy=policy, region=region, regime=regime)
     registry_module.reset()
 
 
@@ -127,7 +137,7 @@ class Call:
         rotate: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        factory = RequestFactory()
+        factory = RequestFactory(headers=headers)
         cookie_header = "; ".join(f"{k}={v}" for k, v in cookies.items())
         # A different Cookie header on each request, cycling (a stream of distinct visitors).
         self.headers = ["; ".join(f"{k}={v}" for k, v in c.items()) for c in rotate or []]
@@ -247,7 +257,7 @@ def decided_cookie() -> str:
     ).sign()
 
 
-def bench_middleware(rounds: int, batch: int) -> None:
+def bench_middleware(rounds: int, batch: int, only_regions: bool = False) -> None:
     consent_name = "cookieconsent"
     # Enough distinct decided visitors that no per-process memo of consent cookies could hold
     # them all.
@@ -256,14 +266,23 @@ def bench_middleware(rounds: int, batch: int) -> None:
     # earlier consent: the middleware drops the view's _stat and prefs and expires the
     # browser's.
     stale = {"femstd": "s3ss10n", "prefs": "theme=dark", "_stat": "4"}
-    visitors = {
-        "undecided visitor": ({}, None),
-        "undecided visitor holding _stat and prefs (expired)": (stale, None),
-        "returning visitor (accept all)": (crowd[0], None),
-        "20,000 different returning visitors (accept all)": (crowd[0], crowd),
+    us, de = {"CF-IPCountry": "US"}, {"CF-IPCountry": "DE"}
+    visitors: dict[str, tuple[dict[str, str], Any, dict[str, str] | None]] = {
+        "undecided visitor": ({}, None, None),
+        "undecided visitor holding _stat and prefs (expired)": (stale, None, None),
+        "returning visitor (accept all)": (crowd[0], None, None),
+        "20,000 different returning visitors (accept all)": (crowd[0], crowd, None),
+        # Consent by region (docs/regions.md): the CDN's header present.
+        "undecided visitor, CF-IPCountry: DE (opt-in)": ({}, None, de),
+        "undecided visitor, CF-IPCountry: US (opt-out)": ({}, None, us),
+        "returning visitor (accept all), CF-IPCountry: US": (crowd[0], None, us),
     }
-    for label, (cookies, rotate) in visitors.items():
-        call = Call("GET", "/four/", cookies, rotate=rotate)
+    if only_regions:
+        visitors = {
+            k: v for k, v in visitors.items() if "CF-IPCountry" in k or k == "undecided visitor"
+        }
+    for label, (cookies, rotate, headers) in visitors.items():
+        call = Call("GET", "/four/", cookies, rotate=rotate, headers=headers)
         base = call.check(BASELINE, "200")
         with_mw = call.check(WITH_CONSENT, "200")
         expired = sorted(n for n, m in with_mw.cookies.items() if m["max-age"] == 0)
@@ -288,7 +307,7 @@ def bench_middleware(rounds: int, batch: int) -> None:
         )
 
 
-def bench_middleware_alone(rounds: int, batch: int) -> None:
+def bench_middleware_alone(rounds: int, batch: int, only_regions: bool = False) -> None:
     """The middleware's own cost, without Django around it: the same prepared response through
     a dummy ``get_response`` with and without the middleware."""
     from django.http import HttpResponse
@@ -311,7 +330,11 @@ def bench_middleware_alone(rounds: int, batch: int) -> None:
         "stale": [factory.get("/four/", HTTP_COOKIE="prefs=theme; _stat=4")],
         "decided": crowd[:1],
         "20,000 decided": crowd,
+        "undecided, CF-IPCountry: DE (opt-in)": [factory.get("/four/", HTTP_CF_IPCOUNTRY="DE")],
+        "undecided, CF-IPCountry: US (opt-out)": [factory.get("/four/", HTTP_CF_IPCOUNTRY="US")],
     }
+    if only_regions:
+        visitors = {k: v for k, v in visitors.items() if k == "undecided" or "CF-IP" in k}
     print("\nThe middleware alone (RequestFactory request, a response with four cookies):")
     for label, requests in visitors.items():
         # request.COOKIES is parsed once and cached on the request in both arms.
@@ -329,7 +352,8 @@ def bench_middleware_alone(rounds: int, batch: int) -> None:
         own = statistics.median(
             a - b for a, b in zip(samples["middleware"], samples["get_response"], strict=True)
         )
-        print(f"  {label:<10} {us(own)} per request")
+        print(f"  {label:<38} {us(own)} per request")
+        RESULTS.append((f"the middleware alone, {label}", us(own).strip(), "info"))
 
 
 def bench_banner(rounds: int, batch: int) -> None:
@@ -417,6 +441,10 @@ def bench_queries() -> None:
         "GET /four/, undecided": Call("GET", "/four/", {}),
         "GET /four/, decided": Call("GET", "/four/", {"cookieconsent": decided_cookie()}),
         "GET /page-banner/, undecided": Call("GET", "/page-banner/", {}),
+        "GET /four/, undecided, US": Call("GET", "/four/", {}, headers={"CF-IPCountry": "US"}),
+        "GET /page-banner/, undecided, US": Call(
+            "GET", "/page-banner/", {}, headers={"CF-IPCountry": "US"}
+        ),
         "GET /page-banner/, decided": Call(
             "GET", "/page-banner/", {"cookieconsent": decided_cookie()}
         ),
@@ -439,7 +467,7 @@ def _rows(n: int) -> list[str]:
     exact = n - general - prefixes
     names = [f"c{i}" for i in range(exact)]
     names += [f"p{i}_*" for i in range(prefixes)]
-    names += [f"*_g{i}" for i in range(general)]
+    names += [f"*_g{i}_*" for i in range(general)]  # neither prefix nor suffix: a glob
     return names
 
 
@@ -459,7 +487,7 @@ def bench_lookups(rounds: int) -> None:
     kinds = {
         "exact hit": ["c0", "c1", "c2", "femstd", "csrftoken"],
         "prefix pattern hit": ["p0_abc", "p1_xyz", "_ga_ABC123"],
-        "other pattern hit": ["x_g0", "long_name_g0"],
+        "other pattern hit": ["x_g0_y", "long_name_g0_z"],
         "undeclared (miss)": ["nope", "tracker", "zzz"],
     }
     for table in tables.values():
@@ -591,6 +619,11 @@ def main() -> None:
         action="append",
         help="run only these groups (repeatable); all of them by default",
     )
+    parser.add_argument(
+        "--regions",
+        action="store_true",
+        help="in the middleware groups, only the cases with and without a region header",
+    )
     args = parser.parse_args()
     CLOCK[0] = args.clock
     started = time.perf_counter()
@@ -607,9 +640,9 @@ def main() -> None:
     if "queries" in groups:
         bench_queries()
     if "middleware" in groups:
-        bench_middleware(args.rounds, args.batch)
+        bench_middleware(args.rounds, args.batch, args.regions)
     if "alone" in groups:
-        bench_middleware_alone(args.rounds, args.batch * 5)
+        bench_middleware_alone(args.rounds, args.batch * 5, args.regions)
     if "banner" in groups:
         bench_banner(args.rounds, args.batch)
     if "post" in groups:

@@ -58,4 +58,4 @@ STATIC_URL = "/static/"
 # The fluxems site's session cookie.
 SESSION_COOKIE_NAME = "femstd"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-COOKIECONSENT = {"REGISTRY_STALENESS": 5}
+COOKIECONSENT = {"REGISTRY_STALENESS": 5, "REGION_HEADER": "CF-IPCountry"}

@@ -12,9 +12,15 @@ class CookieConsentAppConfig(AppConfig):
 
     def ready(self) -> None:
         from cookieconsent import checks  # noqa: F401  (registers the checks)
-        from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, PolicySection
+        from cookieconsent.models import (
+            Cookie,
+            CookieCategory,
+            CookiePolicy,
+            PolicySection,
+            RegionRule,
+        )
         from cookieconsent.registry import invalidate
 
-        for model in (Cookie, CookieCategory, CookiePolicy, PolicySection):
+        for model in (Cookie, CookieCategory, CookiePolicy, PolicySection, RegionRule):
             post_save.connect(invalidate, sender=model, dispatch_uid=f"cc-save-{model.__name__}")
             post_delete.connect(invalidate, sender=model, dispatch_uid=f"cc-del-{model.__name__}")

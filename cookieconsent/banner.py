@@ -23,6 +23,7 @@ from django.utils.translation import get_language
 from cookieconsent import script
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.consent import Consent
+from cookieconsent.regions import REGIMES, Regimes
 from cookieconsent.registry import StampedCache
 
 TEMPLATE = "cookieconsent/banner.html"
@@ -56,18 +57,21 @@ def split(html: str) -> Banner:
     return Banner(tuple(parts[0::2]), tuple(_SLOT_NAMES[p] for p in parts[1::2]))
 
 
-Key = tuple[str, bool, bool]
-#: The banners of the current registry, per (language, cache-safe, needs renewal); emptied when
-#: staff edits replace the registry.
+Key = tuple[str, bool, bool, str]
+#: The banners of the current registry, per (language, cache-safe, needs renewal, regime);
+#: emptied when staff edits replace the registry.
 _banners: StampedCache[Key, Banner] = StampedCache()
 
 
-def _render(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:
+def _render(consent: Consent, cache_safe: bool, needs_renewal: bool, regime: str) -> Banner:
     html = render_to_string(
         TEMPLATE,
         {
             "categories": consent.registry.categories,
             "cache_safe": cache_safe,
+            # A shared page carries the variant of every regime in use; the script shows the
+            # visitor's. Otherwise the visitor's own: the banner, or the notice.
+            "regimes": regimes_shown(consent.registry.regimes) if cache_safe else [regime],
             "needs_renewal": needs_renewal,
             "next": _SLOTS["next"],
             "next_query": _SLOTS["next_query"],
@@ -80,10 +84,18 @@ def _render(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:
     return split(html)
 
 
+def regimes_shown(regimes: Regimes) -> list[str]:
+    """The banner variants some visitor may need, opt-in first."""
+    return [r for r in REGIMES if r in regimes.in_use()]
+
+
 def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:
-    """The banner for this registry, language and mode, rendered on first use."""
-    key = (get_language() or "", cache_safe, needs_renewal)
-    return _banners.get(consent.registry, key, lambda: _render(consent, cache_safe, needs_renewal))
+    """The banner for this registry, language, mode and regime, rendered on first use."""
+    regime = "*" if cache_safe else consent.regime
+    key = (get_language() or "", cache_safe, needs_renewal, regime)
+    return _banners.get(
+        consent.registry, key, lambda: _render(consent, cache_safe, needs_renewal, regime)
+    )
 
 
 @on_reset

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -231,3 +232,55 @@ def check_deploy(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+
+
+@register(Tags.security)
+def check_regions(**kwargs: Any) -> list[CheckMessage]:
+    """The region settings (docs/regions.md): header names a request can carry, a resolver
+    that imports and can be called."""
+    config = get_config()
+    errors: list[CheckMessage] = []
+    for key in ("REGION_HEADER", "REGION_SUBDIVISION_HEADER"):
+        value = config[key]
+        if isinstance(value, str) and not _HEADER_NAME.fullmatch(value):
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{key!r}] = {value!r} is not an HTTP header name.",
+                    hint="Letters, digits and single hyphens, e.g. 'CF-IPCountry' (WSGI "
+                    "servers drop headers with underscores).",
+                    id="cookieconsent.E020",
+                )
+            )
+    if config["REGION_SUBDIVISION_HEADER"] and not config["REGION_HEADER"]:
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['REGION_SUBDIVISION_HEADER'] is set without REGION_HEADER.",
+                hint="A subdivision is read only with its country: set REGION_HEADER too.",
+                id="cookieconsent.E022",
+            )
+        )
+    path = config["REGION_RESOLVER"]
+    if isinstance(path, str):
+        try:
+            resolver = import_string(path)
+        except ImportError as exc:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} cannot be imported: {exc}",
+                    id="cookieconsent.E021",
+                )
+            )
+        else:
+            if not callable(resolver):
+                errors.append(
+                    Error(
+                        f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} is not callable.",
+                        hint="Name a function taking the request and returning a region "
+                        "code or None.",
+                        id="cookieconsent.E021",
+                    )
+                )
+    return errors

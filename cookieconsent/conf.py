@@ -149,6 +149,26 @@ SETTINGS: tuple[Setting, ...] = (
         "navigation; the default is a bare page of the app's own.",
     ),
     Setting(
+        "REGION_HEADER",
+        None,
+        (str, _NONE),
+        "Request header holding the visitor's ISO 3166-1 country code, set by the site's CDN "
+        'or proxy, e.g. `"CF-IPCountry"`. Not read unless set. See [regions](regions.md).',
+    ),
+    Setting(
+        "REGION_SUBDIVISION_HEADER",
+        None,
+        (str, _NONE),
+        'Request header holding the subdivision (`"CA"` or `"US-CA"`), read with `REGION_HEADER`.',
+    ),
+    Setting(
+        "REGION_RESOLVER",
+        None,
+        (str, _NONE),
+        "Dotted path to a callable `request -> str | None` giving the visitor's region (e.g. "
+        "with Django's `GeoIP2`); asked before the headers.",
+    ),
+    Setting(
         "RECORD_RETENTION",
         None,
         (timedelta, int, _NONE),

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponseBase
 
+from cookieconsent import regions
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.registry import Registry, get_registry
 from cookieconsent.signature import SaltedSigner
@@ -21,6 +22,8 @@ from cookieconsent.signature import SaltedSigner
 SALT = "cookieconsent.consent"
 #: A consent cookie longer than this is not even looked at (browsers cap a cookie at 4 KB).
 MAX_COOKIE_LENGTH = 2048
+#: The action of a dismissed notice (``Action.DISMISS``).
+DISMISS = "dismiss"
 #: Header names of the browser signals we read.
 GPC_HEADER = "HTTP_SEC_GPC"
 DNT_HEADER = "HTTP_DNT"
@@ -94,58 +97,80 @@ class Decision:
     def _unsign(cls, value: str) -> Decision | None:
         try:
             data = _signer.loads(value)
-            granted = data["g"]
-            decision = cls(
-                granted=frozenset(granted),
-                policy_version=data["v"],
-                decided_at=data["t"],
-                action=data["a"],
-                consent_id=data["i"],
+            granted, version, decided_at, action, consent_id = (
+                data["g"],
+                data["v"],
+                data["t"],
+                data["a"],
+                data["i"],
             )
+            # str.join() refuses anything but strings: every category is one.
+            "".join(granted)
         except _MALFORMED:
             return None
         if not (
-            isinstance(granted, list)
-            and all(isinstance(s, str) for s in granted)
-            and type(decision.policy_version) is int
-            and type(decision.decided_at) is int
-            and isinstance(decision.action, str)
-            and isinstance(decision.consent_id, str)
+            type(granted) is list
+            and type(version) is int
+            and type(decided_at) is int
+            and type(action) is str
+            and type(consent_id) is str
         ):
             return None
-        return decision
+        return cls(frozenset(granted), version, decided_at, action, consent_id)
 
 
 class Consent:
     """Everything about one visitor's consent, resolved lazily and once per request.
 
     ``accessed`` turns true when anything but the middleware asks, so that the middleware adds
-    ``Vary: Cookie`` only to responses that depend on the consent.
+    ``Vary: Cookie`` only to responses that depend on the consent; ``region_read`` when the
+    visitor's region was looked up, so that it adds the region headers to ``Vary`` too.
     """
 
-    __slots__ = ("_allowed", "_decision", "_meta", "_resolved", "_value", "accessed", "registry")
+    __slots__ = (
+        "_allowed",
+        "_decision",
+        "_meta",
+        "_region",
+        "_request",
+        "_resolved",
+        "_value",
+        "accessed",
+        "region_read",
+        "registry",
+    )
 
     def __init__(
         self,
         value: str | None,
         meta: dict[str, Any] | None = None,
         registry: Registry | None = None,
+        request: HttpRequest | None = None,
     ) -> None:
         self._value = value
         self._meta = meta or {}
+        self._request = request
         self._decision: Decision | None = None
         self._resolved = False
         self._allowed: frozenset[str] | None = None
+        self._region: str | None = None
         self.registry = registry or get_registry()
         self.accessed = False
+        self.region_read = False
 
     @classmethod
     def for_request(cls, request: HttpRequest, registry: Registry | None = None) -> Consent:
-        return cls(request.COOKIES.get(get_config()["COOKIE_NAME"]), request.META, registry)
+        value = request.COOKIES.get(get_config()["COOKIE_NAME"])
+        return cls(value, request.META, registry, request)
 
     @classmethod
-    def from_decision(cls, decision: Decision, registry: Registry | None = None) -> Consent:
-        consent = cls(None, None, registry)
+    def from_decision(
+        cls,
+        decision: Decision,
+        registry: Registry | None = None,
+        request: HttpRequest | None = None,
+    ) -> Consent:
+        consent = cls(None, request.META if request else None, registry, request)
         consent._decision, consent._resolved = decision, True
         return consent
 
@@ -164,11 +189,17 @@ class Consent:
         decision = self._stored()
         if decision is None or self._is_stale(decision):
             return None
+        # Dismissing a notice is no consent: where consent is asked for, it does not count.
+        if decision.action == DISMISS and self._regime() == regions.OPT_IN:
+            return None
         return decision
 
-    def _is_stale(self, decision: Decision) -> bool:
+    def _is_stale(self, decision: Decision, granted: frozenset[str] | None = None) -> bool:
+        """Expired (see ``lifetime()``), or given under a policy that asks again."""
+        if granted is None:
+            granted = self._granted(decision)
         return (
-            decision.decided_at + lifetime(self._granted(decision)) < time.time()
+            decision.decided_at + lifetime(granted) < time.time()
             or decision.policy_version < self.registry.reconsent_version
         )
 
@@ -183,19 +214,62 @@ class Consent:
             return "dnt"
         return None
 
-    def _allowed_now(self) -> frozenset[str]:
-        # Worked out once per request: the middleware asks for every cookie.
-        if self._allowed is None:
+    def allowed_now(self) -> frozenset[str]:
+        """``categories`` without marking the consent as read by the page. Worked out once
+        per request: the middleware asks for every cookie."""
+        allowed = self._allowed
+        if allowed is None:
             decision = self._valid()
-            granted = self._granted(decision) if decision is not None else frozenset()
-            self._allowed = self.registry.required_slugs | granted
-        return self._allowed
+            if decision is not None:
+                granted = self._granted(decision)
+            elif self._signal() is not None:
+                granted = frozenset()  # GPC is an objection everywhere
+            else:
+                granted = self.regime_default()
+            allowed = self._allowed = self.registry.required_slugs | granted
+        return allowed
+
+    def _region_now(self) -> str | None:
+        if not self.region_read:
+            self.region_read = True
+            self._region = regions.region_of(self._request) if self._request else None
+        return self._region
+
+    def _regime(self) -> str:
+        regimes = self.registry.regimes
+        if regimes.uniform:  # nothing differs by region: do not even look it up
+            return regions.DEFAULT_REGIME
+        return regimes.regime_for(self._region_now())
+
+    def regime_default(self) -> frozenset[str]:
+        """The optional categories the regime allows before the visitor decides: none under
+        opt-in, all but those marked “opt-in everywhere” under opt-out and notice."""
+        if self._regime() == regions.OPT_IN:
+            return frozenset()
+        return self.registry.optional_slugs - self.registry.regimes.always_opt_in
 
     def allowed_for_middleware(self, slug: str) -> bool:
         """``allows()`` without marking the consent as read by the page."""
-        return slug in self._allowed_now()
+        return slug in self.allowed_now()
 
     # -- the public questions --------------------------------------------------------------
+
+    def dismissal(self) -> frozenset[str] | None:
+        """What dismissing the notice keeps allowed; ``None`` under opt-in, which has none."""
+        self.accessed = True
+        return None if self._regime() == regions.OPT_IN else self.regime_default()
+
+    @property
+    def region(self) -> str | None:
+        """The visitor's region (``"DE"``, ``"US-CA"``), or ``None`` when unknown."""
+        self.accessed = True
+        return self._region_now()
+
+    @property
+    def regime(self) -> str:
+        """``"opt-in"``, ``"opt-out"`` or ``"notice"``: the regime of the visitor's region."""
+        self.accessed = True
+        return self._regime()
 
     def allows(self, slug: str) -> bool:
         """Whether the visitor allows this category now (required ones always)."""
@@ -231,7 +305,7 @@ class Consent:
     def categories(self) -> frozenset[str]:
         """Slugs of every category allowed now, required ones included."""
         self.accessed = True
-        return self._allowed_now()
+        return self.allowed_now()
 
     @property
     def consent_id(self) -> str | None:
@@ -249,6 +323,8 @@ class Consent:
             "consent_id": decision.consent_id if decision else None,
             "policy_version": decision.policy_version if decision else None,
             "decided_at": decision.decided_at if decision else None,
+            # Not the region: the banner, rendered once per regime, carries this state.
+            "regime": self.regime,
         }
 
 

@@ -22,7 +22,14 @@ MAX_CATEGORIES = 50
 MAX_NEXT = 2000
 
 VISITOR_ACTIONS = frozenset(
-    a.value for a in (Action.ACCEPT_ALL, Action.REJECT_ALL, Action.CUSTOM, Action.PREFERENCES)
+    a.value
+    for a in (
+        Action.ACCEPT_ALL,
+        Action.REJECT_ALL,
+        Action.CUSTOM,
+        Action.PREFERENCES,
+        Action.DISMISS,
+    )
 )
 
 
@@ -38,8 +45,14 @@ class Choice:
     next: str
 
 
-def read_choice(data: QueryDict | Mapping[str, Any], registry: Registry) -> Choice:
-    """The choice in a form post or a JSON object, checked against the registry."""
+def read_choice(
+    data: QueryDict | Mapping[str, Any],
+    registry: Registry,
+    regime_default: frozenset[str] | None = None,
+) -> Choice:
+    """The choice in a form post or a JSON object, checked against the registry.
+    ``regime_default`` is what dismissing the notice keeps: ``None`` where there is no notice
+    (opt-in), and then a dismissal is refused."""
     action = data.get("action")
     if action in (None, ""):
         raise InvalidChoice(_("Say which choice you made: accept_all, reject_all or custom."))
@@ -47,6 +60,10 @@ def read_choice(data: QueryDict | Mapping[str, Any], registry: Registry) -> Choi
         raise InvalidChoice(
             _("Unknown action “%(value)s”: use accept_all, reject_all, custom or preferences.")
             % {"value": action}
+        )
+    if action == Action.DISMISS and regime_default is None:
+        raise InvalidChoice(
+            _("There is no notice to dismiss here: choose accept_all, reject_all or custom.")
         )
     slugs = data.getlist("categories") if isinstance(data, QueryDict) else data.get("categories")
     slugs = list(slugs or ())
@@ -65,6 +82,8 @@ def read_choice(data: QueryDict | Mapping[str, Any], registry: Registry) -> Choi
         granted = optional
     elif action == Action.REJECT_ALL:
         granted = frozenset()
+    elif action == Action.DISMISS:
+        granted = regime_default or frozenset()
     else:
         granted = frozenset(slugs) & optional
     return Choice(str(action), granted, next_url)

@@ -17,6 +17,7 @@ from django.utils.http import parse_http_date
 from cookieconsent import discovery
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent
+from cookieconsent.regions import vary_headers
 from cookieconsent.registry import Rule, aget_registry
 
 logger = logging.getLogger("cookieconsent")
@@ -65,10 +66,12 @@ class CookieConsentMiddleware:
         # Whether this response now depends on the visitor's cookies: then no cache may share
         # it. Dropping a cookie does not count: a response without it suits every visitor.
         personal = consent.accessed
+        lookup = registry.lookup
+        allowed: frozenset[str] | None = None  # asked for once, when a cookie needs it
         cookies = response.cookies
         if cookies:
             for name in list(cookies):
-                rule = registry.lookup(name)
+                rule = lookup(name)
                 if rule is None:
                     discovery.notice(request, name, "response")
                     if get_config()["UNDECLARED_COOKIES"] == "allow" or is_deletion(cookies[name]):
@@ -77,7 +80,7 @@ class CookieConsentMiddleware:
                     del cookies[name]
                 elif rule.required:
                     continue
-                elif consent.allowed_for_middleware(rule.slug):
+                elif rule.slug in (allowed or (allowed := consent.allowed_now())):
                     personal = True
                 elif not is_deletion(cookies[name]):
                     del cookies[name]
@@ -85,7 +88,7 @@ class CookieConsentMiddleware:
         # under whatever spelling of its name a server would still send as one.
         headers = response.headers
         for key in [key for key in headers if _is_set_cookie(key)]:
-            verdict = _raw_verdict(headers[key], consent, request)
+            verdict = _raw_verdict(key, headers[key], consent, request)
             if verdict is None:
                 del headers[key]
             elif verdict:
@@ -94,16 +97,19 @@ class CookieConsentMiddleware:
         for name in request.COOKIES:
             if name in cookies:
                 continue
-            rule = registry.lookup(name)
+            rule = lookup(name)
             if rule is None:
                 discovery.notice(request, name, "request")
                 continue
-            if rule.required or consent.allowed_for_middleware(rule.slug):
+            if rule.required or rule.slug in (allowed or (allowed := consent.allowed_now())):
                 continue
             expired = _expire(cookies, name, rule) or expired
         if expired:
             # This Set-Cookie exists only because of this visitor's cookies: never share it.
-            patch_cache_control(response, private=True)
+            if "Cache-Control" in headers:
+                patch_cache_control(response, private=True)
+            else:
+                headers["Cache-Control"] = "private"
             personal = True
         if personal:
             vary = headers.get("Vary")
@@ -111,14 +117,27 @@ class CookieConsentMiddleware:
                 headers["Vary"] = "Cookie"
             elif "cookie" not in {v.strip().lower() for v in vary.split(",")}:
                 patch_vary_headers(response, ("Cookie",))
+        if consent.region_read:
+            _vary_on_region(response)
         # Undeclared cookies met for the first time in this process: written once it is sent.
         discovery.schedule(request, response)
         return response
 
 
-def _raw_verdict(value: str, consent: Consent, request: HttpRequest) -> bool | None:
+def _vary_on_region(response: HttpResponseBase) -> None:
+    """The response depends on where the visitor is: a cache must key it on the region
+    headers too."""
+    headers = vary_headers()
+    if headers:
+        patch_vary_headers(response, headers)
+
+
+def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -> bool | None:
     """For a raw ``Set-Cookie`` header: ``None`` to drop it, else whether letting it through
     depends on the visitor's consent."""
+    if ":" in key:
+        # The server writes "Set-Cookie:x: v": the browser's cookie starts in the name.
+        return None
     name, eq, _ = value.partition(";")[0].partition("=")
     name = name.strip()
     if not (eq and name):
@@ -161,6 +180,8 @@ def is_deletion(morsel: Morsel[str]) -> bool:
     ``Max-Age`` of zero or less, or else an ``Expires`` in the past. (A browser obeys
     ``Max-Age`` over ``Expires``, and ignores a ``Max-Age`` that is not an integer.)"""
     max_age: object = morsel["max-age"]
+    if max_age == "" and morsel["expires"] == "":
+        return False  # the common case: neither is set
     if isinstance(max_age, int):  # what Morsel writes as an integer, bool included
         return max_age <= 0
     if isinstance(max_age, str) and _INTEGER.fullmatch(max_age.strip()):
@@ -204,8 +225,12 @@ def _expire(cookies: SimpleCookie, name: str, rule: Rule) -> bool:
         if len(_expiry_morsels) >= _EXPIRY_LIMIT:
             _expiry_morsels.clear()  # names come from visitors: keep the memo bounded
         _expiry_morsels[key] = template
-    # Past SimpleCookie.__setitem__, which would build and check the morsel again.
-    dict.__setitem__(cookies, name, template.copy())
+    # Morsel.copy() without its __init__ (which fills in every attribute only to overwrite
+    # them), stored past SimpleCookie.__setitem__ (which would build and check it again).
+    morsel: Morsel[str] = Morsel.__new__(Morsel)
+    dict.update(morsel, template)
+    morsel.__dict__.update(template.__dict__)
+    dict.__setitem__(cookies, name, morsel)
     return True
 
 

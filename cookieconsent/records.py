@@ -13,6 +13,7 @@ from django.utils.translation import get_language, gettext
 
 from cookieconsent import stats
 from cookieconsent.conf import get_config
+from cookieconsent.consent import get_consent
 from cookieconsent.models import ConsentRecord, CookieCategory, CookiePolicy
 from cookieconsent.registry import StampedCache, get_registry
 
@@ -26,21 +27,45 @@ BANNER_STRINGS = (
     "Reject all",
     "Customise",
 )
+#: The notices shown instead of the banner under the other regimes (hashed when shown).
+NOTICE_STRINGS = {
+    "opt-out": (
+        "Your privacy choices",
+        "We use optional cookies to remember your preferences and understand how the site is "
+        "used. You can object at any time.",
+        "Read our Cookie Policy",
+        "Do not sell or share my information",
+        "Cookie settings",
+        "OK",
+    ),
+    "notice": (
+        "Cookies on this site",
+        "We use cookies to keep you signed in and the site secure, and optional cookies to "
+        "remember your preferences and understand how the site is used.",
+        "Read our Cookie Policy",
+        "Cookie settings",
+        "OK",
+    ),
+}
 
 
-#: Text hashes by language, for the current registry.
-_text_hashes: StampedCache[str, str] = StampedCache()
+#: Text hashes by language and regime, for the current registry.
+_text_hashes: StampedCache[tuple[str, str], str] = StampedCache()
 
 
-def text_hash() -> str:
-    """SHA-256 of the banner text and the current policy (its sections and categories), in the
-    visitor's language; computed once per language until staff change the policy."""
-    return _text_hashes.get(get_registry(), get_language() or "", _compute_text_hash)
+def text_hash(regime: str = "opt-in") -> str:
+    """SHA-256 of the banner text (the notice's, under the opt-out and notice regimes) and the
+    current policy (its sections and categories), in the visitor's language; computed once per
+    language and regime until staff change the policy."""
+    strings = NOTICE_STRINGS.get(regime, BANNER_STRINGS)
+    return _text_hashes.get(
+        get_registry(), (get_language() or "", regime), lambda: _compute_text_hash(strings)
+    )
 
 
-def _compute_text_hash() -> str:
+def _compute_text_hash(strings: tuple[str, ...] = BANNER_STRINGS) -> str:
     digest = hashlib.sha256()
-    for string in BANNER_STRINGS:
+    for string in strings:
         digest.update(gettext(string).encode())
         digest.update(b"\0")
     policy = CookiePolicy.current()
@@ -76,10 +101,15 @@ def record_decision(
 ) -> ConsentRecord:
     user = getattr(request, "user", None)
     user_agent = request.META.get("HTTP_USER_AGENT", "")
+    # The regime and region in force where the visitor decided: part of the proof.
+    consent = get_consent(request)
+    regime = consent.regime
     with transaction.atomic():
         record = ConsentRecord.objects.create(
             policy_version=policy_version,
-            text_hash=text_hash(),
+            text_hash=text_hash(regime),
+            region=consent.region or "",
+            regime=regime,
             granted=sorted(granted),
             refused=sorted(refused),
             action=action,

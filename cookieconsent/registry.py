@@ -28,6 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connectio
 from django.db.models import F
 
 from cookieconsent.conf import django_cookie_names, get_config, on_reset
+from cookieconsent.regions import Regimes, build_regimes
 
 logger = logging.getLogger("cookieconsent")
 
@@ -97,6 +98,8 @@ class Registry:
     #: Every other pattern, as its literal segments, in declaration order.
     globs: tuple[tuple[tuple[str, ...], Rule], ...] = ()
     storage_keys: tuple[StorageKey, ...] = ()
+    #: Region → consent regime (regions.py).
+    regimes: Regimes = field(default_factory=Regimes)
     policy_version: int = 0
     reconsent_version: int = 0
     # Asked several times per request: computed once, with the categories.
@@ -210,6 +213,7 @@ def build(generation: int = 0) -> Registry:
         suffixes=tuple(sorted(by_suffix.items(), reverse=True)),
         globs=tuple(globs),
         storage_keys=tuple(storage),
+        regimes=build_regimes(),
         policy_version=policy_version,
         reconsent_version=reconsent_version,
     )

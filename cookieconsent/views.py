@@ -97,7 +97,9 @@ def consent(request: HttpRequest) -> HttpResponseBase:
     """Record a decision: accept all, reject all, or a set of categories."""
     registry = get_registry()
     try:
-        choice = read_choice(_input(request), registry)
+        choice = read_choice(
+            _input(request), registry, regime_default=get_consent(request).dismissal()
+        )
     except ValueError as exc:  # InvalidChoice included
         return _error(request, str(exc))
 
@@ -117,7 +119,7 @@ def consent(request: HttpRequest) -> HttpResponseBase:
     decision = Decision(
         granted, registry.policy_version, int(time.time()), action, str(record.consent_id)
     )
-    new = Consent.from_decision(decision, registry)
+    new = Consent.from_decision(decision, registry, request)
     # The middleware enforces the new choice on this very response.
     request.cookie_consent = new  # type: ignore[attr-defined]
     response: HttpResponseBase
@@ -140,7 +142,8 @@ def consent(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 def status(request: HttpRequest) -> JsonResponse:
     """The visitor's consent as JSON, for the script on a page served from a shared cache."""
-    response = JsonResponse(get_consent(request).as_dict())
+    consent = get_consent(request)
+    response = JsonResponse({**consent.as_dict(), "region": consent.region})
     add_never_cache_headers(response)
     patch_vary_headers(response, ("Cookie",))
     return response

@@ -2,7 +2,7 @@
 
 Every variable has a development default, so ``manage.py runserver`` works with nothing set:
 ``DATABASE_URL`` (SQLite file next to this module), ``CACHE_URL`` (local memory),
-``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS`` and ``SECURE_COOKIES``.
+``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS``, ``SECURE_COOKIES`` and ``REGION_HEADER``.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "example_project.fluxems.regions.switcher",
             ]
         },
     }
@@ -106,4 +107,10 @@ COOKIECONSENT: dict[str, Any] = {
         "functional": ["functionality_storage", "personalization_storage"],
         "analytics": ["analytics_storage"],
     },
+    # Where the visitor is, from Cloudflare's header (docs/regions.md); REGION_HEADER="" in
+    # the environment turns regions off, and every visitor is opt-in.
+    "REGION_HEADER": env.str("REGION_HEADER", default="CF-IPCountry") or None,
 }
+if DEBUG:
+    # The footer's region switcher stands in for the header (example_project/fluxems/regions.py).
+    COOKIECONSENT["REGION_RESOLVER"] = "example_project.fluxems.regions.demo_region"

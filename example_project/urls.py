@@ -6,7 +6,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from example_project.fluxems import views
+from example_project.fluxems import regions, views
 from example_project.fluxems.sitemaps import PagesSitemap
 
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("signin/", views.SignInView.as_view(), name="signin"),
     path("signout/", views.sign_out, name="signout"),
     path("workspace/", views.workspace, name="workspace"),
+    path("demo/region/", regions.switch_region, name="demo-region"),
     path("admin/", admin.site.urls),
     path("cookies/", include("cookieconsent.urls")),
     path(

@@ -10,7 +10,13 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from cookieconsent.checks import MIDDLEWARE_PATH, check_deploy, check_middleware, check_settings
+from cookieconsent.checks import (
+    MIDDLEWARE_PATH,
+    check_deploy,
+    check_middleware,
+    check_regions,
+    check_settings,
+)
 from cookieconsent.conf import SETTINGS
 from cookieconsent.middleware import CookieConsentMiddleware
 
@@ -92,6 +98,44 @@ def test_checks_are_registered():
     with (
         override_settings(COOKIECONSENT={"COOKIE_NAM": "x"}),
         pytest.raises(SystemCheckError, match=r"cookieconsent\.E002"),
+    ):
+        call_command("check")
+
+
+def region_error_codes(value: dict[str, object]) -> list[str]:
+    with override_settings(COOKIECONSENT=value):
+        return [e.id for e in check_regions()]
+
+
+@pytest.mark.parametrize(
+    ("value", "codes"),
+    [
+        ({}, []),
+        ({"REGION_HEADER": "CF-IPCountry", "REGION_SUBDIVISION_HEADER": "CF-Region"}, []),
+        ({"REGION_HEADER": "CloudFront-Viewer-Country"}, []),
+        ({"REGION_RESOLVER": "tests.test_regions.resolve_from_query"}, []),
+        ({"REGION_HEADER": "HTTP_CF_IPCOUNTRY"}, ["cookieconsent.E020"]),
+        ({"REGION_HEADER": "CF IPCountry"}, ["cookieconsent.E020"]),
+        ({"REGION_HEADER": "X", "REGION_SUBDIVISION_HEADER": "a_b"}, ["cookieconsent.E020"]),
+        ({"REGION_SUBDIVISION_HEADER": "CF-Region"}, ["cookieconsent.E022"]),
+        ({"REGION_RESOLVER": "tests.nowhere.resolve"}, ["cookieconsent.E021"]),
+        ({"REGION_RESOLVER": "tests.test_regions.HEADER"}, ["cookieconsent.E021"]),
+    ],
+)
+def test_region_settings(value, codes):
+    assert region_error_codes(value) == codes
+
+
+def test_region_settings_of_the_wrong_type():
+    assert check_error_codes({"REGION_HEADER": ["CF-IPCountry"]}) == ["cookieconsent.E003"]
+    assert region_error_codes({"REGION_HEADER": ["CF-IPCountry"]}) == []
+
+
+@pytest.mark.django_db
+def test_region_checks_are_registered():
+    with (
+        override_settings(COOKIECONSENT={"REGION_RESOLVER": "tests.nowhere.resolve"}),
+        pytest.raises(SystemCheckError, match=r"cookieconsent\.E021"),
     ):
         call_command("check")
 

@@ -90,3 +90,10 @@ def test_the_javascript_page_names_the_scripts_global():
     page = (DOCS / "javascript.md").read_text()
     assert f"window.{name}." in page
     assert set(re.findall(r"window\.(\w+)", page)) == {name}
+
+
+def test_the_readmes_links_lead_somewhere():
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(((?!https?:)[^)#]+)", readme)
+    assert len(targets) >= 10
+    assert [t for t in targets if not (ROOT / t).exists()] == []

@@ -3,6 +3,6 @@
 One module per part of the admin; importing this package registers them all.
 """
 
-from cookieconsent.admin import console, cookies, policy, records
+from cookieconsent.admin import console, cookies, policy, records, regions
 
-__all__ = ["console", "cookies", "policy", "records"]
+__all__ = ["console", "cookies", "policy", "records", "regions"]

@@ -56,9 +56,9 @@ class CookieInline(_CookieInline):
 
 @admin.register(CookieCategory)
 class CookieCategoryAdmin(_CategoryAdmin):
-    list_display = ("name", "slug", "required", "order")
+    list_display = ("name", "slug", "required", "opt_in_everywhere", "order")
     list_editable = ("order",)
-    list_filter = ("required",)
+    list_filter = ("required", "opt_in_everywhere")
     search_fields = ("name", "slug", "purpose", "cookies__name")
     prepopulated_fields = {"slug": ("name",)}  # noqa: RUF012 (Django reads it, never mutates)
     inlines = (CookieInline,)

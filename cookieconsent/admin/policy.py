@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.admin.regions import RegionRuleInline
 from cookieconsent.models import CookiePolicy, PolicySection
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
@@ -60,7 +61,7 @@ class CookiePolicyAdmin(_PolicyAdmin):
         (_("Contact"), {"fields": ("contact_organisation", "contact_address", "contact_email")}),
         (_("Version"), {"fields": ("version", "reconsent_version", "modified_at")}),
     )
-    inlines = (PolicySectionInline,)
+    inlines = (PolicySectionInline, RegionRuleInline)
     actions = ("publish", "publish_and_ask_again")
 
     @admin.action(description=_("Publish a new version"))

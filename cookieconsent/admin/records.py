@@ -24,8 +24,17 @@ else:
 class ConsentRecordAdmin(ExportMixin, _RecordAdmin):
     """Viewable by staff, and nothing more: a record that could be edited proves nothing."""
 
-    list_display = ("consent_id", "created_at", "action", "policy_version", "granted", "refused")
-    list_filter = ("action", "policy_version")
+    list_display = (
+        "consent_id",
+        "created_at",
+        "action",
+        "policy_version",
+        "granted",
+        "refused",
+        "region",
+        "regime",
+    )
+    list_filter = ("action", "policy_version", "regime")
     search_fields = ("consent_id",)
     date_hierarchy = "created_at"
     list_select_related = ("user",)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cookieconsent', '0002_registry_stamp'),
+        ('cookieconsent', '0005_regions'),
     ]
 
     operations = [

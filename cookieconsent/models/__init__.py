@@ -19,6 +19,7 @@ from cookieconsent.models.cookies import (
 )
 from cookieconsent.models.policy import CookiePolicy, PolicySection
 from cookieconsent.models.records import Action, AppendOnlyQuerySet, ConsentRecord
+from cookieconsent.models.regions import Regime, RegionRule
 from cookieconsent.models.registry import RegistryStamp
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "DailyDecisions",
     "Party",
     "PolicySection",
+    "Regime",
+    "RegionRule",
     "RegistryStamp",
     "Sighting",
     "Technology",

@@ -53,6 +53,13 @@ class CookieCategory(models.Model):
         default=False,
         help_text=_("Always allowed; visitors cannot switch it off."),
     )
+    opt_in_everywhere = models.BooleanField(
+        _("opt-in everywhere"),
+        default=False,
+        help_text=_(
+            "Only with consent, even where the regime is opt-out or notice (e.g. advertising)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("cookie category")

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.models.regions import Regime
+
 
 class Action(models.TextChoices):
     ACCEPT_ALL = "accept_all", _("Accept all")
@@ -18,6 +20,7 @@ class Action(models.TextChoices):
     CUSTOM = "custom", _("Custom choice")
     PREFERENCES = "preferences", _("Preferences page")
     GPC = "gpc", _("Global Privacy Control")
+    DISMISS = "dismiss", _("Dismissed the notice")
 
 
 class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
@@ -59,6 +62,12 @@ class ConsentRecord(models.Model):
     )
     ip_hash = models.CharField(_("IP address hash"), max_length=64, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
+    region = models.CharField(
+        _("region"), max_length=6, blank=True, help_text=_("Empty when it was unknown.")
+    )
+    regime = models.CharField(
+        _("regime"), max_length=10, choices=Regime.choices, default=Regime.OPT_IN
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 

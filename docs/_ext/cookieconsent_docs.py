@@ -28,6 +28,7 @@ ROOT = DOCS.parent
 CORE_PAGES = (
     "installation",
     "tutorial",
+    "enforcement",
     "templatetags",
     "javascript",
     "testing",
@@ -42,6 +43,8 @@ CORE_PAGES = (
 #: Feature pages the other parts of the project write, in reading order; others follow by name.
 FEATURE_ORDER = (
     "consent",
+    "consent-endpoint",
+    "gating",
     "registry",
     "views",
     "publishing",

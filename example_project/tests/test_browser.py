@@ -566,6 +566,87 @@ def test_consent_mode_update_on_change(page, site, settings):
     assert update[1]["ad_storage"] == "denied"
 
 
+# -- consent by region: the opt-out notice (issue 11) ----------------------------------------
+# A US visitor of the fluxems site: `_stat` on the first response, a notice reached and used by
+# keyboard, the objection expiring `_stat` at once, no axe violation; and the visitor's own
+# notice on a page shared by a page cache.
+
+
+def notice(page: Any) -> Any:
+    return page.get_by_role("region", name="Your privacy choices")
+
+
+def from_(browser: Any, region: str) -> Any:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, extra_http_headers={"CF-IPCountry": region}
+    )
+    context.set_default_timeout(5000)
+    return context.new_page()
+
+
+@pytest.fixture
+def us_rules(site: str) -> str:
+    """The example's regimes, whatever an earlier test's flush left of the data migration."""
+    from cookieconsent import registry
+    from cookieconsent.models import CookiePolicy, RegionRule
+
+    policy = CookiePolicy.current()
+    assert policy is not None
+    RegionRule.objects.update_or_create(policy=policy, region="US", defaults={"regime": "opt-out"})
+    registry.reset()
+    return site
+
+
+@pytest.fixture
+def us_page(browser: Any) -> Iterator[Any]:
+    page = from_(browser, "US")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    page.context.close()
+    assert not errors, errors
+
+
+def test_us_objects_by_keyboard_and_stat_goes_at_once(us_page, us_rules):
+    from cookieconsent.models import ConsentRecord
+
+    us_page.goto(us_rules)
+    assert notice(us_page).is_visible()
+    assert "_stat" in cookies(us_page)  # opt-out: allowed until the visitor objects
+    assert us_page.get_by_role("button", name="Accept all").count() == 0
+    assert axe_violations(us_page) == []
+    marked(us_page)
+    tab_to(us_page, "Do not sell or share my information")
+    us_page.keyboard.press("Enter")
+    saved(us_page)
+    assert notice(us_page).is_hidden() and not_reloaded(us_page)
+    assert "_stat" not in cookies(us_page)
+    record = ConsentRecord.objects.get()
+    assert (record.action, record.region, record.regime) == ("reject_all", "US", "opt-out")
+    us_page.reload()
+    assert notice(us_page).count() == 0 and "_stat" not in cookies(us_page)
+
+
+def test_us_cookie_settings_by_keyboard(us_page, us_rules):
+    us_page.goto(us_rules)
+    tab_to(us_page, "Cookie settings")
+    us_page.keyboard.press("Enter")
+    prefs = dialog(us_page)
+    prefs.wait_for()
+    assert axe_violations(us_page) == []
+    us_page.keyboard.press("Escape")
+    assert notice(us_page).is_visible()
+
+
+def test_us_dismisses_the_notice_by_keyboard(us_page, us_rules):
+    us_page.goto(us_rules)
+    tab_to(us_page, "OK")
+    us_page.keyboard.press("Enter")
+    saved(us_page)
+    us_page.reload()
+    assert notice(us_page).count() == 0 and "_stat" in cookies(us_page)
+
+
 # -- cache-safe mode behind a page cache ---------------------------------------------------
 
 
@@ -583,7 +664,9 @@ def cached_site(browser: Any, site: str) -> Iterator[str]:
         "django.middleware.cache.FetchFromCacheMiddleware",
     ]
     with override_settings(
-        MIDDLEWARE=middleware, COOKIECONSENT={"CACHE_SAFE": True}, CACHE_MIDDLEWARE_SECONDS=300
+        MIDDLEWARE=middleware,
+        COOKIECONSENT={**settings.COOKIECONSENT, "CACHE_SAFE": True},
+        CACHE_MIDDLEWARE_SECONDS=300,
     ):
         server = LiveServer("127.0.0.1:0")
         try:
@@ -806,3 +889,17 @@ def test_allowed_gated_content_comes_to_life(page, site):
     assert page.evaluate("window.ccImage === undefined")
     banner(page).get_by_role("button", name="Accept all").click()
     page.wait_for_function("() => window.ccImage === 1")
+
+
+def test_cache_safe_shows_each_visitor_their_own_notice(browser, us_rules, cached_site):
+    us = from_(browser, "US")
+    us.goto(cached_site)
+    notice(us).wait_for()
+    assert us.get_by_role("button", name="Accept all").is_hidden()
+    za = from_(browser, "ZA")
+    za.goto(cached_site)
+    za.get_by_role("region", name="Cookie consent").wait_for()
+    assert za.get_by_role("button", name="Do not sell or share my information").is_hidden()
+    assert "_stat" not in cookies(za)
+    us.context.close()
+    za.context.close()

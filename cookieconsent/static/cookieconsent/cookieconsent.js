@@ -47,6 +47,7 @@
   function update(state, saved) {
     api.state = state;
     if (banner) banner.hidden = state.decided;
+    if (banner && conf.cacheSafe) regime(state.regime);
     activate();
     for (const box of all("[data-cookieconsent-form] [name=categories]")) box.checked = allows(box.value);
     if (!saved) return;
@@ -66,6 +67,14 @@
     say(conf.strings && conf.strings.saved);
     consentMode();
     d.dispatchEvent(new CustomEvent("cookieconsent:change", { detail: state }));
+  }
+
+  // A shared page carries every regime's banner: show the one for the visitor's region.
+  function regime(name) {
+    const parts = all("[data-cookieconsent-regime]", banner);
+    const shown = parts.find((p) => p.dataset.cookieconsentRegime == name) || parts[0];
+    for (const p of parts) p.hidden = p != shown;
+    if (shown) banner.setAttribute("aria-labelledby", shown.querySelector("h2").id);
   }
 
   function consentMode() {

@@ -1,0 +1,577 @@
+"""Consent by region: the region from configured headers or a resolver, the regime its rules
+give, and what the visitor gets under each, through the middleware, the banner, the consent
+endpoint and the records."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from django.core.exceptions import ValidationError
+from django.db import connections
+from django.http import HttpRequest, HttpResponse
+from django.test import AsyncClient, Client, RequestFactory
+from django.urls import reverse
+
+from cookieconsent import regions
+from cookieconsent.consent import Consent
+from cookieconsent.middleware import CookieConsentMiddleware
+from cookieconsent.models import (
+    Action,
+    ConsentRecord,
+    Cookie,
+    CookieCategory,
+    CookiePolicy,
+    Regime,
+    RegionRule,
+)
+from cookieconsent.regions import (
+    NOTICE,
+    OPT_IN,
+    OPT_OUT,
+    compile_rules,
+    normalise,
+    region_of,
+    validate_rule_region,
+)
+from cookieconsent.registry import get_registry
+from tests.factories import StaffFactory
+from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
+
+pytestmark = pytest.mark.django_db
+
+CONSENT = "/cookies/consent/"
+STATUS = "/cookies/status/"
+HEADER = "CF-IPCountry"
+SUB_HEADER = "CF-Region-Code"
+OPTIONAL = ["functional_c", "analytics_c", "ads_c"]
+#: Every cookie /t/set/ tries, with the example's `_stat` that rides on every HTML response.
+ALL_SET = {"necessary_c", "functional_c", "analytics_c", "_stat", "ads_c"}
+
+
+def visitor(region: str | None = None, **extra: str) -> Client:
+    """A client whose every request carries the CDN's country header."""
+    if region is not None:
+        extra["HTTP_CF_IPCOUNTRY"] = region
+    return Client(**extra)
+
+
+def first_cookies(client: Client) -> set[str]:
+    return set_cookies(client.get("/t/set/", {"c": ["necessary_c", *OPTIONAL]}))
+
+
+def config_of(page: str) -> dict[str, object]:
+    match = re.search(r'data-cookieconsent-config="([^"]*)"', page)
+    assert match is not None, page
+    return json.loads(html.unescape(match.group(1)))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def region_settings(settings):
+    settings.COOKIECONSENT = {"REGION_HEADER": HEADER, "REGION_SUBDIVISION_HEADER": SUB_HEADER}
+
+
+@pytest.fixture
+def regimes(categories, region_settings) -> dict[str, CookieCategory]:
+    """Rules like the example's (opt-in for the EEA, GB, ZA, BR; opt-out for the US), plus
+    notice for Canada, opt-in for US-TX, and an Advertising category that stays opt-in."""
+    policy = CookiePolicy.current()
+    assert policy is not None
+    for region, regime in [
+        ("EEA", OPT_IN),
+        ("GB", OPT_IN),
+        ("ZA", OPT_IN),
+        ("BR", OPT_IN),
+        ("US", OPT_OUT),
+        ("US-TX", OPT_IN),
+        ("CA", NOTICE),
+    ]:
+        RegionRule.objects.update_or_create(
+            policy=policy, region=region, defaults={"regime": regime}
+        )
+    ads, _ = CookieCategory.objects.get_or_create(
+        slug="advertising",
+        defaults={"name": "Advertising", "order": 9, "opt_in_everywhere": True},
+    )
+    Cookie.objects.get_or_create(name="ads_c", defaults={"category": ads})
+    get_registry()
+    return {**categories, "advertising": ads}
+
+
+# -- region codes -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("DE", "DE"),
+        (" de ", "DE"),
+        ("us-ca", "US-CA"),
+        ("GB-ENG", "GB-ENG"),
+        ("XK", "XK"),  # Kosovo: user-assigned, but CDNs send it for a real place
+        ("XX", None),  # Cloudflare: unknown
+        ("T1", None),  # Cloudflare: Tor
+        ("A1", None),  # anonymous proxy
+        ("ZZ", None),
+        ("EU", None),  # a group, not where anyone is
+        ("zz<script>", None),
+        ("DEU", None),
+        ("D", None),
+        ("US-CALIF", None),
+        ("", None),
+        (None, None),
+        (49, None),
+    ],
+)
+def test_normalise(value, code):
+    assert normalise(value) == code
+
+
+@pytest.mark.parametrize("value", ["DE", "us-ca", "EU", "EEA", "eea"])
+def test_rule_regions_accept_countries_subdivisions_and_groups(value):
+    validate_rule_region(value)
+
+
+@pytest.mark.parametrize("value", ["XX", "Germany", "U$", "EUR"])
+def test_rule_regions_refuse_anything_else(value):
+    with pytest.raises(ValidationError, match="is not a region code"):
+        validate_rule_region(value)
+
+
+def test_subdivision_beats_country_beats_group_and_the_rest_is_opt_in():
+    table = compile_rules({"US-CA": OPT_IN, "US": OPT_OUT, "EU": NOTICE, "FR": OPT_IN}, frozenset())
+    assert table.regime_for("US-CA") == OPT_IN
+    assert table.regime_for("US-NY") == OPT_OUT
+    assert table.regime_for("US") == OPT_OUT
+    assert table.regime_for("DE") == NOTICE
+    assert table.regime_for("DE-BY") == NOTICE
+    assert table.regime_for("FR") == OPT_IN
+    assert table.regime_for("JP") == OPT_IN
+    assert table.regime_for(None) == OPT_IN
+    assert not table.uniform
+    assert table.in_use() == {OPT_IN, OPT_OUT, NOTICE}
+
+
+def test_rules_that_all_say_opt_in_are_uniform():
+    assert compile_rules({"EU": OPT_IN, "ZA": OPT_IN}, frozenset()).uniform
+    assert compile_rules({}, frozenset()).regime_for("US") == OPT_IN
+
+
+# -- the visitor's region ---------------------------------------------------------------------
+
+
+def test_no_header_is_trusted_unless_configured(rf: RequestFactory, settings):
+    settings.COOKIECONSENT = {}
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="US")) is None
+
+
+def test_the_configured_headers(rf: RequestFactory, region_settings):
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="us")) == "US"
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="CA")) == "US-CA"
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="us-ca")) == "US-CA"
+    # a malformed subdivision leaves the country; a malformed country leaves nothing
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="<b>")) == "US"
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="XX", HTTP_CF_REGION_CODE="CA")) is None
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="US-CA")) is None
+    assert region_of(rf.get("/")) is None
+
+
+def resolve_from_query(request: HttpRequest) -> str | None:
+    return request.GET.get("where")
+
+
+def broken_resolver(request: HttpRequest) -> str | None:
+    raise OSError("no GeoIP database")
+
+
+def test_the_resolver_is_asked_first_then_the_header(rf: RequestFactory, settings):
+    settings.COOKIECONSENT = {
+        "REGION_RESOLVER": "tests.test_regions.resolve_from_query",
+        "REGION_HEADER": HEADER,
+    }
+    assert region_of(rf.get("/?where=br", HTTP_CF_IPCOUNTRY="US")) == "BR"
+    assert region_of(rf.get("/?where=<x>", HTTP_CF_IPCOUNTRY="US")) == "US"
+    assert region_of(rf.get("/")) is None
+
+
+def test_a_failing_resolver_means_unknown_not_an_error(rf: RequestFactory, settings, caplog):
+    settings.COOKIECONSENT = {"REGION_RESOLVER": "tests.test_regions.broken_resolver"}
+    with caplog.at_level(logging.WARNING, logger="cookieconsent"):
+        assert region_of(rf.get("/")) is None
+    assert "REGION_RESOLVER failed" in caplog.text
+
+
+# -- what the visitor gets, by regime ---------------------------------------------------------
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("region", ["DE", "ZA", "GB", "NO", "US-TX", "JP", None])
+def test_opt_in_regions_and_unknown_get_nothing_optional_before_a_choice(regimes, region):
+    client = visitor(region)
+    assert first_cookies(client) == {"necessary_c"}
+    page = client.get("/t/").content.decode()
+    assert "Accept all" in page and "Do not sell" not in page
+
+
+@pytest.mark.parametrize("region", ["XX", "T1", "zz<script>", "ZZ"])
+def test_malformed_or_unknown_codes_are_opt_in_and_never_reflected(regimes, region):
+    client = visitor(region)
+    assert first_cookies(client) == {"necessary_c"}
+    page = client.get("/t/").content.decode()
+    assert "Accept all" in page
+    assert "<script>" not in page and "zz&lt;" not in page and '"region":' not in page
+    status = client.get(STATUS).json()
+    assert status["region"] is None and status["regime"] == OPT_IN
+
+
+def test_opt_out_allows_optional_categories_until_the_visitor_objects(regimes):
+    client = visitor("US")
+    first = client.get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
+    # opt-in everywhere: Advertising waits for consent even here
+    assert set_cookies(first) == {"necessary_c", "functional_c", "analytics_c", "_stat"}
+    assert HEADER in first["Vary"]
+    page = client.get("/t/").content.decode()
+    assert "Do not sell or share my information" in page
+    assert "Cookie settings" in page and "Accept all" not in page
+    assert 'aria-labelledby="cc-banner-title-opt-out"' in page
+    assert 'id="cc-banner-title-opt-out"' in page
+
+    objection = client.post(CONSENT, {"action": "reject_all", "next": "/t/"})
+    assert objection.status_code == 302
+    assert {"functional_c", "analytics_c", "_stat"} <= expired_cookies(objection)
+    record = ConsentRecord.objects.get()
+    assert (record.action, record.region, record.regime) == (Action.REJECT_ALL, "US", OPT_OUT)
+    assert record.granted == []
+    assert first_cookies(client) == {"necessary_c"}
+    assert "Do not sell" not in client.get("/t/").content.decode()
+
+
+def test_gpc_is_an_objection_under_opt_out(regimes):
+    client = visitor("US", HTTP_SEC_GPC="1")
+    assert first_cookies(client) == {"necessary_c"}
+    assert client.get(STATUS).json()["action"] == "gpc"
+
+
+def test_notice_allows_optional_categories_and_can_be_dismissed(regimes):
+    client = visitor("CA")
+    assert first_cookies(client) == {"necessary_c", "functional_c", "analytics_c", "_stat"}
+    page = client.get("/t/").content.decode()
+    assert "Cookies on this site" in page and 'value="dismiss"' in page
+    assert "Accept all" not in page and "Do not sell" not in page
+    assert "/cookies/policy/" in page and "/cookies/preferences/" in page
+
+    dismissed = client.post(CONSENT, {"action": "dismiss", "next": "/t/"})
+    assert dismissed.status_code == 302
+    record = ConsentRecord.objects.get()
+    assert (record.action, record.region, record.regime) == ("dismiss", "CA", NOTICE)
+    assert sorted(record.granted) == ["analytics", "functional"]
+    assert "advertising" in record.refused
+    assert 'id="cookieconsent-banner"' not in client.get("/t/").content.decode()
+    assert first_cookies(client) == {"necessary_c", "functional_c", "analytics_c", "_stat"}
+
+
+def test_dismissing_where_there_is_no_notice_is_refused(regimes):
+    client = visitor("DE")
+    response = client.post(CONSENT, {"action": "dismiss"}, headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert "no notice to dismiss" in response.json()["error"]
+    assert not ConsentRecord.objects.exists()
+
+
+def test_a_dismissed_notice_is_no_consent_in_an_opt_in_region(regimes):
+    client = visitor("CA")
+    client.post(CONSENT, {"action": "dismiss"})
+    client.defaults["HTTP_CF_IPCOUNTRY"] = "DE"
+    assert first_cookies(client) == {"necessary_c"}
+    assert "Accept all" in client.get("/t/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("decided_in", "action", "moves_to", "expected"),
+    [
+        ("DE", "accept_all", "US", ALL_SET),
+        ("DE", "reject_all", "US", {"necessary_c"}),
+        ("US", "reject_all", "CA", {"necessary_c"}),
+        ("US", "accept_all", "DE", ALL_SET),
+    ],
+)
+def test_an_explicit_choice_wins_everywhere_and_moves_with_the_visitor(
+    regimes, decided_in, action, moves_to, expected
+):
+    client = visitor(decided_in)
+    client.post(CONSENT, {"action": action})
+    client.defaults["HTTP_CF_IPCOUNTRY"] = moves_to
+    response = client.get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
+    assert set_cookies(response) == expected
+    assert 'id="cookieconsent-banner"' not in client.get("/t/").content.decode()
+    # a decided visitor's cookies do not depend on the region
+    assert HEADER not in response.get("Vary", "")
+
+
+def test_a_custom_choice_in_opt_out_grants_only_what_it_names(regimes):
+    client = visitor("US")
+    client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
+    assert first_cookies(client) == {"necessary_c", "functional_c"}
+    record = ConsentRecord.objects.get()
+    assert record.regime == OPT_OUT and record.action == "custom"
+
+
+def test_records_in_opt_in_regions_and_of_unknown_visitors(regimes):
+    visitor("ZA").post(CONSENT, {"action": "accept_all"})
+    visitor().post(CONSENT, {"action": "reject_all"})
+    rows = ConsentRecord.objects.order_by("created_at", "pk").values_list("region", "regime")
+    assert list(rows) == [("ZA", OPT_IN), ("", OPT_IN)]
+
+
+def test_a_subdivision_rule_beats_its_country(regimes):
+    client = visitor("US", HTTP_CF_REGION_CODE="TX")
+    assert first_cookies(client) == {"necessary_c"}
+    assert client.get(STATUS).json()["region"] == "US-TX"
+
+
+def test_the_record_hashes_the_text_the_visitor_was_shown(regimes):
+    visitor("US").post(CONSENT, {"action": "reject_all"})
+    visitor("DE").post(CONSENT, {"action": "reject_all"})
+    visitor("CA").post(CONSENT, {"action": "dismiss"})
+    hashes = {r.regime: r.text_hash for r in ConsentRecord.objects.all()}
+    assert len(set(hashes.values())) == 3
+
+
+# -- request.cookie_consent, Vary, Consent Mode, cache-safe -----------------------------------
+
+
+def test_request_cookie_consent_tells_region_and_regime(rf, regimes):
+    request = rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="NY")
+    consent = Consent.for_request(request)
+    assert (consent.region, consent.regime) == ("US-NY", OPT_OUT)
+    assert consent.region_read and consent.accessed
+
+
+def test_without_rules_the_region_is_not_even_looked_up(client, categories, region_settings):
+    RegionRule.objects.all().delete()
+    response = client.get("/t/set/", headers={HEADER: "US"})
+    assert set_cookies(response) == {"necessary_c"}
+    assert HEADER not in response.get("Vary", "")
+
+
+def test_a_page_that_asks_for_the_region_varies_on_its_headers(regimes):
+    response = visitor("DE").get("/t/")
+    assert HEADER in response["Vary"] and SUB_HEADER in response["Vary"]
+    assert "Cookie" in response["Vary"]
+
+
+def test_the_status_endpoint_answers_for_the_visitors_region(regimes):
+    us = visitor("US").get(STATUS)
+    assert us.json()["regime"] == OPT_OUT and us.json()["region"] == "US"
+    assert {"analytics", "functional"} <= set(us.json()["categories"])
+    assert "advertising" not in us.json()["categories"]
+    assert HEADER in us["Vary"]
+    de = visitor("DE").get(STATUS).json()
+    assert de["regime"] == OPT_IN and "analytics" not in de["categories"]
+
+
+def test_cache_safe_banner_carries_every_variant_hidden(regimes, settings):
+    settings.COOKIECONSENT = {**settings.COOKIECONSENT, "CACHE_SAFE": True}
+    page = visitor("US").get("/t/").content.decode()
+    for regime in (OPT_IN, OPT_OUT, NOTICE):
+        assert f'data-cookieconsent-regime="{regime}" hidden' in page
+    assert page == visitor("DE").get("/t/").content.decode()
+
+
+def test_cache_safe_banner_has_only_the_variants_in_use(categories, region_settings, settings):
+    RegionRule.objects.exclude(regime=OPT_IN).delete()
+    settings.COOKIECONSENT = {**settings.COOKIECONSENT, "CACHE_SAFE": True}
+    page = visitor("US").get("/t/").content.decode()
+    assert 'data-cookieconsent-regime="opt-in"' in page
+    assert "opt-out" not in page and 'regime="notice"' not in page
+
+
+def test_consent_mode_defaults_follow_the_regime(regimes, settings):
+    settings.COOKIECONSENT = {
+        **settings.COOKIECONSENT,
+        "GOOGLE_CONSENT_MODE": {"analytics": ["analytics_storage"], "advertising": ["ad_storage"]},
+    }
+
+    def defaults(client: Client) -> dict[str, str]:
+        page = client.get("/").content.decode()
+        match = re.search(r'data-cookieconsent-consent-mode="([^"]*)"', page)
+        assert match is not None
+        return json.loads(html.unescape(match.group(1)))  # type: ignore[no-any-return]
+
+    us = defaults(visitor("US"))
+    assert us["analytics_storage"] == "granted" and us["ad_storage"] == "denied"
+    assert defaults(visitor("DE"))["analytics_storage"] == "denied"
+    assert defaults(visitor("US", HTTP_SEC_GPC="1"))["analytics_storage"] == "denied"
+
+
+def test_the_script_learns_the_regime(regimes):
+    state = config_of(visitor("US").get("/t/").content.decode())["state"]
+    assert isinstance(state, dict)
+    assert state["regime"] == OPT_OUT and state["decided"] is False
+
+
+# -- compiled with the registry ---------------------------------------------------------------
+
+
+def test_no_query_per_request_with_regimes(regimes, django_assert_num_queries):
+    client = visitor("US")
+    client.get("/t/")
+    with django_assert_num_queries(0):
+        assert "analytics_c" in first_cookies(client)
+        client.get("/t/")
+
+
+def test_editing_a_rule_takes_effect_at_once(regimes):
+    client = visitor("US")
+    assert "analytics_c" in first_cookies(client)
+    RegionRule.objects.filter(region="US").update(regime=OPT_IN)  # no signal: no effect yet
+    assert "analytics_c" in first_cookies(client)
+    rule = RegionRule.objects.get(region="US")
+    rule.save()
+    assert first_cookies(client) == {"necessary_c"}
+    rule.delete()
+    assert first_cookies(client) == {"necessary_c"}
+
+
+def test_rules_of_a_policy_that_is_not_current_do_not_count(regimes):
+    old = CookiePolicy.objects.create(title="Old", is_current=False)
+    RegionRule.objects.create(policy=old, region="DE", regime=NOTICE)
+    assert first_cookies(visitor("DE")) == {"necessary_c"}
+
+
+def test_rule_str_and_region_saved_upper_case(regimes):
+    rule = RegionRule.objects.create(
+        policy=CookiePolicy.current(), region="mx", regime=Regime.NOTICE
+    )
+    assert rule.region == "MX" and str(rule) == "MX: notice"
+    assert regions.GROUPS["EEA"][-3:] == ("IS", "LI", "NO")
+
+
+# -- async, as in sync ------------------------------------------------------------------------
+
+
+def _setter(*names: str):  # type: ignore[no-untyped-def]
+    async def get_response(request: HttpRequest) -> HttpResponse:
+        response = HttpResponse("ok")
+        for name in names:
+            response.set_cookie(name, "v")
+        return response
+
+    return get_response
+
+
+@pytest.mark.parametrize(
+    ("region", "gpc", "expected"),
+    [
+        ("US", "", {"necessary_c", "functional_c", "analytics_c"}),
+        ("US", "1", {"necessary_c"}),
+        ("CA", "", {"necessary_c", "functional_c", "analytics_c"}),
+        ("DE", "", {"necessary_c"}),
+        ("XX", "", {"necessary_c"}),
+        ("zz<script>", "", {"necessary_c"}),
+    ],
+)
+async def test_driven_directly_async_and_sync_alike(rf, regimes, region, gpc, expected):
+    names = ("necessary_c", *OPTIONAL)
+    request = rf.get("/", HTTP_CF_IPCOUNTRY=region, HTTP_SEC_GPC=gpc)
+    response = await CookieConsentMiddleware(_setter(*names))(request)
+    assert set_cookies(response) == expected
+    # GPC answers before the region is asked: the response does not depend on it
+    assert (HEADER in response.get("Vary", "")) is (gpc == "")
+    assert request.cookie_consent.regime == (
+        OPT_OUT if region == "US" else NOTICE if region == "CA" else OPT_IN
+    )
+
+    def sync_view(request: HttpRequest) -> HttpResponse:
+        return async_to_sync(_setter(*names))(request)
+
+    sync_response = await sync_to_async(CookieConsentMiddleware(sync_view))(
+        rf.get("/", HTTP_CF_IPCOUNTRY=region, HTTP_SEC_GPC=gpc)
+    )
+    assert set_cookies(sync_response) == expected
+
+
+async def test_async_objection_expires_at_once(rf, regimes):
+    request = rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_COOKIE="analytics_c=1; functional_c=1")
+    request.COOKIES[CONSENT_COOKIE] = decision_cookie(action="reject_all")
+    response = await CookieConsentMiddleware(_setter("analytics_c"))(request)
+    assert set_cookies(response) == set()
+    assert expired_cookies(response) == {"analytics_c", "functional_c"}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_async_client_opt_out_visit_and_objection(regimes):
+    client = AsyncClient()
+    us = {HEADER: "US"}
+    first = await client.get("/t/async/", {"c": ["necessary_c", *OPTIONAL]}, headers=us)
+    assert set_cookies(first) == {"necessary_c", "functional_c", "analytics_c", "_stat"}
+    posted = await client.post(CONSENT, {"action": "reject_all"}, headers=us)
+    assert posted.status_code == 302
+    again = await client.get("/t/async/", {"c": ["necessary_c", *OPTIONAL]}, headers=us)
+    assert set_cookies(again) == {"necessary_c"}
+    record = await ConsentRecord.objects.aget()
+    assert (record.region, record.regime) == ("US", OPT_OUT)
+    await sync_to_async(connections.close_all)()
+
+
+# -- the admin --------------------------------------------------------------------------------
+
+
+def _policy_form(**rules: str) -> dict[str, object]:
+    data: dict[str, object] = {
+        "title": "Cookie Policy",
+        "introduction": "",
+        "is_current": "on",
+        "last_updated": "2026-02-03",
+        "sections-TOTAL_FORMS": 0,
+        "sections-INITIAL_FORMS": 0,
+        "region_rules-TOTAL_FORMS": len(rules),
+        "region_rules-INITIAL_FORMS": 0,
+    }
+    for i, (region, regime) in enumerate(rules.items()):
+        data[f"region_rules-{i}-region"] = region
+        data[f"region_rules-{i}-regime"] = regime
+    return data
+
+
+def test_staff_set_regimes_inline_on_the_policy(client, categories, region_settings):
+    client.force_login(StaffFactory())
+    policy = CookiePolicy.current()
+    assert policy is not None
+    policy.region_rules.all().delete()  # the example's own, from its data migration
+    change = reverse("admin:cookieconsent_cookiepolicy_change", args=[policy.pk])
+    assert "regional regimes" in client.get(change).content.decode().lower()
+    response = client.post(change, _policy_form(eea="opt-in", US="opt-out"))
+    assert response.status_code == 302
+    assert dict(policy.region_rules.values_list("region", "regime")) == {
+        "EEA": OPT_IN,
+        "US": OPT_OUT,
+    }
+    # the saved rules are in force on the next request
+    assert "analytics_c" in first_cookies(visitor("US"))
+
+
+def test_the_admin_explains_a_bad_region(client, categories):
+    client.force_login(StaffFactory())
+    policy = CookiePolicy.current()
+    assert policy is not None
+    change = reverse("admin:cookieconsent_cookiepolicy_change", args=[policy.pk])
+    before = list(RegionRule.objects.values_list("region", "regime"))
+    response = client.post(change, _policy_form(XX="opt-out"))
+    assert response.status_code == 200
+    assert "is not a region code" in response.content.decode()
+    assert list(RegionRule.objects.values_list("region", "regime")) == before
+
+
+def test_checked_codes_are_remembered_within_a_bound():
+    from cookieconsent.regions import _NORMALISED, _NORMALISED_LIMIT
+
+    for i in range(_NORMALISED_LIMIT + 10):
+        assert normalise(f"Q{i}") is None
+    assert len(_NORMALISED) <= _NORMALISED_LIMIT
+    assert normalise("de") == "DE" and _NORMALISED["de"] == "DE"
