@@ -75,11 +75,22 @@ def test_dry_run_deletes_nothing_and_seconds_work_too():
 @override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
 def test_records_the_counts_never_saw_are_counted_before_they_go():
     # Written without the counts (a bulk import, or before the counts existed).
-    ConsentRecordFactory(created_at=timezone.now() - YEAR - dt.timedelta(days=5), action="gpc")
+    ConsentRecordFactory(
+        created_at=timezone.now() - YEAR - dt.timedelta(days=5),
+        action="custom",
+        granted=["functional"],
+        refused=["analytics"],
+    )
     output = purge()
     assert "Counted 1 days whose records the daily counts had not seen" in output
     assert ConsentRecord.objects.count() == 0
-    assert list(DailyDecisions.objects.values_list("action", "decisions")) == [("gpc", 1)]
+    assert list(DailyDecisions.objects.values_list("action", "decisions")) == [("custom", 1)]
+    choices = DailyCategoryChoices.objects.values_list("category", "granted", "refused")
+    assert sorted(choices) == [("analytics", 0, 1), ("functional", 1, 0)]
+    assert str(DailyCategoryChoices.objects.order_by("category").first()).endswith(
+        "analytics: +0 -1"
+    )
+    assert str(DailyDecisions.objects.get()).endswith("custom v1: 1")
 
 
 @override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
