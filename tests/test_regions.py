@@ -26,6 +26,7 @@ from cookieconsent.models import (
     Cookie,
     CookieCategory,
     CookiePolicy,
+    DailyDecisions,
     Regime,
     RegionRule,
 )
@@ -583,3 +584,18 @@ def test_checked_codes_are_remembered_within_a_bound():
         assert normalise(f"Q{i}") is None
     assert len(_NORMALISED) <= _NORMALISED_LIMIT
     assert normalise("de") == "DE" and _NORMALISED["de"] == "DE"
+
+
+# -- statistics ----------------------------------------------------------------------------
+
+
+def test_decisions_are_counted_by_region_and_the_statistics_split_them(staff, regimes):
+    visitor("US").post(CONSENT, {"action": "reject_all"})
+    visitor("DE").post(CONSENT, {"action": "accept_all"})
+    visitor("DE").post(CONSENT, {"action": "accept_all"})
+    counts = dict(DailyDecisions.objects.values_list("region", "decisions"))
+    assert counts == {"US": 1, "DE": 2}
+    html = staff.get("/admin/cookieconsent/dailydecisions/").content.decode()
+    assert "By region" in html
+    split = html[html.index("By region") :]
+    assert "US" in split and "DE" in split
