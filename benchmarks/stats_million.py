@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""The Statistics page with 1,000,000 consent records on PostgreSQL.
+"""The Statistics page, and a search by consent ID, with 1,000,000 consent records on
+PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cc_bench python benchmarks/stats_million.py
 
@@ -64,11 +65,12 @@ def populate(n: int) -> None:
         cursor.execute(
             f"""
             INSERT INTO {records} (consent_id, created_at, policy_version, text_hash, granted,
-                                   refused, action, page_url, ip_hash, user_agent)
+                                   refused, action, page_url, ip_hash, user_agent, user_pk,
+                                   language, region, regime)
             SELECT gen_random_uuid(), t, 1 + (t > now() - interval '60 days')::int
                        + (t > now() - interval '20 days')::int,
                    repeat('0', 64), g, r, a, '/', md5(i::text) || md5(i::text || 'x'),
-                   'Mozilla/5.0 (benchmark)'
+                   'Mozilla/5.0 (benchmark)', '', 'en', '', 'opt-in'
             FROM (
                 SELECT i, t, a,
                     CASE a WHEN 'accept_all' THEN '["analytics", "functional"]'::jsonb
@@ -156,7 +158,11 @@ def main() -> None:
         client = Client()
         client.force_login(user)
         stats = "/admin/cookieconsent/dailydecisions/"
+        records = "/admin/cookieconsent/consentrecord/"
+        found = ConsentRecord.objects.order_by("?").values_list("pk", "consent_id")[:1].get()
         urls = {
+            "Consent records, search by consent ID": records + f"?q={found[1]}",
+            "Consent record, its page": records + f"{found[0]}/change/",
             "bare Django view": "/bare/",
             "Statistics, last 30 days per day": stats + "?period=30&by=day",
             "Statistics, last 90 days per day": stats + "?period=90&by=day",
