@@ -24,6 +24,15 @@ from tests.factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def no_earlier_sightings(db: None) -> None:
+    """Start from an empty list of undeclared cookies. Async tests elsewhere write theirs from
+    the server's worker thread, on its own connection, outside the test's transaction: on
+    PostgreSQL those rows are committed and would otherwise be seen here."""
+    UndeclaredCookie.objects.all().delete()
+
+
 STATS = "/admin/cookieconsent/dailydecisions/"
 RECORDS = "/admin/cookieconsent/consentrecord/"
 EXPORT = RECORDS + "export/"

@@ -7,12 +7,22 @@ import logging
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import AsyncClient, override_settings
 
 from cookieconsent import discovery
 from cookieconsent.models import Sighting, Technology, UndeclaredCookie
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_earlier_sightings(db: None) -> None:
+    """Start from an empty list of undeclared cookies. Async tests elsewhere write theirs from
+    the server's worker thread, on its own connection, outside the test's transaction: on
+    PostgreSQL those rows are committed and would otherwise be seen here."""
+    UndeclaredCookie.objects.all().delete()
 
 
 def test_a_blocked_undeclared_cookie_is_remembered_with_its_page(client, categories):
@@ -49,7 +59,13 @@ def test_the_write_waits_for_the_server_to_close_the_response(rf, categories):
 
     response = CookieConsentMiddleware(set_cookies)(rf.get("/t/set/", {"c": "undeclared_c"}))
     assert not UndeclaredCookie.objects.exists()  # built, not yet sent
-    response.close()  # what the WSGI / ASGI server does once the body is out
+    # What the WSGI / ASGI server does once the body is out. Like Django's test client, keep
+    # the close from ending the test's database connection (request_finished would).
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     assert UndeclaredCookie.objects.get().name == "undeclared_c"
 
 
