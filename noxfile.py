@@ -15,7 +15,7 @@ MATRIX = [
 @nox.session
 @nox.parametrize(("python", "django"), MATRIX, ids=["py311-django52", "py313-django61"])
 def tests(session: nox.Session, django: str) -> None:
-    session.install("-e", ".[test,example,browser]", django)
+    session.install("-e", ".[test,example,browser,docs]", django)
     session.run("python", "-m", "django", "--version")
     # The tutorial's replay makes its own virtualenv with the newest Django: `make test` runs it.
     args = session.posargs or ["-q", "-m", "not newcomer"]

@@ -66,6 +66,36 @@ def _error(request: HttpRequest, message: str, *, status: int = 400) -> HttpResp
     return page(request, "cookieconsent/error.html", {"message": message}, status=status)
 
 
+#: Deeper JSON than any consent choice needs. Checked before parsing: whether the parser hits
+#: its own limit depends on the Python version (3.13 parses 5,000 levels without complaint).
+MAX_JSON_DEPTH = 32
+
+
+def _too_deep(body: bytes) -> bool:
+    """Whether the JSON text nests arrays or objects more than ``MAX_JSON_DEPTH`` deep
+    (brackets inside strings do not count). Linear; skipped for bodies with few brackets."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
 def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     """The submitted fields, from a form post or a JSON body."""
     if request.content_type != "application/json":
@@ -73,6 +103,8 @@ def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > MAX_JSON_BODY or len(request.body) > MAX_JSON_BODY:
         raise ValueError(_("The request is too large."))
+    if _too_deep(request.body):
+        raise ValueError(_("The request body is nested too deeply."))
     try:
         data = json.loads(request.body)
     except RecursionError as exc:

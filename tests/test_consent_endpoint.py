@@ -318,3 +318,21 @@ def test_a_decision_without_a_published_policy_or_an_address_is_still_recorded(c
     assert record.ip_hash == ""
     assert record.policy_version == 0
     assert (record.published_version, record.language, record.text_hash) == (None, "", "")
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(client, categories):
+    response = post_json(client, {"action": "reject_all", "next": "/" + "[{" * 100})
+    assert response.status_code == 200
+
+
+def test_nesting_is_refused_past_the_limit_on_every_python(client, categories):
+    from cookieconsent.views import MAX_JSON_DEPTH
+
+    ok = {
+        "action": "reject_all",
+        "x": json.loads("[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1)),
+    }
+    assert post_json(client, ok).status_code == 200
+    deep = '{"action": "reject_all", "x": ' + "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH + "}"
+    response = post_json(client, deep)
+    assert response.status_code == 400 and "nested too deeply" in response.json()["error"]
