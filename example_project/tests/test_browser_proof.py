@@ -54,7 +54,8 @@ def test_publish_diff_what_they_saw_and_receipt(browser, site):  # noqa: F811
     visitor = new_page(browser, width=1280, height=900)
     visitor.goto(site)
     banner(visitor).get_by_role("button", name="Reject all").click()
-    visitor.wait_for_load_state()
+    # The script posts the choice with fetch and closes the banner once it is stored.
+    banner(visitor).wait_for(state="hidden")
     visitor.goto(f"{site}/cookies/preferences/")
     visitor.get_by_role("link", name="Your receipt").click()
     record = ConsentRecord.objects.get()
