@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from cookieconsent.scanner import BROWSER_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "docs" / "tutorial.md"
 CHECKOUT = "/path/to/cookieconsent"
@@ -32,15 +34,9 @@ PYENV = Path.home() / ".pyenv" / "versions"
 ARTIFACTS = ROOT / "artifacts"
 WIDTH, HEIGHT = 1000, 600
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-# As example_project/tests/test_browser.py launches it.
 CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+# The flags this machine's Chromium needs: the scanner's own, one list for every launch.
+CHROMIUM_ARGS = list(BROWSER_ARGS)
 
 
 def _missing() -> str | None:

@@ -18,17 +18,14 @@ from typing import Any
 
 import pytest
 
+from cookieconsent.scanner import BROWSER_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+# The flags this machine's Chromium needs: the scanner's own, one list for every launch.
+CHROMIUM_ARGS = list(BROWSER_ARGS)
 # The issue asks for 127.0.0.1; pytest-django's live_server reads this when it first starts.
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 
