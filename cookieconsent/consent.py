@@ -219,14 +219,16 @@ class Consent:
         per request: the middleware asks for every cookie."""
         allowed = self._allowed
         if allowed is None:
-            decision = self._valid()
+            registry = self.registry
+            # Most visitors carry no consent cookie: no decision to look for.
+            decision = self._valid() if self._value is not None or self._resolved else None
             if decision is not None:
-                granted = self._granted(decision)
+                allowed = registry.allowed_by(decision.granted)
             elif self._signal() is not None:
-                granted = frozenset()  # GPC is an objection everywhere
+                allowed = registry.required_slugs  # GPC is an objection everywhere
             else:
-                granted = self.regime_default()
-            allowed = self._allowed = self.registry.required_slugs | granted
+                allowed = registry.allowed_by_regime(self._regime())
+            self._allowed = allowed
         return allowed
 
     def _region_now(self) -> str | None:
@@ -244,9 +246,7 @@ class Consent:
     def regime_default(self) -> frozenset[str]:
         """The optional categories the regime allows before the visitor decides: none under
         opt-in, all but those marked “opt-in everywhere” under opt-out and notice."""
-        if self._regime() == regions.OPT_IN:
-            return frozenset()
-        return self.registry.optional_slugs - self.registry.regimes.always_opt_in
+        return self.registry.regime_default(self._regime())
 
     def allowed_for_middleware(self, slug: str) -> bool:
         """``allows()`` without marking the consent as read by the page."""

@@ -29,7 +29,8 @@ logger = logging.getLogger("cookieconsent")
 _seen: set[str] = set()
 _lock = threading.Lock()
 _full_logged = False
-_PENDING = "_cookieconsent_undeclared"
+#: The request attribute that queues what ``notice()`` met, for ``schedule()``.
+PENDING = "_cookieconsent_undeclared"
 
 
 def _process_limit() -> int:
@@ -45,20 +46,20 @@ def notice(request: HttpRequest, name: str, source: str) -> None:
         if name in _seen or len(_seen) >= _process_limit():
             return
         _seen.add(name)
-    pending: list[tuple[str, str]] | None = getattr(request, _PENDING, None)
+    pending: list[tuple[str, str]] | None = getattr(request, PENDING, None)
     if pending is None:
         pending = []
-        setattr(request, _PENDING, pending)
+        setattr(request, PENDING, pending)
     pending.append((name, source))
 
 
 def schedule(request: HttpRequest, response: HttpResponseBase) -> None:
     """Record what ``notice()`` queued once the server closes ``response``."""
-    pending: list[tuple[str, str]] | None = getattr(request, _PENDING, None)
+    pending: list[tuple[str, str]] | None = getattr(request, PENDING, None)
     if not pending:
         return
     path = request.path[:500]
-    setattr(request, _PENDING, [])
+    setattr(request, PENDING, [])
 
     def write() -> None:
         try:

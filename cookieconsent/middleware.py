@@ -11,11 +11,11 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_cache_control
 from django.utils.http import parse_http_date
 
 from cookieconsent import discovery
-from cookieconsent.conf import get_config
+from cookieconsent.conf import get_config, on_reset
 from cookieconsent.consent import Consent
 from cookieconsent.regions import vary_headers
 from cookieconsent.registry import Rule, aget_registry
@@ -66,12 +66,12 @@ class CookieConsentMiddleware:
         # Whether this response now depends on the visitor's cookies: then no cache may share
         # it. Dropping a cookie does not count: a response without it suits every visitor.
         personal = consent.accessed
-        lookup = registry.lookup
+        exact, lookup = registry.exact, registry.lookup  # most names are declared exactly
         allowed: frozenset[str] | None = None  # asked for once, when a cookie needs it
         cookies = response.cookies
         if cookies:
             for name in list(cookies):
-                rule = lookup(name)
+                rule = exact.get(name) or lookup(name)
                 if rule is None:
                     discovery.notice(request, name, "response")
                     if get_config()["UNDECLARED_COOKIES"] == "allow" or is_deletion(cookies[name]):
@@ -87,8 +87,11 @@ class CookieConsentMiddleware:
         # A Set-Cookie written as a raw header instead of through set_cookie() is judged too,
         # under whatever spelling of its name a server would still send as one.
         headers = response.headers
-        for key in [key for key in headers if _is_set_cookie(key)]:
-            verdict = _raw_verdict(key, headers[key], consent, request)
+        # The headers by lower-cased name (ResponseHeaders keeps them so): most have no "k"
+        # at all, a cheap way past them.
+        store: dict[str, tuple[str, str]] = headers._store
+        for key in [k for k in store if "k" in k and _is_set_cookie(k)]:
+            verdict = _raw_verdict(key, store[key][1], consent, request)
             if verdict is None:
                 del headers[key]
             elif verdict:
@@ -97,7 +100,7 @@ class CookieConsentMiddleware:
         for name in request.COOKIES:
             if name in cookies:
                 continue
-            rule = lookup(name)
+            rule = exact.get(name) or lookup(name)
             if rule is None:
                 discovery.notice(request, name, "request")
                 continue
@@ -106,30 +109,51 @@ class CookieConsentMiddleware:
             expired = _expire(cookies, name, rule) or expired
         if expired:
             # This Set-Cookie exists only because of this visitor's cookies: never share it.
-            if "Cache-Control" in headers:
+            if "cache-control" in store:
                 patch_cache_control(response, private=True)
             else:
-                headers["Cache-Control"] = "private"
+                store["cache-control"] = ("Cache-Control", "private")
             personal = True
-        if personal:
-            vary = headers.get("Vary")
-            if vary is None:
-                headers["Vary"] = "Cookie"
-            elif "cookie" not in {v.strip().lower() for v in vary.split(",")}:
-                patch_vary_headers(response, ("Cookie",))
-        if consent.region_read:
-            _vary_on_region(response)
-        # Undeclared cookies met for the first time in this process: written once it is sent.
-        discovery.schedule(request, response)
+        if personal or consent.region_read:
+            _vary(store, personal, consent.region_read)
+        if request.__dict__.get(discovery.PENDING):
+            # Undeclared cookies met for the first time in this process: written once the
+            # response is sent.
+            discovery.schedule(request, response)
         return response
 
 
-def _vary_on_region(response: HttpResponseBase) -> None:
-    """The response depends on where the visitor is: a cache must key it on the region
-    headers too."""
-    headers = vary_headers()
-    if headers:
-        patch_vary_headers(response, headers)
+#: Vary values already merged: (the response's Vary or None, whether it adds the cookie,
+#: whether it adds the region) → the new value. A site sends a handful of distinct ones.
+_merged_vary: dict[tuple[str | None, bool, bool], str] = {}
+
+
+def _vary(store: dict[str, tuple[str, str]], cookie: bool, region: bool) -> None:
+    """Add ``Cookie`` (the response depends on the visitor's cookies) and the region headers
+    (it depends on where they are) to the response's ``Vary`` (in ``ResponseHeaders``' own
+    dict), as ``patch_vary_headers()`` would."""
+    current = store.get("vary")
+    vary = current[1] if current is not None else None
+    key = (vary, cookie, region)
+    merged = _merged_vary.get(key)
+    if merged is None:
+        names = (("Cookie",) if cookie else ()) + (vary_headers() if region else ())
+        if vary is None:
+            merged = ", ".join(names)
+        else:
+            present = {v.strip().lower() for v in vary.split(",")}
+            missing = [name for name in names if name.lower() not in present]
+            merged = ", ".join([vary, *missing]) if missing and "*" not in present else vary
+        if len(_merged_vary) >= 256:
+            _merged_vary.clear()  # a view may vary on anything: keep it bounded
+        _merged_vary[key] = merged
+    if merged and merged != vary:
+        store["vary"] = ("Vary", merged)
+
+
+@on_reset
+def _forget_vary() -> None:
+    _merged_vary.clear()
 
 
 def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -> bool | None:
@@ -163,10 +187,7 @@ def _is_set_cookie(key: str) -> bool:
     """Whether a header name is ``Set-Cookie`` to some server or browser: case, whitespace
     anywhere, control characters around it and anything after a colon (a server writes the
     name, then ": ") do not matter."""
-    # Most headers have no "k" at all: a cheap way past them.
-    return ("k" in key or "K" in key) and "".join(key.partition(":")[0].split()).strip(
-        _CONTROL
-    ).lower() == "set-cookie"
+    return "".join(key.partition(":")[0].split()).strip(_CONTROL).lower() == "set-cookie"
 
 
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"

@@ -184,10 +184,14 @@ def region_from_headers(
     return country
 
 
+@cache
 def vary_headers() -> tuple[str, ...]:
     """The request headers a response that depends on the region varies on."""
     config = get_config()
     return tuple(h for h in (config["REGION_HEADER"], config["REGION_SUBDIVISION_HEADER"]) if h)
+
+
+on_reset(vary_headers.cache_clear)
 
 
 @cache

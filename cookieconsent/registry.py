@@ -28,7 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connectio
 from django.db.models import F
 
 from cookieconsent.conf import django_cookie_names, get_config, on_reset
-from cookieconsent.regions import Regimes, build_regimes
+from cookieconsent.regions import OPT_IN, Regimes, build_regimes
 from cookieconsent.translation import TranslatedView
 
 logger = logging.getLogger("cookieconsent")
@@ -127,12 +127,45 @@ class Registry:
     _memo: dict[str, Rule | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # The memo of allowed_by() and allowed_by_regime(), likewise.
+    _allowed: dict[object, frozenset[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         required = frozenset(c.slug for c in self.categories if c.required)
         object.__setattr__(self, "required_slugs", required)
         optional = frozenset(c.slug for c in self.categories if not c.required)
         object.__setattr__(self, "optional_slugs", optional)
+
+    def regime_default(self, regime: str) -> frozenset[str]:
+        """The optional categories ``regime`` allows before the visitor decides: none under
+        opt-in, all but those marked “opt-in everywhere” under opt-out and notice."""
+        if regime == OPT_IN:
+            return frozenset()
+        return self.optional_slugs - self.regimes.always_opt_in
+
+    def allowed_by(self, granted: frozenset[str]) -> frozenset[str]:
+        """Every category allowed to a visitor whose decision granted ``granted``: the
+        required ones and those of ``granted`` that still exist and are optional."""
+        try:
+            return self._allowed[granted]
+        except KeyError:
+            pass
+        allowed = self.required_slugs | (granted & self.optional_slugs)
+        if len(self._allowed) >= _MEMO_LIMIT:
+            self._allowed.clear()  # granted sets come from visitors' cookies: stay bounded
+        self._allowed[granted] = allowed
+        return allowed
+
+    def allowed_by_regime(self, regime: str) -> frozenset[str]:
+        """Every category allowed to an undecided visitor under ``regime``."""
+        key = ("regime", regime)
+        try:
+            return self._allowed[key]
+        except KeyError:
+            allowed = self._allowed[key] = self.required_slugs | self.regime_default(regime)
+            return allowed
 
     def category(self, slug: str) -> CategoryInfo | None:
         for info in self.categories:

@@ -206,6 +206,32 @@ def test_vary_cookie_is_not_added_twice(rf, categories):
     assert response["Vary"] == "cookie"
 
 
+def test_vary_star_is_left_alone(rf, categories):
+    def build(response):
+        response["Vary"] = "*"
+        response.set_cookie("_stat", "1")
+
+    response = through(rf, build, {CONSENT_COOKIE: decision_cookie({"analytics"})})
+    assert response["Vary"] == "*"
+
+
+def test_each_vary_keeps_its_own_value(rf, categories):
+    """The merged Vary values are remembered per original value: a second response with
+    another Vary gets its own merge, not the first one's."""
+
+    def vary_on(value):
+        def build(response):
+            response["Vary"] = value
+            response.set_cookie("_stat", "1")
+
+        return build
+
+    cookies = {CONSENT_COOKIE: decision_cookie({"analytics"})}
+    assert through(rf, vary_on("Accept"), cookies)["Vary"] == "Accept, Cookie"
+    assert through(rf, vary_on("Origin"), cookies)["Vary"] == "Origin, Cookie"
+    assert through(rf, vary_on("Accept"), cookies)["Vary"] == "Accept, Cookie"
+
+
 def test_a_response_that_only_drops_cookies_stays_shareable(rf, categories):
     response = through(rf, lambda r: r.set_cookie("_stat", "1"))
     assert not set_cookies(response)
