@@ -36,7 +36,7 @@ from cookieconsent.models import (
 )
 from cookieconsent.models.policy import banner_text
 from cookieconsent.regions import REGIMES
-from cookieconsent.registry import get_registry
+from cookieconsent.registry import CategoryInfo, get_registry
 
 # Placeholders the banner and preferences are rendered with, filled in per request (letters
 # and "_" survive escaping and urlencode unchanged, and none is a part of another).
@@ -141,6 +141,7 @@ class Rendered:
     table_html: str
     text: str
     table_rows: list[list[str]]
+    categories: list[dict[str, Any]]
     hash: str
 
 
@@ -149,6 +150,15 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
     templates, as the version ``number`` dated ``last_updated``."""
     with translation.override(language):
         categories = list(CookieCategory.objects.prefetch_related("cookies"))
+        published = [
+            {
+                "slug": c.slug,
+                "name": str(c.i18n.name),
+                "purpose": str(c.i18n.purpose),
+                "required": c.required,
+            }
+            for c in categories
+        ]
         table_html = render_to_string("cookieconsent/cookie_table.html", {"categories": categories})
         context = {
             "policy": policy,
@@ -181,7 +191,10 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
                         required_slugs=frozenset(c.slug for c in categories if c.required)
                     ),
                 ),
-                "categories": [{"info": c, "checked": c.required} for c in categories],
+                # What the preferences page shows, from what it will be served from.
+                "categories": [
+                    {"info": info, "checked": info.required} for info in _infos(published)
+                ],
                 "next": NEXT,
                 "policy_url": reverse("cookieconsent:policy"),
                 "csrf_token": CSRF,
@@ -217,12 +230,22 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
                 "banner": banner,
                 "preferences": preferences_html,
                 "policy": policy_html,
+                "categories": published,
             },
             sort_keys=True,
         ).encode()
     ).hexdigest()
     return Rendered(
-        language, title, banner, preferences_html, policy_html, table_html, text, rows, digest
+        language,
+        title,
+        banner,
+        preferences_html,
+        policy_html,
+        table_html,
+        text,
+        rows,
+        published,
+        digest,
     )
 
 
@@ -301,6 +324,7 @@ def _fields(rendered: Rendered) -> dict[str, Any]:
         "table_html": rendered.table_html,
         "text": rendered.text,
         "table_rows": rendered.table_rows,
+        "categories": rendered.categories,
         "hash": rendered.hash,
     }
 
@@ -369,6 +393,18 @@ def banner(
     return render_banner(
         categories, text=text, cache_safe=cache_safe, needs_renewal=needs_renewal, regime=regime
     )
+
+
+def categories(shown: Snapshot | None) -> tuple[CategoryInfo, ...]:
+    """The categories ``shown`` was published with, named in its language; the live ones when
+    there is no snapshot, or for a snapshot published before snapshots kept them."""
+    if shown is None or shown.categories is None:
+        return get_registry().categories
+    return _infos(shown.categories)
+
+
+def _infos(published: list[dict[str, Any]]) -> tuple[CategoryInfo, ...]:
+    return tuple(CategoryInfo(c["slug"], c["name"], c["purpose"], c["required"]) for c in published)
 
 
 @on_reset

@@ -13,7 +13,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from cookieconsent import consent_mode
+from cookieconsent import consent_mode, publishing
 from cookieconsent.conf import get_config
 from cookieconsent.consent import Consent
 from cookieconsent.models import Technology
@@ -45,7 +45,7 @@ def config(consent: Consent | None) -> dict[str, Any]:
         "preferencesUrl": reverse("cookieconsent:preferences"),
         "cacheSafe": cache_safe,
         "state": None if cache_safe or consent is None else consent.as_dict(),
-        "categoryNames": {c.slug: c.i18n.name for c in registry.categories} if registry else {},
+        "categoryNames": _names() if registry is not None else {},
         "storageKeys": storage,
         "strings": {
             "blocked": gettext("This content is blocked until you allow %(category)s cookies.")
@@ -57,6 +57,11 @@ def config(consent: Consent | None) -> dict[str, Any]:
     if consent_mode.is_enabled():
         found["consentMode"] = consent_mode.type_slugs()
     return found
+
+
+def _names() -> dict[str, str]:
+    """Each category's name as published, in the active language."""
+    return {c.slug: c.i18n.name for c in publishing.categories(publishing.current())}
 
 
 def config_json(consent: Consent | None) -> str:

@@ -185,10 +185,16 @@ def status(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def preferences(request: HttpRequest) -> HttpResponse:
-    """Change or withdraw consent at any time, as easily as it was given."""
+    """Change or withdraw consent at any time, as easily as it was given: the categories of
+    the latest published version, in the visitor's language."""
     consent = get_consent(request)
+    # Enforcement follows the live table: a published category deleted since has nothing
+    # left to allow, and the consent endpoint would refuse its slug.
+    known = consent.registry.required_slugs | consent.registry.optional_slugs
     categories = [
-        {"info": c, "checked": consent.allows(c.slug)} for c in consent.registry.categories
+        {"info": c, "checked": consent.allows(c.slug)}
+        for c in publishing.categories(publishing.current())
+        if c.slug in known
     ]
     context = {
         "consent": consent,
@@ -219,7 +225,8 @@ def policy_version(request: HttpRequest, number: int) -> HttpResponse:
 @require_GET
 def receipt(request: HttpRequest) -> HttpResponse:
     """The visitor's own record of their latest decision, to print or keep: found by the
-    consent ID in their consent cookie (one indexed query)."""
+    consent ID in their consent cookie (one indexed query). Categories are named as in the
+    snapshot the record was given under."""
     consent = get_consent(request)
     record = None
     if consent.consent_id:
@@ -231,7 +238,13 @@ def receipt(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError:  # a validly signed cookie whose ID is not a UUID
             record = None
-    names = {c.slug: c.name for c in consent.registry.categories}
+    shown = None
+    if record is not None and record.published_version is not None:
+        shown = publishing.snapshot(record.published_version.number, record.language)
+    # Live names for what the snapshot does not name: nothing was published then, or the
+    # category was enforced (accept all) before it was published.
+    names = {c.slug: c.i18n.name for c in consent.registry.categories}
+    names.update((c.slug, c.i18n.name) for c in publishing.categories(shown))
     context = {
         "record": record,
         "granted": [names.get(slug, slug) for slug in record.granted] if record else [],

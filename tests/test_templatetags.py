@@ -206,12 +206,20 @@ def test_a_placeholder_in_the_address_is_filled_once(client, categories, query):
 
 
 def test_cached_banner_follows_staff_edits(client, categories):
+    """The cached banner is rendered again when the registry changes: what the script
+    enforces (the storage keys it clears) at once, the category names once published."""
+    from cookieconsent.models import CookiePolicy, Technology
+    from tests.factories import CookieFactory
+
     assert "Analytics" in client.get("/t/").content.decode()
     analytics = categories["analytics"]
     analytics.name = "Usage statistics"
     analytics.save()
+    CookieFactory(category=analytics, name="fresh_key", technology=Technology.LOCAL_STORAGE)
     html = client.get("/t/").content.decode()
-    assert "Usage statistics" in html
+    assert "fresh_key" in html and "Usage statistics" not in html
+    CookiePolicy.current().publish_new_version()
+    assert "Usage statistics" in client.get("/t/").content.decode()
 
 
 def test_the_banner_shown_is_the_published_one_whatever_the_template(client, categories, settings):

@@ -38,7 +38,7 @@ def unpublish_version_1(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ('fluxems', '0004_afrikaans'),
-        ('cookieconsent', '0006_publishing'),
+        ('cookieconsent', '0007_snapshot_categories'),
     ]
 
     operations = [migrations.RunPython(publish_version_1, unpublish_version_1)]

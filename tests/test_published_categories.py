@@ -1,0 +1,230 @@
+"""The categories visitors are shown come from the published snapshot in their language: the
+preferences page, the receipt and the script's names; a draft edit shows only once published."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, transaction
+from django.test import Client
+from django.utils import translation
+
+from cookieconsent import publishing
+from cookieconsent.models import ConsentRecord, CookiePolicy, Snapshot
+from tests.factories import CookieCategoryFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
+
+CONSENT = "/cookies/consent/"
+PREFERENCES = "/cookies/preferences/"
+RECEIPT = "/cookies/preferences/receipt/"
+
+
+@pytest.fixture
+def by_accept_language(settings: Any) -> Iterator[None]:
+    """Each request in the language its Accept-Language asks for."""
+    first, rest = settings.MIDDLEWARE[:3], settings.MIDDLEWARE[3:]
+    settings.MIDDLEWARE = [*first, "django.middleware.locale.LocaleMiddleware", *rest]
+    yield
+    translation.deactivate()  # the middleware leaves the last request's language active
+
+
+def publish() -> None:
+    policy = CookiePolicy.current()
+    assert policy is not None
+    publishing.publish(policy)
+
+
+def get(client: Client, path: str, language: str = "en") -> str:
+    return client.get(path, headers={"accept-language": language}).content.decode()
+
+
+def label(slug: str, name: str) -> str:
+    return f'<label for="cc-category-{slug}">{name}</label>'
+
+
+def script_name(slug: str, name: str) -> str:
+    """The script's name for a category, as the page's config attribute escapes it."""
+    return f"&quot;{slug}&quot;:&quot;{name}&quot;"
+
+
+def edit_draft(categories: dict[str, Any]) -> None:
+    """Rename and reword Analytics and add a Marketing category: saved, not published."""
+    analytics = categories["analytics"]
+    analytics.name = "Measurement"
+    analytics.purpose = "Freshly worded purpose."
+    analytics.save()
+    CookieCategoryFactory(slug="marketing", name="Marketing", purpose="Shows ads.")
+
+
+@pytest.fixture
+def draft(categories: dict[str, Any]) -> dict[str, Any]:
+    """The categories, with the draft edited (``edit_draft``)."""
+    edit_draft(categories)
+    return categories
+
+
+def test_each_snapshot_keeps_its_categories_in_its_language(categories):
+    analytics = categories["analytics"]
+    analytics.purpose = "Counts visits."
+    analytics.translations = {"af": {"name": "Analise", "purpose": "Tel besoeke."}}
+    analytics.save()
+    publish()
+    english = publishing.snapshot(2, "en")
+    afrikaans = publishing.snapshot(2, "af")
+    assert english is not None and afrikaans is not None
+    assert [c["slug"] for c in english.categories] == [
+        "necessary",
+        "security",
+        "functional",
+        "analytics",
+    ]
+    assert english.categories[3] == {
+        "slug": "analytics",
+        "name": "Analytics",
+        "purpose": "Counts visits.",
+        "required": False,
+    }
+    assert afrikaans.categories[3]["name"] == "Analise"
+    assert afrikaans.categories[3]["purpose"] == "Tel besoeke."
+    assert afrikaans.categories[0]["required"] is True
+
+
+def test_the_database_refuses_to_rewrite_a_snapshots_categories(categories):
+    """Migration 0007 made SQLite's trigger again, over the new column too."""
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Snapshot._base_manager.update(categories=[])
+    assert all(Snapshot.objects.values_list("categories", flat=True))
+
+
+def test_a_draft_edit_is_not_on_the_preferences_page_until_published(client, draft):
+    html = get(client, PREFERENCES)
+    assert label("analytics", "Analytics") in html
+    assert script_name("analytics", "Analytics") in html
+    for words in ("Measurement", "Freshly worded", "cc-category-marketing", "Marketing"):
+        assert words not in html
+    publish()
+    html = get(client, PREFERENCES)
+    assert label("analytics", "Measurement") in html
+    assert '<p class="cc-category__purpose">Freshly worded purpose.</p>' in html
+    assert label("marketing", "Marketing") in html
+    assert script_name("marketing", "Marketing") in html
+    assert "Analytics" not in html
+
+
+def test_the_banners_script_names_only_published_categories(client, draft):
+    html = get(client, "/t/")
+    assert script_name("analytics", "Analytics") in html
+    assert "Measurement" not in html and "marketing" not in html
+    publish()
+    html = get(client, "/t/")
+    assert script_name("analytics", "Measurement") in html
+    assert script_name("marketing", "Marketing") in html
+
+
+def test_the_checkboxes_are_the_visitors_own(client, draft):
+    client.post(CONSENT, {"action": "custom", "categories": ["analytics"]})
+    html = get(client, PREFERENCES)
+    assert 'value="analytics" checked' in html
+    assert 'value="functional">' in html  # refused, so unchecked
+    assert 'value="necessary" checked disabled' in html
+
+
+def test_a_category_deleted_from_the_draft_is_not_offered(client, draft):
+    """The consent endpoint refuses a slug the live table no longer knows, so the page does
+    not offer it."""
+    publish()
+    draft["analytics"].cookies.all().delete()
+    draft["analytics"].delete()
+    html = get(client, PREFERENCES)
+    assert "cc-category-analytics" not in html
+    assert label("marketing", "Marketing") in html
+
+
+def test_a_receipt_keeps_the_names_of_its_own_version(client, categories):
+    """A record given under version 1 is named as version 1 named it, after draft edits and
+    after the publish of version 2; a record given under version 2 as version 2 does."""
+    client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
+    edit_draft(categories)
+    for _ in range(2):
+        html = get(client, RECEIPT)
+        assert "<dt>Categories refused</dt><dd>Analytics</dd>" in html
+        assert "Version 1," in html
+        assert "Measurement" not in html and "Marketing" not in html
+        publish()
+    client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
+    html = get(client, RECEIPT)
+    assert "<dt>Categories refused</dt><dd>Measurement, Marketing</dd>" in html
+    assert "Version 3," in html
+
+
+def test_a_receipt_names_a_category_enforced_before_it_was_published(client, draft):
+    """The consent endpoint decides over the live categories, so a record can hold one the
+    version did not name yet: the receipt lists it, under its live name."""
+    client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
+    assert ConsentRecord.objects.get().refused == ["analytics", "marketing"]
+    html = get(client, RECEIPT)
+    assert "<dt>Categories refused</dt><dd>Analytics, Marketing</dd>" in html
+
+
+@pytest.mark.usefixtures("by_accept_language")
+def test_an_afrikaans_visitor_gets_the_afrikaans_names(client, categories):
+    analytics = categories["analytics"]
+    analytics.translations = {"af": {"name": "Analise", "purpose": "Tel besoeke."}}
+    analytics.save()
+    publish()
+    analytics.translations = {"af": {"name": "Meting", "purpose": "Nuwe woorde."}}
+    analytics.save()
+    html = get(client, PREFERENCES, "af")
+    assert label("analytics", "Analise") in html
+    assert '<p class="cc-category__purpose">Tel besoeke.</p>' in html
+    assert script_name("analytics", "Analise") in html
+    assert "Meting" not in html and "Nuwe woorde" not in html
+    assert label("analytics", "Analytics") in get(client, PREFERENCES, "en")
+    client.post(CONSENT, {"action": "reject_all"}, headers={"accept-language": "af"})
+    assert ConsentRecord.objects.get().language == "af"
+    # The receipt names them in the language the choice was made in, whoever reads it.
+    assert "Analise" in get(client, RECEIPT, "en")
+    publish()
+    assert label("analytics", "Meting") in get(client, PREFERENCES, "af")
+    assert "Analise" in get(client, RECEIPT, "af")  # the record's own version
+
+
+def test_the_published_categories_cost_no_query_once_warm(client, draft, django_assert_num_queries):
+    publish()
+    get(client, PREFERENCES)
+    with django_assert_num_queries(0):
+        html = get(client, PREFERENCES)
+    assert label("marketing", "Marketing") in html
+
+
+def test_a_snapshot_without_categories_falls_back_to_the_live_ones(client, draft, monkeypatch):
+    """A version published before snapshots kept their categories (migration 0007) has none:
+    the pages name the live categories rather than none."""
+    fields = publishing._fields
+    monkeypatch.setattr(
+        publishing, "_fields", lambda rendered: {**fields(rendered), "categories": None}
+    )
+    publish()
+    assert set(Snapshot.objects.filter(version__number=2).values_list("categories", flat=True)) == {
+        None
+    }
+    assert publishing.categories(publishing.current()) == publishing.get_registry().categories
+    html = get(client, PREFERENCES)
+    assert label("analytics", "Measurement") in html
+    assert label("marketing", "Marketing") in html
+    assert script_name("marketing", "Marketing") in html
+    client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
+    assert "<dt>Categories refused</dt><dd>Measurement, Marketing</dd>" in get(client, RECEIPT)
+
+
+def test_nothing_published_shows_the_live_categories(client, draft):
+    from tests.helpers import unpublish_everything
+
+    unpublish_everything()
+    html = get(client, PREFERENCES)
+    assert label("analytics", "Measurement") in html
+    assert label("marketing", "Marketing") in html
+    assert script_name("analytics", "Measurement") in html
