@@ -7,11 +7,10 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils.encoding import force_bytes
 
-from cookieconsent import publishing, stats
+from cookieconsent import publishing
 from cookieconsent.conf import get_config
 from cookieconsent.consent import get_consent
 from cookieconsent.models import ConsentRecord
@@ -44,22 +43,19 @@ def record_decision(
     # snapshot of what they were shown (its banner for every regime).
     consent = get_consent(request)
     shown = publishing.snapshot(policy_version)
-    with transaction.atomic():
-        record = ConsentRecord.objects.create(
-            policy_version=policy_version,
-            published_version_id=shown.version_id if shown else None,
-            language=shown.language if shown else "",
-            text_hash=shown.hash if shown else "",
-            region=consent.region or "",
-            regime=consent.regime,
-            granted=sorted(granted),
-            refused=sorted(refused),
-            action=action,
-            page_url=page_url[:500],
-            user_pk=str(user.pk) if user is not None and user.is_authenticated else "",
-            ip_hash=ip_hash(request),
-            user_agent=user_agent[: get_config()["USER_AGENT_MAX_LENGTH"]][:500],
-        )
-        # The day's counts, in the same transaction: they survive the retention purge.
-        stats.count_record(record)
-    return record
+    # One row and nothing else: the day's counts are made once it is over (stats.roll_up()).
+    return ConsentRecord.objects.create(
+        policy_version=policy_version,
+        published_version_id=shown.version_id if shown else None,
+        language=shown.language if shown else "",
+        text_hash=shown.hash if shown else "",
+        region=consent.region or "",
+        regime=consent.regime,
+        granted=sorted(granted),
+        refused=sorted(refused),
+        action=action,
+        page_url=page_url[:500],
+        user_pk=str(user.pk) if user is not None and user.is_authenticated else "",
+        ip_hash=ip_hash(request),
+        user_agent=user_agent[: get_config()["USER_AGENT_MAX_LENGTH"]][:500],
+    )

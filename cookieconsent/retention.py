@@ -1,5 +1,6 @@
 """The retention purge: consent records older than ``RECORD_RETENTION`` are deleted, day by
-day, after their daily counts are checked; the counts stay.
+day, after their days are counted (``stats.roll_up()``) and the counts checked; the counts
+stay.
 
 Safe while the site takes consent POSTs: new records are newer than any cutoff, and each day
 is its own short transaction, so no long lock is held.
@@ -57,6 +58,9 @@ def purge(
         raise RetentionNotSet
     cutoff = (now or timezone.now()) - keep
     report = Report(cutoff=cutoff, dry_run=dry_run)
+    if not dry_run:
+        # Every day that is over is counted before any record of it goes.
+        stats.roll_up(now)
     old = ConsentRecord.objects.filter(created_at__lt=cutoff)
     report.days = [
         timezone.localtime(d).date() if timezone.is_aware(d) else d.date()

@@ -1,75 +1,71 @@
 """Daily counts of consent decisions, and the figures the Statistics page shows.
 
-The counts are kept at write time: the consent endpoint writes the record and adds one to
-its day's counts in the same transaction (one UPSERT each), so the Statistics page reads a few
-hundred small rows instead of the records, and the counts outlive the records when
-``cookieconsent_purge`` deletes them. Records that arrived another way (a bulk import, or
-before this table existed) are counted by ``recount_day()``, which the purge runs for a day
-whose counts fall short of its records before it deletes any of them.
+The consent endpoint writes one row, the record, and nothing else: a counter row that every
+decision of the day updated would make concurrent POSTs wait on its lock. A day is counted
+once it is over (``roll_up()``: the Statistics page and the purge run it), from its records,
+into ``DailyDecisions`` and ``DailyCategoryChoices``, and marked in ``CountedDay``. The page
+adds the days not counted yet (today) from the records themselves. The counts outlive the
+records when ``cookieconsent_purge`` deletes them; a day whose counts fall short of its
+records (records imported into a counted day, or written after it was counted) is counted
+again before any of its records is deleted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Model, Sum
+from django.db import transaction
+from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
-from cookieconsent.models import Action, ConsentRecord, DailyCategoryChoices, DailyDecisions
+from cookieconsent.models import (
+    Action,
+    ConsentRecord,
+    CountedDay,
+    DailyCategoryChoices,
+    DailyDecisions,
+)
 
-_DECISION_KEYS = ("day", "action", "policy_version", "region")
-_CATEGORY_KEYS = ("day", "category", "policy_version", "region")
-
-
-def region_of(record: ConsentRecord) -> str:
-    """The record's region, once records have one (empty until then)."""
-    return str(getattr(record, "region", "") or "")
-
-
-def count_record(record: ConsentRecord) -> None:
-    """Add one decision to the counts of its day: call it in the transaction that wrote it."""
-    day = timezone.localdate(record.created_at)
-    key = {"day": day, "policy_version": record.policy_version, "region": region_of(record)}
-    _add(DailyDecisions, _DECISION_KEYS, [{**key, "action": record.action, "decisions": 1}])
-    rows = [{**key, "category": slug, "granted": 1, "refused": 0} for slug in record.granted]
-    rows += [{**key, "category": slug, "granted": 0, "refused": 1} for slug in record.refused]
-    if rows:
-        _add(DailyCategoryChoices, _CATEGORY_KEYS, rows)
+#: A day is counted this long after it ends: a decision given at midnight may still be on its
+#: way to the database.
+SETTLE = dt.timedelta(minutes=10)
 
 
-def _add(model: type[Model], keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
-    """Add each row's counters to the row with the same keys, creating it if need be."""
-    counters = tuple(c for c in rows[0] if c not in keys)
-    if connection.vendor in ("postgresql", "sqlite"):
-        qn = connection.ops.quote_name
-        table = qn(model._meta.db_table)
-        columns = (*keys, *counters)
-        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        sql = (
-            f"INSERT INTO {table} ({', '.join(map(qn, columns))}) "
-            f"VALUES {', '.join([one] * len(rows))} "
-            f"ON CONFLICT ({', '.join(map(qn, keys))}) DO UPDATE SET "
-            + ", ".join(f"{qn(c)} = {table}.{qn(c)} + EXCLUDED.{qn(c)}" for c in counters)
-        )
-        params: list[Any] = []
-        for row in rows:
-            params.append(connection.ops.adapt_datefield_value(row["day"]))
-            params.extend(row[c] for c in columns[1:])
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-        return
-    for row in rows:  # pragma: no cover - MySQL and others
-        lookup = {k: row[k] for k in keys}
-        increments = {c: F(c) + row[c] for c in counters}
-        with transaction.atomic():
-            if not model._default_manager.filter(**lookup).update(**increments):
-                model._default_manager.create(**row)
+def local_day(moment: dt.datetime) -> dt.date:
+    """The site's day of ``moment``."""
+    return timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
+
+
+@dataclass
+class Tally:
+    """Decisions counted from records: (day, action, version, region) → decisions, and
+    (day, category, version, region) → [granted, refused]."""
+
+    decisions: Counter[tuple[dt.date, str, int, str]] = field(default_factory=Counter)
+    categories: defaultdict[tuple[dt.date, str, int, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0])
+    )
+
+
+def tally(records: QuerySet[ConsentRecord]) -> Tally:
+    """Count ``records`` by day, as the daily tables do."""
+    counts = Tally()
+    rows = records.values_list(
+        "created_at", "action", "policy_version", "region", "granted", "refused"
+    )
+    for created_at, action, version, region, granted, refused in rows.iterator(chunk_size=2000):
+        day = local_day(created_at)
+        region = region or ""
+        counts.decisions[day, action, version, region] += 1
+        for slug in granted:
+            counts.categories[day, slug, version, region][0] += 1
+        for slug in refused:
+            counts.categories[day, slug, version, region][1] += 1
+    return counts
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -88,31 +84,48 @@ def counted(day: dt.date) -> int:
 
 
 def recount_day(day: dt.date) -> None:
-    """Count ``day`` again from its records (replacing its counts)."""
+    """Count ``day`` again from its records (replacing its counts), and mark it counted."""
     start, end = day_bounds(day)
-    records = ConsentRecord.objects.filter(created_at__gte=start, created_at__lt=end)
-    decisions: Counter[tuple[str, int, str]] = Counter()
-    categories: dict[tuple[str, int, str], list[int]] = defaultdict(lambda: [0, 0])
-    for record in records.iterator(chunk_size=2000):
-        region = region_of(record)
-        decisions[record.action, record.policy_version, region] += 1
-        for slug in record.granted:
-            categories[slug, record.policy_version, region][0] += 1
-        for slug in record.refused:
-            categories[slug, record.policy_version, region][1] += 1
+    counts = tally(ConsentRecord.objects.filter(created_at__gte=start, created_at__lt=end))
     with transaction.atomic():
         DailyDecisions.objects.filter(day=day).delete()
         DailyCategoryChoices.objects.filter(day=day).delete()
         DailyDecisions.objects.bulk_create(
-            DailyDecisions(day=day, action=a, policy_version=v, region=r, decisions=n)
-            for (a, v, r), n in decisions.items()
+            DailyDecisions(day=d, action=a, policy_version=v, region=r, decisions=n)
+            for (d, a, v, r), n in counts.decisions.items()
         )
         DailyCategoryChoices.objects.bulk_create(
             DailyCategoryChoices(
-                day=day, category=c, policy_version=v, region=r, granted=g, refused=f
+                day=d, category=c, policy_version=v, region=r, granted=g, refused=f
             )
-            for (c, v, r), (g, f) in categories.items()
+            for (d, c, v, r), (g, f) in counts.categories.items()
         )
+        CountedDay.objects.get_or_create(day=day)
+
+
+def last_counted() -> dt.date | None:
+    """The latest day counted: the days after it are counted from the records."""
+    day: dt.date | None = CountedDay.objects.aggregate(last=Max("day"))["last"]
+    return day
+
+
+def roll_up(now: dt.datetime | None = None) -> list[dt.date]:
+    """Count every day with records that is over and was not counted yet (the days after the
+    last one counted); the days it counted. Cheap when there is nothing to do: two indexed
+    queries."""
+    over = local_day((now or timezone.now()) - SETTLE) - dt.timedelta(days=1)
+    last = last_counted()
+    after = day_bounds(last)[1] if last is not None else None
+    records = ConsentRecord.objects.order_by("created_at").values_list("created_at", flat=True)
+    done: list[dt.date] = []
+    while True:
+        first = (records.filter(created_at__gte=after) if after else records).first()
+        if first is None or local_day(first) > over:
+            return done
+        day = local_day(first)
+        recount_day(day)
+        done.append(day)
+        after = day_bounds(day)[1]
 
 
 # -- the Statistics page --------------------------------------------------------------------
@@ -172,19 +185,40 @@ class Statistics:
 
 
 def statistics(period: Period, optional: Iterable[str] | None = None) -> Statistics:
-    """Everything the Statistics page shows for ``period``: four grouped queries on the daily
-    counts, each served by the index of their unique constraint (``day`` first)."""
+    """Everything the Statistics page shows for ``period``: the days that are over are counted
+    first (``roll_up()``) and read in four grouped queries on the daily counts, each served by
+    the index of their unique constraint (``day`` first); the days after the last one counted
+    (today) are counted from their records."""
+    roll_up()
+    last = last_counted()
     actions = [(a.value, str(a.label)) for a in ACTION_COLOURS]
     stats = Statistics(period, actions, series={b: Counter() for b in period.buckets()})
-    in_period = {"day__gte": period.start, "day__lte": period.end}
+    wanted = None if optional is None else set(optional)
+    if last is not None and last >= period.start:
+        _add_counted(stats, period, min(last, period.end), wanted)
+    live_from = max(period.start, last + dt.timedelta(days=1)) if last else period.start
+    if live_from <= period.end:
+        start, end = day_bounds(live_from)[0], day_bounds(period.end)[1]
+        records = ConsentRecord.objects.filter(created_at__gte=start, created_at__lt=end)
+        _add_tally(stats, period, tally(records), wanted)
+    known = {a for a, _ in actions}
+    stats.actions += [(a, a) for a in sorted(stats.totals) if a not in known]
+    stats.versions = dict(sorted(stats.versions.items()))
+    stats.regions = dict(sorted(stats.regions.items()))
+    stats.categories = dict(sorted(stats.categories.items()))
+    return stats
+
+
+def _add_counted(
+    stats: Statistics, period: Period, until: dt.date, wanted: set[str] | None
+) -> None:
+    in_period = {"day__gte": period.start, "day__lte": until}
     rows = DailyDecisions.objects.filter(**in_period)
     for day, action, n in (
         rows.values("day", "action").annotate(n=Sum("decisions")).values_list("day", "action", "n")
     ):
         stats.series[period.bucket(day)][action] += n
         stats.totals[action] += n
-    known = {a for a, _ in actions}
-    stats.actions += [(a, a) for a in sorted(stats.totals) if a not in known]
     for version, action, n in (
         rows.values("policy_version", "action")
         .annotate(n=Sum("decisions"))
@@ -200,7 +234,6 @@ def statistics(period: Period, optional: Iterable[str] | None = None) -> Statist
         .order_by("region")
     ):
         stats.regions.setdefault(region, Counter())[action] += n
-    wanted = None if optional is None else set(optional)
     for slug, granted, refused in (
         DailyCategoryChoices.objects.filter(**in_period)
         .values("category")
@@ -210,4 +243,16 @@ def statistics(period: Period, optional: Iterable[str] | None = None) -> Statist
     ):
         if wanted is None or slug in wanted:
             stats.categories[slug] = (int(granted), int(refused))
-    return stats
+
+
+def _add_tally(stats: Statistics, period: Period, counts: Tally, wanted: set[str] | None) -> None:
+    for (day, action, version, region), n in counts.decisions.items():
+        stats.series[period.bucket(day)][action] += n
+        stats.totals[action] += n
+        stats.versions.setdefault(version, Counter())[action] += n
+        if region:
+            stats.regions.setdefault(region, Counter())[action] += n
+    for (_day, slug, _version, _region), (granted, refused) in counts.categories.items():
+        if wanted is None or slug in wanted:
+            g, r = stats.categories.get(slug, (0, 0))
+            stats.categories[slug] = (g + granted, r + refused)

@@ -11,16 +11,17 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from cookieconsent import registry
+from cookieconsent import registry, stats
 from cookieconsent.models import (
     Action,
     ConsentRecord,
     Cookie,
+    CountedDay,
     DailyCategoryChoices,
     DailyDecisions,
     UndeclaredCookie,
 )
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import ConsentRecordFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,25 +55,58 @@ def decide(client: Client, action: str, categories: list[str] | None = None) -> 
 
 
 def add_counts(day: dt.date, action: str, n: int, version: int = 1, region: str = "") -> None:
+    """Counts of a day that is counted already (as ``stats.roll_up()`` leaves it)."""
     DailyDecisions.objects.create(
         day=day, action=action, policy_version=version, region=region, decisions=n
     )
+    CountedDay.objects.get_or_create(day=day)
 
 
 # -- statistics ------------------------------------------------------------------------------
 
 
-def test_a_decision_is_counted_for_its_day_in_the_same_write(client, categories):
-    decide(client, "accept_all")
-    decide(client, "custom", ["functional"])
-    decide(client, "reject_all")
+def test_a_day_is_counted_once_it_is_over(staff, categories):
+    decide(staff, "accept_all")
+    decide(staff, "custom", ["functional"])
+    decide(staff, "reject_all")
     today = timezone.localdate()
+    # The endpoint wrote the records and nothing else; the page counts today from them.
+    assert not DailyDecisions.objects.exists()
+    assert staff.get(STATS).context["stats"].totals == {
+        "accept_all": 1,
+        "custom": 1,
+        "reject_all": 1,
+    }
+    assert not CountedDay.objects.exists()  # today is not over
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    assert stats.roll_up(tomorrow + stats.SETTLE) == [today]
     counts = dict(DailyDecisions.objects.filter(day=today).values_list("action", "decisions"))
     assert counts == {"accept_all": 1, "custom": 1, "reject_all": 1}
     choices = {
         c.category: (c.granted, c.refused) for c in DailyCategoryChoices.objects.filter(day=today)
     }
     assert choices == {"analytics": (1, 2), "functional": (2, 1)}
+    assert stats.roll_up(tomorrow + stats.SETTLE) == []  # counted once
+    assert str(CountedDay.objects.get()) == today.isoformat()
+
+
+def test_a_day_that_just_ended_waits_a_little(categories):
+    ConsentRecordFactory()
+    today = timezone.localdate()
+    midnight = stats.day_bounds(today)[1]
+    assert stats.roll_up(midnight + stats.SETTLE / 2) == []  # a POST may be on its way
+    assert stats.roll_up(midnight + stats.SETTLE) == [today]
+
+
+def test_the_page_adds_today_to_the_counted_days_without_counting_twice(staff, categories):
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    ConsentRecordFactory(created_at=yesterday, action=Action.REJECT_ALL)
+    decide(staff, "accept_all")
+    data = staff.get(STATS, {"period": "7"}).context["stats"]
+    assert data.totals == {"reject_all": 1, "accept_all": 1}
+    assert list(CountedDay.objects.values_list("day", flat=True)) == [stats.local_day(yesterday)]
+    again = staff.get(STATS, {"period": "7"}).context["stats"]
+    assert again.totals == data.totals
 
 
 def test_the_statistics_page_is_on_the_app_index_and_the_records_list(staff, categories):

@@ -4,6 +4,7 @@ endpoint and the records."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import logging
@@ -16,8 +17,9 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
-from cookieconsent import publishing, regions
+from cookieconsent import publishing, regions, stats
 from cookieconsent.consent import Consent
 from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.models import (
@@ -593,9 +595,10 @@ def test_decisions_are_counted_by_region_and_the_statistics_split_them(staff, re
     visitor("US").post(CONSENT, {"action": "reject_all"})
     visitor("DE").post(CONSENT, {"action": "accept_all"})
     visitor("DE").post(CONSENT, {"action": "accept_all"})
-    counts = dict(DailyDecisions.objects.values_list("region", "decisions"))
-    assert counts == {"US": 1, "DE": 2}
     html = staff.get("/admin/cookieconsent/dailydecisions/").content.decode()
     assert "By region" in html
     split = html[html.index("By region") :]
     assert "US" in split and "DE" in split
+    stats.roll_up(timezone.now() + dt.timedelta(days=1, hours=1))
+    counts = dict(DailyDecisions.objects.values_list("region", "decisions"))
+    assert counts == {"US": 1, "DE": 2}

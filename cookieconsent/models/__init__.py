@@ -5,6 +5,7 @@ One module per concern; everything is importable from ``cookieconsent.models``.
 """
 
 from cookieconsent.models.console import (
+    CountedDay,
     DailyCategoryChoices,
     DailyDecisions,
     Sighting,
@@ -36,6 +37,7 @@ __all__ = [
     "Cookie",
     "CookieCategory",
     "CookiePolicy",
+    "CountedDay",
     "DailyCategoryChoices",
     "DailyDecisions",
     "Party",

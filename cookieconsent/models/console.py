@@ -98,3 +98,19 @@ class DailyCategoryChoices(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.category}: +{self.granted} -{self.refused}"
+
+
+class CountedDay(models.Model):
+    """A day whose records are counted in the daily tables. The counts are made once the day
+    is over (``stats.roll_up()``), so the consent endpoint writes one row and nothing else."""
+
+    day = models.DateField(_("day"), unique=True)
+    counted_at = models.DateTimeField(_("counted at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("counted day")
+        verbose_name_plural = _("counted days")
+        ordering: ClassVar = ["day"]
+
+    def __str__(self) -> str:
+        return self.day.isoformat()
