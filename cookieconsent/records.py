@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import cache
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.encoding import force_bytes
+from django.utils.functional import SimpleLazyObject, empty
 
 from cookieconsent import publishing
-from cookieconsent.conf import get_config
+from cookieconsent.conf import get_config, on_reset
 from cookieconsent.consent import get_consent
 from cookieconsent.models import ConsentRecord
 
@@ -22,8 +24,35 @@ def ip_hash(request: HttpRequest) -> str:
     address = request.META.get("REMOTE_ADDR") or ""
     if not address:
         return ""
+    mac = _ip_key().copy()
+    mac.update(address.encode())
+    return mac.hexdigest()
+
+
+@cache
+def _ip_key() -> hmac.HMAC:
+    """The HMAC keyed for ``IP_HASH_SALT`` (or one derived from ``SECRET_KEY``), to be
+    copied: setting up the key costs more than hashing an address."""
     salt = get_config()["IP_HASH_SALT"] or "cookieconsent.ip:" + settings.SECRET_KEY
-    return hmac.new(force_bytes(salt), address.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(force_bytes(salt), digestmod=hashlib.sha256)
+
+
+on_reset(_ip_key.cache_clear)
+
+
+def user_pk(request: HttpRequest) -> str:
+    """The signed-in user's primary key, or ``""``. Django's lazy ``request.user`` is not
+    loaded for a visitor without a session cookie: it can only be anonymous."""
+    user = request.__dict__.get("user")
+    if user is None:
+        return ""
+    if (
+        isinstance(user, SimpleLazyObject)
+        and user._wrapped is empty
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    ):
+        return ""
+    return str(user.pk) if user.is_authenticated else ""
 
 
 def record_decision(
@@ -37,7 +66,6 @@ def record_decision(
 ) -> ConsentRecord:
     """Write the record of a decision given under ``policy_version``, in the active language
     (or the version's default, if it has no snapshot in that language)."""
-    user = getattr(request, "user", None)
     user_agent = request.META.get("HTTP_USER_AGENT", "")
     # The regime and region in force where the visitor decided: part of the proof, beside the
     # snapshot of what they were shown (its banner for every regime).
@@ -55,7 +83,7 @@ def record_decision(
         refused=sorted(refused),
         action=action,
         page_url=page_url[:500],
-        user_pk=str(user.pk) if user is not None and user.is_authenticated else "",
+        user_pk=user_pk(request),
         ip_hash=ip_hash(request),
         user_agent=user_agent[: get_config()["USER_AGENT_MAX_LENGTH"]][:500],
     )

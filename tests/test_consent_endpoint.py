@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from cookieconsent.consent import Decision
 from cookieconsent.models import ConsentRecord
+from cookieconsent.records import user_pk
 from cookieconsent.signals import consent_changed
 from tests.factories import UserFactory
 from tests.helpers import (
@@ -220,6 +225,32 @@ def test_ip_hash_is_stable_and_salted(client, categories, settings):
     settings.COOKIECONSENT = {"IP_HASH_SALT": "another"}
     client.post(URL, {"action": "reject_all"}, REMOTE_ADDR="198.51.100.1")
     assert ConsentRecord.objects.order_by("-pk").first().ip_hash != first
+
+
+def test_the_ip_hash_is_djangos_salted_hmac_of_the_address(client, categories, settings):
+    settings.COOKIECONSENT = {"IP_HASH_SALT": "pepper"}
+    client.post(URL, {"action": "reject_all"}, REMOTE_ADDR="198.51.100.1")
+    expected = hmac.new(b"pepper", b"198.51.100.1", hashlib.sha256).hexdigest()
+    assert ConsentRecord.objects.get().ip_hash == expected
+
+
+def test_an_anonymous_visitors_user_is_not_loaded(rf, categories):
+    def never(*args: object) -> None:
+        raise AssertionError("request.user was loaded")
+
+    request = rf.post("/cookies/consent/")
+    request.user = SimpleLazyObject(never)
+    assert user_pk(request) == ""
+    request.COOKIES[django_settings.SESSION_COOKIE_NAME] = "abc"  # a session: it may be a user
+    with pytest.raises(AssertionError, match="was loaded"):
+        user_pk(request)
+    signed_in = UserFactory()
+    request.user = SimpleLazyObject(lambda: signed_in)
+    assert user_pk(request) == str(signed_in.pk)
+    request = rf.post("/cookies/consent/")
+    request.user = signed_in  # set by a token middleware, not lazily
+    assert user_pk(request) == str(signed_in.pk)
+    assert user_pk(rf.post("/cookies/consent/")) == ""  # no authentication middleware
 
 
 def test_text_hash_changes_with_the_published_policy_only(client, categories):
