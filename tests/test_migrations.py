@@ -15,7 +15,7 @@ BEFORE = [("cookieconsent", "0007_snapshot_categories")]
 AFTER = [("cookieconsent", "0008_counted_days")]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_upgrading_marks_the_days_counted_at_write_time_as_counted():
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
