@@ -38,9 +38,16 @@ MAX_JSON_BODY = 10_000
 
 
 def safe_next(request: HttpRequest, url: str | None) -> str:
-    """``url`` if it stays on this site, else ``/``."""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    """``url`` if it stays on this site, else ``/``. A path is judged without the host (which
+    ``get_host()`` would check against ``ALLOWED_HOSTS`` first); an absolute URL must name
+    this host."""
+    if not url:
+        return "/"
+    secure = request.is_secure()
+    if url_has_allowed_host_and_scheme(url, allowed_hosts=None, require_https=secure):
+        return url
+    if url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=secure
     ):
         return url
     return "/"
@@ -55,8 +62,9 @@ def page(
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    return request.content_type == "application/json" or "application/json" in request.headers.get(
-        "Accept", ""
+    # META, not request.headers: that builds a dict of every header on first use.
+    return request.content_type == "application/json" or "application/json" in request.META.get(
+        "HTTP_ACCEPT", ""
     )
 
 

@@ -93,12 +93,20 @@ def test_required_categories_in_a_post_are_harmless(client, categories):
         "http:///evil",
         "",
         "\\\\evil.example",
+        "/\\evil.example",
+        "http://testserver.evil.example/",
     ],
 )
 def test_foreign_or_malformed_next_goes_home(client, categories, next_url):
     response = post(client, action="reject_all", next=next_url)
     assert response.status_code == 302
     assert response["Location"] == "/"
+
+
+@pytest.mark.parametrize("next_url", ["/pricing/?plan=pro#faq", "http://testserver/pricing/"])
+def test_a_next_on_this_site_is_kept(client, categories, next_url):
+    response = post(client, action="reject_all", next=next_url)
+    assert response["Location"] == next_url
 
 
 def test_unknown_slug_is_a_clear_400_and_saves_nothing(client, categories):
