@@ -5,6 +5,7 @@ it is published; records list only published categories."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -144,6 +145,18 @@ def test_a_version_without_categories_leaves_the_live_ones_deciding(client, monk
     publish()  # keeps no categories: Ads, added since, is decided over like the rest
     post_json(client, {"action": "accept_all"})
     assert record().granted == ["ads", "analytics", "functional", "marketing"]
+
+
+@pytest.mark.usefixtures("marketing")
+def test_every_box_of_the_preferences_page_is_a_category_the_endpoint_accepts(client):
+    """The page (and the dialog the script opens from it) is rendered from the snapshot: it
+    offers no draft category, and all its boxes ticked post without a refusal."""
+    html = client.get("/cookies/preferences/").content.decode()
+    boxes = re.findall(r'name="categories" value="([^"]+)"', html)
+    assert boxes == ["necessary", "security", "functional", "analytics"]
+    response = client.post(CONSENT, {"action": "preferences", "categories": boxes})
+    assert response.status_code == 302
+    assert (record().granted, record().refused) == (PUBLISHED, [])
 
 
 # -- enforcement ------------------------------------------------------------------------------
