@@ -125,6 +125,19 @@ def test_a_published_category_made_required_is_not_offered_as_optional(client, c
     assert (record().granted, record().refused) == ([], ["functional"])
 
 
+def test_a_published_required_category_made_optional_is_offered_once_published(client, categories):
+    """Shown as always on, it was nobody's choice: blocked until published as optional."""
+    categories["security"].required = False
+    categories["security"].save()
+    client.post(CONSENT, {"action": "accept_all"})
+    assert (record().granted, record().refused) == (PUBLISHED, [])
+    assert "session" not in set_cookies(client.get("/t/set/", {"c": ["session"]}))
+    publish()
+    client.post(CONSENT, {"action": "accept_all"})
+    assert record().granted == ["analytics", "functional", "security"]
+    assert "session" in set_cookies(client.get("/t/set/", {"c": ["session"]}))
+
+
 @pytest.mark.usefixtures("marketing")
 def test_with_nothing_published_the_live_categories_decide(client):
     unpublish_everything()
