@@ -204,7 +204,7 @@ class Consent:
         )
 
     def _granted(self, decision: Decision) -> frozenset[str]:
-        return decision.granted & self.registry.optional_slugs
+        return decision.granted & self.registry.offered_slugs
 
     def _signal(self) -> str | None:
         config = get_config()
@@ -245,7 +245,8 @@ class Consent:
 
     def regime_default(self) -> frozenset[str]:
         """The optional categories the regime allows before the visitor decides: none under
-        opt-in, all but those marked “opt-in everywhere” under opt-out and notice."""
+        opt-in, every offered one but those marked “opt-in everywhere” under opt-out and
+        notice."""
         return self.registry.regime_default(self._regime())
 
     def allowed_for_middleware(self, slug: str) -> bool:

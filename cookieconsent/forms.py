@@ -50,9 +50,10 @@ def read_choice(
     registry: Registry,
     regime_default: frozenset[str] | None = None,
 ) -> Choice:
-    """The choice in a form post or a JSON object, checked against the registry.
-    ``regime_default`` is what dismissing the notice keeps: ``None`` where there is no notice
-    (opt-in), and then a dismissal is refused."""
+    """The choice in a form post or a JSON object, checked against the categories the
+    registry offers (``Registry.offered_slugs``). ``regime_default`` is what dismissing the
+    notice keeps: ``None`` where there is no notice (opt-in), and then a dismissal is
+    refused."""
     action = data.get("action")
     if action in (None, ""):
         raise InvalidChoice(_("Say which choice you made: accept_all, reject_all or custom."))
@@ -69,7 +70,9 @@ def read_choice(
     slugs = list(slugs or ())
     if len(slugs) > MAX_CATEGORIES:
         raise InvalidChoice(_("Too many categories."))
-    known = registry.required_slugs | registry.optional_slugs
+    # Only what the visitor was offered: an optional category added in the draft is unknown
+    # until it is published. (Required ones are accepted and change nothing.)
+    known = registry.required_slugs | registry.offered_slugs
     for slug in slugs:
         if slug not in known:
             raise InvalidChoice(_("Unknown cookie category: “%(value)s”.") % {"value": slug})
@@ -77,7 +80,7 @@ def read_choice(
     next_url = "" if next_url in (None, "") else str(next_url)
     if len(next_url) > MAX_NEXT:
         raise InvalidChoice(_("The return address is too long."))
-    optional = registry.optional_slugs
+    optional = registry.offered_slugs
     if action == Action.ACCEPT_ALL:
         granted = optional
     elif action == Action.REJECT_ALL:

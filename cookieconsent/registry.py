@@ -19,7 +19,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -120,9 +120,17 @@ class Registry:
     policy_version: int = 0
     reconsent_version: int = 0
     banner_text: BannerText = field(default_factory=BannerText)
+    #: The optional categories of the latest published version; ``None`` while nothing is
+    #: published, or for a version published before snapshots kept their categories.
+    published_optional: frozenset[str] | None = None
     # Asked several times per request: computed once, with the categories.
     required_slugs: frozenset[str] = field(init=False)
     optional_slugs: frozenset[str] = field(init=False)
+    #: The optional categories a visitor is offered, so the only ones a decision can grant:
+    #: those of the latest published version still optional in the table (every optional one
+    #: while ``published_optional`` is ``None``). One added in the draft is nobody's to allow
+    #: until it is published.
+    offered_slugs: frozenset[str] = field(init=False)
     # The memo of lookup(), a pure function of the snapshot; never part of its value.
     _memo: dict[str, Rule | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -137,22 +145,26 @@ class Registry:
         object.__setattr__(self, "required_slugs", required)
         optional = frozenset(c.slug for c in self.categories if not c.required)
         object.__setattr__(self, "optional_slugs", optional)
+        published = self.published_optional
+        offered = optional if published is None else optional & published
+        object.__setattr__(self, "offered_slugs", offered)
 
     def regime_default(self, regime: str) -> frozenset[str]:
         """The optional categories ``regime`` allows before the visitor decides: none under
-        opt-in, all but those marked “opt-in everywhere” under opt-out and notice."""
+        opt-in, every offered one but those marked “opt-in everywhere” under opt-out and
+        notice."""
         if regime == OPT_IN:
             return frozenset()
-        return self.optional_slugs - self.regimes.always_opt_in
+        return self.offered_slugs - self.regimes.always_opt_in
 
     def allowed_by(self, granted: frozenset[str]) -> frozenset[str]:
         """Every category allowed to a visitor whose decision granted ``granted``: the
-        required ones and those of ``granted`` that still exist and are optional."""
+        required ones and those of ``granted`` that are still offered."""
         try:
             return self._allowed[granted]
         except KeyError:
             pass
-        allowed = self.required_slugs | (granted & self.optional_slugs)
+        allowed = self.required_slugs | (granted & self.offered_slugs)
         if len(self._allowed) >= _MEMO_LIMIT:
             self._allowed.clear()  # granted sets come from visitors' cookies: stay bounded
         self._allowed[granted] = allowed
@@ -215,6 +227,7 @@ def build(generation: int = 0) -> Registry:
         CookieCategory,
         CookiePolicy,
         PublishedVersion,
+        Snapshot,
         Technology,
     )
 
@@ -260,6 +273,11 @@ def build(generation: int = 0) -> Registry:
     versions = PublishedVersion.objects.order_by("-number").values_list("number", flat=True)
     policy_version = versions.first() or 0
     reconsent_version = versions.filter(reconsent=True).first() or 0
+    # The optional categories it offered visitors, which are all a decision can grant.
+    shown = Snapshot.objects.filter(version__number=policy_version)
+    published_optional = (
+        _published_optional(shown.values_list("categories", flat=True)) if policy_version else None
+    )
     # The banner's words, for the banner rendered from the tables while nothing is published.
     title, message, translations = (
         CookiePolicy.objects.filter(is_current=True)
@@ -279,7 +297,21 @@ def build(generation: int = 0) -> Registry:
         policy_version=policy_version,
         reconsent_version=reconsent_version,
         banner_text=BannerText(title, message, translations or {}),
+        published_optional=published_optional,
     )
+
+
+def _published_optional(snapshots: Iterable[list[dict[str, Any]] | None]) -> frozenset[str] | None:
+    """The optional categories every one of a version's snapshots shows (they are rendered
+    from the same rows, so they agree); ``None`` when there is no snapshot or one kept no
+    categories (published before migration 0007)."""
+    found: frozenset[str] | None = None
+    for shown in snapshots:
+        if shown is None:
+            return None
+        optional = frozenset(c["slug"] for c in shown if not c["required"])
+        found = optional if found is None else found & optional
+    return found
 
 
 # -- this process's registry --------------------------------------------------------------------

@@ -146,7 +146,8 @@ def consent(request: HttpRequest) -> HttpResponseBase:
         return _error(request, str(exc))
 
     granted = choice.granted
-    refused = registry.optional_slugs - granted
+    # Only categories of the version the visitor was shown: not one added in the draft.
+    refused = registry.offered_slugs - granted
     action = choice.action
     next_url = safe_next(request, choice.next)
     previous = get_consent(request).categories
@@ -249,8 +250,9 @@ def receipt(request: HttpRequest) -> HttpResponse:
     shown = None
     if record is not None and record.published_version is not None:
         shown = publishing.snapshot(record.published_version.number, record.language)
-    # Live names for what the snapshot does not name: nothing was published then, or the
-    # category was enforced (accept all) before it was published.
+    # Live names for what the snapshot does not name: nothing was published then (or the
+    # version kept no categories), or the record was written before the endpoint offered
+    # only published categories.
     names = {c.slug: c.i18n.name for c in consent.registry.categories}
     names.update((c.slug, c.i18n.name) for c in publishing.categories(shown))
     context = {

@@ -3,6 +3,7 @@ preferences page, the receipt and the script's names; a draft edit shows only on
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,8 +13,10 @@ from django.test import Client
 from django.utils import translation
 
 from cookieconsent import publishing
-from cookieconsent.models import ConsentRecord, CookiePolicy, Snapshot
-from tests.factories import CookieCategoryFactory
+from cookieconsent.consent import Decision
+from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion, Snapshot
+from tests.factories import ConsentRecordFactory, CookieCategoryFactory
+from tests.helpers import CONSENT_COOKIE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 
@@ -160,11 +163,19 @@ def test_a_receipt_keeps_the_names_of_its_own_version(client, categories):
     assert "Version 3," in html
 
 
-def test_a_receipt_names_a_category_enforced_before_it_was_published(client, draft):
-    """The consent endpoint decides over the live categories, so a record can hold one the
-    version did not name yet: the receipt lists it, under its live name."""
-    client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
-    assert ConsentRecord.objects.get().refused == ["analytics", "marketing"]
+def test_a_receipt_names_a_category_its_version_did_not(client, draft):
+    """The consent endpoint decided over the live categories before it offered only the
+    published ones, so an older record can hold one its version did not name: the receipt
+    lists it, under its live name."""
+    old = ConsentRecordFactory(
+        published_version=PublishedVersion.objects.get(number=1),
+        language="en",
+        granted=["functional"],
+        refused=["analytics", "marketing"],
+    )
+    client.cookies[CONSENT_COOKIE] = Decision(
+        frozenset(["functional"]), 1, int(time.time()), "custom", str(old.consent_id)
+    ).sign()
     html = get(client, RECEIPT)
     assert "<dt>Categories refused</dt><dd>Analytics, Marketing</dd>" in html
 

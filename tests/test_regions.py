@@ -81,7 +81,8 @@ def region_settings(settings):
 @pytest.fixture
 def regimes(categories, region_settings) -> dict[str, CookieCategory]:
     """Rules like the example's (opt-in for the EEA, GB, ZA, BR; opt-out for the US), plus
-    notice for Canada, opt-in for US-TX, and an Advertising category that stays opt-in."""
+    notice for Canada, opt-in for US-TX, and an Advertising category that stays opt-in,
+    published as version 2."""
     policy = CookiePolicy.current()
     assert policy is not None
     for region, regime in [
@@ -101,6 +102,7 @@ def regimes(categories, region_settings) -> dict[str, CookieCategory]:
         defaults={"name": "Advertising", "order": 9, "opt_in_everywhere": True},
     )
     Cookie.objects.get_or_create(name="ads_c", defaults={"category": ads})
+    publishing.publish(policy)  # Advertising is offered once published
     get_registry()
     return {**categories, "advertising": ads}
 

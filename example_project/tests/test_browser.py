@@ -537,6 +537,31 @@ def test_iframe_placeholder_allows_its_category(page, site):
     )
 
 
+def test_accept_all_consents_to_no_draft_category(page, site):
+    """A category saved but not published: "Accept all" leaves it refused and its content
+    blocked; its placeholder's button, which the endpoint refuses, opens the preferences page,
+    which does not offer it either."""
+    from cookieconsent.models import CookieCategory
+
+    CookieCategory.objects.create(slug="marketing", name="Marketing", order=9)
+    gated = (
+        '<iframe data-cookieconsent="marketing" data-cookieconsent-src="/cookies/policy/" '
+        'title="Ads" width="400" height="200"></iframe>'
+    )
+    serve_home_with(page, site, gated, {})
+    page.goto(site)
+    banner(page).get_by_role("button", name="Accept all").click()
+    saved(page)
+    state = page.evaluate("djangoCookieConsent.state")
+    assert "functional" in state["categories"] and "marketing" not in state["categories"]
+    placeholder = page.locator(".cc-placeholder")
+    assert placeholder.is_visible() and page.locator("iframe[title=Ads]").is_hidden()
+    placeholder.get_by_role("button", name="Allow marketing cookies").click()
+    page.wait_for_url(f"{site}/cookies/preferences/")
+    assert page.locator("#cc-category-functional").is_checked()
+    assert page.locator("#cc-category-marketing").count() == 0
+
+
 def test_scripts_run_in_document_order_once(page, site):
     serve_home_with(page, site, GATED_EXTRAS, {})
     page.goto(site)
