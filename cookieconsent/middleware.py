@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from http.cookies import CookieError, Morsel, SimpleCookie
 from typing import Any
 
@@ -220,7 +220,27 @@ def is_deletion(morsel: Morsel[str]) -> bool:
         return False
 
 
-_expiry_morsels: dict[tuple[str, str, str], Morsel[str]] = {}
+class _Expiry(Morsel[str]):
+    """A ``Set-Cookie`` that expires a cookie. It is the same line for every response, so it is
+    written once (``OutputString()`` on a morsel is most of what sending it costs); a copy
+    that something changed after the middleware is written afresh."""
+
+    _template: _Expiry
+    _line: str
+
+    def OutputString(self, attrs: Container[str] | None = None) -> str:
+        template = self._template
+        if (
+            attrs is None
+            and self.coded_value == template.coded_value
+            and self.key == template.key
+            and dict.__eq__(self, template)
+        ):
+            return template._line
+        return super().OutputString(attrs)
+
+
+_expiry_morsels: dict[tuple[str, str, str], _Expiry] = {}
 _EXPIRY_LIMIT = 1024
 
 
@@ -231,7 +251,7 @@ def _expire(cookies: SimpleCookie, name: str, rule: Rule) -> bool:
     key = (name, rule.path, rule.domain)
     template = _expiry_morsels.get(key)
     if template is None:
-        template = Morsel()
+        template = _Expiry()
         try:
             template.set(name, "", '""')
         except CookieError:
@@ -243,12 +263,14 @@ def _expire(cookies: SimpleCookie, name: str, rule: Rule) -> bool:
             template["domain"] = rule.domain
         if name.startswith(("__Secure-", "__Host-")):
             template["secure"] = True
+        template._template = template
+        template._line = Morsel.OutputString(template)
         if len(_expiry_morsels) >= _EXPIRY_LIMIT:
             _expiry_morsels.clear()  # names come from visitors: keep the memo bounded
         _expiry_morsels[key] = template
     # Morsel.copy() without its __init__ (which fills in every attribute only to overwrite
     # them), stored past SimpleCookie.__setitem__ (which would build and check it again).
-    morsel: Morsel[str] = Morsel.__new__(Morsel)
+    morsel = _Expiry.__new__(_Expiry)
     dict.update(morsel, template)
     morsel.__dict__.update(template.__dict__)
     dict.__setitem__(cookies, name, morsel)

@@ -300,11 +300,16 @@ def test_expiry_is_byte_for_byte_djangos_delete_cookie(name, path, domain):
     ours = HttpResponse()
     assert middleware_module._expire(ours.cookies, name, Rule("analytics", False, path, domain))
     assert ours.cookies.output() == django_response.cookies.output()
-    # Each response gets its own morsel: changing one leaves the next alone.
+    # Each response gets its own morsel: changing one leaves the next alone, and the changed
+    # one is written as it is now, not as the line written once for all.
     ours.cookies[name]["path"] = "/elsewhere"
+    assert "Path=/elsewhere" in ours.cookies.output()
     again = HttpResponse()
     middleware_module._expire(again.cookies, name, Rule("analytics", False, path, domain))
     assert again.cookies.output() == django_response.cookies.output()
+    again.cookies[name].set(name, "x", "x")
+    assert f"{name}=x;" in again.cookies.output()
+    assert again.cookies[name].OutputString(["path"]) == f"{name}=x; Path={path}"
 
 
 def test_undeclared_names_remembered_within_a_bound(rf, categories):
