@@ -66,7 +66,8 @@ def record_decision(
 ) -> ConsentRecord:
     """Write the record of a decision given under ``policy_version``, in the active language
     (or the version's default, if it has no snapshot in that language)."""
-    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    # Without NULs, which PostgreSQL cannot store in text.
+    user_agent = request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")
     # The regime and region in force where the visitor decided: part of the proof, beside the
     # snapshot of what they were shown (its banner for every regime).
     consent = get_consent(request)

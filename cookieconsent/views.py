@@ -4,6 +4,7 @@ the public policy page."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -37,12 +38,16 @@ from cookieconsent.signals import consent_changed
 MAX_JSON_BODY = 10_000
 
 
+#: C0 and C1 control characters and DEL.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def safe_next(request: HttpRequest, url: str | None) -> str:
     """``url`` if it stays on this site, else ``/``. A path is judged without the host (which
     ``get_host()`` would check against ``ALLOWED_HOSTS`` first); an absolute URL must name
     this host."""
-    if not url:
-        return "/"
+    if not url or _CONTROL.search(url):
+        return "/"  # no browser needs one, and PostgreSQL cannot store a NUL in page_url
     secure = request.is_secure()
     if url_has_allowed_host_and_scheme(url, allowed_hosts=None, require_https=secure):
         return url

@@ -95,6 +95,9 @@ def test_required_categories_in_a_post_are_harmless(client, categories):
         "\\\\evil.example",
         "/\\evil.example",
         "http://testserver.evil.example/",
+        "/a\x00b/",
+        "/a\nLocation: //evil.example",
+        "/a\x85b/",
     ],
 )
 def test_foreign_or_malformed_next_goes_home(client, categories, next_url):
@@ -233,6 +236,12 @@ def test_ip_hash_is_stable_and_salted(client, categories, settings):
     settings.COOKIECONSENT = {"IP_HASH_SALT": "another"}
     client.post(URL, {"action": "reject_all"}, REMOTE_ADDR="198.51.100.1")
     assert ConsentRecord.objects.order_by("-pk").first().ip_hash != first
+
+
+def test_a_nul_in_the_user_agent_is_dropped_not_a_500(client, categories):
+    response = client.post(URL, {"action": "reject_all"}, HTTP_USER_AGENT="Mozilla\x00/5.0")
+    assert response.status_code == 302
+    assert ConsentRecord.objects.get().user_agent == "Mozilla/5.0"
 
 
 def test_the_ip_hash_is_djangos_salted_hmac_of_the_address(client, categories, settings):
