@@ -194,17 +194,17 @@ class Consent:
             return None
         return decision
 
-    def _is_stale(self, decision: Decision, granted: frozenset[str] | None = None) -> bool:
+    def _is_stale(self, decision: Decision) -> bool:
         """Expired (see ``lifetime()``), or given under a policy that asks again."""
-        if granted is None:
-            granted = self._granted(decision)
-        return (
-            decision.decided_at + lifetime(granted) < time.time()
-            or decision.policy_version < self.registry.reconsent_version
-        )
-
-    def _granted(self, decision: Decision) -> frozenset[str]:
-        return decision.granted & self.registry.offered_slugs
+        registry = self.registry
+        if decision.policy_version < registry.reconsent_version:
+            return True
+        # It grants an optional category if it allows more than the required ones (the set
+        # is memoised: the middleware asks for it next).
+        grants = len(registry.allowed_by(decision.granted)) > len(registry.required_slugs)
+        config = get_config()
+        max_age: int = config["CONSENT_MAX_AGE"] if grants else config["REFUSAL_MAX_AGE"]
+        return decision.decided_at + max_age < time.time()
 
     def _signal(self) -> str | None:
         config = get_config()
