@@ -196,15 +196,19 @@ class Consent:
 
     def _is_stale(self, decision: Decision) -> bool:
         """Expired (see ``lifetime()``), or given under a policy that asks again."""
-        registry = self.registry
-        if decision.policy_version < registry.reconsent_version:
+        if decision.policy_version < self.registry.reconsent_version:
             return True
+        return decision.decided_at + self._max_age(decision) < time.time()
+
+    def _max_age(self, decision: Decision) -> int:
+        """``lifetime()`` of what ``decision`` grants of the categories still offered."""
+        registry = self.registry
         # It grants an optional category if it allows more than the required ones (the set
         # is memoised: the middleware asks for it next).
         grants = len(registry.allowed_by(decision.granted)) > len(registry.required_slugs)
         config = get_config()
         max_age: int = config["CONSENT_MAX_AGE"] if grants else config["REFUSAL_MAX_AGE"]
-        return decision.decided_at + max_age < time.time()
+        return max_age
 
     def _signal(self) -> str | None:
         config = get_config()
@@ -220,8 +224,11 @@ class Consent:
         allowed = self._allowed
         if allowed is None:
             registry = self.registry
-            # Most visitors carry no consent cookie: no decision to look for.
-            decision = self._valid() if self._value is not None or self._resolved else None
+            if self._value is not None and not self._resolved:
+                decision = self._cookie_verdict()
+            else:
+                # Most visitors carry no consent cookie: no decision to look for.
+                decision = self._valid() if self._resolved else None
             if decision is not None:
                 allowed = registry.allowed_by(decision.granted)
             elif self._signal() is not None:
@@ -230,6 +237,39 @@ class Consent:
                 allowed = registry.allowed_by_regime(self._regime())
             self._allowed = allowed
         return allowed
+
+    def _cookie_verdict(self) -> Decision | None:
+        """``_valid()`` for the consent cookie, from what this registry worked out for the
+        same cookie value before: the decision, from when it counts (a decision dated in the
+        future does not) and until when (its lifetime, or never if the policy asks again).
+        Only the clock and a dismissal's regime are looked at per request."""
+        value = str(self._value)
+        verdicts = self.registry.verdicts
+        entry = verdicts.get(value)
+        if entry is None:
+            decision = Decision.unsign(value)
+            if decision is None:
+                entry = (None, 0.0, 0.0)
+            else:
+                stale_policy = decision.policy_version < self.registry.reconsent_version
+                entry = (
+                    decision,
+                    decision.decided_at - FUTURE_TOLERANCE,
+                    -1.0 if stale_policy else decision.decided_at + self._max_age(decision),
+                )
+            if len(verdicts) >= _VERIFIED_LIMIT:
+                verdicts.clear()  # values come from visitors: stay bounded
+            verdicts[value] = entry
+        decision, counts_from, counts_until = entry
+        now = time.time()
+        stored = decision if decision is not None and now >= counts_from else None
+        self._decision, self._resolved = stored, True
+        if stored is None or now > counts_until:
+            return None
+        # Dismissing a notice is no consent: where consent is asked for, it does not count.
+        if stored.action == DISMISS and self._regime() == regions.OPT_IN:
+            return None
+        return stored
 
     def _region_now(self) -> str | None:
         if not self.region_read:

@@ -139,6 +139,8 @@ class Registry:
     _allowed: dict[object, frozenset[str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    #: Consent cookie value → what it decides under this registry (kept by ``consent.py``).
+    verdicts: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         required = frozenset(c.slug for c in self.categories if c.required)

@@ -205,3 +205,42 @@ def test_a_new_secret_key_invalidates_remembered_cookies(categories, settings):
     assert Decision.unsign(value) is not None
     settings.SECRET_KEY = "a-brand-new-secret-key-for-this-test"
     assert Decision.unsign(value) is None
+
+
+YEAR = 365 * 24 * 3600
+
+
+@pytest.mark.parametrize(
+    ("granted", "kwargs"),
+    [
+        ({"functional", "analytics"}, {}),
+        ({"functional"}, {"age": YEAR - 60}),
+        ({"functional"}, {"age": YEAR + 60}),  # expired
+        ((), {"age": YEAR // 2 - 60}),  # a refusal, within its shorter lifetime
+        ((), {"age": YEAR // 2 + 60}),  # a refusal, expired
+        ({"analytics"}, {"age": -200}),  # a little in the future: clocks drift
+        ({"analytics"}, {"age": -400}),  # too far in the future
+        ({"analytics"}, {"version": 0}),  # given before the policy asked again
+        ({"analytics"}, {"action": "dismiss"}),  # dismissing, under opt-in
+        ({"marketing", "necessary"}, {}),  # categories that are not (optional ones) now
+    ],
+)
+def test_the_middlewares_memoised_verdict_is_the_full_check(categories, granted, kwargs):
+    """``allowed_now()`` judges a consent cookie from what the registry remembers of its
+    value; it must agree with the full check (``_stored()``, then ``_valid()``) every time."""
+    value = decision_cookie(granted, **kwargs)
+    for _ in range(2):  # the second time from the memo
+        fast = Consent(value)
+        full = Consent(value)
+        full._stored()  # resolved: allowed_now() takes the full path
+        assert fast.allowed_now() == full.allowed_now()
+        assert fast.decision == full.decision
+        assert fast.needs_renewal == full.needs_renewal
+
+
+def test_the_memoised_verdict_of_a_tampered_cookie_is_no_decision(categories):
+    value = decision_cookie({"analytics"})[:-2] + "xx"
+    for _ in range(2):
+        consent = Consent(value)
+        assert consent.allowed_now() == consent.registry.required_slugs
+        assert consent.decision is None
