@@ -94,6 +94,13 @@ class Decision:
         return decision
 
     @classmethod
+    def parse(cls, value: str | None) -> Decision | None:
+        """``unsign()`` without remembering the value."""
+        if not value or len(value) > MAX_COOKIE_LENGTH:
+            return None
+        return cls._unsign(value)
+
+    @classmethod
     def _unsign(cls, value: str) -> Decision | None:
         try:
             data = _signer.loads(value)
@@ -247,7 +254,7 @@ class Consent:
         verdicts = self.registry.verdicts
         entry = verdicts.get(value)
         if entry is None:
-            decision = Decision.unsign(value)
+            decision = Decision.parse(value)
             if decision is None:
                 entry = (None, 0.0, 0.0)
             else:
