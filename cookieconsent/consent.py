@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.core.signing import BadSignature
@@ -218,11 +219,10 @@ class Consent:
         return max_age
 
     def _signal(self) -> str | None:
-        config = get_config()
-        if config["HONOUR_GPC"] and self._meta.get(GPC_HEADER, "").strip() == "1":
-            return "gpc"
-        if config["HONOUR_DNT"] and self._meta.get(DNT_HEADER, "").strip() == "1":
-            return "dnt"
+        meta = self._meta
+        for header, signal in _signal_headers():
+            if header in meta and meta[header].strip() == "1":
+                return signal
         return None
 
     def allowed_now(self) -> frozenset[str]:
@@ -374,6 +374,20 @@ class Consent:
             # Not the region: the banner, rendered once per regime, carries this state.
             "regime": self.regime,
         }
+
+
+@cache
+def _signal_headers() -> tuple[tuple[str, str], ...]:
+    """The browser signals honoured, in order: (``request.META`` key, signal)."""
+    config = get_config()
+    honoured = (
+        (GPC_HEADER, "gpc", config["HONOUR_GPC"]),
+        (DNT_HEADER, "dnt", config["HONOUR_DNT"]),
+    )
+    return tuple((header, signal) for header, signal, on in honoured if on)
+
+
+on_reset(_signal_headers.cache_clear)
 
 
 @on_reset

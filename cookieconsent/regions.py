@@ -149,39 +149,56 @@ def build_regimes() -> Regimes:
 def region_of(request: HttpRequest) -> str | None:
     """The visitor's region: the resolver's answer, else the configured headers', else
     ``None`` (unknown)."""
-    config = get_config()
-    if config["REGION_RESOLVER"]:
+    resolver = _reader()[0]
+    if resolver:
         try:
-            found = _resolver(config["REGION_RESOLVER"])(request)
+            found = _resolver(resolver)(request)
         except Exception:  # a GeoIP miss or a broken database must not cost the page
             logger.warning("cookieconsent's REGION_RESOLVER failed", exc_info=True)
             found = None
         region = normalise(found)
         if region is not None:
             return region
-    return region_from_headers(request.META, config)
+    return region_from_headers(request.META)
 
 
 def region_from_headers(
     meta: Mapping[str, Any], config: Mapping[str, Any] | None = None
 ) -> str | None:
     """The region in the configured ``REGION_HEADER`` (and ``REGION_SUBDIVISION_HEADER``,
-    which may hold ``CA`` or ``US-CA``)."""
-    config = config or get_config()
-    header = config["REGION_HEADER"]
-    if not header:
+    which may hold ``CA`` or ``US-CA``), or in those of ``config``."""
+    _, country_key, sub_key = _reader() if config is None else _keys(config)
+    if not country_key:
         return None
-    country = normalise(meta.get(_meta_key(header)))
+    country = normalise(meta.get(country_key))
     if country is None or len(country) > 2:
         return None
-    sub_header = config["REGION_SUBDIVISION_HEADER"]
-    if sub_header:
-        value = meta.get(_meta_key(sub_header))
+    if sub_key:
+        value = meta.get(sub_key)
         if isinstance(value, str):
             part = value.strip().upper().removeprefix(country + "-")
             if _SUBDIVISION.fullmatch(part):
                 return f"{country}-{part}"
     return country
+
+
+def _keys(config: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The resolver's path and the ``request.META`` keys of the region headers ("" if unset)."""
+    country, sub = config["REGION_HEADER"], config["REGION_SUBDIVISION_HEADER"]
+    return (
+        config["REGION_RESOLVER"] or "",
+        _meta_key(country) if country else "",
+        _meta_key(sub) if sub else "",
+    )
+
+
+@cache
+def _reader() -> tuple[str, str, str]:
+    """``_keys()`` of the settings, worked out once: every undecided visitor's request asks."""
+    return _keys(get_config())
+
+
+on_reset(_reader.cache_clear)
 
 
 @cache

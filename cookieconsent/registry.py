@@ -135,8 +135,11 @@ class Registry:
     _memo: dict[str, Rule | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    # The memo of allowed_by() and allowed_by_regime(), likewise.
-    _allowed: dict[object, frozenset[str]] = field(
+    # The memos of allowed_by() and allowed_by_regime(), likewise.
+    _allowed: dict[frozenset[str], frozenset[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _by_regime: dict[str, frozenset[str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     #: Consent cookie value → what it decides under this registry (kept by ``consent.py``).
@@ -174,11 +177,10 @@ class Registry:
 
     def allowed_by_regime(self, regime: str) -> frozenset[str]:
         """Every category allowed to an undecided visitor under ``regime``."""
-        key = ("regime", regime)
         try:
-            return self._allowed[key]
+            return self._by_regime[regime]
         except KeyError:
-            allowed = self._allowed[key] = self.required_slugs | self.regime_default(regime)
+            allowed = self._by_regime[regime] = self.required_slugs | self.regime_default(regime)
             return allowed
 
     def category(self, slug: str) -> CategoryInfo | None:
