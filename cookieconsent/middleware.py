@@ -69,6 +69,8 @@ class CookieConsentMiddleware:
         exact, lookup = registry.exact, registry.lookup  # most names are declared exactly
         allowed: frozenset[str] | None = None  # asked for once, when a cookie needs it
         cookies = response.cookies
+        held = request.COOKIES
+        expired = False
         if cookies:
             for name in list(cookies):
                 rule = exact.get(name) or lookup(name)
@@ -83,7 +85,11 @@ class CookieConsentMiddleware:
                 elif rule.slug in (allowed or (allowed := consent.allowed_now())):
                     personal = True
                 elif not is_deletion(cookies[name]):
-                    del cookies[name]
+                    # Dropped; and if the browser holds it already, expired in its place.
+                    if name in held and _expire(cookies, name, rule):
+                        expired = True
+                    else:
+                        del cookies[name]
         # A Set-Cookie written as a raw header instead of through set_cookie() is judged too,
         # under whatever spelling of its name a server would still send as one.
         headers = response.headers
@@ -96,8 +102,7 @@ class CookieConsentMiddleware:
                 del headers[key]
             elif verdict:
                 personal = True
-        expired = False
-        for name in request.COOKIES:
+        for name in held:
             if name in cookies:
                 continue
             rule = exact.get(name) or lookup(name)

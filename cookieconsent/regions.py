@@ -149,7 +149,7 @@ def build_regimes() -> Regimes:
 def region_of(request: HttpRequest) -> str | None:
     """The visitor's region: the resolver's answer, else the configured headers', else
     ``None`` (unknown)."""
-    resolver = _reader()[0]
+    resolver, country_key, sub_key = _reader()
     if resolver:
         try:
             found = _resolver(resolver)(request)
@@ -159,7 +159,7 @@ def region_of(request: HttpRequest) -> str | None:
         region = normalise(found)
         if region is not None:
             return region
-    return region_from_headers(request.META)
+    return _from_headers(request.META, country_key, sub_key) if country_key else None
 
 
 def region_from_headers(
@@ -168,8 +168,10 @@ def region_from_headers(
     """The region in the configured ``REGION_HEADER`` (and ``REGION_SUBDIVISION_HEADER``,
     which may hold ``CA`` or ``US-CA``), or in those of ``config``."""
     _, country_key, sub_key = _reader() if config is None else _keys(config)
-    if not country_key:
-        return None
+    return _from_headers(meta, country_key, sub_key) if country_key else None
+
+
+def _from_headers(meta: Mapping[str, Any], country_key: str, sub_key: str) -> str | None:
     country = normalise(meta.get(country_key))
     if country is None or len(country) > 2:
         return None

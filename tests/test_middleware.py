@@ -134,6 +134,18 @@ def test_withdrawn_cookies_are_expired_with_declared_path_and_domain(rf, categor
     assert response.cookies["prefs"]["path"] == "/"
 
 
+def test_a_refused_cookie_the_view_sets_again_is_expired_in_its_place(rf, categories):
+    """The view sets ``_stat`` and ``prefs`` for a browser that holds them, whose visitor
+    refused both: the view's values never leave, the browser's are expired, once each."""
+    request = rf.get("/")
+    request.COOKIES.update({CONSENT_COOKIE: decision_cookie(()), "_stat": "1", "prefs": "x"})
+    response = CookieConsentMiddleware(setter("prefs", "_stat", "session"))(request)
+    assert expired_cookies(response) == {"_stat", "prefs"}
+    assert set_cookies(response) == {"session"}
+    assert response.cookies.output().count("_stat=") == 1
+    assert response["Cache-Control"] == "private"
+
+
 def test_allowed_cookies_the_browser_holds_are_left_alone(rf, categories):
     request = rf.get("/")
     request.COOKIES.update(
