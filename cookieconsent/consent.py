@@ -251,6 +251,9 @@ class Consent:
         future does not) and until when (its lifetime, or never if the policy asks again).
         Only the clock and a dismissal's regime are looked at per request."""
         value = str(self._value)
+        if len(value) > MAX_COOKIE_LENGTH:  # not even looked at, nor remembered
+            self._decision, self._resolved = None, True
+            return None
         verdicts = self.registry.verdicts
         entry = verdicts.get(value)
         if entry is None:

@@ -244,3 +244,10 @@ def test_the_memoised_verdict_of_a_tampered_cookie_is_no_decision(categories):
         consent = Consent(value)
         assert consent.allowed_now() == consent.registry.required_slugs
         assert consent.decision is None
+
+
+def test_an_oversized_consent_cookie_is_neither_judged_nor_remembered(categories):
+    value = decision_cookie({"analytics"}) + "x" * MAX_COOKIE_LENGTH
+    consent = Consent(value)
+    assert consent.allowed_now() == consent.registry.required_slugs
+    assert value not in consent.registry.verdicts
