@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from pathlib import Path
 from types import ModuleType
@@ -12,8 +13,11 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
+from cookieconsent import stats
 from cookieconsent.checks import check_middleware
+from cookieconsent.models import ConsentRecord, DailyDecisions
 from cookieconsent.testing import cookies_expired as expired_cookies
 from cookieconsent.testing import cookies_set as set_cookies
 from example_project.tests.factories import UserFactory
@@ -278,3 +282,25 @@ def test_demo_user_is_created_then_reset(capsys):
     user.refresh_from_db()
     assert user.check_password("demo-fluxems")
     assert get_user_model().objects.filter(username="demo").count() == 1
+
+
+def test_the_statistics_page_counts_todays_visitors_and_each_day_once_it_is_over(client):
+    """Three fluxems visitors decide; the demo admin sees them on the Statistics page at once
+    (counted from today's records), and once the day is over they are counted into the daily
+    tables, exactly once."""
+    for action in ("accept_all", "reject_all", "accept_all"):
+        decide(Client(), action)
+    assert ConsentRecord.objects.count() == 3
+    assert not DailyDecisions.objects.exists()  # each POST wrote its record alone
+    call_command("demo_user")
+    client.login(username="demo", password="demo-fluxems")
+    page = client.get("/admin/cookieconsent/dailydecisions/")
+    assert page.status_code == 200
+    assert page.context["stats"].totals == {"accept_all": 2, "reject_all": 1}
+    assert "3 decisions from" in page.content.decode()
+
+    tomorrow = timezone.now() + dt.timedelta(days=1, minutes=15)
+    assert stats.roll_up(tomorrow) == [timezone.localdate()]
+    assert sum(DailyDecisions.objects.values_list("decisions", flat=True)) == 3
+    again = client.get("/admin/cookieconsent/dailydecisions/")
+    assert again.context["stats"].totals == {"accept_all": 2, "reject_all": 1}
