@@ -96,8 +96,9 @@ def test_each_snapshot_keeps_its_categories_in_its_language(categories):
 
 
 def test_the_database_refuses_to_rewrite_a_snapshots_categories(categories):
-    """Migration 0007 made SQLite's trigger again, over the new column too."""
-    with pytest.raises(DatabaseError), transaction.atomic():
+    """Migration 0007 made SQLite's trigger again, over the new column too (and 0008 made
+    PostgreSQL's say why it refuses)."""
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         Snapshot._base_manager.update(categories=[])
     assert all(Snapshot.objects.values_list("categories", flat=True))
 
