@@ -155,3 +155,20 @@ def test_a_decision_recorded_while_the_purge_runs_is_kept_and_counted(client, ca
     today = timezone.localdate()
     assert stats.counted(today) == 0  # today is counted once it is over
     assert stats.statistics(stats.Period(today, today)).total == 2  # from its records
+
+
+def test_the_count_command_counts_the_days_that_are_over_once():
+    record(dt.timedelta(days=3), action="accept_all")
+    record(dt.timedelta(days=2), action="reject_all")
+    record(dt.timedelta(seconds=0))  # today: not over
+    out = io.StringIO()
+    call_command("cookieconsent_count", stdout=out)
+    three, two = (stats.local_day(timezone.now() - dt.timedelta(days=d)) for d in (3, 2))
+    assert out.getvalue().strip() == f"Counted 2 days ({three} to {two})."
+    assert sorted(DailyDecisions.objects.values_list("action", "decisions")) == [
+        ("accept_all", 1),
+        ("reject_all", 1),
+    ]
+    out = io.StringIO()
+    call_command("cookieconsent_count", stdout=out)
+    assert out.getvalue().strip() == "Every day that is over is counted already."
