@@ -210,13 +210,7 @@ class Consent:
 
     def _max_age(self, decision: Decision) -> int:
         """``lifetime()`` of what ``decision`` grants of the categories still offered."""
-        registry = self.registry
-        # It grants an optional category if it allows more than the required ones (the set
-        # is memoised: the middleware asks for it next).
-        grants = len(registry.allowed_by(decision.granted)) > len(registry.required_slugs)
-        config = get_config()
-        max_age: int = config["CONSENT_MAX_AGE"] if grants else config["REFUSAL_MAX_AGE"]
-        return max_age
+        return lifetime(decision.granted & self.registry.offered_slugs)
 
     def _signal(self) -> str | None:
         meta = self._meta

@@ -162,16 +162,9 @@ def region_of(request: HttpRequest) -> str | None:
     return _from_headers(request.META, country_key, sub_key) if country_key else None
 
 
-def region_from_headers(
-    meta: Mapping[str, Any], config: Mapping[str, Any] | None = None
-) -> str | None:
-    """The region in the configured ``REGION_HEADER`` (and ``REGION_SUBDIVISION_HEADER``,
-    which may hold ``CA`` or ``US-CA``), or in those of ``config``."""
-    _, country_key, sub_key = _reader() if config is None else _keys(config)
-    return _from_headers(meta, country_key, sub_key) if country_key else None
-
-
 def _from_headers(meta: Mapping[str, Any], country_key: str, sub_key: str) -> str | None:
+    """The region in the country header (and the subdivision header, which may hold ``CA``
+    or ``US-CA``)."""
     country = normalise(meta.get(country_key))
     if country is None or len(country) > 2:
         return None
@@ -184,20 +177,17 @@ def _from_headers(meta: Mapping[str, Any], country_key: str, sub_key: str) -> st
     return country
 
 
-def _keys(config: Mapping[str, Any]) -> tuple[str, str, str]:
-    """The resolver's path and the ``request.META`` keys of the region headers ("" if unset)."""
+@cache
+def _reader() -> tuple[str, str, str]:
+    """The resolver's path and the ``request.META`` keys of the region headers ("" where
+    unset), worked out once: every undecided visitor's request asks."""
+    config = get_config()
     country, sub = config["REGION_HEADER"], config["REGION_SUBDIVISION_HEADER"]
     return (
         config["REGION_RESOLVER"] or "",
         _meta_key(country) if country else "",
         _meta_key(sub) if sub else "",
     )
-
-
-@cache
-def _reader() -> tuple[str, str, str]:
-    """``_keys()`` of the settings, worked out once: every undecided visitor's request asks."""
-    return _keys(get_config())
 
 
 on_reset(_reader.cache_clear)
