@@ -5,11 +5,17 @@ builds a signer that reads the settings each time; for a short cookie that is mo
 ``SaltedSigner`` derives the key for ``SECRET_KEY`` and each of ``SECRET_KEY_FALLBACKS`` once
 and keeps them until those settings change (see ``reset()``). What it writes, Django's
 ``signing.loads(value, salt=...)`` reads, and the other way round.
+
+For each key it keeps SHA-256 already fed with the key's inner and outer pad (RFC 2104, as
+``hmac`` itself does without OpenSSL), so that an HMAC is two copies and three short updates:
+about half of what copying an ``hmac.HMAC`` costs. Base64 goes straight through ``binascii``
+and the JSON through ``JSONDecoder.raw_decode()``: the same bytes in, the same objects out as
+``base64.urlsafe_b64decode()`` and ``json.loads()``, without their layers of checks.
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -24,6 +30,33 @@ from django.utils.encoding import force_bytes
 SEP = ":"
 #: A compressed payload may not inflate beyond this (Django's own loads() does not bound it).
 MAX_INFLATED = 8192
+#: urlsafe base64 to and from the standard alphabet, for binascii.
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_PADDING = ("", "===", "==", "=")
+_DECODER = json.JSONDecoder()
+#: An HMAC-SHA256 key: SHA-256 fed with the key's inner pad, and with its outer pad.
+Pads = tuple["hashlib._Hash", "hashlib._Hash"]
+
+
+def _pads(key: bytes) -> Pads:
+    block = key.ljust(64, b"\0")  # the key is a 32-byte digest: never longer than a block
+    return (
+        hashlib.sha256(bytes(b ^ 0x36 for b in block)),
+        hashlib.sha256(bytes(b ^ 0x5C for b in block)),
+    )
+
+
+def b64_encode(data: bytes) -> str:
+    """``django.core.signing.b64_encode()``, as text."""
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=").decode()
+
+
+def b64_decode(text: str) -> bytes:
+    """``django.core.signing.b64_decode()``: ``ValueError`` for text that is not ASCII."""
+    return binascii.a2b_base64(
+        (text + _PADDING[len(text) % 4]).encode("ascii").translate(_FROM_URLSAFE)
+    )
 
 
 class SaltedSigner:
@@ -33,12 +66,10 @@ class SaltedSigner:
 
     def __init__(self, salt: str) -> None:
         self.salt = salt
-        self._keys: tuple[hmac.HMAC, ...] | None = None
+        self._keys: tuple[Pads, ...] | None = None
 
-    def keys(self) -> tuple[hmac.HMAC, ...]:
-        """An HMAC keyed for ``SECRET_KEY``, then one for each fallback, to be copied: a copy
-        skips the key set-up and OpenSSL's look-up of the digest, which cost more than the
-        HMAC of a short cookie."""
+    def keys(self) -> tuple[Pads, ...]:
+        """The HMAC key for ``SECRET_KEY``, then one for each fallback, as pads to copy."""
         keys = self._keys
         if keys is None:
             # Signer.signature(): salted_hmac(salt + "signer", value, key, algorithm="sha256").
@@ -49,7 +80,7 @@ class SaltedSigner:
             derived = dict.fromkeys(
                 hashlib.sha256(prefix + force_bytes(s)).digest() for s in secrets
             )
-            keys = tuple(hmac.new(key, digestmod=hashlib.sha256) for key in derived)
+            keys = tuple(_pads(key) for key in derived)
             self._keys = keys
         return keys
 
@@ -57,17 +88,19 @@ class SaltedSigner:
         """Forget the derived keys (``SECRET_KEY`` or its fallbacks changed)."""
         self._keys = None
 
-    def _signature(self, keyed: hmac.HMAC, value: bytes) -> str:
-        mac = keyed.copy()
-        mac.update(value)
-        return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+    @staticmethod
+    def _signature(pads: Pads, value: bytes) -> bytes:
+        """``Signer.signature()``, as ASCII bytes."""
+        inner, outer = pads[0].copy(), pads[1].copy()
+        inner.update(value)
+        outer.update(inner.digest())
+        return binascii.b2a_base64(outer.digest(), newline=False).translate(_TO_URLSAFE)[:43]
 
     def dumps(self, obj: Any) -> str:
         """What ``signing.dumps(obj, salt=self.salt)`` returns (uncompressed)."""
         data = json.dumps(obj, separators=(",", ":")).encode("latin-1")
-        value = f"{base64.urlsafe_b64encode(data).rstrip(b'=').decode()}{SEP}"
-        value += b62_encode(int(time.time()))
-        return f"{value}{SEP}{self._signature(self.keys()[0], value.encode())}"
+        value = f"{b64_encode(data)}{SEP}{b62_encode(int(time.time()))}"
+        return f"{value}{SEP}{self._signature(self.keys()[0], value.encode()).decode()}"
 
     def loads(self, signed: str) -> Any:
         """The object in a value ``signing.dumps(obj, salt=self.salt)`` wrote.
@@ -79,9 +112,10 @@ class SaltedSigner:
         value, sep, signature = signed.rpartition(SEP)
         if not sep or not signature.isascii():
             raise BadSignature("No signature")
+        given = signature.encode()
         message = value.encode()
-        for key in self.keys():
-            if hmac.compare_digest(signature, self._signature(key, message)):
+        for pads in self.keys():
+            if hmac.compare_digest(given, self._signature(pads, message)):
                 break
         else:
             raise BadSignature("Signature does not match")
@@ -91,10 +125,17 @@ class SaltedSigner:
         compressed = payload[:1] == "."
         if compressed:
             payload = payload[1:]
-        data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        data = b64_decode(payload)
         if compressed:
             inflater = zlib.decompressobj()
             data = inflater.decompress(data, MAX_INFLATED)
             if inflater.unconsumed_tail or not inflater.eof:
                 raise ValueError("Compressed payload too large or truncated")
-        return json.loads(data.decode("latin-1"))
+        text = data.decode("latin-1")
+        try:
+            obj, end = _DECODER.raw_decode(text)
+        except ValueError:
+            end = -1
+        if end != len(text):  # white space around it, or not JSON: as json.loads() sees it
+            return json.loads(text)
+        return obj
