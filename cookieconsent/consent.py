@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import time
 import zlib
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponseBase
@@ -48,6 +47,8 @@ _MALFORMED = (
     OverflowError,
 )
 _signer = SaltedSigner(SALT)
+#: The verdict on a consent cookie that decides nothing.
+_NO_VERDICT: tuple[None, frozenset[str], float, float] = (None, frozenset(), 0.0, 0.0)
 
 
 def lifetime(granted: frozenset[str]) -> int:
@@ -58,9 +59,10 @@ def lifetime(granted: frozenset[str]) -> int:
     return max_age
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What one consent cookie says."""
+class Decision(NamedTuple):
+    """What one consent cookie says. Immutable, since one is shared by every request that
+    carries the same cookie; a tuple because one is built for every new visitor's cookie,
+    at less than half the cost of a frozen dataclass."""
 
     granted: frozenset[str]
     policy_version: int
@@ -224,56 +226,62 @@ class Consent:
         per request: the middleware asks for every cookie."""
         allowed = self._allowed
         if allowed is None:
-            registry = self.registry
             if self._value is not None and not self._resolved:
-                decision = self._cookie_verdict()
-            else:
-                # Most visitors carry no consent cookie: no decision to look for.
-                decision = self._valid() if self._resolved else None
-            if decision is not None:
-                allowed = registry.allowed_by(decision.granted)
-            elif self._signal() is not None:
-                allowed = registry.required_slugs  # GPC is an objection everywhere
-            else:
-                allowed = registry.allowed_by_regime(self._regime())
+                allowed = self._allowed_by_cookie()
+            elif self._resolved and (decision := self._valid()) is not None:
+                allowed = self.registry.allowed_by(decision.granted)
+            if allowed is None:
+                if self._signal() is not None:
+                    allowed = self.registry.required_slugs  # GPC is an objection everywhere
+                else:
+                    allowed = self.registry.allowed_by_regime(self._regime())
             self._allowed = allowed
         return allowed
 
-    def _cookie_verdict(self) -> Decision | None:
-        """``_valid()`` for the consent cookie, from what this registry worked out for the
-        same cookie value before: the decision, from when it counts (a decision dated in the
-        future does not) and until when (its lifetime, or never if the policy asks again).
-        Only the clock and a dismissal's regime are looked at per request."""
+    def _allowed_by_cookie(self) -> frozenset[str] | None:
+        """What the consent cookie allows, or ``None`` when it decides nothing now: ``_valid()``
+        from what this registry worked out for the same cookie value before (the decision,
+        what it allows, from when it counts, since a decision dated in the future does not,
+        and until when: its lifetime, or never if the policy asks again). Only the clock and a
+        dismissal's regime are looked at per request."""
         value = str(self._value)
-        if len(value) > MAX_COOKIE_LENGTH:  # not even looked at, nor remembered
-            self._decision, self._resolved = None, True
-            return None
         verdicts = self.registry.verdicts
         entry = verdicts.get(value)
         if entry is None:
-            decision = Decision.parse(value)
-            if decision is None:
-                entry = (None, 0.0, 0.0)
-            else:
-                stale_policy = decision.policy_version < self.registry.reconsent_version
-                entry = (
-                    decision,
-                    decision.decided_at - FUTURE_TOLERANCE,
-                    -1.0 if stale_policy else decision.decided_at + self._max_age(decision),
-                )
+            if len(value) > MAX_COOKIE_LENGTH:  # not even looked at, nor remembered
+                self._decision, self._resolved = None, True
+                return None
+            entry = self._verdict(value)
             if len(verdicts) >= _VERIFIED_LIMIT:
                 verdicts.clear()  # values come from visitors: stay bounded
             verdicts[value] = entry
-        decision, counts_from, counts_until = entry
+        decision, allowed, counts_from, counts_until = entry
         now = time.time()
-        stored = decision if decision is not None and now >= counts_from else None
-        self._decision, self._resolved = stored, True
-        if stored is None or now > counts_until:
+        if decision is None or now < counts_from:
+            self._decision, self._resolved = None, True
+            return None
+        self._decision, self._resolved = decision, True
+        if now > counts_until:
             return None
         # Dismissing a notice is no consent: where consent is asked for, it does not count.
-        if stored.action == DISMISS and self._regime() == regions.OPT_IN:
+        if decision.action == DISMISS and self._regime() == regions.OPT_IN:
             return None
-        return stored
+        return allowed
+
+    def _verdict(self, value: str) -> tuple[Decision | None, frozenset[str], float, float]:
+        """(decision, what it allows, from when it counts, until when) for a cookie value."""
+        decision = Decision.parse(value)
+        if decision is None:
+            return _NO_VERDICT
+        registry = self.registry
+        return (
+            decision,
+            registry.allowed_by(decision.granted),
+            decision.decided_at - FUTURE_TOLERANCE,
+            -1.0
+            if decision.policy_version < registry.reconsent_version
+            else decision.decided_at + self._max_age(decision),
+        )
 
     def _region_now(self) -> str | None:
         if not self.region_read:

@@ -47,7 +47,9 @@ class CookieConsentMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        request.cookie_consent = Consent.for_request(request)  # type: ignore[attr-defined]
+        request.cookie_consent = Consent(  # type: ignore[attr-defined]
+            request.COOKIES.get(get_config()["COOKIE_NAME"]), request.META, None, request
+        )
         response = self.get_response(request)
         return self.process_response(request, response)  # type: ignore[arg-type]
 
@@ -96,12 +98,10 @@ class CookieConsentMiddleware:
         # The headers by lower-cased name (ResponseHeaders keeps them so): most have no "k"
         # at all, a cheap way past them.
         store: dict[str, tuple[str, str]] = headers._store
-        for key in [k for k in store if "k" in k and _is_set_cookie(k)]:
-            verdict = _raw_verdict(key, store[key][1], consent, request)
-            if verdict is None:
-                del headers[key]
-            elif verdict:
-                personal = True
+        for key in store:
+            if "k" in key:
+                personal = _judge_raw_headers(response, consent, request) or personal
+                break
         for name in held:
             if name in cookies:
                 continue
@@ -159,6 +159,21 @@ def _vary(store: dict[str, tuple[str, str]], cookie: bool, region: bool) -> None
 @on_reset
 def _forget_vary() -> None:
     _merged_vary.clear()
+
+
+def _judge_raw_headers(response: HttpResponseBase, consent: Consent, request: HttpRequest) -> bool:
+    """Drop the raw ``Set-Cookie`` headers the visitor's choice does not allow; whether one
+    let through depends on that choice."""
+    headers = response.headers
+    store: dict[str, tuple[str, str]] = headers._store
+    personal = False
+    for key in [k for k in store if "k" in k and _is_set_cookie(k)]:
+        verdict = _raw_verdict(key, store[key][1], consent, request)
+        if verdict is None:
+            del headers[key]
+        elif verdict:
+            personal = True
+    return personal
 
 
 def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -> bool | None:
