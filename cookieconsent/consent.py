@@ -270,7 +270,7 @@ class Consent:
 
     def _verdict(self, value: str) -> tuple[Decision | None, frozenset[str], float, float]:
         """(decision, what it allows, from when it counts, until when) for a cookie value."""
-        decision = Decision.parse(value)
+        decision = Decision._unsign(value)  # its length was checked
         if decision is None:
             return _NO_VERDICT
         registry = self.registry
