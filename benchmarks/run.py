@@ -190,8 +190,7 @@ class Call:
 
 
 #: This thread's CPU time (the default), or wall time. The first leaves out the time the process
-#: waits for a CPU, which is noise to these comparisons: on the 2-CPU machine, the bare request
-#: against itself landed up to 2 % apart on the wall clock and within 0.5 % on this one.
+#: waits for a CPU, which is noise to these comparisons.
 CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
 CLOCK = ["cpu"]
 
