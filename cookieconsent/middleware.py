@@ -47,9 +47,7 @@ class CookieConsentMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        request.cookie_consent = Consent(  # type: ignore[attr-defined]
-            request.COOKIES.get(get_config()["COOKIE_NAME"]), request.META, None, request
-        )
+        request.cookie_consent = Consent.for_request(request)  # type: ignore[attr-defined]
         response = self.get_response(request)
         return self.process_response(request, response)  # type: ignore[arg-type]
 

@@ -94,6 +94,7 @@ class SaltedSigner:
         inner, outer = pads[0].copy(), pads[1].copy()
         inner.update(value)
         outer.update(inner.digest())
+        # 32 bytes are 43 base64 characters and one "=", which Django strips.
         return binascii.b2a_base64(outer.digest(), newline=False).translate(_TO_URLSAFE)[:43]
 
     def dumps(self, obj: Any) -> str:
