@@ -97,13 +97,6 @@ class Decision(NamedTuple):
         return decision
 
     @classmethod
-    def parse(cls, value: str | None) -> Decision | None:
-        """``unsign()`` without remembering the value."""
-        if not value or len(value) > MAX_COOKIE_LENGTH:
-            return None
-        return cls._unsign(value)
-
-    @classmethod
     def _unsign(cls, value: str) -> Decision | None:
         try:
             data = _signer.loads(value)
