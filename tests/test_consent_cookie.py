@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 from django.utils.crypto import salted_hmac
 
 from cookieconsent.consent import FUTURE_TOLERANCE, SALT, Consent, Decision, _signer, lifetime
-from cookieconsent.signature import b64_decode, b64_encode
+from cookieconsent.signature import b64_decode
 from tests.helpers import CONSENT_COOKIE, decision_cookie
 
 pytestmark = pytest.mark.django_db
@@ -91,10 +91,10 @@ def test_every_one_character_change_is_judged_as_django_judges_it(categories):
 
 
 @pytest.mark.parametrize("length", range(0, 34))
-def test_base64_helpers_are_djangos(length):
+def test_base64_decoder_is_djangos(length):
     data = bytes(range(200, 200 - length, -1)) if length else b""
-    assert b64_encode(data) == signing.b64_encode(data).decode()
-    assert b64_decode(b64_encode(data)) == signing.b64_decode(b64_encode(data).encode()) == data
+    encoded = signing.b64_encode(data)
+    assert b64_decode(encoded.decode()) == signing.b64_decode(encoded) == data
 
 
 def test_white_space_around_the_json_is_read_as_json_loads_reads_it(categories):
