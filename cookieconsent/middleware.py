@@ -96,10 +96,12 @@ class CookieConsentMiddleware:
         # The headers by lower-cased name (ResponseHeaders keeps them so): most have no "k"
         # at all, a cheap way past them.
         store: dict[str, tuple[str, str]] = headers._store
-        for key in store:
-            if "k" in key:
-                personal = _judge_raw_headers(response, consent, request) or personal
-                break
+        for key in [k for k in store if "k" in k and _is_set_cookie(k)]:
+            verdict = _raw_verdict(key, store[key][1], consent, request)
+            if verdict is None:
+                del headers[key]
+            elif verdict:
+                personal = True
         for name in held:
             if name in cookies:
                 continue
@@ -157,21 +159,6 @@ def _vary(store: dict[str, tuple[str, str]], cookie: bool, region: bool) -> None
 @on_reset
 def _forget_vary() -> None:
     _merged_vary.clear()
-
-
-def _judge_raw_headers(response: HttpResponseBase, consent: Consent, request: HttpRequest) -> bool:
-    """Drop the raw ``Set-Cookie`` headers the visitor's choice does not allow; whether one
-    let through depends on that choice."""
-    headers = response.headers
-    store: dict[str, tuple[str, str]] = headers._store
-    personal = False
-    for key in [k for k in store if "k" in k and _is_set_cookie(k)]:
-        verdict = _raw_verdict(key, store[key][1], consent, request)
-        if verdict is None:
-            del headers[key]
-        elif verdict:
-            personal = True
-    return personal
 
 
 def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -> bool | None:
