@@ -425,6 +425,31 @@ def test_no_layout_shift(browser, site, width):
     page.context.close()
 
 
+@pytest.mark.parametrize("width", [1280, 640, 375, 320])
+def test_header_does_not_move_while_its_links_arrive(browser, site, width):
+    """A browser paints a page it is still parsing whenever its CPU is busy; if the links already
+    painted moved as the next ones arrived, that is a layout shift (the nav sliding left, or
+    wrapping below the site name, failed test_no_layout_shift once in CI). Each prefix of the
+    navigation must leave the links before it where the whole page has them."""
+    page = new_page(browser, width=width)
+    page.goto(site)
+    boxes = page.evaluate(
+        """() => {
+          const items = [...document.querySelectorAll(".site-header li")];
+          const where = () =>
+            items.map(li => li.isConnected ? JSON.stringify(li.getBoundingClientRect()) : null);
+          const full = where(), prefixes = [];
+          for (let n = items.length - 1; n > 0; n--) { items[n].remove(); prefixes.push(where()); }
+          return { full, prefixes };
+        }"""
+    )
+    assert len(boxes["full"]) >= 4
+    for prefix in boxes["prefixes"]:
+        kept = [box for box in prefix if box is not None]
+        assert kept == boxes["full"][: len(kept)]
+    page.context.close()
+
+
 def test_focused_element_is_not_hidden_by_the_banner(page, site):
     page.set_viewport_size({"width": 1280, "height": 400})
     page.goto(site)
