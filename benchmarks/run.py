@@ -613,6 +613,56 @@ def bench_queries() -> None:
         RESULTS.append((f"queries, {label}", f"{per:g}", verdict(per == 0)))
 
 
+def _bytecodes(call: Call, handler: WSGIHandler) -> tuple[int, int]:
+    """Python bytecodes one warm request executes: in all, and in cookieconsent's own code."""
+    for _ in range(20):
+        call.run(handler)
+    own_dir = str(ROOT / "cookieconsent")
+    total = own = 0
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal total, own
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            total += 1
+            if frame.f_code.co_filename.startswith(own_dir):
+                own += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        call.run(handler)
+    finally:
+        sys.settrace(None)
+    return total, own
+
+
+def bench_bytecodes() -> None:
+    """What the middleware adds to a request, counted instead of timed: the Python bytecodes
+    a warm request executes with and without it. A count does not drift with the machine; a
+    change that removes work shows at once, where a timed run would need to beat its noise.
+    Inside a request each bytecode of the middleware costs about what one of Django's does
+    (its code and data are no longer in the CPU's caches); C work is not counted."""
+    crowd = decided_cookie()
+    cases = {
+        "undecided visitor": ({}, None),
+        "undecided visitor holding _stat and prefs": (
+            {"femstd": "s3ss10n", "prefs": "theme=dark", "_stat": "4"},
+            None,
+        ),
+        "returning visitor (accept all)": ({"cookieconsent": crowd, "femstd": "s3ss10n"}, None),
+        "undecided visitor, CF-IPCountry: US (opt-out)": ({}, {"CF-IPCountry": "US"}),
+    }
+    print("\nBytecodes per warm GET /four/ (sys.settrace; the same from run to run):")
+    print(f"  {'':<46} {'bare':>6} {'with':>6} {'net':>6} {'own':>6}")
+    for label, (cookies, headers) in cases.items():
+        call = Call("GET", "/four/", cookies, headers=headers)
+        bare, _ = _bytecodes(call, BASELINE)
+        total, own = _bytecodes(call, WITH_CONSENT)
+        print(f"  {label:<46} {bare:>6} {total:>6} {total - bare:>+6} {own:>6}")
+        RESULTS.append((f"bytecodes, {label}", f"{total - bare:+d} net, {own} own", "info"))
+
+
 def _rows(n: int) -> list[str]:
     """``n`` declared names: 90 % exact, 9 % ``prefix*``, 1 % other patterns (at least one
     of each)."""
@@ -780,6 +830,7 @@ def main() -> None:
             "patterns",
             "policy",
             "floor",
+            "bytecodes",
         ],
         action="append",
         help="run only these groups (repeatable); all of them by default",
@@ -803,6 +854,7 @@ def main() -> None:
         args.only
         or [
             "queries",
+            "bytecodes",
             "middleware",
             "floor",
             "alone",
@@ -815,6 +867,8 @@ def main() -> None:
     )
     if "queries" in groups:
         bench_queries()
+    if "bytecodes" in groups:
+        bench_bytecodes()
     if "middleware" in groups:
         bench_noise(args.rounds, args.batch)
         bench_middleware(args.rounds, args.batch, args.regions)
