@@ -224,40 +224,12 @@ class Consent:
             elif self._resolved and (decision := self._valid()) is not None:
                 allowed = self.registry.allowed_by(decision.granted)
             if allowed is None:
-                allowed = self._undecided()
+                if self._signal() is not None:
+                    allowed = self.registry.required_slugs  # GPC is an objection everywhere
+                else:
+                    allowed = self.registry.allowed_by_regime(self._regime())
             self._allowed = allowed
         return allowed
-
-    def _undecided(self) -> frozenset[str]:
-        """What a visitor without a valid decision allows: nothing optional after a browser
-        signal, else their regime's default. Without a ``REGION_RESOLVER`` that depends on the
-        region and signal headers alone, so the registry remembers it per distinct values of
-        those headers (and the region, where the answer needed it)."""
-        keys = _undecided_keys()
-        if keys is None or self._request is None:
-            return self._undecided_now()[0]
-        key = tuple(map(self._meta.get, keys))
-        memo = self.registry.undecided
-        entry = memo.get(key)
-        if entry is None:
-            entry = self._undecided_now()
-            if len(memo) >= _VERIFIED_LIMIT:
-                memo.clear()  # values come from visitors: stay bounded
-            memo[key] = entry
-        allowed, region_read, region = entry
-        if region_read:
-            self.region_read, self._region = True, region
-        return allowed
-
-    def _undecided_now(self) -> tuple[frozenset[str], bool, str | None]:
-        """(what an undecided visitor allows, whether that needed their region, the region)."""
-        registry = self.registry
-        if self._signal() is not None:
-            return registry.required_slugs, False, None  # GPC is an objection everywhere
-        allowed = registry.allowed_by_regime(self._regime())
-        if registry.regimes.uniform:  # the region was not even looked up
-            return allowed, False, None
-        return allowed, True, self._region
 
     def _allowed_by_cookie(self) -> frozenset[str] | None:
         """What the consent cookie allows, or ``None`` when it decides nothing now: ``_valid()``
@@ -414,19 +386,6 @@ def _signal_headers() -> tuple[tuple[str, str], ...]:
 
 
 on_reset(_signal_headers.cache_clear)
-
-
-@cache
-def _undecided_keys() -> tuple[str, ...] | None:
-    """The ``request.META`` keys an undecided visitor's categories depend on: the region
-    headers and the signals honoured; ``None`` when a ``REGION_RESOLVER`` decides the region."""
-    resolver, country, subdivision = regions.meta_keys()
-    if resolver:
-        return None
-    return tuple(k for k in (country, subdivision) if k) + tuple(h for h, _ in _signal_headers())
-
-
-on_reset(_undecided_keys.cache_clear)
 
 
 @on_reset

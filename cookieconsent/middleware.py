@@ -70,11 +70,8 @@ class CookieConsentMiddleware:
         allowed: frozenset[str] | None = None  # asked for once, when a cookie needs it
         cookies = response.cookies
         held = request.COOKIES
-        # Names declared exactly in a required category pass as they are: most responses set
-        # and most browsers hold only those, and then there is nothing to look at one by one.
-        required = registry.required_names
         expired = False
-        if not cookies.keys() <= required:
+        if cookies:
             for name in list(cookies):
                 rule = exact.get(name) or lookup(name)
                 if rule is None:
@@ -97,26 +94,24 @@ class CookieConsentMiddleware:
         # under whatever spelling of its name a server would still send as one.
         headers = response.headers
         # The headers by lower-cased name (ResponseHeaders keeps them so): most have no "k"
-        # at all, a cheap way past them, and most responses none in any name.
+        # at all, a cheap way past them.
         store: dict[str, tuple[str, str]] = headers._store
-        if "k" in "".join(store):
-            for key in [k for k in store if "k" in k and _is_set_cookie(k)]:
-                verdict = _raw_verdict(key, store[key][1], consent, request)
-                if verdict is None:
-                    del headers[key]
-                elif verdict:
-                    personal = True
-        if not held.keys() - cookies.keys() <= required:
-            for name in held:
-                if name in cookies:
-                    continue
-                rule = exact.get(name) or lookup(name)
-                if rule is None:
-                    discovery.notice(request, name, "request")
-                    continue
-                if rule.required or rule.slug in (allowed or (allowed := consent.allowed_now())):
-                    continue
-                expired = _expire(cookies, name, rule) or expired
+        for key in [k for k in store if "k" in k and _is_set_cookie(k)]:
+            verdict = _raw_verdict(key, store[key][1], consent, request)
+            if verdict is None:
+                del headers[key]
+            elif verdict:
+                personal = True
+        for name in held:
+            if name in cookies:
+                continue
+            rule = exact.get(name) or lookup(name)
+            if rule is None:
+                discovery.notice(request, name, "request")
+                continue
+            if rule.required or rule.slug in (allowed or (allowed := consent.allowed_now())):
+                continue
+            expired = _expire(cookies, name, rule) or expired
         if expired:
             # This Set-Cookie exists only because of this visitor's cookies: never share it.
             if "cache-control" in store:

@@ -149,7 +149,7 @@ def build_regimes() -> Regimes:
 def region_of(request: HttpRequest) -> str | None:
     """The visitor's region: the resolver's answer, else the configured headers', else
     ``None`` (unknown)."""
-    resolver, country_key, sub_key = meta_keys()
+    resolver, country_key, sub_key = _reader()
     if resolver:
         try:
             found = _resolver(resolver)(request)
@@ -178,7 +178,7 @@ def _from_headers(meta: Mapping[str, Any], country_key: str, sub_key: str) -> st
 
 
 @cache
-def meta_keys() -> tuple[str, str, str]:
+def _reader() -> tuple[str, str, str]:
     """The resolver's path and the ``request.META`` keys of the region headers ("" where
     unset), worked out once: every undecided visitor's request asks."""
     config = get_config()
@@ -190,7 +190,7 @@ def meta_keys() -> tuple[str, str, str]:
     )
 
 
-on_reset(meta_keys.cache_clear)
+on_reset(_reader.cache_clear)
 
 
 @cache

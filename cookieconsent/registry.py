@@ -125,9 +125,6 @@ class Registry:
     published_optional: frozenset[str] | None = None
     # Asked several times per request: computed once, with the categories.
     required_slugs: frozenset[str] = field(init=False)
-    #: The names declared exactly whose category is required: a response or a request
-    #: holding only these has nothing for the middleware to judge.
-    required_names: frozenset[str] = field(init=False)
     optional_slugs: frozenset[str] = field(init=False)
     #: The optional categories a visitor is offered, so the only ones a decision can grant:
     #: those of the latest published version still optional in the table (every optional one
@@ -147,17 +144,10 @@ class Registry:
     )
     #: Consent cookie value → what it decides under this registry (kept by ``consent.py``).
     verdicts: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-    #: The region and signal headers' values → what they allow a visitor who has not decided
-    #: (kept by ``consent.py``).
-    undecided: dict[tuple[Any, ...], Any] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
 
     def __post_init__(self) -> None:
         required = frozenset(c.slug for c in self.categories if c.required)
         object.__setattr__(self, "required_slugs", required)
-        names = frozenset(name for name, rule in self.exact.items() if rule.required)
-        object.__setattr__(self, "required_names", names)
         optional = frozenset(c.slug for c in self.categories if not c.required)
         object.__setattr__(self, "optional_slugs", optional)
         published = self.published_optional

@@ -590,66 +590,6 @@ def test_checked_codes_are_remembered_within_a_bound():
     assert normalise("de") == "DE" and _NORMALISED["de"] == "DE"
 
 
-# -- an undecided visitor's answer, remembered per header values -----------------------------
-
-US_ALLOWED = {"necessary_c", "functional_c", "analytics_c", "_stat"}
-
-
-@pytest.mark.parametrize(
-    ("headers", "allowed", "varies"),
-    [
-        ({"HTTP_CF_IPCOUNTRY": "US"}, US_ALLOWED, True),
-        ({"HTTP_CF_IPCOUNTRY": "US", "HTTP_CF_REGION_CODE": "TX"}, {"necessary_c"}, True),
-        ({"HTTP_CF_IPCOUNTRY": "US", "HTTP_SEC_GPC": "1"}, {"necessary_c"}, False),
-        ({"HTTP_CF_IPCOUNTRY": "CA"}, US_ALLOWED, True),
-        ({"HTTP_CF_IPCOUNTRY": "DE"}, {"necessary_c"}, True),
-        ({}, {"necessary_c"}, True),
-    ],
-)
-def test_the_next_visitor_with_the_same_headers_gets_the_same_answer(
-    regimes, headers, allowed, varies
-):
-    """The first visitor's answer is worked out and remembered in the registry; the second
-    one's comes from there, and must be the same: the cookies and whether the response varies
-    on the region (a GPC objection does not even look at it)."""
-    registry = get_registry()
-    registry.undecided.clear()
-    for _ in range(2):
-        response = Client(**headers).get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
-        assert set_cookies(response) == allowed
-        assert (HEADER in response.get("Vary", "")) is varies
-    assert len(registry.undecided) == 1
-
-
-def test_a_remembered_answer_still_tells_the_page_the_region(rf, regimes):
-    for _ in range(2):
-        consent = Consent.for_request(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="NY"))
-        assert "analytics" in consent.allowed_now()
-        assert consent.region_read and consent.region == "US-NY"
-
-
-def test_with_a_resolver_nothing_is_remembered(regimes, settings):
-    """A resolver may answer from anything in the request (here its query): the same headers
-    do not mean the same region."""
-    settings.COOKIECONSENT = {
-        **settings.COOKIECONSENT,
-        "REGION_RESOLVER": "tests.test_regions.resolve_from_query",
-    }
-    for where, allowed in [("us", US_ALLOWED), ("de", {"necessary_c"}), ("us", US_ALLOWED)]:
-        response = visitor("US").get("/t/set/", {"c": ["necessary_c", *OPTIONAL], "where": where})
-        assert set_cookies(response) == allowed
-    assert get_registry().undecided == {}
-
-
-def test_remembered_answers_stay_within_a_bound(rf, regimes):
-    from cookieconsent.consent import _VERIFIED_LIMIT
-
-    registry = get_registry()
-    for n in range(_VERIFIED_LIMIT + 10):
-        Consent.for_request(rf.get("/", HTTP_CF_IPCOUNTRY=f"Q{n}"), registry).allowed_now()
-    assert 0 < len(registry.undecided) <= _VERIFIED_LIMIT
-
-
 # -- statistics ----------------------------------------------------------------------------
 
 
