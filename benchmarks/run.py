@@ -641,9 +641,9 @@ def bench_bytecodes() -> None:
     """What the middleware adds to a request, counted instead of timed: the Python bytecodes
     a warm request executes with and without it, the same from run to run. A count is not
     time: C work is not in it, nor, it seems, much of what the middleware costs inside a
-    request, its code and data coming back into the CPU's caches. A change that cut these counts by 12-25 % ran
-    no faster (docs/performance.md): the counts show what a change does; only timing shows
-    whether it is worth keeping."""
+    request, its code and data coming back into the CPU's caches. A change that cut these
+    counts by 12-25 % ran no faster (docs/performance.md): the counts show what a change does;
+    only timing shows whether it is worth keeping."""
     crowd = decided_cookie()
     cases = {
         "undecided visitor": ({}, None),
