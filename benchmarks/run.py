@@ -805,6 +805,21 @@ def profile(n: int) -> None:
         )
 
 
+#: The groups of measurements, in the order they run.
+GROUPS = (
+    "queries",
+    "bytecodes",
+    "middleware",
+    "floor",
+    "alone",
+    "banner",
+    "post",
+    "lookups",
+    "patterns",
+    "policy",
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=120, help="timed rounds per comparison")
@@ -821,18 +836,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=[
-            "queries",
-            "middleware",
-            "alone",
-            "banner",
-            "post",
-            "lookups",
-            "patterns",
-            "policy",
-            "floor",
-            "bytecodes",
-        ],
+        choices=GROUPS,
         action="append",
         help="run only these groups (repeatable); all of them by default",
     )
@@ -851,21 +855,7 @@ def main() -> None:
         f"{os.cpu_count()} CPUs · {args.rounds} rounds x {args.batch} requests per arm · "
         f"{args.clock} clock"
     )
-    groups = set(
-        args.only
-        or [
-            "queries",
-            "bytecodes",
-            "middleware",
-            "floor",
-            "alone",
-            "banner",
-            "post",
-            "lookups",
-            "patterns",
-            "policy",
-        ]
-    )
+    groups = set(args.only or GROUPS)
     if "queries" in groups:
         bench_queries()
     if "bytecodes" in groups:
