@@ -275,6 +275,17 @@ def decided_cookie() -> str:
     ).sign()
 
 
+#: A visitor who has not decided (or whose consent lapsed) but still holds the cookies of an
+#: earlier consent: the middleware drops the view's _stat and prefs and expires the browser's.
+STALE_COOKIES = {"femstd": "s3ss10n", "prefs": "theme=dark", "_stat": "4"}
+
+
+def returning_crowd(size: int = 20_000) -> list[dict[str, str]]:
+    """The cookies of distinct returning visitors who accepted all; by default enough that no
+    per-process memo of consent cookies could hold them all."""
+    return [{"cookieconsent": decided_cookie(), "femstd": "s3ss10n"} for _ in range(size)]
+
+
 def bench_noise(rounds: int, batch: int) -> None:
     """The same bare request in both arms (two identical handlers): how far apart two arms
     that do the same work land in this run. A figure below differs from the target by less
@@ -300,14 +311,8 @@ def bench_noise(rounds: int, batch: int) -> None:
 
 
 def bench_middleware(rounds: int, batch: int, only_regions: bool = False) -> None:
-    consent_name = "cookieconsent"
-    # Enough distinct decided visitors that no per-process memo of consent cookies could hold
-    # them all.
-    crowd = [{consent_name: decided_cookie(), "femstd": "s3ss10n"} for _ in range(20_000)]
-    # A visitor who has not decided (or whose consent lapsed) but still holds the cookies of an
-    # earlier consent: the middleware drops the view's _stat and prefs and expires the
-    # browser's.
-    stale = {"femstd": "s3ss10n", "prefs": "theme=dark", "_stat": "4"}
+    crowd = returning_crowd()
+    stale = STALE_COOKIES
     us, de = {"CF-IPCountry": "US"}, {"CF-IPCountry": "DE"}
     visitors: dict[str, tuple[dict[str, str], Any, dict[str, str] | None]] = {
         "undecided visitor": ({}, None, None),
@@ -433,7 +438,7 @@ def bench_floor(rounds: int, batch: int) -> None:
     through ``CookieConsentMiddleware`` as it is. The last two differ by what reading the
     cookies costs inside a request: the HMAC, base64 and JSON that Django's signed format
     needs for a cookie the process has not seen."""
-    crowd = [{"cookieconsent": decided_cookie(), "femstd": "s3ss10n"} for _ in range(20_000)]
+    crowd = returning_crowd()
     call = Call("GET", "/four/", crowd[0], rotate=crowd)
     passthrough = Stack(["benchmarks.middleware.Passthrough", *settings.STARTPROJECT_MIDDLEWARE])
     read = Decision._unsign
@@ -644,14 +649,10 @@ def bench_bytecodes() -> None:
     request, its code and data coming back into the CPU's caches. A change that cut these
     counts by 12-25 % ran no faster (docs/performance.md): the counts show what a change does;
     only timing shows whether it is worth keeping."""
-    crowd = decided_cookie()
     cases = {
         "undecided visitor": ({}, None),
-        "undecided visitor holding _stat and prefs": (
-            {"femstd": "s3ss10n", "prefs": "theme=dark", "_stat": "4"},
-            None,
-        ),
-        "returning visitor (accept all)": ({"cookieconsent": crowd, "femstd": "s3ss10n"}, None),
+        "undecided visitor holding _stat and prefs": (STALE_COOKIES, None),
+        "returning visitor (accept all)": (returning_crowd(1)[0], None),
         "undecided visitor, CF-IPCountry: US (opt-out)": ({}, {"CF-IPCountry": "US"}),
     }
     print("\nBytecodes per warm GET /four/ (sys.settrace; the same from run to run):")
