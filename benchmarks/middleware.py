@@ -1,10 +1,19 @@
-"""A middleware that does nothing: what being in ``MIDDLEWARE`` at all costs a request."""
+"""Two yardstick middlewares for the benchmarks: one that does nothing (what being in
+``MIDDLEWARE`` at all costs a request) and one that does only the work no consent middleware
+can avoid (the floor issue 12 sets its targets against)."""
 
 from __future__ import annotations
 
+import binascii
+import hmac
 from collections.abc import Callable
+from http.cookies import Morsel
 
 from django.http import HttpRequest, HttpResponseBase
+
+from cookieconsent.consent import _signer
+from cookieconsent.registry import get_registry
+from cookieconsent.signature import _TO_URLSAFE
 
 
 class Passthrough:
@@ -15,3 +24,70 @@ class Passthrough:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
+
+
+def _expiry(name: str) -> Morsel[str]:
+    morsel: Morsel[str] = Morsel()
+    morsel.set(name, "", '""')
+    morsel["expires"] = "Thu, 01 Jan 1970 00:00:00 GMT"
+    morsel["max-age"] = 0
+    morsel["path"] = "/"
+    return morsel
+
+
+class Limit:
+    """The work the issue calls unavoidable, and nothing else: one HMAC over the consent
+    cookie, a dict lookup per cookie, one ``Set-Cookie`` per cookie to expire.
+
+    - A consent cookie whose signature holds (one HMAC, with the app's key derived once)
+      grants every category, as the benchmark's returning visitors' cookies do: decoding what
+      it says is left out.
+    - Without one, the optional categories are allowed only in the opt-out region (the
+      benchmark's ``CF-IPCountry: US``).
+    - Each cookie of the response and of the request is looked up once in the app's registry.
+      One not allowed is dropped from the response and, if the browser holds it, expired by a
+      ``Set-Cookie`` prepared once.
+
+    Left out, and done by ``CookieConsentMiddleware``: decoding the decision, its expiry and
+    policy version, dismissals, browser signals, ``Vary``, ``Cache-Control``, undeclared
+    cookies and raw ``Set-Cookie`` headers. Only for the benchmark's requests: it is not a
+    consent middleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.expiries: dict[str, Morsel[str]] = {}
+
+    def _signed(self, value: str) -> bool:
+        body, _, signature = value.rpartition(":")
+        inner, outer = _signer.keys()[0]
+        inner, outer = inner.copy(), outer.copy()
+        inner.update(body.encode())
+        outer.update(inner.digest())
+        expected = binascii.b2a_base64(outer.digest(), newline=False).translate(_TO_URLSAFE)
+        return hmac.compare_digest(signature.encode(), expected[:43])
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        registry = get_registry()
+        held = request.COOKIES
+        value = held.get("cookieconsent")
+        everything = (value is not None and self._signed(value)) or request.META.get(
+            "HTTP_CF_IPCOUNTRY"
+        ) == "US"
+        exact = registry.exact
+        cookies = response.cookies
+        for name in list(cookies):
+            rule = exact.get(name)
+            if rule is None or rule.required or everything:
+                continue
+            del cookies[name]
+        for name in held:
+            rule = exact.get(name)
+            if rule is None or rule.required or everything or name in cookies:
+                continue
+            morsel = self.expiries.get(name)
+            if morsel is None:
+                morsel = self.expiries[name] = _expiry(name)
+            dict.__setitem__(cookies, name, morsel)
+        return response
