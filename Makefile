@@ -12,7 +12,7 @@ EXAMPLE_TESTS := example_project/tests --ds=example_project.tests.settings
 # make demo PORT=8001 when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: demo test test-fast bench load matrix lint wheel wheel-check docs messages clean
+.PHONY: demo test test-fast bench load matrix lint wheel wheel-check docs messages static clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,11 @@ wheel-check: $(STAMP)
 	rm -rf dist
 	$(BIN)/python -m build --wheel --outdir dist . >/dev/null
 	$(BIN)/python .ci/check_wheel.py dist/*.whl
+
+## make static: cookieconsent.min.js (what the page loads) from cookieconsent.js, through rjsmin
+static: $(STAMP)
+	$(BIN)/python -m rjsmin < cookieconsent/static/cookieconsent/cookieconsent.js \
+		> cookieconsent/static/cookieconsent/cookieconsent.min.js
 
 messages: $(STAMP)
 	cd cookieconsent && ../$(BIN)/django-admin makemessages -l af --no-obsolete && ../$(BIN)/django-admin compilemessages

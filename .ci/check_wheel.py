@@ -7,6 +7,7 @@ REQUIRED_PREFIXES = {
     "templates": "cookieconsent/templates/cookieconsent/banner.html",
     "policy template": "cookieconsent/templates/cookieconsent/policy.html",
     "static script": "cookieconsent/static/cookieconsent/cookieconsent.js",
+    "static script, minified": "cookieconsent/static/cookieconsent/cookieconsent.min.js",
     "static stylesheet": "cookieconsent/static/cookieconsent/cookieconsent.css",
     "migrations": "cookieconsent/migrations/0001_initial.py",
     "py.typed": "cookieconsent/py.typed",

@@ -1,6 +1,8 @@
 #!/usr/bin/env python
 """The gzipped weight of what a visitor's browser downloads from cookieconsent: the script
-and the stylesheet, against their budgets (3 KB and 2 KB). ``python benchmarks/sizes.py``."""
+(``cookieconsent.min.js``, which the page loads) and the stylesheet, against their budgets
+(3 KB and 2 KB). ``python benchmarks/sizes.py``; ``tests/test_static_files.py`` holds the same
+budgets."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from pathlib import Path
 STATIC = Path(__file__).resolve().parent.parent / "cookieconsent" / "static" / "cookieconsent"
 #: File name → budget in bytes, gzipped.
 BUDGETS = {
-    "cookieconsent.js": 3 * 1024,
+    "cookieconsent.min.js": 3 * 1024,
     "cookieconsent.css": 2 * 1024,
     "consent-mode.js": 1024,
 }
+#: Shipped for reading, not loaded by the page: its size is told, not judged.
+SOURCES = ("cookieconsent.js",)
 
 
 def gzipped_size(path: Path) -> int:
@@ -28,7 +32,11 @@ def main() -> int:
         raw, packed = path.stat().st_size, gzipped_size(path)
         verdict = "ok" if packed <= budget else "OVER BUDGET"
         over += packed > budget
-        print(f"{name:20} {raw:6} B raw  {packed:6} B gzipped  (budget {budget} B)  {verdict}")
+        print(f"{name:22} {raw:6} B raw  {packed:6} B gzipped  (budget {budget} B)  {verdict}")
+    for name in SOURCES:
+        path = STATIC / name
+        raw, packed = path.stat().st_size, gzipped_size(path)
+        print(f"{name:22} {raw:6} B raw  {packed:6} B gzipped  (the readable source)")
     return 1 if over else 0
 
 

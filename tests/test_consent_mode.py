@@ -60,7 +60,7 @@ def test_new_visitor_gets_everything_optional_denied(client, categories):
     assert {v for k, v in defaults.items() if k != "security_storage"} == {"denied"}
     # In <head>, before the site's scripts.
     assert page.index("consent-mode.js") < page.index("</head>")
-    assert page.index("consent-mode.js") < page.index("cookieconsent.js")
+    assert page.index("consent-mode.js") < page.index("cookieconsent.min.js")
 
 
 @CONSENT_MODE

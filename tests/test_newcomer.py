@@ -56,7 +56,7 @@ def render_head() -> str:
 def test_head_tag_emits_stylesheet_then_script(categories):
     html = render_head()
     assert html.startswith('<link rel="stylesheet" href="/static/cookieconsent/cookieconsent.css">')
-    assert '<script src="/static/cookieconsent/cookieconsent.js" defer' in html
+    assert '<script src="/static/cookieconsent/cookieconsent.min.js" defer' in html
     assert "consent-mode" not in html
 
 
@@ -64,7 +64,7 @@ def test_head_tag_puts_consent_mode_defaults_first(categories, settings):
     settings.COOKIECONSENT = {"GOOGLE_CONSENT_MODE": {"analytics": ["analytics_storage"]}}
     html = render_head()
     assert html.index("consent-mode.js") < html.index("cookieconsent.css")
-    assert html.index("cookieconsent.css") < html.index("cookieconsent.js")
+    assert html.index("cookieconsent.css") < html.index("cookieconsent.min.js")
 
 
 # -- BASE_TEMPLATE -----------------------------------------------------------------------------

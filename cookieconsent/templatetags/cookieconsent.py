@@ -113,11 +113,11 @@ def cookieconsent_config(context: Context) -> str:
 
 @register.simple_tag(takes_context=True)
 def cookieconsent_script(context: Context) -> SafeString:
-    """``<script src=".../cookieconsent.js" defer>`` carrying its configuration, so that the
-    script knows the visitor's state and its strings on every page without asking."""
+    """``<script src=".../cookieconsent.min.js" defer>`` carrying its configuration, so that
+    the script knows the visitor's state and its strings on every page without asking."""
     return format_html(
         '<script src="{}" defer data-cookieconsent-config="{}"></script>',
-        static("cookieconsent/cookieconsent.js"),
+        static("cookieconsent/cookieconsent.min.js"),
         script.config_json(_consent(context)),
     )
 

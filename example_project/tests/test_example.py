@@ -72,7 +72,7 @@ def test_layout(client):
     assert "<main " in html and "<footer " in html and '<nav aria-label="Main">' in html
     assert 'href="/static/cookieconsent/cookieconsent.css"' in html
     assert (
-        '<script src="/static/cookieconsent/cookieconsent.js" defer data-cookieconsent-config='
+        '<script src="/static/cookieconsent/cookieconsent.min.js" defer data-cookieconsent-config='
         in html
     )
     assert f'href="{reverse("cookieconsent:policy")}"' in html

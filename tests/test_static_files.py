@@ -1,0 +1,31 @@
+"""What a visitor's browser downloads: the page loads ``cookieconsent.min.js``, which is
+``cookieconsent.js`` (shipped beside it for reading) through rjsmin, and every file stays
+within its gzipped budget (``python benchmarks/sizes.py`` prints the same figures)."""
+
+from __future__ import annotations
+
+import rjsmin
+from django.template import Context, Template
+from django.test import RequestFactory
+
+from benchmarks.sizes import BUDGETS, STATIC, gzipped_size
+
+
+def test_the_minified_script_is_the_source_through_rjsmin():
+    source = (STATIC / "cookieconsent.js").read_text()
+    minified = (STATIC / "cookieconsent.min.js").read_text()
+    assert minified == rjsmin.jsmin(source), "cookieconsent.min.js is stale: run `make static`"
+    assert len(minified) < len(source) * 0.75
+
+
+def test_each_file_the_browser_downloads_is_within_its_budget():
+    sizes = {name: gzipped_size(STATIC / name) for name in BUDGETS}
+    assert {name: size for name, size in sizes.items() if size > BUDGETS[name]} == {}
+
+
+def test_the_script_tag_loads_the_minified_script(db):
+    request = RequestFactory().get("/")
+    html = Template("{% load cookieconsent %}{% cookieconsent_script %}").render(
+        Context({"request": request})
+    )
+    assert html.startswith('<script src="/static/cookieconsent/cookieconsent.min.js" defer ')
