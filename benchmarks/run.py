@@ -29,7 +29,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -55,6 +55,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import RequestFactory, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from benchmarks.middleware import Limit  # noqa: E402
 from cookieconsent import registry as registry_module  # noqa: E402
 from cookieconsent.consent import Decision  # noqa: E402
 from cookieconsent.middleware import CookieConsentMiddleware  # noqa: E402
@@ -379,6 +380,7 @@ def bench_middleware_alone(rounds: int, batch: int, only_regions: bool = False) 
         return response
 
     mw = CookieConsentMiddleware(lambda request: make_response())
+    limit = Limit(lambda request: make_response())
     crowd = [
         factory.get("/four/", HTTP_COOKIE=f"cookieconsent={decided_cookie()}")
         for _ in range(20_000)
@@ -393,7 +395,12 @@ def bench_middleware_alone(rounds: int, batch: int, only_regions: bool = False) 
     }
     if only_regions:
         visitors = {k: v for k, v in visitors.items() if k == "undecided" or "CF-IP" in k}
-    print("\nThe middleware alone (RequestFactory request, a response with four cookies):")
+    print(
+        "\nThe middleware alone (RequestFactory request, a response with four cookies), and "
+        "the same\nbetween two bare requests (its code and data out of the CPU's caches, as "
+        "in a request):"
+    )
+    bare = Call("GET", "/four/", {"femstd": "s3ss10n"})
     for label, requests in visitors.items():
         # request.COOKIES is parsed once and cached on the request in both arms.
         for request in requests:
@@ -410,9 +417,52 @@ def bench_middleware_alone(rounds: int, batch: int, only_regions: bool = False) 
         own = statistics.median(
             a - b for a, b in zip(samples["middleware"], samples["get_response"], strict=True)
         )
-        print(f"  {label:<38} {us(own)} per request")
+        cold = between_requests(mw, make_response, turn, bare, calls=rounds * 20)
+        floor = between_requests(limit, make_response, turn, bare, calls=rounds * 20)
+        print(
+            f"  {label:<38} {us(own)} alone   {us(cold)} between two bare requests "
+            f"(the unavoidable work only: {us(floor).strip()})"
+        )
         RESULTS.append((f"the middleware alone, {label}", us(own).strip(), "info"))
+        RESULTS.append(
+            (
+                f"the middleware between requests, {label}",
+                f"{us(cold).strip()} (the unavoidable work only: {us(floor).strip()})",
+                "info",
+            )
+        )
     bench_signature(rounds, batch)
+
+
+def between_requests(
+    mw: Callable[[Any], Any],
+    make_response: Callable[[], Any],
+    turn: Iterator[Any],
+    bare: Call,
+    calls: int,
+) -> float:
+    """The median ns the middleware adds to one call right after a bare request, as it runs
+    inside a request: each call times ``make_response()`` after one bare request and the
+    middleware (which calls it) after another, and counts the difference. One call at a
+    time, so by the wall clock (the CPU clock's own cost is a system call)."""
+    clock = time.perf_counter_ns
+    own = []
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(calls):
+            request = next(turn)
+            bare.run(BASELINE)
+            start = clock()
+            make_response()
+            plain = clock() - start
+            bare.run(BASELINE)
+            start = clock()
+            mw(request)
+            own.append(clock() - start - plain)
+    finally:
+        gc.enable()
+    return statistics.median(own)
 
 
 def bench_signature(rounds: int, batch: int) -> None:
