@@ -228,15 +228,17 @@ def is_deletion(morsel: Morsel[str]) -> bool:
 class _Expiry(Morsel[str]):
     """A ``Set-Cookie`` that expires a cookie. It is the same line for every response, so it is
     written once (``OutputString()`` on a morsel is most of what sending it costs); a copy
-    that something changed after the middleware is written afresh."""
+    that something changed after the middleware, or one unpickled (``Morsel`` pickles its
+    name and value only), is written afresh."""
 
-    _template: _Expiry
+    _template: _Expiry | None = None
     _line: str
 
     def OutputString(self, attrs: Container[str] | None = None) -> str:
         template = self._template
         if (
-            attrs is None
+            template is not None
+            and attrs is None
             and self.coded_value == template.coded_value
             and self.key == template.key
             and dict.__eq__(self, template)

@@ -4,6 +4,7 @@ from a page cache, names no Set-Cookie can carry, and memory that grows with mad
 
 from __future__ import annotations
 
+import pickle
 from email.utils import formatdate
 from http.cookies import Morsel
 
@@ -310,6 +311,17 @@ def test_expiry_is_byte_for_byte_djangos_delete_cookie(name, path, domain):
     again.cookies[name].set(name, "x", "x")
     assert f"{name}=x;" in again.cookies.output()
     assert again.cookies[name].OutputString(["path"]) == f"{name}=x; Path={path}"
+
+
+def test_a_response_with_expired_cookies_survives_pickling(rf, categories):
+    """A cache that pickles responses (a site's own, or Django's with Cache-Control changed
+    above the middleware) gets back a response that still sends its expiries: an unpickled
+    morsel has lost the line written once for all, so it is written afresh."""
+    response = through(rf, lambda r: r.set_cookie("_stat", "1"), {"_stat": "1", "prefs": "x"})
+    assert expired_cookies(response) == {"_stat", "prefs"}
+    again = pickle.loads(pickle.dumps(response))
+    assert again.cookies.output() == response.cookies.output()
+    assert expired_cookies(again) == {"_stat", "prefs"}
 
 
 def test_undeclared_names_remembered_within_a_bound(rf, categories):
