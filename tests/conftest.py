@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 from django.test import Client, override_settings
 
 from cookieconsent import publishing, registry
@@ -28,6 +32,30 @@ SECTIONS = [
     ("Cookies we use", "The table lists them.", True),
     ("Do Not Track", "We do not respond to it.", False),
 ]
+
+
+@pytest.fixture(autouse=True)
+def close_executor_connections() -> Iterator[None]:
+    """Close the database connections async code opened in an executor's thread during the
+    test. Under the async test client a response's closers (the undeclared cookies written
+    after the response, say) run in asyncio's or asgiref's worker thread. In production the
+    ``request_finished`` handler that follows closes that thread's connection; the test client
+    disconnects it. Left open, the connection is found unclosed when collected, in whichever
+    later test (a ResourceWarning), and keeps the test database from being dropped."""
+    opened: list[BaseDatabaseWrapper] = []
+
+    def remember(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+        if threading.current_thread().name.startswith(("asyncio_", "ThreadPoolExecutor")):
+            opened.append(connection)
+
+    connection_created.connect(remember, weak=False)
+    yield
+    connection_created.disconnect(remember)
+    for wrapper in opened:
+        # The wrapper refuses to be closed from another thread; its DB-API connection is not.
+        if wrapper.connection is not None:
+            wrapper.connection.close()
+            wrapper.connection = None
 
 
 @pytest.fixture(autouse=True)
