@@ -2,15 +2,17 @@
 """``make bench``: what ``CookieConsentMiddleware``, the banner and the consent endpoint cost,
 measured against plain Django in one process.
 
-Every comparison is a pair of arms run alternately within each short round (the order flips
-every round), after a warm-up. A round calls each arm once untimed, then times a small batch
-of requests per arm by this thread's CPU time (``--clock wall`` for wall time); the figures
-are the median per request of each arm and the median of the per-round ratios (two
-consecutive rounds, one in each order, taken together), so drift of the machine between
-rounds and the order within a round cancel out. The first comparison is the bare request
-against itself: how far apart two arms doing the same work land in that run. Requests go
-through ``django.core.handlers.wsgi.WSGIHandler`` (signals, request parsing, the whole
-middleware chain and response iteration) with no server and no test client in the way.
+Every comparison runs its arms alternately within each short round (the order flips every
+round), after a warm-up. A round calls each arm once untimed, then times a small batch of
+requests per arm by this thread's CPU time (``--clock wall`` for wall time); the figures are
+the median per request of each arm and the median of the per-round ratios (two consecutive
+rounds, one in each order, taken together), so drift of the machine between rounds and the
+order within a round cancel out. Each middleware case has a third arm, a yardstick doing only
+the work no consent middleware can avoid (``benchmarks/middleware.py``). The first comparison
+is the bare request against itself: how far apart two arms doing the same work land in that
+run. Requests go through ``django.core.handlers.wsgi.WSGIHandler`` (signals, request
+parsing, the whole middleware chain and response iteration) with no server and no test client
+in the way.
 
 The targets are printed next to the figures; nothing is asserted.
 """
