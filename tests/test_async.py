@@ -8,7 +8,6 @@ import threading
 import pytest
 from asgiref import sync as asgiref_sync
 from asgiref.sync import iscoroutinefunction, sync_to_async
-from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
@@ -110,20 +109,9 @@ async def test_registry_due_for_a_check_costs_one_hop(rf, categories, hops):
     hops.clear()
     await middleware(rf.get("/"))
     assert hops == []
-    # As Django does when a request finishes: the worker thread's connection is closed.
-    await sync_to_async(connections.close_all, thread_sensitive=True)()
-
-
-@pytest.fixture
-async def close_thread_connections():
-    """Sync views behind the async client run in asgiref's one sync thread, which opens its
-    own database connection: close it, or the test database cannot be dropped."""
-    yield
-    await sync_to_async(connections.close_all)()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.usefixtures("close_thread_connections")
 async def test_async_client_first_visit_then_accept_all_as_in_sync(async_client, categories):
     """The visitor's whole loop through the ASGI handler, then the same loop through the WSGI
     test client: the same cookies leave at every step."""
