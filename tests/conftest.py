@@ -35,25 +35,29 @@ SECTIONS = [
 
 
 @pytest.fixture(autouse=True)
-def close_executor_connections() -> Iterator[None]:
-    """Close the database connections async code opened in an executor's thread during the
-    test. Under the async test client a response's closers (the undeclared cookies written
-    after the response, say) run in asyncio's or asgiref's worker thread. In production the
-    ``request_finished`` handler that follows closes that thread's connection; the test client
-    disconnects it. Left open, the connection is found unclosed when collected, in whichever
-    later test (a ResourceWarning), and keeps the test database from being dropped."""
-    opened: list[BaseDatabaseWrapper] = []
+def close_thread_connections() -> Iterator[None]:
+    """Close the database connections other threads opened during the test: an executor's
+    (under the async test client a response's closers, such as the undeclared cookies written
+    after the response, run in asyncio's or asgiref's worker thread) and any thread that has
+    ended. In production the ``request_finished`` handler closes a request thread's
+    connection, but the test client disconnects it, and Django ignores ``close()`` on an
+    in-memory SQLite database. Left open, a connection is found unclosed when collected, in
+    whichever later test (a ResourceWarning), and keeps the test database from being
+    dropped."""
+    opened: list[tuple[BaseDatabaseWrapper, threading.Thread]] = []
 
     def remember(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-        if threading.current_thread().name.startswith(("asyncio_", "ThreadPoolExecutor")):
-            opened.append(connection)
+        thread = threading.current_thread()
+        if thread is not threading.main_thread():
+            opened.append((connection, thread))
 
     connection_created.connect(remember, weak=False)
     yield
     connection_created.disconnect(remember)
-    for wrapper in opened:
+    for wrapper, thread in opened:
+        idle = thread.name.startswith(("asyncio_", "ThreadPoolExecutor"))
         # The wrapper refuses to be closed from another thread; its DB-API connection is not.
-        if wrapper.connection is not None:
+        if (idle or not thread.is_alive()) and wrapper.connection is not None:
             wrapper.connection.close()
             wrapper.connection = None
 
