@@ -4,7 +4,6 @@ can avoid (the floor issue 12 sets its targets against)."""
 
 from __future__ import annotations
 
-import binascii
 import hmac
 from collections.abc import Callable
 from http.cookies import Morsel
@@ -13,7 +12,6 @@ from django.http import HttpRequest, HttpResponseBase
 
 from cookieconsent.consent import _signer
 from cookieconsent.registry import get_registry
-from cookieconsent.signature import _TO_URLSAFE
 
 
 class Passthrough:
@@ -60,12 +58,8 @@ class Limit:
 
     def _signed(self, value: str) -> bool:
         body, _, signature = value.rpartition(":")
-        inner, outer = _signer.keys()[0]
-        inner, outer = inner.copy(), outer.copy()
-        inner.update(body.encode())
-        outer.update(inner.digest())
-        expected = binascii.b2a_base64(outer.digest(), newline=False).translate(_TO_URLSAFE)
-        return hmac.compare_digest(signature.encode(), expected[:43])
+        expected = _signer._signature(_signer.keys()[0], body.encode())
+        return hmac.compare_digest(signature.encode(), expected)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
