@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from http.cookies import Morsel
+from http.cookies import Morsel, SimpleCookie
 
 from django.http import HttpRequest, HttpResponseBase
 
 from cookieconsent.consent import _signer
+from cookieconsent.middleware import _expire
 from cookieconsent.registry import get_registry
 
 
@@ -22,15 +23,6 @@ class Passthrough:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
-
-
-def _expiry(name: str) -> Morsel[str]:
-    morsel: Morsel[str] = Morsel()
-    morsel.set(name, "", '""')
-    morsel["expires"] = "Thu, 01 Jan 1970 00:00:00 GMT"
-    morsel["max-age"] = 0
-    morsel["path"] = "/"
-    return morsel
 
 
 class Limit:
@@ -82,6 +74,9 @@ class Limit:
                 continue
             morsel = self.expiries.get(name)
             if morsel is None:
-                morsel = self.expiries[name] = _expiry(name)
+                # The app's own expiry, made once and then shared by every response.
+                scratch = SimpleCookie()
+                _expire(scratch, name, rule)
+                morsel = self.expiries[name] = scratch[name]
             dict.__setitem__(cookies, name, morsel)
         return response
