@@ -74,10 +74,13 @@ wheel-check: $(STAMP)
 	$(BIN)/python -m build --wheel --outdir dist . >/dev/null
 	$(BIN)/python .ci/check_wheel.py dist/*.whl
 
-## make static: cookieconsent.min.js (what the page loads) from cookieconsent.js, through rjsmin
+## make static: cookieconsent.min.js and .min.css (what the page loads) from cookieconsent.js and
+## .css, through rjsmin and rcssmin
 static: $(STAMP)
 	$(BIN)/python -m rjsmin < cookieconsent/static/cookieconsent/cookieconsent.js \
 		> cookieconsent/static/cookieconsent/cookieconsent.min.js
+	$(BIN)/python -m rcssmin < cookieconsent/static/cookieconsent/cookieconsent.css \
+		> cookieconsent/static/cookieconsent/cookieconsent.min.css
 
 messages: $(STAMP)
 	cd cookieconsent && ../$(BIN)/django-admin makemessages -l af --no-obsolete && ../$(BIN)/django-admin compilemessages

@@ -9,6 +9,7 @@ REQUIRED_PREFIXES = {
     "static script": "cookieconsent/static/cookieconsent/cookieconsent.js",
     "static script, minified": "cookieconsent/static/cookieconsent/cookieconsent.min.js",
     "static stylesheet": "cookieconsent/static/cookieconsent/cookieconsent.css",
+    "static stylesheet, minified": "cookieconsent/static/cookieconsent/cookieconsent.min.css",
     "migrations": "cookieconsent/migrations/0001_initial.py",
     "py.typed": "cookieconsent/py.typed",
     "locale (af .po)": "cookieconsent/locale/af/LC_MESSAGES/django.po",

@@ -55,7 +55,8 @@ def render_head() -> str:
 
 def test_head_tag_emits_stylesheet_then_script(categories):
     html = render_head()
-    assert html.startswith('<link rel="stylesheet" href="/static/cookieconsent/cookieconsent.css">')
+    stylesheet = '<link rel="stylesheet" href="/static/cookieconsent/cookieconsent.min.css">'
+    assert html.startswith(stylesheet)
     assert '<script src="/static/cookieconsent/cookieconsent.min.js" defer' in html
     assert "consent-mode" not in html
 
@@ -63,8 +64,8 @@ def test_head_tag_emits_stylesheet_then_script(categories):
 def test_head_tag_puts_consent_mode_defaults_first(categories, settings):
     settings.COOKIECONSENT = {"GOOGLE_CONSENT_MODE": {"analytics": ["analytics_storage"]}}
     html = render_head()
-    assert html.index("consent-mode.js") < html.index("cookieconsent.css")
-    assert html.index("cookieconsent.css") < html.index("cookieconsent.min.js")
+    assert html.index("consent-mode.js") < html.index("cookieconsent.min.css")
+    assert html.index("cookieconsent.min.css") < html.index("cookieconsent.min.js")
 
 
 # -- BASE_TEMPLATE -----------------------------------------------------------------------------
@@ -96,7 +97,7 @@ def test_without_the_setting_the_pages_have_the_apps_own_layout(client, categori
     with override_settings(TEMPLATES=site_templates(), COOKIECONSENT={}):
         html = client.get("/cookies/policy/").content.decode()
     assert '<main id="content">' in html
-    assert 'href="/static/cookieconsent/cookieconsent.css"' in html
+    assert 'href="/static/cookieconsent/cookieconsent.min.css"' in html
 
 
 def test_a_base_template_no_loader_finds_is_a_check_error():

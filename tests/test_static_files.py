@@ -1,9 +1,11 @@
-"""What a visitor's browser downloads: the page loads ``cookieconsent.min.js``, which is
-``cookieconsent.js`` (shipped beside it for reading) through rjsmin, and every file stays
-within its gzipped budget (``python benchmarks/sizes.py`` prints the same figures)."""
+"""What a visitor's browser downloads: the page loads ``cookieconsent.min.js`` and
+``cookieconsent.min.css``, which are ``cookieconsent.js`` and ``cookieconsent.css`` (shipped
+beside them for reading) through rjsmin and rcssmin, and every file stays within its gzipped
+budget (``python benchmarks/sizes.py`` prints the same figures)."""
 
 from __future__ import annotations
 
+import rcssmin
 import rjsmin
 from django.template import Context, Template
 from django.test import RequestFactory
@@ -18,6 +20,13 @@ def test_the_minified_script_is_the_source_through_rjsmin():
     assert len(minified) < len(source) * 0.75
 
 
+def test_the_minified_stylesheet_is_the_source_through_rcssmin():
+    source = (STATIC / "cookieconsent.css").read_text()
+    minified = (STATIC / "cookieconsent.min.css").read_text()
+    assert minified == rcssmin.cssmin(source), "cookieconsent.min.css is stale: run `make static`"
+    assert len(minified) < len(source) * 0.75
+
+
 def test_each_file_the_browser_downloads_is_within_its_budget():
     sizes = {name: gzipped_size(STATIC / name) for name in BUDGETS}
     assert {name: size for name, size in sizes.items() if size > BUDGETS[name]} == {}
@@ -29,3 +38,12 @@ def test_the_script_tag_loads_the_minified_script(db):
         Context({"request": request})
     )
     assert html.startswith('<script src="/static/cookieconsent/cookieconsent.min.js" defer ')
+
+
+def test_the_head_tag_loads_the_minified_stylesheet(db):
+    request = RequestFactory().get("/")
+    html = Template("{% load cookieconsent %}{% cookieconsent_head %}").render(
+        Context({"request": request})
+    )
+    assert '<link rel="stylesheet" href="/static/cookieconsent/cookieconsent.min.css">' in html
+    assert "cookieconsent.css" not in html

@@ -38,7 +38,7 @@ def fill(html: str) -> str:
 def document(body: str, language: str) -> str:
     return (
         f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
-        f'<link rel="stylesheet" href="{static("cookieconsent/cookieconsent.css")}">'
+        f'<link rel="stylesheet" href="{static("cookieconsent/cookieconsent.min.css")}">'
         '<base target="_blank"></head>'
         f'<body><main id="content">{fill(body)}</main></body></html>'
     )

@@ -151,6 +151,6 @@ def cookieconsent_head(context: Context) -> SafeString:
     return format_html(
         '{}<link rel="stylesheet" href="{}">{}',
         cookieconsent_consent_mode(context),
-        static("cookieconsent/cookieconsent.css"),
+        static("cookieconsent/cookieconsent.min.css"),
         cookieconsent_script(context),
     )

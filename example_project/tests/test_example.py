@@ -70,7 +70,7 @@ def test_layout(client):
     html = client.get(reverse("home")).content.decode()
     assert '<html lang="en">' in html
     assert "<main " in html and "<footer " in html and '<nav aria-label="Main">' in html
-    assert 'href="/static/cookieconsent/cookieconsent.css"' in html
+    assert 'href="/static/cookieconsent/cookieconsent.min.css"' in html
     assert (
         '<script src="/static/cookieconsent/cookieconsent.min.js" defer data-cookieconsent-config='
         in html
