@@ -32,6 +32,10 @@ DNT_HEADER = "HTTP_DNT"
 #: and JSON) is most of what the middleware costs a decided visitor.
 _VERIFIED: dict[str, Decision | None] = {}
 _VERIFIED_LIMIT = 2048
+#: Undecided visitors' categories are remembered for this many distinct sets of header values
+#: per registry, each value at most this long (a CDN's country code, a signal's "1").
+_UNDECIDED_LIMIT = 1024
+_UNDECIDED_VALUE_LENGTH = 16
 #: Seconds a decision may lie in the future (the clocks of a site's servers drift apart);
 #: beyond that it is no decision, or it would never expire.
 FUTURE_TOLERANCE = 300
@@ -49,6 +53,8 @@ _MALFORMED = (
 _signer = SaltedSigner(SALT)
 #: The verdict on a consent cookie that decides nothing.
 _NO_VERDICT: tuple[None, frozenset[str], float, float] = (None, frozenset(), 0.0, 0.0)
+#: What an undecided visitor allows, whether that depended on their region, and the region.
+UndecidedEntry = tuple[frozenset[str], bool, str | None]
 
 
 def lifetime(granted: frozenset[str]) -> int:
@@ -224,12 +230,42 @@ class Consent:
             elif self._resolved and (decision := self._valid()) is not None:
                 allowed = self.registry.allowed_by(decision.granted)
             if allowed is None:
-                if self._signal() is not None:
-                    allowed = self.registry.required_slugs  # GPC is an objection everywhere
+                # Remembered per registry by the values of the request headers it depends on
+                # (the honoured signals' and the region's), with the region it read; worked
+                # out every time when a REGION_RESOLVER decides the region.
+                keys = _undecided_keys() if self._request is not None else None
+                if keys is None:
+                    entry = self._undecided()
                 else:
-                    allowed = self.registry.allowed_by_regime(self._regime())
+                    key = tuple(map(self._meta.get, keys))
+                    entry = self.registry.undecided.get(key) or self._remember_undecided(key)
+                allowed, reads_region, region = entry
+                if reads_region:
+                    self.region_read, self._region = True, region
             self._allowed = allowed
         return allowed
+
+    def _remember_undecided(self, key: tuple[str | None, ...]) -> UndecidedEntry:
+        entry = self._undecided()
+        # Header values come from visitors: remember only short ones, and a bounded number.
+        if all(value is None or len(value) <= _UNDECIDED_VALUE_LENGTH for value in key):
+            memo = self.registry.undecided
+            if len(memo) >= _UNDECIDED_LIMIT:
+                memo.clear()
+            memo[key] = entry
+        return entry
+
+    def _undecided(self) -> UndecidedEntry:
+        """What a visitor without a valid decision allows: only the required categories under a
+        browser signal (GPC is an objection everywhere), else the default of their region's
+        regime; whether that depended on the region, and the region."""
+        registry = self.registry
+        if self._signal() is not None:
+            return registry.required_slugs, False, None
+        allowed = registry.allowed_by_regime(self._regime())
+        if registry.regimes.uniform:  # the region was not even looked up
+            return allowed, False, None
+        return allowed, True, self._region
 
     def _allowed_by_cookie(self) -> frozenset[str] | None:
         """What the consent cookie allows, or ``None`` when it decides nothing now: ``_valid()``
@@ -386,6 +422,20 @@ def _signal_headers() -> tuple[tuple[str, str], ...]:
 
 
 on_reset(_signal_headers.cache_clear)
+
+
+@cache
+def _undecided_keys() -> tuple[str, ...] | None:
+    """The ``request.META`` keys an undecided visitor's categories depend on: the honoured
+    browser signals' and the region's; ``None`` when a ``REGION_RESOLVER`` decides the
+    region."""
+    region = regions.header_keys()
+    if region is None:
+        return None
+    return tuple(header for header, _signal in _signal_headers()) + region
+
+
+on_reset(_undecided_keys.cache_clear)
 
 
 @on_reset

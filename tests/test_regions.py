@@ -375,6 +375,70 @@ def test_a_page_that_asks_for_the_region_varies_on_its_headers(regimes):
     assert "Cookie" in response["Vary"]
 
 
+def _undecided(request: HttpRequest) -> Consent:
+    consent = Consent.for_request(request)
+    consent.allowed_now()
+    return consent
+
+
+def test_an_undecided_visitor_like_an_earlier_one_gets_what_the_first_got(rf, regimes):
+    first = _undecided(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="NY"))
+    assert len(get_registry().undecided) == 1
+    # The next visitor with the same headers is answered from the memo: the same categories,
+    # and the region is known to have been read (for Vary) and what it was.
+    again = _undecided(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="NY"))
+    assert len(get_registry().undecided) == 1
+    assert again.allowed_now() == first.allowed_now() >= {"necessary", "analytics"}
+    assert again.region_read and not again.accessed
+    assert (again.region, again.regime) == ("US-NY", OPT_OUT)
+    response = visitor("US").get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
+    assert HEADER in response["Vary"]
+
+
+def test_another_signal_or_region_is_not_answered_from_the_memo(rf, regimes, settings):
+    settings.COOKIECONSENT = {**settings.COOKIECONSENT, "HONOUR_DNT": True}
+    assert "analytics" in _undecided(rf.get("/", HTTP_CF_IPCOUNTRY="US")).allowed_now()
+    for extra in ({"HTTP_SEC_GPC": "1"}, {"HTTP_DNT": "1"}, {"HTTP_CF_REGION_CODE": "TX"}):
+        consent = _undecided(rf.get("/", HTTP_CF_IPCOUNTRY="US", **extra))
+        assert "analytics" not in consent.allowed_now()
+    assert "analytics" not in _undecided(rf.get("/", HTTP_CF_IPCOUNTRY="DE")).allowed_now()
+    assert len(get_registry().undecided) == 5
+
+
+def test_a_remembered_visitor_does_not_vary_on_a_region_nothing_depends_on(
+    categories, region_settings
+):
+    RegionRule.objects.all().delete()
+    for _ in range(2):  # the second from the memo
+        response = visitor("US").get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
+        assert set_cookies(response) == {"necessary_c"}
+        assert HEADER not in response.get("Vary", "")
+    assert len(get_registry().undecided) == 1
+
+
+def test_a_resolvers_answer_is_never_remembered(rf, regimes, settings):
+    settings.COOKIECONSENT = {
+        "REGION_RESOLVER": "tests.test_regions.resolve_from_query",
+        "REGION_HEADER": HEADER,
+    }
+    us = _undecided(rf.get("/?where=US", HTTP_CF_IPCOUNTRY="DE"))
+    de = _undecided(rf.get("/?where=DE", HTTP_CF_IPCOUNTRY="DE"))
+    assert "analytics" in us.allowed_now() and "analytics" not in de.allowed_now()
+    assert (us.region, de.region) == ("US", "DE")
+    assert get_registry().undecided == {}
+
+
+def test_the_memo_keeps_short_header_values_only_and_stays_bounded(rf, regimes):
+    from cookieconsent.consent import _UNDECIDED_LIMIT
+
+    _undecided(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="x" * 17))
+    assert get_registry().undecided == {}
+    required = get_registry().required_slugs
+    for i in range(_UNDECIDED_LIMIT + 10):
+        assert _undecided(rf.get("/", HTTP_CF_IPCOUNTRY=f"Q{i}")).allowed_now() == required
+    assert 0 < len(get_registry().undecided) <= _UNDECIDED_LIMIT
+
+
 def test_the_status_endpoint_answers_for_the_visitors_region(regimes):
     us = visitor("US").get(STATUS)
     assert us.json()["regime"] == OPT_OUT and us.json()["region"] == "US"

@@ -1,0 +1,98 @@
+#!/usr/bin/env python
+"""``python benchmarks/ab.py [--rev REV]``: the middleware of the working tree against the same
+middleware at an earlier revision, interleaved in one process, request by request.
+
+A change worth a point of a request is hidden by the drift between two runs of
+``make bench`` (±0.5 to 1 point here); within one run, arms that alternate round by round
+share that drift. Both arms are compiled from source the same way, ``middleware.py`` and
+``consent.py`` read from the working tree and from ``git show REV:...``, each middleware
+importing its own ``consent.py``; every other module is the working tree's, shared. So it
+compares changes to those two modules only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import run  # noqa: E402  (sets Django up)
+
+MODULES = ("cookieconsent/consent.py", "cookieconsent/middleware.py")
+#: (the visitor's cookies, None for a returning visitor's; request headers)
+CASES: dict[str, tuple[dict[str, str] | None, dict[str, str] | None]] = {
+    "undecided visitor": ({}, None),
+    "undecided visitor holding _stat and prefs (expired)": (run.STALE_COOKIES, None),
+    "undecided visitor, CF-IPCountry: US (opt-out)": ({}, {"CF-IPCountry": "US"}),
+    "returning visitor (accept all)": (None, None),
+}
+
+
+def source(rev: str | None, path: str) -> str:
+    if rev is None:
+        return (ROOT / path).read_text()
+    return subprocess.run(
+        ["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def load(name: str, text: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__file__ = f"<{name}>"
+    sys.modules[name] = module
+    exec(compile(text, module.__file__, "exec"), module.__dict__)
+    return module
+
+
+def stack(label: str, rev: str | None) -> run.Stack:
+    """A handler whose CookieConsentMiddleware is compiled from ``rev`` (or the working tree)."""
+    consent, middleware = (source(rev, path) for path in MODULES)
+    load(f"ab_{label}_consent", consent)
+    old = "from cookieconsent.consent import"
+    if old not in middleware:
+        raise SystemExit(f"{MODULES[1]} at {rev or 'the working tree'} does not import {old!r}")
+    load(f"ab_{label}_middleware", middleware.replace(old, f"from ab_{label}_consent import"))
+    return run.Stack(
+        [f"ab_{label}_middleware.CookieConsentMiddleware", *run.settings.STARTPROJECT_MIDDLEWARE]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rev", default="HEAD", help="the revision to compare with (HEAD)")
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=20)
+    args = parser.parse_args()
+    run.seed()
+    arms = {args.rev: stack("before", args.rev), "working tree": stack("after", None)}
+    crowd = run.returning_crowd(1)
+    print(f"CookieConsentMiddleware at {args.rev} and in the working tree, against a bare request")
+    for label, (cookies, headers) in CASES.items():
+        call = run.Call("GET", "/four/", crowd[0] if cookies is None else cookies, headers=headers)
+        sent = sorted(call.check(run.WITH_CONSENT, "200").cookies)
+        if any(sorted(call.check(handler, "200").cookies) != sent for handler in arms.values()):
+            raise SystemExit(f"[{label}] the arms send different cookies")
+        samples = run.interleave(
+            {
+                "bare": lambda c=call: c.run(run.BASELINE),
+                **{name: (lambda c=call, h=handler: c.run(h)) for name, handler in arms.items()},
+            },
+            rounds=args.rounds,
+            batch=args.batch,
+        )
+        before, after = ((run.ratio(samples, name, "bare") - 1) * 100 for name in arms)
+        print(
+            f"  {label:<52} {args.rev}: {before:+.1f} %   working tree: {after:+.1f} %   "
+            f"({after - before:+.1f} points; bare "
+            f"{statistics.median(samples['bare']) / 1000:.1f} µs)"
+        )
+
+
+if __name__ == "__main__":
+    main()
