@@ -25,12 +25,13 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import run  # noqa: E402  (sets Django up)
 
 MODULES = ("cookieconsent/consent.py", "cookieconsent/middleware.py")
-#: (the visitor's cookies, None for a returning visitor's; request headers)
-CASES: dict[str, tuple[dict[str, str] | None, dict[str, str] | None]] = {
+#: (the visitor's cookies, or how many returning visitors take turns; request headers)
+CASES: dict[str, tuple[dict[str, str] | int, dict[str, str] | None]] = {
     "undecided visitor": ({}, None),
     "undecided visitor holding _stat and prefs (expired)": (run.STALE_COOKIES, None),
     "undecided visitor, CF-IPCountry: US (opt-out)": ({}, {"CF-IPCountry": "US"}),
-    "returning visitor (accept all)": (None, None),
+    "returning visitor (accept all)": (1, None),
+    "20,000 different returning visitors (accept all)": (20_000, None),
 }
 
 
@@ -68,13 +69,21 @@ def main() -> None:
     parser.add_argument("--rev", default="HEAD", help="the revision to compare with (HEAD)")
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument(
+        "--case", action="append", help="only the cases whose name holds this (repeatable)"
+    )
     args = parser.parse_args()
     run.seed()
     arms = {args.rev: stack("before", args.rev), "working tree": stack("after", None)}
-    crowd = run.returning_crowd(1)
     print(f"CookieConsentMiddleware at {args.rev} and in the working tree, against a bare request")
     for label, (cookies, headers) in CASES.items():
-        call = run.Call("GET", "/four/", crowd[0] if cookies is None else cookies, headers=headers)
+        if args.case and not any(part in label for part in args.case):
+            continue
+        if isinstance(cookies, int):
+            crowd = run.returning_crowd(cookies)
+            call = run.Call("GET", "/four/", crowd[0], rotate=crowd if cookies > 1 else None)
+        else:
+            call = run.Call("GET", "/four/", cookies, headers=headers)
         sent = sorted(call.check(run.WITH_CONSENT, "200").cookies)
         if any(sorted(call.check(handler, "200").cookies) != sent for handler in arms.values()):
             raise SystemExit(f"[{label}] the arms send different cookies")

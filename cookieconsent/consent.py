@@ -51,6 +51,11 @@ _MALFORMED = (
     OverflowError,
 )
 _signer = SaltedSigner(SALT)
+#: The granted lists met in consent cookies, each as one frozenset: a site's visitors grant a
+#: handful of distinct sets, and a set built once has its hash worked out once, for the memos
+#: keyed by it.
+_GRANTED: dict[tuple[str, ...], frozenset[str]] = {}
+_GRANTED_LIMIT = 256
 #: The verdict on a consent cookie that decides nothing.
 _NO_VERDICT: tuple[None, frozenset[str], float, float] = (None, frozenset(), 0.0, 0.0)
 #: What an undecided visitor allows, whether that depended on their region, and the region.
@@ -125,7 +130,14 @@ class Decision(NamedTuple):
             and type(consent_id) is str
         ):
             return None
-        return cls(frozenset(granted), version, decided_at, action, consent_id)
+        key = tuple(granted)
+        frozen = _GRANTED.get(key)
+        if frozen is None:
+            frozen = frozenset(granted)
+            if len(_GRANTED) >= _GRANTED_LIMIT:
+                _GRANTED.clear()
+            _GRANTED[key] = frozen
+        return cls(frozen, version, decided_at, action, consent_id)
 
 
 class Consent:
@@ -303,13 +315,21 @@ class Consent:
         if decision is None:
             return _NO_VERDICT
         registry = self.registry
+        # What a granted set allows and for how long, worked out once per registry.
+        grant = registry.grants.get(decision.granted)
+        if grant is None:
+            if len(registry.grants) >= _GRANTED_LIMIT:
+                registry.grants.clear()
+            grant = (registry.allowed_by(decision.granted), self._max_age(decision))
+            registry.grants[decision.granted] = grant
+        allowed, max_age = grant
         return (
             decision,
-            registry.allowed_by(decision.granted),
+            allowed,
             decision.decided_at - FUTURE_TOLERANCE,
             -1.0
             if decision.policy_version < registry.reconsent_version
-            else decision.decided_at + self._max_age(decision),
+            else decision.decided_at + max_age,
         )
 
     def _region_now(self) -> str | None:

@@ -144,6 +144,11 @@ class Registry:
     )
     #: Consent cookie value → what it decides under this registry (kept by ``consent.py``).
     verdicts: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: A consent's granted categories → what they allow and for how many seconds (kept by
+    #: ``consent.py``).
+    grants: dict[frozenset[str], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     #: The request headers an undecided visitor's categories depend on → those categories,
     #: and whether and which region they were read for (kept by ``consent.py``).
     undecided: dict[tuple[str | None, ...], Any] = field(

@@ -200,6 +200,23 @@ def test_verified_cookies_are_remembered_within_a_bound(categories, monkeypatch)
     assert Decision.unsign(values[2]) == remembered != Decision.unsign(values[0])
 
 
+def test_granted_sets_are_remembered_within_a_bound(categories, monkeypatch):
+    from cookieconsent import consent as consent_module
+
+    monkeypatch.setattr(consent_module, "_GRANTED_LIMIT", 2)
+    consent_module._GRANTED.clear()
+    registry = Consent(None).registry
+    values = [decision_cookie({f"gone{n}", "functional"}) for n in range(5)]
+    for n, value in enumerate(values):
+        consent = Consent(value)
+        # Categories that are no more are granted in the cookie but allow nothing.
+        assert consent.allowed_now() == {"necessary", "security", "functional"}
+        assert consent.decision is not None
+        assert consent.decision.granted == {f"gone{n}", "functional"}
+        assert len(consent_module._GRANTED) <= 2 and len(registry.grants) <= 2
+    consent_module._GRANTED.clear()
+
+
 def test_a_new_secret_key_invalidates_remembered_cookies(categories, settings):
     value = decision_cookie({"functional"})
     assert Decision.unsign(value) is not None
