@@ -4,10 +4,10 @@ middleware at an earlier revision, interleaved in one process, request by reques
 
 A change worth a point of a request is hidden by the drift between two runs of
 ``make bench`` (±0.5 to 1 point here); within one run, arms that alternate round by round
-share that drift. Both arms are compiled from source the same way, ``middleware.py`` and
-``consent.py`` read from the working tree and from ``git show REV:...``, each middleware
-importing its own ``consent.py``; every other module is the working tree's, shared. So it
-compares changes to those two modules only.
+share that drift. Both arms are compiled from source the same way: ``signature.py``,
+``consent.py`` and ``middleware.py``, read from the working tree and from
+``git show REV:...``, each importing the others from its own arm; every other module is the
+working tree's, shared. So it compares changes to those three modules only.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import run  # noqa: E402  (sets Django up)
 
-MODULES = ("cookieconsent/consent.py", "cookieconsent/middleware.py")
+#: Compiled anew in each arm, in this order; each imports those before it from its own arm.
+MODULES = ("cookieconsent/signature.py", "cookieconsent/consent.py", "cookieconsent/middleware.py")
+STARTPROJECT = run.settings.STARTPROJECT_MIDDLEWARE
 #: (the visitor's cookies, or how many returning visitors take turns; request headers)
 CASES: dict[str, tuple[dict[str, str] | int, dict[str, str] | None]] = {
     "undecided visitor": ({}, None),
@@ -52,16 +54,20 @@ def load(name: str, text: str) -> types.ModuleType:
 
 
 def stack(label: str, rev: str | None) -> run.Stack:
-    """A handler whose CookieConsentMiddleware is compiled from ``rev`` (or the working tree)."""
-    consent, middleware = (source(rev, path) for path in MODULES)
-    load(f"ab_{label}_consent", consent)
-    old = "from cookieconsent.consent import"
-    if old not in middleware:
-        raise SystemExit(f"{MODULES[1]} at {rev or 'the working tree'} does not import {old!r}")
-    load(f"ab_{label}_middleware", middleware.replace(old, f"from ab_{label}_consent import"))
-    return run.Stack(
-        [f"ab_{label}_middleware.CookieConsentMiddleware", *run.settings.STARTPROJECT_MIDDLEWARE]
-    )
+    """A handler whose CookieConsentMiddleware is compiled from ``rev`` (or the working tree),
+    each of ``MODULES`` importing the one before it from the same place."""
+    loaded: list[tuple[str, str]] = []  # (the module's name in the package, in this arm)
+    for path in MODULES:
+        text = source(rev, path)
+        for original, name in loaded:
+            text = text.replace(f"from {original} import", f"from {name} import")
+        original = path.removesuffix(".py").replace("/", ".")
+        name = f"ab_{label}_{original.rpartition('.')[2]}"
+        module = load(name, text)
+        loaded.append((original, name))
+    if module.Consent.__module__ != loaded[1][1]:
+        raise SystemExit(f"the middleware at {rev or 'the working tree'} has another Consent")
+    return run.Stack([f"{loaded[-1][1]}.CookieConsentMiddleware", *STARTPROJECT])
 
 
 def main() -> None:
