@@ -258,6 +258,7 @@ class Consent:
         return allowed
 
     def _remember_undecided(self, key: tuple[str | None, ...]) -> UndecidedEntry:
+        """``_undecided()``, kept in the registry's memo under the header values ``key``."""
         entry = self._undecided()
         # Header values come from visitors: remember only short ones, and a bounded number.
         if all(value is None or len(value) <= _UNDECIDED_VALUE_LENGTH for value in key):
