@@ -55,7 +55,7 @@ def load(name: str, text: str) -> types.ModuleType:
 
 def stack(label: str, rev: str | None) -> run.Stack:
     """A handler whose CookieConsentMiddleware is compiled from ``rev`` (or the working tree),
-    each of ``MODULES`` importing the one before it from the same place."""
+    each of ``MODULES`` importing those before it from the same place."""
     loaded: list[tuple[str, str]] = []  # (the module's name in the package, in this arm)
     for path in MODULES:
         text = source(rev, path)
