@@ -58,8 +58,9 @@ _GRANTED: dict[tuple[str, ...], frozenset[str]] = {}
 _GRANTED_LIMIT = 256
 #: The verdict on a consent cookie that decides nothing.
 _NO_VERDICT: tuple[None, frozenset[str], float, float] = (None, frozenset(), 0.0, 0.0)
-#: What an undecided visitor allows, whether that depended on their region, and the region.
-UndecidedEntry = tuple[frozenset[str], bool, str | None]
+#: What an undecided visitor allows, whether that depended on their region, the region, and
+#: whether it depended on a browser signal.
+UndecidedEntry = tuple[frozenset[str], bool, str | None, bool]
 
 
 def lifetime(granted: frozenset[str]) -> int:
@@ -145,7 +146,8 @@ class Consent:
 
     ``accessed`` turns true when anything but the middleware asks, so that the middleware adds
     ``Vary: Cookie`` only to responses that depend on the consent; ``region_read`` when the
-    visitor's region was looked up, so that it adds the region headers to ``Vary`` too.
+    visitor's region was looked up, so that it adds the region headers to ``Vary`` too;
+    ``signal_read`` when a browser signal (GPC, DNT) was looked at, for their headers.
     """
 
     __slots__ = (
@@ -159,6 +161,7 @@ class Consent:
         "accessed",
         "region_read",
         "registry",
+        "signal_read",
     )
 
     def __init__(
@@ -178,6 +181,7 @@ class Consent:
         self.registry = registry or get_registry()
         self.accessed = False
         self.region_read = False
+        self.signal_read = False
 
     @classmethod
     def for_request(cls, request: HttpRequest, registry: Registry | None = None) -> Consent:
@@ -208,12 +212,18 @@ class Consent:
 
     def _valid(self) -> Decision | None:
         decision = self._stored()
-        if decision is None or self._is_stale(decision):
-            return None
-        # Dismissing a notice is no consent: where consent is asked for, it does not count.
-        if decision.action == DISMISS and self._regime() == regions.OPT_IN:
+        if decision is None or self._is_stale(decision) or not self._counts(decision):
             return None
         return decision
+
+    def _counts(self, decision: Decision) -> bool:
+        """Whether a stored decision that has not gone stale counts on this request. Dismissing
+        a notice is no consent: where consent is asked for (opt-in) it does not count, and it
+        never outranks a browser signal, which objects to every optional category until the
+        visitor chooses otherwise."""
+        if decision.action != DISMISS:
+            return True
+        return self._regime() != regions.OPT_IN and self._read_signal() is None
 
     def _is_stale(self, decision: Decision) -> bool:
         """Expired (see ``lifetime()``), or given under a policy that asks again."""
@@ -225,6 +235,12 @@ class Consent:
         """``lifetime()`` of what ``decision`` grants of the categories still offered."""
         return lifetime(decision.granted & self.registry.offered_slugs)
 
+    def _read_signal(self) -> str | None:
+        """``_signal()``, noting that the answer depends on the signals' headers."""
+        if _signal_headers():
+            self.signal_read = True
+        return self._signal()
+
     def _signal(self) -> str | None:
         meta = self._meta
         for header, signal in _signal_headers():
@@ -232,9 +248,9 @@ class Consent:
                 return signal
         return None
 
-    def allowed_now(self) -> frozenset[str]:
-        """``categories`` without marking the consent as read by the page. Worked out once
-        per request: the middleware asks for every cookie."""
+    def _allowed_now(self) -> frozenset[str]:
+        """``categories`` without marking the consent as read by the page: the middleware's.
+        Worked out once per request: the middleware asks for every cookie."""
         allowed = self._allowed
         if allowed is None:
             if self._value is not None and not self._resolved:
@@ -251,9 +267,11 @@ class Consent:
                 else:
                     key = tuple(map(self._meta.get, keys))
                     entry = self.registry.undecided.get(key) or self._remember_undecided(key)
-                allowed, reads_region, region = entry
+                allowed, reads_region, region, reads_signal = entry
                 if reads_region:
                     self.region_read, self._region = True, region
+                if reads_signal:
+                    self.signal_read = True
             self._allowed = allowed
         return allowed
 
@@ -271,14 +289,18 @@ class Consent:
     def _undecided(self) -> UndecidedEntry:
         """What a visitor without a valid decision allows: only the required categories under a
         browser signal (GPC is an objection everywhere), else the default of their region's
-        regime; whether that depended on the region, and the region."""
+        regime; whether that depended on the region, the region, and whether it depended on
+        a signal."""
         registry = self.registry
-        if self._signal() is not None:
-            return registry.required_slugs, False, None
+        if registry.regimes.uniform:
+            # Opt-in everywhere: the region is not even looked up, and a signal changes nothing.
+            return registry.allowed_by_regime(regions.DEFAULT_REGIME), False, None, False
+        if self._signal() is not None:  # before the region: then the answer does not need it
+            return registry.required_slugs, False, None, True
         allowed = registry.allowed_by_regime(self._regime())
-        if registry.regimes.uniform:  # the region was not even looked up
-            return allowed, False, None
-        return allowed, True, self._region
+        # A signal would have changed the answer where the regime allows more than required.
+        reads_signal = bool(_signal_headers()) and allowed != registry.required_slugs
+        return allowed, True, self._region, reads_signal
 
     def _allowed_by_cookie(self) -> frozenset[str] | None:
         """What the consent cookie allows, or ``None`` when it decides nothing now: ``_valid()``
@@ -303,10 +325,7 @@ class Consent:
             self._decision, self._resolved = None, True
             return None
         self._decision, self._resolved = decision, True
-        if now > counts_until:
-            return None
-        # Dismissing a notice is no consent: where consent is asked for, it does not count.
-        if decision.action == DISMISS and self._regime() == regions.OPT_IN:
+        if now > counts_until or not self._counts(decision):
             return None
         return allowed
 
@@ -345,22 +364,22 @@ class Consent:
             return regions.DEFAULT_REGIME
         return regimes.regime_for(self._region_now())
 
-    def regime_default(self) -> frozenset[str]:
-        """The optional categories the regime allows before the visitor decides: none under
-        opt-in, every offered one but those marked “opt-in everywhere” under opt-out and
-        notice."""
-        return self.registry.regime_default(self._regime())
-
-    def allowed_for_middleware(self, slug: str) -> bool:
-        """``allows()`` without marking the consent as read by the page."""
-        return slug in self.allowed_now()
+    def _allows(self, slug: str) -> bool:
+        """``allows()`` without marking the consent as read by the page (the middleware's)."""
+        return slug in self._allowed_now()
 
     # -- the public questions --------------------------------------------------------------
 
     def dismissal(self) -> frozenset[str] | None:
-        """What dismissing the notice keeps allowed; ``None`` under opt-in, which has none."""
+        """What dismissing the notice keeps allowed; ``None`` under opt-in, which has none.
+        Nothing optional under a browser signal: a dismissal never outranks it."""
         self.accessed = True
-        return None if self._regime() == regions.OPT_IN else self.regime_default()
+        regime = self._regime()
+        if regime == regions.OPT_IN:
+            return None
+        if self._read_signal() is not None:
+            return frozenset()
+        return self.registry.regime_default(regime)
 
     @property
     def region(self) -> str | None:
@@ -377,7 +396,7 @@ class Consent:
     def allows(self, slug: str) -> bool:
         """Whether the visitor allows this category now (required ones always)."""
         self.accessed = True
-        return self.allowed_for_middleware(slug)
+        return self._allows(slug)
 
     @property
     def decision(self) -> Decision | None:
@@ -389,7 +408,7 @@ class Consent:
     def is_decided(self) -> bool:
         """A valid decision is stored, or a browser signal (GPC, DNT) stands in for one."""
         self.accessed = True
-        return self._valid() is not None or self._signal() is not None
+        return self._valid() is not None or self._read_signal() is not None
 
     @property
     def needs_renewal(self) -> bool:
@@ -402,13 +421,13 @@ class Consent:
     def signal(self) -> str | None:
         """``"gpc"`` or ``"dnt"`` when a browser signal answers for an undecided visitor."""
         self.accessed = True
-        return None if self._valid() is not None else self._signal()
+        return None if self._valid() is not None else self._read_signal()
 
     @property
     def categories(self) -> frozenset[str]:
         """Slugs of every category allowed now, required ones included."""
         self.accessed = True
-        return self.allowed_now()
+        return self._allowed_now()
 
     @property
     def consent_id(self) -> str | None:
@@ -443,6 +462,14 @@ def _signal_headers() -> tuple[tuple[str, str], ...]:
 
 
 on_reset(_signal_headers.cache_clear)
+
+#: The HTTP header of each browser signal, as ``Vary`` names it.
+_SIGNAL_HEADER_NAMES = {"gpc": "Sec-GPC", "dnt": "DNT"}
+
+
+def signal_vary_headers() -> tuple[str, ...]:
+    """The headers of the honoured browser signals, for ``Vary``."""
+    return tuple(_SIGNAL_HEADER_NAMES[signal] for _header, signal in _signal_headers())
 
 
 @cache

@@ -16,7 +16,7 @@ from django.utils.http import parse_http_date
 
 from cookieconsent import discovery
 from cookieconsent.conf import get_config, on_reset
-from cookieconsent.consent import Consent
+from cookieconsent.consent import Consent, signal_vary_headers
 from cookieconsent.regions import vary_headers
 from cookieconsent.registry import Rule, aget_registry
 
@@ -82,7 +82,7 @@ class CookieConsentMiddleware:
                     del cookies[name]
                 elif rule.required:
                     continue
-                elif rule.slug in (allowed or (allowed := consent.allowed_now())):
+                elif rule.slug in (allowed or (allowed := consent._allowed_now())):
                     personal = True
                 elif not is_deletion(cookies[name]):
                     # Dropped; and if the browser holds it already, expired in its place.
@@ -109,7 +109,7 @@ class CookieConsentMiddleware:
             if rule is None:
                 discovery.notice(request, name, "request")
                 continue
-            if rule.required or rule.slug in (allowed or (allowed := consent.allowed_now())):
+            if rule.required or rule.slug in (allowed or (allowed := consent._allowed_now())):
                 continue
             expired = _expire(cookies, name, rule) or expired
         if expired:
@@ -119,8 +119,8 @@ class CookieConsentMiddleware:
             else:
                 store["cache-control"] = ("Cache-Control", "private")
             personal = True
-        if personal or consent.region_read:
-            _vary(store, personal, consent.region_read)
+        if personal or consent.region_read or consent.signal_read:
+            _vary(store, personal, consent.region_read, consent.signal_read)
         if request.__dict__.get(discovery.PENDING):
             # Undeclared cookies met for the first time in this process: written once the
             # response is sent.
@@ -129,20 +129,25 @@ class CookieConsentMiddleware:
 
 
 #: Vary values already merged: (the response's Vary or None, whether it adds the cookie,
-#: whether it adds the region) → the new value. A site sends a handful of distinct ones.
-_merged_vary: dict[tuple[str | None, bool, bool], str] = {}
+#: the region, the browser signals) → the new value. A site sends a handful of distinct ones.
+_merged_vary: dict[tuple[str | None, bool, bool, bool], str] = {}
 
 
-def _vary(store: dict[str, tuple[str, str]], cookie: bool, region: bool) -> None:
-    """Add ``Cookie`` (the response depends on the visitor's cookies) and the region headers
-    (it depends on where they are) to the response's ``Vary`` (in ``ResponseHeaders``' own
-    dict), as ``patch_vary_headers()`` would."""
+def _vary(store: dict[str, tuple[str, str]], cookie: bool, region: bool, signal: bool) -> None:
+    """Add ``Cookie`` (the response depends on the visitor's cookies), the region headers
+    (it depends on where they are) and the browser signals' headers (it depends on them) to
+    the response's ``Vary`` (in ``ResponseHeaders``' own dict), as ``patch_vary_headers()``
+    would."""
     current = store.get("vary")
     vary = current[1] if current is not None else None
-    key = (vary, cookie, region)
+    key = (vary, cookie, region, signal)
     merged = _merged_vary.get(key)
     if merged is None:
-        names = (("Cookie",) if cookie else ()) + (vary_headers() if region else ())
+        names = (
+            (("Cookie",) if cookie else ())
+            + (vary_headers() if region else ())
+            + (signal_vary_headers() if signal else ())
+        )
         if vary is None:
             merged = ", ".join(names)
         else:
@@ -182,7 +187,7 @@ def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -
         return None
     if rule.required:
         return False
-    return True if consent.allowed_for_middleware(rule.slug) else None
+    return True if consent._allows(rule.slug) else None
 
 
 _CONTROL = "".join(map(chr, range(32))) + "\x7f"

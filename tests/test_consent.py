@@ -160,10 +160,27 @@ def test_dnt_honoured_when_asked(categories):
 
 def test_accessed_only_by_public_questions(categories):
     consent = Consent(decision_cookie({"functional"}))
-    assert consent.allowed_for_middleware("functional")
+    assert consent._allows("functional")
     assert not consent.accessed
     consent.allows("functional")
     assert consent.accessed
+
+
+#: What a Consent carries for the middleware, not questions a page asks.
+_STATE = {"accessed", "region_read", "signal_read", "registry", "for_request", "from_decision"}
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n in dir(Consent) if not n.startswith("_") and n not in _STATE)
+)
+def test_every_public_question_marks_the_consent_as_read(categories, name):
+    """A view that asks anything of ``request.cookie_consent`` gets ``Vary: Cookie``: every
+    public way to ask marks the consent; the middleware's own ways are private."""
+    consent = Consent(decision_cookie({"functional"}))
+    attribute = getattr(consent, name)
+    if callable(attribute):
+        attribute(*(["functional"] if name == "allows" else []))
+    assert consent.accessed, name
 
 
 def test_as_dict(categories):
@@ -210,7 +227,7 @@ def test_granted_sets_are_remembered_within_a_bound(categories, monkeypatch):
     for n, value in enumerate(values):
         consent = Consent(value)
         # Categories that are no more are granted in the cookie but allow nothing.
-        assert consent.allowed_now() == {"necessary", "security", "functional"}
+        assert consent._allowed_now() == {"necessary", "security", "functional"}
         assert consent.decision is not None
         assert consent.decision.granted == {f"gone{n}", "functional"}
         assert len(consent_module._GRANTED) <= 2 and len(registry.grants) <= 2
@@ -243,14 +260,14 @@ YEAR = 365 * 24 * 3600
     ],
 )
 def test_the_middlewares_memoised_verdict_is_the_full_check(categories, granted, kwargs):
-    """``allowed_now()`` judges a consent cookie from what the registry remembers of its
+    """``_allowed_now()`` judges a consent cookie from what the registry remembers of its
     value; it must agree with the full check (``_stored()``, then ``_valid()``) every time."""
     value = decision_cookie(granted, **kwargs)
     for _ in range(2):  # the second time from the memo
         fast = Consent(value)
         full = Consent(value)
-        full._stored()  # resolved: allowed_now() takes the full path
-        assert fast.allowed_now() == full.allowed_now()
+        full._stored()  # resolved: _allowed_now() takes the full path
+        assert fast._allowed_now() == full._allowed_now()
         assert fast.decision == full.decision
         assert fast.needs_renewal == full.needs_renewal
 
@@ -259,12 +276,12 @@ def test_the_memoised_verdict_of_a_tampered_cookie_is_no_decision(categories):
     value = decision_cookie({"analytics"})[:-2] + "xx"
     for _ in range(2):
         consent = Consent(value)
-        assert consent.allowed_now() == consent.registry.required_slugs
+        assert consent._allowed_now() == consent.registry.required_slugs
         assert consent.decision is None
 
 
 def test_an_oversized_consent_cookie_is_neither_judged_nor_remembered(categories):
     value = decision_cookie({"analytics"}) + "x" * MAX_COOKIE_LENGTH
     consent = Consent(value)
-    assert consent.allowed_now() == consent.registry.required_slugs
+    assert consent._allowed_now() == consent.registry.required_slugs
     assert value not in consent.registry.verdicts
