@@ -58,4 +58,9 @@ STATIC_URL = "/static/"
 # The fluxems site's session cookie.
 SESSION_COOKIE_NAME = "femstd"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-COOKIECONSENT = {"REGISTRY_STALENESS": 5, "REGION_HEADER": "CF-IPCountry"}
+COOKIECONSENT = {
+    "REGISTRY_STALENESS": 5,
+    "REGION_HEADER": "CF-IPCountry",
+    # Read, as behind Cloudflare: the region's cost is part of what is measured.
+    "TRUST_REGION_HEADER": True,
+}

@@ -239,8 +239,8 @@ _HEADER_NAME = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 
 @register(Tags.security)
 def check_regions(**kwargs: Any) -> list[CheckMessage]:
-    """The region settings (docs/regions.md): header names a request can carry, a resolver
-    that imports and can be called."""
+    """The region settings (docs/regions.md): header names a request can carry, and trusted,
+    a resolver that imports and can be called."""
     config = get_config()
     errors: list[CheckMessage] = []
     for key in ("REGION_HEADER", "REGION_SUBDIVISION_HEADER"):
@@ -254,6 +254,23 @@ def check_regions(**kwargs: Any) -> list[CheckMessage]:
                     id="cookieconsent.E020",
                 )
             )
+    configured = [
+        key
+        for key in ("REGION_HEADER", "REGION_SUBDIVISION_HEADER")
+        if isinstance(config[key], str) and config[key]
+    ]
+    if configured and config["TRUST_REGION_HEADER"] is not True:
+        errors.append(
+            Warning(
+                f"{SETTING_NAME}[{configured[0]!r}] is set but TRUST_REGION_HEADER is not True: "
+                "the region headers are not read, and every visitor's region is unknown "
+                "(opt-in).",
+                hint="Set TRUST_REGION_HEADER = True if every request reaches the site through "
+                "the CDN or proxy that sets the header and replaces a visitor's own; otherwise "
+                "remove the header setting, since a visitor can send any region in it.",
+                id="cookieconsent.W020",
+            )
+        )
     if config["REGION_SUBDIVISION_HEADER"] and not config["REGION_HEADER"]:
         errors.append(
             Error(

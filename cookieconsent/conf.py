@@ -153,13 +153,22 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         (str, _NONE),
         "Request header holding the visitor's ISO 3166-1 country code, set by the site's CDN "
-        'or proxy, e.g. `"CF-IPCountry"`. Not read unless set. See [regions](regions.md).',
+        'or proxy, e.g. `"CF-IPCountry"`. Read only with `TRUST_REGION_HEADER`. See '
+        "[regions](regions.md).",
     ),
     Setting(
         "REGION_SUBDIVISION_HEADER",
         None,
         (str, _NONE),
         'Request header holding the subdivision (`"CA"` or `"US-CA"`), read with `REGION_HEADER`.',
+    ),
+    Setting(
+        "TRUST_REGION_HEADER",
+        False,
+        (bool,),
+        "`True` says every request reaches the site through the CDN or proxy that sets "
+        "`REGION_HEADER` (and `REGION_SUBDIVISION_HEADER`) and replaces any copy a visitor "
+        "sent. Until then those headers are not read: the region is unknown (opt-in).",
     ),
     Setting(
         "REGION_RESOLVER",

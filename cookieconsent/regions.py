@@ -2,8 +2,9 @@
 
 The region comes from the server, with no call to anyone: a resolver the site names
 (``REGION_RESOLVER``), then the headers its CDN or proxy sets (``REGION_HEADER``, optionally
-``REGION_SUBDIVISION_HEADER``). Nothing is read unless configured, and a value that is not a
-well-formed ISO 3166 code counts as unknown.
+``REGION_SUBDIVISION_HEADER``). Nothing is read unless configured, the headers only while the
+site says its proxy sets them (``TRUST_REGION_HEADER``: a visitor can send any header), and a
+value that is not a well-formed ISO 3166 code counts as unknown.
 
 The regimes the staff edit (``RegionRule``) are compiled with the registry by
 ``build_regimes()``, so that the request path reads no table.
@@ -180,9 +181,9 @@ def _from_headers(meta: Mapping[str, Any], country_key: str, sub_key: str) -> st
 @cache
 def _reader() -> tuple[str, str, str]:
     """The resolver's path and the ``request.META`` keys of the region headers ("" where
-    unset), worked out once: every undecided visitor's request asks."""
+    unset or untrusted), worked out once: every undecided visitor's request asks."""
     config = get_config()
-    country, sub = config["REGION_HEADER"], config["REGION_SUBDIVISION_HEADER"]
+    country, sub = _trusted_headers()
     return (
         config["REGION_RESOLVER"] or "",
         _meta_key(country) if country else "",
@@ -204,12 +205,20 @@ def header_keys() -> tuple[str, ...] | None:
 
 @cache
 def vary_headers() -> tuple[str, ...]:
-    """The request headers a response that depends on the region varies on."""
-    config = get_config()
-    return tuple(h for h in (config["REGION_HEADER"], config["REGION_SUBDIVISION_HEADER"]) if h)
+    """The request headers a response that depends on the region varies on: those read."""
+    return tuple(h for h in _trusted_headers() if h)
 
 
 on_reset(vary_headers.cache_clear)
+
+
+def _trusted_headers() -> tuple[str | None, str | None]:
+    """``REGION_HEADER`` and ``REGION_SUBDIVISION_HEADER``, or neither unless
+    ``TRUST_REGION_HEADER`` is ``True``: only the site knows that a proxy overwrites them."""
+    config = get_config()
+    if config["TRUST_REGION_HEADER"] is not True:
+        return None, None
+    return config["REGION_HEADER"], config["REGION_SUBDIVISION_HEADER"]
 
 
 @cache

@@ -114,6 +114,10 @@ COOKIECONSENT: dict[str, Any] = {
     # Where the visitor is, from Cloudflare's header (docs/regions.md); REGION_HEADER="" in
     # the environment turns regions off, and every visitor is opt-in.
     "REGION_HEADER": env.str("REGION_HEADER", default="CF-IPCountry") or None,
+    # Trusted, because the fluxems site sits behind Cloudflare, which sets the header; and the
+    # demo relies on it: the region switcher's "as the header says" and the curl lines of
+    # docs/regions.md. A site not behind the proxy that sets its header leaves this False.
+    "TRUST_REGION_HEADER": True,
 }
 if DEBUG:
     # The footer's region switcher stands in for the header (example_project/fluxems/regions.py).

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.checks import WARNING, CheckMessage
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
@@ -107,19 +108,61 @@ def region_error_codes(value: dict[str, object]) -> list[str]:
     ("value", "codes"),
     [
         ({}, []),
-        ({"REGION_HEADER": "CF-IPCountry", "REGION_SUBDIVISION_HEADER": "CF-Region"}, []),
-        ({"REGION_HEADER": "CloudFront-Viewer-Country"}, []),
+        (
+            {
+                "REGION_HEADER": "CF-IPCountry",
+                "REGION_SUBDIVISION_HEADER": "CF-Region",
+                "TRUST_REGION_HEADER": True,
+            },
+            [],
+        ),
+        ({"REGION_HEADER": "CloudFront-Viewer-Country", "TRUST_REGION_HEADER": True}, []),
         ({"REGION_RESOLVER": "tests.test_regions.resolve_from_query"}, []),
-        ({"REGION_HEADER": "HTTP_CF_IPCOUNTRY"}, ["cookieconsent.E020"]),
-        ({"REGION_HEADER": "CF IPCountry"}, ["cookieconsent.E020"]),
-        ({"REGION_HEADER": "X", "REGION_SUBDIVISION_HEADER": "a_b"}, ["cookieconsent.E020"]),
-        ({"REGION_SUBDIVISION_HEADER": "CF-Region"}, ["cookieconsent.E022"]),
+        ({"TRUST_REGION_HEADER": True}, []),
+        (
+            {"REGION_HEADER": "HTTP_CF_IPCOUNTRY", "TRUST_REGION_HEADER": True},
+            ["cookieconsent.E020"],
+        ),
+        ({"REGION_HEADER": "CF IPCountry", "TRUST_REGION_HEADER": True}, ["cookieconsent.E020"]),
+        (
+            {"REGION_HEADER": "X", "REGION_SUBDIVISION_HEADER": "a_b", "TRUST_REGION_HEADER": True},
+            ["cookieconsent.E020"],
+        ),
+        (
+            {"REGION_SUBDIVISION_HEADER": "CF-Region", "TRUST_REGION_HEADER": True},
+            ["cookieconsent.E022"],
+        ),
         ({"REGION_RESOLVER": "tests.nowhere.resolve"}, ["cookieconsent.E021"]),
         ({"REGION_RESOLVER": "tests.test_regions.HEADER"}, ["cookieconsent.E021"]),
     ],
 )
 def test_region_settings(value, codes):
     assert region_error_codes(value) == codes
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"REGION_HEADER": "CF-IPCountry"},
+        {"REGION_HEADER": "CF-IPCountry", "REGION_SUBDIVISION_HEADER": "CF-Region-Code"},
+        {"REGION_HEADER": "CF-IPCountry", "TRUST_REGION_HEADER": False},
+        {
+            "REGION_HEADER": "CF-IPCountry",
+            "REGION_RESOLVER": "tests.test_regions.resolve_from_query",
+        },
+    ],
+)
+def test_a_region_header_without_trust_is_reported(value):
+    """The header would be ignored (docs/regions.md): say so rather than let the site believe
+    it has regions."""
+    [warning] = [e for e in _region_checks(value) if e.id == "cookieconsent.W020"]
+    assert warning.level == WARNING
+    assert "TRUST_REGION_HEADER" in warning.msg and "not read" in warning.msg
+
+
+def _region_checks(value: dict[str, object]) -> list[CheckMessage]:
+    with override_settings(COOKIECONSENT=value):
+        return list(check_regions())
 
 
 def test_region_settings_of_the_wrong_type():

@@ -210,7 +210,7 @@ def test_a_decision_that_granted_a_draft_category_does_not_allow_it(client):
 @pytest.fixture
 def notice(settings: Any) -> None:
     """Every visitor under the notice regime: optional categories allowed until they object."""
-    settings.COOKIECONSENT = {"REGION_HEADER": "CF-IPCountry"}
+    settings.COOKIECONSENT = {"REGION_HEADER": "CF-IPCountry", "TRUST_REGION_HEADER": True}
     policy = CookiePolicy.current()
     assert policy is not None
     policy.region_rules.create(region="CA", regime="notice")

@@ -75,7 +75,11 @@ def config_of(page: str) -> dict[str, object]:
 
 @pytest.fixture
 def region_settings(settings):
-    settings.COOKIECONSENT = {"REGION_HEADER": HEADER, "REGION_SUBDIVISION_HEADER": SUB_HEADER}
+    settings.COOKIECONSENT = {
+        "REGION_HEADER": HEADER,
+        "REGION_SUBDIVISION_HEADER": SUB_HEADER,
+        "TRUST_REGION_HEADER": True,
+    }
 
 
 @pytest.fixture
@@ -174,6 +178,25 @@ def test_no_header_is_trusted_unless_configured(rf: RequestFactory, settings):
     assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="US")) is None
 
 
+def test_a_header_is_not_read_unless_the_site_trusts_it(rf: RequestFactory, regimes, settings):
+    """Anyone can send ``CF-IPCountry: US``: configured but not trusted, the headers are not
+    read (the region is unknown, so opt-in), nor remembered, nor varied on."""
+    settings.COOKIECONSENT = {"REGION_HEADER": HEADER, "REGION_SUBDIVISION_HEADER": SUB_HEADER}
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="CA")) is None
+    assert regions.header_keys() == () and regions.vary_headers() == ()
+    for region in ("US", "CA", "DE"):
+        response = visitor(region).get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
+        assert set_cookies(response) == {"necessary_c"}
+        assert HEADER not in response.get("Vary", "")
+    # One memo entry for every visitor: the untrusted header is not part of its key.
+    assert len(get_registry().undecided) == 1
+    status = visitor("US").get(STATUS).json()
+    assert (status["region"], status["regime"]) == (None, OPT_IN)
+    settings.COOKIECONSENT = {**settings.COOKIECONSENT, "TRUST_REGION_HEADER": True}
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="CA")) == "US-CA"
+    assert visitor("US").get(STATUS).json()["regime"] == OPT_OUT
+
+
 def test_the_configured_headers(rf: RequestFactory, region_settings):
     assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="us")) == "US"
     assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="CA")) == "US-CA"
@@ -197,6 +220,7 @@ def test_the_resolver_is_asked_first_then_the_header(rf: RequestFactory, setting
     settings.COOKIECONSENT = {
         "REGION_RESOLVER": "tests.test_regions.resolve_from_query",
         "REGION_HEADER": HEADER,
+        "TRUST_REGION_HEADER": True,
     }
     assert region_of(rf.get("/?where=br", HTTP_CF_IPCOUNTRY="US")) == "BR"
     assert region_of(rf.get("/?where=<x>", HTTP_CF_IPCOUNTRY="US")) == "US"
@@ -489,6 +513,7 @@ def test_a_resolvers_answer_is_never_remembered(rf, regimes, settings):
     settings.COOKIECONSENT = {
         "REGION_RESOLVER": "tests.test_regions.resolve_from_query",
         "REGION_HEADER": HEADER,
+        "TRUST_REGION_HEADER": True,
     }
     us = _undecided(rf.get("/?where=US", HTTP_CF_IPCOUNTRY="DE"))
     de = _undecided(rf.get("/?where=DE", HTTP_CF_IPCOUNTRY="DE"))

@@ -1026,6 +1026,27 @@ def test_no_banner_on_the_preferences_page(browser, site):
     page.context.close()
 
 
+#: Every page of the example a visitor sees, with the footer's region switcher in DEBUG.
+PAGES = ["/", "/workspace/", "/signin/", "/cookies/policy/", "/cookies/preferences/"]
+
+
+@pytest.mark.parametrize("width", [375, 320])
+def test_no_page_scrolls_sideways_on_a_phone_in_debug(browser, site, settings, width):
+    """``make demo`` runs with DEBUG on, which adds the region switcher to the footer: its
+    select, as wide as its longest option (400 px), made every page scroll sideways."""
+    settings.DEBUG = True  # the live server's thread reads the same settings
+    page = page_at(browser, width)
+    too_wide = {}
+    for path in PAGES:
+        page.goto(f"{site}{path}")
+        assert page.locator("#demo-region").count() == 1  # the switcher is there
+        fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        if not fits:
+            too_wide[path] = scroll_width(page)
+    assert too_wide == {}
+    page.context.close()
+
+
 # -- the admin -------------------------------------------------------------------------------
 
 

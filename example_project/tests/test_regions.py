@@ -78,6 +78,7 @@ def test_the_switcher_is_there_only_with_debug(categories, settings):
     settings.DEBUG = True
     settings.COOKIECONSENT = {
         "REGION_HEADER": "CF-IPCountry",
+        "TRUST_REGION_HEADER": True,
         "REGION_RESOLVER": "example_project.fluxems.regions.demo_region",
     }
     client = Client()
