@@ -9,10 +9,13 @@ export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 
 # The app's tests run on their own minimal settings (tests/); the example site's on its own.
 EXAMPLE_TESTS := example_project/tests --ds=example_project.tests.settings
+# The browser, many-process and tutorial tests: slow, and independent of the database and of
+# Django's version, so CI runs them once (in make test) and leaves them out elsewhere.
+QUICK := not newcomer and not browser and not services
 # make demo PORT=8001 when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: demo test test-fast bench load matrix lint wheel wheel-check docs messages static clean
+.PHONY: demo test test-fast bench load matrix matrix-newest lint wheel wheel-check docs messages static clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +39,10 @@ test: $(STAMP)
 	$(BIN)/python -m coverage combine --quiet
 	$(BIN)/python -m coverage report
 
+## make test-fast: all but the slow tests, no coverage (CI runs it on PostgreSQL + Redis)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -x -q -m "not browser and not newcomer" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -x -q -m "not browser" $(EXAMPLE_TESTS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(QUICK)" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(QUICK)" $(EXAMPLE_TESTS) $(PYTEST_ARGS)
 
 ## make bench: ratios against a bare Django request, medians of interleaved rounds
 bench: $(STAMP)
@@ -52,6 +56,10 @@ load: $(STAMP)
 ## make matrix: Django 5.2 on Python 3.11 and the newest Django on Python 3.13
 matrix: $(STAMP)
 	$(BIN)/nox
+
+## make matrix-newest: the newest Django on Python 3.13, all but the slow tests (CI)
+matrix-newest: $(STAMP)
+	$(BIN)/nox -s "tests(py313-django61)" -- -q -m "$(QUICK)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,5 +1,7 @@
 """The Django matrix: the current LTS on the oldest Python we support, the newest Django on
-the newest Python. `make matrix` runs it; CI too."""
+the newest Python. `make matrix` runs both; CI runs the newest only (`make test` has already
+run everything on the LTS), without the slow tests, which do not depend on Django's version:
+`make matrix-newest`."""
 
 import nox
 

@@ -39,6 +39,8 @@ STAFF = ("staff", "multi-process-test-pw")
 #: Queries of a request that finds the registry due for a check and unchanged.
 STAMP_READ = 1
 
+pytestmark = pytest.mark.services
+
 
 def require_services() -> None:
     try:
