@@ -25,7 +25,11 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import run  # noqa: E402  (sets Django up)
 
 #: Compiled anew in each arm, in this order; each imports those before it from its own arm.
-MODULES = ("cookieconsent/signature.py", "cookieconsent/consent.py", "cookieconsent/middleware.py")
+MODULES = (
+    "cookieconsent/engine/signature.py",
+    "cookieconsent/engine/consent.py",
+    "cookieconsent/middleware.py",
+)
 STARTPROJECT = run.settings.STARTPROJECT_MIDDLEWARE
 #: (the visitor's cookies, or how many returning visitors take turns; request headers)
 CASES: dict[str, tuple[dict[str, str] | int, dict[str, str] | None]] = {

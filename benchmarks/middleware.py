@@ -10,9 +10,9 @@ from http.cookies import Morsel, SimpleCookie
 
 from django.http import HttpRequest, HttpResponseBase
 
-from cookieconsent.consent import _signer
+from cookieconsent.engine.consent import _signer
+from cookieconsent.engine.registry import get_registry
 from cookieconsent.middleware import _expire
-from cookieconsent.registry import get_registry
 
 
 class Passthrough:

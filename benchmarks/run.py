@@ -59,8 +59,8 @@ from django.test import RequestFactory, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from benchmarks.middleware import Limit  # noqa: E402
-from cookieconsent import registry as registry_module  # noqa: E402
-from cookieconsent.consent import Decision  # noqa: E402
+from cookieconsent.engine import registry as registry_module  # noqa: E402
+from cookieconsent.engine.consent import Decision  # noqa: E402
 from cookieconsent.middleware import CookieConsentMiddleware  # noqa: E402
 from cookieconsent.models import (  # noqa: E402
     ConsentRecord,
@@ -474,7 +474,7 @@ def bench_signature(rounds: int, batch: int) -> None:
     cookies."""
     from django.core import signing
 
-    from cookieconsent.consent import SALT, _signer
+    from cookieconsent.engine.consent import SALT, _signer
 
     values = itertools.cycle([decided_cookie() for _ in range(20_000)])
     samples = interleave(

@@ -20,9 +20,9 @@ from django.utils.translation import get_language
 
 from cookieconsent import publishing, script
 from cookieconsent.conf import get_config, on_reset
-from cookieconsent.consent import Consent
+from cookieconsent.engine.consent import Consent
+from cookieconsent.engine.registry import StampedCache
 from cookieconsent.models.policy import banner_text
-from cookieconsent.registry import StampedCache
 
 TEMPLATE = "cookieconsent/banner.html"
 

@@ -6,7 +6,7 @@ import pytest
 from django.core import signing
 from django.test import override_settings
 
-from cookieconsent.consent import MAX_COOKIE_LENGTH, SALT, Consent, Decision, get_consent
+from cookieconsent.engine.consent import MAX_COOKIE_LENGTH, SALT, Consent, Decision, get_consent
 from cookieconsent.models import CookiePolicy
 from tests.helpers import decision_cookie
 
@@ -202,7 +202,7 @@ def test_get_consent_without_middleware(rf, categories):
 
 
 def test_verified_cookies_are_remembered_within_a_bound(categories, monkeypatch):
-    from cookieconsent import consent as consent_module
+    from cookieconsent.engine import consent as consent_module
 
     monkeypatch.setattr(consent_module, "_VERIFIED_LIMIT", 2)
     consent_module._VERIFIED.clear()
@@ -218,7 +218,7 @@ def test_verified_cookies_are_remembered_within_a_bound(categories, monkeypatch)
 
 
 def test_granted_sets_are_remembered_within_a_bound(categories, monkeypatch):
-    from cookieconsent import consent as consent_module
+    from cookieconsent.engine import consent as consent_module
 
     monkeypatch.setattr(consent_module, "_GRANTED_LIMIT", 2)
     consent_module._GRANTED.clear()

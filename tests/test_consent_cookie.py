@@ -12,8 +12,15 @@ from django.core import signing
 from django.test import Client, override_settings
 from django.utils.crypto import salted_hmac
 
-from cookieconsent.consent import FUTURE_TOLERANCE, SALT, Consent, Decision, _signer, lifetime
-from cookieconsent.signature import b64_decode
+from cookieconsent.engine.consent import (
+    FUTURE_TOLERANCE,
+    SALT,
+    Consent,
+    Decision,
+    _signer,
+    lifetime,
+)
+from cookieconsent.engine.signature import b64_decode
 from tests.helpers import CONSENT_COOKIE, decision_cookie
 
 pytestmark = pytest.mark.django_db
@@ -219,7 +226,7 @@ def test_a_little_clock_skew_is_tolerated(categories):
 def test_one_lifetime_rule_for_the_cookie_and_the_check(categories, rf):
     from django.http import HttpResponse
 
-    from cookieconsent.consent import set_consent_cookie
+    from cookieconsent.engine.consent import set_consent_cookie
 
     assert lifetime(frozenset({"analytics"})) == 100
     assert lifetime(frozenset()) == 50

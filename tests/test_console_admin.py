@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from cookieconsent import registry, stats
+from cookieconsent import stats
+from cookieconsent.engine import registry
 from cookieconsent.models import (
     Action,
     ConsentRecord,

@@ -19,8 +19,11 @@ from django.test import AsyncClient, Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from cookieconsent import publishing, regions, stats
-from cookieconsent.consent import Consent
+from cookieconsent import publishing, stats
+from cookieconsent.engine import regions
+from cookieconsent.engine.consent import Consent
+from cookieconsent.engine.regions import region_of
+from cookieconsent.engine.registry import get_registry
 from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.models import (
     Action,
@@ -32,16 +35,15 @@ from cookieconsent.models import (
     Regime,
     RegionRule,
 )
-from cookieconsent.regions import (
+from cookieconsent.regimes import (
+    GROUPS,
     NOTICE,
     OPT_IN,
     OPT_OUT,
     compile_rules,
     normalise,
-    region_of,
     validate_rule_region,
 )
-from cookieconsent.registry import get_registry
 from tests.factories import StaffFactory
 from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
 
@@ -523,7 +525,7 @@ def test_a_resolvers_answer_is_never_remembered(rf, regimes, settings):
 
 
 def test_the_memo_keeps_short_header_values_only_and_stays_bounded(rf, regimes):
-    from cookieconsent.consent import _UNDECIDED_LIMIT
+    from cookieconsent.engine.consent import _UNDECIDED_LIMIT
 
     _undecided(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="x" * 17))
     assert get_registry().undecided == {}
@@ -620,7 +622,7 @@ def test_rule_str_and_region_saved_upper_case(regimes):
         policy=CookiePolicy.current(), region="mx", regime=Regime.NOTICE
     )
     assert rule.region == "MX" and str(rule) == "MX: notice"
-    assert regions.GROUPS["EEA"][-3:] == ("IS", "LI", "NO")
+    assert GROUPS["EEA"][-3:] == ("IS", "LI", "NO")
 
 
 # -- async, as in sync ------------------------------------------------------------------------
@@ -740,7 +742,7 @@ def test_the_admin_explains_a_bad_region(client, categories):
 
 
 def test_checked_codes_are_remembered_within_a_bound():
-    from cookieconsent.regions import _NORMALISED, _NORMALISED_LIMIT
+    from cookieconsent.regimes import _NORMALISED, _NORMALISED_LIMIT
 
     for i in range(_NORMALISED_LIMIT + 10):
         assert normalise(f"Q{i}") is None

@@ -14,10 +14,9 @@ from django.db.models import F
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from cookieconsent import registry as registry_module
 from cookieconsent.conf import reset_caches
-from cookieconsent.models import Cookie, CookieCategory, RegistryStamp, Technology
-from cookieconsent.registry import (
+from cookieconsent.engine import registry as registry_module
+from cookieconsent.engine.registry import (
     Registry,
     Rule,
     StampedCache,
@@ -26,6 +25,7 @@ from cookieconsent.registry import (
     invalidate,
     read_generation,
 )
+from cookieconsent.models import Cookie, CookieCategory, RegistryStamp, Technology
 
 pytestmark = pytest.mark.django_db
 #: Tests whose transactions really commit. serialized_rollback restores the seed data after the

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from cookieconsent import charts, export, stats
+from cookieconsent import export, stats
+from cookieconsent.console import charts
 from cookieconsent.models import (
     ConsentRecord,
     Cookie,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from cookieconsent import publishing
 from cookieconsent.admin.frames import frames
 from cookieconsent.models import PublishedVersion
-from cookieconsent.regions import REGIMES
+from cookieconsent.regimes import REGIMES
 
 if TYPE_CHECKING:
     _VersionAdmin = admin.ModelAdmin[PublishedVersion]

@@ -28,7 +28,8 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connectio
 from django.db.models import F
 
 from cookieconsent.conf import django_cookie_names, get_config, on_reset
-from cookieconsent.regions import OPT_IN, Regimes, build_regimes
+from cookieconsent.engine.regions import build_regimes
+from cookieconsent.regimes import OPT_IN, Regimes
 from cookieconsent.translation import TranslatedView
 
 logger = logging.getLogger("cookieconsent")

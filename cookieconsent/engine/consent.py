@@ -14,12 +14,13 @@ from typing import Any, NamedTuple
 from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponseBase
 
-from cookieconsent import regions
 from cookieconsent.conf import get_config, on_reset
-from cookieconsent.registry import Registry, get_registry
-from cookieconsent.signature import SaltedSigner
+from cookieconsent.engine import regions
+from cookieconsent.engine.registry import Registry, get_registry
+from cookieconsent.engine.signature import SaltedSigner
+from cookieconsent.regimes import DEFAULT_REGIME, OPT_IN
 
-SALT = "cookieconsent.consent"
+SALT = "cookieconsent.consent"  # the signing salt: changing it would void every consent cookie
 #: A consent cookie longer than this is not even looked at (browsers cap a cookie at 4 KB).
 MAX_COOKIE_LENGTH = 2048
 #: The action of a dismissed notice (``Action.DISMISS``).
@@ -223,7 +224,7 @@ class Consent:
         visitor chooses otherwise."""
         if decision.action != DISMISS:
             return True
-        return self._regime() != regions.OPT_IN and self._read_signal() is None
+        return self._regime() != OPT_IN and self._read_signal() is None
 
     def _is_stale(self, decision: Decision) -> bool:
         """Expired (see ``lifetime()``), or given under a policy that asks again."""
@@ -294,7 +295,7 @@ class Consent:
         registry = self.registry
         if registry.regimes.uniform:
             # Opt-in everywhere: the region is not even looked up, and a signal changes nothing.
-            return registry.allowed_by_regime(regions.DEFAULT_REGIME), False, None, False
+            return registry.allowed_by_regime(DEFAULT_REGIME), False, None, False
         if self._signal() is not None:  # before the region: then the answer does not need it
             return registry.required_slugs, False, None, True
         allowed = registry.allowed_by_regime(self._regime())
@@ -361,7 +362,7 @@ class Consent:
     def _regime(self) -> str:
         regimes = self.registry.regimes
         if regimes.uniform:  # nothing differs by region: do not even look it up
-            return regions.DEFAULT_REGIME
+            return DEFAULT_REGIME
         return regimes.regime_for(self._region_now())
 
     def _allows(self, slug: str) -> bool:
@@ -375,7 +376,7 @@ class Consent:
         Nothing optional under a browser signal: a dismissal never outranks it."""
         self.accessed = True
         regime = self._regime()
-        if regime == regions.OPT_IN:
+        if regime == OPT_IN:
             return None
         if self._read_signal() is not None:
             return frozenset()
