@@ -178,6 +178,19 @@ def test_bad_periods_fall_back_to_30_days_with_the_error(staff, categories, quer
     assert response.context["period"].days == 30
 
 
+def test_every_action_shows_its_translated_label(staff, categories):
+    today = timezone.localdate()
+    for action in Action:
+        add_counts(today, action, 1)
+    response = staff.get(STATS)
+    assert response.context["stats"].actions == [(a.value, a.label) for a in Action]
+    html = response.content.decode()
+    assert "Dismissed the notice" in html
+    # Each action has its own colour in the legend (none falls back to grey).
+    assert "#999999" not in html
+    assert '<th scope="col">dismiss</th>' not in html
+
+
 def test_regions_get_their_own_split_once_counts_have_them(staff, categories):
     today = timezone.localdate()
     add_counts(today, Action.ACCEPT_ALL, 3, region="EU")
