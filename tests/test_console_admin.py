@@ -309,6 +309,58 @@ def test_declare_asks_for_the_category_then_declares(staff, categories):
     assert registry.get_registry().lookup("_hjid").slug == "analytics"
 
 
+def declare(client: Client, found: list[UndeclaredCookie], category: object) -> str:
+    response = client.post(
+        UNDECLARED,
+        {
+            "action": "declare",
+            "_selected_action": [f.pk for f in found],
+            "category": category,
+            "apply": "Declare",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_declare_refuses_names_the_cookie_form_refuses(staff, categories):
+    found = undeclared("*", "_*", "<b>x</b>", "sessionid_extra")
+    html = declare(staff, found, categories["necessary"].pk)
+    # The valid one is declared; the others stay in the inbox, each with the form's reason.
+    assert "Declared sessionid_extra in Strictly necessary" in html
+    assert not Cookie.objects.filter(name__in=["*", "_*", "<b>x</b>"]).exists()
+    assert sorted(UndeclaredCookie.objects.values_list("name", flat=True)) == [
+        "*",
+        "<b>x</b>",
+        "_*",
+    ]
+    assert "Did not declare “*”:" in html and "is not a usable pattern" in html
+    assert "Did not declare “_*”:" in html and "too broad for a strictly necessary" in html
+    assert "<b>x</b>" not in html  # escaped, never markup
+    assert "Did not declare “&lt;b&gt;x&lt;/b&gt;”:" in html
+    # An undecided visitor is still refused an analytics cookie, and the category still saves.
+    assert registry.get_registry().lookup("_fbp") is None
+    assert Cookie.objects.get(name="sessionid_extra").category.slug == "necessary"
+
+
+def test_declare_refuses_a_framework_cookie_in_an_optional_category(staff, categories):
+    found = undeclared("csrftoken")
+    html = declare(staff, found, categories["analytics"].pk)
+    assert "Did not declare “csrftoken”:" in html
+    assert "cannot be declared in an optional category" in html
+    assert not Cookie.objects.filter(name="csrftoken").exists()
+    assert UndeclaredCookie.objects.filter(name="csrftoken").exists()
+
+
+def test_declare_a_name_declared_meanwhile_leaves_it_where_it_is(staff, categories):
+    found = undeclared("prefs")  # declared in Functional by the fixture
+    html = declare(staff, found, categories["analytics"].pk)
+    assert "“prefs” is already declared in Functional." in html
+    assert Cookie.objects.get(name="prefs").category.slug == "functional"
+    assert not UndeclaredCookie.objects.exists()
+
+
 def test_declare_needs_the_permission_to_add_cookies(client, categories):
     from django.contrib.auth.models import Permission
 

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -265,27 +265,7 @@ class UndeclaredCookieAdmin(_UndeclaredAdmin):
             raise PermissionDenied
         form = DeclareForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            category: CookieCategory = form.cleaned_data["category"]
-            declared = []
-            with transaction.atomic():
-                for found in queryset:
-                    Cookie.objects.get_or_create(
-                        name=found.name,
-                        technology=found.technology,
-                        defaults={"category": category},
-                    )
-                    declared.append(found.name)
-                queryset.delete()
-            self.message_user(
-                request,
-                ngettext(
-                    "Declared %(names)s in %(category)s. Describe it on the category's page.",
-                    "Declared %(names)s in %(category)s. Describe them on the category's page.",
-                    len(declared),
-                )
-                % {"names": ", ".join(sorted(declared)), "category": category},
-                messages.SUCCESS,
-            )
+            self._declare_all(request, queryset, form.cleaned_data["category"])
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -299,6 +279,68 @@ class UndeclaredCookieAdmin(_UndeclaredAdmin):
         return TemplateResponse(
             request, "admin/cookieconsent/undeclaredcookie/declare.html", context
         )
+
+    def _declare_all(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[UndeclaredCookie],
+        category: CookieCategory,
+    ) -> None:
+        """Declare each name in ``category`` as the cookie form would, and take it off the
+        list; a name the form would refuse stays on the list, and staff are told why."""
+        declared: list[str] = []
+        known: list[tuple[str, CookieCategory]] = []
+        refused: list[tuple[str, list[str]]] = []
+        with transaction.atomic():
+            for found in queryset.order_by("name"):
+                existing = (
+                    Cookie.objects.filter(name=found.name, technology=found.technology)
+                    .select_related("category")
+                    .first()
+                )
+                if existing is not None:
+                    # Declared since it was seen: the entry is stale, and the declaration
+                    # stays where staff put it.
+                    found.delete()
+                    known.append((found.name, existing.category))
+                    continue
+                cookie = Cookie(name=found.name, technology=found.technology, category=category)
+                try:
+                    # The field validators, Cookie.clean() and the unique constraint, as on
+                    # the category's page: "*" declared strictly necessary would let every
+                    # cookie through without consent.
+                    cookie.full_clean()
+                except ValidationError as error:
+                    refused.append((found.name, error.messages))
+                    continue
+                cookie.save()
+                found.delete()
+                declared.append(found.name)
+        for name, reasons in refused:
+            self.message_user(
+                request,
+                gettext("Did not declare “%(name)s”: %(reasons)s")
+                % {"name": name, "reasons": " ".join(reasons)},
+                messages.ERROR,
+            )
+        for name, where in known:
+            self.message_user(
+                request,
+                gettext("“%(name)s” is already declared in %(category)s.")
+                % {"name": name, "category": where},
+                messages.INFO,
+            )
+        if declared:
+            self.message_user(
+                request,
+                ngettext(
+                    "Declared %(names)s in %(category)s. Describe it on the category's page.",
+                    "Declared %(names)s in %(category)s. Describe them on the category's page.",
+                    len(declared),
+                )
+                % {"names": ", ".join(declared), "category": category},
+                messages.SUCCESS,
+            )
 
     @admin.action(description=_("Dismiss"), permissions=["change"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet[UndeclaredCookie]) -> None:
