@@ -265,6 +265,22 @@ def test_export_needs_the_view_permission(client, categories):
     assert client.get(EXPORT).status_code == 302  # to the login page
 
 
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def test_export_neutralises_formulas_in_csv_cells_but_not_in_json_lines(staff, categories):
+    for agent in FORMULAS:
+        ConsentRecordFactory(user_agent=agent, page_url="=cmd|' /C calc'!A0", policy_version=3)
+    response = staff.get(EXPORT, {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert sorted(r["user_agent"] for r in rows) == sorted("'" + f for f in FORMULAS)
+    assert {r["page"] for r in rows} == {"'=cmd|' /C calc'!A0"}
+    assert {r["policy_version"] for r in rows} == {"3"}  # our own numbers stay numbers
+    response = staff.get(EXPORT, {"format": "jsonl"})
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert sorted(json.loads(line)["user_agent"] for line in lines) == sorted(FORMULAS)
+
+
 # -- undeclared cookies -----------------------------------------------------------------------
 
 
