@@ -178,6 +178,23 @@ def test_bad_periods_fall_back_to_30_days_with_the_error(staff, categories, quer
     assert response.context["period"].days == 30
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"period": "dates", "since": "9999-12-01", "until": "9999-12-31"},
+        {"period": "dates", "since": "0001-01-01", "until": "0001-01-02"},
+        {"period": "dates", "since": "0001-01-01", "until": "0001-01-02", "by": "week"},
+        {"since": "9999-12-01"},
+        {"since": "0001-01-01"},
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_an_error_not_a_crash(staff, categories, query):
+    response = staff.get(STATS, query)
+    assert response.status_code == 200
+    assert "Choose a date between 1900-01-01 and 9998-12-31." in response.content.decode()
+    assert response.context["period"].days == 30
+
+
 def test_every_action_shows_its_translated_label(staff, categories):
     today = timezone.localdate()
     for action in Action:
@@ -279,6 +296,28 @@ def test_export_neutralises_formulas_in_csv_cells_but_not_in_json_lines(staff, c
     response = staff.get(EXPORT, {"format": "jsonl"})
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert sorted(json.loads(line)["user_agent"] for line in lines) == sorted(FORMULAS)
+
+
+@pytest.mark.parametrize(
+    "drilldown",
+    [
+        {"created_at__year": "99999999999999"},
+        {"created_at__year": "9999"},
+        {"created_at__year": "1"},
+        {"created_at__year": "2026", "created_at__month": "13"},
+        {"created_at__year": "9999", "created_at__month": "12", "created_at__day": "31"},
+    ],
+)
+def test_impossible_date_drilldowns_are_refused_with_a_message(staff, categories, drilldown):
+    ConsentRecordFactory()
+    response = staff.get(EXPORT, {"format": "csv", **drilldown})
+    assert response.status_code == 400
+    assert "The date is out of range" in response.content.decode()
+    listed = staff.get(RECORDS, {"action__exact": "reject_all", **drilldown}, follow=True)
+    assert listed.status_code == 200
+    assert listed.redirect_chain == [(RECORDS + "?action__exact=reject_all", 302)]
+    assert "The date is out of range" in listed.content.decode()
+    assert len(listed.context["cl"].result_list) == 1  # the rest of the filters still apply
 
 
 # -- undeclared cookies -----------------------------------------------------------------------

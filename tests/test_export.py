@@ -93,6 +93,9 @@ def test_large_exports_come_in_chunks():
         (["--since", "yesterday"], "--since 'yesterday' is not a date"),
         (["--until", "2026-02-30"], "--until '2026-02-30' is not a date"),
         (["--output", "/nonexistent/dir/x.csv"], "Cannot write /nonexistent/dir/x.csv"),
+        (["--until", "9999-12-31"], "--until '9999-12-31' is out of range"),
+        (["--since", "0001-01-01"], "--since '0001-01-01' is out of range"),
+        (["--since", "0001-01-01T00:30"], "--since '0001-01-01T00:30' is out of range"),
     ],
 )
 def test_bad_input_is_a_clear_error(args, message):

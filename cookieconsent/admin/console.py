@@ -13,7 +13,13 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -38,6 +44,8 @@ else:
 
 # -- export ------------------------------------------------------------------------------------
 
+_DRILLDOWN_PARTS = ("year", "month", "day")
+
 
 class ExportMixin(_RecordAdmin):
     """Adds ``export/?format=csv|jsonl&<the changelist's filters>`` to the records' admin, and
@@ -56,10 +64,54 @@ class ExportMixin(_RecordAdmin):
         ]
         return own + super().get_urls()
 
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The list; a date drill-down beyond the calendar is dropped, with a message."""
+        if self._impossible_drilldown(request):
+            self.message_user(
+                request,
+                gettext("The date is out of range or does not exist: the list shows every date."),
+                messages.ERROR,
+            )
+            query = request.GET.copy()
+            for part in _DRILLDOWN_PARTS:
+                query.pop(f"{self.date_hierarchy}__{part}", None)
+            return HttpResponseRedirect(
+                f"{request.path}?{query.urlencode()}" if query else request.path
+            )
+        return super().changelist_view(request, extra_context)
+
+    def _impossible_drilldown(self, request: HttpRequest) -> bool:
+        """Whether the date drill-down (``?created_at__year=...&__month=&__day=``) names a
+        date Django's changelist cannot bound: it would overflow (a 500), not refuse."""
+        if not self.date_hierarchy:
+            return False
+        year, month, day = (
+            request.GET.get(f"{self.date_hierarchy}__{part}") for part in _DRILLDOWN_PARTS
+        )
+        if year is None:
+            return False
+        try:
+            start = dt.datetime(int(year), int(month or 1), int(day or 1))
+            # The changelist's end of the range (the next day, month or year), and a day
+            # either side for the shift to UTC.
+            start - dt.timedelta(days=1)
+            start + dt.timedelta(days=367)
+        except (ValueError, OverflowError):
+            return True
+        return False
+
     def export_view(self, request: HttpRequest) -> HttpResponseBase:
         """The records the changelist's current filters select, streamed as CSV or JSONL."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if self._impossible_drilldown(request):
+            return HttpResponse(
+                gettext("The date is out of range or does not exist."),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
         query = request.GET.copy()
         fmt = query.pop("format", ["csv"])[-1]
         if fmt not in export.FORMATS:
@@ -88,16 +140,37 @@ class ExportMixin(_RecordAdmin):
 # -- statistics ----------------------------------------------------------------------------
 
 
+#: The dates the Statistics page takes: far enough from the ends of the calendar that a day's
+#: bounds, its week's Monday and the shift to UTC stay within it.
+_EARLIEST = dt.date(1900, 1, 1)
+_LATEST = dt.date(9998, 12, 31)
+
+
+def _within_calendar(value: dt.date) -> None:
+    if not _EARLIEST <= value <= _LATEST:
+        raise forms.ValidationError(
+            _("Choose a date between %(earliest)s and %(latest)s."),
+            code="out_of_range",
+            params={"earliest": _EARLIEST.isoformat(), "latest": _LATEST.isoformat()},
+        )
+
+
 class PeriodForm(forms.Form):
     PERIODS = (("7", _("Last 7 days")), ("30", _("Last 30 days")), ("90", _("Last 90 days")))
     period = forms.ChoiceField(
         label=_("Period"), choices=(*PERIODS, ("dates", _("Dates"))), required=False
     )
     since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        validators=[_within_calendar],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        validators=[_within_calendar],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     by = forms.ChoiceField(
         label=_("Per"), choices=(("day", _("day")), ("week", _("week"))), required=False
