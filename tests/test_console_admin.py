@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
@@ -280,6 +281,34 @@ def test_export_needs_the_view_permission(client, categories):
     assert client.get(EXPORT).status_code == 403
     client.logout()
     assert client.get(EXPORT).status_code == 302  # to the login page
+
+
+def test_export_needs_its_own_permission(client, categories):
+    ConsentRecordFactory()
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_consentrecord"))
+    client.force_login(viewer)
+    # Viewing the log is not exporting all of it: no buttons, and the URL refuses.
+    assert client.get(RECORDS).status_code == 200
+    assert EXPORT not in client.get(RECORDS).content.decode()
+    assert client.get(EXPORT, {"format": "csv"}).status_code == 403
+    assert client.get(EXPORT, {"format": "jsonl"}).status_code == 403
+    viewer.user_permissions.add(Permission.objects.get(codename="export_consentrecord"))
+    viewer = type(viewer).objects.get(pk=viewer.pk)  # a fresh permission cache
+    client.force_login(viewer)
+    assert EXPORT in client.get(RECORDS).content.decode()
+    response = client.get(EXPORT, {"format": "csv"})
+    assert response.status_code == 200
+    assert (
+        len(list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))) == 1
+    )
+
+
+def test_export_alone_without_the_view_permission_is_refused(client, categories):
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename="export_consentrecord"))
+    client.force_login(user)
+    assert client.get(EXPORT).status_code == 403
 
 
 FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]

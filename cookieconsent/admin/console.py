@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -80,7 +81,16 @@ class ExportMixin(_RecordAdmin):
             return HttpResponseRedirect(
                 f"{request.path}?{query.urlencode()}" if query else request.path
             )
-        return super().changelist_view(request, extra_context)
+        context = {"can_export": self.has_export_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        """Whether the user may download the log: the ``export_consentrecord`` permission,
+        granted on its own (a superuser has it), besides the permission to view records."""
+        codename = get_permission_codename("export", self.opts)
+        return self.has_view_permission(request) and request.user.has_perm(
+            f"{self.opts.app_label}.{codename}"
+        )
 
     def _impossible_drilldown(self, request: HttpRequest) -> bool:
         """Whether the date drill-down (``?created_at__year=...&__month=&__day=``) names a
@@ -104,7 +114,7 @@ class ExportMixin(_RecordAdmin):
 
     def export_view(self, request: HttpRequest) -> HttpResponseBase:
         """The records the changelist's current filters select, streamed as CSV or JSONL."""
-        if not self.has_view_permission(request):
+        if not self.has_export_permission(request):
             raise PermissionDenied
         if self._impossible_drilldown(request):
             return HttpResponse(
