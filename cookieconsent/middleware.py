@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Container
-from http.cookies import CookieError, Morsel, SimpleCookie
+from collections.abc import Awaitable, Callable
+from http.cookies import CookieError, Morsel
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date
 
 from cookieconsent import discovery
+from cookieconsent.caching import Memo
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.engine.consent import Consent, signal_vary_headers
 from cookieconsent.engine.regions import vary_headers
@@ -62,65 +63,57 @@ class CookieConsentMiddleware:
     ) -> HttpResponseBase:
         # The view may have replaced the consent (the consent endpoint does), so read it now.
         consent: Consent = request.cookie_consent  # type: ignore[attr-defined]
-        registry = consent.registry
+        lookup = consent.registry.lookup
         # Whether this response now depends on the visitor's cookies: then no cache may share
         # it. Dropping a cookie does not count: a response without it suits every visitor.
         personal = consent.accessed
-        exact, lookup = registry.exact, registry.lookup  # most names are declared exactly
         allowed: frozenset[str] | None = None  # asked for once, when a cookie needs it
         cookies = response.cookies
         held = request.COOKIES
         expired = False
-        if cookies:
-            for name in list(cookies):
-                rule = exact.get(name) or lookup(name)
-                if rule is None:
-                    discovery.notice(request, name, "response")
-                    if get_config()["UNDECLARED_COOKIES"] == "allow" or is_deletion(cookies[name]):
-                        continue
-                    _warn_undeclared(name)
-                    del cookies[name]
-                elif rule.required:
+        for name in list(cookies):
+            rule = lookup(name)
+            if rule is None:
+                discovery.notice(request, name, "response")
+                if get_config()["UNDECLARED_COOKIES"] == "allow" or is_deletion(cookies[name]):
                     continue
-                elif rule.slug in (allowed or (allowed := consent._allowed_now())):
-                    personal = True
-                elif not is_deletion(cookies[name]):
-                    # Dropped; and if the browser holds it already, expired in its place.
-                    if name in held and _expire(cookies, name, rule):
-                        expired = True
-                    else:
-                        del cookies[name]
+                _warn_undeclared(name)
+                del cookies[name]
+            elif rule.required:
+                continue
+            elif rule.slug in (allowed or (allowed := consent._allowed_now())):
+                personal = True
+            elif not is_deletion(cookies[name]):
+                # Dropped; and if the browser holds it already, expired in its place.
+                del cookies[name]
+                if name in held:
+                    expired = _expire(response, name, rule) or expired
         # A Set-Cookie written as a raw header instead of through set_cookie() is judged too,
         # under whatever spelling of its name a server would still send as one.
-        headers = response.headers
-        # The headers by lower-cased name (ResponseHeaders keeps them so): most have no "k"
-        # at all, a cheap way past them.
-        store: dict[str, tuple[str, str]] = headers._store
-        for key in [k for k in store if "k" in k and _is_set_cookie(k)]:
-            verdict = _raw_verdict(key, store[key][1], consent, request)
+        for key, value in [(k, v) for k, v in response.items() if _is_set_cookie(k)]:
+            verdict = _raw_verdict(key, value, consent, request)
             if verdict is None:
-                del headers[key]
+                del response[key]
             elif verdict:
                 personal = True
         for name in held:
             if name in cookies:
                 continue
-            rule = exact.get(name) or lookup(name)
+            rule = lookup(name)
             if rule is None:
                 discovery.notice(request, name, "request")
                 continue
             if rule.required or rule.slug in (allowed or (allowed := consent._allowed_now())):
                 continue
-            expired = _expire(cookies, name, rule) or expired
+            expired = _expire(response, name, rule) or expired
         if expired:
             # This Set-Cookie exists only because of this visitor's cookies: never share it.
-            if "cache-control" in store:
-                patch_cache_control(response, private=True)
-            else:
-                store["cache-control"] = ("Cache-Control", "private")
+            patch_cache_control(response, private=True)
             personal = True
         if personal or consent.region_read or consent.signal_read:
-            _vary(store, personal, consent.region_read, consent.signal_read)
+            patch_vary_headers(
+                response, _vary_names(personal, consent.region_read, consent.signal_read)
+            )
         if request.__dict__.get(discovery.PENDING):
             # Undeclared cookies met for the first time in this process: written once the
             # response is sent.
@@ -128,42 +121,14 @@ class CookieConsentMiddleware:
         return response
 
 
-#: Vary values already merged: (the response's Vary or None, whether it adds the cookie,
-#: the region, the browser signals) → the new value. A site sends a handful of distinct ones.
-_merged_vary: dict[tuple[str | None, bool, bool, bool], str] = {}
-
-
-def _vary(store: dict[str, tuple[str, str]], cookie: bool, region: bool, signal: bool) -> None:
-    """Add ``Cookie`` (the response depends on the visitor's cookies), the region headers
-    (it depends on where they are) and the browser signals' headers (it depends on them) to
-    the response's ``Vary`` (in ``ResponseHeaders``' own dict), as ``patch_vary_headers()``
-    would."""
-    current = store.get("vary")
-    vary = current[1] if current is not None else None
-    key = (vary, cookie, region, signal)
-    merged = _merged_vary.get(key)
-    if merged is None:
-        names = (
-            (("Cookie",) if cookie else ())
-            + (vary_headers() if region else ())
-            + (signal_vary_headers() if signal else ())
-        )
-        if vary is None:
-            merged = ", ".join(names)
-        else:
-            present = {v.strip().lower() for v in vary.split(",")}
-            missing = [name for name in names if name.lower() not in present]
-            merged = ", ".join([vary, *missing]) if missing and "*" not in present else vary
-        if len(_merged_vary) >= 256:
-            _merged_vary.clear()  # a view may vary on anything: keep it bounded
-        _merged_vary[key] = merged
-    if merged and merged != vary:
-        store["vary"] = ("Vary", merged)
-
-
-@on_reset
-def _forget_vary() -> None:
-    _merged_vary.clear()
+def _vary_names(cookie: bool, region: bool, signal: bool) -> tuple[str, ...]:
+    """What the response varies on: ``Cookie`` (it depends on the visitor's cookies), the
+    region headers (on where they are), the browser signals' headers (on those)."""
+    return (
+        (("Cookie",) if cookie else ())
+        + (vary_headers() if region else ())
+        + (signal_vary_headers() if signal else ())
+    )
 
 
 def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -> bool | None:
@@ -230,76 +195,25 @@ def is_deletion(morsel: Morsel[str]) -> bool:
         return False
 
 
-class _Expiry(Morsel[str]):
-    """A ``Set-Cookie`` that expires a cookie. It is the same line for every response, so it is
-    written once (``OutputString()`` on a morsel is most of what sending it costs); a copy
-    that something changed after the middleware, or one unpickled (``Morsel`` pickles its
-    name and value only), is written afresh."""
-
-    _template: _Expiry | None = None
-    _line: str
-
-    def OutputString(self, attrs: Container[str] | None = None) -> str:
-        template = self._template
-        if (
-            template is not None
-            and attrs is None
-            and self.coded_value == template.coded_value
-            and self.key == template.key
-            and dict.__eq__(self, template)
-        ):
-            return template._line
-        return super().OutputString(attrs)
-
-
-_expiry_morsels: dict[tuple[str, str, str], _Expiry] = {}
-_EXPIRY_LIMIT = 1024
-
-
-def _expire(cookies: SimpleCookie, name: str, rule: Rule) -> bool:
-    """Add the ``Set-Cookie`` that ``response.delete_cookie(name, rule.path, rule.domain)``
-    would (the same header, byte for byte), at a fraction of its cost. ``False`` for a name no
-    Set-Cookie can carry."""
-    key = (name, rule.path, rule.domain)
-    template = _expiry_morsels.get(key)
-    if template is None:
-        template = _Expiry()
-        try:
-            template.set(name, "", '""')
-        except CookieError:
-            return False
-        template["expires"] = _EPOCH
-        template["max-age"] = 0
-        template["path"] = rule.path
-        if rule.domain:
-            template["domain"] = rule.domain
-        if name.startswith(("__Secure-", "__Host-")):
-            template["secure"] = True
-        template._template = template
-        template._line = Morsel.OutputString(template)
-        if len(_expiry_morsels) >= _EXPIRY_LIMIT:
-            _expiry_morsels.clear()  # names come from visitors: keep the memo bounded
-        _expiry_morsels[key] = template
-    # Morsel.copy() without its __init__ (which fills in every attribute only to overwrite
-    # them), stored past SimpleCookie.__setitem__ (which would build and check it again).
-    morsel = _Expiry.__new__(_Expiry)
-    dict.update(morsel, template)
-    morsel.__dict__.update(template.__dict__)
-    dict.__setitem__(cookies, name, morsel)
+def _expire(response: HttpResponseBase, name: str, rule: Rule) -> bool:
+    """Expire the cookie ``name`` with its declared path and domain; ``False`` for a name no
+    ``Set-Cookie`` can carry."""
+    try:
+        response.delete_cookie(name, path=rule.path, domain=rule.domain or None)
+    except CookieError:
+        return False
     return True
 
 
-#: Undeclared names already warned about; cleared when full, so that a site that makes up
-#: names (an id in each) cannot grow it without bound.
-_warned: set[str] = set()
-_WARNED_LIMIT = 1024
+#: Undeclared names already warned about: a site that makes up names (an id in each) cannot
+#: grow it without bound.
+_warned: Memo[str, bool] = Memo(limit=1024)
+on_reset(_warned.clear)
 
 
 def _warn_undeclared(name: str) -> None:
     if name not in _warned:
-        if len(_warned) >= _WARNED_LIMIT:
-            _warned.clear()
-        _warned.add(name)
+        _warned.remember(name, True)
         logger.warning(
             "cookieconsent blocked the undeclared cookie %r: declare it in a category, or set "
             "COOKIECONSENT['UNDECLARED_COOKIES'] = 'allow'.",

@@ -13,8 +13,6 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.test import Client, override_settings
 
-from cookieconsent import middleware as middleware_module
-from cookieconsent.engine.registry import Rule
 from cookieconsent.middleware import CookieConsentMiddleware, is_deletion
 from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
 
@@ -291,28 +289,6 @@ def test_a_held_cookie_whose_name_no_set_cookie_can_carry_is_not_a_500(rf, categ
     assert expired_cookies(response) == {"_ga_ok"}
 
 
-@pytest.mark.parametrize(
-    ("name", "path", "domain"),
-    [("_stat", "/", ""), ("_stat", "/app", ".example.com"), ("__Host-x", "/", "")],
-)
-def test_expiry_is_byte_for_byte_djangos_delete_cookie(name, path, domain):
-    django_response = HttpResponse()
-    django_response.delete_cookie(name, path=path, domain=domain or None)
-    ours = HttpResponse()
-    assert middleware_module._expire(ours.cookies, name, Rule("analytics", False, path, domain))
-    assert ours.cookies.output() == django_response.cookies.output()
-    # Each response gets its own morsel: changing one leaves the next alone, and the changed
-    # one is written as it is now, not as the line written once for all.
-    ours.cookies[name]["path"] = "/elsewhere"
-    assert "Path=/elsewhere" in ours.cookies.output()
-    again = HttpResponse()
-    middleware_module._expire(again.cookies, name, Rule("analytics", False, path, domain))
-    assert again.cookies.output() == django_response.cookies.output()
-    again.cookies[name].set(name, "x", "x")
-    assert f"{name}=x;" in again.cookies.output()
-    assert again.cookies[name].OutputString(["path"]) == f"{name}=x; Path={path}"
-
-
 def test_a_response_with_expired_cookies_survives_pickling(rf, categories):
     """A cache that pickles responses (a site's own, or Django's with Cache-Control changed
     above the middleware) gets back a response that still sends its expiries: an unpickled
@@ -324,7 +300,7 @@ def test_a_response_with_expired_cookies_survives_pickling(rf, categories):
     assert expired_cookies(again) == {"_stat", "prefs"}
 
 
-def test_undeclared_names_remembered_within_a_bound(rf, categories):
+def test_thousands_of_undeclared_names_are_all_dropped(rf, categories):
     names = [f"made_up_{n}" for n in range(5000)]
 
     def build(response):
@@ -333,11 +309,9 @@ def test_undeclared_names_remembered_within_a_bound(rf, categories):
 
     response = through(rf, build)
     assert not set_cookies(response)
-    assert len(middleware_module._warned) <= middleware_module._WARNED_LIMIT
 
 
-def test_expiry_memo_stays_bounded(rf, categories):
+def test_thousands_of_held_cookies_are_all_expired(rf, categories):
     held = {f"_ga_{n}": "1" for n in range(3000)}
     response = through(rf, lambda r: None, held)
     assert expired_cookies(response) == set(held)
-    assert len(middleware_module._expiry_morsels) <= middleware_module._EXPIRY_LIMIT
