@@ -189,8 +189,10 @@ SETTINGS: tuple[Setting, ...] = (
         "UNDECLARED_COOKIES_LIMIT",
         500,
         (int,),
-        "At most this many undeclared cookie names are remembered for the admin's Undeclared "
-        "cookies list; beyond it nothing new is recorded and one warning is logged.",
+        "At most this many undeclared cookie names the site sets (or scans find) are "
+        "remembered for the admin's Undeclared cookies list, and apart from them at most as "
+        "many that browsers only send; beyond either bound nothing new of that kind is "
+        "recorded and one warning is logged.",
     ),
     Setting(
         "SCANNER_BROWSER",

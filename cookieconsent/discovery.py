@@ -4,15 +4,22 @@ the response has gone out.
 The middleware calls ``notice()`` for every cookie it meets that no category declares. A name
 this process has already reported costs one set lookup; a new one is queued on the request,
 and ``schedule()`` hands the queue to the response's closers, which the WSGI and ASGI servers
-run once the body has been sent. The write is one UPSERT per name, and the table holds at most
-``UNDECLARED_COOKIES_LIMIT`` names: beyond that, nothing new is recorded and one warning is
-logged.
+run once the body has been sent. The write is one UPSERT per name, each in its own savepoint.
+
+Names come from two kinds of source, bounded apart: what the site sets (its views' responses
+and the operator's scans) and what browsers send, which any client can invent. Each kind may
+hold ``UNDECLARED_COOKIES_LIMIT`` names in the table (and twice that in a process's memory),
+so invented names never crowd out the site's own; beyond a bound, nothing new of that kind is
+recorded and one warning is logged. A name that is not a cookie name (or storage key), or is
+longer than the table's column, is never written.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,16 +28,45 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 from cookieconsent.conf import get_config, on_reset
-from cookieconsent.models import Technology, UndeclaredCookie
+from cookieconsent.models import Sighting, Technology, UndeclaredCookie
 
 logger = logging.getLogger("cookieconsent")
 
-#: Names this process has reported; bounded, so invented names cannot grow it without end.
-_seen: set[str] = set()
+#: The longest name the table stores; a longer one is not recorded (a cut name would be
+#: declared under a name nobody uses).
+MAX_NAME = int(UndeclaredCookie._meta.get_field("name").max_length or 200)
+_PATH_LENGTH = int(UndeclaredCookie._meta.get_field("example_path").max_length or 500)
+#: A cookie name is an HTTP token (RFC 6265 section 4.1.1, RFC 9110 section 5.6.2).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: The two kinds of source, bounded apart: what the site sets, and what browsers send.
+SITE, BROWSER = "site", "browser"
+#: Names this process has reported, by kind; each bounded, so invented names cannot grow it
+#: without end, nor fill the site's share.
+_seen: dict[str, set[str]] = {SITE: set(), BROWSER: set()}
 _lock = threading.Lock()
-_full_logged = False
+#: The kinds whose table was found full (warned once each).
+_full_logged: set[str] = set()
 #: The request attribute that queues what ``notice()`` met, for ``schedule()``.
 PENDING = "_cookieconsent_undeclared"
+
+
+def _kind(source: str) -> str:
+    return BROWSER if source == Sighting.REQUEST else SITE
+
+
+def is_valid_name(name: object, technology: str = Technology.HTTP_COOKIE) -> bool:
+    """Whether ``name`` may be recorded: a string of at most ``MAX_NAME`` characters that is a
+    cookie name (an HTTP token), or for a storage key, has no control characters or markup."""
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
+        return False
+    if technology == Technology.HTTP_COOKIE:
+        return _TOKEN.fullmatch(name) is not None
+    return not any(ch in "<>" or unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in name)
+
+
+def _clean_path(path: str) -> str:
+    # A path may carry %00 and other control characters, which PostgreSQL refuses in text.
+    return "".join(ch for ch in path if ch.isprintable())[:_PATH_LENGTH]
 
 
 def _process_limit() -> int:
@@ -39,13 +75,20 @@ def _process_limit() -> int:
 
 
 def notice(request: HttpRequest, name: str, source: str) -> None:
-    """Note an undeclared cookie the middleware met while handling ``request``."""
-    if name in _seen:
+    """Note an undeclared cookie the middleware met while handling ``request``: ``source`` is
+    ``"response"`` (a view set it) or ``"request"`` (the browser sent it)."""
+    kind = _kind(source)
+    seen = _seen[kind]
+    if name in seen:
+        return
+    if kind == BROWSER and name in _seen[SITE]:
+        return  # reported as the site's own already, which says more
+    if not is_valid_name(name):
         return
     with _lock:
-        if name in _seen or len(_seen) >= _process_limit():
+        if name in seen or len(seen) >= _process_limit():
             return
-        _seen.add(name)
+        seen.add(name)
     pending: list[tuple[str, str]] | None = getattr(request, PENDING, None)
     if pending is None:
         pending = []
@@ -53,22 +96,43 @@ def notice(request: HttpRequest, name: str, source: str) -> None:
     pending.append((name, source))
 
 
+def _forget(name: str, source: str) -> None:
+    """Let ``name`` be reported again: its write failed."""
+    with _lock:
+        _seen[_kind(source)].discard(name)
+
+
 def schedule(request: HttpRequest, response: HttpResponseBase) -> None:
     """Record what ``notice()`` queued once the server closes ``response``."""
     pending: list[tuple[str, str]] | None = getattr(request, PENDING, None)
     if not pending:
         return
-    path = request.path[:500]
+    path = _clean_path(request.path)
     setattr(request, PENDING, [])
 
     def write() -> None:
-        try:
-            for name, source in pending:
-                record(name, source=source, path=path)
-        except Exception:  # a failed write must never break the response it follows
-            logger.exception("cookieconsent could not record undeclared cookies")
+        for name, source in pending:
+            try:
+                # A savepoint each: one failed name must not abort the others' transaction.
+                with transaction.atomic():
+                    record(name, source=source, path=path)
+            except Exception:  # a failed write must never break the response it follows
+                _forget(name, source)
+                logger.exception(
+                    "cookieconsent could not record undeclared cookies: %r is tried again "
+                    "when next met",
+                    name,
+                )
 
-    response._resource_closers.append(write)  # type: ignore[attr-defined]
+    # Django's response closers run after the body is sent and before request_finished,
+    # whose close_old_connections() then tidies the connection the write used. No public
+    # hook runs there: request_finished names no request, and its handlers run after that
+    # cleanup. Should a future Django drop the list, write now rather than lose the names.
+    closers: list[Any] | None = getattr(response, "_resource_closers", None)
+    if closers is None:  # pragma: no cover - today's Django has it
+        write()
+    else:
+        closers.append(write)
 
 
 def record(
@@ -78,68 +142,101 @@ def record(
     path: str = "",
     technology: str = Technology.HTTP_COOKIE,
 ) -> bool:
-    """Insert or bump one undeclared name (one statement); ``False`` when the table is full."""
-    global _full_logged
+    """Insert or bump one undeclared name (one statement); ``False`` when the name is not
+    valid or its kind's share of the table is full."""
+    if not is_valid_name(name, technology) or source not in Sighting.values:
+        return False
+    kind = _kind(source)
     table = UndeclaredCookie._meta.db_table
     limit = int(get_config()["UNDECLARED_COOKIES_LIMIT"])
     now = timezone.now()
+    path = _clean_path(path)
     if connection.vendor in ("postgresql", "sqlite"):
-        # Inserted only below the limit; an existing name is bumped whatever the count.
+        # Inserted only below the limit of its kind; an existing name is bumped whatever the
+        # count. A name browsers sent becomes the site's own once the site sets it (or a
+        # scan finds it), with that page as its example.
+        same_kind = "=" if kind == BROWSER else "<>"
+        upgrade = f"{table}.source = %s AND EXCLUDED.source <> %s"
         sql = (
             f"INSERT INTO {table} (name, technology, source, first_seen, last_seen, sightings, "
             "example_path, dismissed) "
             "SELECT %s, %s, %s, %s, %s, 1, %s, %s "
-            f"WHERE (SELECT COUNT(*) FROM {table}) < %s "
+            f"WHERE (SELECT COUNT(*) FROM {table} WHERE source {same_kind} %s) < %s "
             f"OR EXISTS (SELECT 1 FROM {table} WHERE name = %s AND technology = %s) "
             "ON CONFLICT (name, technology) DO UPDATE SET "
-            f"last_seen = EXCLUDED.last_seen, sightings = {table}.sightings + 1"
+            f"last_seen = EXCLUDED.last_seen, sightings = {table}.sightings + 1, "
+            f"source = CASE WHEN {upgrade} THEN EXCLUDED.source ELSE {table}.source END, "
+            f"example_path = CASE WHEN {upgrade} THEN EXCLUDED.example_path "
+            f"ELSE {table}.example_path END"
         )
         stamp = connection.ops.adapt_datetimefield_value(now)
-        params: list[Any] = [name, technology, source, stamp, stamp, path[:500], False]
-        params += [limit, name, technology]
+        browser = Sighting.REQUEST.value
+        params: list[Any] = [name, technology, source, stamp, stamp, path, False]
+        params += [browser, limit, name, technology, browser, browser, browser, browser]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             written = bool(cursor.rowcount > 0)
     else:  # pragma: no cover - MySQL and others: the portable two-step
         written = _record_portable(name, source, path, technology, limit, now)
-    if not written and not _full_logged:
-        _full_logged = True
-        logger.warning(
-            "cookieconsent stopped recording undeclared cookies: %d names are waiting in the "
-            "admin (COOKIECONSENT['UNDECLARED_COOKIES_LIMIT']). Declare or delete some.",
-            limit,
-        )
+    if not written and kind not in _full_logged:
+        _full_logged.add(kind)
+        if kind == BROWSER:
+            logger.warning(
+                "cookieconsent stopped recording undeclared cookies that browsers send: %d "
+                "such names are waiting in the admin (COOKIECONSENT['UNDECLARED_COOKIES_LIMIT'])."
+                " Cookies the site sets are still recorded.",
+                limit,
+            )
+        else:
+            logger.warning(
+                "cookieconsent stopped recording undeclared cookies: %d names the site set are "
+                "waiting in the admin (COOKIECONSENT['UNDECLARED_COOKIES_LIMIT']). Declare or "
+                "delete some.",
+                limit,
+            )
     return written
 
 
 def _record_portable(  # pragma: no cover
     name: str, source: str, path: str, technology: str, limit: int, now: object
 ) -> bool:
-    from django.db.models import F
+    from django.db.models import F, Q
 
     rows = UndeclaredCookie.objects.filter(name=name, technology=technology)
+    browser = Sighting.REQUEST
+    if source != browser:
+        rows.filter(source=browser).update(source=source, example_path=path)
     if rows.update(last_seen=now, sightings=F("sightings") + 1):
         return True
-    if UndeclaredCookie.objects.count() >= limit:
+    same_kind = Q(source=browser) if source == browser else ~Q(source=browser)
+    if UndeclaredCookie.objects.filter(same_kind).count() >= limit:
         return False
     with transaction.atomic():
         UndeclaredCookie.objects.get_or_create(
             name=name,
             technology=technology,
-            defaults={"source": source, "example_path": path[:500]},
+            defaults={"source": source, "example_path": path},
         )
     return True
 
 
 def record_many(names: Iterable[tuple[str, str]], *, source: str, path: str = "") -> int:
-    """Record ``(name, technology)`` pairs, e.g. a scan's findings; how many were written."""
-    return sum(record(name, source=source, path=path, technology=tech) for name, tech in names)
+    """Record ``(name, technology)`` pairs, e.g. a scan's findings; how many were written. A
+    name that cannot be written is logged and skipped, the others still are."""
+    written = 0
+    for name, technology in names:
+        try:
+            with transaction.atomic():
+                written += record(name, source=source, path=path, technology=technology)
+        except Exception:
+            logger.exception("cookieconsent could not record undeclared cookies: %r", name)
+    return written
 
 
 @on_reset
 def reset() -> None:
     """Forget what this process has reported (``conf.reset_caches()`` calls it)."""
-    global _full_logged
     with _lock:
-        _seen.clear()
-    _full_logged = False
+        for seen in _seen.values():
+            seen.clear()
+        _full_logged.clear()

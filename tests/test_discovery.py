@@ -46,8 +46,9 @@ def test_a_cookie_the_browser_sends_is_remembered_as_from_the_request(client, ca
 
 
 def test_one_write_per_name_per_process_then_none(client, categories, django_assert_num_queries):
-    with django_assert_num_queries(1):  # the UPSERT, after the response was built
+    with django_assert_num_queries(3) as queries:  # the UPSERT, in its savepoint
         client.get("/t/set/", {"c": "undeclared_c"})
+    assert [q["sql"].split()[0] for q in queries] == ["SAVEPOINT", "INSERT", "RELEASE"]
     with django_assert_num_queries(0):
         client.get("/t/set/", {"c": "undeclared_c"})
     assert UndeclaredCookie.objects.get().sightings == 1
@@ -108,7 +109,7 @@ def test_a_process_remembers_a_bounded_number_of_names(
     client, categories, django_assert_num_queries
 ):
     client.get("/t/set/", {"c": [f"n{i}" for i in range(10)]})
-    assert len(discovery._seen) == 4  # twice the table's limit
+    assert len(discovery._seen[discovery.SITE]) == 4  # twice the table's limit
     with django_assert_num_queries(0):  # beyond it, nothing is queued and nothing written
         client.get("/t/set/", {"c": "n9"})
 
@@ -132,3 +133,107 @@ def test_a_failed_write_is_logged_and_the_response_survives(rf, categories, capl
     with caplog.at_level(logging.ERROR, logger="cookieconsent"):
         response.close()
     assert "could not record undeclared cookies" in caplog.text
+
+
+# -- what a visitor can send ----------------------------------------------------------------
+
+
+@override_settings(COOKIECONSENT={"UNDECLARED_COOKIES_LIMIT": 3})
+def test_names_a_browser_invents_never_crowd_out_the_sites_own(client, categories, caplog):
+    for batch in range(4):
+        for i in range(3):
+            client.cookies[f"invented_{batch}_{i}"] = "1"
+        client.get("/t/")
+    sent = UndeclaredCookie.objects.filter(source=Sighting.REQUEST)
+    assert sent.count() == 3  # their own bound, in the table
+    assert len(discovery._seen[discovery.BROWSER]) == 6  # and in the process's memory
+    client.cookies.clear()
+    with caplog.at_level(logging.WARNING, logger="cookieconsent"):
+        client.get("/t/set/", {"c": ["_hjSessionUser_123", "site_2", "site_3"]})
+    site = UndeclaredCookie.objects.exclude(source=Sighting.REQUEST)
+    assert set(site.values_list("name", flat=True)) == {"_hjSessionUser_123", "site_2", "site_3"}
+    assert "cookies that browsers send" in caplog.text
+    assert "names the site set" not in caplog.text
+
+
+def test_a_name_the_browser_sent_becomes_the_sites_own_once_a_view_sets_it(client, categories):
+    client.cookies["_hjSessionUser_123"] = "1"
+    client.get("/t/")
+    assert UndeclaredCookie.objects.get().source == Sighting.REQUEST
+    client.cookies.clear()
+    client.get("/t/set/", {"c": "_hjSessionUser_123"})
+    found = UndeclaredCookie.objects.get()
+    assert (found.source, found.example_path, found.sightings) == ("response", "/t/set/", 2)
+    # Sent back later, it stays the site's own, and costs no further write in this process.
+    client.cookies["_hjSessionUser_123"] = "1"
+    client.get("/t/")
+    assert UndeclaredCookie.objects.get().source == Sighting.RESPONSE
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x" * (UndeclaredCookie._meta.get_field("name").max_length + 1),
+        "<script>alert(1)</script>",
+        "tab\tname",
+        "a(b)",
+        "café",
+    ],
+)
+def test_a_name_that_is_no_cookie_name_is_not_recorded(client, categories, name):
+    # As a client may write the header, whatever the cookie jar would allow.
+    client.get("/t/%00%1b/", HTTP_COOKIE=f"{name}=1; tracker_xyz=1")  # a 404, odd path too
+    found = UndeclaredCookie.objects.get()
+    assert (found.name, found.example_path) == ("tracker_xyz", "/t//")
+    assert name not in discovery._seen[discovery.BROWSER]
+
+
+def test_the_longest_name_the_table_holds_is_recorded(client, categories):
+    name = "x" * UndeclaredCookie._meta.get_field("name").max_length
+    client.get("/t/set/", {"c": name})
+    assert UndeclaredCookie.objects.get().name == name
+
+
+def test_a_failed_write_loses_no_other_name_and_is_tried_again(client, categories, caplog):
+    from django.db import connection
+
+    def fail_once(execute, sql, params, many, context):
+        # A real failed statement, which on PostgreSQL also aborts the transaction around it.
+        if sql.startswith("INSERT") and "flaky_c" in (params or ()) and not failed:
+            failed.append(sql)
+            return execute("SELECT * FROM cookieconsent_no_such_table", None, many, context)
+        return execute(sql, params, many, context)
+
+    failed: list[str] = []
+    with (
+        caplog.at_level(logging.ERROR, logger="cookieconsent"),
+        connection.execute_wrapper(fail_once),
+    ):
+        client.get("/t/set/", {"c": ["first_c", "flaky_c", "last_c"]})
+        assert failed
+        assert set(UndeclaredCookie.objects.values_list("name", flat=True)) == {
+            "first_c",
+            "last_c",
+        }
+        assert "'flaky_c' is tried again" in caplog.text
+        client.get("/t/set/", {"c": ["first_c", "flaky_c"]})
+    assert UndeclaredCookie.objects.get(name="flaky_c").sightings == 1
+    assert UndeclaredCookie.objects.get(name="first_c").sightings == 1  # not written again
+
+
+def test_a_scan_records_only_valid_names(categories):
+    written = discovery.record_many(
+        [
+            ("ok_c", Technology.HTTP_COOKIE),
+            ("y" * 300, Technology.LOCAL_STORAGE),
+            ("<img src=x>", Technology.LOCAL_STORAGE),
+            ("user settings", Technology.LOCAL_STORAGE),
+        ],
+        source=Sighting.SCAN,
+        path="/p/",
+    )
+    assert written == 2
+    assert set(UndeclaredCookie.objects.values_list("name", flat=True)) == {
+        "ok_c",
+        "user settings",
+    }

@@ -4,8 +4,14 @@ browser group), and its input errors without a browser."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -97,6 +103,86 @@ def test_a_browser_that_does_not_start(chromium):
         scan("http://127.0.0.1:9/", "--browser", "/bin/true", "--timeout", "5")
 
 
+# -- hostile pages ---------------------------------------------------------------------------
+
+HOSTILE = {
+    # Busy for ever, from 100 ms after the load event: no script of the scanner's runs again.
+    "/busy/": "<script>addEventListener('load', () => setTimeout(() => { for (;;) {} }, 100));"
+    "</script>busy",
+    # Lies to scripts of the page's world, and offers names no inbox should hold.
+    "/lies/": "<script>"
+    "localStorage.setItem('ok_key', '1');"
+    "localStorage.setItem('k'.repeat(300), '1');"
+    "localStorage.setItem('bell\\u0007', '1');"
+    "document.cookie = 'c'.repeat(300) + '=1; path=/';"
+    "document.cookie = 'ok_cookie=1; path=/';"
+    "Object.keys = () => [{}, 1, null, 'x'.repeat(100000)];"
+    "Storage.prototype.key = () => ({ not: 'a string' });"
+    "</script>lies",
+    "/fine/": "<script>document.cookie = 'fine_c=1; path=/';</script>fine",
+}
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = HOSTILE.get(self.path)
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(f"<html><body>{body or 'missing'}</body></html>".encode())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile_site() -> Iterator[str]:
+    """The pages above, served on 127.0.0.1 only."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.django_db
+@pytest.mark.browser
+def test_a_page_stuck_in_a_script_is_its_error_and_the_scan_goes_on(hostile_site, chromium):
+    out = io.StringIO()
+    started = time.monotonic()
+    with pytest.raises(CommandError, match=r"/busy/: reading storage took longer than 2 s"):
+        call_command(
+            "cookieconsent_scan",
+            *("--base-url", hostile_site, "/busy/", "/fine/"),
+            *("--browser", chromium, "--timeout", "2", "--json"),
+            stdout=out,
+        )
+    assert time.monotonic() - started < 30
+    busy, fine = json.loads(out.getvalue())
+    assert "took longer than 2 s" in busy["error"]
+    assert (fine["error"], fine["undeclared"]) == ("", ["fine_c"])
+    # (Only the scan's: on PostgreSQL, async tests elsewhere may have committed others.)
+    assert UndeclaredCookie.objects.get(source=Sighting.SCAN).name == "fine_c"
+
+
+@pytest.mark.django_db
+@pytest.mark.browser
+def test_a_page_that_lies_to_scripts_cannot_break_the_scan(hostile_site, chromium):
+    out, _ = scan(f"{hostile_site}/lies/", "--browser", chromium, "--timeout", "3", "--json")
+    (page,) = json.loads(out)
+    assert page["error"] == ""
+    assert page["undeclared"] == ["ok_cookie", "ok_key"]
+    assert page["rejected"] == 3  # the long key, the key with a bell, the long cookie
+    found = UndeclaredCookie.objects.filter(source=Sighting.SCAN)
+    assert set(found.values_list("name", "technology")) == {
+        ("ok_cookie", "cookie"),
+        ("ok_key", "local_storage"),
+    }
+    out, _ = scan(f"{hostile_site}/lies/", "--browser", chromium, "--timeout", "3")
+    assert "3 names were left out" in out
+
+
 # -- without a browser -----------------------------------------------------------------------
 
 
@@ -160,3 +246,19 @@ def test_findings_are_classified_by_the_cookie_table(categories):
     assert classify("xajs_", "local_storage") == (None, False)
     assert scanner._party(".example.com", "www.example.com") == "first"
     assert scanner._party("ads.tracker.net", "www.example.com") == "third"
+
+
+@pytest.mark.django_db
+def test_a_missing_browser_is_reported_without_playwright(monkeypatch):
+    monkeypatch.setitem(sys.modules, "playwright", None)  # as if only the test extra were in
+    monkeypatch.setitem(sys.modules, "playwright.async_api", None)
+    with pytest.raises(CommandError, match="No Chromium at /nonexistent/chromium"):
+        scan("http://127.0.0.1:9/", "--browser", "/nonexistent/chromium")
+    with pytest.raises(CommandError, match=r"needs Playwright: pip install"):
+        scan("http://127.0.0.1:9/", "--browser", sys.executable)
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf"])
+def test_the_timeout_must_be_a_positive_number(timeout):
+    with pytest.raises(CommandError, match=f"--timeout {timeout} is not a positive number"):
+        scan("http://127.0.0.1:9/", "--timeout", timeout)

@@ -39,11 +39,17 @@ class Command(BaseCommand):
             "--browser", help="Chromium executable (default: the SCANNER_BROWSER setting)."
         )
         parser.add_argument(
-            "--timeout", type=float, default=15.0, help="Seconds to wait for a page."
+            "--timeout",
+            type=float,
+            default=15.0,
+            help="Seconds each step of a page (loading, reading cookies and storage, the "
+            "banner) may take; a page that takes longer is reported as failed.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         base = options["base_url"]
+        if not 0 < options["timeout"] < float("inf"):
+            raise CommandError(f"--timeout {options['timeout']:g} is not a positive number.")
         if urlsplit(base).scheme not in ("http", "https"):
             raise CommandError(f"--base-url {base!r} is not an http(s) URL.")
         urls = [urljoin(base.rstrip("/") + "/", u) for u in options["urls"]]
@@ -98,6 +104,14 @@ class Command(BaseCommand):
             self.stdout.write(self.style.MIGRATE_HEADING(report.url))
             if report.error:
                 self.stdout.write(self.style.ERROR(f"  {report.error}"))
+            if report.rejected:
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"  {report.rejected} names were left out: not strings, longer than "
+                        f"{discovery.MAX_NAME} characters, not valid names, or beyond "
+                        f"{scanner.MAX_KEYS} keys in a storage area."
+                    )
+                )
             if report.findings and not report.accepted:
                 self.stdout.write(self.style.WARNING("  No banner with “Accept all” was found."))
             for phase, title in phases.items():
