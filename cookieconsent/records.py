@@ -10,7 +10,7 @@ from functools import cache
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.encoding import force_bytes
-from django.utils.functional import SimpleLazyObject, empty
+from django.utils.functional import SimpleLazyObject
 
 from cookieconsent import publishing
 from cookieconsent.conf import get_config, on_reset
@@ -41,16 +41,13 @@ on_reset(_ip_key.cache_clear)
 
 
 def user_pk(request: HttpRequest) -> str:
-    """The signed-in user's primary key, or ``""``. Django's lazy ``request.user`` is not
-    loaded for a visitor without a session cookie: it can only be anonymous."""
+    """The signed-in user's primary key, or ``""``. Django's lazy ``request.user`` (the
+    session's) is not loaded for a visitor without a session cookie: it can only be
+    anonymous."""
     user = request.__dict__.get("user")
     if user is None:
         return ""
-    if (
-        isinstance(user, SimpleLazyObject)
-        and user._wrapped is empty
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-    ):
+    if isinstance(user, SimpleLazyObject) and settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return ""
     return str(user.pk) if user.is_authenticated else ""
 
