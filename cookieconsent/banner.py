@@ -64,8 +64,8 @@ def _render(consent: Consent, cache_safe: bool, needs_renewal: bool, regime: str
     # The latest published version's banner for this regime, as the site's template rendered
     # it when staff published (rendered from the tables only while nothing is published).
     html = publishing.banner(
-        consent.registry.categories,
-        text=banner_text(consent.registry.banner_text),
+        consent._registry.categories,
+        text=banner_text(consent._registry.banner_text),
         cache_safe=cache_safe,
         needs_renewal=needs_renewal,
         regime=regime,
@@ -77,7 +77,7 @@ def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banne
     """The banner for this registry, language, mode and regime, rendered on first use."""
     regime = "*" if cache_safe else consent.regime
     key = (get_language() or "", cache_safe, needs_renewal, regime)
-    return _banners.of(consent.registry.stamp).get_or_compute(
+    return _banners.of(consent._registry.stamp).get_or_compute(
         key, lambda: _render(consent, cache_safe, needs_renewal, regime)
     )
 

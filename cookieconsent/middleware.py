@@ -48,13 +48,13 @@ class CookieConsentMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        request.cookie_consent = Consent.for_request(request)  # type: ignore[attr-defined]
+        request.cookie_consent = Consent._for_request(request)  # type: ignore[attr-defined]
         response = self.get_response(request)
         return self.process_response(request, response)  # type: ignore[arg-type]
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         registry = await aget_registry()
-        request.cookie_consent = Consent.for_request(request, registry)  # type: ignore[attr-defined]
+        request.cookie_consent = Consent._for_request(request, registry)  # type: ignore[attr-defined]
         response = await self.get_response(request)  # type: ignore[misc]
         return self.process_response(request, response)
 
@@ -63,10 +63,10 @@ class CookieConsentMiddleware:
     ) -> HttpResponseBase:
         # The view may have replaced the consent (the consent endpoint does), so read it now.
         consent: Consent = request.cookie_consent  # type: ignore[attr-defined]
-        lookup = consent.registry.lookup
+        lookup = consent._registry.lookup
         # Whether this response now depends on the visitor's cookies: then no cache may share
         # it. Dropping a cookie does not count: a response without it suits every visitor.
-        personal = consent.accessed
+        personal = consent._accessed
         allowed: frozenset[str] | None = None  # asked for once, when a cookie needs it
         cookies = response.cookies
         held = request.COOKIES
@@ -110,9 +110,9 @@ class CookieConsentMiddleware:
             # This Set-Cookie exists only because of this visitor's cookies: never share it.
             patch_cache_control(response, private=True)
             personal = True
-        if personal or consent.region_read or consent.signal_read:
+        if personal or consent._region_read or consent._signal_read:
             patch_vary_headers(
-                response, _vary_names(personal, consent.region_read, consent.signal_read)
+                response, _vary_names(personal, consent._region_read, consent._signal_read)
             )
         if request.__dict__.get(discovery.PENDING):
             # Undeclared cookies met for the first time in this process: written once the
@@ -143,7 +143,7 @@ def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -
         # Browsers store "=v" or "v" as a cookie without a name, sent back as "v": it could
         # pose as any cookie.
         return None
-    rule = consent.registry.lookup(name)
+    rule = consent._registry.lookup(name)
     if rule is None:
         discovery.notice(request, name, "response")
         if get_config()["UNDECLARED_COOKIES"] == "allow":

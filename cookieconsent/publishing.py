@@ -16,7 +16,6 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 from django.conf import global_settings, settings
@@ -28,6 +27,7 @@ from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from cookieconsent.conf import on_reset
+from cookieconsent.engine.consent import Consent
 from cookieconsent.engine.registry import CategoryInfo, get_registry
 from cookieconsent.models import (
     CookieCategory,
@@ -183,18 +183,13 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
         preferences_html = render_to_string(
             "cookieconsent/preferences_panel.html",
             {
-                # An undecided visitor: no consent ID, no signal.
-                "consent": SimpleNamespace(
-                    consent_id=None,
-                    signal=None,
-                    registry=SimpleNamespace(
-                        required_slugs=frozenset(c.slug for c in categories if c.required)
-                    ),
-                ),
+                # As an undecided visitor sees it: no consent ID, no signal.
+                "consent": Consent(None),
                 # What the preferences page shows, from what it will be served from.
                 "categories": [
                     {"info": info, "checked": info.required} for info in _infos(published)
                 ],
+                "has_required": any(c.required for c in categories),
                 "next": NEXT,
                 "policy_url": reverse("cookieconsent:policy"),
                 "csrf_token": CSRF,

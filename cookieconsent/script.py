@@ -34,7 +34,7 @@ def config(consent: Consent | None) -> dict[str, Any]:
     script then asks the status endpoint.
     """
     cache_safe = get_config()["CACHE_SAFE"]
-    registry = consent.registry if consent is not None else None
+    registry = consent._registry if consent is not None else None
     storage: dict[str, list[list[str]]] = {}
     for key in registry.storage_keys if registry is not None else ():
         store = BROWSER_STORAGE.get(key.technology)

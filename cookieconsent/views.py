@@ -167,7 +167,7 @@ def consent(request: HttpRequest) -> HttpResponseBase:
     decision = Decision(
         granted, registry.policy_version, int(time.time()), action, str(record.consent_id)
     )
-    new = Consent.from_decision(decision, registry, request)
+    new = Consent._from_decision(decision, registry, request)
     # The middleware enforces the new choice on this very response.
     request.cookie_consent = new  # type: ignore[attr-defined]
     response: HttpResponseBase
@@ -204,7 +204,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     consent = get_consent(request)
     # Enforcement follows the live table: a published category deleted since has nothing
     # left to allow, and the consent endpoint would refuse its slug.
-    known = consent.registry.required_slugs | consent.registry.optional_slugs
+    known = consent._registry.required_slugs | consent._registry.optional_slugs
     categories = [
         {"info": c, "checked": consent.allows(c.slug)}
         for c in publishing.categories(publishing.current())
@@ -213,6 +213,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     context = {
         "consent": consent,
         "categories": categories,
+        "has_required": any(item["info"].required for item in categories),
         "next": safe_next(request, request.GET.get("next")),
         "policy_url": reverse("cookieconsent:policy"),
     }
@@ -258,7 +259,7 @@ def receipt(request: HttpRequest) -> HttpResponse:
     # Live names for what the snapshot does not name: nothing was published then (or the
     # version kept no categories), or the record was written before the endpoint offered
     # only published categories.
-    names = {c.slug: c.i18n.name for c in consent.registry.categories}
+    names = {c.slug: c.i18n.name for c in consent._registry.categories}
     names.update((c.slug, c.i18n.name) for c in publishing.categories(shown))
     context = {
         "record": record,

@@ -162,18 +162,12 @@ def test_dnt_honoured_when_asked(categories):
 def test_accessed_only_by_public_questions(categories):
     consent = Consent(decision_cookie({"functional"}))
     assert consent._allows("functional")
-    assert not consent.accessed
+    assert not consent._accessed
     consent.allows("functional")
-    assert consent.accessed
+    assert consent._accessed
 
 
-#: What a Consent carries for the middleware, not questions a page asks.
-_STATE = {"accessed", "region_read", "signal_read", "registry", "for_request", "from_decision"}
-
-
-@pytest.mark.parametrize(
-    "name", sorted(n for n in dir(Consent) if not n.startswith("_") and n not in _STATE)
-)
+@pytest.mark.parametrize("name", sorted(n for n in dir(Consent) if not n.startswith("_")))
 def test_every_public_question_marks_the_consent_as_read(categories, name):
     """A view that asks anything of ``request.cookie_consent`` gets ``Vary: Cookie``: every
     public way to ask marks the consent; the middleware's own ways are private."""
@@ -181,7 +175,7 @@ def test_every_public_question_marks_the_consent_as_read(categories, name):
     attribute = getattr(consent, name)
     if callable(attribute):
         attribute(*(["functional"] if name == "allows" else []))
-    assert consent.accessed, name
+    assert consent._accessed, name
 
 
 def test_as_dict(categories):
@@ -254,12 +248,12 @@ def test_the_memoised_verdict_of_a_tampered_cookie_is_no_decision(categories):
     value = decision_cookie({"analytics"})[:-2] + "xx"
     for _ in range(2):
         consent = Consent(value)
-        assert consent._allowed_now() == consent.registry.required_slugs
+        assert consent._allowed_now() == consent._registry.required_slugs
         assert consent.decision is None
 
 
 def test_an_oversized_consent_cookie_is_neither_judged_nor_remembered(categories):
     value = decision_cookie({"analytics"}) + "x" * MAX_COOKIE_LENGTH
     consent = Consent(value)
-    assert consent._allowed_now() == consent.registry.required_slugs
+    assert consent._allowed_now() == consent._registry.required_slugs
     assert consent.decision is None

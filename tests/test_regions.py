@@ -451,9 +451,9 @@ def test_the_record_names_its_regime_and_the_snapshot_holds_its_wording(regimes)
 
 def test_request_cookie_consent_tells_region_and_regime(rf, regimes):
     request = rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="NY")
-    consent = Consent.for_request(request)
+    consent = Consent._for_request(request)
     assert (consent.region, consent.regime) == ("US-NY", OPT_OUT)
-    assert consent.region_read and consent.accessed
+    assert consent._region_read and consent._accessed
 
 
 def test_without_rules_the_region_is_not_even_looked_up(client, categories, region_settings):
@@ -470,7 +470,7 @@ def test_a_page_that_asks_for_the_region_varies_on_its_headers(regimes):
 
 
 def _undecided(request: HttpRequest) -> Consent:
-    consent = Consent.for_request(request)
+    consent = Consent._for_request(request)
     consent._allowed_now()
     return consent
 
@@ -481,7 +481,7 @@ def test_an_undecided_visitor_like_an_earlier_one_gets_what_the_first_got(rf, re
     # and the region is known to have been read (for Vary) and what it was.
     again = _undecided(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="NY"))
     assert again._allowed_now() == first._allowed_now() >= {"necessary", "analytics"}
-    assert again.region_read and not again.accessed
+    assert again._region_read and not again._accessed
     assert (again.region, again.regime) == ("US-NY", OPT_OUT)
     response = visitor("US").get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
     assert HEADER in response["Vary"]

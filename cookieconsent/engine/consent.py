@@ -159,23 +159,23 @@ _UNDECIDED_VALUE_LENGTH = 16
 class Consent:
     """Everything about one visitor's consent, resolved lazily and once per request.
 
-    ``accessed`` turns true when anything but the middleware asks, so that the middleware adds
-    ``Vary: Cookie`` only to responses that depend on the consent; ``region_read`` when the
+    ``_accessed`` turns true when anything but the middleware asks, so that the middleware adds
+    ``Vary: Cookie`` only to responses that depend on the consent; ``_region_read`` when the
     visitor's region was looked up, so that it adds the region headers to ``Vary`` too;
-    ``signal_read`` when a browser signal (GPC, DNT) was looked at, for their headers.
+    ``_signal_read`` when a browser signal (GPC, DNT) was looked at, for their headers.
     """
 
     __slots__ = (
+        "_accessed",
         "_allowed",
         "_meta",
         "_region",
+        "_region_read",
+        "_registry",
         "_request",
+        "_signal_read",
         "_value",
         "_verdict",
-        "accessed",
-        "region_read",
-        "registry",
-        "signal_read",
     )
 
     def __init__(
@@ -191,25 +191,25 @@ class Consent:
         self._verdict: Verdict | None = None
         self._allowed: frozenset[str] | None = None
         self._region: str | None = None
-        self.registry = registry or get_registry()
-        self.accessed = False
-        self.region_read = False
-        self.signal_read = False
+        self._registry = registry or get_registry()
+        self._accessed = False
+        self._region_read = False
+        self._signal_read = False
 
     @classmethod
-    def for_request(cls, request: HttpRequest, registry: Registry | None = None) -> Consent:
+    def _for_request(cls, request: HttpRequest, registry: Registry | None = None) -> Consent:
         value = request.COOKIES.get(get_config()["COOKIE_NAME"])
         return cls(value, request.META, registry, request)
 
     @classmethod
-    def from_decision(
+    def _from_decision(
         cls,
         decision: Decision,
         registry: Registry | None = None,
         request: HttpRequest | None = None,
     ) -> Consent:
         consent = cls(None, request.META if request else None, registry, request)
-        consent._verdict = Verdict.of(decision, consent.registry)
+        consent._verdict = Verdict.of(decision, consent._registry)
         return consent
 
     # -- resolution ------------------------------------------------------------------------
@@ -222,10 +222,10 @@ class Consent:
             if not value or len(value) > MAX_COOKIE_LENGTH:  # not even looked at
                 verdict = _NO_VERDICT
             else:
-                memo = _verdicts.of(self.registry.stamp)
+                memo = _verdicts.of(self._registry.stamp)
                 verdict = memo.get(value)
                 if verdict is None:
-                    verdict = Verdict.of(Decision.unsign(value), self.registry)
+                    verdict = Verdict.of(Decision.unsign(value), self._registry)
                     memo.remember(value, verdict)
             self._verdict = verdict
         return verdict
@@ -266,7 +266,7 @@ class Consent:
     def _read_signal(self) -> str | None:
         """``_signal()``, noting that the answer depends on the signals' headers."""
         if _signal_headers():
-            self.signal_read = True
+            self._signal_read = True
         return self._signal()
 
     def _signal(self) -> str | None:
@@ -297,16 +297,16 @@ class Consent:
             entry = self._undecided()
         else:
             key = tuple(map(self._meta.get, keys))
-            memo = _undecided.of(self.registry.stamp)
+            memo = _undecided.of(self._registry.stamp)
             entry = memo.get(key) or self._undecided()
             # Header values come from visitors: remember only short ones.
             if key not in memo and all(v is None or len(v) <= _UNDECIDED_VALUE_LENGTH for v in key):
                 memo.remember(key, entry)
         allowed, reads_region, region, reads_signal = entry
         if reads_region:
-            self.region_read, self._region = True, region
+            self._region_read, self._region = True, region
         if reads_signal:
-            self.signal_read = True
+            self._signal_read = True
         return allowed
 
     def _undecided(self) -> UndecidedEntry:
@@ -314,7 +314,7 @@ class Consent:
         browser signal (GPC is an objection everywhere), else the default of their region's
         regime; whether that depended on the region, the region, and whether it depended on
         a signal."""
-        registry = self.registry
+        registry = self._registry
         if registry.regimes.uniform:
             # Opt-in everywhere: the region is not even looked up, and a signal changes nothing.
             return registry.allowed_by_regime(DEFAULT_REGIME), False, None, False
@@ -326,13 +326,13 @@ class Consent:
         return allowed, True, self._region, reads_signal
 
     def _region_now(self) -> str | None:
-        if not self.region_read:
-            self.region_read = True
+        if not self._region_read:
+            self._region_read = True
             self._region = regions.region_of(self._request) if self._request else None
         return self._region
 
     def _regime(self) -> str:
-        regimes = self.registry.regimes
+        regimes = self._registry.regimes
         if regimes.uniform:  # nothing differs by region: do not even look it up
             return DEFAULT_REGIME
         return regimes.regime_for(self._region_now())
@@ -346,59 +346,59 @@ class Consent:
     def dismissal(self) -> frozenset[str] | None:
         """What dismissing the notice keeps allowed; ``None`` under opt-in, which has none.
         Nothing optional under a browser signal: a dismissal never outranks it."""
-        self.accessed = True
+        self._accessed = True
         regime = self._regime()
         if regime == OPT_IN:
             return None
         if self._read_signal() is not None:
             return frozenset()
-        return self.registry.regime_default(regime)
+        return self._registry.regime_default(regime)
 
     @property
     def region(self) -> str | None:
         """The visitor's region (``"DE"``, ``"US-CA"``), or ``None`` when unknown."""
-        self.accessed = True
+        self._accessed = True
         return self._region_now()
 
     @property
     def regime(self) -> str:
         """``"opt-in"``, ``"opt-out"`` or ``"notice"``: the regime of the visitor's region."""
-        self.accessed = True
+        self._accessed = True
         return self._regime()
 
     def allows(self, slug: str) -> bool:
         """Whether the visitor allows this category now (required ones always)."""
-        self.accessed = True
+        self._accessed = True
         return self._allows(slug)
 
     @property
     def decision(self) -> Decision | None:
         """The valid stored decision, if any."""
-        self.accessed = True
+        self._accessed = True
         return self._valid()
 
     @property
     def is_decided(self) -> bool:
         """A valid decision is stored, or a browser signal (GPC, DNT) stands in for one."""
-        self.accessed = True
+        self._accessed = True
         return self._valid() is not None or self._read_signal() is not None
 
     @property
     def needs_renewal(self) -> bool:
         """A decision is stored but has expired, or the policy asks for consent again."""
-        self.accessed = True
+        self._accessed = True
         return self._stored() is not None and self._is_stale()
 
     @property
     def signal(self) -> str | None:
         """``"gpc"`` or ``"dnt"`` when a browser signal answers for an undecided visitor."""
-        self.accessed = True
+        self._accessed = True
         return None if self._valid() is not None else self._read_signal()
 
     @property
     def categories(self) -> frozenset[str]:
         """Slugs of every category allowed now, required ones included."""
-        self.accessed = True
+        self._accessed = True
         return self._allowed_now()
 
     @property
@@ -468,7 +468,7 @@ def get_consent(request: HttpRequest) -> Consent:
     """``request.cookie_consent``, created here when the middleware is not installed."""
     consent = getattr(request, "cookie_consent", None)
     if not isinstance(consent, Consent):
-        consent = Consent.for_request(request)
+        consent = Consent._for_request(request)
         request.cookie_consent = consent  # type: ignore[attr-defined]
     return consent
 

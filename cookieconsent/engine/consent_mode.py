@@ -46,7 +46,7 @@ def defaults(consent: Consent | None) -> dict[str, Any]:
     the visitor allows grants it. In cache-safe mode only the required categories count
     (the page is shared) and gtag waits for the script's update."""
     cache_safe = get_config()["CACHE_SAFE"]
-    required = consent.registry.required_slugs if consent is not None else frozenset()
+    required = consent._registry.required_slugs if consent is not None else frozenset()
 
     def allowed(slug: str) -> bool:
         if consent is None:
