@@ -61,7 +61,7 @@ def wait_until_waiting(timeout: float = 10) -> None:
 
 
 @postgresql_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_recounts_of_the_same_day_take_turns():
     day = timezone.localdate() - dt.timedelta(days=2)
     moment = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
@@ -88,7 +88,7 @@ def current_policy() -> CookiePolicy:
 
 
 @postgresql_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_publishes_at_once_take_turns(categories):
     other = Other(lambda: publishing.publish(current_policy()))
     with transaction.atomic():
@@ -105,7 +105,7 @@ def test_two_publishes_at_once_take_turns(categories):
 
 
 @postgresql_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_policy_published_beside_the_current_one_is_refused_clearly(categories):
     """Not a collision on the site-wide version number: the second publish waits for the
     first, then finds its policy is not the current one."""
