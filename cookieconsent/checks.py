@@ -14,7 +14,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
-from cookieconsent.conf import DEFAULTS, SETTING_NAME, SETTINGS, get_config
+from cookieconsent.conf import DAY, DEFAULTS, SETTING_NAME, SETTINGS, get_config
 from cookieconsent.engine.consent_mode import CONSENT_TYPES
 
 MIDDLEWARE_PATH = "cookieconsent.middleware.CookieConsentMiddleware"
@@ -97,6 +97,18 @@ def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
                     f"{SETTING_NAME}['RECORD_RETENTION'] must be a positive duration or None.",
                     hint="For example timedelta(days=3 * 365).",
                     id="cookieconsent.E040",
+                )
+            )
+        elif seconds < DAY:
+            # A day is counted once it is over; a purge reaching into today would count it
+            # early, and its later decisions would never reach the statistics.
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['RECORD_RETENTION'] is under a day: the purge would "
+                    "delete decisions of a day that is not over, which is not counted yet.",
+                    hint="Keep records one day (86400 seconds) or longer, e.g. "
+                    "timedelta(days=3 * 365).",
+                    id="cookieconsent.E042",
                 )
             )
     limit = config["UNDECLARED_COOKIES_LIMIT"]

@@ -181,7 +181,7 @@ SETTINGS: tuple[Setting, ...] = (
         "RECORD_RETENTION",
         None,
         (timedelta, int, _NONE),
-        "How long consent records are kept: a `timedelta` or seconds. `manage.py "
+        "How long consent records are kept: a `timedelta` or seconds, a day or more. `manage.py "
         "cookieconsent_purge` deletes older ones and keeps the daily counts; `None` keeps "
         "every record.",
     ),

@@ -28,7 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from cookieconsent.conf import on_reset
 from cookieconsent.engine.consent import Consent
-from cookieconsent.engine.registry import CategoryInfo, get_registry
+from cookieconsent.engine.registry import CategoryInfo, get_registry, invalidate
 from cookieconsent.models import (
     CookieCategory,
     CookiePolicy,
@@ -260,6 +260,16 @@ def plain_text(markup: str) -> str:
 # -- publishing -------------------------------------------------------------------------------
 
 
+class NotCurrentPolicy(ValueError):
+    """Only the current policy is published: the live text and the regimes come from it."""
+
+    def __init__(self, policy: CookiePolicy) -> None:
+        super().__init__(
+            f"“{policy}” is not the current cookie policy, so it cannot be published: only the "
+            "current policy is. Mark it current first."
+        )
+
+
 def publish(
     policy: CookiePolicy,
     *,
@@ -269,11 +279,20 @@ def publish(
 ) -> PublishedVersion:
     """Make the next ``PublishedVersion`` of ``policy``, dated ``last_updated`` (today by
     default), with a snapshot in every language. The first version always asks for consent:
-    there was nothing to consent to before it."""
+    there was nothing to consent to before it.
+
+    Raises ``NotCurrentPolicy`` unless ``policy`` is the current one. Publishes take turns,
+    site-wide: each waits for the one before to commit, so numbers never collide."""
     day = last_updated or timezone.localdate()
     with transaction.atomic():
-        # Two publishes at once take turns (SQLite serialises writers anyway).
-        CookiePolicy.objects.select_for_update().filter(pk=policy.pk).exists()
+        # The lock, taken by the transaction's first statement, a write: the registry stamp's
+        # row, raised by every publish (and every change to the policy or the cookie table).
+        # PostgreSQL locks the row until the commit; on SQLite a write first takes the
+        # database's write lock before anything is read, so a second publish waits for it
+        # (the busy timeout) instead of failing to turn its read lock into a write lock.
+        invalidate()
+        if not CookiePolicy.objects.filter(pk=policy.pk, is_current=True).exists():
+            raise NotCurrentPolicy(policy)
         latest = PublishedVersion.objects.order_by("-number").values_list("number", flat=True)
         previous = latest.first() or 0
         number = previous + 1

@@ -56,7 +56,10 @@ def purge(
     keep = retention()
     if keep is None:
         raise RetentionNotSet
-    cutoff = (now or timezone.now()) - keep
+    now = now or timezone.now()
+    # Never into a day that is not over: it is counted only then (a retention under a day is
+    # refused by the check cookieconsent.E042, but settings are not always checked).
+    cutoff = min(now - keep, stats.day_bounds(stats.local_day(now - stats.SETTLE))[0])
     report = Report(cutoff=cutoff, dry_run=dry_run)
     if not dry_run:
         # Every day that is over is counted before any record of it goes.

@@ -84,10 +84,18 @@ def counted(day: dt.date) -> int:
 
 
 def recount_day(day: dt.date) -> None:
-    """Count ``day`` again from its records (replacing its counts), and mark it counted."""
+    """Count ``day`` again from its records (replacing its counts), and mark it counted.
+
+    Two processes counting the same day take turns: the day's ``CountedDay`` row is written
+    first and locked, so the second waits for the first to commit, then counts again, instead
+    of inserting the same counts beside the first's (an ``IntegrityError`` on PostgreSQL)."""
     start, end = day_bounds(day)
-    counts = tally(ConsentRecord.objects.filter(created_at__gte=start, created_at__lt=end))
     with transaction.atomic():
+        # A write first: on SQLite it takes the write lock before anything is read, so the
+        # second writer waits (busy timeout) rather than failing to upgrade a read lock.
+        CountedDay.objects.bulk_create([CountedDay(day=day)], ignore_conflicts=True)
+        CountedDay.objects.select_for_update().filter(day=day).exists()
+        counts = tally(ConsentRecord.objects.filter(created_at__gte=start, created_at__lt=end))
         DailyDecisions.objects.filter(day=day).delete()
         DailyCategoryChoices.objects.filter(day=day).delete()
         DailyDecisions.objects.bulk_create(
@@ -100,7 +108,6 @@ def recount_day(day: dt.date) -> None:
             )
             for (d, c, v, r), (g, f) in counts.categories.items()
         )
-        CountedDay.objects.get_or_create(day=day)
 
 
 def last_counted() -> dt.date | None:

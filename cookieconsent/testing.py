@@ -76,25 +76,30 @@ def cookies_expired(response: HttpResponseBase) -> set[str]:
 
 @contextmanager
 def flushable_sqlite() -> Iterator[None]:
-    """Let Django's test flush empty the consent records on SQLite.
+    """Let Django's test flush empty the consent records and published versions on SQLite.
 
-    SQLite empties tables with ``DELETE``, which the records' trigger refuses without a purge
-    permit (PostgreSQL uses ``TRUNCATE``, which fires no row trigger), so ``TransactionTestCase``
-    and ``transactional_db`` fail to clean up. Within this context the flush writes a permit
-    first and empties the permits' table last. Wrap a test session in it, e.g. in a
+    SQLite empties tables with ``DELETE``, which the app's triggers refuse (PostgreSQL uses
+    ``TRUNCATE``, which fires no row trigger), so ``TransactionTestCase`` and
+    ``transactional_db`` fail to clean up. Within this context the flush drops the triggers
+    on the app's tables first and creates them again, as they were, in the same transaction:
+    what the owner of a database can always do. Wrap a test session in it, e.g. in a
     session-scoped autouse fixture."""
     from django.db.backends.base.operations import BaseDatabaseOperations
     from django.db.backends.sqlite3 import base  # noqa: F401  (the backend before its operations)
     from django.db.backends.sqlite3.operations import DatabaseOperations
 
+    # Django has no public hook around the flush; this private method runs its statements.
     original = DatabaseOperations.execute_sql_flush
-    permits = "cookieconsent_purgepermit"
 
     def execute_sql_flush(self: BaseDatabaseOperations, sql_list: Iterable[str]) -> None:
-        sql_list = list(sql_list)
-        last = [sql for sql in sql_list if permits in sql]
-        first = f"INSERT INTO {permits} (before) VALUES ('9999-12-31 00:00:00')"
-        original(self, [first, *(sql for sql in sql_list if permits not in sql), *last])
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name LIKE 'cookieconsent\\_%' ESCAPE '\\'"
+            )
+            triggers = cursor.fetchall()
+        drop = [f'DROP TRIGGER "{name}"' for name, _sql in triggers]
+        original(self, [*drop, *sql_list, *(sql for _name, sql in triggers)])
 
     DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
     try:

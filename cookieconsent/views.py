@@ -205,15 +205,12 @@ def preferences(request: HttpRequest) -> HttpResponse:
     # Enforcement follows the live table: a published category deleted since has nothing
     # left to allow, and the consent endpoint would refuse its slug.
     known = consent._registry.required_slugs | consent._registry.optional_slugs
-    categories = [
-        {"info": c, "checked": consent.allows(c.slug)}
-        for c in publishing.categories(publishing.current())
-        if c.slug in known
-    ]
+    shown = [c for c in publishing.categories(publishing.current()) if c.slug in known]
+    categories = [{"info": c, "checked": consent.allows(c.slug)} for c in shown]
     context = {
         "consent": consent,
         "categories": categories,
-        "has_required": any(item["info"].required for item in categories),
+        "has_required": any(c.required for c in shown),
         "next": safe_next(request, request.GET.get("next")),
         "policy_url": reverse("cookieconsent:policy"),
     }

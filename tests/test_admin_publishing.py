@@ -14,7 +14,13 @@ from django.urls import reverse
 
 from cookieconsent import publishing
 from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion
-from tests.factories import ConsentRecordFactory, CookieFactory, StaffFactory, UserFactory
+from tests.factories import (
+    ConsentRecordFactory,
+    CookieFactory,
+    CookiePolicyFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 
@@ -85,6 +91,28 @@ def test_a_bad_date_publishes_nothing(staff):
     response = staff.post(publish_url(policy().pk), {"last_updated": "2026-02-31"})
     assert response.status_code == 200
     assert "Enter a valid date." in response.content.decode()
+    assert PublishedVersion.objects.count() == 1
+
+
+def test_a_policy_that_is_not_current_is_not_published(staff):
+    """The live text would come from one policy and the regimes from another."""
+    other = CookiePolicyFactory(title="Old policy", is_current=False)
+    change = reverse("admin:cookieconsent_cookiepolicy_change", args=[other.pk])
+    assert publish_url(other.pk).encode() not in staff.get(change).content
+    for response in (
+        staff.get(publish_url(other.pk), follow=True),
+        staff.post(publish_url(other.pk), {"last_updated": "2026-08-01"}, follow=True),
+    ):
+        assert response.redirect_chain == [(change, 302)]
+        assert "“Old policy” is not the current cookie policy" in response.content.decode()
+    assert PublishedVersion.objects.count() == 1
+
+
+@pytest.mark.parametrize("object_id", ["abc", "999999", "1.5"])
+def test_publishing_a_policy_that_does_not_exist_is_a_404(staff, object_id):
+    url = f"/admin/cookieconsent/cookiepolicy/{object_id}/publish/"
+    assert staff.get(url).status_code == 404
+    assert staff.post(url, {"last_updated": "2026-08-01"}).status_code == 404
     assert PublishedVersion.objects.count() == 1
 
 

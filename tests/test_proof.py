@@ -13,7 +13,13 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
 
 from cookieconsent import publishing
-from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion, PurgePermit
+from cookieconsent.models import (
+    ConsentRecord,
+    CookiePolicy,
+    PublishedVersion,
+    PurgePermit,
+    Snapshot,
+)
 from tests.factories import ConsentRecordFactory, UserFactory
 from tests.helpers import CONSENT_COOKIE, decision_cookie
 
@@ -121,6 +127,132 @@ def test_deleting_a_user_leaves_their_records_as_they_were(client, categories):
     record = ConsentRecord.objects.get()
     assert record.user_pk == pk
     assert record.granted == ["analytics", "functional"]
+
+
+# -- published versions and snapshots, below the ORM (hardening, defect 6) -------------------
+
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="INSERT OR REPLACE is SQLite's; PostgreSQL's ON CONFLICT DO UPDATE fires the UPDATE "
+    "trigger (test_bulk_create_with_update_conflicts_does_not_rewrite)",
+)
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite has no deferred triggers: any connection can write a permit there "
+    "(docs/proof.md)",
+)
+
+
+def raw(sql: str, params: list[object] | None = None) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_a_snapshot_or_version_cannot_be_deleted_below_the_orm(categories):
+    """Not even a version no record cites: it was published, so visitors were shown it."""
+    version = publishing.publish(CookiePolicy.current())
+    shown = version.snapshots.get(language="en")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Snapshot._base_manager.filter(pk=shown.pk).delete()
+    for table, pk in [
+        (Snapshot._meta.db_table, shown.pk),
+        (PublishedVersion._meta.db_table, version.pk),
+    ]:
+        with pytest.raises(DatabaseError, match="append-only"):
+            raw(f"DELETE FROM {table} WHERE id = %s", [pk])
+    assert Snapshot.objects.filter(version=version).count() == 2
+
+
+def forged(version: PublishedVersion, language: str) -> Snapshot:
+    """A twin of the version's English snapshot in ``language``, unsaved."""
+    fields = {
+        f.name: getattr(version.snapshots.get(language="en"), f.name)
+        for f in Snapshot._meta.concrete_fields
+        if f.name not in ("id", "language")
+    }
+    return Snapshot(**{**fields, "language": language, "policy_html": "Forged."})
+
+
+def test_no_snapshot_is_added_to_a_version_once_published(categories):
+    """A forged twin: a snapshot with a version, language and hash, inserted later."""
+    first = PublishedVersion.objects.get(number=1)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Snapshot._base_manager.bulk_create([forged(first, "en")])  # a twin of one there
+    # A language it was never published in, once it is not the newest.
+    publishing.publish(CookiePolicy.current())
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Snapshot._base_manager.bulk_create([forged(first, "de")])
+    assert not Snapshot.objects.filter(policy_html="Forged.").exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite has no transaction-scoped state a trigger can read: there a snapshot can "
+    "still be added to the newest version in a language it lacks (docs/proof.md)",
+)
+@pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # version 1 published in a transaction of its own
+def test_no_language_is_added_to_the_newest_version_after_its_transaction(categories):
+    newest = PublishedVersion.objects.get(number=1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Snapshot._base_manager.bulk_create([forged(newest, "de")])
+    assert not Snapshot.objects.filter(language="de").exists()
+
+
+def test_no_version_is_inserted_below_the_newest(categories):
+    first = PublishedVersion.objects.get(number=1)
+    publishing.publish(CookiePolicy.current())
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        PublishedVersion(number=0, policy=first.policy, last_updated=first.last_updated).save()
+    assert sorted(PublishedVersion.objects.values_list("number", flat=True)) == [1, 2]
+
+
+@sqlite_only
+def test_insert_or_replace_cannot_rewrite_a_record_a_version_or_a_snapshot(categories):
+    record = one_record()
+    version = PublishedVersion.objects.get(number=1)
+    shown = version.snapshots.get(language="en")
+    for sql, params in [
+        (
+            f"INSERT OR REPLACE INTO {ConsentRecord._meta.db_table} (id, consent_id, created_at, "
+            "policy_version, language, text_hash, granted, refused, action, page_url, user_pk, "
+            "ip_hash, user_agent, region, regime) VALUES (%s, %s, %s, 1, '', '', '[]', '[]', "
+            "'custom', '', '', '', '', '', 'opt-in')",
+            [record.pk, uuid.uuid4().hex, record.created_at],
+        ),
+        (
+            f"REPLACE INTO {PublishedVersion._meta.db_table} (id, number, policy_id, "
+            "last_updated, published_at, reconsent, published_by) "
+            "VALUES (%s, 99, %s, '2000-01-01', '2000-01-01 00:00:00', 0, 'forger')",
+            [version.pk, version.policy_id],
+        ),
+        (
+            f"INSERT OR REPLACE INTO {Snapshot._meta.db_table} (version_id, language, title, "
+            "banner, preferences_html, policy_html, table_html, text, table_rows, hash) "
+            "VALUES (%s, 'en', '', '{}', '', 'Forged.', '', '', '[]', %s)",
+            [version.pk, shown.hash],
+        ),
+    ]:
+        with pytest.raises(DatabaseError, match="append-only"):
+            raw(sql, params)
+    assert ConsentRecord.objects.get(pk=record.pk).granted == ["analytics"]
+    assert PublishedVersion.objects.get(pk=version.pk).published_by == "tests"
+    assert Snapshot.objects.get(pk=shown.pk).policy_html == shown.policy_html
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_purge_permit_cannot_be_committed(categories):
+    """A permit written outside purge_older_than() and committed would let any later DELETE
+    through; the database refuses the commit."""
+    record = one_record()
+    with pytest.raises(IntegrityError, match="purge permit cannot be committed"):
+        PurgePermit.objects.create(before=timezone.now() + timedelta(days=1))
+    assert not PurgePermit.objects.exists()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        ConsentRecord._base_manager.filter(pk=record.pk).delete()
+    assert ConsentRecord.objects.filter(pk=record.pk).exists()
 
 
 # -- the retention purge ----------------------------------------------------------------------

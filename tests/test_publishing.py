@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from cookieconsent import publishing
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.models import CookiePolicy, PolicySection, PublishedVersion, Snapshot
-from tests.factories import CookieFactory
+from tests.factories import CookieFactory, CookiePolicyFactory
 from tests.helpers import CONSENT_COOKIE, decision_cookie, unpublish_everything
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
@@ -229,3 +229,14 @@ def test_command_without_a_current_policy(categories):
     CookiePolicy.objects.update(is_current=False)
     with pytest.raises(CommandError, match="no current cookie policy"):
         call_command("cookieconsent_publish")
+
+
+def test_only_the_current_policy_is_published(categories):
+    """One current policy: the live text and the regimes both come from it."""
+    other = CookiePolicyFactory(title="Old policy", is_current=False)
+    with pytest.raises(publishing.NotCurrentPolicy, match="“Old policy” is not the current"):
+        publishing.publish(other)
+    with pytest.raises(publishing.NotCurrentPolicy):
+        other.publish_new_version()
+    assert PublishedVersion.objects.count() == 1
+    assert publishing.publish(policy()).number == 2

@@ -122,7 +122,28 @@ def test_retention_settings_are_checked():
     assert check_error_codes({"RECORD_RETENTION": dt.timedelta(0)}) == ["cookieconsent.E040"]
     assert check_error_codes({"RECORD_RETENTION": -5}) == ["cookieconsent.E040"]
     assert check_error_codes({"UNDECLARED_COOKIES_LIMIT": -1}) == ["cookieconsent.E041"]
+    # Under a day the purge would reach today, which is counted only once it is over.
+    assert check_error_codes({"RECORD_RETENTION": dt.timedelta(hours=12)}) == ["cookieconsent.E042"]
+    assert check_error_codes({"RECORD_RETENTION": 86399}) == ["cookieconsent.E042"]
     assert check_error_codes({"SCANNER_BROWSER": 3}) == ["cookieconsent.E003"]
+
+
+@override_settings(COOKIECONSENT={"RECORD_RETENTION": dt.timedelta(hours=1)})
+def test_a_retention_under_a_day_never_counts_or_purges_a_day_that_is_not_over():
+    """Past the check (E042), the purge still leaves today alone: counted early and marked
+    counted, today's later decisions would never reach the statistics."""
+    from cookieconsent import retention
+
+    today = timezone.localdate()
+    noon = timezone.make_aware(dt.datetime.combine(today, dt.time(12)))
+    ConsentRecordFactory(created_at=noon - dt.timedelta(hours=2), action="accept_all")
+    ConsentRecordFactory(created_at=noon - dt.timedelta(minutes=30), action="reject_all")
+    report = retention.purge(now=noon)
+    assert report.deleted == 0 and report.recounted == []
+    assert stats.last_counted() is None or stats.last_counted() < today
+    ConsentRecordFactory(created_at=noon + dt.timedelta(minutes=5), action="custom")
+    figures = stats.statistics(stats.Period(today, today))
+    assert figures.totals == {"accept_all": 1, "reject_all": 1, "custom": 1}
 
 
 @override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -109,17 +109,25 @@ class CookiePolicyAdmin(MarkdownWarningsMixin, TranslationsAdminMixin, _PolicyAd
         choice; publishing on POST."""
         if not can_publish(request):
             raise PermissionDenied
-        policy = get_object_or_404(CookiePolicy, pk=object_id)
+        # get_object() answers None, hence a 404, for a key that is not one ("abc").
+        policy = self.get_object(request, unquote(object_id))
+        if policy is None:
+            raise Http404(gettext("No cookie policy has this ID."))
+        if not policy.is_current:
+            return self._not_current(request, policy, publishing.NotCurrentPolicy(policy))
         form = PublishForm(
             request.POST or None, initial={"last_updated": timezone.localdate(), "reconsent": False}
         )
         if request.method == "POST" and form.is_valid():
-            version = publishing.publish(
-                policy,
-                reconsent=form.cleaned_data["reconsent"],
-                last_updated=form.cleaned_data["last_updated"],
-                published_by=request.user.get_username(),
-            )
+            try:
+                version = publishing.publish(
+                    policy,
+                    reconsent=form.cleaned_data["reconsent"],
+                    last_updated=form.cleaned_data["last_updated"],
+                    published_by=request.user.get_username(),
+                )
+            except publishing.NotCurrentPolicy as refused:  # made not current meanwhile
+                return self._not_current(request, policy, refused)
             if version.reconsent:
                 message = gettext("Published %(version)s. Visitors will be asked to consent again.")
             else:
@@ -141,6 +149,15 @@ class CookiePolicyAdmin(MarkdownWarningsMixin, TranslationsAdminMixin, _PolicyAd
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "cookieconsent/admin/publish.html", context)
+
+    def _not_current(
+        self, request: HttpRequest, policy: CookiePolicy, refused: publishing.NotCurrentPolicy
+    ) -> HttpResponse:
+        """Back to the policy's change form, saying why nothing was published."""
+        self.message_user(request, str(refused), messages.ERROR)
+        return HttpResponseRedirect(
+            reverse("admin:cookieconsent_cookiepolicy_change", args=[policy.pk])
+        )
 
 
 def _initial_date(form: PublishForm) -> date:

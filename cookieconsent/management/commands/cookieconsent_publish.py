@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cookieconsent.models import CookiePolicy
-from cookieconsent.publishing import publish
+from cookieconsent.publishing import NotCurrentPolicy, publish
 
 
 def _date(value: str) -> date:
@@ -37,7 +37,10 @@ class Command(BaseCommand):
         policy = CookiePolicy.current()
         if policy is None:
             raise CommandError("There is no current cookie policy to publish: mark one as current.")
-        version = publish(policy, reconsent=options["reconsent"], last_updated=day)
+        try:
+            version = publish(policy, reconsent=options["reconsent"], last_updated=day)
+        except NotCurrentPolicy as refused:  # another policy was made current meanwhile
+            raise CommandError(str(refused)) from None
         languages = ", ".join(version.snapshots.order_by("pk").values_list("language", flat=True))
         again = " Visitors will be asked to consent again." if version.reconsent else ""
         self.stdout.write(self.style.SUCCESS(f"Published {version} in {languages}.{again}"))

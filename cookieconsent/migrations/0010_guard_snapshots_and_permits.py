@@ -1,0 +1,162 @@
+"""The database guards published versions and snapshots as it guards consent records, makes
+SQLite's ``INSERT OR REPLACE`` unable to rewrite any of them, and (PostgreSQL) keeps a purge
+permit from outliving the transaction that wrote it.
+
+- A published version or a snapshot is never deleted (``0006_publishing`` refused only UPDATE).
+- A version is inserted only with a number above every other's; a snapshot only for the newest
+  version, and (PostgreSQL) only in the transaction that inserted that version: no twin of a
+  deleted snapshot, no language added to a version after it was published.
+- SQLite: ``INSERT OR REPLACE`` deletes the row it replaces without firing a DELETE trigger
+  (unless ``recursive_triggers`` is on), but the BEFORE INSERT trigger fires first: it refuses
+  an INSERT whose primary key or unique key is taken.
+- PostgreSQL: a permit that is still there when its transaction commits fails the commit (a
+  deferred constraint trigger), so no other transaction ever sees one. SQLite has no deferred
+  triggers: there, any connection can still write a permit (see docs/proof.md).
+
+SQLite loses a table's triggers when a migration rebuilds it: a later migration that alters
+these tables must create them again.
+"""
+
+from django.db import migrations
+
+RECORDS = "cookieconsent_consentrecord"
+VERSIONS = "cookieconsent_publishedversion"
+SNAPSHOTS = "cookieconsent_snapshot"
+PERMITS = "cookieconsent_purgepermit"
+REFUSED = "cookieconsent: {} refused: consent records and published versions are append-only"
+
+
+def _raise(what):
+    return f"BEGIN SELECT RAISE(ABORT, '{REFUSED.format(what)}'); END"
+
+
+SQLITE = [
+    f"CREATE TRIGGER {VERSIONS}_no_delete BEFORE DELETE ON {VERSIONS} "
+    + _raise(f"DELETE of {VERSIONS}"),
+    f"CREATE TRIGGER {SNAPSHOTS}_no_delete BEFORE DELETE ON {SNAPSHOTS} "
+    + _raise(f"DELETE of {SNAPSHOTS}"),
+    # REPLACE: the INSERT trigger fires before the conflicting row is deleted.
+    f"CREATE TRIGGER {RECORDS}_no_replace BEFORE INSERT ON {RECORDS} WHEN EXISTS "
+    f"(SELECT 1 FROM {RECORDS} WHERE id = NEW.id OR consent_id = NEW.consent_id) "
+    + _raise(f"INSERT over a row of {RECORDS}"),
+    f"CREATE TRIGGER {VERSIONS}_only_next BEFORE INSERT ON {VERSIONS} WHEN EXISTS "
+    f"(SELECT 1 FROM {VERSIONS} WHERE id = NEW.id OR number >= NEW.number) "
+    + _raise(f"INSERT of {VERSIONS} not numbered after the newest"),
+    f"CREATE TRIGGER {SNAPSHOTS}_only_newest BEFORE INSERT ON {SNAPSHOTS} WHEN EXISTS "
+    f"(SELECT 1 FROM {SNAPSHOTS} WHERE id = NEW.id "
+    f"OR (version_id = NEW.version_id AND language = NEW.language)) "
+    f"OR NEW.version_id IS NOT (SELECT id FROM {VERSIONS} ORDER BY number DESC LIMIT 1) "
+    + _raise(f"INSERT of {SNAPSHOTS} but for the newest version"),
+]
+SQLITE_TRIGGERS = [sql.split()[2] for sql in SQLITE]
+
+POSTGRES = [
+    # The append-only function of 0008, refusing DELETE of versions and snapshots too.
+    """
+CREATE OR REPLACE FUNCTION cookieconsent_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'DELETE' AND TG_TABLE_NAME = 'cookieconsent_consentrecord' THEN
+        IF EXISTS (
+            SELECT 1 FROM cookieconsent_purgepermit p WHERE OLD.created_at < p.before
+        ) THEN
+            RETURN OLD;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'cookieconsent: % of % refused: consent records and published versions are append-only',
+        TG_OP, TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+END
+$$ LANGUAGE plpgsql
+""",
+    *(
+        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}; "
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION cookieconsent_append_only()"
+        for table in (VERSIONS, SNAPSHOTS)
+    ),
+    """
+CREATE OR REPLACE FUNCTION cookieconsent_publishing() RETURNS trigger AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'cookieconsent_publishedversion' THEN
+        IF EXISTS (SELECT 1 FROM cookieconsent_publishedversion WHERE number >= NEW.number) THEN
+            RAISE EXCEPTION 'cookieconsent: INSERT of % not numbered after the newest refused: consent records and published versions are append-only',
+                TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        -- Until this transaction ends: its snapshots may be inserted, no other's.
+        PERFORM set_config('cookieconsent.publishing', NEW.id::text, true);
+        RETURN NEW;
+    END IF;
+    IF NEW.version_id IS DISTINCT FROM (
+        SELECT id FROM cookieconsent_publishedversion ORDER BY number DESC LIMIT 1
+    ) OR NEW.version_id::text IS DISTINCT FROM current_setting('cookieconsent.publishing', true)
+    THEN
+        RAISE EXCEPTION 'cookieconsent: INSERT of % refused but for the version published in the same transaction: consent records and published versions are append-only',
+            TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql
+""",
+    *(
+        f"CREATE TRIGGER {table}_publishing BEFORE INSERT ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION cookieconsent_publishing()"
+        for table in (VERSIONS, SNAPSHOTS)
+    ),
+    """
+CREATE OR REPLACE FUNCTION cookieconsent_permit_not_committed() RETURNS trigger AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM cookieconsent_purgepermit WHERE id = NEW.id) THEN
+        RAISE EXCEPTION 'cookieconsent: a purge permit cannot be committed; only ConsentRecord.objects.purge_older_than() writes one, and removes it'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql
+""",
+    f"CREATE CONSTRAINT TRIGGER {PERMITS}_not_committed AFTER INSERT ON {PERMITS} "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+    "EXECUTE FUNCTION cookieconsent_permit_not_committed()",
+]
+
+POSTGRES_REVERSE = [
+    f"DROP TRIGGER IF EXISTS {PERMITS}_not_committed ON {PERMITS}",
+    "DROP FUNCTION IF EXISTS cookieconsent_permit_not_committed()",
+    *(f"DROP TRIGGER IF EXISTS {table}_publishing ON {table}" for table in (VERSIONS, SNAPSHOTS)),
+    "DROP FUNCTION IF EXISTS cookieconsent_publishing()",
+    *(
+        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}; "
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION cookieconsent_append_only()"
+        for table in (VERSIONS, SNAPSHOTS)
+    ),
+]
+
+
+def create_triggers(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    statements = {"sqlite": SQLITE, "postgresql": POSTGRES}.get(vendor, [])
+    for sql in statements:
+        schema_editor.execute(sql, params=None)
+
+
+def drop_triggers(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for name in SQLITE_TRIGGERS:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    elif vendor == "postgresql":
+        for sql in POSTGRES_REVERSE:
+            schema_editor.execute(sql, params=None)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("cookieconsent", "0009_consentrecord_export_permission"),
+    ]
+
+    operations = [
+        migrations.RunPython(create_triggers, drop_triggers),
+    ]

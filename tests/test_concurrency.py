@@ -1,0 +1,177 @@
+"""Two processes at once: the same day counted twice, the policy published twice. Each test
+holds one transaction open in the test's thread and runs the other in a second thread with a
+connection of its own, which waits for the first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cookieconsent import publishing, stats
+from cookieconsent.models import CookiePolicy, CountedDay, DailyDecisions, PublishedVersion
+from tests.factories import ConsentRecordFactory, CookiePolicyFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: SQLite in memory (the suite's) is one writer's, no row locks",
+)
+
+
+class Other(threading.Thread):
+    """``work`` in a thread with its own database connection; what it raised, if anything."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        super().__init__(daemon=True)
+        self.work = work
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.work()
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+        finally:
+            connection.close()
+
+
+def wait_until_waiting(timeout: float = 10) -> None:
+    """Until another connection waits for a lock this one holds (PostgreSQL)."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # pg_locks, not pg_stat_activity: that is read once per transaction.
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the other connection never waited for this one")
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_recounts_of_the_same_day_take_turns():
+    day = timezone.localdate() - dt.timedelta(days=2)
+    moment = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+    for action in ("accept_all", "accept_all", "reject_all"):
+        ConsentRecordFactory(created_at=moment, action=action)
+    other = Other(lambda: stats.recount_day(day))
+    with transaction.atomic():
+        stats.recount_day(day)
+        other.start()
+        wait_until_waiting()
+    other.join(10)
+    assert other.error is None, other.error
+    assert sorted(DailyDecisions.objects.values_list("action", "decisions")) == [
+        ("accept_all", 2),
+        ("reject_all", 1),
+    ]
+    assert list(CountedDay.objects.values_list("day", flat=True)) == [day]
+
+
+def current_policy() -> CookiePolicy:
+    policy = CookiePolicy.current()
+    assert policy is not None
+    return policy
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_publishes_at_once_take_turns(categories):
+    other = Other(lambda: publishing.publish(current_policy()))
+    with transaction.atomic():
+        publishing.publish(current_policy())
+        other.start()
+        wait_until_waiting()
+    other.join(30)
+    assert other.error is None, other.error
+    assert list(PublishedVersion.objects.order_by("number").values_list("number", flat=True)) == [
+        1,
+        2,
+        3,
+    ]
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_policy_published_beside_the_current_one_is_refused_clearly(categories):
+    """Not a collision on the site-wide version number: the second publish waits for the
+    first, then finds its policy is not the current one."""
+    old = CookiePolicyFactory(title="Old policy", is_current=False)
+    other = Other(lambda: publishing.publish(old))
+    with transaction.atomic():
+        publishing.publish(current_policy())
+        other.start()
+        wait_until_waiting()
+    other.join(30)
+    assert isinstance(other.error, publishing.NotCurrentPolicy), other.error
+    assert list(PublishedVersion.objects.values_list("number", "policy")) == [
+        (2, current_policy().pk),
+        (1, current_policy().pk),
+    ]
+
+
+#: Run by each of the processes below: set up Django on the file database, wait for the
+#: common start, publish.
+PUBLISHER = """
+import sys, time
+import django
+django.setup()
+from django.core.management import call_command
+time.sleep(max(0, float(sys.argv[1]) - time.time()))
+call_command("cookieconsent_publish")
+"""
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite's locking; PostgreSQL's is tested above"
+)
+def test_three_publishes_at_once_on_a_sqlite_file_all_succeed(tmp_path):
+    """Each a process of its own on one database file, as on a site: none fails with
+    "database is locked"; they queue, and number the versions 1, 2, 3."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    run = functools.partial(subprocess.run, env=env, cwd=ROOT, capture_output=True, text=True)
+    migrate = run([sys.executable, "-m", "django", "migrate", "-v0"])
+    assert migrate.returncode == 0, migrate.stderr
+    made = run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from tests.factories import PolicySectionFactory;"
+            " PolicySectionFactory()",
+        ]
+    )
+    assert made.returncode == 0, made.stderr
+    start = str(time.time() + 3)
+    publishers = [
+        subprocess.Popen(
+            [sys.executable, "-c", PUBLISHER, start],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outcomes = [(p.wait(60), *p.communicate()) for p in publishers]
+    assert [code for code, _out, _err in outcomes] == [0, 0, 0], outcomes
+    published = sorted(out.split(" of ")[0] for _code, out, _err in outcomes)
+    assert published == ["Published Version 1", "Published Version 2", "Published Version 3"]
