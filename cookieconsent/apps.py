@@ -12,6 +12,7 @@ class CookieConsentAppConfig(AppConfig):
 
     def ready(self) -> None:
         from cookieconsent import checks  # noqa: F401  (registers the checks)
+        from cookieconsent.engine.registry import invalidate
         from cookieconsent.models import (
             Cookie,
             CookieCategory,
@@ -20,7 +21,6 @@ class CookieConsentAppConfig(AppConfig):
             PublishedVersion,
             RegionRule,
         )
-        from cookieconsent.registry import invalidate
 
         for model in (
             Cookie,

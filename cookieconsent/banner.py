@@ -19,10 +19,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from cookieconsent import publishing, script
+from cookieconsent.caching import PerRegistry
 from cookieconsent.conf import get_config, on_reset
-from cookieconsent.consent import Consent
+from cookieconsent.engine.consent import Consent
 from cookieconsent.models.policy import banner_text
-from cookieconsent.registry import StampedCache
 
 TEMPLATE = "cookieconsent/banner.html"
 
@@ -57,7 +57,7 @@ def split(html: str) -> Banner:
 Key = tuple[str, bool, bool, str]
 #: The banners of the current registry, per (language, cache-safe, needs renewal, regime);
 #: emptied when staff edits replace the registry.
-_banners: StampedCache[Key, Banner] = StampedCache()
+_banners: PerRegistry[Key, Banner] = PerRegistry(limit=256)
 
 
 def _render(consent: Consent, cache_safe: bool, needs_renewal: bool, regime: str) -> Banner:
@@ -77,8 +77,8 @@ def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banne
     """The banner for this registry, language, mode and regime, rendered on first use."""
     regime = "*" if cache_safe else consent.regime
     key = (get_language() or "", cache_safe, needs_renewal, regime)
-    return _banners.get(
-        consent.registry, key, lambda: _render(consent, cache_safe, needs_renewal, regime)
+    return _banners.of(consent.registry.stamp).get_or_compute(
+        key, lambda: _render(consent, cache_safe, needs_renewal, regime)
     )
 
 

@@ -15,7 +15,7 @@ from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
 from cookieconsent.conf import DEFAULTS, SETTING_NAME, SETTINGS, get_config
-from cookieconsent.consent_mode import CONSENT_TYPES
+from cookieconsent.engine.consent_mode import CONSENT_TYPES
 
 MIDDLEWARE_PATH = "cookieconsent.middleware.CookieConsentMiddleware"
 #: Middleware that set cookies: ours must come before them in MIDDLEWARE, to see their cookies.

@@ -1,7 +1,8 @@
 """The consent log as CSV or JSON Lines, streamed: one writer for the admin and the command.
 
 Rows are read with ``iterator(chunk_size=...)`` (a server-side cursor on PostgreSQL) and
-written in small batches, so memory stays flat however many records there are.
+written in small batches, so memory stays flat however many records there are. CSV cells that
+a spreadsheet would run as a formula are neutralised; JSON Lines are written as stored.
 """
 
 from __future__ import annotations
@@ -56,6 +57,19 @@ def _value(value: Any) -> Any:
     return str(value) if not isinstance(value, int) else value
 
 
+#: A spreadsheet reads a cell that begins with one of these as a formula (OWASP, "CSV
+#: Injection"): a User-Agent of ``=HYPERLINK(...)`` would become a live link.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    """``value`` for a CSV cell: text that a spreadsheet would take for a formula gets a
+    leading ``'``, which makes it plain text; numbers we write ourselves are left alone."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def rows(queryset: QuerySet[ConsentRecord]) -> Iterator[dict[str, Any]]:
     """Each record as a dict of export columns, oldest first."""
     cols = columns()
@@ -83,7 +97,8 @@ def stream(
     for row in rows(queryset):
         if writer is not None:
             writer.writerow(
-                " ".join(v) if isinstance(v, list) else v for v in (row[n] for n in names)
+                _csv_cell(" ".join(v) if isinstance(v, list) else v)
+                for v in (row[n] for n in names)
             )
         else:
             buffer.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))

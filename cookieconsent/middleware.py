@@ -16,9 +16,9 @@ from django.utils.http import parse_http_date
 
 from cookieconsent import discovery
 from cookieconsent.conf import get_config, on_reset
-from cookieconsent.consent import Consent, signal_vary_headers
-from cookieconsent.regions import vary_headers
-from cookieconsent.registry import Rule, aget_registry
+from cookieconsent.engine.consent import Consent, signal_vary_headers
+from cookieconsent.engine.regions import vary_headers
+from cookieconsent.engine.registry import Rule, aget_registry
 
 logger = logging.getLogger("cookieconsent")
 

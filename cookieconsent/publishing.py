@@ -28,6 +28,7 @@ from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from cookieconsent.conf import on_reset
+from cookieconsent.engine.registry import CategoryInfo, get_registry
 from cookieconsent.models import (
     CookieCategory,
     CookiePolicy,
@@ -35,8 +36,7 @@ from cookieconsent.models import (
     Snapshot,
 )
 from cookieconsent.models.policy import banner_text
-from cookieconsent.regions import REGIMES
-from cookieconsent.registry import CategoryInfo, get_registry
+from cookieconsent.regimes import REGIMES
 
 # Placeholders the banner and preferences are rendered with, filled in per request (letters
 # and "_" survive escaping and urlencode unchanged, and none is a part of another).

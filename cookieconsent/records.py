@@ -14,7 +14,7 @@ from django.utils.functional import SimpleLazyObject, empty
 
 from cookieconsent import publishing
 from cookieconsent.conf import get_config, on_reset
-from cookieconsent.consent import get_consent
+from cookieconsent.engine.consent import get_consent
 from cookieconsent.models import ConsentRecord
 
 

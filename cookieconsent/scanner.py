@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from cookieconsent.conf import get_config
+from cookieconsent.engine.registry import Registry
 from cookieconsent.models import Technology
-from cookieconsent.registry import Registry
 
 DEFAULT_BROWSER = "/usr/bin/chromium"
 BROWSER_ARGS = (

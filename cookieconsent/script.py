@@ -13,9 +13,10 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from cookieconsent import consent_mode, publishing
+from cookieconsent import publishing
 from cookieconsent.conf import get_config
-from cookieconsent.consent import Consent
+from cookieconsent.engine import consent_mode
+from cookieconsent.engine.consent import Consent
 from cookieconsent.models import Technology
 
 #: The browser's storage object for each technology the script can clear on withdrawal (the

@@ -137,6 +137,7 @@ ACTION_COLOURS = {
     Action.CUSTOM: "#0072B2",
     Action.PREFERENCES: "#CC79A7",
     Action.GPC: "#E69F00",
+    Action.DISMISS: "#56B4E9",
 }
 
 
@@ -202,7 +203,10 @@ def statistics(period: Period, optional: Iterable[str] | None = None) -> Statist
         records = ConsentRecord.objects.filter(created_at__gte=start, created_at__lt=end)
         _add_tally(stats, period, tally(records), wanted)
     known = {a for a, _ in actions}
-    stats.actions += [(a, a) for a in sorted(stats.totals) if a not in known]
+    # An action without a colour still shows its label; only a value the code no longer knows
+    # (from an older release) is shown as stored.
+    labels = dict(Action.choices)
+    stats.actions += [(a, str(labels.get(a, a))) for a in sorted(stats.totals) if a not in known]
     stats.versions = dict(sorted(stats.versions.items()))
     stats.regions = dict(sorted(stats.regions.items()))
     stats.categories = dict(sorted(stats.categories.items()))

@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from django.http import HttpResponseBase
 
 from cookieconsent.conf import get_config
-from cookieconsent.consent import Decision
-from cookieconsent.registry import get_registry
+from cookieconsent.engine.consent import Decision
+from cookieconsent.engine.registry import get_registry
 
 __all__ = [
     "CONSENT_COOKIE",

@@ -26,12 +26,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cookieconsent import publishing
 from cookieconsent.conf import get_config
-from cookieconsent.consent import Consent, Decision, get_consent, set_consent_cookie
-from cookieconsent.crossorigin import cross_origin_protect
-from cookieconsent.forms import read_choice
+from cookieconsent.engine.choice import read_choice
+from cookieconsent.engine.consent import Consent, Decision, get_consent, set_consent_cookie
+from cookieconsent.engine.crossorigin import cross_origin_protect
+from cookieconsent.engine.registry import get_registry
 from cookieconsent.models import ConsentRecord
 from cookieconsent.records import record_decision
-from cookieconsent.registry import get_registry
 from cookieconsent.signals import consent_changed
 
 #: A JSON body larger than this is refused before it is parsed.

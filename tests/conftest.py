@@ -12,8 +12,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.test import Client, override_settings
 
-from cookieconsent import publishing, registry
+from cookieconsent import publishing
 from cookieconsent.conf import reset_caches
+from cookieconsent.engine import registry
 from cookieconsent.models import (
     Cookie,
     CookieCategory,

@@ -9,6 +9,7 @@ from typing import Any
 from django.test import override_settings
 from django.urls import reverse
 
+from cookieconsent.engine.registry import reset
 from cookieconsent.lifetimes import format_lifetime
 from cookieconsent.models import (
     Cookie,
@@ -18,7 +19,6 @@ from cookieconsent.models import (
     Snapshot,
     Technology,
 )
-from cookieconsent.registry import reset
 from cookieconsent.testing import CONSENT_COOKIE
 from cookieconsent.testing import consent_cookie as decision_cookie
 from cookieconsent.testing import cookies_expired as expired_cookies

@@ -135,6 +135,12 @@ def test_a_version_is_shown_as_visitors_saw_it(staff):
     assert '<a href="?language=af">af</a>' in english
 
 
+@pytest.mark.parametrize("object_id", ["abc", "1.5", "99999999999999999999999", "-1"])
+def test_a_version_that_cannot_exist_is_not_found(staff, object_id):
+    page = f"/admin/cookieconsent/publishedversion/{object_id}/change/"
+    assert staff.get(page).status_code == 404
+
+
 def test_the_diff_between_two_versions(staff):
     draft = policy()
     draft.sections.filter(heading="Do Not Track").update(body="We now honour Do Not Track.")

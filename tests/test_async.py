@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
 
-from cookieconsent import registry as registry_module
+from cookieconsent.engine import registry as registry_module
 from cookieconsent.middleware import CookieConsentMiddleware
 from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
 

@@ -6,7 +6,8 @@ import pytest
 from django.core import signing
 from django.test import override_settings
 
-from cookieconsent.consent import MAX_COOKIE_LENGTH, SALT, Consent, Decision, get_consent
+from cookieconsent.conf import reset_caches
+from cookieconsent.engine.consent import MAX_COOKIE_LENGTH, SALT, Consent, Decision, get_consent
 from cookieconsent.models import CookiePolicy
 from tests.helpers import decision_cookie
 
@@ -201,37 +202,12 @@ def test_get_consent_without_middleware(rf, categories):
     assert get_consent(request) is consent
 
 
-def test_verified_cookies_are_remembered_within_a_bound(categories, monkeypatch):
-    from cookieconsent import consent as consent_module
-
-    monkeypatch.setattr(consent_module, "_VERIFIED_LIMIT", 2)
-    consent_module._VERIFIED.clear()
-    values = [decision_cookie({"functional"}, age=n) for n in range(3)]
-    for value in values:
-        assert Decision.unsign(value) is not None
-    assert len(consent_module._VERIFIED) == 1  # cleared when full, then refilled
-    remembered = Decision.unsign(values[2])
-    assert {values[2]: remembered} == consent_module._VERIFIED
-    consent_module._VERIFIED.clear()
-    # What was remembered is what a fresh check of the signature says.
-    assert Decision.unsign(values[2]) == remembered != Decision.unsign(values[0])
-
-
-def test_granted_sets_are_remembered_within_a_bound(categories, monkeypatch):
-    from cookieconsent import consent as consent_module
-
-    monkeypatch.setattr(consent_module, "_GRANTED_LIMIT", 2)
-    consent_module._GRANTED.clear()
-    registry = Consent(None).registry
-    values = [decision_cookie({f"gone{n}", "functional"}) for n in range(5)]
-    for n, value in enumerate(values):
-        consent = Consent(value)
-        # Categories that are no more are granted in the cookie but allow nothing.
+def test_categories_no_longer_offered_allow_nothing(categories):
+    for n in range(3):
+        consent = Consent(decision_cookie({f"gone{n}", "functional"}))
         assert consent._allowed_now() == {"necessary", "security", "functional"}
         assert consent.decision is not None
         assert consent.decision.granted == {f"gone{n}", "functional"}
-        assert len(consent_module._GRANTED) <= 2 and len(registry.grants) <= 2
-    consent_module._GRANTED.clear()
 
 
 def test_a_new_secret_key_invalidates_remembered_cookies(categories, settings):
@@ -259,17 +235,19 @@ YEAR = 365 * 24 * 3600
         ({"marketing", "necessary"}, {}),  # categories that are not (optional ones) now
     ],
 )
-def test_the_middlewares_memoised_verdict_is_the_full_check(categories, granted, kwargs):
-    """``_allowed_now()`` judges a consent cookie from what the registry remembers of its
-    value; it must agree with the full check (``_stored()``, then ``_valid()``) every time."""
+def test_a_remembered_verdict_is_the_verdict_worked_out_afresh(categories, granted, kwargs):
+    """A consent cookie's verdict is remembered per registry: the answers from the memo are
+    those worked out from the cookie itself."""
     value = decision_cookie(granted, **kwargs)
-    for _ in range(2):  # the second time from the memo
-        fast = Consent(value)
-        full = Consent(value)
-        full._stored()  # resolved: _allowed_now() takes the full path
-        assert fast._allowed_now() == full._allowed_now()
-        assert fast.decision == full.decision
-        assert fast.needs_renewal == full.needs_renewal
+
+    def answers() -> tuple[object, ...]:
+        consent = Consent(value)
+        return consent.categories, consent.decision, consent.needs_renewal, consent.is_decided
+
+    afresh = answers()
+    assert answers() == afresh  # from the memo
+    reset_caches()
+    assert answers() == afresh
 
 
 def test_the_memoised_verdict_of_a_tampered_cookie_is_no_decision(categories):
@@ -284,4 +262,4 @@ def test_an_oversized_consent_cookie_is_neither_judged_nor_remembered(categories
     value = decision_cookie({"analytics"}) + "x" * MAX_COOKIE_LENGTH
     consent = Consent(value)
     assert consent._allowed_now() == consent.registry.required_slugs
-    assert value not in consent.registry.verdicts
+    assert consent.decision is None

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from cookieconsent.consent import Decision
+from cookieconsent.engine.consent import Decision
 from cookieconsent.models import ConsentRecord
 from cookieconsent.records import user_pk
 from cookieconsent.signals import consent_changed

@@ -8,10 +8,12 @@ import io
 import json
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
-from cookieconsent import registry, stats
+from cookieconsent import stats
+from cookieconsent.engine import registry
 from cookieconsent.models import (
     Action,
     ConsentRecord,
@@ -178,6 +180,36 @@ def test_bad_periods_fall_back_to_30_days_with_the_error(staff, categories, quer
     assert response.context["period"].days == 30
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"period": "dates", "since": "9999-12-01", "until": "9999-12-31"},
+        {"period": "dates", "since": "0001-01-01", "until": "0001-01-02"},
+        {"period": "dates", "since": "0001-01-01", "until": "0001-01-02", "by": "week"},
+        {"since": "9999-12-01"},
+        {"since": "0001-01-01"},
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_an_error_not_a_crash(staff, categories, query):
+    response = staff.get(STATS, query)
+    assert response.status_code == 200
+    assert "Choose a date between 1900-01-01 and 9998-12-31." in response.content.decode()
+    assert response.context["period"].days == 30
+
+
+def test_every_action_shows_its_translated_label(staff, categories):
+    today = timezone.localdate()
+    for action in Action:
+        add_counts(today, action, 1)
+    response = staff.get(STATS)
+    assert response.context["stats"].actions == [(a.value, a.label) for a in Action]
+    html = response.content.decode()
+    assert "Dismissed the notice" in html
+    # Each action has its own colour in the legend (none falls back to grey).
+    assert "#999999" not in html
+    assert '<th scope="col">dismiss</th>' not in html
+
+
 def test_regions_get_their_own_split_once_counts_have_them(staff, categories):
     today = timezone.localdate()
     add_counts(today, Action.ACCEPT_ALL, 3, region="EU")
@@ -252,6 +284,72 @@ def test_export_needs_the_view_permission(client, categories):
     assert client.get(EXPORT).status_code == 302  # to the login page
 
 
+def test_export_needs_its_own_permission(client, categories):
+    ConsentRecordFactory()
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_consentrecord"))
+    client.force_login(viewer)
+    # Viewing the log is not exporting all of it: no buttons, and the URL refuses.
+    assert client.get(RECORDS).status_code == 200
+    assert EXPORT not in client.get(RECORDS).content.decode()
+    assert client.get(EXPORT, {"format": "csv"}).status_code == 403
+    assert client.get(EXPORT, {"format": "jsonl"}).status_code == 403
+    viewer.user_permissions.add(Permission.objects.get(codename="export_consentrecord"))
+    viewer = type(viewer).objects.get(pk=viewer.pk)  # a fresh permission cache
+    client.force_login(viewer)
+    assert EXPORT in client.get(RECORDS).content.decode()
+    response = client.get(EXPORT, {"format": "csv"})
+    assert response.status_code == 200
+    assert (
+        len(list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))) == 1
+    )
+
+
+def test_export_alone_without_the_view_permission_is_refused(client, categories):
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename="export_consentrecord"))
+    client.force_login(user)
+    assert client.get(EXPORT).status_code == 403
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def test_export_neutralises_formulas_in_csv_cells_but_not_in_json_lines(staff, categories):
+    for agent in FORMULAS:
+        ConsentRecordFactory(user_agent=agent, page_url="=cmd|' /C calc'!A0", policy_version=3)
+    response = staff.get(EXPORT, {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert sorted(r["user_agent"] for r in rows) == sorted("'" + f for f in FORMULAS)
+    assert {r["page"] for r in rows} == {"'=cmd|' /C calc'!A0"}
+    assert {r["policy_version"] for r in rows} == {"3"}  # our own numbers stay numbers
+    response = staff.get(EXPORT, {"format": "jsonl"})
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert sorted(json.loads(line)["user_agent"] for line in lines) == sorted(FORMULAS)
+
+
+@pytest.mark.parametrize(
+    "drilldown",
+    [
+        {"created_at__year": "99999999999999"},
+        {"created_at__year": "9999"},
+        {"created_at__year": "1"},
+        {"created_at__year": "2026", "created_at__month": "13"},
+        {"created_at__year": "9999", "created_at__month": "12", "created_at__day": "31"},
+    ],
+)
+def test_impossible_date_drilldowns_are_refused_with_a_message(staff, categories, drilldown):
+    ConsentRecordFactory()
+    response = staff.get(EXPORT, {"format": "csv", **drilldown})
+    assert response.status_code == 400
+    assert "The date is out of range" in response.content.decode()
+    listed = staff.get(RECORDS, {"action__exact": "reject_all", **drilldown}, follow=True)
+    assert listed.status_code == 200
+    assert listed.redirect_chain == [(RECORDS + "?action__exact=reject_all", 302)]
+    assert "The date is out of range" in listed.content.decode()
+    assert len(listed.context["cl"].result_list) == 1  # the rest of the filters still apply
+
+
 # -- undeclared cookies -----------------------------------------------------------------------
 
 
@@ -296,6 +394,58 @@ def test_declare_asks_for_the_category_then_declares(staff, categories):
     assert registry.get_registry().lookup("_hjid").slug == "analytics"
 
 
+def declare(client: Client, found: list[UndeclaredCookie], category: object) -> str:
+    response = client.post(
+        UNDECLARED,
+        {
+            "action": "declare",
+            "_selected_action": [f.pk for f in found],
+            "category": category,
+            "apply": "Declare",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_declare_refuses_names_the_cookie_form_refuses(staff, categories):
+    found = undeclared("*", "_*", "<b>x</b>", "sessionid_extra")
+    html = declare(staff, found, categories["necessary"].pk)
+    # The valid one is declared; the others stay in the inbox, each with the form's reason.
+    assert "Declared sessionid_extra in Strictly necessary" in html
+    assert not Cookie.objects.filter(name__in=["*", "_*", "<b>x</b>"]).exists()
+    assert sorted(UndeclaredCookie.objects.values_list("name", flat=True)) == [
+        "*",
+        "<b>x</b>",
+        "_*",
+    ]
+    assert "Did not declare “*”:" in html and "is not a usable pattern" in html
+    assert "Did not declare “_*”:" in html and "too broad for a strictly necessary" in html
+    assert "<b>x</b>" not in html  # escaped, never markup
+    assert "Did not declare “&lt;b&gt;x&lt;/b&gt;”:" in html
+    # An undecided visitor is still refused an analytics cookie, and the category still saves.
+    assert registry.get_registry().lookup("_fbp") is None
+    assert Cookie.objects.get(name="sessionid_extra").category.slug == "necessary"
+
+
+def test_declare_refuses_a_framework_cookie_in_an_optional_category(staff, categories):
+    found = undeclared("csrftoken")
+    html = declare(staff, found, categories["analytics"].pk)
+    assert "Did not declare “csrftoken”:" in html
+    assert "cannot be declared in an optional category" in html
+    assert not Cookie.objects.filter(name="csrftoken").exists()
+    assert UndeclaredCookie.objects.filter(name="csrftoken").exists()
+
+
+def test_declare_a_name_declared_meanwhile_leaves_it_where_it_is(staff, categories):
+    found = undeclared("prefs")  # declared in Functional by the fixture
+    html = declare(staff, found, categories["analytics"].pk)
+    assert "“prefs” is already declared in Functional." in html
+    assert Cookie.objects.get(name="prefs").category.slug == "functional"
+    assert not UndeclaredCookie.objects.exists()
+
+
 def test_declare_needs_the_permission_to_add_cookies(client, categories):
     from django.contrib.auth.models import Permission
 
@@ -312,9 +462,11 @@ def test_declare_needs_the_permission_to_add_cookies(client, categories):
 
 def test_declare_without_a_category_shows_the_page_again(staff, categories):
     found = undeclared("_hjid")
+    # No category has the pk 0; 999 does, on PostgreSQL, once enough tests have used its
+    # sequence.
     page = staff.post(
         UNDECLARED,
-        {"action": "declare", "_selected_action": [found[0].pk], "category": "999", "apply": "1"},
+        {"action": "declare", "_selected_action": [found[0].pk], "category": "0", "apply": "1"},
     )
     assert page.status_code == 200
     assert "Select a valid choice" in page.content.decode()

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cookieconsent.consent import SALT
+from cookieconsent.engine.consent import SALT
 from tests.helpers import CONSENT_COOKIE, set_cookies
 
 pytestmark = pytest.mark.django_db

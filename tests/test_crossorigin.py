@@ -1,6 +1,6 @@
 """The consent endpoint without a CSRF token: refused when the browser says the post comes
 from another origin, accepted from this one, Django's token check for requests that say
-nothing (``cookieconsent.crossorigin``)."""
+nothing (``cookieconsent.engine.crossorigin``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client, RequestFactory, override_settings
 
-from cookieconsent.crossorigin import Verdict, verdict
+from cookieconsent.engine.crossorigin import Verdict, verdict
 from cookieconsent.models import ConsentRecord
 
 pytestmark = pytest.mark.django_db
@@ -141,7 +141,7 @@ def test_a_malformed_origin_is_not_trusted(categories, settings):
 def test_the_decorator_lets_safe_methods_through(rf):
     from django.http import HttpResponse
 
-    from cookieconsent.crossorigin import cross_origin_protect
+    from cookieconsent.engine.crossorigin import cross_origin_protect
 
     @cross_origin_protect(lambda request: HttpResponse("refused", status=403))
     def view(request):

@@ -93,6 +93,9 @@ def test_large_exports_come_in_chunks():
         (["--since", "yesterday"], "--since 'yesterday' is not a date"),
         (["--until", "2026-02-30"], "--until '2026-02-30' is not a date"),
         (["--output", "/nonexistent/dir/x.csv"], "Cannot write /nonexistent/dir/x.csv"),
+        (["--until", "9999-12-31"], "--until '9999-12-31' is out of range"),
+        (["--since", "0001-01-01"], "--since '0001-01-01' is out of range"),
+        (["--since", "0001-01-01T00:30"], "--since '0001-01-01T00:30' is out of range"),
     ],
 )
 def test_bad_input_is_a_clear_error(args, message):
@@ -114,3 +117,21 @@ def test_values_are_written_as_text_numbers_and_lists():
     assert export._value(None) == ""
     assert export._value(3) == 3
     assert export._value("x") == "x"
+
+
+@pytest.mark.parametrize("first", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_cells_that_a_spreadsheet_would_run_begin_with_a_quote(first):
+    ConsentRecordFactory(user_agent=first + 'HYPERLINK("http://evil.example")', page_url="/a")
+    row = next(csv.DictReader(io.StringIO(run())))
+    assert row["user_agent"] == "'" + first + 'HYPERLINK("http://evil.example")'
+    assert row["page"] == "/a"  # other cells are left as they are
+    line = json.loads(run("--format", "jsonl"))
+    assert line["user_agent"] == first + 'HYPERLINK("http://evil.example")'  # JSON stays raw
+
+
+def test_cell_neutralising_keeps_numbers_and_plain_text():
+    assert export._csv_cell(-3) == -3
+    assert export._csv_cell("analytics functional") == "analytics functional"
+    assert export._csv_cell("") == ""
+    assert export._csv_cell("a=b") == "a=b"
+    assert export._csv_cell("=1+1") == "'=1+1"

@@ -1,5 +1,5 @@
 # ruff: noqa: E501  (the expected HTML reads best one case a line)
-"""``cookieconsent.gating``: gated content neither loads nor runs anything, however it is
+"""``cookieconsent.engine.gating``: gated content neither loads nor runs anything, however it is
 written. The browser's own view of it is tested in ``test_browser.py``."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cookieconsent.gating import FETCHING, FETCHING_ANYWHERE, MARKER, PREFIX, inert
+from cookieconsent.engine.gating import FETCHING, FETCHING_ANYWHERE, MARKER, PREFIX, inert
 from tests.strategies import fragments
 
 SLUG = "analytics"

@@ -14,8 +14,8 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 
 from cookieconsent import middleware as middleware_module
+from cookieconsent.engine.registry import Rule
 from cookieconsent.middleware import CookieConsentMiddleware, is_deletion
-from cookieconsent.registry import Rule
 from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
 
 pytestmark = pytest.mark.django_db

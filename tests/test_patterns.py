@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cookieconsent.engine.registry import get_registry, glob_match
 from cookieconsent.models import Cookie
-from cookieconsent.registry import get_registry, glob_match
 from tests.helpers import set_cookies
 
 #: Letters a pattern may be made of (a few, so that names often match) and its wildcard.

@@ -9,9 +9,9 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from cookieconsent.markup import render_markdown
 from cookieconsent.models import Cookie, CookiePolicy, Party, Technology
 from cookieconsent.publishing import publish
-from cookieconsent.rendering import render_markdown
 from tests.factories import (
     CookieCategoryFactory,
     CookieFactory,

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import translation
 
 from cookieconsent import publishing
-from cookieconsent.consent import Decision
+from cookieconsent.engine.consent import Decision
 from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion, Snapshot
 from tests.factories import ConsentRecordFactory, CookieCategoryFactory
 from tests.helpers import CONSENT_COOKIE

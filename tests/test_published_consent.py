@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 
 from cookieconsent import publishing
+from cookieconsent.engine.registry import CategoryInfo, Registry, get_registry
 from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion, Snapshot
-from cookieconsent.registry import CategoryInfo, Registry, get_registry
 from tests.factories import CookieCategoryFactory, CookieFactory
 from tests.helpers import CONSENT_COOKIE, decision_cookie, set_cookies, unpublish_everything
 

@@ -11,8 +11,8 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
 
 from cookieconsent import publishing
+from cookieconsent.engine.registry import get_registry
 from cookieconsent.models import CookiePolicy, PolicySection, PublishedVersion, Snapshot
-from cookieconsent.registry import get_registry
 from tests.factories import CookieFactory
 from tests.helpers import CONSENT_COOKIE, decision_cookie, unpublish_everything
 

@@ -14,18 +14,17 @@ from django.db.models import F
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from cookieconsent import registry as registry_module
 from cookieconsent.conf import reset_caches
-from cookieconsent.models import Cookie, CookieCategory, RegistryStamp, Technology
-from cookieconsent.registry import (
+from cookieconsent.engine import registry as registry_module
+from cookieconsent.engine.registry import (
     Registry,
     Rule,
-    StampedCache,
     build,
     get_registry,
     invalidate,
     read_generation,
 )
+from cookieconsent.models import Cookie, CookieCategory, RegistryStamp, Technology
 
 pytestmark = pytest.mark.django_db
 #: Tests whose transactions really commit. serialized_rollback restores the seed data after the
@@ -80,13 +79,6 @@ def test_django_cookies_fall_back_to_a_builtin_category(db):
     CookieCategory.objects.filter(required=True).update(required=False)
     registry = build()
     assert registry.lookup("django_language") == Rule("necessary", True)
-
-
-def test_memo_is_bounded():
-    registry = Registry()
-    for n in range(registry_module._MEMO_LIMIT + 10):
-        registry.lookup(f"c{n}")
-    assert len(registry._memo) == 10
 
 
 def test_suffix_patterns(categories):
@@ -391,28 +383,6 @@ def test_a_build_overtaken_by_a_change_is_not_kept(categories, monkeypatch):
 
 
 # -- caches derived from a registry --------------------------------------------------------------
-
-
-def test_stamped_cache_follows_the_registry():
-    cache: StampedCache[str, int] = StampedCache(limit=2)
-    one, two = Registry(stamp="1.1"), Registry(stamp="1.2")
-    calls = []
-
-    def compute(value: int):
-        def inner() -> int:
-            calls.append(value)
-            return value
-
-        return inner
-
-    assert cache.get(one, "a", compute(1)) == 1
-    assert cache.get(one, "a", compute(2)) == 1  # kept
-    assert cache.get(two, "a", compute(3)) == 3  # a new registry: computed again
-    cache.get(two, "b", compute(4))
-    cache.get(two, "c", compute(5))  # over the limit: emptied, then kept
-    assert cache.get(two, "c", compute(6)) == 5
-    assert cache.get(two, "a", compute(7)) == 7
-    assert calls == [1, 3, 4, 5, 7]
 
 
 def test_the_banner_and_the_hash_follow_the_next_publish(client, categories):

@@ -138,8 +138,8 @@ def test_the_browser_comes_from_the_setting_then_the_environment(monkeypatch):
 
 
 def test_findings_are_classified_by_the_cookie_table(categories):
+    from cookieconsent.engine.registry import get_registry
     from cookieconsent.models import Cookie
-    from cookieconsent.registry import get_registry
 
     registry = get_registry()
 

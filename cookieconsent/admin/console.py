@@ -10,17 +10,25 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from cookieconsent import charts, export, stats
+from cookieconsent import export, stats
+from cookieconsent.console import charts
 from cookieconsent.models import (
     ConsentRecord,
     Cookie,
@@ -37,6 +45,8 @@ else:
     _UndeclaredAdmin = _StatisticsAdmin = _RecordAdmin = admin.ModelAdmin
 
 # -- export ------------------------------------------------------------------------------------
+
+_DRILLDOWN_PARTS = ("year", "month", "day")
 
 
 class ExportMixin(_RecordAdmin):
@@ -56,10 +66,63 @@ class ExportMixin(_RecordAdmin):
         ]
         return own + super().get_urls()
 
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The list; a date drill-down beyond the calendar is dropped, with a message."""
+        if self._impossible_drilldown(request):
+            self.message_user(
+                request,
+                gettext("The date is out of range or does not exist: the list shows every date."),
+                messages.ERROR,
+            )
+            query = request.GET.copy()
+            for part in _DRILLDOWN_PARTS:
+                query.pop(f"{self.date_hierarchy}__{part}", None)
+            return HttpResponseRedirect(
+                f"{request.path}?{query.urlencode()}" if query else request.path
+            )
+        context = {"can_export": self.has_export_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        """Whether the user may download the log: the ``export_consentrecord`` permission,
+        granted on its own (a superuser has it), besides the permission to view records."""
+        codename = get_permission_codename("export", self.opts)
+        return self.has_view_permission(request) and request.user.has_perm(
+            f"{self.opts.app_label}.{codename}"
+        )
+
+    def _impossible_drilldown(self, request: HttpRequest) -> bool:
+        """Whether the date drill-down (``?created_at__year=...&__month=&__day=``) names a
+        date Django's changelist cannot bound: it would overflow (a 500), not refuse."""
+        if not self.date_hierarchy:
+            return False
+        year, month, day = (
+            request.GET.get(f"{self.date_hierarchy}__{part}") for part in _DRILLDOWN_PARTS
+        )
+        if year is None:
+            return False
+        try:
+            start = dt.datetime(int(year), int(month or 1), int(day or 1))
+            # The changelist's end of the range (the next day, month or year), and a day
+            # either side for the shift to UTC.
+            start - dt.timedelta(days=1)
+            start + dt.timedelta(days=367)
+        except (ValueError, OverflowError):
+            return True
+        return False
+
     def export_view(self, request: HttpRequest) -> HttpResponseBase:
         """The records the changelist's current filters select, streamed as CSV or JSONL."""
-        if not self.has_view_permission(request):
+        if not self.has_export_permission(request):
             raise PermissionDenied
+        if self._impossible_drilldown(request):
+            return HttpResponse(
+                gettext("The date is out of range or does not exist."),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
         query = request.GET.copy()
         fmt = query.pop("format", ["csv"])[-1]
         if fmt not in export.FORMATS:
@@ -88,16 +151,37 @@ class ExportMixin(_RecordAdmin):
 # -- statistics ----------------------------------------------------------------------------
 
 
+#: The dates the Statistics page takes: far enough from the ends of the calendar that a day's
+#: bounds, its week's Monday and the shift to UTC stay within it.
+_EARLIEST = dt.date(1900, 1, 1)
+_LATEST = dt.date(9998, 12, 31)
+
+
+def _within_calendar(value: dt.date) -> None:
+    if not _EARLIEST <= value <= _LATEST:
+        raise forms.ValidationError(
+            _("Choose a date between %(earliest)s and %(latest)s."),
+            code="out_of_range",
+            params={"earliest": _EARLIEST.isoformat(), "latest": _LATEST.isoformat()},
+        )
+
+
 class PeriodForm(forms.Form):
     PERIODS = (("7", _("Last 7 days")), ("30", _("Last 30 days")), ("90", _("Last 90 days")))
     period = forms.ChoiceField(
         label=_("Period"), choices=(*PERIODS, ("dates", _("Dates"))), required=False
     )
     since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        validators=[_within_calendar],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        validators=[_within_calendar],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     by = forms.ChoiceField(
         label=_("Per"), choices=(("day", _("day")), ("week", _("week"))), required=False
@@ -265,27 +349,7 @@ class UndeclaredCookieAdmin(_UndeclaredAdmin):
             raise PermissionDenied
         form = DeclareForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            category: CookieCategory = form.cleaned_data["category"]
-            declared = []
-            with transaction.atomic():
-                for found in queryset:
-                    Cookie.objects.get_or_create(
-                        name=found.name,
-                        technology=found.technology,
-                        defaults={"category": category},
-                    )
-                    declared.append(found.name)
-                queryset.delete()
-            self.message_user(
-                request,
-                ngettext(
-                    "Declared %(names)s in %(category)s. Describe it on the category's page.",
-                    "Declared %(names)s in %(category)s. Describe them on the category's page.",
-                    len(declared),
-                )
-                % {"names": ", ".join(sorted(declared)), "category": category},
-                messages.SUCCESS,
-            )
+            self._declare_all(request, queryset, form.cleaned_data["category"])
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -299,6 +363,68 @@ class UndeclaredCookieAdmin(_UndeclaredAdmin):
         return TemplateResponse(
             request, "admin/cookieconsent/undeclaredcookie/declare.html", context
         )
+
+    def _declare_all(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[UndeclaredCookie],
+        category: CookieCategory,
+    ) -> None:
+        """Declare each name in ``category`` as the cookie form would, and take it off the
+        list; a name the form would refuse stays on the list, and staff are told why."""
+        declared: list[str] = []
+        known: list[tuple[str, CookieCategory]] = []
+        refused: list[tuple[str, list[str]]] = []
+        with transaction.atomic():
+            for found in queryset.order_by("name"):
+                existing = (
+                    Cookie.objects.filter(name=found.name, technology=found.technology)
+                    .select_related("category")
+                    .first()
+                )
+                if existing is not None:
+                    # Declared since it was seen: the entry is stale, and the declaration
+                    # stays where staff put it.
+                    found.delete()
+                    known.append((found.name, existing.category))
+                    continue
+                cookie = Cookie(name=found.name, technology=found.technology, category=category)
+                try:
+                    # The field validators, Cookie.clean() and the unique constraint, as on
+                    # the category's page: "*" declared strictly necessary would let every
+                    # cookie through without consent.
+                    cookie.full_clean()
+                except ValidationError as error:
+                    refused.append((found.name, error.messages))
+                    continue
+                cookie.save()
+                found.delete()
+                declared.append(found.name)
+        for name, reasons in refused:
+            self.message_user(
+                request,
+                gettext("Did not declare “%(name)s”: %(reasons)s")
+                % {"name": name, "reasons": " ".join(reasons)},
+                messages.ERROR,
+            )
+        for name, where in known:
+            self.message_user(
+                request,
+                gettext("“%(name)s” is already declared in %(category)s.")
+                % {"name": name, "category": where},
+                messages.INFO,
+            )
+        if declared:
+            self.message_user(
+                request,
+                ngettext(
+                    "Declared %(names)s in %(category)s. Describe it on the category's page.",
+                    "Declared %(names)s in %(category)s. Describe them on the category's page.",
+                    len(declared),
+                )
+                % {"names": ", ".join(declared), "category": category},
+                messages.SUCCESS,
+            )
 
     @admin.action(description=_("Dismiss"), permissions=["change"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet[UndeclaredCookie]) -> None:

@@ -11,8 +11,8 @@ from django.forms import BaseFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext
 
+from cookieconsent.markup import sanitiser_changes
 from cookieconsent.models import CookiePolicy, PolicySection
-from cookieconsent.rendering import sanitiser_changes
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from cookieconsent import publishing
 from cookieconsent.admin.frames import frames
 from cookieconsent.models import PublishedVersion
-from cookieconsent.regions import REGIMES
+from cookieconsent.regimes import REGIMES
 
 if TYPE_CHECKING:
     _VersionAdmin = admin.ModelAdmin[PublishedVersion]
@@ -61,7 +61,11 @@ class PublishedVersionAdmin(_VersionAdmin):
         """The version as visitors saw it, in the language asked for (``?language=``)."""
         if not self.has_view_permission(request):
             return super().change_view(request, object_id, form_url, extra_context)
-        version = get_object_or_404(PublishedVersion.objects.select_related("policy"), pk=object_id)
+        try:
+            pk = PublishedVersion._meta.pk.to_python(object_id)
+        except ValidationError:  # "abc" is no version's number, not a server error
+            raise Http404(gettext("There is no such version.")) from None
+        version = get_object_or_404(PublishedVersion.objects.select_related("policy"), pk=pk)
         snapshots = {s.language: s for s in version.snapshots.all()}
         if not snapshots:
             raise Http404

@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from cookieconsent.rendering import render_markdown
+from cookieconsent.markup import render_markdown
 from cookieconsent.translation import Translated, lookup, translations_field
 
 #: The banner's words when staff leave them empty, translated by the app's locale files.

@@ -98,6 +98,8 @@ class ConsentRecord(models.Model):
         verbose_name = _("consent record")
         verbose_name_plural = _("consent records")
         ordering: ClassVar = ["-created_at", "-pk"]
+        # Reading a record is not taking the whole log away: export is granted on its own.
+        permissions: ClassVar = [("export_consentrecord", _("Can export consent records"))]
 
     def __str__(self) -> str:
         return f"{self.consent_id} ({self.get_action_display()})"

@@ -7,14 +7,14 @@ from typing import Any, ClassVar
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cookieconsent import regions
+from cookieconsent import regimes
 from cookieconsent.models.policy import CookiePolicy
 
 
 class Regime(models.TextChoices):
-    OPT_IN = regions.OPT_IN, _("Opt-in: optional cookies only with consent")
-    OPT_OUT = regions.OPT_OUT, _("Opt-out: optional cookies until the visitor objects")
-    NOTICE = regions.NOTICE, _("Notice: optional cookies, with a dismissible notice")
+    OPT_IN = regimes.OPT_IN, _("Opt-in: optional cookies only with consent")
+    OPT_OUT = regimes.OPT_OUT, _("Opt-out: optional cookies until the visitor objects")
+    NOTICE = regimes.NOTICE, _("Notice: optional cookies, with a dismissible notice")
 
 
 class RegionRule(models.Model):
@@ -30,7 +30,7 @@ class RegionRule(models.Model):
     region = models.CharField(
         _("region"),
         max_length=6,
-        validators=[regions.validate_rule_region],
+        validators=[regimes.validate_rule_region],
         help_text=_("A country (“DE”), a subdivision (“US-CA”), or “EU” or “EEA” for all of them."),
     )
     regime = models.CharField(_("regime"), max_length=10, choices=Regime.choices)

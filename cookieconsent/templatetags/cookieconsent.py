@@ -18,12 +18,13 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from cookieconsent import consent_mode, publishing, script
+from cookieconsent import publishing, script
 from cookieconsent.banner import render_banner
 from cookieconsent.conf import get_config
-from cookieconsent.consent import Consent, get_consent
-from cookieconsent.consent_mode import CONSENT_TYPES as CONSENT_MODE_TYPES
-from cookieconsent.gating import inert
+from cookieconsent.engine import consent_mode
+from cookieconsent.engine.consent import Consent, get_consent
+from cookieconsent.engine.consent_mode import CONSENT_TYPES as CONSENT_MODE_TYPES
+from cookieconsent.engine.gating import inert
 from cookieconsent.models import CookieCategory
 
 __all__ = ["CONSENT_MODE_TYPES", "inert", "register"]

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.views.decorators.http import require_POST
 
-from cookieconsent.regions import normalise
+from cookieconsent.regimes import normalise
 from cookieconsent.views import safe_next
 
 SESSION_KEY = "fluxems_demo_region"

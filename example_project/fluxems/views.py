@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cookieconsent.consent import get_consent
+from cookieconsent.engine.consent import get_consent
 
 #: The security cookie set at sign-in (policy category “Security”).
 SECURITY_COOKIE = "session"

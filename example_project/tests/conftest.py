@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from cookieconsent import registry
 from cookieconsent.conf import reset_caches
+from cookieconsent.engine import registry
 from cookieconsent.models import CookieCategory
 from cookieconsent.testing import flushable_sqlite
 

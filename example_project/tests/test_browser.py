@@ -96,7 +96,7 @@ def site(live_server: Any, transactional_db: None) -> str:
     from django.apps import apps
     from django.db import connection
 
-    from cookieconsent import registry
+    from cookieconsent.engine import registry
     from cookieconsent.models import CookiePolicy, PublishedVersion
 
     editor = SimpleNamespace(connection=connection)
@@ -644,7 +644,7 @@ def from_(browser: Any, region: str) -> Any:
 @pytest.fixture
 def us_rules(site: str) -> str:
     """The example's regimes, whatever an earlier test's flush left of the data migration."""
-    from cookieconsent import registry
+    from cookieconsent.engine import registry
     from cookieconsent.models import CookiePolicy, RegionRule
 
     policy = CookiePolicy.current()
@@ -918,7 +918,7 @@ def test_the_harness_sees_a_leak(gate_page):
     ],
 )
 def test_gated_html_loads_nothing_in_chromium(gate_page, html):
-    from cookieconsent.gating import inert
+    from cookieconsent.engine.gating import inert
 
     assert loads(gate_page, inert(html, "analytics")) == ([], False)
 
@@ -926,7 +926,7 @@ def test_gated_html_loads_nothing_in_chromium(gate_page, html):
 def test_generated_gated_html_loads_nothing_in_chromium(gate_page):
     from hypothesis import HealthCheck, given, settings
 
-    from cookieconsent.gating import inert
+    from cookieconsent.engine.gating import inert
     from tests.strategies import fragments
 
     @given(fragments)
@@ -940,7 +940,7 @@ def test_generated_gated_html_loads_nothing_in_chromium(gate_page):
 
 def test_allowed_gated_content_comes_to_life(page, site):
     """The script restores what gating moved aside: an image loads, a handler runs."""
-    from cookieconsent.gating import inert
+    from cookieconsent.engine.gating import inert
 
     gated = inert(
         '<img src="/static/cookieconsent/missing.png" onerror="window.ccImage = 1" alt="">',

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from cookieconsent import export
+from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
-from cookieconsent.progress import Progress
 
 
 def _moment(value: str, option: str, *, end_of_day: bool = False) -> dt.datetime:
@@ -21,13 +21,26 @@ def _moment(value: str, option: str, *, end_of_day: bool = False) -> dt.datetime
         moment = None if day is not None else parse_datetime(value)
     except ValueError:  # well formed, but no such day
         moment = day = None
+    reach = "up to the last record" if end_of_day else "from the first record"
+    out_of_range = CommandError(
+        f"{option} {value!r} is out of range: leave {option} out to export {reach}."
+    )
     if day is not None:
-        moment = dt.datetime.combine(day + dt.timedelta(days=end_of_day), dt.time.min)
+        try:
+            moment = dt.datetime.combine(day + dt.timedelta(days=end_of_day), dt.time.min)
+        except OverflowError:  # the day after 9999-12-31
+            raise out_of_range from None
     if moment is None:
         raise CommandError(
             f"{option} {value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]."
         )
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    aware = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    try:
+        # The database is given it in UTC: 0001-01-01 east of Greenwich falls off the calendar.
+        aware.astimezone(dt.UTC)
+    except OverflowError:
+        raise out_of_range from None
+    return aware
 
 
 class Command(BaseCommand):

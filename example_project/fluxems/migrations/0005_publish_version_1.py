@@ -14,7 +14,7 @@ DATE = date(2026, 6, 1)
 
 
 def publish_version_1(apps, schema_editor):
-    from cookieconsent import registry
+    from cookieconsent.engine import registry
     from cookieconsent.models import CookiePolicy, PublishedVersion
     from cookieconsent.publishing import publish
 

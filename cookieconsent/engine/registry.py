@@ -10,7 +10,7 @@ same transaction as every change to a category, cookie or policy (once per trans
 process compiles one registry and reads the generation again at most every
 ``REGISTRY_STALENESS`` seconds (one small query), whatever ``CACHES`` holds; the process that
 made the change drops its registry at once. Caches derived from a registry belong to their
-owners, as a ``StampedCache`` keyed by the registry's ``stamp``.
+owners, as a ``caching.PerRegistry`` keyed by the registry's ``stamp``.
 """
 
 from __future__ import annotations
@@ -19,23 +19,24 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.db.models import F
 
+from cookieconsent.caching import Memo
 from cookieconsent.conf import django_cookie_names, get_config, on_reset
-from cookieconsent.regions import OPT_IN, Regimes, build_regimes
+from cookieconsent.engine.regions import build_regimes
+from cookieconsent.regimes import OPT_IN, REGIMES, Regimes
 from cookieconsent.translation import TranslatedView
 
 logger = logging.getLogger("cookieconsent")
 
 #: The category given to Django's own cookies when no required category is declared.
 BUILTIN_SLUG = "necessary"
-_MEMO_LIMIT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,29 +132,16 @@ class Registry:
     #: while ``published_optional`` is ``None``). One added in the draft is nobody's to allow
     #: until it is published.
     offered_slugs: frozenset[str] = field(init=False)
-    # The memo of lookup(), a pure function of the snapshot; never part of its value.
-    _memo: dict[str, Rule | None] = field(
-        default_factory=dict, init=False, repr=False, compare=False
+    # The memos of lookup() and allowed_by(), pure functions of the snapshot whose keys come
+    # from visitors (cookie names, granted sets); never part of its value.
+    _lookups: Memo[str, Rule | None] = field(
+        default_factory=lambda: Memo(4096), init=False, repr=False, compare=False
     )
-    # The memos of allowed_by() and allowed_by_regime(), likewise.
-    _allowed: dict[frozenset[str], frozenset[str]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
+    _allowed: Memo[frozenset[str], frozenset[str]] = field(
+        default_factory=lambda: Memo(4096), init=False, repr=False, compare=False
     )
-    _by_regime: dict[str, frozenset[str]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-    #: Consent cookie value → what it decides under this registry (kept by ``consent.py``).
-    verdicts: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-    #: A consent's granted categories → what they allow and for how many seconds (kept by
-    #: ``consent.py``).
-    grants: dict[frozenset[str], Any] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-    #: The request headers an undecided visitor's categories depend on → those categories,
-    #: and whether and which region they were read for (kept by ``consent.py``).
-    undecided: dict[tuple[str | None, ...], Any] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    # What an undecided visitor allows under each regime.
+    _by_regime: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         required = frozenset(c.slug for c in self.categories if c.required)
@@ -163,6 +151,8 @@ class Registry:
         published = self.published_optional
         offered = optional if published is None else optional & published
         object.__setattr__(self, "offered_slugs", offered)
+        by_regime = {regime: required | self.regime_default(regime) for regime in REGIMES}
+        object.__setattr__(self, "_by_regime", by_regime)
 
     def regime_default(self, regime: str) -> frozenset[str]:
         """The optional categories ``regime`` allows before the visitor decides: none under
@@ -175,23 +165,15 @@ class Registry:
     def allowed_by(self, granted: frozenset[str]) -> frozenset[str]:
         """Every category allowed to a visitor whose decision granted ``granted``: the
         required ones and those of ``granted`` that are still offered."""
-        try:
-            return self._allowed[granted]
-        except KeyError:
-            pass
-        allowed = self.required_slugs | (granted & self.offered_slugs)
-        if len(self._allowed) >= _MEMO_LIMIT:
-            self._allowed.clear()  # granted sets come from visitors' cookies: stay bounded
-        self._allowed[granted] = allowed
+        allowed = self._allowed.get(granted)
+        if allowed is None:
+            allowed = self.required_slugs | (granted & self.offered_slugs)
+            self._allowed.remember(granted, allowed)
         return allowed
 
     def allowed_by_regime(self, regime: str) -> frozenset[str]:
         """Every category allowed to an undecided visitor under ``regime``."""
-        try:
-            return self._by_regime[regime]
-        except KeyError:
-            allowed = self._by_regime[regime] = self.required_slugs | self.regime_default(regime)
-            return allowed
+        return self._by_regime[regime]
 
     def category(self, slug: str) -> CategoryInfo | None:
         for info in self.categories:
@@ -205,16 +187,10 @@ class Registry:
         rule = self.exact.get(name)
         if rule is not None:
             return rule
-        memo = self._memo
-        try:
-            return memo[name]
-        except KeyError:
-            pass
-        rule = self._match_pattern(name)
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()  # made-up names cannot pin it full and push real ones out
-        memo[name] = rule
-        return rule
+        lookups = self._lookups
+        if name in lookups:
+            return lookups[name]
+        return lookups.remember(name, self._match_pattern(name))
 
     def _match_pattern(self, name: str) -> Rule | None:
         for length, table in self.prefixes:
@@ -452,38 +428,3 @@ def _bump(alias: str) -> None:
             stamps.create(pk=1, generation=1)
     except IntegrityError:  # another transaction created it first
         stamps.filter(pk=1).update(generation=F("generation") + 1)
-
-
-# -- caches derived from a registry -------------------------------------------------------------
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class StampedCache(Generic[K, V]):
-    """Values derived from one registry (a rendered banner, a text hash), kept by the module
-    that computes them and emptied when the registry is replaced. Bounded; thread-safe
-    enough that two threads may at worst compute the same value twice."""
-
-    def __init__(self, limit: int = 256) -> None:
-        self.limit = limit
-        self._entries: tuple[str, dict[K, V]] = ("", {})
-
-    def get(self, registry: Registry, key: K, compute: Callable[[], V]) -> V:
-        stamp, entries = self._entries
-        if stamp != registry.stamp:
-            entries = {}
-            self._entries = (registry.stamp, entries)
-        try:
-            return entries[key]
-        except KeyError:
-            pass
-        value = compute()
-        if len(entries) >= self.limit:
-            entries.clear()
-        entries[key] = value
-        return value
-
-    def clear(self) -> None:
-        """Forget every value."""
-        self._entries = ("", {})

@@ -13,8 +13,8 @@ from typing import Any
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from cookieconsent.engine.registry import Registry
 from cookieconsent.models import Action
-from cookieconsent.registry import Registry
 
 #: More categories than any site declares; a longer list is refused before it is looked at.
 MAX_CATEGORIES = 50

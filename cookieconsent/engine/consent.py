@@ -11,15 +11,16 @@ import zlib
 from functools import cache
 from typing import Any, NamedTuple
 
-from django.core.signing import BadSignature
+from django.core import signing
 from django.http import HttpRequest, HttpResponseBase
 
-from cookieconsent import regions
+from cookieconsent.caching import PerRegistry
 from cookieconsent.conf import get_config, on_reset
-from cookieconsent.registry import Registry, get_registry
-from cookieconsent.signature import SaltedSigner
+from cookieconsent.engine import regions
+from cookieconsent.engine.registry import Registry, get_registry
+from cookieconsent.regimes import DEFAULT_REGIME, OPT_IN
 
-SALT = "cookieconsent.consent"
+SALT = "cookieconsent.consent"  # the signing salt: changing it would void every consent cookie
 #: A consent cookie longer than this is not even looked at (browsers cap a cookie at 4 KB).
 MAX_COOKIE_LENGTH = 2048
 #: The action of a dismissed notice (``Action.DISMISS``).
@@ -27,22 +28,13 @@ DISMISS = "dismiss"
 #: Header names of the browser signals we read.
 GPC_HEADER = "HTTP_SEC_GPC"
 DNT_HEADER = "HTTP_DNT"
-#: Cookie values whose signature this process has checked, and what they said. A visitor's
-#: cookie does not change between their requests, and checking a signature (an HMAC, base64
-#: and JSON) is most of what the middleware costs a decided visitor.
-_VERIFIED: dict[str, Decision | None] = {}
-_VERIFIED_LIMIT = 2048
-#: Undecided visitors' categories are remembered for this many distinct sets of header values
-#: per registry, each value at most this long (a CDN's country code, a signal's "1").
-_UNDECIDED_LIMIT = 1024
-_UNDECIDED_VALUE_LENGTH = 16
 #: Seconds a decision may lie in the future (the clocks of a site's servers drift apart);
 #: beyond that it is no decision, or it would never expire.
 FUTURE_TOLERANCE = 300
 #: Everything a signed payload that does not decode can raise (UnicodeError and
 #: json.JSONDecodeError are ValueErrors).
 _MALFORMED = (
-    BadSignature,
+    signing.BadSignature,
     ValueError,
     TypeError,
     KeyError,
@@ -50,17 +42,6 @@ _MALFORMED = (
     RecursionError,
     OverflowError,
 )
-_signer = SaltedSigner(SALT)
-#: The granted lists met in consent cookies, each as one frozenset: a site's visitors grant a
-#: handful of distinct sets, and a set built once has its hash worked out once, for the memos
-#: keyed by it.
-_GRANTED: dict[tuple[str, ...], frozenset[str]] = {}
-_GRANTED_LIMIT = 256
-#: The verdict on a consent cookie that decides nothing.
-_NO_VERDICT: tuple[None, frozenset[str], float, float] = (None, frozenset(), 0.0, 0.0)
-#: What an undecided visitor allows, whether that depended on their region, the region, and
-#: whether it depended on a browser signal.
-UndecidedEntry = tuple[frozenset[str], bool, str | None, bool]
 
 
 def lifetime(granted: frozenset[str]) -> int:
@@ -71,10 +52,19 @@ def lifetime(granted: frozenset[str]) -> int:
     return max_age
 
 
+@cache
+def _signer() -> signing.TimestampSigner:
+    """One signer for the consent cookie, in ``signing.dumps()``'s format, made once per
+    ``SECRET_KEY`` (and ``SECRET_KEY_FALLBACKS``): a signer reads them when it is made."""
+    return signing.TimestampSigner(salt=SALT)
+
+
+on_reset(_signer.cache_clear)
+
+
 class Decision(NamedTuple):
     """What one consent cookie says. Immutable, since one is shared by every request that
-    carries the same cookie; a tuple because one is built for every new visitor's cookie,
-    at less than half the cost of a frozen dataclass."""
+    carries the same cookie."""
 
     granted: frozenset[str]
     policy_version: int
@@ -90,7 +80,7 @@ class Decision(NamedTuple):
             "a": self.action,
             "i": self.consent_id,
         }
-        return _signer.dumps(payload)
+        return _signer().sign_object(payload)
 
     @classmethod
     def unsign(cls, value: str | None) -> Decision | None:
@@ -99,19 +89,7 @@ class Decision(NamedTuple):
         if not value or len(value) > MAX_COOKIE_LENGTH:
             return None
         try:
-            return _VERIFIED[value]
-        except KeyError:
-            pass
-        decision = cls._unsign(value)
-        if len(_VERIFIED) >= _VERIFIED_LIMIT:
-            _VERIFIED.clear()  # cheaper than an LRU, and a refill costs one check per visitor
-        _VERIFIED[value] = decision
-        return decision
-
-    @classmethod
-    def _unsign(cls, value: str) -> Decision | None:
-        try:
-            data = _signer.loads(value)
+            data = _signer().unsign_object(value)
             granted, version, decided_at, action, consent_id = (
                 data["g"],
                 data["v"],
@@ -131,14 +109,51 @@ class Decision(NamedTuple):
             and type(consent_id) is str
         ):
             return None
-        key = tuple(granted)
-        frozen = _GRANTED.get(key)
-        if frozen is None:
-            frozen = frozenset(granted)
-            if len(_GRANTED) >= _GRANTED_LIMIT:
-                _GRANTED.clear()
-            _GRANTED[key] = frozen
-        return cls(frozen, version, decided_at, action, consent_id)
+        return cls(frozenset(granted), version, decided_at, action, consent_id)
+
+
+class Verdict(NamedTuple):
+    """What a stored decision means under one registry: worked out once per consent cookie
+    value (``_verdicts``), then only compared with the clock."""
+
+    decision: Decision | None
+    #: Every category it allows while it counts.
+    allowed: frozenset[str]
+    #: It counts from then (a decision dated in the future does not)...
+    counts_from: float
+    #: ...until then: its lifetime, or never (-1) when the policy has asked again since.
+    counts_until: float
+
+    @classmethod
+    def of(cls, decision: Decision | None, registry: Registry) -> Verdict:
+        if decision is None:
+            return _NO_VERDICT
+        offered = decision.granted & registry.offered_slugs
+        if decision.policy_version < registry.reconsent_version:
+            until = -1.0
+        else:
+            until = decision.decided_at + lifetime(offered)
+        return cls(
+            decision,
+            registry.allowed_by(decision.granted),
+            decision.decided_at - FUTURE_TOLERANCE,
+            until,
+        )
+
+
+_NO_VERDICT = Verdict(None, frozenset(), 0.0, 0.0)
+#: What an undecided visitor allows, whether that depended on their region, the region, and
+#: whether it depended on a browser signal.
+UndecidedEntry = tuple[frozenset[str], bool, str | None, bool]
+#: Consent cookie value → its verdict, per registry. A returning visitor's cookie does not
+#: change between requests, and checking its signature (an HMAC, base64 and JSON) is most of
+#: what the middleware costs them.
+_verdicts: PerRegistry[str, Verdict] = PerRegistry(limit=2048)
+#: Header values an undecided visitor's categories depend on (the honoured signals', the
+#: region's) → what ``Consent._undecided()`` answered, per registry; values at most this long
+#: (a CDN's country code, a signal's "1").
+_undecided: PerRegistry[tuple[str | None, ...], UndecidedEntry] = PerRegistry(limit=1024)
+_UNDECIDED_VALUE_LENGTH = 16
 
 
 class Consent:
@@ -152,12 +167,11 @@ class Consent:
 
     __slots__ = (
         "_allowed",
-        "_decision",
         "_meta",
         "_region",
         "_request",
-        "_resolved",
         "_value",
+        "_verdict",
         "accessed",
         "region_read",
         "registry",
@@ -174,8 +188,7 @@ class Consent:
         self._value = value
         self._meta = meta or {}
         self._request = request
-        self._decision: Decision | None = None
-        self._resolved = False
+        self._verdict: Verdict | None = None
         self._allowed: frozenset[str] | None = None
         self._region: str | None = None
         self.registry = registry or get_registry()
@@ -196,23 +209,48 @@ class Consent:
         request: HttpRequest | None = None,
     ) -> Consent:
         consent = cls(None, request.META if request else None, registry, request)
-        consent._decision, consent._resolved = decision, True
+        consent._verdict = Verdict.of(decision, consent.registry)
         return consent
 
     # -- resolution ------------------------------------------------------------------------
 
+    def _judged(self) -> Verdict:
+        """The verdict on the stored decision: every question about it starts here."""
+        verdict = self._verdict
+        if verdict is None:
+            value = self._value
+            if not value or len(value) > MAX_COOKIE_LENGTH:  # not even looked at
+                verdict = _NO_VERDICT
+            else:
+                memo = _verdicts.of(self.registry.stamp)
+                verdict = memo.get(value)
+                if verdict is None:
+                    verdict = Verdict.of(Decision.unsign(value), self.registry)
+                    memo.remember(value, verdict)
+            self._verdict = verdict
+        return verdict
+
     def _stored(self) -> Decision | None:
-        if not self._resolved:
-            decision = Decision.unsign(self._value)
-            if decision is not None and decision.decided_at > time.time() + FUTURE_TOLERANCE:
-                decision = None
-            self._decision = decision
-            self._resolved = True
-        return self._decision
+        """The decision in the consent cookie, stale or not; not one dated in the future."""
+        verdict = self._judged()
+        if verdict.decision is None or time.time() < verdict.counts_from:
+            return None
+        return verdict.decision
+
+    def _is_stale(self) -> bool:
+        """Expired (see ``lifetime()``), or given under a policy that asks again."""
+        return time.time() > self._judged().counts_until
 
     def _valid(self) -> Decision | None:
-        decision = self._stored()
-        if decision is None or self._is_stale(decision) or not self._counts(decision):
+        """The stored decision, if it counts on this request."""
+        verdict = self._judged()
+        decision = verdict.decision
+        now = time.time()
+        if (
+            decision is None
+            or not verdict.counts_from <= now <= verdict.counts_until
+            or not self._counts(decision)
+        ):
             return None
         return decision
 
@@ -223,17 +261,7 @@ class Consent:
         visitor chooses otherwise."""
         if decision.action != DISMISS:
             return True
-        return self._regime() != regions.OPT_IN and self._read_signal() is None
-
-    def _is_stale(self, decision: Decision) -> bool:
-        """Expired (see ``lifetime()``), or given under a policy that asks again."""
-        if decision.policy_version < self.registry.reconsent_version:
-            return True
-        return decision.decided_at + self._max_age(decision) < time.time()
-
-    def _max_age(self, decision: Decision) -> int:
-        """``lifetime()`` of what ``decision`` grants of the categories still offered."""
-        return lifetime(decision.granted & self.registry.offered_slugs)
+        return self._regime() != OPT_IN and self._read_signal() is None
 
     def _read_signal(self) -> str | None:
         """``_signal()``, noting that the answer depends on the signals' headers."""
@@ -253,38 +281,33 @@ class Consent:
         Worked out once per request: the middleware asks for every cookie."""
         allowed = self._allowed
         if allowed is None:
-            if self._value is not None and not self._resolved:
-                allowed = self._allowed_by_cookie()
-            elif self._resolved and (decision := self._valid()) is not None:
-                allowed = self.registry.allowed_by(decision.granted)
-            if allowed is None:
-                # Remembered per registry by the values of the request headers it depends on
-                # (the honoured signals' and the region's), with the region it read; worked
-                # out every time when a REGION_RESOLVER decides the region.
-                keys = _undecided_keys() if self._request is not None else None
-                if keys is None:
-                    entry = self._undecided()
-                else:
-                    key = tuple(map(self._meta.get, keys))
-                    entry = self.registry.undecided.get(key) or self._remember_undecided(key)
-                allowed, reads_region, region, reads_signal = entry
-                if reads_region:
-                    self.region_read, self._region = True, region
-                if reads_signal:
-                    self.signal_read = True
+            if self._valid() is not None:
+                allowed = self._judged().allowed
+            else:
+                allowed = self._allowed_undecided()
             self._allowed = allowed
         return allowed
 
-    def _remember_undecided(self, key: tuple[str | None, ...]) -> UndecidedEntry:
-        """``_undecided()``, kept in the registry's memo under the header values ``key``."""
-        entry = self._undecided()
-        # Header values come from visitors: remember only short ones, and a bounded number.
-        if all(value is None or len(value) <= _UNDECIDED_VALUE_LENGTH for value in key):
-            memo = self.registry.undecided
-            if len(memo) >= _UNDECIDED_LIMIT:
-                memo.clear()
-            memo[key] = entry
-        return entry
+    def _allowed_undecided(self) -> frozenset[str]:
+        """``_undecided()``, remembered per registry by the values of the request headers it
+        depends on (the honoured signals' and the region's) with the region it read; worked
+        out every time when a ``REGION_RESOLVER`` decides the region."""
+        keys = _undecided_keys() if self._request is not None else None
+        if keys is None:
+            entry = self._undecided()
+        else:
+            key = tuple(map(self._meta.get, keys))
+            memo = _undecided.of(self.registry.stamp)
+            entry = memo.get(key) or self._undecided()
+            # Header values come from visitors: remember only short ones.
+            if key not in memo and all(v is None or len(v) <= _UNDECIDED_VALUE_LENGTH for v in key):
+                memo.remember(key, entry)
+        allowed, reads_region, region, reads_signal = entry
+        if reads_region:
+            self.region_read, self._region = True, region
+        if reads_signal:
+            self.signal_read = True
+        return allowed
 
     def _undecided(self) -> UndecidedEntry:
         """What a visitor without a valid decision allows: only the required categories under a
@@ -294,63 +317,13 @@ class Consent:
         registry = self.registry
         if registry.regimes.uniform:
             # Opt-in everywhere: the region is not even looked up, and a signal changes nothing.
-            return registry.allowed_by_regime(regions.DEFAULT_REGIME), False, None, False
+            return registry.allowed_by_regime(DEFAULT_REGIME), False, None, False
         if self._signal() is not None:  # before the region: then the answer does not need it
             return registry.required_slugs, False, None, True
         allowed = registry.allowed_by_regime(self._regime())
         # A signal would have changed the answer where the regime allows more than required.
         reads_signal = bool(_signal_headers()) and allowed != registry.required_slugs
         return allowed, True, self._region, reads_signal
-
-    def _allowed_by_cookie(self) -> frozenset[str] | None:
-        """What the consent cookie allows, or ``None`` when it decides nothing now: ``_valid()``
-        from what this registry worked out for the same cookie value before (the decision,
-        what it allows, from when it counts, since a decision dated in the future does not,
-        and until when: its lifetime, or never if the policy asks again). Only the clock and a
-        dismissal's regime are looked at per request."""
-        value = str(self._value)
-        verdicts = self.registry.verdicts
-        entry = verdicts.get(value)
-        if entry is None:
-            if len(value) > MAX_COOKIE_LENGTH:  # not even looked at, nor remembered
-                self._decision, self._resolved = None, True
-                return None
-            entry = self._verdict(value)
-            if len(verdicts) >= _VERIFIED_LIMIT:
-                verdicts.clear()  # values come from visitors: stay bounded
-            verdicts[value] = entry
-        decision, allowed, counts_from, counts_until = entry
-        now = time.time()
-        if decision is None or now < counts_from:
-            self._decision, self._resolved = None, True
-            return None
-        self._decision, self._resolved = decision, True
-        if now > counts_until or not self._counts(decision):
-            return None
-        return allowed
-
-    def _verdict(self, value: str) -> tuple[Decision | None, frozenset[str], float, float]:
-        """(decision, what it allows, from when it counts, until when) for a cookie value."""
-        decision = Decision._unsign(value)  # its length was checked
-        if decision is None:
-            return _NO_VERDICT
-        registry = self.registry
-        # What a granted set allows and for how long, worked out once per registry.
-        grant = registry.grants.get(decision.granted)
-        if grant is None:
-            if len(registry.grants) >= _GRANTED_LIMIT:
-                registry.grants.clear()
-            grant = (registry.allowed_by(decision.granted), self._max_age(decision))
-            registry.grants[decision.granted] = grant
-        allowed, max_age = grant
-        return (
-            decision,
-            allowed,
-            decision.decided_at - FUTURE_TOLERANCE,
-            -1.0
-            if decision.policy_version < registry.reconsent_version
-            else decision.decided_at + max_age,
-        )
 
     def _region_now(self) -> str | None:
         if not self.region_read:
@@ -361,7 +334,7 @@ class Consent:
     def _regime(self) -> str:
         regimes = self.registry.regimes
         if regimes.uniform:  # nothing differs by region: do not even look it up
-            return regions.DEFAULT_REGIME
+            return DEFAULT_REGIME
         return regimes.regime_for(self._region_now())
 
     def _allows(self, slug: str) -> bool:
@@ -375,7 +348,7 @@ class Consent:
         Nothing optional under a browser signal: a dismissal never outranks it."""
         self.accessed = True
         regime = self._regime()
-        if regime == regions.OPT_IN:
+        if regime == OPT_IN:
             return None
         if self._read_signal() is not None:
             return frozenset()
@@ -414,8 +387,7 @@ class Consent:
     def needs_renewal(self) -> bool:
         """A decision is stored but has expired, or the policy asks for consent again."""
         self.accessed = True
-        decision = self._stored()
-        return decision is not None and self._is_stale(decision)
+        return self._stored() is not None and self._is_stale()
 
     @property
     def signal(self) -> str | None:
@@ -487,9 +459,9 @@ on_reset(_undecided_keys.cache_clear)
 
 
 @on_reset
-def _forget_verified() -> None:
-    _VERIFIED.clear()
-    _signer.reset()
+def _forget() -> None:
+    _verdicts.clear()
+    _undecided.clear()
 
 
 def get_consent(request: HttpRequest) -> Consent:

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from cookieconsent.conf import get_config
-from cookieconsent.consent import Consent
+from cookieconsent.engine.consent import Consent
 
 #: Every consent type of Google Consent Mode v2.
 CONSENT_TYPES = (
