@@ -1,116 +1,126 @@
 #!/usr/bin/env python
-"""``python benchmarks/ab.py [--rev REV]``: the middleware of the working tree against the same
-middleware at an earlier revision, interleaved in one process, request by request.
+"""``python benchmarks/ab.py --rev REV [--against REV2]``: cookieconsent at one revision
+against another (the working tree by default), in interleaved rounds.
 
 A change worth a point of a request is hidden by the drift between two runs of
-``make bench`` (±0.5 to 1 point here); within one run, arms that alternate round by round
-share that drift. Both arms are compiled from source the same way: ``signature.py``,
-``consent.py`` and ``middleware.py``, read from the working tree and from
-``git show REV:...``, each importing the others from its own arm; every other module is the
-working tree's, shared. So it compares changes to those three modules only.
+``make bench``; arms that alternate round by round share that drift. Each revision is checked
+out with ``git worktree add --detach`` into a temporary directory (the working tree is used as
+it is) and gets its own worker processes (``benchmarks/worker.py``, with ``PYTHONPATH`` set to
+its tree, so they import its ``cookieconsent`` and ``example_project``). The benchmark code is
+this checkout's for both, so it uses only the app's public API. For each case the rounds
+alternate between the two workers, A B, B A, A B, ...; in each round a worker times its
+revision's request and its own bare Django request, and reports both. The report is each
+revision's median ratio to its bare request and the median of the per-round differences, in
+points of a request. The checkouts are removed at exit.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
-import types
+import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import run  # noqa: E402  (sets Django up)
-
-#: Compiled anew in each arm, in this order; each imports those before it from its own arm.
-MODULES = (
-    "cookieconsent/engine/signature.py",
-    "cookieconsent/engine/consent.py",
-    "cookieconsent/middleware.py",
-)
-STARTPROJECT = run.settings.STARTPROJECT_MIDDLEWARE
-#: (the visitor's cookies, or how many returning visitors take turns; request headers)
-CASES: dict[str, tuple[dict[str, str] | int, dict[str, str] | None]] = {
-    "undecided visitor": ({}, None),
-    "undecided visitor holding _stat and prefs (expired)": (run.STALE_COOKIES, None),
-    "undecided visitor, CF-IPCountry: US (opt-out)": ({}, {"CF-IPCountry": "US"}),
-    "returning visitor (accept all)": (1, None),
-    "20,000 different returning visitors (accept all)": (20_000, None),
-}
+from benchmarks.run import ROOT, SUITES, Worker, pct, ratios, selected
 
 
-def source(rev: str | None, path: str) -> str:
-    if rev is None:
-        return (ROOT / path).read_text()
+def git(*args: str) -> str:
     return subprocess.run(
-        ["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout
+        ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
-def load(name: str, text: str) -> types.ModuleType:
-    module = types.ModuleType(name)
-    module.__file__ = f"<{name}>"
-    sys.modules[name] = module
-    exec(compile(text, module.__file__, "exec"), module.__dict__)
-    return module
+class Checkouts:
+    """Detached worktrees in one temporary directory, removed on ``close()``."""
 
+    def __init__(self) -> None:
+        self.base = Path(tempfile.mkdtemp(prefix="cookieconsent-ab-"))
+        self.trees: list[Path] = []
 
-def stack(label: str, rev: str | None) -> run.Stack:
-    """A handler whose CookieConsentMiddleware is compiled from ``rev`` (or the working tree),
-    each of ``MODULES`` importing those before it from the same place."""
-    loaded: list[tuple[str, str]] = []  # (the module's name in the package, in this arm)
-    for path in MODULES:
-        text = source(rev, path)
-        for original, name in loaded:
-            text = text.replace(f"from {original} import", f"from {name} import")
-        original = path.removesuffix(".py").replace("/", ".")
-        name = f"ab_{label}_{original.rpartition('.')[2]}"
-        module = load(name, text)
-        loaded.append((original, name))
-    if module.Consent.__module__ != loaded[1][1]:
-        raise SystemExit(f"the middleware at {rev or 'the working tree'} has another Consent")
-    return run.Stack([f"{loaded[-1][1]}.CookieConsentMiddleware", *STARTPROJECT])
+    def add(self, rev: str) -> Path:
+        tree = self.base / str(len(self.trees))
+        git("worktree", "add", "--detach", "--quiet", str(tree), rev)
+        self.trees.append(tree)
+        return tree
+
+    def close(self) -> None:
+        for tree in self.trees:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False
+            )
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rev", default="HEAD", help="the revision to compare with (HEAD)")
-    parser.add_argument("--rounds", type=int, default=200)
-    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--rev", default="HEAD", help="revision A (HEAD)")
+    parser.add_argument("--against", help="revision B (the working tree, as it is, by default)")
     parser.add_argument(
         "--case", action="append", help="only the cases whose name holds this (repeatable)"
     )
+    parser.add_argument("--rounds", type=int, default=100, help="timed rounds per case (100)")
+    parser.add_argument("--batch", type=int, default=20, help="requests per arm per round (20)")
+    parser.add_argument("--warmup", type=int, default=4, help="untimed rounds first (4)")
     args = parser.parse_args()
-    run.seed()
-    arms = {args.rev: stack("before", args.rev), "working tree": stack("after", None)}
-    print(f"CookieConsentMiddleware at {args.rev} and in the working tree, against a bare request")
-    for label, (cookies, headers) in CASES.items():
-        if args.case and not any(part in label for part in args.case):
-            continue
-        if isinstance(cookies, int):
-            crowd = run.returning_crowd(cookies)
-            call = run.Call("GET", "/four/", crowd[0], rotate=crowd if cookies > 1 else None)
-        else:
-            call = run.Call("GET", "/four/", cookies, headers=headers)
-        sent = sorted(call.check(run.WITH_CONSENT, "200").cookies)
-        if any(sorted(call.check(handler, "200").cookies) != sent for handler in arms.values()):
-            raise SystemExit(f"[{label}] the arms send different cookies")
-        samples = run.interleave(
-            {
-                "bare": lambda c=call: c.run(run.BASELINE),
-                **{name: (lambda c=call, h=handler: c.run(h)) for name, handler in arms.items()},
-            },
-            rounds=args.rounds,
-            batch=args.batch,
-        )
-        before, after = ((run.ratio(samples, name, "bare") - 1) * 100 for name in arms)
+    # A plain kill removes the checkouts too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    labels = {
+        "A": f"{args.rev} ({git('rev-parse', '--short', args.rev + '^{commit}')})",
+        "B": "working tree"
+        if args.against is None
+        else f"{args.against} ({git('rev-parse', '--short', args.against + '^{commit}')})",
+    }
+    checkouts = Checkouts()
+    workers: dict[tuple[str, str], Worker] = {}
+    try:
+        trees = {
+            "A": checkouts.add(args.rev),
+            "B": ROOT if args.against is None else checkouts.add(args.against),
+        }
+        for suite in SUITES:
+            for arm, tree in trees.items():
+                workers[arm, suite] = Worker(suite, tree)
         print(
-            f"  {label:<52} {args.rev}: {before:+.1f} %   working tree: {after:+.1f} %   "
-            f"({after - before:+.1f} points; bare "
-            f"{statistics.median(samples['bare']) / 1000:.1f} µs)"
+            f"A: {labels['A']}   B: {labels['B']}   {args.rounds} rounds x {args.batch} "
+            "requests per arm, CPU time; each against its own bare request in the same round"
         )
+        print(f"\n{'case':<58} {'A':>9} {'B':>9} {'B - A':>9}  bare µs (A, B)")
+        for suite in SUITES:
+            a, b = workers["A", suite], workers["B", suite]
+            names = [n for n in a.cases if n in b.cases and "noise" not in n]
+            for name in selected(names, args.case):
+                seen = [w.ask("check", case=name)["app"] for w in (a, b)]
+                if seen[0] != seen[1]:
+                    print(f"{name:<58} skipped: A and B answer differently: {seen}")
+                    continue
+                rounds: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
+                for n in range(args.warmup + args.rounds):
+                    order = ("A", "B") if n % 2 == 0 else ("B", "A")
+                    for arm in order:
+                        worker = workers[arm, suite]
+                        got = worker.ask(
+                            "round", case=name, batch=args.batch, n=n, arms=["bare", "app"]
+                        )
+                        if n >= args.warmup:
+                            rounds[arm].append(got)
+                ra, rb = ratios(rounds["A"], "app"), ratios(rounds["B"], "app")
+                diff = statistics.median((y - x) * 100 for x, y in zip(ra, rb, strict=True))
+                bare = (statistics.median(r["bare"] for r in rounds[arm]) / 1000 for arm in "AB")
+                print(
+                    f"{name:<58} {pct(statistics.median(ra)):>9} {pct(statistics.median(rb)):>9}"
+                    f" {diff:>+7.1f} pt  {', '.join(f'{us:.1f}' for us in bare)}",
+                    flush=True,
+                )
+    finally:
+        for worker in workers.values():
+            worker.close()
+        checkouts.close()
 
 
 if __name__ == "__main__":

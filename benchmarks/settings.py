@@ -1,6 +1,7 @@
-"""Settings for ``benchmarks/run.py``: SQLite in memory, the local-memory cache, and the
-middleware list ``django-admin startproject`` writes with ``CookieConsentMiddleware`` on top.
-The benchmark builds its baseline handler from ``STARTPROJECT_MIDDLEWARE`` alone."""
+"""Settings of the benchmark's project cases (``benchmarks/worker.py project``): SQLite in
+memory, the local-memory cache, and the middleware list ``django-admin startproject`` writes
+with ``CookieConsentMiddleware`` on top. The bare request goes through the same list without
+it."""
 
 from pathlib import Path
 

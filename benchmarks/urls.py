@@ -1,4 +1,4 @@
-"""The pages ``benchmarks/run.py`` requests."""
+"""The pages the benchmark's project cases request (``benchmarks/worker.py``)."""
 
 from django.urls import include, path
 
@@ -8,8 +8,6 @@ urlpatterns = [
     path("four/", views.four_cookies, name="four"),
     path("page/", views.page, name="page"),
     path("page-banner/", views.page_banner, name="page-banner"),
-    path("page-form/", views.page_form, name="page-form"),
-    path("page-form-banner/", views.page_form_banner, name="page-form-banner"),
     path("record/", views.hand_rolled_consent, name="record"),
     path("about/", views.page, name="about"),
     path("blog/", views.page, name="blog"),

@@ -47,15 +47,6 @@ def page_banner(request: HttpRequest) -> HttpResponse:
     return render(request, "bench/page_banner.html", {"articles": ARTICLES})
 
 
-def page_form(request: HttpRequest) -> HttpResponse:
-    """The same page with a search form, so it already pays for Django's CSRF token."""
-    return render(request, "bench/page_form.html", {"articles": ARTICLES})
-
-
-def page_form_banner(request: HttpRequest) -> HttpResponse:
-    return render(request, "bench/page_form_banner.html", {"articles": ARTICLES})
-
-
 @require_POST
 def hand_rolled_consent(request: HttpRequest) -> HttpResponse:
     """Validate the choice, write one row, set a signed cookie, redirect."""
