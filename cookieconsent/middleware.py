@@ -10,7 +10,7 @@ from http.cookies import CookieError, Morsel
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date
 
@@ -90,8 +90,9 @@ class CookieConsentMiddleware:
                     expired = _expire(response, name, rule) or expired
         # A Set-Cookie written as a raw header instead of through set_cookie() is judged too,
         # under whatever spelling of its name a server would still send as one.
-        for key, value in [(k, v) for k, v in response.items() if _is_set_cookie(k)]:
-            verdict = _raw_verdict(key, value, consent, request)
+        # (Most header names have no "k" at all: a cheap way past them.)
+        for key in [k for k in response.headers if ("k" in k or "K" in k) and _is_set_cookie(k)]:
+            verdict = _raw_verdict(key, response[key], consent, request)
             if verdict is None:
                 del response[key]
             elif verdict:
@@ -108,12 +109,17 @@ class CookieConsentMiddleware:
             expired = _expire(response, name, rule) or expired
         if expired:
             # This Set-Cookie exists only because of this visitor's cookies: never share it.
-            patch_cache_control(response, private=True)
+            if response.has_header("Cache-Control"):
+                patch_cache_control(response, private=True)
+            else:
+                response["Cache-Control"] = "private"
             personal = True
         if personal or consent._region_read or consent._signal_read:
-            patch_vary_headers(
-                response, _vary_names(personal, consent._region_read, consent._signal_read)
-            )
+            names = _vary_names(personal, consent._region_read, consent._signal_read)
+            if response.has_header("Vary"):
+                patch_vary_headers(response, names)
+            else:
+                response["Vary"] = ", ".join(names)
         if request.__dict__.get(discovery.PENDING):
             # Undeclared cookies met for the first time in this process: written once the
             # response is sent.
@@ -196,13 +202,26 @@ def is_deletion(morsel: Morsel[str]) -> bool:
 
 
 def _expire(response: HttpResponseBase, name: str, rule: Rule) -> bool:
-    """Expire the cookie ``name`` with its declared path and domain; ``False`` for a name no
-    ``Set-Cookie`` can carry."""
-    try:
-        response.delete_cookie(name, path=rule.path, domain=rule.domain or None)
-    except CookieError:
-        return False
+    """Expire the cookie ``name`` with its declared path and domain, as
+    ``response.delete_cookie()`` would; ``False`` for a name no ``Set-Cookie`` can carry."""
+    key = (name, rule.path, rule.domain)
+    expiry = _expiries.get(key)
+    if expiry is None:
+        template = HttpResponse()
+        try:
+            template.delete_cookie(name, path=rule.path, domain=rule.domain or None)
+        except CookieError:
+            return False
+        expiry = _expiries.remember(key, template.cookies[name])
+    # A copy of the morsel delete_cookie() made: the same header, at half the cost.
+    response.cookies[name] = expiry.copy()
     return True
+
+
+#: The morsel ``delete_cookie()`` makes for each (name, path, domain) expired so far; names
+#: come from visitors' browsers.
+_expiries: Memo[tuple[str, str, str], Morsel[str]] = Memo(limit=1024)
+on_reset(_expiries.clear)
 
 
 #: Undeclared names already warned about: a site that makes up names (an id in each) cannot

@@ -315,3 +315,20 @@ def test_thousands_of_held_cookies_are_all_expired(rf, categories):
     held = {f"_ga_{n}": "1" for n in range(3000)}
     response = through(rf, lambda r: None, held)
     assert expired_cookies(response) == set(held)
+
+
+@pytest.mark.parametrize("name", ["_stat", "__Host-x", "__Secure-y"])
+def test_an_expiry_is_what_delete_cookie_writes_and_each_response_owns_it(rf, categories, name):
+    from cookieconsent.models import Cookie, CookieCategory
+
+    Cookie.objects.get_or_create(
+        name=name, defaults={"category": CookieCategory.objects.get(slug="analytics")}
+    )
+    django_response = HttpResponse()
+    django_response.delete_cookie(name)
+    first = through(rf, lambda r: None, {name: "1"})
+    assert first.cookies[name].output() == django_response.cookies[name].output()
+    # Changing one response's expiry leaves the next response's alone.
+    first.cookies[name]["path"] = "/elsewhere"
+    second = through(rf, lambda r: None, {name: "1"})
+    assert second.cookies[name].output() == django_response.cookies[name].output()
