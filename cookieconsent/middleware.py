@@ -116,15 +116,32 @@ class CookieConsentMiddleware:
             personal = True
         if personal or consent._region_read or consent._signal_read:
             names = _vary_names(personal, consent._region_read, consent._signal_read)
-            if response.has_header("Vary"):
-                patch_vary_headers(response, names)
-            else:
-                response["Vary"] = ", ".join(names)
+            current = response.get("Vary")
+            merged = _merged_vary.get((current, names))
+            if merged is None:
+                merged = _merged_vary.remember((current, names), _merge_vary(current, names))
+            if merged != current:
+                response["Vary"] = merged
         if request.__dict__.get(discovery.PENDING):
             # Undeclared cookies met for the first time in this process: written once the
             # response is sent.
             discovery.schedule(request, response)
         return response
+
+
+def _merge_vary(current: str | None, names: tuple[str, ...]) -> str:
+    """``current`` with ``names`` added, as ``patch_vary_headers()`` adds them."""
+    scratch = HttpResponse()
+    if current is not None:
+        scratch["Vary"] = current
+    patch_vary_headers(scratch, names)
+    return scratch["Vary"]
+
+
+#: (a response's Vary, what it must add) → the merged Vary: a site sends a handful of
+#: distinct ones, and merging parses and joins them (patch_vary_headers()).
+_merged_vary: Memo[tuple[str | None, tuple[str, ...]], str] = Memo(limit=256)
+on_reset(_merged_vary.clear)
 
 
 def _vary_names(cookie: bool, region: bool, signal: bool) -> tuple[str, ...]:

@@ -281,7 +281,8 @@ class Consent:
         Worked out once per request: the middleware asks for every cookie."""
         allowed = self._allowed
         if allowed is None:
-            if self._valid() is not None:
+            # (Most first responses carry no consent cookie: nothing to judge.)
+            if (self._value is not None or self._verdict is not None) and self._valid():
                 allowed = self._judged().allowed
             else:
                 allowed = self._allowed_undecided()
@@ -298,10 +299,14 @@ class Consent:
         else:
             key = tuple(map(self._meta.get, keys))
             memo = _undecided.of(self._registry.stamp)
-            entry = memo.get(key) or self._undecided()
-            # Header values come from visitors: remember only short ones.
-            if key not in memo and all(v is None or len(v) <= _UNDECIDED_VALUE_LENGTH for v in key):
-                memo.remember(key, entry)
+            remembered = memo.get(key)
+            if remembered is None:
+                entry = self._undecided()
+                # Header values come from visitors: remember only short ones.
+                if all(v is None or len(v) <= _UNDECIDED_VALUE_LENGTH for v in key):
+                    memo.remember(key, entry)
+            else:
+                entry = remembered
         allowed, reads_region, region, reads_signal = entry
         if reads_region:
             self._region_read, self._region = True, region
