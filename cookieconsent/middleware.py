@@ -14,9 +14,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date
 
-from cookieconsent import discovery
 from cookieconsent.caching import Memo
 from cookieconsent.conf import get_config, on_reset
+from cookieconsent.console import discovery
 from cookieconsent.engine.consent import Consent, signal_vary_headers
 from cookieconsent.engine.regions import vary_headers
 from cookieconsent.engine.registry import Rule, aget_registry

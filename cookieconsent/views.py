@@ -31,7 +31,7 @@ from cookieconsent.engine.consent import Consent, Decision, get_consent, set_con
 from cookieconsent.engine.crossorigin import cross_origin_protect
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.models import ConsentRecord
-from cookieconsent.records import record_decision
+from cookieconsent.proof.records import record_decision
 from cookieconsent.signals import consent_changed
 
 #: A JSON body larger than this is refused before it is parsed.

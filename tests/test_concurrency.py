@@ -18,7 +18,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cookieconsent import publishing, stats
+from cookieconsent import publishing
+from cookieconsent.console import stats
 from cookieconsent.models import CookiePolicy, CountedDay, DailyDecisions, PublishedVersion
 from tests.factories import ConsentRecordFactory, CookiePolicyFactory
 

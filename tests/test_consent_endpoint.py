@@ -14,7 +14,7 @@ from django.utils.functional import SimpleLazyObject
 
 from cookieconsent.engine.consent import Decision
 from cookieconsent.models import ConsentRecord
-from cookieconsent.records import user_pk
+from cookieconsent.proof.records import user_pk
 from cookieconsent.signals import consent_changed
 from tests.factories import UserFactory
 from tests.helpers import (

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
-from cookieconsent import stats
+from cookieconsent.console import stats
 from cookieconsent.engine import registry
 from cookieconsent.models import (
     Action,

@@ -11,7 +11,7 @@ from django.core.signals import request_finished
 from django.db import close_old_connections
 from django.test import AsyncClient, override_settings
 
-from cookieconsent import discovery
+from cookieconsent.console import discovery
 from cookieconsent.models import Sighting, Technology, UndeclaredCookie
 
 pytestmark = pytest.mark.django_db

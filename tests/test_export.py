@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from cookieconsent import export
+from cookieconsent.proof import export
 from tests.factories import ConsentRecordFactory
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,8 @@ from django.test import AsyncClient, Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from cookieconsent import publishing, stats
+from cookieconsent import publishing
+from cookieconsent.console import stats
 from cookieconsent.engine import regions
 from cookieconsent.engine.consent import Consent
 from cookieconsent.engine.regions import region_of

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
 
-from cookieconsent import stats
+from cookieconsent.console import stats
 from cookieconsent.models import ConsentRecord, DailyCategoryChoices, DailyDecisions
 from tests.factories import ConsentRecordFactory
 from tests.helpers import check_error_codes
@@ -105,7 +105,7 @@ def test_a_day_cut_by_the_cutoff_keeps_its_whole_count_on_the_next_run():
     cutoff = now - YEAR
     record(YEAR + dt.timedelta(seconds=1))
     record(YEAR - dt.timedelta(seconds=1))
-    from cookieconsent import retention
+    from cookieconsent.proof import retention
 
     retention.purge(now=now)
     day = timezone.localdate(cutoff)
@@ -132,7 +132,7 @@ def test_retention_settings_are_checked():
 def test_a_retention_under_a_day_never_counts_or_purges_a_day_that_is_not_over():
     """Past the check (E042), the purge still leaves today alone: counted early and marked
     counted, today's later decisions would never reach the statistics."""
-    from cookieconsent import retention
+    from cookieconsent.proof import retention
 
     today = timezone.localdate()
     noon = timezone.make_aware(dt.datetime.combine(today, dt.time(12)))
@@ -148,7 +148,7 @@ def test_a_retention_under_a_day_never_counts_or_purges_a_day_that_is_not_over()
 
 @override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
 def test_the_purge_reports_each_day_as_it_goes():
-    from cookieconsent import retention
+    from cookieconsent.proof import retention
 
     record(YEAR + dt.timedelta(days=10))
     record(YEAR + dt.timedelta(days=10))
@@ -161,7 +161,7 @@ def test_the_purge_reports_each_day_as_it_goes():
 
 @override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
 def test_a_decision_recorded_while_the_purge_runs_is_kept_and_counted(client, categories):
-    from cookieconsent import retention
+    from cookieconsent.proof import retention
 
     record(YEAR + dt.timedelta(days=10))
     record(YEAR + dt.timedelta(days=2))

@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from cookieconsent import scanner
+from cookieconsent.console import scanner
 from cookieconsent.models import Sighting, UndeclaredCookie
 
 CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")

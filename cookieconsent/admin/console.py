@@ -27,8 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from cookieconsent import export, stats
-from cookieconsent.console import charts
+from cookieconsent.console import charts, stats
 from cookieconsent.models import (
     ConsentRecord,
     Cookie,
@@ -36,6 +35,7 @@ from cookieconsent.models import (
     DailyDecisions,
     UndeclaredCookie,
 )
+from cookieconsent.proof import export
 
 if TYPE_CHECKING:
     _UndeclaredAdmin = admin.ModelAdmin[UndeclaredCookie]

@@ -15,8 +15,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from cookieconsent import stats
 from cookieconsent.checks import check_middleware
+from cookieconsent.console import stats
 from cookieconsent.models import ConsentRecord, DailyDecisions
 from cookieconsent.testing import cookies_expired as expired_cookies
 from cookieconsent.testing import cookies_set as set_cookies

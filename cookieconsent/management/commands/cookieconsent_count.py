@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from cookieconsent import stats
+from cookieconsent.console import stats
 
 
 class Command(BaseCommand):

@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from cookieconsent import export
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
+from cookieconsent.proof import export
 
 
 def _moment(value: str, option: str, *, end_of_day: bool = False) -> dt.datetime:

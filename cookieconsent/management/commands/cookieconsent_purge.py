@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cookieconsent import retention
+from cookieconsent.proof import retention
 
 
 class Command(BaseCommand):

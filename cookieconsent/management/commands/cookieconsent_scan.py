@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cookieconsent import discovery, scanner
+from cookieconsent.console import discovery, scanner
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import Sighting

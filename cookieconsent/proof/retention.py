@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from django.db.models import Sum
 from django.utils import timezone
 
-from cookieconsent import stats
 from cookieconsent.conf import get_config
+from cookieconsent.console import stats
 from cookieconsent.models import ConsentRecord, DailyDecisions
 
 

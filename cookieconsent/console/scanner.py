@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from cookieconsent import discovery
 from cookieconsent.conf import get_config
+from cookieconsent.console import discovery
 from cookieconsent.engine.registry import Registry
 from cookieconsent.models import Technology
 
