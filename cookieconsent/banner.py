@@ -18,16 +18,18 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from cookieconsent import publishing, script
+from cookieconsent import script
 from cookieconsent.caching import PerRegistry
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.engine.consent import Consent
 from cookieconsent.models.policy import banner_text
+from cookieconsent.publishing import render as rendering
+from cookieconsent.publishing import serve as serving
 
 TEMPLATE = "cookieconsent/banner.html"
 
 # Placeholders the template is rendered with (see cookieconsent.publishing).
-_SLOTS = {"next": publishing.NEXT, "next_query": publishing.NEXT_QUERY}
+_SLOTS = {"next": rendering.NEXT, "next_query": rendering.NEXT_QUERY}
 _SPLIT = re.compile("(" + "|".join(map(re.escape, _SLOTS.values())) + ")")
 _SLOT_NAMES = {placeholder: name for name, placeholder in _SLOTS.items()}
 
@@ -63,14 +65,14 @@ _banners: PerRegistry[Key, Banner] = PerRegistry(limit=256)
 def _render(consent: Consent, cache_safe: bool, needs_renewal: bool, regime: str) -> Banner:
     # The latest published version's banner for this regime, as the site's template rendered
     # it when staff published (rendered from the tables only while nothing is published).
-    html = publishing.banner(
+    html = serving.banner(
         consent._registry.categories,
         text=banner_text(consent._registry.banner_text),
         cache_safe=cache_safe,
         needs_renewal=needs_renewal,
         regime=regime,
     )
-    return split(html.replace(publishing.CONFIG, escape(script.config_json(consent))))
+    return split(html.replace(rendering.CONFIG, escape(script.config_json(consent))))
 
 
 def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:

@@ -13,11 +13,11 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from cookieconsent import publishing
 from cookieconsent.conf import get_config
 from cookieconsent.engine import consent_mode
 from cookieconsent.engine.consent import Consent
 from cookieconsent.models import Technology
+from cookieconsent.publishing import serve as serving
 
 #: The browser's storage object for each technology the script can clear on withdrawal (the
 #: server can reach neither).
@@ -62,7 +62,7 @@ def config(consent: Consent | None) -> dict[str, Any]:
 
 def _names() -> dict[str, str]:
     """Each category's name as published, in the active language."""
-    return {c.slug: c.i18n.name for c in publishing.categories(publishing.current())}
+    return {c.slug: c.i18n.name for c in serving.categories(serving.current())}
 
 
 def config_json(consent: Consent | None) -> str:

@@ -24,7 +24,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cookieconsent import publishing
 from cookieconsent.conf import get_config
 from cookieconsent.engine.choice import read_choice
 from cookieconsent.engine.consent import Consent, Decision, get_consent, set_consent_cookie
@@ -32,6 +31,7 @@ from cookieconsent.engine.crossorigin import cross_origin_protect
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof.records import record_decision
+from cookieconsent.publishing import serve as serving
 from cookieconsent.signals import consent_changed
 
 #: A JSON body larger than this is refused before it is parsed.
@@ -205,7 +205,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     # Enforcement follows the live table: a published category deleted since has nothing
     # left to allow, and the consent endpoint would refuse its slug.
     known = consent._registry.required_slugs | consent._registry.optional_slugs
-    shown = [c for c in publishing.categories(publishing.current()) if c.slug in known]
+    shown = [c for c in serving.categories(serving.current()) if c.slug in known]
     categories = [{"info": c, "checked": consent.allows(c.slug)} for c in shown]
     context = {
         "consent": consent,
@@ -220,7 +220,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @require_GET
 def policy(request: HttpRequest) -> HttpResponse:
     """The latest published cookie policy, served as it was published."""
-    snapshot = publishing.current()
+    snapshot = serving.current()
     context = {"snapshot": snapshot, "current": snapshot}
     return page(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
 
@@ -229,8 +229,8 @@ def policy(request: HttpRequest) -> HttpResponse:
 def policy_version(request: HttpRequest, number: int) -> HttpResponse:
     """An earlier published version, as visitors saw it (``?language=`` picks its language):
     what a receipt links to."""
-    snapshot = publishing.snapshot(number, request.GET.get("language"))
-    context = {"snapshot": snapshot, "current": publishing.current()}
+    snapshot = serving.snapshot(number, request.GET.get("language"))
+    context = {"snapshot": snapshot, "current": serving.current()}
     return page(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
 
 
@@ -252,12 +252,12 @@ def receipt(request: HttpRequest) -> HttpResponse:
             record = None
     shown = None
     if record is not None and record.published_version is not None:
-        shown = publishing.snapshot(record.published_version.number, record.language)
+        shown = serving.snapshot(record.published_version.number, record.language)
     # Live names for what the snapshot does not name: nothing was published then (or the
     # version kept no categories), or the record was written before the endpoint offered
     # only published categories.
     names = {c.slug: c.i18n.name for c in consent._registry.categories}
-    names.update((c.slug, c.i18n.name) for c in publishing.categories(shown))
+    names.update((c.slug, c.i18n.name) for c in serving.categories(shown))
     context = {
         "record": record,
         "granted": [names.get(slug, slug) for slug in record.granted] if record else [],

@@ -23,6 +23,7 @@ from cookieconsent.models import (
     PublishedVersion,
     Technology,
 )
+from cookieconsent.publishing import serve as serving
 from cookieconsent.testing import flushable_sqlite
 from tests.factories import StaffFactory
 
@@ -126,7 +127,7 @@ def categories(db: None) -> dict[str, CookieCategory]:
             publishing.publish(policy, last_updated=FIRST_PUBLISHED, published_by="tests")
     # Compiled here, in the test's thread: async tests then need no database access of their own.
     registry.get_registry()
-    publishing.current()
+    serving.current()
     return found
 
 

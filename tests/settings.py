@@ -13,7 +13,7 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 USE_TZ = True
 TIME_ZONE = "Africa/Johannesburg"
 LANGUAGE_CODE = "en"
-# Published versions are rendered in each of these (cookieconsent.publishing.languages()).
+# Published versions are rendered in each of these (cookieconsent.publishing.render.languages()).
 LANGUAGES = [("en", "English"), ("af", "Afrikaans")]
 
 DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}

@@ -9,6 +9,7 @@ from django.test import override_settings
 from cookieconsent.conf import reset_caches
 from cookieconsent.engine.consent import MAX_COOKIE_LENGTH, SALT, Consent, Decision, get_consent
 from cookieconsent.models import CookiePolicy
+from cookieconsent.publishing import publish
 from tests.helpers import decision_cookie
 
 pytestmark = pytest.mark.django_db
@@ -120,9 +121,9 @@ def test_max_ages_are_settings(categories):
 def test_republished_policy_marked_consent_again_needs_renewal(categories):
     value = decision_cookie({"analytics"})
     policy = CookiePolicy.current()
-    policy.publish_new_version(require_consent_again=False)
+    publish(policy, reconsent=False)
     assert Consent(value).is_decided  # a new version alone does not ask again
-    policy.publish_new_version(require_consent_again=True)
+    publish(policy, reconsent=True)
     consent = Consent(value)
     assert consent.needs_renewal
     assert not consent.is_decided

@@ -15,6 +15,7 @@ from django.utils.functional import SimpleLazyObject
 from cookieconsent.engine.consent import Decision
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof.records import user_pk
+from cookieconsent.publishing import publish
 from cookieconsent.signals import consent_changed
 from tests.factories import UserFactory
 from tests.helpers import (
@@ -277,7 +278,7 @@ def test_text_hash_changes_with_the_published_policy_only(client, categories):
     policy = CookiePolicy.current()
     PolicySection.objects.create(policy=policy, heading="New", body="We changed.")
     post(client, action="reject_all")
-    policy.publish_new_version()
+    publish(policy)
     post(client, action="reject_all")
     hashes = list(ConsentRecord.objects.order_by("pk").values_list("text_hash", flat=True))
     assert hashes[0] == hashes[1] != hashes[2]

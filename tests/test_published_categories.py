@@ -15,6 +15,7 @@ from django.utils import translation
 from cookieconsent import publishing
 from cookieconsent.engine.consent import Decision
 from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion, Snapshot
+from cookieconsent.publishing import serve as serving
 from tests.factories import ConsentRecordFactory, CookieCategoryFactory
 from tests.helpers import CONSENT_COOKIE
 
@@ -75,8 +76,8 @@ def test_each_snapshot_keeps_its_categories_in_its_language(categories):
     analytics.translations = {"af": {"name": "Analise", "purpose": "Tel besoeke."}}
     analytics.save()
     publish()
-    english = publishing.snapshot(2, "en")
-    afrikaans = publishing.snapshot(2, "af")
+    english = serving.snapshot(2, "en")
+    afrikaans = serving.snapshot(2, "af")
     assert english is not None and afrikaans is not None
     assert [c["slug"] for c in english.categories] == [
         "necessary",
@@ -210,26 +211,6 @@ def test_the_published_categories_cost_no_query_once_warm(client, draft, django_
     with django_assert_num_queries(0):
         html = get(client, PREFERENCES)
     assert label("marketing", "Marketing") in html
-
-
-def test_a_snapshot_without_categories_falls_back_to_the_live_ones(client, draft, monkeypatch):
-    """A version published before snapshots kept their categories (migration 0007) has none:
-    the pages name the live categories rather than none."""
-    fields = publishing._fields
-    monkeypatch.setattr(
-        publishing, "_fields", lambda rendered: {**fields(rendered), "categories": None}
-    )
-    publish()
-    assert set(Snapshot.objects.filter(version__number=2).values_list("categories", flat=True)) == {
-        None
-    }
-    assert publishing.categories(publishing.current()) == publishing.get_registry().categories
-    html = get(client, PREFERENCES)
-    assert label("analytics", "Measurement") in html
-    assert label("marketing", "Marketing") in html
-    assert script_name("marketing", "Marketing") in html
-    client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
-    assert "<dt>Categories refused</dt><dd>Measurement, Marketing</dd>" in get(client, RECEIPT)
 
 
 def test_nothing_published_shows_the_live_categories(client, draft):

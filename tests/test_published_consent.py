@@ -15,6 +15,7 @@ from django.test import Client
 from cookieconsent import publishing
 from cookieconsent.engine.registry import CategoryInfo, Registry, get_registry
 from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion, Snapshot
+from cookieconsent.publishing import serve as serving
 from tests.factories import CookieCategoryFactory, CookieFactory
 from tests.helpers import CONSENT_COOKIE, decision_cookie, set_cookies, unpublish_everything
 
@@ -148,19 +149,6 @@ def test_with_nothing_published_the_live_categories_decide(client):
 
 
 @pytest.mark.usefixtures("marketing")
-def test_a_version_without_categories_leaves_the_live_ones_deciding(client, monkeypatch):
-    """A version published before snapshots kept their categories (migration 0007)."""
-    fields = publishing._fields
-    monkeypatch.setattr(
-        publishing, "_fields", lambda rendered: {**fields(rendered), "categories": None}
-    )
-    CookieCategoryFactory(slug="ads", name="Ads")
-    publish()  # keeps no categories: Ads, added since, is decided over like the rest
-    post_json(client, {"action": "accept_all"})
-    assert record().granted == ["ads", "analytics", "functional", "marketing"]
-
-
-@pytest.mark.usefixtures("marketing")
 def test_every_box_of_the_preferences_page_is_a_category_the_endpoint_accepts(client):
     """The page (and the dialog the script opens from it) is rendered from the snapshot: it
     offers no draft category, and all its boxes ticked post without a refusal."""
@@ -251,7 +239,7 @@ def test_without_published_categories_the_registry_offers_every_optional_one():
 @pytest.mark.usefixtures("marketing")
 def test_only_what_every_language_shows_is_offered():
     """A version's snapshots agree; were one to miss a category, nobody is offered it."""
-    shown = publishing.snapshot(1, "en")
+    shown = serving.snapshot(1, "en")
     assert shown is not None
     version = PublishedVersion.objects.create(
         number=2, policy=shown.version.policy, last_updated=date(2026, 7, 1)

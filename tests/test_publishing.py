@@ -13,6 +13,10 @@ from django.utils import timezone, translation
 from cookieconsent import publishing
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.models import CookiePolicy, PolicySection, PublishedVersion, Snapshot
+from cookieconsent.publishing import diff as diffing
+from cookieconsent.publishing import publish
+from cookieconsent.publishing import render as rendering
+from cookieconsent.publishing import serve as serving
 from tests.factories import CookieFactory, CookiePolicyFactory
 from tests.helpers import CONSENT_COOKIE, decision_cookie, unpublish_everything
 
@@ -91,19 +95,19 @@ def test_languages_default_to_the_default_language_only(settings):
     from django.conf import global_settings
 
     settings.LANGUAGES = global_settings.LANGUAGES
-    assert publishing.languages() == ["en"]
+    assert rendering.languages() == ["en"]
     settings.LANGUAGES = [("af", "Afrikaans"), ("en", "English")]
-    assert publishing.languages() == ["en", "af"]
+    assert rendering.languages() == ["en", "af"]
     settings.USE_I18N = False
-    assert publishing.languages() == ["en"]
+    assert rendering.languages() == ["en"]
 
 
 def test_a_language_without_a_snapshot_gets_the_default(client, categories):
     with translation.override("de"):
-        shown = publishing.current()
+        shown = serving.current()
     assert shown is not None and shown.language == "en"
     with translation.override("af-za"):
-        shown = publishing.current()
+        shown = serving.current()
     assert shown is not None and shown.language == "af"
 
 
@@ -112,7 +116,7 @@ def test_the_policy_page_is_served_from_the_snapshot(client, categories, django_
     with django_assert_num_queries(0):
         response = client.get(POLICY)
     assert response.status_code == 200
-    shown = publishing.current()
+    shown = serving.current()
     assert shown is not None and shown.policy_html in response.content.decode()
 
 
@@ -180,17 +184,17 @@ def test_diff_shows_text_and_table_changes(categories):
     draft.sections.filter(heading="Do Not Track").update(heading="Do Not Track signals")
     CookieFactory(category=categories["analytics"], name="_added_cookie", purpose="Counts.")
     publishing.publish(draft)
-    old = publishing.snapshot(1, "en")
-    new = publishing.snapshot(2, "en")
+    old = serving.snapshot(1, "en")
+    new = serving.snapshot(2, "en")
     assert old is not None and new is not None
-    changes = publishing.diff(old, new)
+    changes = diffing.diff(old, new)
     assert "Do&nbsp;Not&nbsp;Track" in changes["text"] and "signals" in changes["text"]
     assert "_added_cookie" in changes["table"]
     assert 'class="diff_add"' in changes["table"]
 
 
 def test_plain_text_keeps_one_line_per_block():
-    text = publishing.plain_text(
+    text = rendering.plain_text(
         "<h1>Title</h1>\n<p>One\n  two &amp; three</p><script>x()</script><p>Four</p>"
     )
     assert text == "Title\nOne two & three\nFour"
@@ -237,6 +241,6 @@ def test_only_the_current_policy_is_published(categories):
     with pytest.raises(publishing.NotCurrentPolicy, match="“Old policy” is not the current"):
         publishing.publish(other)
     with pytest.raises(publishing.NotCurrentPolicy):
-        other.publish_new_version()
+        publish(other)
     assert PublishedVersion.objects.count() == 1
     assert publishing.publish(policy()).number == 2

@@ -36,6 +36,7 @@ from cookieconsent.models import (
     Regime,
     RegionRule,
 )
+from cookieconsent.publishing import serve as serving
 from cookieconsent.regimes import (
     GROUPS,
     NOTICE,
@@ -441,7 +442,7 @@ def test_the_record_names_its_regime_and_the_snapshot_holds_its_wording(regimes)
     records = {r.regime: r for r in ConsentRecord.objects.all()}
     assert set(records) == {OPT_IN, OPT_OUT, "notice"}
     # Every record cites the published snapshot, which holds each regime's banner as shown.
-    shown = publishing.snapshot(records[OPT_OUT].policy_version)
+    shown = serving.snapshot(records[OPT_OUT].policy_version)
     assert {r.text_hash for r in records.values()} == {shown.hash}
     assert "Do not sell or share my information" in shown.banner[f"ask:{OPT_OUT}"]
     assert "Do not sell or share my information" not in shown.banner[f"ask:{OPT_IN}"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template, TemplateSyntaxError
 
+from cookieconsent.publishing import publish
 from cookieconsent.templatetags.cookieconsent import inert
 from tests.helpers import CONSENT_COOKIE, decision_cookie
 
@@ -46,7 +47,7 @@ def test_banner_returns_for_renewal(client, categories):
     from cookieconsent.models import CookiePolicy
 
     client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
-    CookiePolicy.current().publish_new_version(require_consent_again=True)
+    publish(CookiePolicy.current(), reconsent=True)
     html = client.get("/t/").content.decode()
     assert 'id="cookieconsent-banner"' in html
     assert "Please choose again" in html
@@ -218,7 +219,7 @@ def test_cached_banner_follows_staff_edits(client, categories):
     CookieFactory(category=analytics, name="fresh_key", technology=Technology.LOCAL_STORAGE)
     html = client.get("/t/").content.decode()
     assert "fresh_key" in html and "Usage statistics" not in html
-    CookiePolicy.current().publish_new_version()
+    publish(CookiePolicy.current())
     assert "Usage statistics" in client.get("/t/").content.decode()
 
 
@@ -232,7 +233,7 @@ def test_the_banner_shown_is_the_published_one_whatever_the_template(client, cat
     ]
     before = client.get("/t/").content.decode()
     assert "A banner of the site's own" not in before
-    CookiePolicy.current().publish_new_version()
+    publish(CookiePolicy.current())
     after = client.get("/t/").content.decode()
     assert "A banner of the site's own" in after
 

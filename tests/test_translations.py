@@ -13,6 +13,7 @@ from django.utils import translation
 
 from cookieconsent import publishing
 from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, PolicySection
+from cookieconsent.publishing import serve as serving
 from cookieconsent.translation import languages, lookup
 from tests.factories import (
     CookieCategoryFactory,
@@ -179,8 +180,8 @@ def test_the_banner_is_rendered_once_per_language(client, bilingual):
 
 def test_each_language_is_published_and_hashed_on_its_own(bilingual):
     number = publishing.publish(CookiePolicy.current()).number
-    english = publishing.snapshot(number, "en")
-    afrikaans = publishing.snapshot(number, "af")
+    english = serving.snapshot(number, "en")
+    afrikaans = serving.snapshot(number, "af")
     assert (english.language, afrikaans.language) == ("en", "af")
     assert english.hash != afrikaans.hash
 

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from cookieconsent import publishing
+from cookieconsent.publishing import render as rendering
 
 
 class Shown(Protocol):
@@ -28,10 +28,10 @@ class Shown(Protocol):
 def fill(html: str) -> str:
     """``html`` with the placeholders a request would fill, filled neutrally."""
     return (
-        html.replace(publishing.NEXT_QUERY, "%2F")
-        .replace(publishing.NEXT, "/")
-        .replace(publishing.CSRF, "")
-        .replace(publishing.CONFIG, "{}")
+        html.replace(rendering.NEXT_QUERY, "%2F")
+        .replace(rendering.NEXT, "/")
+        .replace(rendering.CSRF, "")
+        .replace(rendering.CONFIG, "{}")
     )
 
 

@@ -23,6 +23,7 @@ from cookieconsent.admin.markdown import MarkdownWarningsMixin
 from cookieconsent.admin.regions import RegionRuleInline
 from cookieconsent.admin.translations import TranslationsAdminMixin
 from cookieconsent.models import CookiePolicy, PolicySection, PublishedVersion
+from cookieconsent.publishing import render as rendering
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
 # cannot be subscripted.
@@ -137,7 +138,7 @@ class CookiePolicyAdmin(MarkdownWarningsMixin, TranslationsAdminMixin, _PolicyAd
                 reverse("admin:cookieconsent_publishedversion_change", args=[version.pk])
             )
         day = form.cleaned_data["last_updated"] if form.is_bound and form.is_valid() else None
-        preview = publishing.preview(policy, last_updated=day or _initial_date(form))
+        preview = rendering.preview(policy, last_updated=day or _initial_date(form))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

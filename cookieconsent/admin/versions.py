@@ -12,9 +12,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext
 
-from cookieconsent import publishing
 from cookieconsent.admin.frames import frames
 from cookieconsent.models import PublishedVersion
+from cookieconsent.publishing import diff as diffing
+from cookieconsent.publishing import serve as serving
 from cookieconsent.regimes import REGIMES
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class PublishedVersionAdmin(_VersionAdmin):
         snapshots = {s.language: s for s in version.snapshots.all()}
         if not snapshots:
             raise Http404
-        shown = publishing.pick(snapshots, request.GET.get("language"))
+        shown = serving.pick(snapshots, request.GET.get("language"))
         # The banner of the regime the visitor was under (a record's link says which).
         regime = request.GET.get("regime", "")
         regime = regime if regime in REGIMES else "opt-in"
@@ -98,8 +99,8 @@ class PublishedVersionAdmin(_VersionAdmin):
         if old_number > new_number:
             old_number, new_number = new_number, old_number
         language = request.GET.get("language")
-        old = publishing.snapshot(old_number, language)
-        new = publishing.snapshot(new_number, language)
+        old = serving.snapshot(old_number, language)
+        new = serving.snapshot(new_number, language)
         if old is None or new is None:
             raise Http404(gettext("There is no such version."))
         context = {
@@ -109,7 +110,7 @@ class PublishedVersionAdmin(_VersionAdmin):
             % {"old": old_number, "new": new_number},
             "old": old,
             "new": new,
-            "diff": publishing.diff(old, new),
+            "diff": diffing.diff(old, new),
             "same_text": old.text == new.text,
             "same_table": old.table_rows == new.table_rows,
         }

@@ -122,7 +122,7 @@ class Registry:
     reconsent_version: int = 0
     banner_text: BannerText = field(default_factory=BannerText)
     #: The optional categories of the latest published version; ``None`` while nothing is
-    #: published, or for a version published before snapshots kept their categories.
+    #: published.
     published_optional: frozenset[str] | None = None
     # Asked several times per request: computed once, with the categories.
     required_slugs: frozenset[str] = field(init=False)
@@ -291,14 +291,11 @@ def build(generation: int = 0) -> Registry:
     )
 
 
-def _published_optional(snapshots: Iterable[list[dict[str, Any]] | None]) -> frozenset[str] | None:
+def _published_optional(snapshots: Iterable[list[dict[str, Any]]]) -> frozenset[str] | None:
     """The optional categories every one of a version's snapshots shows (they are rendered
-    from the same rows, so they agree); ``None`` when there is no snapshot or one kept no
-    categories (published before migration 0007)."""
+    from the same rows, so they agree); ``None`` when there is no snapshot."""
     found: frozenset[str] | None = None
     for shown in snapshots:
-        if shown is None:
-            return None
         optional = frozenset(c["slug"] for c in shown if not c["required"])
         found = optional if found is None else found & optional
     return found

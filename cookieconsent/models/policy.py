@@ -24,7 +24,7 @@ DEFAULT_BANNER_MESSAGE = gettext_noop(
 )
 
 if TYPE_CHECKING:
-    from cookieconsent.models.publishing import PublishedVersion
+    pass
 
 
 class CookiePolicy(models.Model):
@@ -90,14 +90,6 @@ class CookiePolicy(models.Model):
     @classmethod
     def current(cls) -> CookiePolicy | None:
         return cls.objects.filter(is_current=True).first()
-
-    def publish_new_version(
-        self, *, require_consent_again: bool = False, last_updated: date | None = None
-    ) -> PublishedVersion:
-        """Publish this draft (see ``cookieconsent.publishing.publish``)."""
-        from cookieconsent.publishing import publish
-
-        return publish(self, reconsent=require_consent_again, last_updated=last_updated)
 
 
 class _BannerSource(Protocol):

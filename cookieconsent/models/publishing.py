@@ -101,8 +101,8 @@ class Snapshot(_Immutable):
     table_rows = models.JSONField(_("cookie table rows"))
     #: The categories as published, in this language: ``{"slug", "name", "purpose",
     #: "required"}`` each; the preferences page, the receipt and the script name them from
-    #: here. ``None`` in a snapshot published before they were kept (migration 0007).
-    categories = models.JSONField(_("categories"), null=True, blank=True)
+    #: here.
+    categories = models.JSONField(_("categories"), default=list)
     hash = models.CharField(_("SHA-256"), max_length=64)
 
     objects = ImmutableQuerySet.as_manager()

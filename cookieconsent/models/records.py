@@ -1,6 +1,6 @@
 """The append-only record of every consent decision: the proof.
 
-The database enforces it (see migration ``0006_publishing``): on SQLite and PostgreSQL a trigger
+The database enforces it (see migration ``0002_append_only``): on SQLite and PostgreSQL a trigger
 refuses every UPDATE of a record, and every DELETE unless the same transaction holds a
 ``PurgePermit`` covering the row, which only ``ConsentRecord.objects.purge_older_than()`` writes.
 """

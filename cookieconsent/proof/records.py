@@ -12,10 +12,10 @@ from django.http import HttpRequest
 from django.utils.encoding import force_bytes
 from django.utils.functional import SimpleLazyObject
 
-from cookieconsent import publishing
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.engine.consent import get_consent
 from cookieconsent.models import ConsentRecord
+from cookieconsent.publishing import serve as serving
 
 
 def ip_hash(request: HttpRequest) -> str:
@@ -68,7 +68,7 @@ def record_decision(
     # The regime and region in force where the visitor decided: part of the proof, beside the
     # snapshot of what they were shown (its banner for every regime).
     consent = get_consent(request)
-    shown = publishing.snapshot(policy_version)
+    shown = serving.snapshot(policy_version)
     # One row and nothing else: the day's counts are made once it is over (stats.roll_up()).
     return ConsentRecord.objects.create(
         policy_version=policy_version,

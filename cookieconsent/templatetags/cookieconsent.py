@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from cookieconsent import publishing, script
+from cookieconsent import script
 from cookieconsent.banner import render_banner
 from cookieconsent.conf import get_config
 from cookieconsent.engine import consent_mode
@@ -26,6 +26,7 @@ from cookieconsent.engine.consent import Consent, get_consent
 from cookieconsent.engine.consent_mode import CONSENT_TYPES as CONSENT_MODE_TYPES
 from cookieconsent.engine.gating import inert
 from cookieconsent.models import CookieCategory
+from cookieconsent.publishing import serve as serving
 
 __all__ = ["CONSENT_MODE_TYPES", "inert", "register"]
 
@@ -96,7 +97,7 @@ class ConsentGateNode(template.Node):
 @register.simple_tag
 def cookieconsent_cookie_table() -> SafeString:
     """The table of categories and their cookies, as the latest version published it."""
-    found = publishing.current()
+    found = serving.current()
     if found is not None:
         return mark_safe(found.table_html)
     categories = CookieCategory.objects.prefetch_related("cookies")

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from cookieconsent.models import ConsentRecord, CookiePolicy
+from cookieconsent.publishing import publish
 from cookieconsent.testing import cookies_expired as expired_cookies
 from cookieconsent.testing import cookies_set as set_cookies
 
@@ -80,7 +81,7 @@ def test_gpc_without_a_choice_acts_as_a_refusal(categories):
 def test_republished_policy_marked_consent_again_brings_the_banner_back(client, categories):
     decide(client, "accept_all")
     assert 'id="cookieconsent-banner"' not in client.get("/").content.decode()
-    CookiePolicy.current().publish_new_version(require_consent_again=True)
+    publish(CookiePolicy.current(), reconsent=True)
     home = client.get("/")
     assert 'id="cookieconsent-banner"' in home.content.decode()
     assert "_stat" not in set_cookies(home)

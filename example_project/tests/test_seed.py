@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from cookieconsent import publishing
 from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Technology
+from cookieconsent.publishing import render as rendering
 
 HEADINGS = [
     "What cookies are",
@@ -51,7 +51,7 @@ def test_policy():
     version = policy.published_versions.get()
     assert (version.number, version.last_updated, version.reconsent) == (1, date(2026, 6, 1), True)
     languages = version.snapshots.values_list("language", flat=True)
-    assert sorted(languages) == sorted(publishing.languages())
+    assert sorted(languages) == sorted(rendering.languages())
     assert policy.last_updated == date(2026, 6, 1)
     assert policy.contact_organisation == "fluxems by Entrebyte Technologies"
     assert policy.contact_address == "Johannesburg, South Africa"

@@ -36,7 +36,7 @@ def remove_rules(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ('fluxems', '0001_seed_policy'),
-        ('cookieconsent', '0003_regions'),
+        ('cookieconsent', '0001_initial'),
     ]
 
     operations = [migrations.RunPython(add_rules, remove_rules)]

@@ -182,7 +182,7 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ('fluxems', '0003_contact_once'),
-        ('cookieconsent', '0005_translations_banner_text_lifetime'),
+        ('cookieconsent', '0001_initial'),
     ]
 
     operations = [migrations.RunPython(forward, backward)]

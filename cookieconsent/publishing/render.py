@@ -1,40 +1,27 @@
-"""Publishing: the draft policy becomes an immutable ``PublishedVersion`` with one ``Snapshot``
-per language of everything a visitor is shown, rendered by the site's own templates; the
-public pages and the banner are then served from the latest snapshot, never rebuilt.
-
-Snapshots are immutable, so a process keeps the ones it has read, keyed by the registry's stamp
-and the version number: a request reads no table.
-"""
+"""Rendering a version: everything a visitor is shown (the banner of every regime, the
+preferences, the policy page and its cookie table), in one language, by the site's own
+templates, with placeholders where each request's values go."""
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import html
 import json
 import re
-import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.conf import global_settings, settings
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.html import strip_tags
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
-from cookieconsent.conf import on_reset
 from cookieconsent.engine.consent import Consent
-from cookieconsent.engine.registry import CategoryInfo, get_registry, invalidate
-from cookieconsent.models import (
-    CookieCategory,
-    CookiePolicy,
-    PublishedVersion,
-    Snapshot,
-)
+from cookieconsent.engine.registry import CategoryInfo
+from cookieconsent.models import CookieCategory, CookiePolicy, PublishedVersion
 from cookieconsent.models.policy import banner_text
 from cookieconsent.regimes import REGIMES
 
@@ -82,9 +69,6 @@ def default_language() -> str:
         return translation.get_supported_language_variant(settings.LANGUAGE_CODE)
     except LookupError:
         return settings.LANGUAGE_CODE
-
-
-# -- rendering --------------------------------------------------------------------------------
 
 
 def banner_context(
@@ -187,7 +171,7 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
                 "consent": Consent(None),
                 # What the preferences page shows, from what it will be served from.
                 "categories": [
-                    {"info": info, "checked": info.required} for info in _infos(published)
+                    {"info": info, "checked": info.required} for info in category_infos(published)
                 ],
                 "has_required": any(c.required for c in categories),
                 "next": NEXT,
@@ -257,66 +241,6 @@ def plain_text(markup: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-# -- publishing -------------------------------------------------------------------------------
-
-
-class NotCurrentPolicy(ValueError):
-    """Only the current policy is published: the live text and the regimes come from it."""
-
-    def __init__(self, policy: CookiePolicy) -> None:
-        super().__init__(
-            f"“{policy}” is not the current cookie policy, so it cannot be published: only the "
-            "current policy is. Mark it current first."
-        )
-
-
-def publish(
-    policy: CookiePolicy,
-    *,
-    reconsent: bool = False,
-    last_updated: date | None = None,
-    published_by: str = "",
-) -> PublishedVersion:
-    """Make the next ``PublishedVersion`` of ``policy``, dated ``last_updated`` (today by
-    default), with a snapshot in every language. The first version always asks for consent:
-    there was nothing to consent to before it.
-
-    Raises ``NotCurrentPolicy`` unless ``policy`` is the current one. Publishes take turns,
-    site-wide: each waits for the one before to commit, so numbers never collide."""
-    day = last_updated or timezone.localdate()
-    with transaction.atomic():
-        # The lock, taken by the transaction's first statement, a write: the registry stamp's
-        # row, raised by every publish (and every change to the policy or the cookie table).
-        # PostgreSQL locks the row until the commit; on SQLite a write first takes the
-        # database's write lock before anything is read, so a second publish waits for it
-        # (the busy timeout) instead of failing to turn its read lock into a write lock.
-        invalidate()
-        if not CookiePolicy.objects.filter(pk=policy.pk, is_current=True).exists():
-            raise NotCurrentPolicy(policy)
-        latest = PublishedVersion.objects.order_by("-number").values_list("number", flat=True)
-        previous = latest.first() or 0
-        number = previous + 1
-        CookiePolicy.objects.filter(pk=policy.pk).update(last_updated=day)
-        policy.last_updated = day
-        version = PublishedVersion.objects.create(
-            number=number,
-            policy=policy,
-            last_updated=day,
-            reconsent=reconsent or previous == 0,
-            published_by=published_by[:150],
-        )
-        Snapshot.objects.bulk_create(
-            [
-                Snapshot(
-                    version=version,
-                    **_fields(render(policy, number=number, last_updated=day, language=code)),
-                )
-                for code in languages()
-            ]
-        )
-    return version
-
-
 def preview(policy: CookiePolicy, *, last_updated: date, language: str | None = None) -> Rendered:
     """What publishing ``policy`` now would show, without publishing it."""
     latest = PublishedVersion.objects.order_by("-number").values_list("number", flat=True)
@@ -328,123 +252,6 @@ def preview(policy: CookiePolicy, *, last_updated: date, language: str | None = 
     )
 
 
-def _fields(rendered: Rendered) -> dict[str, Any]:
-    return {
-        "language": rendered.language,
-        "title": rendered.title,
-        "banner": rendered.banner,
-        "preferences_html": rendered.preferences_html,
-        "policy_html": rendered.policy_html,
-        "table_html": rendered.table_html,
-        "text": rendered.text,
-        "table_rows": rendered.table_rows,
-        "categories": rendered.categories,
-        "hash": rendered.hash,
-    }
-
-
-# -- serving ----------------------------------------------------------------------------------
-
-_lock = threading.Lock()
-_stamp: str | None = None
-_by_number: dict[int, dict[str, Snapshot]] = {}
-_KEEP = 32
-
-
-def snapshot(number: int, language: str | None = None) -> Snapshot | None:
-    """Version ``number``'s snapshot in ``language`` (the active one by default), or in the
-    default language when it has none; ``None`` if there is no such version."""
-    global _stamp
-    if number <= 0:
-        return None
-    stamp = get_registry().stamp
-    found = _by_number.get(number) if _stamp == stamp else None
-    if found is None:
-        found = {
-            s.language: s
-            for s in Snapshot.objects.filter(version__number=number).select_related("version")
-        }
-        if not found:
-            return None
-        with _lock:
-            if _stamp != stamp or len(_by_number) >= _KEEP:
-                _by_number.clear()
-                _stamp = stamp
-            _by_number[number] = found
-    return pick(found, language or translation.get_language())
-
-
-def pick(by_language: dict[str, Snapshot], language: str | None) -> Snapshot:
-    """The snapshot in ``language``, its generic language (``pt`` for ``pt-br``), the
-    default language, or the first there is."""
-    if language:
-        for code in (language, language.split("-")[0]):
-            if code in by_language:
-                return by_language[code]
-    fallback = by_language.get(default_language())
-    return fallback if fallback is not None else next(iter(by_language.values()))
-
-
-def current(language: str | None = None) -> Snapshot | None:
-    """The latest published snapshot in ``language`` (the active one by default)."""
-    return snapshot(get_registry().policy_version, language)
-
-
-def banner(
-    categories: Any,
-    *,
-    text: tuple[str, str],
-    cache_safe: bool,
-    needs_renewal: bool,
-    regime: str = "opt-in",
-) -> str:
-    """The banner with placeholders for this regime: from the latest published version in the
-    active language; rendered from the live tables only while nothing is published."""
-    found = current()
-    key = variant_key(cache_safe, needs_renewal, regime)
-    if found is not None and key in found.banner:
-        return str(found.banner[key])
-    return render_banner(
-        categories, text=text, cache_safe=cache_safe, needs_renewal=needs_renewal, regime=regime
-    )
-
-
-def categories(shown: Snapshot | None) -> tuple[CategoryInfo, ...]:
-    """The categories ``shown`` was published with, named in its language; the live ones when
-    there is no snapshot, or for a snapshot published before snapshots kept them."""
-    if shown is None or shown.categories is None:
-        return get_registry().categories
-    return _infos(shown.categories)
-
-
-def _infos(published: list[dict[str, Any]]) -> tuple[CategoryInfo, ...]:
+def category_infos(published: list[dict[str, Any]]) -> tuple[CategoryInfo, ...]:
+    """The categories a snapshot was published with, as the registry describes them."""
     return tuple(CategoryInfo(c["slug"], c["name"], c["purpose"], c["required"]) for c in published)
-
-
-@on_reset
-def reset() -> None:
-    """Forget the snapshots this process has read."""
-    global _stamp
-    with _lock:
-        _by_number.clear()
-        _stamp = None
-
-
-# -- comparing --------------------------------------------------------------------------------
-
-
-def diff(old: Snapshot, new: Snapshot) -> dict[str, SafeString]:
-    """What changed from ``old`` to ``new``: side-by-side tables of the text and of the cookie
-    table (one line per cookie), only the changed parts with some context."""
-    differ = difflib.HtmlDiff(wrapcolumn=50)
-    names = (f"v{old.version.number}", f"v{new.version.number}")
-
-    def rows(snapshot: Snapshot) -> list[str]:
-        return [" | ".join(row) for row in snapshot.table_rows]
-
-    return {
-        "text": mark_safe(
-            differ.make_table(old.text.splitlines(), new.text.splitlines(), *names, context=True)
-        ),
-        "table": mark_safe(differ.make_table(rows(old), rows(new), *names, context=True)),
-    }

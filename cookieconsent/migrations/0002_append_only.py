@@ -1,20 +1,21 @@
-"""The database guards published versions and snapshots as it guards consent records, makes
-SQLite's ``INSERT OR REPLACE`` unable to rewrite any of them, and (PostgreSQL) keeps a purge
-permit from outliving the transaction that wrote it.
+"""The database refuses to rewrite the proof: consent records, published versions and their
+snapshots are append-only (see docs/proof.md).
 
-- A published version or a snapshot is never deleted (``0006_publishing`` refused only UPDATE).
+- UPDATE of any of them is refused, unless it writes every value back unchanged (Django's
+  serialized test rollback does).
+- DELETE of a version or snapshot is refused; of a record, unless a purge permit covering it
+  exists, which only ``ConsentRecord.objects.purge_older_than()`` writes and removes in its own
+  transaction. On PostgreSQL a permit still there when its transaction commits fails the commit
+  (a deferred constraint trigger), so no other transaction ever sees one. SQLite has no
+  deferred triggers: there any connection can write a permit.
 - A version is inserted only with a number above every other's; a snapshot only for the newest
-  version, and (PostgreSQL) only in the transaction that inserted that version: no twin of a
-  deleted snapshot, no language added to a version after it was published.
-- SQLite: ``INSERT OR REPLACE`` deletes the row it replaces without firing a DELETE trigger
-  (unless ``recursive_triggers`` is on), but the BEFORE INSERT trigger fires first: it refuses
-  an INSERT whose primary key or unique key is taken.
-- PostgreSQL: a permit that is still there when its transaction commits fails the commit (a
-  deferred constraint trigger), so no other transaction ever sees one. SQLite has no deferred
-  triggers: there, any connection can still write a permit (see docs/proof.md).
+  version, and (PostgreSQL) only in the transaction that inserted it.
+- SQLite: ``INSERT OR REPLACE`` deletes the row it replaces without firing a DELETE trigger, but
+  the BEFORE INSERT trigger fires first: it refuses an INSERT over a taken key.
 
 SQLite loses a table's triggers when a migration rebuilds it: a later migration that alters
-these tables must create them again.
+these tables must create them again (``create_triggers``). The test suite fails if they are
+missing.
 """
 
 from django.db import migrations
@@ -23,6 +24,7 @@ RECORDS = "cookieconsent_consentrecord"
 VERSIONS = "cookieconsent_publishedversion"
 SNAPSHOTS = "cookieconsent_snapshot"
 PERMITS = "cookieconsent_purgepermit"
+FROZEN = (RECORDS, VERSIONS, SNAPSHOTS)
 REFUSED = "cookieconsent: {} refused: consent records and published versions are append-only"
 
 
@@ -30,28 +32,49 @@ def _raise(what):
     return f"BEGIN SELECT RAISE(ABORT, '{REFUSED.format(what)}'); END"
 
 
-SQLITE = [
-    f"CREATE TRIGGER {VERSIONS}_no_delete BEFORE DELETE ON {VERSIONS} "
-    + _raise(f"DELETE of {VERSIONS}"),
-    f"CREATE TRIGGER {SNAPSHOTS}_no_delete BEFORE DELETE ON {SNAPSHOTS} "
-    + _raise(f"DELETE of {SNAPSHOTS}"),
-    # REPLACE: the INSERT trigger fires before the conflicting row is deleted.
-    f"CREATE TRIGGER {RECORDS}_no_replace BEFORE INSERT ON {RECORDS} WHEN EXISTS "
-    f"(SELECT 1 FROM {RECORDS} WHERE id = NEW.id OR consent_id = NEW.consent_id) "
-    + _raise(f"INSERT over a row of {RECORDS}"),
-    f"CREATE TRIGGER {VERSIONS}_only_next BEFORE INSERT ON {VERSIONS} WHEN EXISTS "
-    f"(SELECT 1 FROM {VERSIONS} WHERE id = NEW.id OR number >= NEW.number) "
-    + _raise(f"INSERT of {VERSIONS} not numbered after the newest"),
-    f"CREATE TRIGGER {SNAPSHOTS}_only_newest BEFORE INSERT ON {SNAPSHOTS} WHEN EXISTS "
-    f"(SELECT 1 FROM {SNAPSHOTS} WHERE id = NEW.id "
-    f"OR (version_id = NEW.version_id AND language = NEW.language)) "
-    f"OR NEW.version_id IS NOT (SELECT id FROM {VERSIONS} ORDER BY number DESC LIMIT 1) "
-    + _raise(f"INSERT of {SNAPSHOTS} but for the newest version"),
+def _sqlite(schema_editor):
+    connection = schema_editor.connection
+    statements = []
+    for table in FROZEN:
+        with connection.cursor() as cursor:
+            columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
+        changed = " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in columns)
+        statements.append(
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} WHEN {changed} "
+            + _raise(f"UPDATE of {table}")
+        )
+    return [
+        *statements,
+        f"CREATE TRIGGER {RECORDS}_no_delete BEFORE DELETE ON {RECORDS} "
+        f"WHEN NOT EXISTS (SELECT 1 FROM {PERMITS} WHERE OLD.created_at < {PERMITS}.before) "
+        + _raise(f"DELETE of {RECORDS}"),
+        f"CREATE TRIGGER {VERSIONS}_no_delete BEFORE DELETE ON {VERSIONS} "
+        + _raise(f"DELETE of {VERSIONS}"),
+        f"CREATE TRIGGER {SNAPSHOTS}_no_delete BEFORE DELETE ON {SNAPSHOTS} "
+        + _raise(f"DELETE of {SNAPSHOTS}"),
+        f"CREATE TRIGGER {RECORDS}_no_replace BEFORE INSERT ON {RECORDS} WHEN EXISTS "
+        f"(SELECT 1 FROM {RECORDS} WHERE id = NEW.id OR consent_id = NEW.consent_id) "
+        + _raise(f"INSERT over a row of {RECORDS}"),
+        f"CREATE TRIGGER {VERSIONS}_only_next BEFORE INSERT ON {VERSIONS} WHEN EXISTS "
+        f"(SELECT 1 FROM {VERSIONS} WHERE id = NEW.id OR number >= NEW.number) "
+        + _raise(f"INSERT of {VERSIONS} not numbered after the newest"),
+        f"CREATE TRIGGER {SNAPSHOTS}_only_newest BEFORE INSERT ON {SNAPSHOTS} WHEN EXISTS "
+        f"(SELECT 1 FROM {SNAPSHOTS} WHERE id = NEW.id "
+        f"OR (version_id = NEW.version_id AND language = NEW.language)) "
+        f"OR NEW.version_id IS NOT (SELECT id FROM {VERSIONS} ORDER BY number DESC LIMIT 1) "
+        + _raise(f"INSERT of {SNAPSHOTS} but for the newest version"),
+    ]
+
+
+SQLITE_TRIGGERS = [
+    *(f"{table}_no_update" for table in FROZEN),
+    *(f"{table}_no_delete" for table in FROZEN),
+    f"{RECORDS}_no_replace",
+    f"{VERSIONS}_only_next",
+    f"{SNAPSHOTS}_only_newest",
 ]
-SQLITE_TRIGGERS = [sql.split()[2] for sql in SQLITE]
 
 POSTGRES = [
-    # The append-only function of 0008, refusing DELETE of versions and snapshots too.
     """
 CREATE OR REPLACE FUNCTION cookieconsent_append_only() RETURNS trigger AS $$
 BEGIN
@@ -71,10 +94,9 @@ END
 $$ LANGUAGE plpgsql
 """,
     *(
-        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}; "
         f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
         "FOR EACH ROW EXECUTE FUNCTION cookieconsent_append_only()"
-        for table in (VERSIONS, SNAPSHOTS)
+        for table in FROZEN
     ),
     """
 CREATE OR REPLACE FUNCTION cookieconsent_publishing() RETURNS trigger AS $$
@@ -125,18 +147,19 @@ POSTGRES_REVERSE = [
     "DROP FUNCTION IF EXISTS cookieconsent_permit_not_committed()",
     *(f"DROP TRIGGER IF EXISTS {table}_publishing ON {table}" for table in (VERSIONS, SNAPSHOTS)),
     "DROP FUNCTION IF EXISTS cookieconsent_publishing()",
-    *(
-        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}; "
-        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
-        "FOR EACH ROW EXECUTE FUNCTION cookieconsent_append_only()"
-        for table in (VERSIONS, SNAPSHOTS)
-    ),
+    *(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}" for table in FROZEN),
+    "DROP FUNCTION IF EXISTS cookieconsent_append_only()",
 ]
 
 
 def create_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    statements = {"sqlite": SQLITE, "postgresql": POSTGRES}.get(vendor, [])
+    if vendor == "sqlite":
+        statements = _sqlite(schema_editor)
+    elif vendor == "postgresql":
+        statements = POSTGRES
+    else:  # other databases: the ORM's refusal only (see docs/proof.md)
+        statements = []
     for sql in statements:
         schema_editor.execute(sql, params=None)
 
@@ -152,11 +175,6 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    dependencies = [("cookieconsent", "0001_initial")]
 
-    dependencies = [
-        ("cookieconsent", "0009_consentrecord_export_permission"),
-    ]
-
-    operations = [
-        migrations.RunPython(create_triggers, drop_triggers),
-    ]
+    operations = [migrations.RunPython(create_triggers, drop_triggers)]
