@@ -18,15 +18,15 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from cookieconsent import script
-from cookieconsent.banner import render_banner
 from cookieconsent.conf import get_config
 from cookieconsent.engine import consent_mode
 from cookieconsent.engine.consent import Consent, get_consent
 from cookieconsent.engine.consent_mode import CONSENT_TYPES as CONSENT_MODE_TYPES
 from cookieconsent.engine.gating import inert
 from cookieconsent.models import CookieCategory
+from cookieconsent.publishing import script
 from cookieconsent.publishing import serve as serving
+from cookieconsent.publishing.banner import render_banner
 
 __all__ = ["CONSENT_MODE_TYPES", "inert", "register"]
 

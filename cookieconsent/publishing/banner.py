@@ -18,12 +18,12 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from cookieconsent import script
 from cookieconsent.caching import PerRegistry
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.engine.consent import Consent
 from cookieconsent.models.policy import banner_text
 from cookieconsent.publishing import render as rendering
+from cookieconsent.publishing import script
 from cookieconsent.publishing import serve as serving
 
 TEMPLATE = "cookieconsent/banner.html"
