@@ -22,22 +22,14 @@ from cookieconsent.models import (
     Snapshot,
     Technology,
 )
-from cookieconsent.testing import CONSENT_COOKIE
-from cookieconsent.testing import consent_cookie as decision_cookie
-from cookieconsent.testing import cookies_expired as expired_cookies
-from cookieconsent.testing import cookies_set as set_cookies
 
 __all__ = [
-    "CONSENT_COOKIE",
     "admin_url",
     "category_form",
     "check_error_codes",
     "cookie_form",
     "cookie_row",
-    "decision_cookie",
-    "expired_cookies",
     "policy_form",
-    "set_cookies",
     "unpublish_everything",
 ]
 

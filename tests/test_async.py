@@ -14,7 +14,7 @@ from django.urls import path
 
 from cookieconsent.engine import registry as registry_module
 from cookieconsent.middleware import CookieConsentMiddleware
-from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
 
 #: What /t/async/ (and /t/set/) try to set; the tests' settings add the analytics middleware's
 #: ``_stat`` to every HTML response.
@@ -74,12 +74,12 @@ async def test_driven_directly_first_visit_and_accept_all(rf, categories, hops):
     loop_thread = threading.get_ident()
 
     first = await middleware(rf.get("/"))
-    assert set_cookies(first) == {"necessary_c", "session"}
+    assert cookies_set(first) == {"necessary_c", "session"}
 
     request = rf.get("/")
-    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"functional", "analytics"})
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie({"functional", "analytics"})
     accepted = await middleware(request)
-    assert set_cookies(accepted) == set(ALL) - {"undeclared_c"}
+    assert cookies_set(accepted) == set(ALL) - {"undeclared_c"}
 
     # The registry was warm (the fixture compiled it): no sync_to_async, no other thread.
     assert hops == []
@@ -90,9 +90,9 @@ async def test_driven_directly_first_visit_and_accept_all(rf, categories, hops):
 async def test_driven_directly_expires_withdrawn_cookies(rf, categories):
     middleware = CookieConsentMiddleware(setter())
     request = rf.get("/", HTTP_COOKIE="analytics_c=1; prefs=2; necessary_c=3")
-    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"functional"})
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie({"functional"})
     response = await middleware(request)
-    assert expired_cookies(response) == {"analytics_c"}
+    assert cookies_expired(response) == {"analytics_c"}
 
 
 # Committed: the check runs in a worker thread, on its own database connection.
@@ -104,7 +104,7 @@ async def test_registry_due_for_a_check_costs_one_hop(rf, categories, hops):
     registry_module.get_registry()
     registry_module.mark_stale()
     response = await middleware(rf.get("/"))
-    assert set_cookies(response) == {"necessary_c", "session"}
+    assert cookies_set(response) == {"necessary_c", "session"}
     assert len(hops) == 1
     hops.clear()
     await middleware(rf.get("/"))
@@ -116,20 +116,20 @@ async def test_async_client_first_visit_then_accept_all_as_in_sync(async_client,
     """The visitor's whole loop through the ASGI handler, then the same loop through the WSGI
     test client: the same cookies leave at every step."""
     first = await async_client.get("/t/async/")
-    assert set_cookies(first) == FIRST_VISIT
+    assert cookies_set(first) == FIRST_VISIT
 
     posted = await async_client.post("/cookies/consent/", {"action": "accept_all", "next": "/"})
     assert posted.status_code == 302
-    assert CONSENT_COOKIE in set_cookies(posted)
+    assert CONSENT_COOKIE in cookies_set(posted)
 
     again = await async_client.get("/t/async/")
-    assert set_cookies(again) == ACCEPTED_ALL
+    assert cookies_set(again) == ACCEPTED_ALL
 
     def sync_loop() -> tuple[set[str], set[str]]:
         client = Client()
-        before = set_cookies(client.get("/t/set/"))
+        before = cookies_set(client.get("/t/set/"))
         client.post("/cookies/consent/", {"action": "accept_all", "next": "/"})
-        return before, set_cookies(client.get("/t/set/"))
+        return before, cookies_set(client.get("/t/set/"))
 
     assert await sync_to_async(sync_loop)() == (FIRST_VISIT, ACCEPTED_ALL)
 
@@ -154,5 +154,5 @@ async def test_under_asgi_the_middleware_stays_on_the_event_loop(
 
     response = await async_client.get("/loop/")
 
-    assert set_cookies(response) == {"necessary_c", "session"}
+    assert cookies_set(response) == {"necessary_c", "session"}
     assert seen_threads["middleware"] == seen_threads["view"] == threading.get_ident()

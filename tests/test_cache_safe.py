@@ -14,7 +14,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 
 from cookieconsent.models import ConsentRecord
-from tests.helpers import CONSENT_COOKIE, decision_cookie
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_two_visitors_get_the_same_cached_page(categories):
     assert "Cookie" not in first.get("Vary", "")
     assert not first.cookies  # nothing of this visitor's in a page meant for everyone
     decided = Client()
-    decided.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    decided.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})
     decided.cookies[settings.CSRF_COOKIE_NAME] = "x" * 32
     # Served from the cache: the view does not run again.
     with mock.patch("tests.views.PAGE.render", side_effect=AssertionError("not cached")):
@@ -71,7 +71,7 @@ def test_status_is_each_visitors_own_and_never_cached(categories):
     assert new.json()["decided"] is False
     assert "no-cache" in new["Cache-Control"] and "Cookie" in new["Vary"]
     decided = Client()
-    decided.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    decided.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})
     state = decided.get(STATUS).json()
     assert state["decided"] is True and "analytics" in state["categories"]
     assert Client().get(STATUS).json()["decided"] is False
@@ -116,7 +116,7 @@ def test_consent_post_without_the_visitors_token_is_refused(categories):
 @CACHE_SAFE
 def test_decided_visitor_still_gets_the_hidden_banner(categories):
     client = Client()
-    client.cookies[CONSENT_COOKIE] = decision_cookie(())
+    client.cookies[CONSENT_COOKIE] = consent_cookie(())
     page = client.get(PAGE).content.decode()
     assert "data-cookieconsent-cache-safe hidden" in page
 

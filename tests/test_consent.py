@@ -10,13 +10,13 @@ from cookieconsent.conf import reset_caches
 from cookieconsent.engine.consent import MAX_COOKIE_LENGTH, SALT, Consent, Decision, get_consent
 from cookieconsent.models import CookiePolicy
 from cookieconsent.publishing import publish
-from tests.helpers import decision_cookie
+from cookieconsent.testing import consent_cookie
 
 pytestmark = pytest.mark.django_db
 
 
 def test_decision_round_trips(categories):
-    value = decision_cookie({"functional"}, action="custom")
+    value = consent_cookie({"functional"}, action="custom")
     decision = Decision.unsign(value)
     assert decision is not None
     assert decision.granted == {"functional"}
@@ -64,9 +64,9 @@ def test_bad_values_mean_no_decision(categories, value):
 
 
 def test_tampered_value_is_no_decision(categories):
-    value = decision_cookie({"functional"})
+    value = consent_cookie({"functional"})
     payload, signature = value.rsplit(":", 1)
-    tampered = decision_cookie({"functional", "analytics"}).rsplit(":", 1)[0] + ":" + signature
+    tampered = consent_cookie({"functional", "analytics"}).rsplit(":", 1)[0] + ":" + signature
     assert Decision.unsign(tampered) is None
     assert Decision.unsign(payload + ":" + signature[::-1]) is None
 
@@ -81,7 +81,7 @@ def test_required_categories_always_allowed(categories):
 
 
 def test_granted_categories_allowed(categories):
-    consent = Consent(decision_cookie({"functional"}))
+    consent = Consent(consent_cookie({"functional"}))
     assert consent.is_decided
     assert not consent.needs_renewal
     assert consent.allows("functional")
@@ -90,14 +90,14 @@ def test_granted_categories_allowed(categories):
 
 
 def test_unknown_granted_slug_is_ignored(categories):
-    consent = Consent(decision_cookie({"functional", "marketing"}))
+    consent = Consent(consent_cookie({"functional", "marketing"}))
     assert consent.categories == {"necessary", "security", "functional"}
 
 
 def test_consent_expires_after_max_age(categories):
     year = 365 * 24 * 3600
-    assert Consent(decision_cookie({"analytics"}, age=year - 60)).is_decided
-    old = Consent(decision_cookie({"analytics"}, age=year + 60))
+    assert Consent(consent_cookie({"analytics"}, age=year - 60)).is_decided
+    old = Consent(consent_cookie({"analytics"}, age=year + 60))
     assert not old.is_decided
     assert old.needs_renewal
     assert not old.allows("analytics")
@@ -105,21 +105,21 @@ def test_consent_expires_after_max_age(categories):
 
 def test_refusal_expires_sooner(categories):
     half_year = 182 * 24 * 3600
-    assert Consent(decision_cookie((), age=half_year - 60)).is_decided
-    assert Consent(decision_cookie((), age=half_year + 60)).needs_renewal
+    assert Consent(consent_cookie((), age=half_year - 60)).is_decided
+    assert Consent(consent_cookie((), age=half_year + 60)).needs_renewal
     # the same age is fine for a decision that granted something
-    assert Consent(decision_cookie({"functional"}, age=half_year + 60)).is_decided
+    assert Consent(consent_cookie({"functional"}, age=half_year + 60)).is_decided
 
 
 @override_settings(COOKIECONSENT={"CONSENT_MAX_AGE": 60, "REFUSAL_MAX_AGE": 30})
 def test_max_ages_are_settings(categories):
-    assert Consent(decision_cookie({"functional"}, age=61)).needs_renewal
-    assert Consent(decision_cookie((), age=31)).needs_renewal
-    assert Consent(decision_cookie((), age=29)).is_decided
+    assert Consent(consent_cookie({"functional"}, age=61)).needs_renewal
+    assert Consent(consent_cookie((), age=31)).needs_renewal
+    assert Consent(consent_cookie((), age=29)).is_decided
 
 
 def test_republished_policy_marked_consent_again_needs_renewal(categories):
-    value = decision_cookie({"analytics"})
+    value = consent_cookie({"analytics"})
     policy = CookiePolicy.current()
     publish(policy, reconsent=False)
     assert Consent(value).is_decided  # a new version alone does not ask again
@@ -139,7 +139,7 @@ def test_gpc_from_undecided_visitor_is_a_refusal(categories):
 
 
 def test_explicit_choice_beats_gpc(categories):
-    consent = Consent(decision_cookie({"analytics"}), {"HTTP_SEC_GPC": "1"})
+    consent = Consent(consent_cookie({"analytics"}), {"HTTP_SEC_GPC": "1"})
     assert consent.allows("analytics")
     assert consent.signal is None
 
@@ -161,7 +161,7 @@ def test_dnt_honoured_when_asked(categories):
 
 
 def test_accessed_only_by_public_questions(categories):
-    consent = Consent(decision_cookie({"functional"}))
+    consent = Consent(consent_cookie({"functional"}))
     assert consent._allows("functional")
     assert not consent._accessed
     consent.allows("functional")
@@ -172,7 +172,7 @@ def test_accessed_only_by_public_questions(categories):
 def test_every_public_question_marks_the_consent_as_read(categories, name):
     """A view that asks anything of ``request.cookie_consent`` gets ``Vary: Cookie``: every
     public way to ask marks the consent; the middleware's own ways are private."""
-    consent = Consent(decision_cookie({"functional"}))
+    consent = Consent(consent_cookie({"functional"}))
     attribute = getattr(consent, name)
     if callable(attribute):
         attribute(*(["functional"] if name == "allows" else []))
@@ -180,7 +180,7 @@ def test_every_public_question_marks_the_consent_as_read(categories, name):
 
 
 def test_as_dict(categories):
-    consent = Consent(decision_cookie({"functional"}, action="custom"))
+    consent = Consent(consent_cookie({"functional"}, action="custom"))
     state = consent.as_dict()
     assert state["decided"] is True
     assert state["categories"] == ["functional", "necessary", "security"]
@@ -191,7 +191,7 @@ def test_as_dict(categories):
 
 
 def test_get_consent_without_middleware(rf, categories):
-    request = rf.get("/", HTTP_COOKIE="cookieconsent=" + decision_cookie({"analytics"}))
+    request = rf.get("/", HTTP_COOKIE="cookieconsent=" + consent_cookie({"analytics"}))
     consent = get_consent(request)
     assert consent.allows("analytics")
     assert get_consent(request) is consent
@@ -199,14 +199,14 @@ def test_get_consent_without_middleware(rf, categories):
 
 def test_categories_no_longer_offered_allow_nothing(categories):
     for n in range(3):
-        consent = Consent(decision_cookie({f"gone{n}", "functional"}))
+        consent = Consent(consent_cookie({f"gone{n}", "functional"}))
         assert consent._allowed_now() == {"necessary", "security", "functional"}
         assert consent.decision is not None
         assert consent.decision.granted == {f"gone{n}", "functional"}
 
 
 def test_a_new_secret_key_invalidates_remembered_cookies(categories, settings):
-    value = decision_cookie({"functional"})
+    value = consent_cookie({"functional"})
     assert Decision.unsign(value) is not None
     settings.SECRET_KEY = "a-brand-new-secret-key-for-this-test"
     assert Decision.unsign(value) is None
@@ -233,7 +233,7 @@ YEAR = 365 * 24 * 3600
 def test_a_remembered_verdict_is_the_verdict_worked_out_afresh(categories, granted, kwargs):
     """A consent cookie's verdict is remembered per registry: the answers from the memo are
     those worked out from the cookie itself."""
-    value = decision_cookie(granted, **kwargs)
+    value = consent_cookie(granted, **kwargs)
 
     def answers() -> tuple[object, ...]:
         consent = Consent(value)
@@ -246,7 +246,7 @@ def test_a_remembered_verdict_is_the_verdict_worked_out_afresh(categories, grant
 
 
 def test_the_memoised_verdict_of_a_tampered_cookie_is_no_decision(categories):
-    value = decision_cookie({"analytics"})[:-2] + "xx"
+    value = consent_cookie({"analytics"})[:-2] + "xx"
     for _ in range(2):
         consent = Consent(value)
         assert consent._allowed_now() == consent._registry.required_slugs
@@ -254,7 +254,7 @@ def test_the_memoised_verdict_of_a_tampered_cookie_is_no_decision(categories):
 
 
 def test_an_oversized_consent_cookie_is_neither_judged_nor_remembered(categories):
-    value = decision_cookie({"analytics"}) + "x" * MAX_COOKIE_LENGTH
+    value = consent_cookie({"analytics"}) + "x" * MAX_COOKIE_LENGTH
     consent = Consent(value)
     assert consent._allowed_now() == consent._registry.required_slugs
     assert consent.decision is None

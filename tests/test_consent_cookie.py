@@ -19,7 +19,7 @@ from cookieconsent.engine.consent import (
     Decision,
     lifetime,
 )
-from tests.helpers import CONSENT_COOKIE, decision_cookie
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def sign_raw(text: str, key: str | None = None) -> str:
 
 
 def test_django_reads_what_we_sign(categories):
-    value = decision_cookie({"functional"})
+    value = consent_cookie({"functional"})
     data = signing.loads(value, salt=SALT)
     assert data["g"] == ["functional"]
 
@@ -104,7 +104,7 @@ def test_an_empty_fallback_is_not_a_key(categories, settings):
     ids=["signature", "payload", "no-signature", "non-ascii-tail", "non-ascii-signature", "sep"],
 )
 def test_tampering_fails(categories, tamper):
-    value = decision_cookie({"analytics"})
+    value = consent_cookie({"analytics"})
     assert Decision.unsign(value) is not None
     assert Decision.unsign(tamper(value)) is None
 
@@ -114,10 +114,10 @@ def test_another_salt_does_not_verify(categories):
 
 
 def test_a_new_secret_key_takes_effect_at_once(categories, settings):
-    value = decision_cookie({"functional"})
+    value = consent_cookie({"functional"})
     settings.SECRET_KEY = "a-second-brand-new-secret-key"
     assert Decision.unsign(value) is None
-    assert Decision.unsign(decision_cookie({"functional"})) is not None
+    assert Decision.unsign(consent_cookie({"functional"})) is not None
 
 
 # -- signed but malformed: no decision, never a 500 -------------------------------------------
@@ -164,15 +164,15 @@ def test_signed_but_malformed_pages_answer(categories, value):
 
 def test_a_decision_from_the_far_future_is_no_decision(categories):
     ten_years = 10 * 365 * 24 * 3600
-    consent = Consent(decision_cookie({"analytics"}, age=-ten_years))
+    consent = Consent(consent_cookie({"analytics"}, age=-ten_years))
     assert not consent.is_decided
     assert not consent.needs_renewal
     assert not consent.allows("analytics")
 
 
 def test_a_little_clock_skew_is_tolerated(categories):
-    assert Consent(decision_cookie({"analytics"}, age=-(FUTURE_TOLERANCE - 60))).is_decided
-    assert not Consent(decision_cookie({"analytics"}, age=-(FUTURE_TOLERANCE + 60))).is_decided
+    assert Consent(consent_cookie({"analytics"}, age=-(FUTURE_TOLERANCE - 60))).is_decided
+    assert not Consent(consent_cookie({"analytics"}, age=-(FUTURE_TOLERANCE + 60))).is_decided
 
 
 @override_settings(COOKIECONSENT={"CONSENT_MAX_AGE": 100, "REFUSAL_MAX_AGE": 50})
@@ -189,5 +189,5 @@ def test_one_lifetime_rule_for_the_cookie_and_the_check(categories, rf):
         set_consent_cookie(response, decision)
         max_age = response.cookies[CONSENT_COOKIE]["max-age"]
         assert max_age == lifetime(decision.granted)
-        assert Consent(decision_cookie(granted, age=max_age - 5)).is_decided
-        assert Consent(decision_cookie(granted, age=max_age + 5)).needs_renewal
+        assert Consent(consent_cookie(granted, age=max_age - 5)).is_decided
+        assert Consent(consent_cookie(granted, age=max_age + 5)).needs_renewal

@@ -17,14 +17,9 @@ from cookieconsent.models import ConsentRecord
 from cookieconsent.proof.records import user_pk
 from cookieconsent.publishing import publish
 from cookieconsent.signals import consent_changed
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
 from tests.factories import UserFactory
-from tests.helpers import (
-    CONSENT_COOKIE,
-    decision_cookie,
-    expired_cookies,
-    set_cookies,
-    unpublish_everything,
-)
+from tests.helpers import unpublish_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -195,10 +190,10 @@ def test_oversized_or_tampered_consent_cookie_is_no_decision(client, categories)
     response = client.get("/t/")
     assert response.status_code == 200
     assert 'id="cookieconsent-banner"' in response.content.decode()
-    client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})[:-3] + "abc"
+    client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})[:-3] + "abc"
     response = client.get("/t/set/")
     assert response.status_code == 200
-    assert "analytics_c" not in set_cookies(response)
+    assert "analytics_c" not in cookies_set(response)
 
 
 def test_each_decision_leaves_exactly_one_record(client, categories):
@@ -292,7 +287,7 @@ def test_signal_fires_with_the_change(client, categories):
 
     consent_changed.connect(receiver)
     try:
-        client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
+        client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})
         post(client, action="custom", categories=["functional"])
     finally:
         consent_changed.disconnect(receiver)
@@ -308,7 +303,7 @@ def test_reject_expires_cookies_on_the_same_response(client, categories):
     client.cookies["_stat"] = "3"
     client.cookies["prefs"] = "acme"
     response = post(client, action="reject_all")
-    assert expired_cookies(response) == {"_stat", "prefs"}
+    assert cookies_expired(response) == {"_stat", "prefs"}
 
 
 def test_consent_cookie_attributes(client, categories, settings):

@@ -13,7 +13,7 @@ from django.template import Context, Template
 from django.test import override_settings
 
 from cookieconsent.templatetags.cookieconsent import CONSENT_MODE_TYPES
-from tests.helpers import CONSENT_COOKIE, decision_cookie
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_new_visitor_gets_everything_optional_denied(client, categories):
 
 @CONSENT_MODE
 def test_defaults_follow_the_visitors_choice(client, categories):
-    client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})
     defaults = defaults_in(client.get("/").content.decode())
     assert defaults["analytics_storage"] == "granted"
     assert defaults["functionality_storage"] == "denied"
@@ -118,7 +118,7 @@ def test_static_script_without_a_nonce(rf, categories):
 )
 def test_a_type_granted_by_any_allowed_category(rf, categories):
     request = rf.get("/")
-    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie({"analytics"})
     out = render("{% cookieconsent_consent_mode %}", request)
     defaults = json.loads(html.unescape(STATIC_TAG.fullmatch(out).group(1)))
     assert defaults["ad_storage"] == defaults["analytics_storage"] == "granted"
@@ -128,7 +128,7 @@ def test_a_type_granted_by_any_allowed_category(rf, categories):
 @CACHE_SAFE_CONSENT_MODE
 def test_cache_safe_defaults_are_the_same_for_everyone(client, categories):
     first = defaults_in(client.get("/").content.decode())
-    client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics", "functional"})
+    client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics", "functional"})
     second = defaults_in(client.get("/").content.decode())
     assert first == second
     assert second["analytics_storage"] == "denied"

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cookieconsent.engine.consent import SALT
-from tests.helpers import CONSENT_COOKIE, set_cookies
+from cookieconsent.testing import CONSENT_COOKIE, cookies_set
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def page_with(cookie: str) -> Any:
 def test_any_consent_cookie_is_no_decision_and_no_500(categories, value):
     response = page_with(value)
     assert response.status_code == 200
-    assert set_cookies(response) == {"necessary_c"}
+    assert cookies_set(response) == {"necessary_c"}
 
 
 def signed(payload: str) -> str:
@@ -90,7 +90,7 @@ def signed(payload: str) -> str:
 def test_a_signed_but_unreadable_cookie_is_no_decision(categories, value):
     response = page_with(value)
     assert response.status_code == 200
-    assert set_cookies(response) == {"necessary_c"}
+    assert cookies_set(response) == {"necessary_c"}
 
 
 @EXAMPLES
@@ -103,7 +103,7 @@ def test_a_signed_but_malformed_cookie_never_gives_a_500(categories, payload, co
     response = page_with(value)
     assert response.status_code == 200
     # Whatever it says, nothing but a well-formed grant of "analytics" lets it through.
-    if "analytics_c" in set_cookies(response):
+    if "analytics_c" in cookies_set(response):
         assert isinstance(payload, dict) and "analytics" in payload["g"]
 
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import override_settings
 
 from cookieconsent.middleware import CookieConsentMiddleware
-from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
 
 pytestmark = pytest.mark.django_db
 
@@ -45,27 +45,27 @@ def run(rf, names=ALL, cookie: str | None = None, **extra) -> HttpResponse:
 
 def test_first_visit_only_required_cookies_leave(rf, categories):
     response = run(rf)
-    assert set_cookies(response) == {"necessary_c", "session"}
+    assert cookies_set(response) == {"necessary_c", "session"}
 
 
 def test_functional_only(rf, categories):
-    response = run(rf, cookie=decision_cookie({"functional"}))
-    assert set_cookies(response) == {"necessary_c", "session", "functional_c", "prefs"}
+    response = run(rf, cookie=consent_cookie({"functional"}))
+    assert cookies_set(response) == {"necessary_c", "session", "functional_c", "prefs"}
 
 
 def test_accept_all_lets_declared_cookies_and_patterns_through(rf, categories):
-    response = run(rf, cookie=decision_cookie({"functional", "analytics"}))
-    assert set_cookies(response) == set(ALL) - {"undeclared_c"}
+    response = run(rf, cookie=consent_cookie({"functional", "analytics"}))
+    assert cookies_set(response) == set(ALL) - {"undeclared_c"}
 
 
 def test_reject_all(rf, categories):
-    response = run(rf, cookie=decision_cookie(()))
-    assert set_cookies(response) == {"necessary_c", "session"}
+    response = run(rf, cookie=consent_cookie(()))
+    assert cookies_set(response) == {"necessary_c", "session"}
 
 
 @override_settings(COOKIECONSENT={"UNDECLARED_COOKIES": "allow"})
 def test_undeclared_allowed_by_setting(rf, categories):
-    assert "undeclared_c" in set_cookies(run(rf))
+    assert "undeclared_c" in cookies_set(run(rf))
 
 
 def test_undeclared_warned_once_per_name(rf, categories, caplog):
@@ -83,18 +83,18 @@ def test_django_cookies_are_strictly_necessary_out_of_the_box(rf, categories, se
         settings.LANGUAGE_COOKIE_NAME,
         "messages",
     ]
-    assert set_cookies(run(rf, names)) == set(names)
+    assert cookies_set(run(rf, names)) == set(names)
 
 
 @override_settings(COOKIECONSENT={"DECLARE_DJANGO_COOKIES": False})
 def test_django_cookies_can_be_left_to_the_table(rf, categories, settings):
     # the language cookie is not in the table: with the built-ins off it is undeclared, so blocked
-    assert set_cookies(run(rf, [settings.LANGUAGE_COOKIE_NAME])) == set()
+    assert cookies_set(run(rf, [settings.LANGUAGE_COOKIE_NAME])) == set()
 
 
 def test_own_cookie_is_never_touched(rf, categories):
     response = run(rf, [CONSENT_COOKIE])
-    assert set_cookies(response) == {CONSENT_COOKIE}
+    assert cookies_set(response) == {CONSENT_COOKIE}
 
 
 def test_deletions_always_pass(rf, categories):
@@ -105,7 +105,7 @@ def test_deletions_always_pass(rf, categories):
         return response
 
     response = CookieConsentMiddleware(get_response)(rf.get("/"))
-    assert expired_cookies(response) == {"_stat", "undeclared_c"}
+    assert cookies_expired(response) == {"_stat", "undeclared_c"}
 
 
 def test_withdrawn_cookies_are_expired_with_declared_path_and_domain(rf, categories):
@@ -117,7 +117,7 @@ def test_withdrawn_cookies_are_expired_with_declared_path_and_domain(rf, categor
     request = rf.get("/")
     request.COOKIES.update(
         {
-            CONSENT_COOKIE: decision_cookie(()),
+            CONSENT_COOKIE: consent_cookie(()),
             "_stat": "1",
             "prefs": "x",
             "femstd": "s",
@@ -126,7 +126,7 @@ def test_withdrawn_cookies_are_expired_with_declared_path_and_domain(rf, categor
         }
     )
     response = CookieConsentMiddleware(setter())(request)
-    assert expired_cookies(response) == {"_stat", "prefs", "_ga_1"}
+    assert cookies_expired(response) == {"_stat", "prefs", "_ga_1"}
     assert response.cookies["_stat"]["path"] == "/app"
     assert response.cookies["_stat"]["domain"] == ".example.com"
     assert response.cookies["prefs"]["path"] == "/"
@@ -136,10 +136,10 @@ def test_a_refused_cookie_the_view_sets_again_is_expired_in_its_place(rf, catego
     """The view sets ``_stat`` and ``prefs`` for a browser that holds them, whose visitor
     refused both: the view's values never leave, the browser's are expired, once each."""
     request = rf.get("/")
-    request.COOKIES.update({CONSENT_COOKIE: decision_cookie(()), "_stat": "1", "prefs": "x"})
+    request.COOKIES.update({CONSENT_COOKIE: consent_cookie(()), "_stat": "1", "prefs": "x"})
     response = CookieConsentMiddleware(setter("prefs", "_stat", "session"))(request)
-    assert expired_cookies(response) == {"_stat", "prefs"}
-    assert set_cookies(response) == {"session"}
+    assert cookies_expired(response) == {"_stat", "prefs"}
+    assert cookies_set(response) == {"session"}
     assert response.cookies.output().count("_stat=") == 1
     assert response["Cache-Control"] == "private"
 
@@ -147,9 +147,9 @@ def test_a_refused_cookie_the_view_sets_again_is_expired_in_its_place(rf, catego
 def test_allowed_cookies_the_browser_holds_are_left_alone(rf, categories):
     request = rf.get("/")
     request.COOKIES.update(
-        {CONSENT_COOKIE: decision_cookie({"functional", "analytics"}), "_stat": "1", "prefs": "x"}
+        {CONSENT_COOKIE: consent_cookie({"functional", "analytics"}), "_stat": "1", "prefs": "x"}
     )
-    assert expired_cookies(CookieConsentMiddleware(setter())(request)) == set()
+    assert cookies_expired(CookieConsentMiddleware(setter())(request)) == set()
 
 
 def test_vary_cookie_only_when_the_page_read_the_consent(rf, categories):
@@ -175,21 +175,21 @@ async def test_async_middleware_filters_the_same(rf, categories):
     middleware = CookieConsentMiddleware(get_response)
     assert iscoroutinefunction(middleware)
     first = await middleware(rf.get("/"))
-    assert set_cookies(first) == {"necessary_c", "session"}
+    assert cookies_set(first) == {"necessary_c", "session"}
     request = rf.get("/")
-    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie({"analytics"})
     decided = await middleware(request)
-    assert set_cookies(decided) == {"necessary_c", "session", "analytics_c", "_stat", "_ga_ABC"}
+    assert cookies_set(decided) == {"necessary_c", "session", "analytics_c", "_stat", "_ga_ABC"}
 
 
 def test_end_to_end_first_visit(client, categories):
     response = client.get("/t/set/")
-    assert set_cookies(response) == {"necessary_c"}
+    assert cookies_set(response) == {"necessary_c"}
 
 
 async def test_end_to_end_async_view(async_client, categories):
     response = await async_client.get("/t/async/")
-    assert set_cookies(response) == {"necessary_c"}
+    assert cookies_set(response) == {"necessary_c"}
 
 
 def test_request_cookie_consent_is_set(client, categories):

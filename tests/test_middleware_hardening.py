@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 
 from cookieconsent.middleware import CookieConsentMiddleware, is_deletion
-from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,7 @@ def test_is_deletion_reads_the_attributes_as_a_browser_does(max_age, expires, de
 def test_deletions_pass_whatever_their_value(rf, categories):
     response = through(rf, lambda r: r.set_cookie("_stat", "still-an-id", max_age=0))
     assert "_stat" in response.cookies
-    assert "_stat" not in set_cookies(response)
+    assert "_stat" not in cookies_set(response)
 
 
 # -- defect 9: raw Set-Cookie headers under any spelling ---------------------------------------
@@ -124,9 +124,7 @@ def test_raw_set_cookie_under_any_spelling_is_judged(rf, categories, header):
     blocked = through(rf, build("_stat=1; Path=/"))
     assert all("_stat" not in value for _, value in blocked.items()), blocked.items()
     kept = through(rf, build("necessary_c=1; Path=/"))
-    allowed = through(
-        rf, build("_stat=1; Path=/"), {CONSENT_COOKIE: decision_cookie({"analytics"})}
-    )
+    allowed = through(rf, build("_stat=1; Path=/"), {CONSENT_COOKIE: consent_cookie({"analytics"})})
     if ":" in header:
         # "Set-Cookie:_x: necessary_c=1" is a cookie named "_x: necessary_c": dropped.
         assert "necessary_c=1; Path=/" not in dict(kept.items()).values()
@@ -171,7 +169,7 @@ def test_other_headers_are_left_alone(rf, categories):
 
 def test_expiring_a_cookie_makes_the_response_private_and_vary_on_cookie(rf, categories):
     response = through(rf, lambda r: None, {"prefs": "x"})
-    assert expired_cookies(response) == {"prefs"}
+    assert cookies_expired(response) == {"prefs"}
     assert "private" in response["Cache-Control"]
     assert "Cookie" in response["Vary"]
 
@@ -190,8 +188,8 @@ def test_letting_an_optional_cookie_through_varies_on_cookie(rf, categories):
         response["Vary"] = "Accept-Language"
         response.set_cookie("_stat", "1")
 
-    response = through(rf, build, {CONSENT_COOKIE: decision_cookie({"analytics"})})
-    assert "_stat" in set_cookies(response)
+    response = through(rf, build, {CONSENT_COOKIE: consent_cookie({"analytics"})})
+    assert "_stat" in cookies_set(response)
     assert response["Vary"] == "Accept-Language, Cookie"
     assert "Cache-Control" not in response  # not expired: nothing personal beyond Vary
 
@@ -201,7 +199,7 @@ def test_vary_cookie_is_not_added_twice(rf, categories):
         response["Vary"] = "cookie"
         response.set_cookie("_stat", "1")
 
-    response = through(rf, build, {CONSENT_COOKIE: decision_cookie({"analytics"})})
+    response = through(rf, build, {CONSENT_COOKIE: consent_cookie({"analytics"})})
     assert response["Vary"] == "cookie"
 
 
@@ -210,7 +208,7 @@ def test_vary_star_is_left_alone(rf, categories):
         response["Vary"] = "*"
         response.set_cookie("_stat", "1")
 
-    response = through(rf, build, {CONSENT_COOKIE: decision_cookie({"analytics"})})
+    response = through(rf, build, {CONSENT_COOKIE: consent_cookie({"analytics"})})
     assert response["Vary"] == "*"
 
 
@@ -225,7 +223,7 @@ def test_each_vary_keeps_its_own_value(rf, categories):
 
         return build
 
-    cookies = {CONSENT_COOKIE: decision_cookie({"analytics"})}
+    cookies = {CONSENT_COOKIE: consent_cookie({"analytics"})}
     assert through(rf, vary_on("Accept"), cookies)["Vary"] == "Accept, Cookie"
     assert through(rf, vary_on("Origin"), cookies)["Vary"] == "Origin, Cookie"
     assert through(rf, vary_on("Accept"), cookies)["Vary"] == "Accept, Cookie"
@@ -233,7 +231,7 @@ def test_each_vary_keeps_its_own_value(rf, categories):
 
 def test_a_response_that_only_drops_cookies_stays_shareable(rf, categories):
     response = through(rf, lambda r: r.set_cookie("_stat", "1"))
-    assert not set_cookies(response)
+    assert not cookies_set(response)
     assert not response.has_header("Vary")
     assert not response.has_header("Cache-Control")
 
@@ -254,18 +252,18 @@ def test_one_visitors_expiry_is_not_replayed_from_the_page_cache(categories):
     stale = Client()
     stale.cookies["prefs"] = "x"
     first = stale.get("/t/")
-    assert expired_cookies(first) == {"prefs"}
+    assert cookies_expired(first) == {"prefs"}
     assert "private" in first["Cache-Control"]
     # Someone who allowed Functional, and someone new, asking for the same page next.
     functional = Client()
-    functional.cookies[CONSENT_COOKIE] = decision_cookie({"functional"})
+    functional.cookies[CONSENT_COOKIE] = consent_cookie({"functional"})
     functional.cookies["prefs"] = "dark"
     assert "prefs" not in functional.get("/t/").cookies
     assert "prefs" not in Client().get("/t/").cookies
     # Nor to the next visitor holding exactly the same cookies.
     again = Client()
     again.cookies["prefs"] = "x"
-    assert expired_cookies(again.get("/t/")) == {"prefs"}
+    assert cookies_expired(again.get("/t/")) == {"prefs"}
 
 
 @CACHED
@@ -273,11 +271,11 @@ def test_a_consenting_visitors_analytics_cookie_is_not_replayed_from_the_page_ca
     categories,
 ):
     consenting = Client()
-    consenting.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    consenting.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})
     first = consenting.get("/t/")
-    assert "_stat" in set_cookies(first)
+    assert "_stat" in cookies_set(first)
     assert "Cookie" in first["Vary"]
-    assert "_stat" not in set_cookies(Client().get("/t/"))
+    assert "_stat" not in cookies_set(Client().get("/t/"))
 
 
 # -- names no Set-Cookie can carry; memory bounds ----------------------------------------------
@@ -286,7 +284,7 @@ def test_a_consenting_visitors_analytics_cookie_is_not_replayed_from_the_page_ca
 def test_a_held_cookie_whose_name_no_set_cookie_can_carry_is_not_a_500(rf, categories):
     # Django parses "_ga_a b=1" from a Cookie header; "_ga_*" is Analytics, so it is withdrawn.
     response = through(rf, lambda r: None, {"_ga_a b": "1", "_ga_ok": "1"})
-    assert expired_cookies(response) == {"_ga_ok"}
+    assert cookies_expired(response) == {"_ga_ok"}
 
 
 def test_a_response_with_expired_cookies_survives_pickling(rf, categories):
@@ -294,10 +292,10 @@ def test_a_response_with_expired_cookies_survives_pickling(rf, categories):
     above the middleware) gets back a response that still sends its expiries: an unpickled
     morsel has lost the line written once for all, so it is written afresh."""
     response = through(rf, lambda r: r.set_cookie("_stat", "1"), {"_stat": "1", "prefs": "x"})
-    assert expired_cookies(response) == {"_stat", "prefs"}
+    assert cookies_expired(response) == {"_stat", "prefs"}
     again = pickle.loads(pickle.dumps(response))
     assert again.cookies.output() == response.cookies.output()
-    assert expired_cookies(again) == {"_stat", "prefs"}
+    assert cookies_expired(again) == {"_stat", "prefs"}
 
 
 def test_thousands_of_undeclared_names_are_all_dropped(rf, categories):
@@ -308,13 +306,13 @@ def test_thousands_of_undeclared_names_are_all_dropped(rf, categories):
             response.set_cookie(name, "1")
 
     response = through(rf, build)
-    assert not set_cookies(response)
+    assert not cookies_set(response)
 
 
 def test_thousands_of_held_cookies_are_all_expired(rf, categories):
     held = {f"_ga_{n}": "1" for n in range(3000)}
     response = through(rf, lambda r: None, held)
-    assert expired_cookies(response) == set(held)
+    assert cookies_expired(response) == set(held)
 
 
 @pytest.mark.parametrize("name", ["_stat", "__Host-x", "__Secure-y"])

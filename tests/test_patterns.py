@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from cookieconsent.engine.registry import get_registry, glob_match
 from cookieconsent.models import Cookie
-from tests.helpers import set_cookies
+from cookieconsent.testing import cookies_set
 
 #: Letters a pattern may be made of (a few, so that names often match) and its wildcard.
 LITERALS = st.text(alphabet="a_.", min_size=0, max_size=4)
@@ -91,7 +91,7 @@ def test_a_hostile_name_against_a_hostile_pattern_through_the_middleware(client,
     assert get_registry().lookup(name + ".x").slug == "analytics"
     response = client.get("/t/set/", {"c": [name, "necessary_c"]})
     assert response.status_code == 200
-    assert set_cookies(response) == {"necessary_c"}  # undeclared: blocked
+    assert cookies_set(response) == {"necessary_c"}  # undeclared: blocked
 
 
 @pytest.mark.django_db

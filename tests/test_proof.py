@@ -20,8 +20,8 @@ from cookieconsent.models import (
     PurgePermit,
     Snapshot,
 )
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
 from tests.factories import ConsentRecordFactory, UserFactory
-from tests.helpers import CONSENT_COOKIE, decision_cookie
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 
@@ -320,7 +320,7 @@ def test_the_receipt_without_a_decision_or_with_a_bad_cookie(client, categories)
     client.cookies[CONSENT_COOKIE] = "tampered"
     assert client.get(RECEIPT).status_code == 404
     # Validly signed, but its ID is not a UUID, or names no record.
-    client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})
     assert client.get(RECEIPT).status_code == 404
 
 

@@ -16,8 +16,8 @@ from cookieconsent import publishing
 from cookieconsent.engine.consent import Decision
 from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion, Snapshot
 from cookieconsent.publishing import serve as serving
+from cookieconsent.testing import CONSENT_COOKIE
 from tests.factories import ConsentRecordFactory, CookieCategoryFactory
-from tests.helpers import CONSENT_COOKIE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 

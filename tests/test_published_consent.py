@@ -16,8 +16,9 @@ from cookieconsent import publishing
 from cookieconsent.engine.registry import CategoryInfo, Registry, get_registry
 from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion, Snapshot
 from cookieconsent.publishing import serve as serving
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_set
 from tests.factories import CookieCategoryFactory, CookieFactory
-from tests.helpers import CONSENT_COOKIE, decision_cookie, set_cookies, unpublish_everything
+from tests.helpers import unpublish_everything
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 
@@ -52,7 +53,7 @@ def record() -> ConsentRecord:
 
 
 def first_cookies(client: Client) -> set[str]:
-    return set_cookies(client.get("/t/set/", {"c": COOKIES}))
+    return cookies_set(client.get("/t/set/", {"c": COOKIES}))
 
 
 # -- the endpoint -----------------------------------------------------------------------------
@@ -132,11 +133,11 @@ def test_a_published_required_category_made_optional_is_offered_once_published(c
     categories["security"].save()
     client.post(CONSENT, {"action": "accept_all"})
     assert (record().granted, record().refused) == (PUBLISHED, [])
-    assert "session" not in set_cookies(client.get("/t/set/", {"c": ["session"]}))
+    assert "session" not in cookies_set(client.get("/t/set/", {"c": ["session"]}))
     publish()
     client.post(CONSENT, {"action": "accept_all"})
     assert record().granted == ["analytics", "functional", "security"]
-    assert "session" in set_cookies(client.get("/t/set/", {"c": ["session"]}))
+    assert "session" in cookies_set(client.get("/t/set/", {"c": ["session"]}))
 
 
 @pytest.mark.usefixtures("marketing")
@@ -188,7 +189,7 @@ def test_enforcing_the_published_categories_costs_no_query_once_warm(
 @pytest.mark.usefixtures("marketing")
 def test_a_decision_that_granted_a_draft_category_does_not_allow_it(client):
     """A consent cookie written before the endpoint offered only published categories."""
-    client.cookies[CONSENT_COOKIE] = decision_cookie(["analytics", "marketing"])
+    client.cookies[CONSENT_COOKIE] = consent_cookie(["analytics", "marketing"])
     assert first_cookies(client) == {"necessary_c", "analytics_c", "_stat"}
     assert "marketing" not in client.get("/cookies/status/").json()["categories"]
     publish()

@@ -17,8 +17,9 @@ from cookieconsent.publishing import diff as diffing
 from cookieconsent.publishing import publish
 from cookieconsent.publishing import render as rendering
 from cookieconsent.publishing import serve as serving
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
 from tests.factories import CookieFactory, CookiePolicyFactory
-from tests.helpers import CONSENT_COOKIE, decision_cookie, unpublish_everything
+from tests.helpers import unpublish_everything
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 
@@ -80,7 +81,7 @@ def test_the_first_version_always_asks_for_consent(categories):
 
 
 def test_reconsent_is_a_choice_at_publish_time(client, categories):
-    client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"}, version=1)
+    client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"}, version=1)
     publishing.publish(policy())
     assert (get_registry().policy_version, get_registry().reconsent_version) == (2, 1)
     assert 'id="cookieconsent-banner"' not in client.get("/t/").content.decode()

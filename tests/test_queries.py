@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 
-from tests.helpers import CONSENT_COOKIE, decision_cookie
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_ordinary_pages_make_no_query_for_an_undecided_visitor(
 def test_ordinary_pages_make_no_query_for_a_decided_visitor(
     client, categories, django_assert_num_queries, path
 ):
-    client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})
     client.cookies["_stat"] = "1"
     client.cookies["prefs"] = "sandbox"
     with django_assert_num_queries(0):

@@ -46,8 +46,8 @@ from cookieconsent.regimes import (
     normalise,
     validate_rule_region,
 )
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
 from tests.factories import StaffFactory
-from tests.helpers import CONSENT_COOKIE, decision_cookie, expired_cookies, set_cookies
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def visitor(region: str | None = None, **extra: str) -> Client:
 
 
 def first_cookies(client: Client) -> set[str]:
-    return set_cookies(client.get("/t/set/", {"c": ["necessary_c", *OPTIONAL]}))
+    return cookies_set(client.get("/t/set/", {"c": ["necessary_c", *OPTIONAL]}))
 
 
 def config_of(page: str) -> dict[str, object]:
@@ -190,7 +190,7 @@ def test_a_header_is_not_read_unless_the_site_trusts_it(rf: RequestFactory, regi
     assert regions.header_keys() == () and regions.vary_headers() == ()
     for region in ("US", "CA", "DE"):
         response = visitor(region).get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
-        assert set_cookies(response) == {"necessary_c"}
+        assert cookies_set(response) == {"necessary_c"}
         assert HEADER not in response.get("Vary", "")
     # One memo entry for every visitor: the untrusted header is not part of its key.
     status = visitor("US").get(STATUS).json()
@@ -265,7 +265,7 @@ def test_opt_out_allows_optional_categories_until_the_visitor_objects(regimes):
     client = visitor("US")
     first = client.get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
     # opt-in everywhere: Advertising waits for consent even here
-    assert set_cookies(first) == {"necessary_c", "functional_c", "analytics_c", "_stat"}
+    assert cookies_set(first) == {"necessary_c", "functional_c", "analytics_c", "_stat"}
     assert HEADER in first["Vary"]
     page = client.get("/t/").content.decode()
     assert "Do not sell or share my information" in page
@@ -275,7 +275,7 @@ def test_opt_out_allows_optional_categories_until_the_visitor_objects(regimes):
 
     objection = client.post(CONSENT, {"action": "reject_all", "next": "/t/"})
     assert objection.status_code == 302
-    assert {"functional_c", "analytics_c", "_stat"} <= expired_cookies(objection)
+    assert {"functional_c", "analytics_c", "_stat"} <= cookies_expired(objection)
     record = ConsentRecord.objects.get()
     assert (record.action, record.region, record.regime) == (Action.REJECT_ALL, "US", OPT_OUT)
     assert record.granted == []
@@ -303,10 +303,10 @@ def test_a_dismissal_never_outranks_gpc(regimes, region):
     assert "_stat" in first_cookies(client)
     client.defaults["HTTP_SEC_GPC"] = "1"
     response = client.get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
-    assert set_cookies(response) == {"necessary_c"}
-    assert {"functional_c", "analytics_c", "_stat"} <= expired_cookies(response)
+    assert cookies_set(response) == {"necessary_c"}
+    assert {"functional_c", "analytics_c", "_stat"} <= cookies_expired(response)
     home = client.get("/")
-    assert "_stat" not in set_cookies(home)
+    assert "_stat" not in cookies_set(home)
     assert not _analytics_live(home.content.decode())
     assert config_of(home.content.decode())["state"]["categories"] == ["necessary", "security"]
     status = client.get(STATUS).json()
@@ -348,7 +348,7 @@ def test_an_explicit_choice_does_not_vary_on_the_signal(regimes):
     client = visitor("US")
     client.post(CONSENT, {"action": "accept_all"})
     response = client.get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
-    assert "_stat" in set_cookies(response)
+    assert "_stat" in cookies_set(response)
     assert "Sec-GPC" not in response["Vary"]
 
 
@@ -408,7 +408,7 @@ def test_an_explicit_choice_wins_everywhere_and_moves_with_the_visitor(
     client.post(CONSENT, {"action": action})
     client.defaults["HTTP_CF_IPCOUNTRY"] = moves_to
     response = client.get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
-    assert set_cookies(response) == expected
+    assert cookies_set(response) == expected
     assert 'id="cookieconsent-banner"' not in client.get("/t/").content.decode()
     # a decided visitor's cookies do not depend on the region
     assert HEADER not in response.get("Vary", "")
@@ -461,7 +461,7 @@ def test_request_cookie_consent_tells_region_and_regime(rf, regimes):
 def test_without_rules_the_region_is_not_even_looked_up(client, categories, region_settings):
     RegionRule.objects.all().delete()
     response = client.get("/t/set/", headers={HEADER: "US"})
-    assert set_cookies(response) == {"necessary_c"}
+    assert cookies_set(response) == {"necessary_c"}
     assert HEADER not in response.get("Vary", "")
 
 
@@ -504,7 +504,7 @@ def test_a_remembered_visitor_does_not_vary_on_a_region_nothing_depends_on(
     RegionRule.objects.all().delete()
     for _ in range(2):  # the second from the memo
         response = visitor("US").get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
-        assert set_cookies(response) == {"necessary_c"}
+        assert cookies_set(response) == {"necessary_c"}
         assert HEADER not in response.get("Vary", "")
 
 
@@ -646,7 +646,7 @@ async def test_driven_directly_async_and_sync_alike(rf, regimes, region, gpc, ex
     names = ("necessary_c", *OPTIONAL)
     request = rf.get("/", HTTP_CF_IPCOUNTRY=region, HTTP_SEC_GPC=gpc)
     response = await CookieConsentMiddleware(_setter(*names))(request)
-    assert set_cookies(response) == expected
+    assert cookies_set(response) == expected
     # GPC answers before the region is asked: the response does not depend on it
     assert (HEADER in response.get("Vary", "")) is (gpc == "")
     assert request.cookie_consent.regime == (
@@ -659,15 +659,15 @@ async def test_driven_directly_async_and_sync_alike(rf, regimes, region, gpc, ex
     sync_response = await sync_to_async(CookieConsentMiddleware(sync_view))(
         rf.get("/", HTTP_CF_IPCOUNTRY=region, HTTP_SEC_GPC=gpc)
     )
-    assert set_cookies(sync_response) == expected
+    assert cookies_set(sync_response) == expected
 
 
 async def test_async_objection_expires_at_once(rf, regimes):
     request = rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_COOKIE="analytics_c=1; functional_c=1")
-    request.COOKIES[CONSENT_COOKIE] = decision_cookie(action="reject_all")
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie(action="reject_all")
     response = await CookieConsentMiddleware(_setter("analytics_c"))(request)
-    assert set_cookies(response) == set()
-    assert expired_cookies(response) == {"analytics_c", "functional_c"}
+    assert cookies_set(response) == set()
+    assert cookies_expired(response) == {"analytics_c", "functional_c"}
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -675,11 +675,11 @@ async def test_async_client_opt_out_visit_and_objection(regimes):
     client = AsyncClient()
     us = {HEADER: "US"}
     first = await client.get("/t/async/", {"c": ["necessary_c", *OPTIONAL]}, headers=us)
-    assert set_cookies(first) == {"necessary_c", "functional_c", "analytics_c", "_stat"}
+    assert cookies_set(first) == {"necessary_c", "functional_c", "analytics_c", "_stat"}
     posted = await client.post(CONSENT, {"action": "reject_all"}, headers=us)
     assert posted.status_code == 302
     again = await client.get("/t/async/", {"c": ["necessary_c", *OPTIONAL]}, headers=us)
-    assert set_cookies(again) == {"necessary_c"}
+    assert cookies_set(again) == {"necessary_c"}
     record = await ConsentRecord.objects.aget()
     assert (record.region, record.regime) == ("US", OPT_OUT)
     await sync_to_async(connections.close_all)()

@@ -56,7 +56,7 @@ def test_a_page_that_sets_undeclared_things_with_its_script(live_server, categor
         scan(url, "--fail-on-undeclared", "--browser", chromium)
     out, err = scan(url, "--browser", chromium)
     assert "js_tracker" in out and "first-party script cookie" in out
-    assert "Not essential, present before a choice: js_tracker, tab_state, ui." in out
+    assert "Not strictly necessary, present before a choice: js_tracker, tab_state, ui." in out
     assert err == ""  # no progress bar when stderr is not a terminal
     found = dict(UndeclaredCookie.objects.values_list("name", "technology"))
     assert found == {"js_tracker": "cookie", "tab_state": "session_storage"}

@@ -10,7 +10,7 @@ from django.template import Context, Template, TemplateSyntaxError
 
 from cookieconsent.publishing import publish
 from cookieconsent.templatetags.cookieconsent import inert
-from tests.helpers import CONSENT_COOKIE, decision_cookie
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -39,14 +39,14 @@ def test_accept_and_reject_have_equal_weight(client, categories):
 
 
 def test_no_banner_once_decided(client, categories):
-    client.cookies[CONSENT_COOKIE] = decision_cookie(())
+    client.cookies[CONSENT_COOKIE] = consent_cookie(())
     assert 'id="cookieconsent-banner"' not in client.get("/t/").content.decode()
 
 
 def test_banner_returns_for_renewal(client, categories):
     from cookieconsent.models import CookiePolicy
 
-    client.cookies[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})
     publish(CookiePolicy.current(), reconsent=True)
     html = client.get("/t/").content.decode()
     assert 'id="cookieconsent-banner"' in html
@@ -72,7 +72,7 @@ def test_settings_link(categories):
 
 def test_filter(rf, categories):
     request = rf.get("/")
-    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie({"analytics"})
     source = '{% if request|consent_allows:"analytics" %}yes{% else %}no{% endif %}'
     assert render(source, request) == "yes"
     assert render(source.replace("analytics", "functional"), request) == "no"
@@ -88,7 +88,7 @@ GATED = (
 
 def test_gate_renders_live_when_allowed(rf, categories):
     request = rf.get("/")
-    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie({"analytics"})
     html = render(GATED, request)
     assert (
         html
@@ -147,7 +147,7 @@ def test_preferences_gpc_note(client, categories):
 def test_gate_is_always_inert_in_cache_safe_mode(rf, categories, settings):
     settings.COOKIECONSENT = {"CACHE_SAFE": True}
     request = rf.get("/")
-    request.COOKIES[CONSENT_COOKIE] = decision_cookie({"analytics"})
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie({"analytics"})
     html = render(GATED, request)
     assert '<script type="text/plain" data-cookieconsent="analytics" src="/a.js">' in html
     assert not hasattr(request, "cookie_consent")  # the shared page never asked

@@ -66,11 +66,6 @@ class Finding:
     def undeclared(self) -> bool:
         return self.category is None
 
-    @property
-    def essential(self) -> bool:
-        return self.required
-
-
 @dataclass
 class PageReport:
     url: str
@@ -95,7 +90,7 @@ class PageReport:
     @property
     def before_choice(self) -> list[Finding]:
         """Anything not strictly necessary that is there before the visitor chose."""
-        return [f for f in self.phase(BEFORE) if not f.essential]
+        return [f for f in self.phase(BEFORE) if not f.required]
 
     def as_dict(self) -> dict[str, Any]:
         return {

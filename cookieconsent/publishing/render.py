@@ -36,7 +36,7 @@ CONFIG = "__cookieconsent_config__"
 #: page is shared, so it never says why it asks again, and it carries the banner of every
 #: regime (the script shows the visitor's); otherwise there is one per regime (see
 #: ``variant_key()``).
-BANNER_VARIANTS = {(False, False): "ask", (False, True): "ask_again", (True, False): "cache_safe"}
+BANNER_VARIANTS = {(False, False): "ask", (False, True): "renewal", (True, False): "cache_safe"}
 
 
 def variant_key(cache_safe: bool, needs_renewal: bool, regime: str) -> str:

@@ -8,8 +8,7 @@ from django.test import Client
 
 from cookieconsent.models import ConsentRecord, CookiePolicy
 from cookieconsent.publishing import publish
-from cookieconsent.testing import cookies_expired as expired_cookies
-from cookieconsent.testing import cookies_set as set_cookies
+from cookieconsent.testing import cookies_expired, cookies_set
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +17,8 @@ CONSENT = "/cookies/consent/"
 
 def visit(client: Client) -> set[str]:
     """Browse like a visitor: the home page, then choose a Workspace. The cookies set."""
-    names = set_cookies(client.get("/"))
-    names |= set_cookies(client.post("/workspace/", {"workspace": "sandbox"}))
+    names = cookies_set(client.get("/"))
+    names |= cookies_set(client.post("/workspace/", {"workspace": "sandbox"}))
     return names
 
 
@@ -39,7 +38,7 @@ def test_after_reject_neither_ever_appears_and_old_ones_expire(client, categorie
     client.cookies["_stat"] = "7"
     client.cookies["prefs"] = "acme-ops"
     response = decide(client, "reject_all")
-    assert {"_stat", "prefs"} <= expired_cookies(response)
+    assert {"_stat", "prefs"} <= cookies_expired(response)
     for _ in range(3):
         assert not {"_stat", "prefs"} & visit(client)
 
@@ -61,7 +60,7 @@ def test_withdrawal_expires_them(client, categories):
     visit(client)
     assert client.cookies["_stat"].value and client.cookies["prefs"].value
     response = client.post(CONSENT, {"action": "preferences", "categories": []})
-    assert {"_stat", "prefs"} <= expired_cookies(response)
+    assert {"_stat", "prefs"} <= cookies_expired(response)
     assert not {"_stat", "prefs"} & visit(client)
 
 
@@ -71,7 +70,7 @@ def test_gpc_without_a_choice_acts_as_a_refusal(categories):
     assert 'id="cookieconsent-banner"' not in home.content.decode()
     client.cookies["_stat"] = "1"
     response = client.get("/")
-    assert "_stat" in expired_cookies(response)
+    assert "_stat" in cookies_expired(response)
     assert not {"_stat", "prefs"} & visit(client)
     # an explicit opt-in on the preferences page still counts
     client.post(CONSENT, {"action": "preferences", "categories": ["analytics"]})
@@ -84,7 +83,7 @@ def test_republished_policy_marked_consent_again_brings_the_banner_back(client, 
     publish(CookiePolicy.current(), reconsent=True)
     home = client.get("/")
     assert 'id="cookieconsent-banner"' in home.content.decode()
-    assert "_stat" not in set_cookies(home)
+    assert "_stat" not in cookies_set(home)
 
 
 def test_each_decision_leaves_exactly_one_record(client, categories):

@@ -9,8 +9,7 @@ import pytest
 from django.test import Client
 
 from cookieconsent.models import ConsentRecord, CookiePolicy
-from cookieconsent.testing import cookies_expired as expired_cookies
-from cookieconsent.testing import cookies_set as set_cookies
+from cookieconsent.testing import cookies_expired, cookies_set
 
 RULES = importlib.import_module("example_project.fluxems.migrations.0002_regimes").RULES
 
@@ -43,18 +42,18 @@ def test_opt_in_regions_get_no_stat_before_a_choice_and_the_opt_in_banner(catego
 def test_us_gets_stat_at_once_and_the_opt_out_notice(categories):
     client = from_("US")
     home = client.get("/")
-    assert "_stat" in set_cookies(home)
+    assert "_stat" in cookies_set(home)
     assert "CF-IPCountry" in home["Vary"]
     page = home.content.decode()
     assert "Do not sell or share my information" in page and "Cookie settings" in page
     assert "Accept all" not in page
 
     objection = client.post(CONSENT, {"action": "reject_all", "next": "/"})
-    assert "_stat" in expired_cookies(objection)
+    assert "_stat" in cookies_expired(objection)
     record = ConsentRecord.objects.get()
     assert (record.action, record.region, record.regime) == ("reject_all", "US", "opt-out")
     again = client.get("/")
-    assert "_stat" not in set_cookies(again)
+    assert "_stat" not in cookies_set(again)
     assert 'id="cookieconsent-banner"' not in again.content.decode()
 
 
@@ -86,7 +85,7 @@ def test_the_switcher_is_there_only_with_debug(categories, settings):
     switched = client.post("/demo/region/", {"region": "us", "next": "/workspace/"})
     assert switched.status_code == 302 and switched["Location"] == "/workspace/"
     home = client.get("/")
-    assert "_stat" in set_cookies(home)
+    assert "_stat" in cookies_set(home)
     assert "Now: US, opt-out" in home.content.decode()
     # back to the header, which says ZA
     client.post("/demo/region/", {"region": "", "next": "https://evil.example/"})

@@ -123,8 +123,8 @@ class Command(BaseCommand):
                     kind = f"{f.party}-party {f.via} cookie" if f.via else f.technology
                     where = f"{f.category}" if f.category else "UNDECLARED"
                     line = f"    {f.name:<28} {kind:<28} {where}"
-                    if phase == scanner.BEFORE and not f.essential:
-                        self.stdout.write(self.style.WARNING(line + "  (not essential)"))
+                    if phase == scanner.BEFORE and not f.required:
+                        self.stdout.write(self.style.WARNING(line + "  (not strictly necessary)"))
                     elif f.undeclared:
                         self.stdout.write(self.style.WARNING(line))
                     else:
@@ -135,7 +135,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Scanned {len(reports)} pages.")
         self.stdout.write("Undeclared: " + (", ".join(undeclared) if undeclared else "none") + ".")
         self.stdout.write(
-            "Not essential, present before a choice: "
+            "Not strictly necessary, present before a choice: "
             + (", ".join(early) if early else "none")
             + "."
         )
