@@ -21,6 +21,8 @@ from cookieconsent.engine.consent import Consent, signal_vary_headers
 from cookieconsent.engine.regions import vary_headers
 from cookieconsent.engine.registry import Rule, aget_registry
 
+__all__ = ["CookieConsentMiddleware"]
+
 logger = logging.getLogger("cookieconsent")
 
 
@@ -75,7 +77,7 @@ class CookieConsentMiddleware:
             rule = lookup(name)
             if rule is None:
                 discovery.notice(request, name, "response")
-                if get_config()["UNDECLARED_COOKIES"] == "allow" or is_deletion(cookies[name]):
+                if get_config()["UNDECLARED_COOKIES"] == "allow" or _is_deletion(cookies[name]):
                     continue
                 _warn_undeclared(name)
                 del cookies[name]
@@ -83,7 +85,7 @@ class CookieConsentMiddleware:
                 continue
             elif rule.slug in (allowed or (allowed := consent._allowed_now())):
                 personal = True
-            elif not is_deletion(cookies[name]):
+            elif not _is_deletion(cookies[name]):
                 # Dropped; and if the browser holds it already, expired in its place.
                 del cookies[name]
                 if name in held:
@@ -194,7 +196,7 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _PAST_MARGIN = 24 * 60 * 60
 
 
-def is_deletion(morsel: Morsel[str]) -> bool:
+def _is_deletion(morsel: Morsel[str]) -> bool:
     """Whether a ``Set-Cookie`` removes the cookie in a browser, whatever its value: a
     ``Max-Age`` of zero or less, or else an ``Expires`` in the past. (A browser obeys
     ``Max-Age`` over ``Expires``, and ignores a ``Max-Age`` that is not an integer.)"""

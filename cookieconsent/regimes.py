@@ -37,28 +37,11 @@ EU = (
 GROUPS: Mapping[str, tuple[str, ...]] = {"EU": EU, "EEA": (*EU, "IS", "LI", "NO")}
 
 
-#: Header values already checked: there are a few hundred real ones, and each request has one.
-_NORMALISED: dict[str, str | None] = {}
-_NORMALISED_LIMIT = 1024
-
-
 def normalise(value: object) -> str | None:
     """``value`` as an upper-case region code, or ``None`` when it is not a well-formed code of
     a real place (so nothing a client sends is ever reflected as it came)."""
     if not isinstance(value, str) or len(value) > 8:
         return None
-    try:
-        return _NORMALISED[value]
-    except KeyError:
-        pass
-    code = _check(value)
-    if len(_NORMALISED) >= _NORMALISED_LIMIT:
-        _NORMALISED.clear()  # made-up values cannot pin it full
-    _NORMALISED[value] = code
-    return code
-
-
-def _check(value: str) -> str | None:
     code = value.strip().upper()
     if not _CODE.fullmatch(code) or code[:2] in _NOT_A_COUNTRY:
         return None

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import pickle
 from email.utils import formatdate
-from http.cookies import Morsel
 
 import pytest
 from django.conf import settings
 from django.http import HttpResponse
 from django.test import Client, override_settings
 
-from cookieconsent.middleware import CookieConsentMiddleware, is_deletion
+from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
 
 pytestmark = pytest.mark.django_db
@@ -86,12 +85,16 @@ def test_only_a_real_deletion_of_a_refused_cookie_passes(rf, categories, kwargs,
         (True, EPOCH, False),  # Morsel writes True as Max-Age=1
     ],
 )
-def test_is_deletion_reads_the_attributes_as_a_browser_does(max_age, expires, deletes):
-    morsel: Morsel[str] = Morsel()
-    morsel.set("_stat", "id", "id")
-    morsel["max-age"] = max_age
-    morsel["expires"] = expires
-    assert is_deletion(morsel) is deletes
+def test_a_deletion_is_read_from_the_attributes_as_a_browser_does(
+    rf, categories, max_age, expires, deletes
+):
+    def build(response: HttpResponse) -> None:
+        response.set_cookie("_stat", "id")
+        response.cookies["_stat"]["max-age"] = max_age
+        response.cookies["_stat"]["expires"] = expires
+
+    # A refused cookie passes only as a deletion.
+    assert ("_stat" in through(rf, build).cookies) is deletes
 
 
 def test_deletions_pass_whatever_their_value(rf, categories):

@@ -66,6 +66,7 @@ class Finding:
     def undeclared(self) -> bool:
         return self.category is None
 
+
 @dataclass
 class PageReport:
     url: str

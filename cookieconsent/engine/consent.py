@@ -149,11 +149,6 @@ UndecidedEntry = tuple[frozenset[str], bool, str | None, bool]
 #: change between requests, and checking its signature (an HMAC, base64 and JSON) is most of
 #: what the middleware costs them.
 _verdicts: PerRegistry[str, Verdict] = PerRegistry(limit=2048)
-#: Header values an undecided visitor's categories depend on (the honoured signals', the
-#: region's) → what ``Consent._undecided()`` answered, per registry; values at most this long
-#: (a CDN's country code, a signal's "1").
-_undecided: PerRegistry[tuple[str | None, ...], UndecidedEntry] = PerRegistry(limit=1024)
-_UNDECIDED_VALUE_LENGTH = 16
 
 
 class Consent:
@@ -290,24 +285,8 @@ class Consent:
         return allowed
 
     def _allowed_undecided(self) -> frozenset[str]:
-        """``_undecided()``, remembered per registry by the values of the request headers it
-        depends on (the honoured signals' and the region's) with the region it read; worked
-        out every time when a ``REGION_RESOLVER`` decides the region."""
-        keys = _undecided_keys() if self._request is not None else None
-        if keys is None:
-            entry = self._undecided()
-        else:
-            key = tuple(map(self._meta.get, keys))
-            memo = _undecided.of(self._registry.stamp)
-            remembered = memo.get(key)
-            if remembered is None:
-                entry = self._undecided()
-                # Header values come from visitors: remember only short ones.
-                if all(v is None or len(v) <= _UNDECIDED_VALUE_LENGTH for v in key):
-                    memo.remember(key, entry)
-            else:
-                entry = remembered
-        allowed, reads_region, region, reads_signal = entry
+        """What the visitor allows without a valid decision, noting what it depended on."""
+        allowed, reads_region, region, reads_signal = self._undecided()
         if reads_region:
             self._region_read, self._region = True, region
         if reads_signal:
@@ -449,24 +428,9 @@ def signal_vary_headers() -> tuple[str, ...]:
     return tuple(_SIGNAL_HEADER_NAMES[signal] for _header, signal in _signal_headers())
 
 
-@cache
-def _undecided_keys() -> tuple[str, ...] | None:
-    """The ``request.META`` keys an undecided visitor's categories depend on: the honoured
-    browser signals' and the region's; ``None`` when a ``REGION_RESOLVER`` decides the
-    region."""
-    region = regions.header_keys()
-    if region is None:
-        return None
-    return tuple(header for header, _signal in _signal_headers()) + region
-
-
-on_reset(_undecided_keys.cache_clear)
-
-
 @on_reset
 def _forget() -> None:
     _verdicts.clear()
-    _undecided.clear()
 
 
 def get_consent(request: HttpRequest) -> Consent:

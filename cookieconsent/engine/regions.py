@@ -85,15 +85,6 @@ def _reader() -> tuple[str, str, str]:
 on_reset(_reader.cache_clear)
 
 
-def header_keys() -> tuple[str, ...] | None:
-    """The ``request.META`` keys the region is read from (none when no header is configured),
-    or ``None`` when a ``REGION_RESOLVER`` decides it, from whatever it reads."""
-    resolver, country_key, sub_key = _reader()
-    if resolver:
-        return None
-    return tuple(key for key in (country_key, sub_key) if key)
-
-
 @cache
 def vary_headers() -> tuple[str, ...]:
     """The request headers a response that depends on the region varies on: those read."""

@@ -132,12 +132,9 @@ class Registry:
     #: while ``published_optional`` is ``None``). One added in the draft is nobody's to allow
     #: until it is published.
     offered_slugs: frozenset[str] = field(init=False)
-    # The memos of lookup() and allowed_by(), pure functions of the snapshot whose keys come
-    # from visitors (cookie names, granted sets); never part of its value.
+    # The memo of lookup() for pattern names: a pure function of the snapshot, whose cost
+    # would otherwise grow with the number of patterns; names come from visitors.
     _lookups: Memo[str, Rule | None] = field(
-        default_factory=lambda: Memo(4096), init=False, repr=False, compare=False
-    )
-    _allowed: Memo[frozenset[str], frozenset[str]] = field(
         default_factory=lambda: Memo(4096), init=False, repr=False, compare=False
     )
     # What an undecided visitor allows under each regime.
@@ -165,11 +162,7 @@ class Registry:
     def allowed_by(self, granted: frozenset[str]) -> frozenset[str]:
         """Every category allowed to a visitor whose decision granted ``granted``: the
         required ones and those of ``granted`` that are still offered."""
-        allowed = self._allowed.get(granted)
-        if allowed is None:
-            allowed = self.required_slugs | (granted & self.offered_slugs)
-            self._allowed.remember(granted, allowed)
-        return allowed
+        return self.required_slugs | (granted & self.offered_slugs)
 
     def allowed_by_regime(self, regime: str) -> frozenset[str]:
         """Every category allowed to an undecided visitor under ``regime``."""
