@@ -67,7 +67,7 @@ def populate(n: int) -> None:
         # granted with p = 0.5), gpc 5 %; the policy version changes 60 and 20 days ago.
         cursor.execute(
             f"""
-            INSERT INTO {records} (consent_id, created_at, policy_version, text_hash, granted,
+            INSERT INTO {records} (consent_id, created_at, policy_version, snapshot_hash, granted,
                                    refused, action, page_url, ip_hash, user_agent, user_pk,
                                    language, region, regime)
             SELECT gen_random_uuid(), t, 1 + (t > now() - interval '60 days')::int

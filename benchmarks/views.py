@@ -55,7 +55,7 @@ def hand_rolled_consent(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=400)
     granted = ["analytics", "functional"] if action == "accept_all" else []
     record = ConsentRecord.objects.create(
-        policy_version=1, text_hash="0" * 64, granted=granted, action=action, page_url="/"
+        policy_version=1, snapshot_hash="0" * 64, granted=granted, action=action, page_url="/"
     )
     response = HttpResponseRedirect(request.POST.get("next") or "/")
     response.set_cookie(

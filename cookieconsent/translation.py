@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import global_settings, settings
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_supported_language_variant
 from django.utils.translation import gettext_lazy as _
 
 #: One language's texts: field name → text.
@@ -35,23 +35,44 @@ def translations_field() -> models.JSONField[Any, Any]:
     )
 
 
-def languages() -> list[tuple[str, str]]:
-    """``(code, name)`` of every language staff can translate into: the site's own
-    ``settings.LANGUAGES`` less the default. Django's built-in list of some hundred languages
-    is not offered: a site that has not chosen its languages has only the default."""
-    if list(settings.LANGUAGES) == list(global_settings.LANGUAGES):
-        return []
-    default = settings.LANGUAGE_CODE.lower()
-    return [(code, str(name)) for code, name in settings.LANGUAGES if code.lower() != default]
+def default_language() -> str:
+    """The site's default language (``LANGUAGE_CODE``, as Django supports it)."""
+    try:
+        return get_supported_language_variant(settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def languages() -> list[str]:
+    """The site's languages, the default first: those a version is published in. Only the
+    default when the site has not chosen its languages (Django's built-in list has about a
+    hundred)."""
+    default = default_language()
+    if not settings.USE_I18N or list(settings.LANGUAGES) == list(global_settings.LANGUAGES):
+        return [default]
+    return [default, *(code for code, _name in settings.LANGUAGES if code != default)]
+
+
+def translatable_languages() -> list[tuple[str, str]]:
+    """``(code, name)`` of every language staff translate into: ``languages()`` less the
+    default."""
+    others = set(languages()[1:])
+    return [(code, str(name)) for code, name in settings.LANGUAGES if code in others]
+
+
+def candidates(language: str) -> tuple[str, ...]:
+    """Where to look for text in ``language``, before the default: ``pt-br``, then ``pt``."""
+    language = language.lower()
+    return (language, language.split("-")[0])
 
 
 def lookup(translations: Mapping[str, Texts], field: str, default: str, language: str = "") -> str:
     """``field`` in ``language`` (the active one if empty), falling back from ``pt-br`` to
     ``pt`` to ``default``; an empty translation counts as none."""
-    language = (language or get_language() or settings.LANGUAGE_CODE).lower()
+    language = language or get_language() or settings.LANGUAGE_CODE
     if not translations:
         return default
-    for code in (language, language.split("-")[0]):
+    for code in candidates(language):
         if code == settings.LANGUAGE_CODE.lower():
             return default
         texts = translations.get(code)

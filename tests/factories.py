@@ -73,7 +73,7 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
         model = ConsentRecord
 
     policy_version = 1
-    text_hash = "0" * 64
+    snapshot_hash = "0" * 64
     granted = factory.LazyFunction(list)
     refused = factory.LazyFunction(list)
     action = Action.REJECT_ALL

@@ -218,7 +218,7 @@ def test_record_holds_the_proof(client, categories):
     assert record.user_pk == str(user.pk)
     assert record.policy_version == 1
     shown = record.published_version.snapshots.get(language="en")
-    assert (record.language, record.text_hash) == ("en", shown.hash)
+    assert (record.language, record.snapshot_hash) == ("en", shown.hash)
     assert record.ip_hash and "203.0.113.7" not in record.ip_hash and len(record.ip_hash) == 64
     assert record.user_agent == "A" * 300
     assert record.created_at is not None
@@ -275,7 +275,7 @@ def test_text_hash_changes_with_the_published_policy_only(client, categories):
     post(client, action="reject_all")
     publish(policy)
     post(client, action="reject_all")
-    hashes = list(ConsentRecord.objects.order_by("pk").values_list("text_hash", flat=True))
+    hashes = list(ConsentRecord.objects.order_by("pk").values_list("snapshot_hash", flat=True))
     assert hashes[0] == hashes[1] != hashes[2]
 
 
@@ -362,7 +362,7 @@ def test_a_decision_without_a_published_policy_or_an_address_is_still_recorded(c
     record = ConsentRecord.objects.get()
     assert record.ip_hash == ""
     assert record.policy_version == 0
-    assert (record.published_version, record.language, record.text_hash) == (None, "", "")
+    assert (record.published_version, record.language, record.snapshot_hash) == (None, "", "")
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting(client, categories):

@@ -249,7 +249,7 @@ def test_export_streams_the_filtered_records_as_csv(staff, categories):
     assert rows[0]["refused"] == "analytics functional"
     assert rows[0]["granted"] == ""
     assert rows[0]["policy_version"] == str(record.policy_version)
-    assert rows[0]["snapshot_hash"] == record.text_hash
+    assert rows[0]["snapshot_hash"] == record.snapshot_hash
     assert rows[0]["page"] == "/"
     assert rows[0]["ip_hash"] == record.ip_hash
     assert dt.datetime.fromisoformat(rows[0]["time"]) == record.created_at

@@ -42,7 +42,7 @@ def test_a_record_points_at_the_version_and_language_shown(client, categories):
     record = ConsentRecord.objects.get()
     shown = PublishedVersion.objects.get(number=1).snapshots.get(language="af")
     assert (record.published_version_id, record.language) == (shown.version_id, "af")
-    assert (record.policy_version, record.text_hash) == (1, shown.hash)
+    assert (record.policy_version, record.snapshot_hash) == (1, shown.hash)
 
 
 def test_a_record_still_opens_the_old_text_after_edits_and_publishes(client, categories):
@@ -216,7 +216,7 @@ def test_insert_or_replace_cannot_rewrite_a_record_a_version_or_a_snapshot(categ
     for sql, params in [
         (
             f"INSERT OR REPLACE INTO {ConsentRecord._meta.db_table} (id, consent_id, created_at, "
-            "policy_version, language, text_hash, granted, refused, action, page_url, user_pk, "
+            "policy_version, language, snapshot_hash, granted, refused, action, page_url, user_pk, "
             "ip_hash, user_agent, region, regime) VALUES (%s, %s, %s, 1, '', '', '[]', '[]', "
             "'custom', '', '', '', '', '', 'opt-in')",
             [record.pk, uuid.uuid4().hex, record.created_at],
@@ -308,7 +308,7 @@ def test_the_receipt_shows_the_decision_in_one_query(client, categories, django_
     assert "<dt>Categories refused</dt><dd>Analytics</dd>" in html
     assert "Version 1, last updated 1 June 2026" in html
     assert 'href="/cookies/policy/v1/?language=en"' in html
-    assert record.text_hash in html
+    assert record.snapshot_hash in html
     local = timezone.localtime(record.created_at)
     assert f'datetime="{local.isoformat()}"' in html
 

@@ -443,7 +443,7 @@ def test_the_record_names_its_regime_and_the_snapshot_holds_its_wording(regimes)
     assert set(records) == {OPT_IN, OPT_OUT, "notice"}
     # Every record cites the published snapshot, which holds each regime's banner as shown.
     shown = serving.snapshot(records[OPT_OUT].policy_version)
-    assert {r.text_hash for r in records.values()} == {shown.hash}
+    assert {r.snapshot_hash for r in records.values()} == {shown.hash}
     assert "Do not sell or share my information" in shown.banner[f"ask:{OPT_OUT}"]
     assert "Do not sell or share my information" not in shown.banner[f"ask:{OPT_IN}"]
 

@@ -14,7 +14,8 @@ from django.utils import translation
 from cookieconsent import publishing
 from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, PolicySection
 from cookieconsent.publishing import serve as serving
-from cookieconsent.translation import languages, lookup
+from cookieconsent.translation import lookup
+from cookieconsent.translation import translatable_languages as languages
 from tests.factories import (
     CookieCategoryFactory,
     CookieFactory,

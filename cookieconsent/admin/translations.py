@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.http import HttpRequest
 
-from cookieconsent.translation import languages
+from cookieconsent.translation import translatable_languages as languages
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import BaseModelAdmin

@@ -174,7 +174,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='given at')),
                 ('policy_version', models.PositiveIntegerField(verbose_name='policy version')),
                 ('language', models.CharField(blank=True, max_length=15, verbose_name='language')),
-                ('text_hash', models.CharField(help_text='SHA-256 of the published snapshot the visitor was shown.', max_length=64, verbose_name='text hash')),
+                ('snapshot_hash', models.CharField(help_text='SHA-256 of the published snapshot the visitor was shown.', max_length=64, verbose_name='snapshot hash')),
                 ('granted', models.JSONField(default=list, verbose_name='categories granted')),
                 ('refused', models.JSONField(default=list, verbose_name='categories refused')),
                 ('action', models.CharField(choices=[('accept_all', 'Accept all'), ('reject_all', 'Reject all'), ('custom', 'Custom choice'), ('preferences', 'Preferences page'), ('gpc', 'Global Privacy Control'), ('dismiss', 'Dismissed the notice')], max_length=20, verbose_name='action')),

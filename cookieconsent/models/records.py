@@ -71,8 +71,8 @@ class ConsentRecord(models.Model):
         help_text=_("The version the visitor was shown; empty if nothing was published."),
     )
     language = models.CharField(_("language"), max_length=15, blank=True)
-    text_hash = models.CharField(
-        _("text hash"),
+    snapshot_hash = models.CharField(
+        _("snapshot hash"),
         max_length=64,
         help_text=_("SHA-256 of the published snapshot the visitor was shown."),
     )

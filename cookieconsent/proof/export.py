@@ -32,7 +32,7 @@ COLUMNS = (
     ("policy_version", "policy_version"),
     ("language", "language"),
     # SHA-256 of the banner and policy text the visitor was shown (the published snapshot).
-    ("snapshot_hash", "text_hash"),
+    ("snapshot_hash", "snapshot_hash"),
     ("region", "region"),
     ("regime", "regime"),
     ("page", "page_url"),
@@ -42,9 +42,8 @@ COLUMNS = (
 
 
 def columns() -> list[tuple[str, str]]:
-    """The columns this installation's ``ConsentRecord`` can fill."""
-    fields = {f.name for f in ConsentRecord._meta.get_fields()}
-    return [(name, field) for name, field in COLUMNS if field in fields]
+    """The columns of an export: (heading, ``ConsentRecord`` field)."""
+    return list(COLUMNS)
 
 
 def _value(value: Any) -> Any:

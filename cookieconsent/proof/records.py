@@ -74,7 +74,7 @@ def record_decision(
         policy_version=policy_version,
         published_version_id=shown.version_id if shown else None,
         language=shown.language if shown else "",
-        text_hash=shown.hash if shown else "",
+        snapshot_hash=shown.hash if shown else "",
         region=consent.region or "",
         regime=consent.regime,
         granted=sorted(granted),

@@ -26,8 +26,6 @@ from cookieconsent.publishing import render as rendering
 from cookieconsent.publishing import script
 from cookieconsent.publishing import serve as serving
 
-TEMPLATE = "cookieconsent/banner.html"
-
 # Placeholders the template is rendered with (see cookieconsent.publishing).
 _SLOTS = {"next": rendering.NEXT, "next_query": rendering.NEXT_QUERY}
 _SPLIT = re.compile("(" + "|".join(map(re.escape, _SLOTS.values())) + ")")

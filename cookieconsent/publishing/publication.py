@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from cookieconsent.engine.registry import invalidate
 from cookieconsent.models import CookiePolicy, PublishedVersion, Snapshot
-from cookieconsent.publishing.render import Rendered, languages, render
+from cookieconsent.publishing.render import Rendered, render
+from cookieconsent.translation import languages
 
 
 class NotCurrentPolicy(ValueError):

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.conf import global_settings, settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -24,6 +23,7 @@ from cookieconsent.engine.registry import CategoryInfo
 from cookieconsent.models import CookieCategory, CookiePolicy, PublishedVersion
 from cookieconsent.models.policy import banner_text
 from cookieconsent.regimes import REGIMES
+from cookieconsent.translation import default_language
 
 # Placeholders the banner and preferences are rendered with, filled in per request (letters
 # and "_" survive escaping and urlencode unchanged, and none is a part of another).
@@ -51,24 +51,6 @@ def _variants() -> list[tuple[bool, bool, str]]:
         for (safe, again) in BANNER_VARIANTS
         for regime in (("*",) if safe else REGIMES)
     ]
-
-
-def languages() -> list[str]:
-    """The languages a version is rendered in: ``settings.LANGUAGES``, the default first; only
-    ``LANGUAGE_CODE`` when the site has not chosen its languages (Django's default list has
-    about a hundred)."""
-    default = default_language()
-    if not settings.USE_I18N or list(settings.LANGUAGES) == list(global_settings.LANGUAGES):
-        return [default]
-    codes = [code for code, _name in settings.LANGUAGES]
-    return [default, *(code for code in codes if code != default)]
-
-
-def default_language() -> str:
-    try:
-        return translation.get_supported_language_variant(settings.LANGUAGE_CODE)
-    except LookupError:
-        return settings.LANGUAGE_CODE
 
 
 def banner_context(

@@ -12,12 +12,8 @@ from cookieconsent.caching import PerRegistry
 from cookieconsent.conf import on_reset
 from cookieconsent.engine.registry import CategoryInfo, get_registry
 from cookieconsent.models import Snapshot
-from cookieconsent.publishing.render import (
-    category_infos,
-    default_language,
-    render_banner,
-    variant_key,
-)
+from cookieconsent.publishing.render import category_infos, render_banner, variant_key
+from cookieconsent.translation import candidates, default_language
 
 #: The snapshots of each version number read so far, by language.
 _snapshots: PerRegistry[int, dict[str, Snapshot]] = PerRegistry(limit=32)
@@ -45,7 +41,7 @@ def pick(by_language: dict[str, Snapshot], language: str | None) -> Snapshot:
     """The snapshot in ``language``, its generic language (``pt`` for ``pt-br``), the
     default language, or the first there is."""
     if language:
-        for code in (language, language.split("-")[0]):
+        for code in candidates(language):
             if code in by_language:
                 return by_language[code]
     fallback = by_language.get(default_language())

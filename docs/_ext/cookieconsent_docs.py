@@ -60,24 +60,15 @@ def settings_spec() -> list[dict[str, Any]]:
     """Every setting as name, default, types, choices and meaning."""
     from cookieconsent import conf
 
-    spec = getattr(conf, "SETTINGS", None)
-    if spec is not None:
-        return [
-            {
-                "name": s.name,
-                "default": s.default,
-                "types": s.types,
-                "choices": s.choices,
-                "doc": s.doc,
-            }
-            for s in spec
-        ]
-    # Before conf.SETTINGS: the defaults, and the types the system check holds.
-    from cookieconsent.checks import _TYPES
-
     return [
-        {"name": name, "default": default, "types": _TYPES[name], "choices": None, "doc": ""}
-        for name, default in conf.DEFAULTS.items()
+        {
+            "name": s.name,
+            "default": s.default,
+            "types": s.types,
+            "choices": s.choices,
+            "doc": s.doc,
+        }
+        for s in conf.SETTINGS
     ]
 
 
