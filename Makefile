@@ -15,7 +15,7 @@ QUICK := not newcomer and not browser and not services
 # make demo PORT=8001 when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: demo test test-fast bench load matrix matrix-newest lint wheel wheel-check docs messages static clean
+.PHONY: demo test _test-app _test-example test-fast bench load matrix matrix-newest lint wheel wheel-check docs messages static clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,12 +32,18 @@ demo: $(STAMP)
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: the whole test suite, with branch coverage
+## (the app's tests and the example's run side by side, each output shown whole when it ends)
 test: $(STAMP)
 	$(BIN)/python -m coverage erase
-	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
-	$(BIN)/python -m coverage run -m pytest $(EXAMPLE_TESTS) $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory -j2 -O _test-app _test-example
 	$(BIN)/python -m coverage combine --quiet
 	$(BIN)/python -m coverage report
+
+_test-app:
+	$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS)
+
+_test-example:
+	$(BIN)/python -m coverage run -m pytest $(EXAMPLE_TESTS) $(PYTEST_ARGS)
 
 ## make test-fast: all but the slow tests, no coverage (CI runs it on PostgreSQL + Redis)
 test-fast: $(STAMP)
