@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.console import charts, stats
 from cookieconsent.models import (
     ConsentRecord,
@@ -213,17 +214,8 @@ class PeriodForm(forms.Form):
 
 
 @admin.register(DailyDecisions)
-class StatisticsAdmin(_StatisticsAdmin):
+class StatisticsAdmin(ReadOnlyMixin, _StatisticsAdmin):
     """The daily counts have no list of their own: their changelist is the Statistics page."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin.console import ExportMixin
+from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import ConsentRecord
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ else:
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(ExportMixin, _RecordAdmin):
+class ConsentRecordAdmin(ReadOnlyMixin, ExportMixin, _RecordAdmin):
     """Viewable by staff, and nothing more: a record that could be edited proves nothing."""
 
     list_display = (
@@ -80,12 +81,3 @@ class ConsentRecordAdmin(ExportMixin, _RecordAdmin):
             gettext("Version %(number)d in “%(language)s”, as this visitor saw it")
             % {"number": obj.policy_version, "language": obj.language},
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

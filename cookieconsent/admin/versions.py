@@ -13,6 +13,7 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext
 
 from cookieconsent.admin.frames import frames
+from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import PublishedVersion
 from cookieconsent.publishing import diff as diffing
 from cookieconsent.publishing import serve as serving
@@ -25,7 +26,7 @@ else:
 
 
 @admin.register(PublishedVersion)
-class PublishedVersionAdmin(_VersionAdmin):
+class PublishedVersionAdmin(ReadOnlyMixin, _VersionAdmin):
     """Read only: a version is what visitors were shown, and stays so."""
 
     list_display = ("number", "policy", "last_updated", "published_at", "reconsent", "published_by")
@@ -33,15 +34,6 @@ class PublishedVersionAdmin(_VersionAdmin):
     list_filter = ("reconsent",)
     list_select_related = ("policy",)
     actions = None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
