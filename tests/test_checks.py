@@ -117,7 +117,7 @@ def region_error_codes(value: dict[str, object]) -> list[str]:
             [],
         ),
         ({"REGION_HEADER": "CloudFront-Viewer-Country", "TRUST_REGION_HEADER": True}, []),
-        ({"REGION_RESOLVER": "tests.test_regions.resolve_from_query"}, []),
+        ({"REGION_RESOLVER": "tests.engine.test_regions.resolve_from_query"}, []),
         ({"TRUST_REGION_HEADER": True}, []),
         (
             {"REGION_HEADER": "HTTP_CF_IPCOUNTRY", "TRUST_REGION_HEADER": True},
@@ -133,7 +133,7 @@ def region_error_codes(value: dict[str, object]) -> list[str]:
             ["cookieconsent.E022"],
         ),
         ({"REGION_RESOLVER": "tests.nowhere.resolve"}, ["cookieconsent.E021"]),
-        ({"REGION_RESOLVER": "tests.test_regions.HEADER"}, ["cookieconsent.E021"]),
+        ({"REGION_RESOLVER": "tests.engine.test_regions.HEADER"}, ["cookieconsent.E021"]),
     ],
 )
 def test_region_settings(value, codes):
@@ -148,7 +148,7 @@ def test_region_settings(value, codes):
         {"REGION_HEADER": "CF-IPCountry", "TRUST_REGION_HEADER": False},
         {
             "REGION_HEADER": "CF-IPCountry",
-            "REGION_RESOLVER": "tests.test_regions.resolve_from_query",
+            "REGION_RESOLVER": "tests.engine.test_regions.resolve_from_query",
         },
     ],
 )

@@ -229,7 +229,10 @@ def test_the_banner_shown_is_the_published_one_whatever_the_template(client, cat
     from cookieconsent.models import CookiePolicy
 
     settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [Path(__file__).parent / "templates" / "custom_banner"]}
+        {
+            **settings.TEMPLATES[0],
+            "DIRS": [Path(__file__).parent.parent / "templates" / "custom_banner"],
+        }
     ]
     before = client.get("/t/").content.decode()
     assert "A banner of the site's own" not in before

@@ -34,7 +34,7 @@ async def loop_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
-#: ``@pytest.mark.urls("tests.test_async")``: one async view and nothing else.
+#: ``@pytest.mark.urls("tests.enforcement.test_async")``: one async view and nothing else.
 urlpatterns = [path("loop/", loop_view)]
 
 
@@ -135,7 +135,7 @@ async def test_async_client_first_visit_then_accept_all_as_in_sync(async_client,
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("tests.test_async")
+@pytest.mark.urls("tests.enforcement.test_async")
 async def test_under_asgi_the_middleware_stays_on_the_event_loop(
     async_client, categories, settings, monkeypatch
 ):

@@ -1,5 +1,6 @@
 """The request path reads no table once the registry is warm and the process has reported the
-undeclared cookie the tests' views set (one write per name per process: tests/test_discovery.py)."""
+undeclared cookie the tests' views set (one write per name per process:
+tests/console/test_undeclared.py)."""
 
 from __future__ import annotations
 

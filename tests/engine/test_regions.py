@@ -221,7 +221,7 @@ def broken_resolver(request: HttpRequest) -> str | None:
 
 def test_the_resolver_is_asked_first_then_the_header(rf: RequestFactory, settings):
     settings.COOKIECONSENT = {
-        "REGION_RESOLVER": "tests.test_regions.resolve_from_query",
+        "REGION_RESOLVER": "tests.engine.test_regions.resolve_from_query",
         "REGION_HEADER": HEADER,
         "TRUST_REGION_HEADER": True,
     }
@@ -231,7 +231,7 @@ def test_the_resolver_is_asked_first_then_the_header(rf: RequestFactory, setting
 
 
 def test_a_failing_resolver_means_unknown_not_an_error(rf: RequestFactory, settings, caplog):
-    settings.COOKIECONSENT = {"REGION_RESOLVER": "tests.test_regions.broken_resolver"}
+    settings.COOKIECONSENT = {"REGION_RESOLVER": "tests.engine.test_regions.broken_resolver"}
     with caplog.at_level(logging.WARNING, logger="cookieconsent"):
         assert region_of(rf.get("/")) is None
     assert "REGION_RESOLVER failed" in caplog.text
@@ -510,7 +510,7 @@ def test_a_remembered_visitor_does_not_vary_on_a_region_nothing_depends_on(
 
 def test_a_resolvers_answer_is_never_remembered(rf, regimes, settings):
     settings.COOKIECONSENT = {
-        "REGION_RESOLVER": "tests.test_regions.resolve_from_query",
+        "REGION_RESOLVER": "tests.engine.test_regions.resolve_from_query",
         "REGION_HEADER": HEADER,
         "TRUST_REGION_HEADER": True,
     }
