@@ -313,3 +313,25 @@ def check_regions(**kwargs: Any) -> list[CheckMessage]:
                     )
                 )
     return errors
+
+
+@register(Tags.compatibility)
+def check_published(**kwargs: Any) -> list[CheckMessage]:
+    """W030 until a version of the policy is published: until then the policy page the banner
+    links to answers 404, and consents are recorded without a version."""
+    from cookieconsent.models import PublishedVersion
+
+    try:
+        if PublishedVersion.objects.exists():
+            return []
+    except Exception:  # no database yet, not migrated, or not to be touched (a test): no word
+        return []
+    return [
+        Warning(
+            "No cookie policy has been published yet: the policy page answers 404 and consents "
+            "are recorded without a version.",
+            hint="Publish the current policy: Publish… on its page in the admin, or "
+            "manage.py cookieconsent_publish.",
+            id="cookieconsent.W030",
+        )
+    ]

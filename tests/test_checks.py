@@ -269,3 +269,24 @@ class SiteSessionMiddleware(SessionMiddleware):
 
 def function_middleware(get_response):  # type: ignore[no-untyped-def]
     return get_response
+
+
+@pytest.mark.django_db
+def test_until_a_version_is_published_check_warns():
+    from cookieconsent.checks import check_published
+    from cookieconsent.models import CookiePolicy
+    from cookieconsent.publishing import publish
+
+    assert [m.id for m in check_published()] == ["cookieconsent.W030"]
+    out = StringIO()
+    call_command("check", stdout=out, stderr=out)
+    assert "cookieconsent.W030" in out.getvalue() and "policy page answers 404" in out.getvalue()
+    publish(CookiePolicy.objects.create(title="Cookie Policy", is_current=True))
+    assert check_published() == []
+
+
+def test_without_a_database_to_read_the_publish_check_says_nothing():
+    """Before ``migrate``, or where the database may not be read (this test): no warning."""
+    from cookieconsent.checks import check_published
+
+    assert check_published() == []

@@ -9,6 +9,7 @@ from django.db import models
 from django.forms import BaseInlineFormSet, ModelForm, Textarea
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.admin.policy import PublishReminderMixin
 from cookieconsent.admin.translations import TranslationsAdminMixin
 from cookieconsent.lifetimes import format_lifetime
 from cookieconsent.models import Cookie, CookieCategory
@@ -58,7 +59,7 @@ class CookieInline(TranslationsAdminMixin, _CookieInline):
 
 
 @admin.register(CookieCategory)
-class CookieCategoryAdmin(TranslationsAdminMixin, _CategoryAdmin):
+class CookieCategoryAdmin(PublishReminderMixin, TranslationsAdminMixin, _CategoryAdmin):
     translated_fields = ("name", "purpose")
     list_display = ("name", "slug", "required", "opt_in_everywhere", "order")
     list_editable = ("order",)
@@ -69,7 +70,7 @@ class CookieCategoryAdmin(TranslationsAdminMixin, _CategoryAdmin):
 
 
 @admin.register(Cookie)
-class CookieAdmin(TranslationsAdminMixin, _CookieAdmin):
+class CookieAdmin(PublishReminderMixin, TranslationsAdminMixin, _CookieAdmin):
     translated_fields = ("purpose",)
     list_display = ("name", "category", "technology", "party", "provider", "lifetime_display")
     list_filter = ("category", "technology", "party")

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -28,9 +29,11 @@ from cookieconsent.publishing import render as rendering
 # The admin classes are generic only to the type checker (django-stubs); at run time they
 # cannot be subscripted.
 if TYPE_CHECKING:
+    _AnyAdmin = admin.ModelAdmin[Any]
     _PolicyAdmin = admin.ModelAdmin[CookiePolicy]
     _SectionInline = admin.StackedInline[PolicySection, CookiePolicy]
 else:
+    _AnyAdmin = object
     _PolicyAdmin = admin.ModelAdmin
     _SectionInline = admin.StackedInline
 
@@ -66,8 +69,60 @@ class PublishForm(forms.Form):
     )
 
 
+def remind_to_publish(request: HttpRequest) -> None:
+    """Until a version is published the policy page answers 404 and records cite no version:
+    say so, with the way to publish, on the pages where staff set the policy up."""
+    if request.method != "GET" or PublishedVersion.objects.exists():
+        return
+    policy = CookiePolicy.current()
+    if policy is not None and can_publish(request):
+        link = reverse("admin:cookieconsent_cookiepolicy_publish", args=[policy.pk])
+        messages.warning(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                gettext(
+                    "No cookie policy has been published yet: the policy page answers "
+                    "“Not found” and consents are recorded without a version."
+                ),
+                link,
+                gettext("Review and publish"),
+            ),
+        )
+    else:
+        messages.warning(
+            request,
+            gettext(
+                "No cookie policy has been published yet: mark a policy current, then publish "
+                "it (Publish… on its page, or manage.py cookieconsent_publish)."
+            ),
+        )
+
+
+class PublishReminderMixin(_AnyAdmin):
+    """Shows ``remind_to_publish()`` on the list and the change pages."""
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        remind_to_publish(request)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        remind_to_publish(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(CookiePolicy)
-class CookiePolicyAdmin(MarkdownWarningsMixin, TranslationsAdminMixin, _PolicyAdmin):
+class CookiePolicyAdmin(
+    PublishReminderMixin, MarkdownWarningsMixin, TranslationsAdminMixin, _PolicyAdmin
+):
     translated_fields = ("title", "introduction", "banner_title", "banner_message")
     list_display = ("title", "is_current", "last_updated", "latest_version", "modified_at")
     list_filter = ("is_current",)

@@ -230,3 +230,32 @@ def test_searching_a_consent_id_is_an_exact_indexed_lookup(staff):
     assert str(other.consent_id) in html and str(mine.consent_id) not in html
     html = staff.get(changelist, {"q": str(mine.consent_id)[:8]}).content.decode()
     assert str(mine.consent_id) not in html
+
+
+def test_until_something_is_published_the_admin_says_so_with_the_way_to_publish(staff):
+    from tests.helpers import unpublish_everything
+
+    client = staff
+    unpublish_everything()
+    policy = CookiePolicy.current()
+    assert policy is not None
+    for url in (
+        reverse("admin:cookieconsent_cookiepolicy_changelist"),
+        reverse("admin:cookieconsent_cookiepolicy_change", args=[policy.pk]),
+        reverse("admin:cookieconsent_cookiecategory_changelist"),
+    ):
+        page = client.get(url).content.decode()
+        assert "No cookie policy has been published yet" in page, url
+        assert f'href="{publish_url(policy.pk)}"' in page, url
+    publishing.publish(policy)
+    page = client.get(reverse("admin:cookieconsent_cookiepolicy_changelist")).content.decode()
+    assert "No cookie policy has been published yet" not in page
+
+
+def test_staff_who_cannot_publish_are_told_what_is_missing(viewer):
+    from tests.helpers import unpublish_everything
+
+    unpublish_everything()
+    page = viewer.get(reverse("admin:cookieconsent_cookiepolicy_changelist")).content.decode()
+    assert "No cookie policy has been published yet" in page
+    assert "/publish/" not in page
