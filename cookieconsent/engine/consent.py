@@ -18,7 +18,7 @@ from cookieconsent.caching import PerRegistry
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.engine import regions
 from cookieconsent.engine.registry import Registry, get_registry
-from cookieconsent.regimes import DEFAULT_REGIME, OPT_IN
+from cookieconsent.regimes import DEFAULT_REGIME, OPT_IN, OPT_OUT
 
 SALT = "cookieconsent.consent"  # the signing salt: changing it would void every consent cookie
 #: A consent cookie longer than this is not even looked at (browsers cap a cookie at 4 KB).
@@ -378,6 +378,14 @@ class Consent:
         """``"gpc"`` or ``"dnt"`` when a browser signal answers for an undecided visitor."""
         self._accessed = True
         return None if self._valid() is not None else self._read_signal()
+
+    @property
+    def opt_out_honored(self) -> bool:
+        """Global Privacy Control is honoured as this visitor's opt-out: they send it, their
+        region's regime is opt-out, and no explicit choice of theirs outranks it. The CCPA
+        regulations (§7025(c)(6)) ask the site to display that it was."""
+        self._accessed = True
+        return self._regime() == OPT_OUT and self.signal == "gpc"
 
     @property
     def categories(self) -> frozenset[str]:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.http import HttpRequest
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.caching import PerRegistry
 from cookieconsent.conf import get_config, on_reset
@@ -88,11 +89,18 @@ def reset() -> None:
     _banners.clear()
 
 
+#: What a visitor whose Global Privacy Control is honoured as an opt-out is told (CCPA
+#: regulations §7025(c)(6)): the regulation's own words.
+HONORED = _("Opt-Out Request Honored")
+
+
 def render_banner(request: HttpRequest, consent: Consent) -> SafeString:
     """The banner for this request, or ``""`` when the visitor has decided (in cache-safe
     mode always, hidden: the script decides)."""
     cache_safe = get_config()["CACHE_SAFE"]
     if not cache_safe and consent.is_decided:
+        if consent.opt_out_honored:  # said where the notice would be
+            return format_html('<p class="cc-opt-out-honored" role="status">{}</p>', HONORED)
         return SafeString("")
     if _on_preferences_page(request):
         return SafeString("")  # its Customise link would open the page already open

@@ -26,7 +26,7 @@ from cookieconsent.engine.gating import inert
 from cookieconsent.models import CookieCategory
 from cookieconsent.publishing import script
 from cookieconsent.publishing import serve as serving
-from cookieconsent.publishing.banner import render_banner
+from cookieconsent.publishing.banner import HONORED, render_banner
 
 __all__ = ["CONSENT_MODE_TYPES", "inert", "register"]
 
@@ -48,14 +48,19 @@ def cookieconsent_banner(context: Context) -> SafeString:
     return render_banner(request, get_consent(request))
 
 
-@register.simple_tag
-def cookieconsent_settings_link(text: str = "") -> SafeString:
-    """A link to the preferences page that the script opens as a dialog."""
-    return format_html(
+@register.simple_tag(takes_context=True)
+def cookieconsent_settings_link(context: Context, text: str = "") -> SafeString:
+    """A link to the preferences page that the script opens as a dialog; beside it, for a
+    visitor whose Global Privacy Control is honoured as an opt-out, that it is."""
+    link = format_html(
         '<a href="{}" class="cc-settings-link" data-cookieconsent-open>{}</a>',
         reverse("cookieconsent:preferences"),
         text or gettext("Cookie settings"),
     )
+    request = context.get("request")
+    if request is not None and get_consent(request).opt_out_honored:
+        return format_html('{} <span class="cc-opt-out-honored">{}</span>', link, HONORED)
+    return link
 
 
 @register.filter

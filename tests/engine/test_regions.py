@@ -748,3 +748,53 @@ def test_decisions_are_counted_by_region_and_the_statistics_split_them(staff, re
     stats.roll_up(timezone.now() + dt.timedelta(days=1, hours=1))
     counts = dict(DailyDecisions.objects.values_list("region", "decisions"))
     assert counts == {"US": 1, "DE": 2}
+
+
+# -- "Opt-Out Request Honored" (CCPA regulations §7025(c)(6)) ---------------------------------
+
+HONORED = "Opt-Out Request Honored"
+
+
+def test_an_honoured_opt_out_signal_is_displayed(regimes):
+    client = visitor("US", HTTP_SEC_GPC="1")
+    home = client.get("/")
+    page = home.content.decode()
+    # Where the notice would be, and beside the cookie-settings link.
+    assert page.count(HONORED) == 2
+    assert 'class="cc-opt-out-honored" role="status"' in page
+    assert 'id="cookieconsent-banner"' not in page
+    assert "Sec-GPC" in home["Vary"]
+    assert HONORED in client.get("/cookies/preferences/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("region", "extra"),
+    [
+        ("US", {}),  # no signal
+        ("DE", {"HTTP_SEC_GPC": "1"}),  # opt-in: nothing to opt out of
+        ("CA", {"HTTP_SEC_GPC": "1"}),  # notice
+        (None, {"HTTP_SEC_GPC": "1"}),  # unknown: opt-in
+    ],
+)
+def test_no_opt_out_is_displayed_where_none_was_honoured(regimes, region, extra):
+    client = visitor(region, **extra)
+    assert HONORED not in client.get("/").content.decode()
+    assert HONORED not in client.get("/cookies/preferences/").content.decode()
+
+
+def test_an_explicit_choice_outranks_the_signal_and_nothing_is_displayed(regimes):
+    client = visitor("US", HTTP_SEC_GPC="1")
+    client.post(CONSENT, {"action": "accept_all"})
+    assert HONORED not in client.get("/").content.decode()
+
+
+def test_the_honoured_opt_out_is_said_in_the_visitors_language(regimes, rf):
+    from django.template import engines
+    from django.utils import translation
+
+    request = rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_SEC_GPC="1")
+    template = engines["django"].from_string(
+        "{% load cookieconsent %}{% cookieconsent_banner %}{% cookieconsent_settings_link %}"
+    )
+    with translation.override("af"):
+        assert template.render({}, request).count("Afmeldversoek nagekom") == 2
