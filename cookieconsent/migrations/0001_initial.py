@@ -138,7 +138,7 @@ class Migration(migrations.Migration):
                 ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
                 ('heading', models.CharField(max_length=200, verbose_name='heading')),
                 ('body', models.TextField(blank=True, help_text='Markdown.', verbose_name='body')),
-                ('show_cookie_table', models.BooleanField(default=False, help_text="Render the table of categories and cookies after this section's text.", verbose_name='show the cookie table')),
+                ('show_cookie_table', models.BooleanField(default=False, help_text="Render the table of categories and cookies after this section's text (with no section ticked, it follows the last one).", verbose_name='show the cookie table')),
                 ('translations', models.JSONField(blank=True, default=dict, editable=False, help_text="Texts in the site's other languages: {language: {field: text}}.", verbose_name='translations')),
                 ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='cookieconsent.cookiepolicy', verbose_name='policy')),
             ],

@@ -125,7 +125,10 @@ class PolicySection(models.Model):
     show_cookie_table = models.BooleanField(
         _("show the cookie table"),
         default=False,
-        help_text=_("Render the table of categories and cookies after this section's text."),
+        help_text=_(
+            "Render the table of categories and cookies after this section's text (with no "
+            "section ticked, it follows the last one)."
+        ),
     )
     translations = translations_field()
     i18n = Translated("heading", "body")

@@ -126,9 +126,12 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
             for c in categories
         ]
         table_html = render_to_string("cookieconsent/cookie_table.html", {"categories": categories})
+        sections = list(policy.sections.all())
         context = {
             "policy": policy,
-            "sections": list(policy.sections.all()),
+            "sections": sections,
+            # A policy lists its cookies: after the text when no section places the table.
+            "table_after_sections": not any(s.show_cookie_table for s in sections),
             "last_updated": last_updated,
             "version": number,
         }

@@ -58,7 +58,12 @@ def cookieconsent_settings_link(context: Context, text: str = "") -> SafeString:
         text or gettext("Cookie settings"),
     )
     request = context.get("request")
-    if request is not None and get_consent(request).opt_out_honored:
+    # Not in cache-safe mode, where every visitor gets the same page.
+    if (
+        request is not None
+        and not get_config()["CACHE_SAFE"]
+        and get_consent(request).opt_out_honored
+    ):
         return format_html('{} <span class="cc-opt-out-honored">{}</span>', link, HONORED)
     return link
 

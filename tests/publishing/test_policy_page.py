@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from cookieconsent.markup import render_markdown
-from cookieconsent.models import Cookie, CookiePolicy, Party, Technology
+from cookieconsent.models import Cookie, CookiePolicy, Party, PolicySection, Technology
 from cookieconsent.publishing import publish
 from tests.factories import (
     CookieCategoryFactory,
@@ -122,11 +122,6 @@ def test_the_table_follows_its_section(client, policy):
     table = html.index('<table class="cc-table">')
     assert html.index("The table lists them.") < table < html.index("3. Contact us")
     assert html.count('<table class="cc-table">') == 1
-
-
-def test_no_table_unless_a_section_asks_for_it(client, policy):
-    policy.sections.update(show_cookie_table=False)
-    assert '<table class="cc-table">' not in page(client)
 
 
 def test_the_table_lists_every_cookie(client, policy):
@@ -345,3 +340,22 @@ def test_a_translation_is_checked_too(client, policy):
 def test_clean_markdown_saves_without_a_warning(client, policy):
     response = admin_post(client, policy, introduction="[Our site](https://example.com), *hi*.")
     assert warnings(response) == []
+
+
+@pytest.mark.parametrize("sections", [0, 2])
+def test_a_policy_whose_sections_do_not_place_the_table_lists_the_cookies_after_them(
+    client, categories, sections
+):
+    """A policy lists its cookies: with no section ticked to show the table (or no section at
+    all, as in the tutorial), the table follows the text."""
+    from cookieconsent.publishing import publish
+
+    policy = CookiePolicy.current()
+    assert policy is not None
+    PolicySection.objects.filter(policy=policy).delete()
+    for n in range(sections):
+        PolicySection.objects.create(policy=policy, order=n, heading=f"Part {n}", body="Text.")
+    publish(policy)
+    page = client.get("/cookies/policy/").content.decode()
+    assert page.count('<table class="cc-table">') == 1
+    assert "_stat" in page
