@@ -3,28 +3,29 @@ once published (``cookieconsent.publishing``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.safestring import SafeString
+from django.utils.text import get_text_list
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.markup import render_markdown
 from cookieconsent.translation import Translated, lookup, translations_field
 
-#: The banner's words when staff leave them empty, translated by the app's locale files.
+#: The banner's words when staff leave them empty, translated by the app's locale files; the
+#: message names the optional categories the site declares.
 DEFAULT_BANNER_TITLE = gettext_noop("Cookie consent")
 DEFAULT_BANNER_MESSAGE = gettext_noop(
-    "We use cookies to keep you signed in and the site secure. With your consent we also use "
-    "optional cookies to remember your preferences and understand how the site is used."
+    "We use cookies to keep the site working. With your consent we also use optional cookies "
+    "for %(names)s."
 )
-
-if TYPE_CHECKING:
-    pass
+ONLY_NECESSARY_MESSAGE = gettext_noop("We use only the cookies the site needs to work.")
 
 
 class CookiePolicy(models.Model):
@@ -101,16 +102,38 @@ class _BannerSource(Protocol):
     def translations(self) -> Any: ...
 
 
-def banner_text(policy: _BannerSource | None) -> tuple[str, str]:
+class _Category(Protocol):
+    @property
+    def required(self) -> bool: ...
+    @property
+    def i18n(self) -> Any: ...
+
+
+def optional_names(categories: Iterable[_Category]) -> str:
+    """The optional categories' names in the active language: "Functional and Analytics"."""
+    names = [str(c.i18n.name) for c in categories if not c.required]
+    return str(get_text_list(names, gettext("and")))
+
+
+def banner_text(
+    policy: _BannerSource | None, categories: Iterable[_Category] = ()
+) -> tuple[str, str]:
     """The banner's title and message in the active language: the policy's own words (from
     the model or the registry's copy), or the app's translated defaults where staff left them
-    empty, or there is no policy."""
+    empty, or there is no policy. The default message names the optional ``categories``."""
     title = message = ""
     if policy is not None:
         translations = policy.translations or {}
         title = lookup(translations, "banner_title", policy.banner_title)
         message = lookup(translations, "banner_message", policy.banner_message)
-    return title or gettext(DEFAULT_BANNER_TITLE), message or gettext(DEFAULT_BANNER_MESSAGE)
+    if not message:
+        names = optional_names(categories)
+        message = (
+            gettext(DEFAULT_BANNER_MESSAGE) % {"names": names}
+            if names
+            else gettext(ONLY_NECESSARY_MESSAGE)
+        )
+    return title or gettext(DEFAULT_BANNER_TITLE), message
 
 
 class PolicySection(models.Model):

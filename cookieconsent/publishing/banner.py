@@ -66,7 +66,7 @@ def _render(consent: Consent, cache_safe: bool, needs_renewal: bool, regime: str
     # it when staff published (rendered from the tables only while nothing is published).
     html = serving.banner(
         consent._registry.categories,
-        text=banner_text(consent._registry.banner_text),
+        text=banner_text(consent._registry.banner_text, consent._registry.categories),
         cache_safe=cache_safe,
         needs_renewal=needs_renewal,
         regime=regime,

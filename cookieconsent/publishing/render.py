@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from cookieconsent.engine.consent import Consent
 from cookieconsent.engine.registry import CategoryInfo
 from cookieconsent.models import CookieCategory, CookiePolicy, PublishedVersion
-from cookieconsent.models.policy import banner_text
+from cookieconsent.models.policy import banner_text, optional_names
 from cookieconsent.regimes import REGIMES
 from cookieconsent.translation import default_language
 
@@ -68,6 +68,7 @@ def banner_context(
         "banner_title": text[0],
         "banner_message": text[1],
         "categories": categories,
+        "optional_names": optional_names(categories),
         "cache_safe": cache_safe,
         # A shared page carries every regime's variant; the script shows the visitor's.
         "regimes": list(REGIMES) if cache_safe else [regime],
@@ -142,7 +143,7 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
         banner = {
             variant_key(safe, again, regime): render_banner(
                 categories,
-                text=banner_text(policy),
+                text=banner_text(policy, categories),
                 cache_safe=safe,
                 needs_renewal=again,
                 regime=regime,

@@ -798,3 +798,14 @@ def test_the_honoured_opt_out_is_said_in_the_visitors_language(regimes, rf):
     )
     with translation.override("af"):
         assert template.render({}, request).count("Afmeldversoek nagekom") == 2
+
+
+@pytest.mark.parametrize(
+    ("region", "sentence"),
+    [
+        ("US", "We use optional cookies for Functional, Analytics and Advertising."),
+        ("CA", "optional cookies for Functional, Analytics and Advertising."),
+    ],
+)
+def test_the_notices_name_the_published_optional_categories(regimes, region, sentence):
+    assert sentence in visitor(region).get("/t/").content.decode()

@@ -10,7 +10,12 @@ from django.utils import translation
 
 from cookieconsent import publishing
 from cookieconsent.models import CookiePolicy
-from cookieconsent.models.policy import DEFAULT_BANNER_MESSAGE, DEFAULT_BANNER_TITLE, banner_text
+from cookieconsent.models.policy import (
+    DEFAULT_BANNER_MESSAGE,
+    DEFAULT_BANNER_TITLE,
+    ONLY_NECESSARY_MESSAGE,
+    banner_text,
+)
 from cookieconsent.publishing import serve as serving
 from tests.factories import CookiePolicyFactory
 
@@ -26,14 +31,35 @@ def banner(client) -> str:
 def test_the_defaults_when_staff_leave_them_empty(client, categories):
     html = banner(client)
     assert f'id="cc-banner-title">{DEFAULT_BANNER_TITLE}</h2>' in html
-    assert DEFAULT_BANNER_MESSAGE in html
+    names = {"names": "Functional and Analytics"}
+    assert DEFAULT_BANNER_MESSAGE % names in html
 
 
-def test_the_defaults_are_translated():
+def test_the_default_message_names_what_is_declared_and_published(client, categories):
+    """It promised "preference and analytics cookies" whatever was declared: it names the
+    optional categories of the published version."""
+    assert "optional cookies for Functional and Analytics." in banner(client)
+    categories["functional"].cookies.all().delete()
+    categories["functional"].delete()
+    assert "optional cookies for Functional and Analytics." in banner(client)  # until published
+    publishing.publish(CookiePolicy.current())
+    assert "optional cookies for Analytics." in banner(client)
+    categories["analytics"].cookies.all().delete()
+    categories["analytics"].delete()
+    publishing.publish(CookiePolicy.current())
+    assert ONLY_NECESSARY_MESSAGE in banner(client)
+
+
+def test_the_defaults_are_translated(categories):
     with translation.override("af"):
-        title, message = banner_text(None)
+        title, message = banner_text(None, categories.values())
+        only_necessary = banner_text(None)[1]
     assert title == "Koekie-toestemming"
-    assert message.startswith("Ons gebruik koekies")
+    assert message == (
+        "Ons gebruik koekies om die webwerf te laat werk. Met jou toestemming gebruik ons ook "
+        "opsionele koekies vir Functional en Analytics."
+    )
+    assert only_necessary == "Ons gebruik slegs die koekies wat die webwerf nodig het om te werk."
 
 
 def test_a_site_with_only_analytics_says_so(client, categories):
