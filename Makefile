@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The demo needs the example's extra only; the suite, everything.
+DEMO_STAMP := $(VENV)/.installed-demo-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export PYTHONDEVMODE := 1
 # pyenv keeps 3.11, 3.12 and 3.13 side by side on these machines; the matrix needs all of them.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
@@ -25,10 +27,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 	PYTHONDEVMODE= $(BIN)/python -m pip install --quiet -e ".[test,example,browser,lint,docs]" nox build
 	touch $(STAMP)
 
+$(DEMO_STAMP): $(BIN)/python pyproject.toml
+	PYTHONDEVMODE= $(BIN)/python -m pip install --quiet -e ".[example]"
+	touch $(DEMO_STAMP)
+
 ## make demo: the fluxems example site on http://127.0.0.1:$(PORT) (SQLite, nothing else to install)
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo_user
+	$(BIN)/python manage.py demo_user --base-url http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: the whole test suite, with branch coverage
