@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cookieconsent.conf import get_config
@@ -29,7 +30,7 @@ from cookieconsent.engine.choice import read_choice
 from cookieconsent.engine.consent import Consent, Decision, get_consent, set_consent_cookie
 from cookieconsent.engine.crossorigin import cross_origin_protect
 from cookieconsent.engine.registry import get_registry
-from cookieconsent.models import ConsentRecord
+from cookieconsent.models import Action, ConsentRecord
 from cookieconsent.proof.records import record_decision
 from cookieconsent.publishing import serve as serving
 from cookieconsent.signals import consent_changed
@@ -234,6 +235,16 @@ def policy_version(request: HttpRequest, number: int) -> HttpResponse:
     return page(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
 
 
+#: How a receipt tells a visitor what they chose, in their words rather than the log's.
+_RECEIPT_CHOICES = {
+    Action.ACCEPT_ALL: gettext_lazy("You accepted all cookies."),
+    Action.REJECT_ALL: gettext_lazy("You refused every optional cookie."),
+    Action.CUSTOM: gettext_lazy("You chose the categories yourself."),
+    Action.PREFERENCES: gettext_lazy("You chose the categories yourself."),
+    Action.DISMISS: gettext_lazy("You dismissed the notice."),
+}
+
+
 @require_GET
 def receipt(request: HttpRequest) -> HttpResponse:
     """The visitor's own record of their latest decision, to print or keep: found by the
@@ -260,6 +271,7 @@ def receipt(request: HttpRequest) -> HttpResponse:
     names.update((c.slug, c.i18n.name) for c in serving.categories(shown))
     context = {
         "record": record,
+        "choice": _RECEIPT_CHOICES.get(record.action, record.get_action_display()) if record else "",
         "granted": [names.get(slug, slug) for slug in record.granted] if record else [],
         "refused": [names.get(slug, slug) for slug in record.refused] if record else [],
     }

@@ -1047,6 +1047,21 @@ def test_no_page_scrolls_sideways_on_a_phone_in_debug(browser, site, settings, w
     page.context.close()
 
 
+@pytest.mark.parametrize("width", [375, 320])
+def test_the_receipt_fits_a_phone(browser, site, width):
+    """Its SHA-256 fingerprint, one 64-character word, made the receipt 681 px wide at 375."""
+    page = page_at(browser, width)
+    page.goto(site)
+    banner(page).get_by_role("button", name="Reject all").click()
+    banner(page).wait_for(state="hidden")
+    page.goto(f"{site}/cookies/preferences/receipt/")
+    assert page.locator(".cc-receipt__hash").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
+        scroll_width(page)
+    )
+    page.context.close()
+
+
 # -- the admin -------------------------------------------------------------------------------
 
 

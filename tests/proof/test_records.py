@@ -339,3 +339,26 @@ def test_the_receipt_links_to_the_text_agreed_to_after_a_later_publish(client, c
 
 def test_a_consent_id_is_a_uuid(categories):
     assert isinstance(one_record().consent_id, uuid.UUID)
+
+
+@pytest.mark.parametrize(
+    ("post", "says"),
+    [
+        ({"action": "accept_all"}, "You accepted all cookies."),
+        ({"action": "reject_all"}, "You refused every optional cookie."),
+        ({"action": "custom", "categories": ["functional"]}, "You chose the categories yourself."),
+        # The banner's Customise dialog posts the preferences form.
+        (
+            {"action": "preferences", "categories": ["functional"]},
+            "You chose the categories yourself.",
+        ),
+    ],
+)
+def test_the_receipt_says_what_the_visitor_chose_in_their_words(client, categories, post, says):
+    client.post(CONSENT, post)
+    html = client.get(RECEIPT).content.decode()
+    assert f"<dt>Your choice</dt><dd>{says}</dd>" in html
+    assert "Preferences page" not in html
+    # The fingerprint is explained, and may break anywhere rather than widen a phone's page.
+    assert "A fingerprint of the text you were shown" in html
+    assert '<code class="cc-receipt__hash">' in html
