@@ -236,7 +236,7 @@ def policy_version(request: HttpRequest, number: int) -> HttpResponse:
 
 
 #: How a receipt tells a visitor what they chose, in their words rather than the log's.
-_RECEIPT_CHOICES = {
+_RECEIPT_CHOICES: dict[str, Any] = {
     Action.ACCEPT_ALL: gettext_lazy("You accepted all cookies."),
     Action.REJECT_ALL: gettext_lazy("You refused every optional cookie."),
     Action.CUSTOM: gettext_lazy("You chose the categories yourself."),
@@ -264,14 +264,13 @@ def receipt(request: HttpRequest) -> HttpResponse:
     shown = None
     if record is not None and record.published_version is not None:
         shown = serving.snapshot(record.published_version.number, record.language)
-    # Live names for what the snapshot does not name: nothing was published then (or the
-    # version kept no categories), or the record was written before the endpoint offered
-    # only published categories.
+    # Live names for what the snapshot does not name: nothing was published then.
     names = {c.slug: c.i18n.name for c in consent._registry.categories}
     names.update((c.slug, c.i18n.name) for c in serving.categories(shown))
+    choice = record and _RECEIPT_CHOICES.get(record.action, record.get_action_display())
     context = {
         "record": record,
-        "choice": _RECEIPT_CHOICES.get(record.action, record.get_action_display()) if record else "",
+        "choice": choice or "",
         "granted": [names.get(slug, slug) for slug in record.granted] if record else [],
         "refused": [names.get(slug, slug) for slug in record.refused] if record else [],
     }
