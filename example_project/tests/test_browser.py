@@ -1056,8 +1056,8 @@ def test_the_receipt_fits_a_phone(browser, site, width):
     banner(page).wait_for(state="hidden")
     page.goto(f"{site}/cookies/preferences/receipt/")
     assert page.locator(".cc-receipt__hash").count() == 1
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
-        scroll_width(page)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), scroll_width(
+        page
     )
     page.context.close()
 
