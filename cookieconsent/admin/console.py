@@ -169,8 +169,13 @@ def _within_calendar(value: dt.date) -> None:
 
 class PeriodForm(forms.Form):
     PERIODS = (("7", _("Last 7 days")), ("30", _("Last 30 days")), ("90", _("Last 90 days")))
+    #: What the page shows when opened without a choice; the menu says so.
+    DEFAULT_PERIOD = "30"
     period = forms.ChoiceField(
-        label=_("Period"), choices=(*PERIODS, ("dates", _("Dates"))), required=False
+        label=_("Period"),
+        choices=(*PERIODS, ("dates", _("Dates"))),
+        required=False,
+        initial=DEFAULT_PERIOD,
     )
     since = forms.DateField(
         label=_("From"),
@@ -203,7 +208,7 @@ class PeriodForm(forms.Form):
     def period_obj(self) -> stats.Period:
         today = timezone.localdate()
         data = self.cleaned_data if self.is_valid() else {}
-        choice = data.get("period") or "30"
+        choice = data.get("period") or self.DEFAULT_PERIOD
         if choice == "dates":
             start, end = data["since"], data["until"]
         else:

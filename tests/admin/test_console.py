@@ -480,3 +480,11 @@ def test_dismiss(staff, categories):
         "_hjid"
     ]
     assert "_fbp" in staff.get(UNDECLARED, {"dismissed__exact": "0"}).content.decode()
+
+
+def test_opened_without_a_choice_the_period_menu_says_what_is_shown(staff, categories):
+    """It showed 30 days while the menu read "Last 7 days", its first option."""
+    response = staff.get(STATS)
+    period = response.context["period"]
+    assert period.days == 30
+    assert '<option value="30" selected>' in response.content.decode()
