@@ -56,7 +56,8 @@ class PolicySectionInline(TranslationsAdminMixin, _SectionInline):
 class PublishForm(forms.Form):
     last_updated = forms.DateField(
         label=_("Last updated"),
-        help_text=_("The date the page shows (YYYY-MM-DD)."),
+        # The browser's date picker writes it in the staff member's own format.
+        help_text=_("The date the policy page shows as “Last updated”."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     reconsent = forms.BooleanField(

@@ -259,3 +259,12 @@ def test_staff_who_cannot_publish_are_told_what_is_missing(viewer):
     page = viewer.get(reverse("admin:cookieconsent_cookiepolicy_changelist")).content.decode()
     assert "No cookie policy has been published yet" in page
     assert "/publish/" not in page
+
+
+def test_the_publish_date_claims_no_format_the_date_picker_does_not_show(staff):
+    """The help said YYYY-MM-DD beside a date picker that shows the browser's own format."""
+    policy = CookiePolicy.current()
+    page = staff.get(publish_url(policy.pk)).content.decode()
+    assert 'type="date"' in page
+    assert "YYYY-MM-DD" not in page
+    assert "The date the policy page shows as “Last updated”." in page
