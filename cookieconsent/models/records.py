@@ -8,6 +8,7 @@ refuses every UPDATE of a record, and every DELETE unless the same transaction h
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -45,7 +46,11 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
         with transaction.atomic(using=self.db):
             # The database's trigger lets a DELETE through only while a permit covering the
             # row exists; it is gone again before the transaction commits.
-            permit = PurgePermit.objects.using(self.db).create(before=cutoff)
+            token = _purging.set(True)
+            try:
+                permit = PurgePermit.objects.using(self.db).create(before=cutoff)
+            finally:
+                _purging.reset(token)
             doomed: models.QuerySet[ConsentRecord] = models.QuerySet(
                 self.model, using=self.db
             ).filter(created_at__lt=cutoff)
@@ -115,11 +120,28 @@ class ConsentRecord(models.Model):
         raise TypeError(APPEND_ONLY)
 
 
+#: Set only while ``purge_older_than()`` writes its permit.
+_purging: ContextVar[bool] = ContextVar("cookieconsent_purging", default=False)
+PERMIT_ONLY = "Only ConsentRecord.objects.purge_older_than() writes a purge permit."
+
+
+class _PermitQuerySet(models.QuerySet["PurgePermit"]):
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[PurgePermit]:
+        raise TypeError(PERMIT_ONLY)
+
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError(PERMIT_ONLY)
+
+
 class PurgePermit(models.Model):
     """Lets the database delete records given before ``before``, within one transaction of
-    ``purge_older_than()``; never committed."""
+    ``purge_older_than()``; never committed. No other code can write one through the ORM (a
+    mistake elsewhere must not open the log to deletion); the database's triggers guard the
+    rest (docs/proof.md)."""
 
     before = models.DateTimeField()
+
+    objects = _PermitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("purge permit")
@@ -127,3 +149,8 @@ class PurgePermit(models.Model):
 
     def __str__(self) -> str:
         return f"< {self.before.isoformat()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not _purging.get():
+            raise TypeError(PERMIT_ONLY)
+        super().save(*args, **kwargs)

@@ -5,7 +5,7 @@ receipt."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -248,11 +248,36 @@ def test_a_purge_permit_cannot_be_committed(categories):
     through; the database refuses the commit."""
     record = one_record()
     with pytest.raises(IntegrityError, match="purge permit cannot be committed"):
-        PurgePermit.objects.create(before=timezone.now() + timedelta(days=1))
+        write_permit(timezone.now() + timedelta(days=1))
     assert not PurgePermit.objects.exists()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         ConsentRecord._base_manager.filter(pk=record.pk).delete()
     assert ConsentRecord.objects.filter(pk=record.pk).exists()
+
+
+def write_permit(before: datetime) -> None:
+    """A permit written below the ORM, which refuses it (as a careless or hostile caller
+    would): what the database's triggers make of it is under test."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO cookieconsent_purgepermit (before) VALUES (%s)",
+            [connection.ops.adapt_datetimefield_value(before)],
+        )
+
+
+def test_only_the_purge_writes_a_permit_through_the_orm(categories):
+    """A permit written by any other code, by mistake, would open the log to deletion."""
+    record = one_record(created_at=timezone.now() - timedelta(days=400))
+    later = timezone.now() + timedelta(days=1)
+    with pytest.raises(TypeError, match="Only ConsentRecord"):
+        PurgePermit.objects.create(before=later)
+    with pytest.raises(TypeError, match="Only ConsentRecord"):
+        PurgePermit(before=later).save()
+    with pytest.raises(TypeError, match="Only ConsentRecord"):
+        PurgePermit.objects.bulk_create([PurgePermit(before=later)])
+    assert not PurgePermit.objects.exists()
+    assert ConsentRecord.objects.filter(pk=record.pk).exists()
+    assert ConsentRecord.objects.purge_older_than(timezone.now()) == 1  # the purge still can
 
 
 # -- the retention purge ----------------------------------------------------------------------
@@ -280,7 +305,7 @@ def test_a_permit_covers_only_the_rows_before_it(categories):
     now = timezone.now()
     young = one_record(created_at=now)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        PurgePermit.objects.create(before=now - timedelta(days=1))
+        write_permit(now - timedelta(days=1))
         ConsentRecord._base_manager.filter(pk=young.pk).delete()
     assert ConsentRecord.objects.filter(pk=young.pk).exists()
 
