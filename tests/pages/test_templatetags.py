@@ -267,3 +267,21 @@ def test_the_script_is_told_only_the_storage_it_can_clear(rf, categories):
         "localStorage": [["functional", "ui"]],
         "sessionStorage": [["analytics", "tab"]],
     }
+
+
+def test_each_category_box_is_described_by_its_purpose(client, categories):
+    """A screen reader reads a category's purpose with its box (WCAG 1.3.1), and "Always on"
+    with a required one's."""
+    from cookieconsent.models import CookieCategory, CookiePolicy
+    from cookieconsent.publishing import publish
+
+    CookieCategory.objects.filter(slug="analytics").update(purpose="Counting visits.")
+    CookieCategory.objects.filter(slug="necessary").update(purpose="Sign-in.")
+    publish(CookiePolicy.current())
+    html = client.get("/cookies/preferences/").content.decode()
+    box = re.search(r'<input type="checkbox" id="cc-category-analytics"[^>]*>', html)
+    assert box is not None and 'aria-describedby="cc-purpose-analytics"' in box.group(0)
+    assert '<p class="cc-category__purpose" id="cc-purpose-analytics">Counting visits.</p>' in html
+    required = re.search(r'<input type="checkbox" id="cc-category-necessary"[^>]*>', html)
+    assert required is not None
+    assert 'aria-describedby="cc-required-necessary cc-purpose-necessary"' in required.group(0)

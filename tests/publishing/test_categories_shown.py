@@ -113,7 +113,10 @@ def test_a_draft_edit_is_not_on_the_preferences_page_until_published(client, dra
     publish()
     html = get(client, PREFERENCES)
     assert label("analytics", "Measurement") in html
-    assert '<p class="cc-category__purpose">Freshly worded purpose.</p>' in html
+    purpose = (
+        '<p class="cc-category__purpose" id="cc-purpose-analytics">Freshly worded purpose.</p>'
+    )
+    assert purpose in html
     assert label("marketing", "Marketing") in html
     assert script_name("marketing", "Marketing") in html
     assert "Analytics" not in html
@@ -192,7 +195,7 @@ def test_an_afrikaans_visitor_gets_the_afrikaans_names(client, categories):
     analytics.save()
     html = get(client, PREFERENCES, "af")
     assert label("analytics", "Analise") in html
-    assert '<p class="cc-category__purpose">Tel besoeke.</p>' in html
+    assert '<p class="cc-category__purpose" id="cc-purpose-analytics">Tel besoeke.</p>' in html
     assert script_name("analytics", "Analise") in html
     assert "Meting" not in html and "Nuwe woorde" not in html
     assert label("analytics", "Analytics") in get(client, PREFERENCES, "en")

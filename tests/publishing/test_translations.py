@@ -167,7 +167,7 @@ def test_banner_and_preferences_in_afrikaans(client, bilingual):
     assert "Ons tel besoeke met jou toestemming." in banner
     html = get(client, reverse("cookieconsent:preferences"), "af")
     assert '<label for="cc-category-analytics">Analise</label>' in html
-    assert '<p class="cc-category__purpose">Tel besoeke.</p>' in html
+    assert '<p class="cc-category__purpose" id="cc-purpose-analytics">Tel besoeke.</p>' in html
     # The script's names for its placeholders, too.
     assert "&quot;analytics&quot;:&quot;Analise&quot;" in html
 
