@@ -22,6 +22,7 @@ from cookieconsent.models import (
     PolicySection,
     PublishedVersion,
     Technology,
+    UndeclaredCookie,
 )
 from cookieconsent.publishing import serve as serving
 from cookieconsent.testing import flushable_sqlite
@@ -129,6 +130,14 @@ def categories(db: None) -> dict[str, CookieCategory]:
     registry.get_registry()
     serving.current()
     return found
+
+
+@pytest.fixture
+def no_earlier_sightings(db: None) -> None:
+    """Start from an empty list of undeclared cookies. Async tests elsewhere write theirs from
+    the server's worker thread, on its own connection, outside the test's transaction: on
+    PostgreSQL those rows are committed and would otherwise be seen here."""
+    UndeclaredCookie.objects.all().delete()
 
 
 @pytest.fixture

@@ -25,15 +25,7 @@ from cookieconsent.models import (
 )
 from tests.factories import ConsentRecordFactory, StaffFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_earlier_sightings(db: None) -> None:
-    """Start from an empty list of undeclared cookies. Async tests elsewhere write theirs from
-    the server's worker thread, on its own connection, outside the test's transaction: on
-    PostgreSQL those rows are committed and would otherwise be seen here."""
-    UndeclaredCookie.objects.all().delete()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_earlier_sightings")]
 
 
 STATS = "/admin/cookieconsent/dailydecisions/"

@@ -14,15 +14,7 @@ from django.test import AsyncClient, override_settings
 from cookieconsent.console import discovery
 from cookieconsent.models import Sighting, Technology, UndeclaredCookie
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_earlier_sightings(db: None) -> None:
-    """Start from an empty list of undeclared cookies. Async tests elsewhere write theirs from
-    the server's worker thread, on its own connection, outside the test's transaction: on
-    PostgreSQL those rows are committed and would otherwise be seen here."""
-    UndeclaredCookie.objects.all().delete()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_earlier_sightings")]
 
 
 def test_a_blocked_undeclared_cookie_is_remembered_with_its_page(client, categories):
