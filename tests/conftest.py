@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -40,13 +41,12 @@ SECTIONS = [
 @pytest.fixture(autouse=True)
 def close_thread_connections() -> Iterator[None]:
     """Close the database connections other threads opened during the test: an executor's
-    (under the async test client a response's closers, such as the undeclared cookies written
-    after the response, run in asyncio's or asgiref's worker thread) and any thread that has
-    ended. In production the ``request_finished`` handler closes a request thread's
-    connection, but the test client disconnects it, and Django ignores ``close()`` on an
-    in-memory SQLite database. Left open, a connection is found unclosed when collected, in
-    whichever later test (a ResourceWarning), and keeps the test database from being
-    dropped."""
+    (under the async test client, the middleware writes undeclared cookies in asgiref's worker
+    thread) and any thread that has ended. In production the ``request_finished`` handler
+    closes a request thread's connection, but the test client disconnects it, and Django
+    ignores ``close()`` on an in-memory SQLite database. Left open, a connection is found
+    unclosed when collected, in whichever later test (a ResourceWarning), and keeps the test
+    database from being dropped."""
     opened: list[tuple[BaseDatabaseWrapper, threading.Thread]] = []
 
     def remember(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
@@ -130,6 +130,29 @@ def categories(db: None) -> dict[str, CookieCategory]:
     registry.get_registry()
     serving.current()
     return found
+
+
+class RegistryClock:
+    """The registry's clock, moved by hand: ``advance()`` past ``REGISTRY_STALENESS`` and the
+    next ``get_registry()`` compares its generation with the database's."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def registry_clock(monkeypatch: pytest.MonkeyPatch) -> RegistryClock:
+    """The registry reads this clock instead of ``time``, for this test only (the event loop
+    and everything else keep the real one)."""
+    clock = RegistryClock()
+    monkeypatch.setattr(registry, "time", clock)
+    return clock
 
 
 @pytest.fixture
