@@ -26,7 +26,6 @@ from cookieconsent.models import (
     UndeclaredCookie,
 )
 from cookieconsent.publishing import serve as serving
-from cookieconsent.testing import flushable_sqlite
 from tests.factories import StaffFactory
 
 #: The policy the ``categories`` fixture publishes as version 1, on this date.
@@ -72,13 +71,6 @@ def fresh_registry() -> Iterator[None]:
     reset_caches()
     yield
     reset_caches()
-
-
-@pytest.fixture(autouse=True, scope="session")
-def flushable() -> Iterator[None]:
-    """Transactional tests flush the database; on SQLite that needs a purge permit."""
-    with flushable_sqlite():
-        yield
 
 
 @pytest.fixture
