@@ -73,12 +73,29 @@ def fresh_registry() -> Iterator[None]:
     reset_caches()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The test database, with the ``categories`` fixture's data published once for the
+    session: each test that reads it starts from it, and rolls back what it changes."""
+    with django_db_blocker.unblock():
+        _declare_and_publish()
+
+
 @pytest.fixture
 def categories(db: None) -> dict[str, CookieCategory]:
     """The fluxems categories (the example's data migration loads them; created here if not)
     plus cookies the tests' own views set: ``necessary_c``, ``functional_c``, ``analytics_c``
     and the pattern ``_ga_*``; and a policy with three sections, published as version 1 dated
-    1 June 2026 in English and Afrikaans."""
+    1 June 2026 in English and Afrikaans. Published once for the session; created again in a
+    test that follows a transactional one (whose flush empties the database)."""
+    found = _declare_and_publish()
+    # Compiled here, in the test's thread: async tests then need no database access of their own.
+    registry.get_registry()
+    serving.current()
+    return found
+
+
+def _declare_and_publish() -> dict[str, CookieCategory]:
     found = {}
     for order, (slug, name, required) in enumerate(
         [
@@ -118,9 +135,6 @@ def categories(db: None) -> dict[str, CookieCategory]:
         # Rendered with the app's URLs, whatever URLconf the test itself uses.
         with override_settings(ROOT_URLCONF="tests.urls"):
             publishing.publish(policy, last_updated=FIRST_PUBLISHED, published_by="tests")
-    # Compiled here, in the test's thread: async tests then need no database access of their own.
-    registry.get_registry()
-    serving.current()
     return found
 
 
