@@ -6,12 +6,15 @@
 - ``{cookieconsent-model} Name``: the editable fields of a model, with their help texts.
 - Feature pages: every ``docs/*.md`` that no other toctree lists is added to the home page's
   "Features" toctree (marked ``<!-- feature pages -->``), so a new page is never orphaned.
+- The API reference (autodoc): a model is shown without its ``(*args, **kwargs)`` signature and
+  with a list of its fields; a template tag is shown as it is written in a template.
 - ``SECURITY.md`` of the repository is included on the security page (marked
   ``<!-- SECURITY.md -->``) when the file exists.
 """
 
 from __future__ import annotations
 
+import inspect
 import pprint
 import re
 from pathlib import Path
@@ -138,6 +141,80 @@ class ModelFieldsDirective(SphinxDirective):
         return container.children
 
 
+def _field_lines(model: Any) -> list[str]:
+    """reST lines listing a model's fields: name, kind, verbose name and help text."""
+    lines = ["", ":Fields:"]
+    for field in model._meta.get_fields():
+        if field.auto_created:
+            continue  # the primary key, or a reverse relation (documented where it comes from)
+        kind = type(field).__name__
+        if field.is_relation and field.related_model is not None:
+            kind += f" to ``{field.related_model.__name__}``"
+        text = str(getattr(field, "verbose_name", "") or "")
+        help_text = str(getattr(field, "help_text", "") or "")
+        about = text[:1].upper() + text[1:] + (f". {help_text}" if help_text else "")
+        lines.append(f"   - ``{field.name}`` ({kind}): {about.rstrip('.')}.")
+    return lines
+
+
+def _tag_usage(name: str, obj: Any) -> str | None:
+    """How a tag or filter of ``{% load cookieconsent %}`` is written in a template."""
+    from cookieconsent.templatetags.cookieconsent import register
+
+    if register.filters.get(name) is obj:
+        return f'``{{% if request|{name}:"analytics" %}}``'
+    if name not in register.tags:
+        return None
+    params = [
+        p
+        for p in inspect.signature(obj).parameters.values()
+        if p.name not in ("context", "parser", "token")
+    ]
+    args = "".join(
+        f' [{p.name}="…"]' if p.default is not p.empty else f' "{p.name}"' for p in params
+    )
+    if name == "consent_gate":
+        return '``{% consent_gate "analytics" %}…{% endconsent_gate %}``'
+    return f"``{{% {name}{args} %}}``"
+
+
+def _is_model(obj: Any) -> bool:
+    from django.db import models
+
+    return isinstance(obj, type) and issubclass(obj, models.Model)
+
+
+#: Classes the app makes for the site, never the other way round: no constructor to show.
+_MADE_BY_THE_APP = {"cookieconsent.engine.consent.Consent"}
+
+
+def _process_signature(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: Any,
+    options: Any,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str, str | None] | None:
+    if what == "class" and (_is_model(obj) or name in _MADE_BY_THE_APP):
+        return "", None  # Django's (*args, **kwargs) says nothing; nor does an internal one
+    if what == "function" and name.startswith("cookieconsent.templatetags."):
+        return "", None  # shown as written in a template instead
+    return None
+
+
+def _process_docstring(
+    app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    if what == "class" and _is_model(obj) and not obj._meta.abstract:
+        lines.extend(_field_lines(obj))
+    elif what == "function" and name.startswith("cookieconsent.templatetags."):
+        usage = _tag_usage(name.rsplit(".", 1)[1], obj)
+        if usage is not None and not any("{%" in line for line in lines[:1]):
+            lines[:0] = [usage, ""]
+
+
 def feature_pages(srcdir: Path) -> list[str]:
     pages = {p.stem for p in srcdir.glob("*.md")} - set(CORE_PAGES) - {"index"}
     ordered = [p for p in FEATURE_ORDER if p in pages]
@@ -176,5 +253,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("cookieconsent-settings", SettingsDirective)
     app.add_directive("cookieconsent-model", ModelFieldsDirective)
     app.connect("source-read", _source_read)
+    app.connect("autodoc-process-signature", _process_signature)
+    app.connect("autodoc-process-docstring", _process_docstring)
     app.connect("env-get-outdated", _reread_index)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
