@@ -97,3 +97,37 @@ def test_the_readmes_links_lead_somewhere():
     targets = re.findall(r"\]\(((?!https?:)[^)#]+)", readme)
     assert len(targets) >= 10
     assert [t for t in targets if not (ROOT / t).exists()] == []
+
+
+def _own_options(name: str) -> list[str]:
+    """The option strings and positional names a command adds to Django's common ones."""
+    from django.core.management import load_command_class
+    from django.core.management.base import BaseCommand
+
+    common = {
+        option
+        for action in BaseCommand().create_parser("manage.py", "x")._actions
+        for option in action.option_strings
+    }
+    parser = load_command_class("cookieconsent", name).create_parser("manage.py", name)
+    found = []
+    for action in parser._actions:
+        if not action.option_strings:
+            found.append(action.metavar or action.dest)
+        found += [option for option in action.option_strings if option not in common]
+    return found
+
+
+def test_the_commands_page_lists_every_command_and_option():
+    from django.core.management import find_commands
+
+    commands = find_commands(str(ROOT / "cookieconsent" / "management"))
+    assert "cookieconsent_publish" in commands  # the scan finds them
+    page = (DOCS / "commands.md").read_text()
+    sections = dict(re.findall(r"^## (\S+)\n(.*?)(?=^## |\Z)", page, re.MULTILINE | re.DOTALL))
+    assert sorted(set(commands) - set(sections)) == [], "document these in docs/commands.md"
+    assert sorted(set(sections) - set(commands)) == [], "docs/commands.md lists gone commands"
+    for name in commands:
+        missing = [o for o in _own_options(name) if f"`{o}" not in sections[name]]
+        assert missing == [], f"document these options of {name} in docs/commands.md"
+    assert _own_options("cookieconsent_scan")[:2] == ["URL", "--base-url"]

@@ -4,8 +4,8 @@
   ``cookieconsent.conf`` (its ``SETTINGS`` spec where there is one, else ``DEFAULTS`` with
   the types the checks hold), so the page cannot drift from the code.
 - ``{cookieconsent-model} Name``: the editable fields of a model, with their help texts.
-- Feature pages: every ``docs/*.md`` that no other toctree lists is added to the home page's
-  "Features" toctree (marked ``<!-- feature pages -->``), so a new page is never orphaned.
+- Unlisted pages: every ``docs/*.md`` that no toctree of the home page lists is added where it
+  says ``<!-- feature pages -->``, so a new page is never orphaned.
 - The API reference (autodoc): a model is shown without its ``(*args, **kwargs)`` signature and
   with a list of its fields; a template tag is shown as it is written in a template.
 - ``SECURITY.md`` of the repository is included on the security page (marked
@@ -26,37 +26,6 @@ from sphinx.util.docutils import SphinxDirective
 
 DOCS = Path(__file__).resolve().parent.parent
 ROOT = DOCS.parent
-
-#: Pages of the docs' own structure, in the home page's toctrees.
-CORE_PAGES = (
-    "installation",
-    "tutorial",
-    "enforcement",
-    "templatetags",
-    "javascript",
-    "testing",
-    "settings",
-    "checks",
-    "staff",
-    "security",
-    "performance",
-    "upgrading",
-    "changelog",
-)
-#: Feature pages the other parts of the project write, in reading order; others follow by name.
-FEATURE_ORDER = (
-    "consent",
-    "consent-endpoint",
-    "gating",
-    "registry",
-    "views",
-    "publishing",
-    "proof",
-    "regions",
-    "translations",
-    "admin",
-    "console",
-)
 
 
 def settings_spec() -> list[dict[str, Any]]:
@@ -215,15 +184,23 @@ def _process_docstring(
             lines[:0] = [usage, ""]
 
 
-def feature_pages(srcdir: Path) -> list[str]:
-    pages = {p.stem for p in srcdir.glob("*.md")} - set(CORE_PAGES) - {"index"}
-    ordered = [p for p in FEATURE_ORDER if p in pages]
-    return ordered + sorted(pages - set(ordered))
+_TOCTREE = re.compile(r"^```\{toctree\}\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def feature_pages(srcdir: Path, index: str) -> list[str]:
+    """Pages no toctree of the home page lists, by name: a new page is never orphaned."""
+    listed = {
+        line.strip()
+        for body in _TOCTREE.findall(index)
+        for line in body.splitlines()
+        if line.strip() and not line.startswith((":", "<!--"))
+    }
+    return sorted({p.stem for p in srcdir.glob("*.md")} - listed - {"index"})
 
 
 def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if docname == "index" and "<!-- feature pages -->" in source[0]:
-        entries = "\n".join(feature_pages(Path(app.srcdir)))
+        entries = "\n".join(feature_pages(Path(app.srcdir), source[0]))
         source[0] = source[0].replace("<!-- feature pages -->", entries)
     elif docname == "security" and "<!-- SECURITY.md -->" in source[0]:
         policy = ROOT / "SECURITY.md"
