@@ -84,6 +84,21 @@ def test_the_settings_page_is_generated_from_the_code():
     assert ":type: `str or None`" in text  # COOKIE_DOMAIN
 
 
+def test_the_settings_page_gives_durations_and_flags_in_words():
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        from cookieconsent_docs import settings_markdown
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    text = "\n".join(settings_markdown())
+    assert f"| {{confval}}`CONSENT_MAX_AGE` | `{365 * 24 * 3600}` (1 year) |" in text
+    assert f":default: `{182 * 24 * 3600}` (182 days)" in text  # REFUSAL_MAX_AGE
+    assert "| {confval}`REGISTRY_STALENESS` | `5` (5 seconds) |" in text
+    assert "| {confval}`RECORD_RETENTION` | `None` (off) |" in text
+    assert "| {confval}`HONOUR_GPC` | `True` (on) |" in text
+    assert "| {confval}`USER_AGENT_MAX_LENGTH` | `300` |" in text  # a number, not a duration
+
+
 def test_the_javascript_page_names_the_scripts_global():
     script = (ROOT / "cookieconsent" / "static" / "cookieconsent" / "cookieconsent.js").read_text()
     (name,) = re.findall(r"\(window\.(\w+) = \{", script)

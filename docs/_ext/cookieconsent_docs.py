@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import pprint
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,19 +49,44 @@ def _type_names(types: tuple[type, ...]) -> str:
     return " or ".join("None" if t is type(None) else t.__name__ for t in types)
 
 
+def _is_duration(setting: dict[str, Any]) -> bool:
+    """A length of time: a ``timedelta`` is accepted, or the meaning opens with "Seconds"."""
+    return timedelta in setting["types"] or setting["doc"].startswith("Seconds")
+
+
+def default_in_words(setting: dict[str, Any]) -> str:
+    """The default as code, and beside it in words where a number or a flag says little:
+    ``31536000`` (1 year), ``False`` (off)."""
+    from django.utils import translation
+
+    from cookieconsent.lifetimes import format_lifetime
+
+    default = setting["default"]
+    code = f"`{pprint.pformat(default, width=200)}`"
+    if isinstance(default, bool):
+        return f"{code} (on)" if default else f"{code} (off)"
+    if _is_duration(setting):
+        if default is None:
+            return f"{code} (off)"
+        seconds = default.total_seconds() if isinstance(default, timedelta) else default
+        with translation.override("en"):
+            return f"{code} ({format_lifetime(timedelta(seconds=seconds))})"
+    return code
+
+
 def settings_markdown() -> list[str]:
     spec = settings_spec()
     # An overview first, then each setting in full.
     lines = ["| setting | default |", "|---|---|"]
     for s in spec:
-        default = pprint.pformat(s["default"], width=200).replace("|", "\\|")
-        lines.append(f"| {{confval}}`{s['name']}` | `{default}` |")
+        default = default_in_words(s).replace("|", "\\|")
+        lines.append(f"| {{confval}}`{s['name']}` | {default} |")
     lines.append("")
     for s in spec:
         lines += [
             f"```{{confval}} {s['name']}",
             f":type: `{_type_names(s['types'])}`",
-            f":default: `{pprint.pformat(s['default'], width=200)}`",
+            f":default: {default_in_words(s)}",
             "",
             s["doc"] or "(See the code: `cookieconsent/conf.py`.)",
         ]
