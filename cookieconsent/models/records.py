@@ -142,7 +142,7 @@ class PurgePermit(models.Model):
     """Lets the database delete records given before ``before``, within one transaction of
     ``purge_older_than()``; never committed. No other code can write one through the ORM (a
     mistake elsewhere must not open the log to deletion); the database's triggers guard the
-    rest (docs/proof.md)."""
+    rest (docs/architecture.md)."""
 
     before = models.DateTimeField()
 
