@@ -146,3 +146,54 @@ def test_the_commands_page_lists_every_command_and_option():
         missing = [o for o in _own_options(name) if f"`{o}" not in sections[name]]
         assert missing == [], f"document these options of {name} in docs/commands.md"
     assert _own_options("cookieconsent_scan")[:2] == ["URL", "--base-url"]
+
+
+def test_the_api_reference_covers_the_public_api():
+    import cookieconsent.models
+    import cookieconsent.publishing
+    import cookieconsent.signals
+
+    page = (DOCS / "api.md").read_text()
+    for module in (cookieconsent.models, cookieconsent.publishing, cookieconsent.signals):
+        missing = [n for n in module.__all__ if f"{module.__name__}.{n}" not in page]
+        assert missing == [], f"add these to docs/api.md: {missing}"
+    assert ".. automodule:: cookieconsent.testing\n   :members:" in page  # its __all__
+    tags = re.findall(r"^\.\. autofunction:: cookieconsent\.templatetags\.cookieconsent\.(\w+)$",
+                      page, re.MULTILINE)  # fmt: skip
+    from cookieconsent.templatetags.cookieconsent import register
+
+    assert sorted(tags) == sorted([*register.tags, *register.filters])
+
+
+#: Pages for site staff: what they do, not how the code does it.
+STAFF_PAGES = ("staff.md", "admin.md", "publishing.md", "proof.md", "console.md")
+INTERNALS = re.compile(
+    r"upsert|savepoint|closer|transaction|trigger|TypeError|iterator\(|on conflict|_base_manager",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("name", STAFF_PAGES)
+def test_staff_pages_keep_to_what_staff_do(name):
+    assert INTERNALS.findall((DOCS / name).read_text()) == []
+
+
+def test_pages_name_only_real_checks_and_commands():
+    from django.core.management import find_commands
+
+    commands = set(find_commands(str(ROOT / "cookieconsent" / "management")))
+    for page in PAGES:
+        text = page.read_text()
+        named = set(re.findall(r"manage\.py (cookieconsent_\w+)", text))
+        assert sorted(named - commands) == [], page.name
+        ids = set(re.findall(r"cookieconsent\.[EW]\d{3}", text)) - {"cookieconsent.E005"}
+        assert sorted(ids - check_ids_in_code()) == [], page.name
+
+
+def test_the_troubleshooting_page_gives_the_signals_defaults():
+    page = (DOCS / "troubleshooting.md").read_text()
+    said = {
+        "HONOUR_GPC": "is honoured by default (`HONOUR_GPC`)" in page,
+        "HONOUR_DNT": 'is ignored unless `"HONOUR_DNT": True`' in page,
+    }
+    assert said == {"HONOUR_GPC": DEFAULTS["HONOUR_GPC"], "HONOUR_DNT": not DEFAULTS["HONOUR_DNT"]}
