@@ -131,10 +131,10 @@ class Command(BaseCommand):
                         self.stdout.write(self.style.WARNING(line + "  (not strictly necessary)"))
                     elif f.undeclared:
                         self.stdout.write(self.style.WARNING(line))
-                    if f.suggestion:
-                        self.stdout.write(f"      suggested: {_suggestion_text(f.suggestion)}")
                     else:
                         self.stdout.write(line)
+                    if f.suggestion:
+                        self.stdout.write(f"      suggested: {_suggestion_text(f.suggestion)}")
         undeclared = sorted({f.name for r in reports for f in r.undeclared})
         early = sorted({f.name for r in reports for f in r.before_choice})
         self.stdout.write("")
