@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.console import charts, stats, suggestions
+from cookieconsent.lifetimes import HELP_TEXT as LIFETIME_HELP_TEXT
 from cookieconsent.lifetimes import LifetimeFormField, format_lifetime
 from cookieconsent.models import (
     ConsentRecord,
@@ -319,12 +320,13 @@ class DeclareForm(forms.Form):
     """One name or pattern to declare, prefilled from what was seen and the cookie database;
     ``found`` holds the inbox entries it covers."""
 
-    found = forms.CharField(widget=forms.HiddenInput)
+    found = forms.CharField(widget=forms.HiddenInput, label="")
     name = forms.CharField(label=_("Name or pattern"), max_length=200)
     category = forms.ModelChoiceField(
         label=_("Category"), queryset=CookieCategory.objects.all(), empty_label="---------"
     )
-    lifetime = LifetimeFormField(label=_("Lifetime"), required=False)
+    # Its help text is said once, below the table.
+    lifetime = LifetimeFormField(label=_("Lifetime"), required=False, help_text="")
     provider = forms.CharField(label=_("Provider"), max_length=200, required=False)
     purpose = forms.CharField(
         label=_("Purpose"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 36})
@@ -333,7 +335,8 @@ class DeclareForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():  # in a table: the column's heading, for each box
-            field.widget.attrs.setdefault("aria-label", str(field.label))
+            if field.label:
+                field.widget.attrs.setdefault("aria-label", str(field.label))
 
     def clean_found(self) -> list[int]:
         try:
@@ -421,8 +424,15 @@ class UndeclaredCookieAdmin(_UndeclaredAdmin):
             )
         if proposal is None or (proposal.known is None and not proposal.is_pattern):
             return "—"
+        unmatched = proposal.known.category if proposal.known else ""
         parts = [
-            str(proposal.category) if proposal.category else "",
+            str(proposal.category)
+            if proposal.category
+            else (
+                gettext("%(category)s (not a category here)") % {"category": unmatched}
+                if unmatched
+                else ""
+            ),
             proposal.provider,
             _lifetime_text(proposal) if proposal.lifetime_source == "database" else "",
         ]
@@ -455,6 +465,7 @@ class UndeclaredCookieAdmin(_UndeclaredAdmin):
             "rows": [(form, _covered(form, selected)) for form in formset],
             "queryset": list(selected.values()),
             "has_categories": categories,
+            "lifetime_help": LIFETIME_HELP_TEXT,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "category_url": reverse("admin:cookieconsent_cookiecategory_add"),
         }

@@ -412,7 +412,7 @@ def declare(client: Client, found: list[UndeclaredCookie], category: object) -> 
 
 
 def test_the_undeclared_cookies_list(staff, categories, database):
-    undeclared("_hjid", "_ga", "_ga_ABC123", "_ga_XYZ789")
+    undeclared("_hjid", "_ga", "_ga_ABC123", "_ga_XYZ789", "_fbp")
     undeclared("_hjSessionUser_123", max_age=365 * 86400)
     html = staff.get(UNDECLARED).content.decode()
     assert "_hjid" in html and "Declare in a category" in html
@@ -420,6 +420,7 @@ def test_the_undeclared_cookies_list(staff, categories, database):
     assert "Analytics · Google · 2 years" in html
     assert "Analytics · Google · 2 years as <code>_ga_*</code>" in html
     assert "Functional · Hotjar as <code>_hjSessionUser_*</code>" in html
+    assert "Marketing (not a category here) · Meta · 3 months" in html  # none matches
     assert '<td class="field-lifetime_seen">1 year</td>' in html
     assert staff.get(UNDECLARED + "add/").status_code == 403
 
