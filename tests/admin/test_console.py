@@ -421,6 +421,9 @@ def test_the_undeclared_cookies_list(staff, categories, database):
     assert "Analytics · Google · 2 years as <code>_ga_*</code>" in html
     assert "Functional · Hotjar as <code>_hjSessionUser_*</code>" in html
     assert "Marketing (not a category here) · Meta · 3 months" in html  # none matches
+    one = UndeclaredCookie.objects.get(name="_ga_ABC123")
+    page = staff.get(f"{UNDECLARED}{one.pk}/change/").content.decode()
+    assert "Analytics · Google · 2 years as <code>_ga_*</code>" in page
     assert '<td class="field-lifetime_seen">1 year</td>' in html
     assert staff.get(UNDECLARED + "add/").status_code == 403
 

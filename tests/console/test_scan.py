@@ -305,5 +305,6 @@ def test_the_report_suggests_how_to_declare_what_it_found(monkeypatch, categorie
     assert "      suggested: analytics, Google (Google Analytics), 1 year\n" in text
     assert "      suggested: no category (Marketing), Meta (Facebook), 3 months\n" in text
     assert text.count("mystery") == 2 and text.count("suggested:") == 2  # its line, the summary
-    # The inbox keeps what the browser kept.
+    # The inbox keeps what the browser kept (Chromium's "expires" is -1 for the session).
     assert UndeclaredCookie.objects.get(name="_ga").max_age == 31535990
+    assert (scanner._max_age(-1), scanner._max_age(None)) == (0, None)
