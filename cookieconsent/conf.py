@@ -195,6 +195,15 @@ SETTINGS: tuple[Setting, ...] = (
         "recorded and one warning is logged.",
     ),
     Setting(
+        "COOKIE_DATABASE",
+        "",
+        (str,),
+        "File of well-known cookies (the Open Cookie Database's CSV layout) from which the "
+        "Undeclared cookies list and the scanner suggest a category, provider, purpose and "
+        'lifetime; `""` means the one shipped with the app. `manage.py '
+        "cookieconsent_cookie_database --from URL|FILE` writes it.",
+    ),
+    Setting(
         "SCANNER_BROWSER",
         "",
         (str,),

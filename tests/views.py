@@ -21,15 +21,17 @@ def page(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE.render({}, request))
 
 
-def _set(response: HttpResponse, names: list[str]) -> HttpResponse:
+def _set(response: HttpResponse, names: list[str], max_age: int | None = None) -> HttpResponse:
     for name in names:
-        response.set_cookie(name, "1")
+        response.set_cookie(name, "1", max_age=max_age)
     return response
 
 
 def set_cookies(request: HttpRequest) -> HttpResponse:
+    """Sets the cookies ``?c=`` names (or ``COOKIES``), for ``?max_age=`` seconds if given."""
     names = request.GET.getlist("c") or list(COOKIES)
-    return _set(HttpResponse("set"), names)
+    max_age = request.GET.get("max_age")
+    return _set(HttpResponse("set"), names, int(max_age) if max_age else None)
 
 
 async def async_set_cookies(request: HttpRequest) -> HttpResponse:

@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from cookieconsent.conf import get_config
-from cookieconsent.console import discovery
+from cookieconsent.console import discovery, suggestions
 from cookieconsent.engine.registry import Registry
-from cookieconsent.models import Technology
+from cookieconsent.models import CookieCategory, Technology
 
 DEFAULT_BROWSER = "/usr/bin/chromium"
 BROWSER_ARGS = (
@@ -61,6 +61,10 @@ class Finding:
     domain: str = ""
     category: str | None = None  # None: no category declares it
     required: bool = False
+    #: Cookies: the lifetime the browser gave it, in seconds; 0 for a session cookie.
+    max_age: int | None = None
+    #: Undeclared ones: how to declare it (``suggestions.Proposal.as_dict()``), or None.
+    suggestion: dict[str, Any] | None = None
 
     @property
     def undeclared(self) -> bool:
@@ -101,6 +105,9 @@ class PageReport:
             "rejected": self.rejected,
             "findings": [asdict(f) | {"undeclared": f.undeclared} for f in self.findings],
             "undeclared": sorted({f.name for f in self.undeclared}),
+            "suggestions": {
+                f.name: f.suggestion for f in self.undeclared if f.suggestion is not None
+            },
             "before_choice": sorted({f.name for f in self.before_choice}),
         }
 
@@ -118,6 +125,29 @@ def classify(finding: Finding, registry: Registry) -> Finding:
             finding.category, finding.required = key.slug, key.slug in required
             break
     return finding
+
+
+def suggest(reports: Sequence[PageReport], categories: Sequence[CookieCategory]) -> None:
+    """Fill in the suggestion for each undeclared finding: the same proposals the
+    Undeclared cookies list makes (``suggestions.propose()``), over every page scanned."""
+    undeclared = [f for report in reports for f in report.findings if f.undeclared]
+    proposals = suggestions.propose(
+        ((f.name, f.technology, f.max_age) for f in undeclared), categories
+    )
+    by_name = {(p.technology, name): p for p in proposals for name in p.names}
+    for finding in undeclared:
+        proposal = by_name.get((finding.technology, finding.name))
+        if proposal is not None and (proposal.known is not None or proposal.is_pattern):
+            finding.suggestion = proposal.as_dict()
+
+
+def _max_age(expires: object) -> int | None:
+    """Seconds left of a cookie the browser holds (its ``expires``, -1 for a session cookie)."""
+    if not isinstance(expires, int | float) or isinstance(expires, bool):
+        return None
+    if expires < 0:
+        return 0
+    return max(round(expires - time.time()), 1)
 
 
 def _matches(pattern: str, name: str) -> bool:
@@ -323,6 +353,7 @@ class Scanner:
                     party=_party(domain, host),
                     via="header" if name in from_headers else "script",
                     domain=domain[:255],
+                    max_age=_max_age(c.get("expires")),
                 )
             )
         report.findings += found  # kept should the storage not answer

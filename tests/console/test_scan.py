@@ -119,7 +119,7 @@ HOSTILE = {
     "Object.keys = () => [{}, 1, null, 'x'.repeat(100000)];"
     "Storage.prototype.key = () => ({ not: 'a string' });"
     "</script>lies",
-    "/fine/": "<script>document.cookie = 'fine_c=1; path=/';</script>fine",
+    "/fine/": "<script>document.cookie = 'fine_c=1; max-age=31536000; path=/';</script>fine",
 }
 
 
@@ -163,7 +163,10 @@ def test_a_page_stuck_in_a_script_is_its_error_and_the_scan_goes_on(hostile_site
     assert "took longer than 2 s" in busy["error"]
     assert (fine["error"], fine["undeclared"]) == ("", ["fine_c"])
     # (Only the scan's: on PostgreSQL, async tests elsewhere may have committed others.)
-    assert UndeclaredCookie.objects.get(source=Sighting.SCAN).name == "fine_c"
+    fine_c = UndeclaredCookie.objects.get(source=Sighting.SCAN)
+    assert fine_c.name == "fine_c"
+    # The lifetime the browser keeps (a year, less the seconds the scan took) is kept.
+    assert 365 * 86400 - 60 < fine_c.max_age <= 365 * 86400
 
 
 @pytest.mark.django_db
@@ -262,3 +265,46 @@ def test_a_missing_browser_is_reported_without_playwright(monkeypatch):
 def test_the_timeout_must_be_a_positive_number(timeout):
     with pytest.raises(CommandError, match=f"--timeout {timeout} is not a positive number"):
         scan("http://127.0.0.1:9/", "--timeout", timeout)
+
+
+@pytest.mark.django_db
+def test_the_report_suggests_how_to_declare_what_it_found(monkeypatch, categories):
+    """The command's report, JSON and text, from findings as the browser gives them."""
+
+    def browse(urls, registry, **options):
+        report = scanner.PageReport(urls[0], accepted=True)
+        report.findings = [
+            scanner.Finding("_ga", "cookie", scanner.BEFORE, via="script", max_age=31535990),
+            scanner.Finding("_ga_AB12", "cookie", scanner.BEFORE, via="script", max_age=0),
+            scanner.Finding("_ga_CD34", "cookie", scanner.AFTER, via="script", max_age=0),
+            scanner.Finding("_fbp", "cookie", scanner.AFTER, via="script", max_age=7776000),
+            scanner.Finding("mystery", "local_storage", scanner.AFTER),
+            scanner.Finding("necessary_c", "cookie", scanner.BEFORE, via="header", max_age=0),
+        ]
+        for finding in report.findings:
+            scanner.classify(finding, registry)
+        return [report]
+
+    monkeypatch.setattr(scanner, "scan", browse)
+    database = Path(__file__).with_name("cookie-database.csv")
+    with override_settings(COOKIECONSENT={"COOKIE_DATABASE": str(database)}):
+        (page,) = json.loads(scan("http://127.0.0.1:9/", "--json")[0])
+        text, _ = scan("http://127.0.0.1:9/")
+    assert sorted(page["suggestions"]) == ["_fbp", "_ga"]  # _ga_* is declared, mystery unknown
+    assert page["suggestions"]["_ga"] == {
+        "name": "_ga",
+        "category": "analytics",
+        "database_category": "Analytics",
+        "platform": "Google Analytics",
+        "provider": "Google",
+        "purpose": "Tells visitors apart.",
+        "lifetime": 365 * 86400,
+        "session": False,
+    }
+    assert page["suggestions"]["_fbp"]["category"] is None  # no marketing category here
+    assert "      suggested: analytics, Google (Google Analytics), 1 year\n" in text
+    assert "      suggested: no category (Marketing), Meta (Facebook), 3 months\n" in text
+    assert text.count("mystery") == 2 and text.count("suggested:") == 2  # its line, the summary
+    # The inbox keeps what the browser kept (Chromium's "expires" is -1 for the session).
+    assert UndeclaredCookie.objects.get(name="_ga").max_age == 31535990
+    assert (scanner._max_age(-1), scanner._max_age(None)) == (0, None)

@@ -4,6 +4,7 @@ set, before and after “Accept all”, in headless Chromium."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -11,8 +12,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cookieconsent.console import discovery, scanner
 from cookieconsent.engine.registry import get_registry
+from cookieconsent.lifetimes import format_lifetime
 from cookieconsent.management.progress import Progress
-from cookieconsent.models import Sighting
+from cookieconsent.models import CookieCategory, Sighting
 
 
 class Command(BaseCommand):
@@ -77,10 +79,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         finally:
             progress.close()
+        # The browser is closed: the database may be read again.
+        scanner.suggest(reports, list(CookieCategory.objects.all()))
         for report in reports:
             path = urlsplit(report.url).path or "/"
             discovery.record_many(
-                ((f.name, f.technology) for f in report.undeclared),
+                ((f.name, f.technology, f.max_age) for f in report.undeclared),
                 source=Sighting.SCAN,
                 path=path,
             )
@@ -129,6 +133,8 @@ class Command(BaseCommand):
                         self.stdout.write(self.style.WARNING(line))
                     else:
                         self.stdout.write(line)
+                    if f.suggestion:
+                        self.stdout.write(f"      suggested: {_suggestion_text(f.suggestion)}")
         undeclared = sorted({f.name for r in reports for f in r.undeclared})
         early = sorted({f.name for r in reports for f in r.before_choice})
         self.stdout.write("")
@@ -139,3 +145,20 @@ class Command(BaseCommand):
             + (", ".join(early) if early else "none")
             + "."
         )
+
+
+def _suggestion_text(suggestion: dict[str, Any]) -> str:
+    """“analytics, Google (Google Analytics), 2 years, as _ga_*”: how to declare it."""
+    database = suggestion["database_category"]
+    parts = [suggestion["category"] or "no category" + (f" ({database})" if database else "")]
+    if suggestion["provider"]:
+        platform = suggestion["platform"]
+        same = not platform or platform == suggestion["provider"]
+        parts.append(suggestion["provider"] + ("" if same else f" ({platform})"))
+    if suggestion["session"]:
+        parts.append(format_lifetime(None))
+    elif suggestion["lifetime"]:
+        parts.append(format_lifetime(timedelta(seconds=suggestion["lifetime"])))
+    if "*" in suggestion["name"]:
+        parts.append(f"as {suggestion['name']}")
+    return ", ".join(parts)
