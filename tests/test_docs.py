@@ -97,3 +97,13 @@ def test_the_readmes_links_lead_somewhere():
     targets = re.findall(r"\]\(((?!https?:)[^)#]+)", readme)
     assert len(targets) >= 10
     assert [t for t in targets if not (ROOT / t).exists()] == []
+
+
+def test_the_theming_page_names_every_custom_property_the_stylesheet_reads():
+    css = (ROOT / "cookieconsent" / "static" / "cookieconsent" / "cookieconsent.css").read_text()
+    read = set(re.findall(r"var\((--cc-[\w-]+)", css))
+    assert {"--cc-bg", "--cc-dark-bg", "--cc-h"} <= read
+    page = (DOCS / "theming.md").read_text()
+    assert sorted(p for p in read if f"`{p}`" not in page) == []
+    for picture in re.findall(r"\]\((screenshots/[^)]+)\)", page):
+        assert (DOCS / picture).exists(), picture
