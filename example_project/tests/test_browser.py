@@ -424,16 +424,19 @@ def axe_violations(
     page: Any, within: str | None = None, tags: list[str] | None = None
 ) -> list[str]:
     """What axe finds wrong on the page (or in the element ``within`` selects): every rule it
-    runs by default, or those of ``tags``."""
-    from axe_playwright_python.sync_playwright import Axe
+    runs by default, or those of ``tags``. axe is put into a page once."""
+    from axe_playwright_python.base import AXE_SCRIPT
 
     options: dict[str, Any] = {"resultTypes": ["violations"]}
     if tags is not None:
         options["runOnly"] = {"type": "tag", "values": tags}
-    results = Axe().run(page, context=within, options=options)
-    return [
-        f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in results.response["violations"]
-    ]
+    if not page.evaluate("typeof axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    violations = page.evaluate(
+        "([within, options]) => axe.run(within || document, options).then((r) => r.violations)",
+        [within, options],
+    )
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in violations]
 
 
 #: The banner's background in each theme (the stylesheet's defaults).
@@ -468,34 +471,35 @@ def test_axe_finds_nothing(browser, site):
     """WCAG 2.2 AA at 375 and 1,280 px, light and dark: axe finds nothing in the banner nor in
     the preferences dialog, the theme is the visitor's, every control of the banner is at least
     24 by 24 px, and no control focused outside the banner is hidden under it. One page per
-    configuration; with ``COOKIECONSENT_UPDATE_SCREENSHOTS=1`` each banner is photographed for
-    docs/theming.md."""
-    found = {}
-    for width, scheme in [(w, s) for w in (375, 1280) for s in ("light", "dark")]:
-        context = browser.new_context(
-            viewport={"width": width, "height": 740 if width < 400 else 800}, color_scheme=scheme
-        )
-        context.set_default_timeout(5000)
-        page = context.new_page()
+    width, its colour scheme switched without a reload; with
+    ``COOKIECONSENT_UPDATE_SCREENSHOTS=1`` each banner is photographed for docs/theming.md."""
+    found: dict[str, dict[str, Any]] = {}
+    for width in (375, 1280):
+        page = new_page(browser, width=width, height=740 if width < 400 else 800)
         page.goto(site)
         region = banner(page)
         region.wait_for()
-        problems = {
-            "banner": axe_violations(page, "#cookieconsent-banner", WCAG_22_AA),
-            "theme": region.evaluate("e => getComputedStyle(e).backgroundColor")
-            != BACKGROUNDS[scheme],
-            "small": region.evaluate(SMALL),
-            "obscured": page.evaluate(OBSCURED) if scheme == "light" else [],
-        }
-        if os.environ.get("COOKIECONSENT_UPDATE_SCREENSHOTS") == "1":
-            page.evaluate("scrollTo(0, 0); document.activeElement.blur()")
-            region.screenshot(path=SCREENSHOTS / f"banner-{scheme}-{width}.png")
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            found[f"{width} {scheme}"] = {
+                "banner": axe_violations(page, "#cookieconsent-banner", WCAG_22_AA),
+                "theme": region.evaluate("e => getComputedStyle(e).backgroundColor")
+                != BACKGROUNDS[scheme],
+                "small": region.evaluate(SMALL),
+            }
+            if os.environ.get("COOKIECONSENT_UPDATE_SCREENSHOTS") == "1":
+                region.screenshot(path=SCREENSHOTS / f"banner-{scheme}-{width}.png")
+        found[f"{width} light"]["obscured"] = page.evaluate(OBSCURED)
         region.get_by_role("button", name="Customise").click()
         dialog(page).wait_for()
-        problems["dialog"] = axe_violations(page, ".cc-dialog", WCAG_22_AA)
-        found[f"{width} {scheme}"] = {name: what for name, what in problems.items() if what}
-        context.close()
-    assert found == {key: {} for key in found}
+        for scheme in ("dark", "light"):
+            page.emulate_media(color_scheme=scheme)
+            found[f"{width} {scheme}"]["dialog"] = axe_violations(page, ".cc-dialog", WCAG_22_AA)
+        page.context.close()
+    problems = {
+        key: {name: what for name, what in checks.items() if what} for key, checks in found.items()
+    }
+    assert problems == {key: {} for key in found}
 
 
 CLS_OBSERVER = """
