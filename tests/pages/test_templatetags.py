@@ -53,7 +53,7 @@ def test_the_theme_setting_reaches_the_banner_preferences_and_script(
     settings.COOKIECONSENT = {"THEME": "dark"}
     html = client.get("/t/").content.decode()
     assert html.count(theme.format("dark")) == 1 and "__cookieconsent" not in html
-    assert '&quot;theme&quot;:&quot;dark&quot;' in html
+    assert "&quot;theme&quot;:&quot;dark&quot;" in html
     preferences = client.get("/cookies/preferences/").content.decode()
     assert 'class="cc-preferences" id="cookieconsent-preferences"' in preferences
     assert theme.format("dark") in preferences

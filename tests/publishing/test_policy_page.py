@@ -186,9 +186,9 @@ def test_the_provider_of_a_first_party_cookie_is_the_site(client, policy):
         return row.split("\n")[2]
 
     html = table(page(client))
-    assert provider_cell(html, "pol_own") == '<td>Acme &amp; Sons</td>'
-    assert provider_cell(html, "pol_ga") == '<td>Google<br>First-party</td>'
-    assert provider_cell(html, "pol_third") == '<td>Third-party</td>'
+    assert provider_cell(html, "pol_own") == "<td>Acme &amp; Sons</td>"
+    assert provider_cell(html, "pol_ga") == "<td>Google<br>First-party</td>"
+    assert provider_cell(html, "pol_third") == "<td>Third-party</td>"
     version = PublishedVersion.objects.latest("number")
     rows = {row[1]: row[3] for row in version.snapshots.get(language="en").table_rows}
     assert (rows["pol_own"], rows["pol_ga"]) == ("Acme & Sons", "Google · First-party")
@@ -196,7 +196,7 @@ def test_the_provider_of_a_first_party_cookie_is_the_site(client, policy):
     policy.contact_organisation = ""
     policy.save()
     html = table(page(client))
-    assert provider_cell(html, "pol_own") == '<td>First-party</td>'
+    assert provider_cell(html, "pol_own") == "<td>First-party</td>"
 
 
 def test_the_table_marks_required_categories(client, policy):
