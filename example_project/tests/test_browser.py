@@ -675,6 +675,8 @@ def test_iframe_placeholder_allows_its_category(page, site):
     assert (round(box["width"]), round(box["height"])) == (400, 200)
     placeholder.get_by_role("button", name="Allow Functional cookies").click()
     saved(page)
+    # Its button went with the placeholder: focus goes to the settings link, not to <body>.
+    assert focused_text(page) == "Cookie settings"
     page.frame_locator("iframe[title=Map]").get_by_role("heading").first.wait_for()
     assert placeholder.count() == 0 and frame.get_attribute("src") == "/cookies/policy/"
     # Analytics still refused: its inline script stays inert.

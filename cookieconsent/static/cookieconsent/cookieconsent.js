@@ -69,7 +69,7 @@
   }
 
   function update(state, saved) {
-    const lost = banner && banner.contains(d.activeElement);
+    const had = d.activeElement;
     api.state = state;
     if (banner) banner.hidden = state.decided;
     if (banner && conf.cacheSafe) regime(state.regime);
@@ -89,7 +89,8 @@
     for (const c of all(".cc-consent-id code")) c.textContent = state.consent_id;
     // Close the dialog first: while it is modal, the live region outside it is inert.
     if (dialog && dialog.open) dialog.close();
-    else if (lost) refocus();
+    // The control that had focus went with the banner or a placeholder.
+    else if (had && had != d.body && !had.getClientRects().length) refocus();
     const names = conf.categoryNames || {};
     const allowed = Object.keys(names).filter(allows).map((s) => names[s]);
     say(conf.strings && conf.strings.saved.replace("%s", allowed.join(", ") || conf.strings.none));
