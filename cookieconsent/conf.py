@@ -149,6 +149,15 @@ SETTINGS: tuple[Setting, ...] = (
         "navigation; the default is a bare page of the app's own.",
     ),
     Setting(
+        "THEME",
+        "auto",
+        (str,),
+        'Colours of the banner, the preferences and the placeholders: `"auto"` follows the '
+        'visitor\'s `prefers-color-scheme`, `"light"` or `"dark"` forces one. See '
+        "[theming](theming.md).",
+        choices=("auto", "light", "dark"),
+    ),
+    Setting(
         "REGION_HEADER",
         None,
         (str, _NONE),
