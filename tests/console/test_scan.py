@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from cookieconsent.console import scanner
+from cookieconsent.console import browser, scanner
 from cookieconsent.models import Sighting, UndeclaredCookie
 
 CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
@@ -216,11 +216,11 @@ def test_without_urls_the_sitemap_gives_the_pages():
 
 def test_the_browser_comes_from_the_setting_then_the_environment(monkeypatch):
     monkeypatch.delenv("COOKIECONSENT_CHROMIUM", raising=False)
-    assert scanner.browser_path() == "/usr/bin/chromium"
+    assert browser.browser_path() == "/usr/bin/chromium"
     monkeypatch.setenv("COOKIECONSENT_CHROMIUM", "/opt/chrome")
-    assert scanner.browser_path() == "/opt/chrome"
+    assert browser.browser_path() == "/opt/chrome"
     with override_settings(COOKIECONSENT={"SCANNER_BROWSER": "/srv/chromium"}):
-        assert scanner.browser_path() == "/srv/chromium"
+        assert browser.browser_path() == "/srv/chromium"
 
 
 def test_findings_are_classified_by_the_cookie_table(categories):
@@ -230,7 +230,7 @@ def test_findings_are_classified_by_the_cookie_table(categories):
     registry = get_registry()
 
     def classify(name: str, technology: str = "cookie") -> tuple[str | None, bool]:
-        found = scanner.classify(scanner.Finding(name, technology, "before"), registry)
+        found = browser.classify(browser.Finding(name, technology, "before"), registry)
         return found.category, found.required
 
     assert classify("_ga_XYZ") == ("analytics", False)
@@ -244,8 +244,8 @@ def test_findings_are_classified_by_the_cookie_table(categories):
     registry = get_registry()
     assert classify("ajs_anonymous_id", "local_storage") == ("analytics", False)
     assert classify("xajs_", "local_storage") == (None, False)
-    assert scanner._party(".example.com", "www.example.com") == "first"
-    assert scanner._party("ads.tracker.net", "www.example.com") == "third"
+    assert browser._party(".example.com", "www.example.com") == "first"
+    assert browser._party("ads.tracker.net", "www.example.com") == "third"
 
 
 @pytest.mark.django_db
