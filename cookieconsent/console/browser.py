@@ -216,7 +216,14 @@ class Browser:
         context = await self.step(self._browser.new_context(**options), url, "opening a browser")
         try:
             context.set_default_timeout(self.timeout_ms)
-            return await self.step(context.new_page(), url, "opening a page")
+            page = await self.step(context.new_page(), url, "opening a page")
+            # Nothing from the browser's cache: every load asks the network again, as it
+            # would for a visitor who comes back later.
+            cdp = await self.step(context.new_cdp_session(page), url, "opening a page")
+            await self.step(
+                cdp.send("Network.setCacheDisabled", {"cacheDisabled": True}), url, "opening a page"
+            )
+            return page
         except BaseException:
             await self.close(context, url)
             raise
@@ -327,7 +334,7 @@ class Browser:
         return self.run(self._sitemap(base_url))
 
     async def _sitemap(self, base_url: str) -> list[str]:
-        origin = _origin(base_url)
+        origin = origin_of(base_url)
         found: list[str] = []
         queue = [urljoin(base_url, "/sitemap.xml")]
         fetched: set[str] = set()
@@ -338,7 +345,7 @@ class Browser:
                 fetched.add(url)
                 index, locations = parse_sitemap(await self._fetch(request, url), url)
                 for loc in locations:
-                    if _origin(loc) != origin:
+                    if origin_of(loc) != origin:
                         continue
                     if index and loc not in fetched and loc not in queue:
                         queue.append(loc)
@@ -351,7 +358,8 @@ class Browser:
 
     async def _fetch(self, request: Any, url: str) -> bytes:
         try:
-            response = await self.step(request.get(url, max_redirects=3), url, "fetching")
+            fetching = request.get(url, max_redirects=3, timeout=self.timeout_ms)
+            response = await self.step(fetching, url, "fetching")
             body: bytes = await self.step(response.body(), url, "reading")
         except BrowserError:
             raise
@@ -381,8 +389,8 @@ def parse_sitemap(body: bytes, url: str) -> tuple[bool, list[str]]:
     return root.tag.endswith("sitemapindex"), locations
 
 
-def _origin(url: str) -> str:
-    """``scheme://host[:port]``, the port left out where it is the scheme's default."""
+def origin_of(url: str) -> str:
+    """The origin of ``url``: ``scheme://host[:port]``, without the scheme's default port."""
     parts = urlsplit(url)
     try:
         port = parts.port

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -21,24 +18,6 @@ from django.test import override_settings
 
 from cookieconsent.console import browser, scanner
 from cookieconsent.models import Sighting, UndeclaredCookie
-
-CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
-os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
-
-
-@pytest.fixture
-def chromium() -> str:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        reason = "the scan extra is not installed: pip install 'cookieconsent[scan]'"
-    else:
-        reason = "" if CHROMIUM else "Chromium is not installed"
-    if reason:
-        if os.environ.get("COOKIECONSENT_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    return str(CHROMIUM)
 
 
 def scan(*args: str) -> tuple[str, str]:
