@@ -379,6 +379,13 @@ def report_json(pages: list[PageAudit], *, started: str) -> str:
     return json.dumps(report_dict(pages, started=started), indent=2, ensure_ascii=False)
 
 
+def _caption(state: StateReport, what: str) -> str:
+    if what == "page":
+        return f"The page, {state.label}"
+    clicked = f", where “{_CHOICES[state.state][1]}” was clicked" if state.chosen else ""
+    return f"The banner, before a choice{clicked}"
+
+
 def write_html(pages: list[PageAudit], folder: Path, *, started: str) -> Path:
     """``index.html`` in ``folder`` (beside the screenshots): every page, state and finding."""
     rows = []
@@ -400,6 +407,10 @@ def write_html(pages: list[PageAudit], folder: Path, *, started: str) -> Path:
                         for item in data[key]
                     ],
                     "guarded": s.state in GUARDED,
+                    "shots": [
+                        (_caption(s, what), shot.file, shot.taken)
+                        for what, shot in s.screenshots.items()
+                    ],
                 }
             )
         rows.append({"audit": page, "states": states})

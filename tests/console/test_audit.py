@@ -34,10 +34,15 @@ def test_a_page_that_stores_and_fetches_before_a_choice_fails(
     port = site.rsplit(":", 1)[1]
     leaky = f"{site}/t/leaky/?q=<i>"
     report, html = tmp_path / "audit.json", tmp_path / "html"
+    out = io.StringIO()
     with pytest.raises(CommandError) as failed:
-        run_audit(
+        call_command(
+            "cookieconsent_audit",
             *("--base-url", site, "/missing/", "/t/leaky/?q=<i>"),
             *("--browser", chromium, "--json", str(report), "--html", str(html)),
+            *("--timeout", "60"),  # six browser contexts at once, on a machine maybe crowded
+            stdout=out,
+            stderr=io.StringIO(),
         )
     message = str(failed.value)
     assert failed.value.returncode == 1
@@ -53,6 +58,11 @@ def test_a_page_that_stores_and_fetches_before_a_choice_fails(
         )
     assert "after “Accept all”" not in message  # allowed there
     assert f"Not audited: {site}/missing/ answered 404." in message  # and the run went on
+
+    text = out.getvalue()
+    assert f"    {'js_tracker':<28} {'first-party script cookie':<28} undeclared\n" in text
+    assert f"    http://localhost:{port}/t/?pixel  image  undeclared\n" in text
+    assert text.endswith("Audited 2 pages: 0 passed.\n")
 
     missing, page = json.loads(report.read_text())["pages"]
     assert (missing["passed"], missing["errors"]) == (False, [f"{site}/missing/ answered 404."])
@@ -102,6 +112,7 @@ def test_a_page_that_stores_and_fetches_before_a_choice_fails(
         (["--json", "/nonexistent/audit.json"], r"--json /nonexistent/audit.json: no folder"),
         (["--json", "/"], r"--json / is a folder"),
         (["--html", "/dev/null/report"], r"--html /dev/null/report: cannot make the folder"),
+        (["--jobs", "0"], r"--jobs 0 is not a positive number"),
         (["--browser", "/nonexistent/chromium"], r"No Chromium at /nonexistent/chromium"),
     ],
 )

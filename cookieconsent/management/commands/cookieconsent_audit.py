@@ -136,7 +136,7 @@ class Command(BaseCommand):
         for page in pages:
             self.stdout.write(self.style.MIGRATE_HEADING(page.url))
             for state in page.states:
-                self.stdout.write(f"  {state.label.capitalize()}:")
+                self.stdout.write(f"  {state.label[:1].upper()}{state.label[1:]}:")
                 if state.error:
                     self.stdout.write(self.style.ERROR(f"    {state.error}"))
                 guarded = state.state in audit.GUARDED
