@@ -250,11 +250,7 @@ class _Recorder:
         if not self.on:
             return
         try:
-            url = request.url
-            # The page itself (followed through a redirect) is no other origin.
-            if request.is_navigation_request() and request.frame.parent_frame is None:
-                return
-            kind = request.resource_type
+            url, kind = request.url, request.resource_type
         except Exception:
             return
         if urlsplit(url).scheme not in ("http", "https"):
@@ -268,8 +264,8 @@ class _Recorder:
         self.report.requests.append(Request(url[:_URL_LENGTH], origin, str(kind)))
 
     def first_party_only(self) -> None:
-        """Drop the requests to what turned out to be the page's own origin too (where a
-        redirect led)."""
+        """Drop the requests to what turned out to be the page's own origin too: where a
+        redirect led (the page itself is recorded until its final address is known)."""
         self.report.requests = [r for r in self.report.requests if r.origin not in self.own]
 
 
@@ -277,13 +273,13 @@ async def _visit(
     browser: Browser, url: str, state: str, folder: Path | None, prefix: str
 ) -> StateReport:
     report = StateReport(state)
+    record = _Recorder(report, url)
+    record.on = state == UNDECIDED
     page = None
     try:
         page = await browser.new_page(url)
         responses: list[Any] = []
         page.on("response", lambda response: responses.append(response))
-        record = _Recorder(report, url)
-        record.on = state == UNDECIDED
         page.context.on("request", record)
         await browser.open(page, url)
         record.own.add(origin_of(page.url))  # where a redirect led
@@ -299,7 +295,6 @@ async def _visit(
         elif folder is not None:
             await _shoot(browser, page, url, report, folder, prefix, banner=True)
         report.left_out += await browser.collect(page, url, responses, state, report.findings)
-        record.first_party_only()
         if folder is not None:
             await _shoot(browser, page, url, report, folder, prefix, banner=False)
     except BrowserError as exc:
@@ -307,6 +302,7 @@ async def _visit(
     except Exception as exc:  # a page that misbehaves is reported, not a traceback
         report.error = f"{url}: {first_line(exc)}"
     finally:
+        record.first_party_only()
         if page is not None:
             closed = await browser.close(page.context, url)
             report.error = report.error or closed

@@ -146,7 +146,7 @@ class Browser:
             from playwright.async_api import async_playwright
         except ImportError:
             raise BrowserError(
-                "The scanner and the audit need Playwright: pip install 'cookieconsent[scan]'."
+                "Driving Chromium needs Playwright: pip install 'cookieconsent[scan]'."
             ) from None
         self._loop = asyncio.new_event_loop()
         try:
