@@ -216,8 +216,8 @@ SETTINGS: tuple[Setting, ...] = (
         "SCANNER_BROWSER",
         "",
         (str,),
-        'Chromium executable for `manage.py cookieconsent_scan`; `""` means '
-        "`$COOKIECONSENT_CHROMIUM`, else `/usr/bin/chromium`.",
+        "Chromium executable for `manage.py cookieconsent_scan` and `cookieconsent_audit`; "
+        '`""` means `$COOKIECONSENT_CHROMIUM`, else `/usr/bin/chromium`.',
     ),
 )
 

@@ -49,3 +49,19 @@ SCRIPTED = engines["django"].from_string(
 def scripted(request: HttpRequest) -> HttpResponse:
     """A page whose own script sets an undeclared cookie and storage keys, for the scanner."""
     return HttpResponse(SCRIPTED.render({}, request))
+
+
+LEAKY = engines["django"].from_string(
+    "{% load cookieconsent %}<html><body>{% cookieconsent_banner %}<main>leaky</main>"
+    "<script>document.cookie = 'js_tracker=1; path=/'; localStorage.setItem('ui', 'dark');"
+    "</script><img src='{{ elsewhere }}/t/?pixel' alt=''></body></html>"
+)
+
+
+def leaky(request: HttpRequest) -> HttpResponse:
+    """A page that fails the audit, whatever the visitor chose: its script stores an
+    undeclared cookie and a functional storage key, and it loads an image from another origin
+    (the same server under its other name)."""
+    host = "localhost" if request.get_host().startswith("127.0.0.1") else "127.0.0.1"
+    elsewhere = f"{request.scheme}://{host}:{request.get_port()}"
+    return HttpResponse(LEAKY.render({"elsewhere": elsewhere}, request))

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import sys
 import threading
 import time
@@ -19,26 +17,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from cookieconsent.console import scanner
+from cookieconsent.console import browser, scanner
 from cookieconsent.models import Sighting, UndeclaredCookie
-
-CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
-os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
-
-
-@pytest.fixture
-def chromium() -> str:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        reason = "the scan extra is not installed: pip install 'cookieconsent[scan]'"
-    else:
-        reason = "" if CHROMIUM else "Chromium is not installed"
-    if reason:
-        if os.environ.get("COOKIECONSENT_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    return str(CHROMIUM)
 
 
 def scan(*args: str) -> tuple[str, str]:
@@ -219,11 +199,11 @@ def test_without_urls_the_sitemap_gives_the_pages():
 
 def test_the_browser_comes_from_the_setting_then_the_environment(monkeypatch):
     monkeypatch.delenv("COOKIECONSENT_CHROMIUM", raising=False)
-    assert scanner.browser_path() == "/usr/bin/chromium"
+    assert browser.browser_path() == "/usr/bin/chromium"
     monkeypatch.setenv("COOKIECONSENT_CHROMIUM", "/opt/chrome")
-    assert scanner.browser_path() == "/opt/chrome"
+    assert browser.browser_path() == "/opt/chrome"
     with override_settings(COOKIECONSENT={"SCANNER_BROWSER": "/srv/chromium"}):
-        assert scanner.browser_path() == "/srv/chromium"
+        assert browser.browser_path() == "/srv/chromium"
 
 
 def test_findings_are_classified_by_the_cookie_table(categories):
@@ -233,7 +213,7 @@ def test_findings_are_classified_by_the_cookie_table(categories):
     registry = get_registry()
 
     def classify(name: str, technology: str = "cookie") -> tuple[str | None, bool]:
-        found = scanner.classify(scanner.Finding(name, technology, "before"), registry)
+        found = browser.classify(browser.Finding(name, technology, "before"), registry)
         return found.category, found.required
 
     assert classify("_ga_XYZ") == ("analytics", False)
@@ -247,8 +227,8 @@ def test_findings_are_classified_by_the_cookie_table(categories):
     registry = get_registry()
     assert classify("ajs_anonymous_id", "local_storage") == ("analytics", False)
     assert classify("xajs_", "local_storage") == (None, False)
-    assert scanner._party(".example.com", "www.example.com") == "first"
-    assert scanner._party("ads.tracker.net", "www.example.com") == "third"
+    assert browser._party(".example.com", "www.example.com") == "first"
+    assert browser._party("ads.tracker.net", "www.example.com") == "third"
 
 
 @pytest.mark.django_db
@@ -307,4 +287,4 @@ def test_the_report_suggests_how_to_declare_what_it_found(monkeypatch, categorie
     assert text.count("mystery") == 2 and text.count("suggested:") == 2  # its line, the summary
     # The inbox keeps what the browser kept (Chromium's "expires" is -1 for the session).
     assert UndeclaredCookie.objects.get(name="_ga").max_age == 31535990
-    assert (scanner._max_age(-1), scanner._max_age(None)) == (0, None)
+    assert (browser._max_age(-1), browser._max_age(None)) == (0, None)

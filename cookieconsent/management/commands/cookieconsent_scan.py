@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cookieconsent.console import discovery, scanner
+from cookieconsent.console import browser, discovery, scanner
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.lifetimes import format_lifetime
 from cookieconsent.management.progress import Progress
@@ -75,7 +75,7 @@ class Command(BaseCommand):
                 timeout=options["timeout"],
                 on_page=lambda report: progress.advance(),
             )
-        except scanner.ScanError as exc:
+        except browser.BrowserError as exc:
             raise CommandError(str(exc)) from None
         finally:
             progress.close()
@@ -113,7 +113,7 @@ class Command(BaseCommand):
                     self.style.WARNING(
                         f"  {report.rejected} names were left out: not strings, longer than "
                         f"{discovery.MAX_NAME} characters, not valid names, or beyond "
-                        f"{scanner.MAX_KEYS} keys in a storage area."
+                        f"{browser.MAX_KEYS} keys in a storage area."
                     )
                 )
             if report.findings and not report.accepted:
