@@ -180,7 +180,7 @@ def test_publish_previews_are_in_the_sites_layout(staff, categories):
     assert "cookieconsent.min.css" in html
 
 
-def test_publish_previews_fall_back_to_the_bare_page(staff, categories):
+def test_publish_previews_fall_back_to_the_bare_page(staff, categories, caplog):
     # A layout that cannot render without the site's request or context (here: a bad URL).
     broken = "<nav id='site-nav'>{% url 'no-such-view' %}</nav>{% block content %}{% endblock %}"
     url = admin_url("cookiepolicy", "publish", current().pk)
@@ -190,6 +190,7 @@ def test_publish_previews_fall_back_to_the_bare_page(staff, categories):
     ):
         html = unescape(staff.get(url).content.decode())
     assert '<main id="content">' in html and "<nav id='site-nav'>" not in html
+    assert "The preview could not use BASE_TEMPLATE 'broken.html'" in caplog.text
 
 
 def test_a_version_is_shown_in_the_sites_layout_too(staff, categories):
