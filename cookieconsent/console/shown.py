@@ -26,7 +26,15 @@ from cookieconsent.conf import on_reset
 from cookieconsent.console.stats import day_bounds, local_day
 from cookieconsent.models import BannersShown
 
-__all__ = ["FLUSH_AFTER", "FLUSH_EVERY", "ShownCounter", "count", "counter", "flush"]
+__all__ = [
+    "FLUSH_AFTER",
+    "FLUSH_EVERY",
+    "ShownCounter",
+    "add_to_table",
+    "count",
+    "counter",
+    "flush",
+]
 
 logger = logging.getLogger("cookieconsent")
 

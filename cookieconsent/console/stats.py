@@ -8,6 +8,9 @@ adds the days not counted yet (today) from the records themselves. The counts ou
 records when ``cookieconsent_purge`` deletes them; a day whose counts fall short of its
 records (records imported into a counted day, or written after it was counted) is counted
 again before any of its records is deleted.
+
+The consent rate divides the decisions visitors made by the banners shown, which
+``console.shown`` counts per day in ``BannersShown``.
 """
 
 from __future__ import annotations
