@@ -16,7 +16,6 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 
 from django.db import connection
@@ -51,30 +50,31 @@ class ShownCounter:
         self,
         every: int = FLUSH_EVERY,
         after: float = FLUSH_AFTER,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         write: Callable[[Mapping[dt.date, int]], None] | None = None,
     ) -> None:
         self.every, self.after, self._clock = every, after, clock
         self._write = write or add_to_table
         self._lock = threading.Lock()
-        self._counts: Counter[dt.date] = Counter()
+        self._counts: dict[dt.date, int] = {}
         self._pending = 0
         self._due = clock() + after
-        # The site's day, and the wall-clock second it ends: worked out once a day, not per
-        # banner (localdate() converts time zones).
+        # The site's day, and the second (on ``clock``, the wall clock) it ends: worked out
+        # once a day, not per banner (localdate() converts time zones).
         self._day = dt.date.min
         self._day_ends = 0.0
 
     def count(self) -> None:
         """One banner shown now. Writes the batch when it is full or due (not inside an event
         loop, where the database may not be used: the next count elsewhere writes it)."""
-        now = time.time()
+        now = self._clock()
         if now >= self._day_ends:
             self._new_day()
         with self._lock:
-            self._counts[self._day] += 1
+            counts, day = self._counts, self._day
+            counts[day] = counts.get(day, 0) + 1
             self._pending += 1
-            full = self._pending >= self.every or self._clock() >= self._due
+            full = self._pending >= self.every or now >= self._due
         if full and not _in_event_loop():
             self.flush()
 
@@ -91,7 +91,7 @@ class ShownCounter:
         """Add this process's counts to the table, in one statement, and start a new batch.
         Counts that could not be written are kept for the next flush."""
         with self._lock:
-            counts, self._counts = self._counts, Counter()
+            counts, self._counts = self._counts, {}
             self._pending = 0
             self._due = self._clock() + self.after
         if not counts:
@@ -101,12 +101,13 @@ class ShownCounter:
         except Exception:
             logger.warning("cookieconsent could not write the banners shown", exc_info=True)
             with self._lock:
-                self._counts.update(counts)
+                for day, n in counts.items():
+                    self._counts[day] = self._counts.get(day, 0) + n
 
     def discard(self) -> None:
         """Forget the counts not written yet, and start a new batch."""
         with self._lock:
-            self._counts = Counter()
+            self._counts = {}
             self._pending = 0
             self._due = self._clock() + self.after
 
