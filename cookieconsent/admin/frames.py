@@ -59,7 +59,7 @@ def _in_site_layout(base: str, body: str, language: str) -> str | None:
     the layout cannot be rendered so: the preview then uses the bare page."""
     try:
         with translation.override(language):
-            page = render_to_string(
+            page: str = render_to_string(
                 "cookieconsent/admin/preview.html",
                 {
                     "cookieconsent_base_template": base,
