@@ -316,6 +316,38 @@ def check_regions(**kwargs: Any) -> list[CheckMessage]:
 
 
 @register(Tags.compatibility)
+def check_subdivision_rules(**kwargs: Any) -> list[CheckMessage]:
+    """W021 when the current policy has a rule for a subdivision (``US-CA``) but the site
+    reads no subdivision: no visitor can ever match it."""
+    from cookieconsent.engine.regions import reads_subdivisions
+    from cookieconsent.models import RegionRule
+    from cookieconsent.regimes import is_subdivision
+
+    if reads_subdivisions():
+        return []
+    try:
+        regions = list(
+            RegionRule.objects.filter(policy__is_current=True).values_list("region", flat=True)
+        )
+    except Exception:  # no database yet, not migrated, or not to be touched (a test): no word
+        return []
+    unmatched = sorted(r for r in regions if is_subdivision(r))
+    if not unmatched:
+        return []
+    return [
+        Warning(
+            f"The cookie policy has rules for {', '.join(unmatched)}, but "
+            f"{SETTING_NAME}['REGION_SUBDIVISION_HEADER'] is not set: no visitor's region is "
+            "ever a subdivision, so these rules never apply.",
+            hint="Set REGION_SUBDIVISION_HEADER to the header your CDN puts the subdivision "
+            "in (with REGION_HEADER and TRUST_REGION_HEADER), or a REGION_RESOLVER that "
+            "answers one; otherwise replace the rules with their country's.",
+            id="cookieconsent.W021",
+        )
+    ]
+
+
+@register(Tags.compatibility)
 def check_published(**kwargs: Any) -> list[CheckMessage]:
     """W030 until a version of the policy is published: until then the policy page the banner
     links to answers 404, and consents are recorded without a version."""

@@ -3,11 +3,14 @@ their validation, and rules compiled into ``Regimes``. Pure: no request, no tabl
 
 from __future__ import annotations
 
+import gettext as _gettext
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 OPT_IN = "opt-in"
@@ -50,8 +53,11 @@ def normalise(value: object) -> str | None:
 
 def validate_rule_region(value: str) -> None:
     """A region a rule may name: a country (``DE``), a subdivision (``US-CA``) or a group
-    (``EU``, ``EEA``)."""
-    if value.upper() not in GROUPS and normalise(value) != value.upper():
+    (``EU``, ``EEA``), each one ISO 3166 lists."""
+    code = value.strip().upper()
+    if code in GROUPS:
+        return
+    if normalise(code) != code:
         raise ValidationError(
             _(
                 "“%(value)s” is not a region code: use an ISO 3166-1 country code such as "
@@ -60,6 +66,84 @@ def validate_rule_region(value: str) -> None:
             code="invalid_region",
             params={"value": value, "groups": ", ".join(GROUPS)},
         )
+    if _country(code[:2]) is None:
+        raise ValidationError(
+            _("“%(value)s” is not a country in ISO 3166-1."),
+            code="unknown_country",
+            params={"value": code[:2]},
+        )
+    if len(code) > 2 and _subdivision(code) is None:
+        raise ValidationError(
+            _("“%(value)s” is not a subdivision of %(country)s in ISO 3166-2."),
+            code="unknown_subdivision",
+            params={"value": code, "country": region_name(code[:2])},
+        )
+
+
+def is_subdivision(code: str) -> bool:
+    """Whether ``code`` names a subdivision (``US-CA``), not a country or a group."""
+    return "-" in code
+
+
+# -- region names (ISO 3166, from pycountry; read only by the admin, never on a request) -----
+
+#: Kosovo: CDNs send it, ISO 3166 has not assigned it (pycountry does not list it).
+_UNASSIGNED = {"XK": "Kosovo"}
+
+
+@cache
+def _country(alpha_2: str) -> str | None:
+    """The English name of a country, or ``None`` when ISO 3166-1 has no such code."""
+    import pycountry
+
+    if alpha_2 in _UNASSIGNED:
+        return _UNASSIGNED[alpha_2]
+    found = pycountry.countries.get(alpha_2=alpha_2)
+    if found is None:
+        return None
+    name: str = getattr(found, "common_name", found.name)
+    return name
+
+
+@cache
+def _subdivision(code: str) -> str | None:
+    import pycountry
+
+    found = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
+    return None if found is None else str(found.name)
+
+
+@cache
+def _translations(language: str) -> _gettext.NullTranslations:
+    import pycountry
+
+    return _gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[language.replace("-", "_")], fallback=True
+    )
+
+
+def region_name(code: str) -> str:
+    """A region's name in the active language where ISO 3166's translations have it:
+    "South Africa", "California, United States", "European Union"; ``""`` for a code
+    ISO 3166 does not list."""
+    code = code.strip().upper()
+    if code in GROUPS:
+        return str(_("European Union") if code == "EU" else _("European Economic Area"))
+    country = _country(code[:2])
+    if country is None:
+        return ""
+    country = _translations(get_language() or "en").gettext(country)
+    if len(code) == 2:
+        return country
+    subdivision = _subdivision(code)
+    return f"{subdivision}, {country}" if subdivision else ""
+
+
+def region_label(code: str) -> str:
+    """``"ZA — South Africa"``, ``"US-CA — California, United States"``; the code alone when
+    ISO 3166 does not list it."""
+    name = region_name(code)
+    return f"{code} — {name}" if name else code
 
 
 # -- the compiled regimes ---------------------------------------------------------------------

@@ -294,3 +294,33 @@ def test_without_a_database_to_read_the_publish_check_says_nothing():
     from cookieconsent.checks import check_published
 
     assert check_published() == []
+
+
+@pytest.mark.django_db
+def test_a_subdivision_rule_nothing_can_match_warns(settings):
+    from cookieconsent.checks import check_subdivision_rules
+    from cookieconsent.models import CookiePolicy, RegionRule
+
+    policy = CookiePolicy.current()
+    RegionRule.objects.create(policy=policy, region="US", regime="opt-out")
+    assert check_subdivision_rules() == []  # a country is matched by the country header
+    RegionRule.objects.create(policy=policy, region="US-CA", regime="opt-in")
+    [warning] = check_subdivision_rules()
+    assert warning.id == "cookieconsent.W021" and "US-CA" in warning.msg
+    out = StringIO()
+    call_command("check", stdout=out, stderr=out)
+    assert "cookieconsent.W021" in out.getvalue()
+    settings.COOKIECONSENT = {
+        "REGION_HEADER": "CF-IPCountry",
+        "REGION_SUBDIVISION_HEADER": "CF-Region-Code",
+        "TRUST_REGION_HEADER": True,
+    }
+    assert check_subdivision_rules() == []
+    settings.COOKIECONSENT = {"REGION_RESOLVER": "tests.views.home"}  # may answer "US-CA"
+    assert check_subdivision_rules() == []
+
+
+def test_without_a_database_to_read_the_subdivision_check_says_nothing():
+    from cookieconsent.checks import check_subdivision_rules
+
+    assert check_subdivision_rules() == []

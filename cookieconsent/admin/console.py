@@ -4,6 +4,7 @@ and the inbox of undeclared cookies."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,14 +27,17 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.admin import display
 from cookieconsent.admin.readonly import ReadOnlyMixin
-from cookieconsent.console import charts, stats, suggestions
+from cookieconsent.console import charts, shown, stats, suggestions
 from cookieconsent.lifetimes import HELP_TEXT as LIFETIME_HELP_TEXT
 from cookieconsent.lifetimes import LifetimeFormField, format_lifetime
 from cookieconsent.models import (
+    Action,
     ConsentRecord,
     Cookie,
     CookieCategory,
@@ -42,6 +46,7 @@ from cookieconsent.models import (
 )
 from cookieconsent.models.cookies import pattern_regex
 from cookieconsent.proof import export
+from cookieconsent.regimes import region_label
 
 if TYPE_CHECKING:
     _UndeclaredAdmin = admin.ModelAdmin[UndeclaredCookie]
@@ -234,9 +239,12 @@ class StatisticsAdmin(ReadOnlyMixin, _StatisticsAdmin):
             raise PermissionDenied
         form = PeriodForm(request.GET or None)
         period = form.period_obj()
+        # This process's banners not written yet: the figures are then as fresh as it knows.
+        shown.flush()
         categories = CookieCategory.objects.filter(required=False).values_list("slug", "name")
         names = dict(categories)
         data = stats.statistics(period, optional=names)
+        rate = data.consent_rate()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -244,10 +252,37 @@ class StatisticsAdmin(ReadOnlyMixin, _StatisticsAdmin):
             "form": form,
             "period": period,
             "stats": data,
+            "consent_rate": _percent(rate),
+            "answered": data.answered(data.totals),
+            "action_help": [
+                (str(label), ACTION_HELP[action])
+                for action, label in data.actions
+                if action in ACTION_HELP
+            ],
             **_charts(data, names),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/cookieconsent/statistics.html", context)
+
+
+#: What each action means, in the words of the page's explanation.
+ACTION_HELP = {
+    Action.ACCEPT_ALL.value: _("Accept all on the banner (or in the preferences)."),
+    Action.REJECT_ALL.value: _("Reject all on the banner (or in the preferences)."),
+    Action.CUSTOM.value: _(
+        "One category allowed from a placeholder, such as “Allow Analytics” on a blocked "
+        "video, without opening the preferences."
+    ),
+    Action.PREFERENCES.value: _(
+        "Categories chosen one by one and saved on the preferences page (or its dialog)."
+    ),
+    Action.GPC.value: _("No click: the browser's Global Privacy Control refused for them."),
+    Action.DISMISS.value: _("OK on an opt-out or notice banner: not consent."),
+}
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.0%}"
 
 
 def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
@@ -266,6 +301,8 @@ def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
             b.strftime(fmt),
             [data.series[b][a] for a, _ in data.actions],
             sum(data.series[b].values()),
+            data.shown.get(b, 0),
+            _percent(data.consent_rate(b)),
         )
         for b in buckets
     ]
@@ -284,22 +321,25 @@ def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
         [(name, rate, f"{rate:.0%}") for name, _, _, rate in rates],
     )
 
-    def split(groups: dict[Any, Any], label: str) -> tuple[Any, list[Any]]:
+    def split(groups: dict[Any, Any], name: Callable[[Any], str]) -> tuple[Any, list[Any]]:
         rows = [
             (
-                label % {"value": key},
+                name(key),
                 [(lbl, colour.get(a, fallback), counter[a]) for a, lbl in data.actions],
             )
             for key, counter in groups.items()
         ]
         table = [
-            (label % {"value": key}, [counter[a] for a, _ in data.actions], sum(counter.values()))
+            (name(key), [counter[a] for a, _ in data.actions], sum(counter.values()))
             for key, counter in groups.items()
         ]
         return charts.shares(gettext("Decisions by action"), rows), table
 
-    version_chart, version_rows = split(data.versions, gettext("Version %(value)s"))
-    region_chart, region_rows = split(data.regions, "%(value)s")
+    version_chart, version_rows = split(
+        data.versions, lambda number: gettext("Version %(value)s") % {"value": number}
+    )
+    # Named as well as coded: "US-CA — California, United States".
+    region_chart, region_rows = split(data.regions, region_label)
     return {
         "legend": legend,
         "decisions_chart": decisions_chart,
@@ -383,7 +423,22 @@ def _lifetime_text(proposal: suggestions.Proposal) -> str:
 class UndeclaredCookieAdmin(_UndeclaredAdmin):
     """The inbox of cookies nobody declared: declare them in a category, or dismiss them."""
 
+    # One short line per value (a long page cut, its whole on hover), so the list fits a
+    # laptop's screen beside its filters.
     list_display = (
+        "name",
+        "technology",
+        "source",
+        "times_seen",
+        "seen",
+        "lifetime_seen",
+        "suggestion",
+        "example_page",
+        "dismissed",
+    )
+    list_filter = ("dismissed", "source", "technology")
+    search_fields = ("name", "example_path")
+    readonly_fields = (
         "name",
         "technology",
         "source",
@@ -393,10 +448,24 @@ class UndeclaredCookieAdmin(_UndeclaredAdmin):
         "suggestion",
         "example_path",
         "dismissed",
+        "first_seen",
     )
-    list_filter = ("dismissed", "source", "technology")
-    search_fields = ("name", "example_path")
-    readonly_fields = (*list_display, "first_seen")
+
+    class Media:
+        css = display.LIST_CSS
+
+    @admin.display(description=_("times seen"), ordering="sightings")
+    def times_seen(self, obj: UndeclaredCookie) -> int:
+        return obj.sightings
+
+    @admin.display(description=_("last seen"), ordering="last_seen")
+    def seen(self, obj: UndeclaredCookie) -> SafeString | str:
+        return display.moment(obj.last_seen)
+
+    @admin.display(description=_("example page"), ordering="example_path")
+    def example_page(self, obj: UndeclaredCookie) -> SafeString:
+        return display.clipped(obj.example_path)
+
     actions = ("declare", "dismiss")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

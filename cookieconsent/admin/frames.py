@@ -1,18 +1,24 @@
 """What a visitor saw, shown in the admin: the banner, the preferences and the policy page of a
-snapshot (or of a preview), each in a sandboxed frame with the app's stylesheet, so that the
-admin's styles neither change them nor leak into them."""
+snapshot (or of a preview), each in a sandboxed frame, in the site's own layout
+(``BASE_TEMPLATE``) or the app's bare page, so that the admin's styles neither change them nor
+leak into them."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
+from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.utils import translation
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from cookieconsent.conf import get_config
+from cookieconsent.conf import DEFAULTS, get_config
 from cookieconsent.publishing import render as rendering
+
+logger = logging.getLogger("cookieconsent")
 
 
 class Shown(Protocol):
@@ -38,6 +44,40 @@ def fill(html: str) -> str:
 
 
 def document(body: str, language: str) -> str:
+    """A whole page around ``body``: the site's layout when ``BASE_TEMPLATE`` names one (as
+    visitors see the app's pages), else the app's bare page."""
+    base = get_config()["BASE_TEMPLATE"]
+    if base != DEFAULTS["BASE_TEMPLATE"]:
+        page = _in_site_layout(base, body, language)
+        if page is not None:
+            return page
+    return _bare(body, language)
+
+
+def _in_site_layout(base: str, body: str, language: str) -> str | None:
+    """``body`` in the site's layout, rendered without a request (the frame shows the page as
+    an anonymous visitor would, with no banner of the staff member's own), or ``None`` when
+    the layout cannot be rendered so: the preview then uses the bare page."""
+    try:
+        with translation.override(language):
+            page: str = render_to_string(
+                "cookieconsent/admin/preview.html",
+                {
+                    "cookieconsent_base_template": base,
+                    "body": mark_safe(fill(body)),  # rendered by the app's templates
+                    "LANGUAGE_CODE": language,
+                },
+            )
+    except Exception:  # a layout that needs a request or a context processor of the site's
+        logger.warning("The preview could not use BASE_TEMPLATE %r", base, exc_info=True)
+        return None
+    stylesheet = static("cookieconsent/cookieconsent.min.css")
+    if stylesheet not in page:  # a layout without {% cookieconsent_head %}
+        page = f'<link rel="stylesheet" href="{stylesheet}">{page}'
+    return page
+
+
+def _bare(body: str, language: str) -> str:
     return (
         f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
         f'<link rel="stylesheet" href="{static("cookieconsent/cookieconsent.min.css")}">'

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from cookieconsent import publishing
 from cookieconsent.admin.frames import frames
 from cookieconsent.admin.markdown import MarkdownWarningsMixin
-from cookieconsent.admin.regions import RegionRuleInline
+from cookieconsent.admin.regions import RegionRuleInline, warn_unmatchable
 from cookieconsent.admin.translations import TranslationsAdminMixin
 from cookieconsent.models import CookiePolicy, PolicySection, PublishedVersion
 from cookieconsent.publishing import render as rendering
@@ -48,9 +49,14 @@ def can_publish(request: HttpRequest) -> bool:
 class PolicySectionInline(TranslationsAdminMixin, _SectionInline):
     model = PolicySection
     translated_fields = ("heading", "body")
-    fields = ("order", "heading", "body", "show_cookie_table")
+    fields = (("heading", "order"), "body", "show_cookie_table")
     ordering = ("order", "pk")
     extra = 0
+    # Several sections to a policy: each body a few lines high (the box grows when dragged),
+    # so that the form is not a long scroll.
+    formfield_overrides: ClassVar = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"})}
+    }
 
 
 class PublishForm(forms.Form):
@@ -129,11 +135,33 @@ class CookiePolicyAdmin(
     list_filter = ("is_current",)
     search_fields = ("title", "introduction")
     readonly_fields = ("last_updated", "latest_version", "modified_at")
+    # What staff edit most comes first; what is set once (contact, the banner's own words)
+    # or only read (the publishing dates) is folded away.
     fieldsets = (
         (None, {"fields": ("title", "introduction", "is_current")}),
-        (_("Banner"), {"fields": ("banner_title", "banner_message")}),
-        (_("Contact"), {"fields": ("contact_organisation", "contact_address", "contact_email")}),
-        (_("Published"), {"fields": ("latest_version", "last_updated", "modified_at")}),
+        (
+            _("Banner"),
+            {
+                "fields": ("banner_title", "banner_message"),
+                "classes": ("collapse",),
+                "description": _("Empty fields give the app's wording, in every language."),
+            },
+        ),
+        (
+            _("Contact"),
+            {
+                "fields": ("contact_organisation", "contact_address", "contact_email"),
+                "classes": ("collapse",),
+                "description": _("Who visitors write to about cookies; shown on the policy page."),
+            },
+        ),
+        (
+            _("Published"),
+            {
+                "fields": ("latest_version", "last_updated", "modified_at"),
+                "classes": ("collapse",),
+            },
+        ),
     )
     inlines = (PolicySectionInline, RegionRuleInline)
     change_form_template = "cookieconsent/admin/policy_change_form.html"
@@ -158,6 +186,8 @@ class CookiePolicyAdmin(
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        if request.method == "GET":
+            warn_unmatchable(request, self.get_object(request, unquote(object_id)))
         extra = {"can_publish": can_publish(request), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra)
 

@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.admin import display
 from cookieconsent.admin.console import ExportMixin
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import ConsentRecord
@@ -29,16 +30,21 @@ else:
 class ConsentRecordAdmin(ReadOnlyMixin, ExportMixin, _RecordAdmin):
     """Viewable by staff, and nothing more: a record that could be edited proves nothing."""
 
+    # Each column fits its value on one short line, so the list fits a laptop's screen
+    # beside its filters: the ID clipped (selecting it copies it whole), the moment compact,
+    # categories by name.
     list_display = (
-        "consent_id",
-        "created_at",
+        "short_consent_id",
+        "given_at",
         "action",
-        "policy_version",
-        "granted",
-        "refused",
+        "version",
+        "granted_names",
+        "refused_names",
         "region",
-        "regime",
+        "regime_name",
     )
+    # The link is on the date, so that the ID can be selected and copied.
+    list_display_links = ("given_at",)
     # Filters that list their choices from small tables or fixed choices: a DISTINCT over a
     # million records would be slow.
     list_filter = ("action", "published_version", "regime")
@@ -66,6 +72,34 @@ class ConsentRecordAdmin(ReadOnlyMixin, ExportMixin, _RecordAdmin):
             return queryset.filter(consent_id=uuid.UUID(term)), False
         except ValueError:
             return queryset.filter(user_pk=term[:64]), False
+
+    class Media:
+        css = display.LIST_CSS
+
+    @admin.display(description=_("consent id"), ordering="consent_id")
+    def short_consent_id(self, obj: ConsentRecord) -> SafeString:
+        return display.short_id(obj.consent_id)
+
+    @admin.display(description=_("given at"), ordering="created_at")
+    def given_at(self, obj: ConsentRecord) -> SafeString | str:
+        return display.moment(obj.created_at)
+
+    @admin.display(description=_("version"), ordering="policy_version")
+    def version(self, obj: ConsentRecord) -> int:
+        return obj.policy_version
+
+    @admin.display(description=_("regime"), ordering="regime")
+    def regime_name(self, obj: ConsentRecord) -> str:
+        """ "opt-in", "opt-out" or "notice": the filter beside the list explains each."""
+        return obj.regime
+
+    @admin.display(description=_("granted"))
+    def granted_names(self, obj: ConsentRecord) -> str:
+        return display.category_names(obj.granted)
+
+    @admin.display(description=_("refused"))
+    def refused_names(self, obj: ConsentRecord) -> str:
+        return display.category_names(obj.refused)
 
     @admin.display(description=_("what they saw"))
     def what_they_saw(self, obj: ConsentRecord) -> SafeString | str:

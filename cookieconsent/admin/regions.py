@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.engine.regions import reads_subdivisions
 from cookieconsent.models import CookiePolicy, RegionRule
+from cookieconsent.regimes import is_subdivision, region_name
 
 if TYPE_CHECKING:
     _RuleInline = admin.TabularInline[RegionRule, CookiePolicy]
@@ -20,9 +24,41 @@ class RegionRuleInline(_RuleInline):
     unknown, get opt-in. Choosing regimes is the site's legal decision."""
 
     model = RegionRule
-    fields = ("region", "regime")
+    fields = ("region", "place", "regime")
+    readonly_fields = ("place",)
     extra = 0
+    # Set once, when the site's legal advice is taken: folded away the rest of the time.
+    classes = ("collapse",)
     verbose_name = _("regional regime")
     verbose_name_plural = _(
         "regional regimes (regions without one, and unknown regions, are opt-in)"
     )
+
+    @admin.display(description=_("place"))
+    def place(self, obj: RegionRule) -> str:
+        """The region's name in ISO 3166 ("California, United States")."""
+        return region_name(obj.region) if obj.region else ""
+
+
+def unmatchable_subdivisions(policy: CookiePolicy | None) -> list[str]:
+    """The subdivision rules of ``policy`` no visitor can match: the site reads no subdivision
+    (no ``REGION_SUBDIVISION_HEADER`` and no ``REGION_RESOLVER``)."""
+    if policy is None or policy.pk is None or reads_subdivisions():
+        return []
+    regions = policy.region_rules.values_list("region", flat=True)
+    return sorted(r for r in regions if is_subdivision(r))
+
+
+def warn_unmatchable(request: HttpRequest, policy: CookiePolicy | None) -> None:
+    """Say on the policy's page when a subdivision rule can never apply (``W021``)."""
+    unmatched = unmatchable_subdivisions(policy)
+    if unmatched:
+        messages.warning(
+            request,
+            gettext(
+                "No visitor can match the rules for %(regions)s: the site reads no "
+                "subdivision (REGION_SUBDIVISION_HEADER is not set), so these visitors get "
+                "their country's regime, or opt-in."
+            )
+            % {"regions": ", ".join(unmatched)},
+        )

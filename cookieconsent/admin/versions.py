@@ -10,8 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.admin import display
 from cookieconsent.admin.frames import frames
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import PublishedVersion
@@ -29,11 +32,39 @@ else:
 class PublishedVersionAdmin(ReadOnlyMixin, _VersionAdmin):
     """Read only: a version is what visitors were shown, and stays so."""
 
-    list_display = ("number", "policy", "last_updated", "published_at", "reconsent", "published_by")
+    # Dates in one short line each, so that every column, "published by" too, fits a laptop's
+    # screen beside the filter.
+    list_display = (
+        "number",
+        "policy",
+        "last_updated_day",
+        "published",
+        "asked_again",
+        "publisher",
+    )
     list_display_links = ("number",)
     list_filter = ("reconsent",)
     list_select_related = ("policy",)
     actions = None
+
+    class Media:
+        css = display.LIST_CSS
+
+    @admin.display(description=_("last updated"), ordering="last_updated")
+    def last_updated_day(self, obj: PublishedVersion) -> SafeString | str:
+        return display.day(obj.last_updated)
+
+    @admin.display(description=_("published at"), ordering="published_at")
+    def published(self, obj: PublishedVersion) -> SafeString | str:
+        return display.moment(obj.published_at)
+
+    @admin.display(description=_("re-consent"), boolean=True, ordering="reconsent")
+    def asked_again(self, obj: PublishedVersion) -> bool:
+        return obj.reconsent
+
+    @admin.display(description=_("published by"), ordering="published_by")
+    def publisher(self, obj: PublishedVersion) -> SafeString:
+        return display.clipped(obj.published_by)
 
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name

@@ -8,6 +8,9 @@ adds the days not counted yet (today) from the records themselves. The counts ou
 records when ``cookieconsent_purge`` deletes them; a day whose counts fall short of its
 records (records imported into a counted day, or written after it was counted) is counted
 again before any of its records is deleted.
+
+The consent rate divides the decisions visitors made by the banners shown, which
+``console.shown`` counts per day in ``BannersShown``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from django.utils import timezone
 
 from cookieconsent.models import (
     Action,
+    BannersShown,
     ConsentRecord,
     CountedDay,
     DailyCategoryChoices,
@@ -148,6 +152,10 @@ ACTION_COLOURS = {
 }
 
 
+#: Decisions no banner asked for: the browser's privacy signal stands in for the visitor.
+SIGNALLED = frozenset({Action.GPC.value})
+
+
 @dataclass
 class Period:
     start: dt.date
@@ -186,10 +194,29 @@ class Statistics:
     versions: dict[int, Counter[str]] = field(default_factory=dict)
     #: region → action → decisions ({} until records have regions)
     regions: dict[str, Counter[str]] = field(default_factory=dict)
+    #: bucket → banners shown to undecided visitors (``BannersShown``)
+    shown: dict[dt.date, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         return sum(self.totals.values())
+
+    @property
+    def total_shown(self) -> int:
+        return sum(self.shown.values())
+
+    def answered(self, counts: Counter[str]) -> int:
+        """The decisions among ``counts`` a visitor made (not their browser's signal)."""
+        return sum(n for action, n in counts.items() if action not in SIGNALLED)
+
+    def consent_rate(self, bucket: dt.date | None = None) -> float | None:
+        """Decisions visitors made per banner shown, in ``bucket`` or the whole period;
+        ``None`` when no banner was counted."""
+        if bucket is None:
+            shown, counts = self.total_shown, self.totals
+        else:
+            shown, counts = self.shown.get(bucket, 0), self.series.get(bucket, Counter())
+        return self.answered(counts) / shown if shown else None
 
 
 def statistics(period: Period, optional: Iterable[str] | None = None) -> Statistics:
@@ -209,6 +236,11 @@ def statistics(period: Period, optional: Iterable[str] | None = None) -> Statist
         start, end = day_bounds(live_from)[0], day_bounds(period.end)[1]
         records = ConsentRecord.objects.filter(created_at__gte=start, created_at__lt=end)
         _add_tally(stats, period, tally(records), wanted)
+    for day, n in BannersShown.objects.filter(
+        day__gte=period.start, day__lte=period.end
+    ).values_list("day", "shown"):
+        bucket = period.bucket(day)
+        stats.shown[bucket] = stats.shown.get(bucket, 0) + n
     known = {a for a, _ in actions}
     # An action without a colour still shows its label; only a value the code no longer knows
     # (from an older release) is shown as stored.

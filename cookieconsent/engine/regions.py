@@ -117,3 +117,10 @@ def _resolver(path: str) -> Callable[[HttpRequest], str | None]:
 @on_reset
 def _forget() -> None:
     _resolver.cache_clear()
+
+
+def reads_subdivisions() -> bool:
+    """Whether a visitor's region can ever be a subdivision (``US-CA``): the site reads the
+    subdivision header, or asks a resolver, which may answer one."""
+    config = get_config()
+    return bool(config["REGION_SUBDIVISION_HEADER"] or config["REGION_RESOLVER"])

@@ -5,6 +5,7 @@ One module per concern; everything is importable from ``cookieconsent.models``.
 """
 
 from cookieconsent.models.console import (
+    BannersShown,
     CountedDay,
     DailyCategoryChoices,
     DailyDecisions,
@@ -33,6 +34,7 @@ from cookieconsent.models.registry import RegistryStamp
 __all__ = [
     "Action",
     "AppendOnlyQuerySet",
+    "BannersShown",
     "ConsentRecord",
     "Cookie",
     "CookieCategory",

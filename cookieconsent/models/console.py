@@ -125,3 +125,20 @@ class CountedDay(models.Model):
 
     def __str__(self) -> str:
         return self.day.isoformat()
+
+
+class BannersShown(models.Model):
+    """How many banners the server rendered for undecided visitors on one day, all processes
+    together: each process counts in memory and adds its count here in batches
+    (``console.shown``), so that a page view writes nothing."""
+
+    day = models.DateField(_("day"), unique=True)
+    shown = models.PositiveBigIntegerField(_("banners shown"), default=0)
+
+    class Meta:
+        verbose_name = _("banners shown")
+        verbose_name_plural = _("banners shown")
+        ordering: ClassVar = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.shown}"

@@ -41,7 +41,15 @@ class CookiePolicy(models.Model):
         default=date.today,
         help_text=_("Shown on the page once published; publishing sets the date it is given."),
     )
-    is_current = models.BooleanField(_("current"), default=True)
+    is_current = models.BooleanField(
+        _("current"),
+        default=True,
+        help_text=_(
+            "The policy visitors are given, and the only one that can be published. One "
+            "policy is current at a time: untick it here before ticking it on another; a "
+            "policy that is not current is a spare draft nobody sees."
+        ),
+    )
     contact_organisation = models.CharField(_("organisation"), max_length=200, blank=True)
     contact_address = models.CharField(_("postal address"), max_length=300, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)

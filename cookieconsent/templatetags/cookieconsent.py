@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from cookieconsent.conf import get_config
+from cookieconsent.console import shown
 from cookieconsent.engine import consent_mode
 from cookieconsent.engine.consent import Consent, get_consent
 from cookieconsent.engine.consent_mode import CONSENT_TYPES as CONSENT_MODE_TYPES
@@ -45,7 +46,13 @@ def cookieconsent_banner(context: Context) -> SafeString:
     request: HttpRequest | None = context.get("request")
     if request is None:
         return SafeString("")
-    return render_banner(request, get_consent(request))
+    consent = get_consent(request)
+    html = render_banner(request, consent)
+    # Counted where the server knows it asked: an undecided visitor was given the banner. In
+    # cache-safe mode every visitor gets it hidden, and the script decides: nothing to count.
+    if html and not get_config()["CACHE_SAFE"] and not consent.is_decided:
+        shown.count()
+    return html
 
 
 @register.simple_tag(takes_context=True)

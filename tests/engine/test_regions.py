@@ -809,3 +809,34 @@ def test_the_honoured_opt_out_is_said_in_the_visitors_language(regimes, rf):
 )
 def test_the_notices_name_the_published_optional_categories(regimes, region, sentence):
     assert sentence in visitor(region).get("/t/").content.decode()
+
+
+# -- names and codes from ISO 3166 (pycountry) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("US-ZZ", "is not a subdivision of United States in ISO 3166-2"),
+        ("DE-XX", "is not a subdivision of Germany"),
+        ("QA-ZZZ", "is not a subdivision of Qatar"),
+        ("YY", "is not a country in ISO 3166-1"),
+    ],
+)
+def test_rule_regions_must_be_in_iso_3166(value, message):
+    with pytest.raises(ValidationError, match=message):
+        validate_rule_region(value)
+
+
+def test_region_labels_name_the_place():
+    from django.utils import translation
+
+    from cookieconsent.regimes import region_label
+
+    assert region_label("ZA") == "ZA — South Africa"
+    assert region_label("US-CA") == "US-CA — California, United States"
+    assert region_label("EU") == "EU — European Union"
+    assert region_label("XK") == "XK — Kosovo"
+    assert region_label("A1") == "A1"  # not a place: the code alone
+    with translation.override("af"):
+        assert region_label("ZA") == "ZA — Suid-Afrika"
