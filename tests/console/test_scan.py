@@ -21,6 +21,7 @@ from django.test import override_settings
 
 from cookieconsent.console import scanner
 from cookieconsent.models import Sighting, UndeclaredCookie
+from tests.helpers import publish_draft
 
 CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
@@ -241,6 +242,7 @@ def test_findings_are_classified_by_the_cookie_table(categories):
     Cookie.objects.create(
         name="ajs_*", technology="local_storage", category=categories["analytics"]
     )
+    publish_draft()
     registry = get_registry()
     assert classify("ajs_anonymous_id", "local_storage") == ("analytics", False)
     assert classify("xajs_", "local_storage") == (None, False)
