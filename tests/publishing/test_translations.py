@@ -161,6 +161,7 @@ def test_policy_page_in_english_and_the_fallback(client, bilingual):
 
 @in_languages
 def test_banner_and_preferences_in_afrikaans(client, bilingual):
+    published(bilingual)
     html = get(client, "/t/", "af")
     banner = html[html.index('id="cookieconsent-banner"') :]
     assert '<h2 class="cc-banner__title" id="cc-banner-title">Koekie-toestemming</h2>' in banner
