@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.admin.drafts import PublishReminderMixin, remind_to_publish
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.console import charts, stats
 from cookieconsent.models import (
@@ -227,6 +228,7 @@ class StatisticsAdmin(ReadOnlyMixin, _StatisticsAdmin):
     ) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        remind_to_publish(request)
         form = PeriodForm(request.GET or None)
         period = form.period_obj()
         categories = CookieCategory.objects.filter(required=False).values_list("slug", "name")
@@ -318,7 +320,7 @@ class DeclareForm(forms.Form):
 
 
 @admin.register(UndeclaredCookie)
-class UndeclaredCookieAdmin(_UndeclaredAdmin):
+class UndeclaredCookieAdmin(PublishReminderMixin, _UndeclaredAdmin):
     """The inbox of cookies nobody declared: declare them in a category, or dismiss them."""
 
     list_display = (

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin.console import ExportMixin
+from cookieconsent.admin.drafts import PublishReminderMixin
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import ConsentRecord
 
@@ -26,7 +27,7 @@ else:
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(ReadOnlyMixin, ExportMixin, _RecordAdmin):
+class ConsentRecordAdmin(PublishReminderMixin, ReadOnlyMixin, ExportMixin, _RecordAdmin):
     """Viewable by staff, and nothing more: a record that could be edited proves nothing."""
 
     list_display = (

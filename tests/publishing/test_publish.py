@@ -198,10 +198,13 @@ def test_diff_shows_text_and_table_changes(categories):
     old = serving.snapshot(1, "en")
     new = serving.snapshot(2, "en")
     assert old is not None and new is not None
-    changes = diffing.diff(old, new)
-    assert "Do&nbsp;Not&nbsp;Track" in changes["text"] and "signals" in changes["text"]
-    assert "_added_cookie" in changes["table"]
-    assert 'class="diff_add"' in changes["table"]
+    text = diffing.text_diff(old.text, new.text)
+    assert "Do Not Track<ins> signals</ins>" in text
+    changes = diffing.compare(old.version.content, new.version.content)
+    assert [(c.kind, c.name, c.status) for c in changes] == [
+        ("section", "Do Not Track signals", "changed"),
+        ("cookie", "_added_cookie", "added"),
+    ]
 
 
 def test_plain_text_keeps_one_line_per_block():
