@@ -106,8 +106,10 @@ EDITS: dict[str, tuple[Callable[[], None], Callable[[], bool]]] = {
     ),
     "category text": (
         _category_text,
-        lambda: '<label for="cc-category-analytics">Measurement</label>'
-        in page(reverse("cookieconsent:preferences")),
+        lambda: (
+            '<label for="cc-category-analytics">Measurement</label>'
+            in page(reverse("cookieconsent:preferences"))
+        ),
     ),
     "category required (enforced)": (
         _category_required,
