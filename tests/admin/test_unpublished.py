@@ -146,6 +146,7 @@ def test_an_unchanged_draft_is_nothing_to_publish(staff):
 
 
 def test_a_changed_draft_is_something_to_publish(staff):
+    assert "Nothing to publish" in staff.get(publish_url()).content.decode()
     three_changes()
     page = staff.get(publish_url()).content.decode()
     assert "Nothing to publish" not in page
@@ -165,6 +166,8 @@ def test_a_change_of_template_is_something_to_publish(staff, settings):
         }
     ]
     assert "Nothing to publish" not in staff.get(publish_url()).content.decode()
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": []}]
+    assert "Nothing to publish" in staff.get(publish_url()).content.decode()
 
 
 # -- the diff -----------------------------------------------------------------------------------
@@ -232,12 +235,14 @@ def test_the_versions_list_links_each_version_to_the_one_before(staff):
 def test_a_draft_diff_without_a_published_version_is_not_found(staff):
     from tests.helpers import unpublish_everything
 
+    assert staff.get(DIFF, {"new": "draft"}).status_code == 200
     unpublish_everything()
     assert staff.get(DIFF, {"new": "draft"}).status_code == 404
     assert staff.get(DIFF, {"new": "draft", "old": "x"}).status_code == 404
 
 
 def test_a_draft_diff_against_a_version_that_does_not_exist_is_not_found(staff):
+    assert staff.get(DIFF, {"new": "draft", "old": 1}).status_code == 200
     assert staff.get(DIFF, {"new": "draft", "old": "x"}).status_code == 404
     assert staff.get(DIFF, {"new": "draft", "old": 7}).status_code == 404
 
