@@ -217,6 +217,14 @@ _FIELDS: dict[type[models.Model], tuple[str, ...]] = {
 }
 
 
+#: Fields that name an item (its row says them) or are no words.
+_IDENTITY: dict[type[models.Model], tuple[str, ...]] = {
+    PolicySection: ("id",),
+    Cookie: ("name", "technology"),
+    RegionRule: ("region",),
+}
+
+
 def _cookie_name(item: Mapping[str, Any]) -> str:
     if item["technology"] == Technology.HTTP_COOKIE:
         return str(item["name"])
@@ -232,8 +240,8 @@ def _fields(
     """The fields of ``model`` that differ between ``old`` and ``new`` (one of them empty
     for an item added or removed), translations one language at a time."""
     for field in _FIELDS[model]:
-        if field in ("id", "order"):
-            continue
+        if field in _IDENTITY.get(model, ("id",)):
+            continue  # named in the row already, or no words
         if field == "translations":
             yield from _translations(model, old.get(field) or {}, new.get(field) or {})
             continue

@@ -109,6 +109,10 @@ def test_one_change_is_one_and_each_item_counts(staff):
     Cookie.objects.filter(name="_stat").delete()
     page = staff.get(reverse("admin:cookieconsent_cookie_changelist")).content.decode()
     assert "4 unpublished changes ·" in page
+    # Moving a section counts: the page would change.
+    policy().sections.filter(heading="Do Not Track").update(order=0)
+    page = staff.get(reverse("admin:cookieconsent_cookie_changelist")).content.decode()
+    assert "5 unpublished changes ·" in page
 
 
 def test_staff_who_cannot_publish_are_sent_to_the_diff(viewer):
