@@ -203,8 +203,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
     """Change or withdraw consent at any time, as easily as it was given: the categories of
     the latest published version, in the visitor's language."""
     consent = get_consent(request)
-    # Enforcement follows the live table: a published category deleted since has nothing
-    # left to allow, and the consent endpoint would refuse its slug.
+    # The categories the registry enforces, those of the same published version: the consent
+    # endpoint accepts every one shown.
     known = consent._registry.required_slugs | consent._registry.optional_slugs
     shown = [c for c in serving.categories(serving.current()) if c.slug in known]
     categories = [{"info": c, "checked": consent.allows(c.slug)} for c in shown]

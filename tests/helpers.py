@@ -30,6 +30,7 @@ __all__ = [
     "cookie_form",
     "cookie_row",
     "policy_form",
+    "publish_draft",
     "unpublish_everything",
 ]
 
@@ -126,6 +127,16 @@ def guards_lifted(*models: type[Model]) -> Iterator[None]:
                     cursor.execute(sql)
             elif connection.vendor == "postgresql":
                 cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+
+
+def publish_draft(**options: Any) -> PublishedVersion:
+    """Publish the current policy's draft with ``cookieconsent.publishing.publish()``: what
+    staff edit is enforced from then on."""
+    from cookieconsent.publishing import publish
+
+    policy = CookiePolicy.current()
+    assert policy is not None, "no current policy to publish"
+    return publish(policy, **options)
 
 
 def unpublish_everything() -> None:

@@ -32,6 +32,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin import display
+from cookieconsent.admin.drafts import PublishReminderMixin, remind_to_publish
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.console import charts, shown, stats, suggestions
 from cookieconsent.lifetimes import HELP_TEXT as LIFETIME_HELP_TEXT
@@ -237,6 +238,7 @@ class StatisticsAdmin(ReadOnlyMixin, _StatisticsAdmin):
     ) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        remind_to_publish(request)
         form = PeriodForm(request.GET or None)
         period = form.period_obj()
         # This process's banners not written yet: the figures are then as fresh as it knows.
@@ -420,7 +422,7 @@ def _lifetime_text(proposal: suggestions.Proposal) -> str:
 
 
 @admin.register(UndeclaredCookie)
-class UndeclaredCookieAdmin(_UndeclaredAdmin):
+class UndeclaredCookieAdmin(PublishReminderMixin, _UndeclaredAdmin):
     """The inbox of cookies nobody declared: declare them in a category, or dismiss them."""
 
     # One short line per value (a long page cut, its whole on hover), so the list fits a

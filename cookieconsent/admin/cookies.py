@@ -9,7 +9,7 @@ from django.db import models
 from django.forms import BaseInlineFormSet, ModelForm, Textarea
 from django.utils.translation import gettext_lazy as _
 
-from cookieconsent.admin.policy import PublishReminderMixin
+from cookieconsent.admin.drafts import PublishReminderMixin
 from cookieconsent.admin.translations import TranslationsAdminMixin
 from cookieconsent.lifetimes import format_lifetime
 from cookieconsent.models import Cookie, CookieCategory

@@ -15,35 +15,31 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent import publishing
+from cookieconsent.admin.drafts import PublishReminderMixin, can_publish
 from cookieconsent.admin.frames import frames
 from cookieconsent.admin.markdown import MarkdownWarningsMixin
 from cookieconsent.admin.regions import RegionRuleInline, warn_unmatchable
 from cookieconsent.admin.translations import TranslationsAdminMixin
 from cookieconsent.models import CookiePolicy, PolicySection, PublishedVersion
+from cookieconsent.models.content import draft_content
+from cookieconsent.publishing import diff as diffing
+from cookieconsent.publishing import publication
 from cookieconsent.publishing import render as rendering
+from cookieconsent.publishing import serve as serving
 
 # The admin classes are generic only to the type checker (django-stubs); at run time they
 # cannot be subscripted.
 if TYPE_CHECKING:
-    _AnyAdmin = admin.ModelAdmin[Any]
     _PolicyAdmin = admin.ModelAdmin[CookiePolicy]
     _SectionInline = admin.StackedInline[PolicySection, CookiePolicy]
 else:
-    _AnyAdmin = object
     _PolicyAdmin = admin.ModelAdmin
     _SectionInline = admin.StackedInline
-
-#: The permission publishing needs; view-only staff do not have it.
-PUBLISH_PERMISSION = "cookieconsent.publish_cookiepolicy"
-
-
-def can_publish(request: HttpRequest) -> bool:
-    return bool(request.user.has_perm(PUBLISH_PERMISSION))
 
 
 class PolicySectionInline(TranslationsAdminMixin, _SectionInline):
@@ -74,56 +70,6 @@ class PublishForm(forms.Form):
             "when the change matters to their choice (a new purpose, a new third party)."
         ),
     )
-
-
-def remind_to_publish(request: HttpRequest) -> None:
-    """Until a version is published the policy page answers 404 and records cite no version:
-    say so, with the way to publish, on the pages where staff set the policy up."""
-    if request.method != "GET" or PublishedVersion.objects.exists():
-        return
-    policy = CookiePolicy.current()
-    if policy is not None and can_publish(request):
-        link = reverse("admin:cookieconsent_cookiepolicy_publish", args=[policy.pk])
-        messages.warning(
-            request,
-            format_html(
-                '{} <a href="{}">{}</a>',
-                gettext(
-                    "No cookie policy has been published yet: the policy page answers "
-                    "“Not found” and consents are recorded without a version."
-                ),
-                link,
-                gettext("Review and publish"),
-            ),
-        )
-    else:
-        messages.warning(
-            request,
-            gettext(
-                "No cookie policy has been published yet: mark a policy current, then publish "
-                "it (Publish… on its page, or manage.py cookieconsent_publish)."
-            ),
-        )
-
-
-class PublishReminderMixin(_AnyAdmin):
-    """Shows ``remind_to_publish()`` on the list and the change pages."""
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        remind_to_publish(request)
-        return super().changelist_view(request, extra_context)
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        remind_to_publish(request)
-        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(CookiePolicy)
@@ -215,16 +161,23 @@ class CookiePolicyAdmin(
                 )
             except publishing.NotCurrentPolicy as refused:  # made not current meanwhile
                 return self._not_current(request, policy, refused)
-            if version.reconsent:
-                message = gettext("Published %(version)s. Visitors will be asked to consent again.")
+            except publishing.NothingToPublish as unchanged:
+                form.add_error(None, _nothing_to_publish(unchanged.version))
             else:
-                message = gettext("Published %(version)s.")
-            self.message_user(request, message % {"version": version}, messages.SUCCESS)
-            return HttpResponseRedirect(
-                reverse("admin:cookieconsent_publishedversion_change", args=[version.pk])
-            )
+                if version.reconsent:
+                    message = gettext(
+                        "Published %(version)s. Visitors will be asked to consent again."
+                    )
+                else:
+                    message = gettext("Published %(version)s.")
+                self.message_user(request, message % {"version": version}, messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:cookieconsent_publishedversion_change", args=[version.pk])
+                )
         day = form.cleaned_data["last_updated"] if form.is_bound and form.is_valid() else None
         preview = rendering.preview(policy, last_updated=day or _initial_date(form))
+        live = PublishedVersion.objects.order_by("-number").first()
+        content = draft_content()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -234,7 +187,15 @@ class CookiePolicyAdmin(
             "number": (PublishedVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1,
             "frames": frames(preview),
             "media": self.media + form.media,
+            "live": live,
         }
+        if live is not None:
+            changes = diffing.compare(live.content, content)
+            context.update(
+                changes=changes,
+                text_diff=_text_diff(policy, live, preview.language),
+                nothing_to_publish=not changes and publication.unchanged(policy, live, content),
+            )
         return TemplateResponse(request, "cookieconsent/admin/publish.html", context)
 
     def _not_current(
@@ -245,6 +206,22 @@ class CookiePolicyAdmin(
         return HttpResponseRedirect(
             reverse("admin:cookieconsent_cookiepolicy_change", args=[policy.pk])
         )
+
+
+def _text_diff(policy: CookiePolicy, live: PublishedVersion, language: str) -> SafeString:
+    """What visitors read that publishing ``policy`` would change in ``live``: rendered with
+    the live version's number and date, so that only the words that differ show."""
+    shown = serving.snapshot(live.number, language)
+    draft = rendering.render(
+        policy, number=live.number, last_updated=live.last_updated, language=language
+    )
+    return diffing.text_diff(shown.text if shown is not None else "", draft.text)
+
+
+def _nothing_to_publish(live: PublishedVersion) -> str:
+    return gettext(
+        "Nothing to publish: the draft is the same as version %(live)s, which visitors see now."
+    ) % {"live": live.number}
 
 
 def _initial_date(form: PublishForm) -> date:

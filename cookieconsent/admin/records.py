@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin import display
 from cookieconsent.admin.console import ExportMixin
+from cookieconsent.admin.drafts import PublishReminderMixin
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import ConsentRecord
 
@@ -27,7 +28,7 @@ else:
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(ReadOnlyMixin, ExportMixin, _RecordAdmin):
+class ConsentRecordAdmin(PublishReminderMixin, ReadOnlyMixin, ExportMixin, _RecordAdmin):
     """Viewable by staff, and nothing more: a record that could be edited proves nothing."""
 
     # Each column fits its value on one short line, so the list fits a laptop's screen

@@ -9,16 +9,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin import display
+from cookieconsent.admin.drafts import PublishReminderMixin, remind_to_publish
 from cookieconsent.admin.frames import frames
 from cookieconsent.admin.readonly import ReadOnlyMixin
-from cookieconsent.models import PublishedVersion
+from cookieconsent.models import CookiePolicy, PublishedVersion, Snapshot
+from cookieconsent.models.content import draft_content
 from cookieconsent.publishing import diff as diffing
+from cookieconsent.publishing import render as rendering
 from cookieconsent.publishing import serve as serving
 from cookieconsent.regimes import REGIMES
 
@@ -29,7 +34,7 @@ else:
 
 
 @admin.register(PublishedVersion)
-class PublishedVersionAdmin(ReadOnlyMixin, _VersionAdmin):
+class PublishedVersionAdmin(PublishReminderMixin, ReadOnlyMixin, _VersionAdmin):
     """Read only: a version is what visitors were shown, and stays so."""
 
     # Dates in one short line each, so that every column, "published by" too, fits a laptop's
@@ -41,6 +46,7 @@ class PublishedVersionAdmin(ReadOnlyMixin, _VersionAdmin):
         "published",
         "asked_again",
         "publisher",
+        "compare_link",
     )
     list_display_links = ("number",)
     list_filter = ("reconsent",)
@@ -94,6 +100,7 @@ class PublishedVersionAdmin(ReadOnlyMixin, _VersionAdmin):
         if not snapshots:
             raise Http404
         shown = serving.pick(snapshots, request.GET.get("language"))
+        remind_to_publish(request)
         # The banner of the regime the visitor was under (a record's link says which).
         regime = request.GET.get("regime", "")
         regime = regime if regime in REGIMES else "opt-in"
@@ -111,10 +118,28 @@ class PublishedVersionAdmin(ReadOnlyMixin, _VersionAdmin):
         }
         return TemplateResponse(request, "cookieconsent/admin/version.html", context)
 
+    @admin.display(description=_("changes"))
+    def compare_link(self, obj: PublishedVersion) -> str:
+        """A link to what this version changed in the one before (none before the first)."""
+        if obj.number <= 1:
+            return ""
+        query = urlencode({"old": obj.number - 1, "new": obj.number})
+        return format_html(
+            '<a href="{}?{}">{}</a>',
+            reverse("admin:cookieconsent_publishedversion_diff"),
+            query,
+            gettext("Compare with version %(number)d") % {"number": obj.number - 1},
+        )
+
     def diff_view(self, request: HttpRequest) -> HttpResponse:
-        """What changed between versions ``?old=`` and ``?new=`` (numbers), in ``?language=``."""
+        """What changed between versions ``?old=`` and ``?new=`` (numbers), or from version
+        ``?old=`` (the live one by default) to the draft (``?new=draft``), in ``?language=``:
+        the text word by word, and the policy's parts, categories, cookies and regimes added,
+        removed or changed."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if request.GET.get("new") == "draft":
+            return self._draft_diff(request)
         try:
             old_number, new_number = int(request.GET["old"]), int(request.GET["new"])
         except (KeyError, ValueError):
@@ -126,15 +151,59 @@ class PublishedVersionAdmin(ReadOnlyMixin, _VersionAdmin):
         new = serving.snapshot(new_number, language)
         if old is None or new is None:
             raise Http404(gettext("There is no such version."))
+        title = gettext("Changes from version %(old)d to version %(new)d") % {
+            "old": old_number,
+            "new": new_number,
+        }
+        changes = (
+            diffing.compare(old.version.content, new.version.content)
+            if old.version.content is not None and new.version.content is not None
+            else None
+        )
+        return self._diff_page(request, title, old, new.text, changes, new.language)
+
+    def _draft_diff(self, request: HttpRequest) -> HttpResponse:
+        """The draft compared with a version: what publishing it would change."""
+        policy = CookiePolicy.current()
+        live = PublishedVersion.objects.order_by("-number").first()
+        if policy is None or live is None:
+            raise Http404(gettext("Nothing is published yet: there is nothing to compare with."))
+        try:
+            number = int(request.GET.get("old", live.number))
+        except ValueError:
+            raise Http404(gettext("There is no such version.")) from None
+        old = serving.snapshot(number, request.GET.get("language"))
+        if old is None:
+            raise Http404(gettext("There is no such version."))
+        # With the version's own number and date: only what the draft changes shows.
+        preview = rendering.render(
+            policy,
+            number=old.version.number,
+            last_updated=old.version.last_updated,
+            language=old.language,
+        )
+        title = gettext("Unpublished changes: the draft compared with version %(old)d") % {
+            "old": number
+        }
+        changes = diffing.compare(old.version.content, draft_content())
+        return self._diff_page(request, title, old, preview.text, changes, old.language)
+
+    def _diff_page(
+        self,
+        request: HttpRequest,
+        title: str,
+        old: Snapshot,
+        new_text: str,
+        changes: list[diffing.Change] | None,
+        language: str,
+    ) -> HttpResponse:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": gettext("Changes from version %(old)d to version %(new)d")
-            % {"old": old_number, "new": new_number},
+            "title": title,
             "old": old,
-            "new": new,
-            "diff": diffing.diff(old, new),
-            "same_text": old.text == new.text,
-            "same_table": old.table_rows == new.table_rows,
+            "language": language,
+            "text_diff": diffing.text_diff(old.text, new_text),
+            "changes": changes,
         }
         return TemplateResponse(request, "cookieconsent/admin/diff.html", context)

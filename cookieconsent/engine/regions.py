@@ -6,8 +6,8 @@ The region comes from the server, with no call to anyone: a resolver the site na
 site says its proxy sets them (``TRUST_REGION_HEADER``: a visitor can send any header), and a
 value that is not a well-formed ISO 3166 code counts as unknown.
 
-The regimes the staff edit (``RegionRule``) are compiled with the registry by
-``build_regimes()``, so that the request path reads no table.
+The regimes staff edit (``RegionRule``) are compiled with the registry, from the latest
+published version, so that the request path reads no table.
 """
 
 from __future__ import annotations
@@ -21,18 +21,9 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from cookieconsent.conf import get_config, on_reset
-from cookieconsent.regimes import SUBDIVISION_CODE, Regimes, compile_rules, normalise
+from cookieconsent.regimes import SUBDIVISION_CODE, normalise
 
 logger = logging.getLogger("cookieconsent")
-
-
-def build_regimes() -> Regimes:
-    """The current policy's rules and the categories that stay opt-in, read for the registry."""
-    from cookieconsent.models import CookieCategory, RegionRule
-
-    rules = dict(RegionRule.objects.filter(policy__is_current=True).values_list("region", "regime"))
-    exempt = CookieCategory.objects.filter(opt_in_everywhere=True, required=False)
-    return compile_rules(rules, frozenset(exempt.values_list("slug", flat=True)))
 
 
 # -- the visitor's region ---------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""The cookie table compiled for the request path: cookie name → category, with no query.
+"""The published cookie table compiled for the request path: cookie name → category, with no
+query.
+
+A registry compiles the latest published version's content (``PublishedVersion.content``):
+the categories, cookies and regional regimes visitors were shown. What staff edit since is a
+draft, enforced once published; before the first publish, see ``necessary_only()``.
 
 A ``Registry`` is an immutable snapshot: exact names in a dict, ``prefix*`` and ``*suffix``
 patterns in one dict per length (longest first), any other pattern as its literal segments,
@@ -6,7 +11,9 @@ matched in linear time. Lookups of pattern names are memoised, so their cost doe
 with the table.
 
 The database holds the truth: a one-row ``RegistryStamp`` whose generation is raised in the
-same transaction as every change to a category, cookie or policy. Each
+same transaction as every publish and every change to a category, cookie or policy (the
+draft's strictly necessary categories count before the first publish, and the row's lock makes
+edits and publishes take turns). Each
 process compiles one registry and reads the generation again at most every
 ``REGISTRY_STALENESS`` seconds (one small query), whatever ``CACHES`` holds; the process that
 made the change drops its registry at once. Caches derived from a registry belong to their
@@ -19,7 +26,6 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +35,7 @@ from django.db.models import F
 
 from cookieconsent.caching import Memo
 from cookieconsent.conf import django_cookie_names, get_config, on_reset
-from cookieconsent.engine.regions import build_regimes
-from cookieconsent.regimes import OPT_IN, REGIMES, Regimes
+from cookieconsent.regimes import OPT_IN, REGIMES, Regimes, compile_rules
 from cookieconsent.translation import TranslatedView
 
 logger = logging.getLogger("cookieconsent")
@@ -121,16 +126,12 @@ class Registry:
     policy_version: int = 0
     reconsent_version: int = 0
     banner_text: BannerText = field(default_factory=BannerText)
-    #: The optional categories of the latest published version; ``None`` while nothing is
-    #: published.
-    published_optional: frozenset[str] | None = None
     # Asked several times per request: computed once, with the categories.
     required_slugs: frozenset[str] = field(init=False)
     optional_slugs: frozenset[str] = field(init=False)
     #: The optional categories a visitor is offered, so the only ones a decision can grant:
-    #: those of the latest published version still optional in the table (every optional one
-    #: while ``published_optional`` is ``None``). One added in the draft is nobody's to allow
-    #: until it is published.
+    #: those of the latest published version (the registry knows no other). One added in the
+    #: draft is nobody's to allow until it is published.
     offered_slugs: frozenset[str] = field(init=False)
     # The memo of lookup() for pattern names: a pure function of the snapshot, whose cost
     # would otherwise grow with the number of patterns; names come from visitors.
@@ -145,9 +146,7 @@ class Registry:
         object.__setattr__(self, "required_slugs", required)
         optional = frozenset(c.slug for c in self.categories if not c.required)
         object.__setattr__(self, "optional_slugs", optional)
-        published = self.published_optional
-        offered = optional if published is None else optional & published
-        object.__setattr__(self, "offered_slugs", offered)
+        object.__setattr__(self, "offered_slugs", optional)
         by_regime = {regime: required | self.regime_default(regime) for regime in REGIMES}
         object.__setattr__(self, "_by_regime", by_regime)
 
@@ -204,20 +203,58 @@ _builds = itertools.count(1)
 
 
 def build(generation: int = 0) -> Registry:
-    """Read the categories, cookies and latest published version into a new ``Registry``."""
-    from cookieconsent.models import (
-        Cookie,
-        CookieCategory,
-        CookiePolicy,
-        PublishedVersion,
-        Snapshot,
-        Technology,
+    """Compile the latest published version's content (``PublishedVersion.content``) into a
+    new ``Registry``: what staff edit since is a draft, enforced once published. Before the
+    first publish, see ``necessary_only()``."""
+    from cookieconsent.models import PublishedVersion
+    from cookieconsent.models.content import draft_content
+
+    versions = PublishedVersion.objects.order_by("-number")
+    latest = versions.values_list("number", "content").first()
+    reconsent_version = versions.filter(reconsent=True).values_list("number", flat=True).first()
+    if latest is None:
+        content = necessary_only(draft_content())
+    else:
+        # A version published before versions kept their content: the draft, as then.
+        content = latest[1] if latest[1] is not None else draft_content()
+    return compile_content(
+        content,
+        generation=generation,
+        policy_version=latest[0] if latest else 0,
+        reconsent_version=reconsent_version or 0,
     )
 
+
+def necessary_only(content: dict[str, Any]) -> dict[str, Any]:
+    """What is enforced while nothing is published: the draft's strictly necessary categories
+    and their cookies, so that the site works while it is set up; no optional category, so no
+    optional cookie for anyone (nobody was shown one); every region opt-in, and the app's own
+    banner words (the draft's are not published)."""
+    return {
+        "policy": None,
+        "sections": [],
+        "categories": [c for c in content["categories"] if c["required"]],
+        "cookies": content["cookies"],
+        "regions": {},
+    }
+
+
+def compile_content(
+    content: dict[str, Any],
+    *,
+    generation: int = 0,
+    policy_version: int = 0,
+    reconsent_version: int = 0,
+) -> Registry:
+    """A ``Registry`` of ``content`` (``models.content.draft_content()``'s shape). A cookie
+    of a category ``content`` does not list is declared but never allowed."""
+    from cookieconsent.models import Technology
+
     categories = tuple(
-        CategoryInfo(c.slug, c.name, c.purpose, c.required, c.translations)
-        for c in CookieCategory.objects.all()
+        CategoryInfo(c["slug"], c["name"], c["purpose"], c["required"], c["translations"] or {})
+        for c in content["categories"]
     )
+    required_slugs = {c.slug for c in categories if c.required}
     exact: dict[str, Rule] = {}
     by_prefix: dict[int, dict[str, Rule]] = {}
     by_suffix: dict[int, dict[str, Rule]] = {}
@@ -229,14 +266,12 @@ def build(generation: int = 0) -> Registry:
         for name in django_cookie_names():
             exact[name] = Rule(required_slug, True)
 
-    rows = Cookie.objects.values_list(
-        "name", "technology", "path", "domain", "category__slug", "category__required"
-    )
-    for name, technology, path, domain, slug, required in rows:
+    for cookie in content["cookies"]:
+        name, slug, technology = cookie["name"], cookie["category"], cookie["technology"]
         if technology != Technology.HTTP_COOKIE:
             storage.append(StorageKey(slug, technology, name))
             continue
-        rule = Rule(slug, required, path or "/", domain)
+        rule = Rule(slug, slug in required_slugs, cookie["path"] or "/", cookie["domain"])
         stars = name.count("*")
         if not stars:
             exact[name] = rule
@@ -251,22 +286,10 @@ def build(generation: int = 0) -> Registry:
     exact[config["COOKIE_NAME"]] = Rule(
         required_slug, True, config["COOKIE_PATH"], config["COOKIE_DOMAIN"] or ""
     )
-
-    # The latest published version, and the latest that asked visitors to consent again.
-    versions = PublishedVersion.objects.order_by("-number").values_list("number", flat=True)
-    policy_version = versions.first() or 0
-    reconsent_version = versions.filter(reconsent=True).first() or 0
-    # The optional categories it offered visitors, which are all a decision can grant.
-    shown = Snapshot.objects.filter(version__number=policy_version)
-    published_optional = (
-        _published_optional(shown.values_list("categories", flat=True)) if policy_version else None
+    exempt = frozenset(
+        c["slug"] for c in content["categories"] if c["opt_in_everywhere"] and not c["required"]
     )
-    # The banner's words, for the banner rendered from the tables while nothing is published.
-    title, message, translations = (
-        CookiePolicy.objects.filter(is_current=True)
-        .values_list("banner_title", "banner_message", "translations")
-        .first()
-    ) or ("", "", {})
+    policy = content["policy"] or {}
     return Registry(
         stamp=f"{generation}.{next(_builds)}",
         generation=generation,
@@ -276,22 +299,15 @@ def build(generation: int = 0) -> Registry:
         suffixes=tuple(sorted(by_suffix.items(), reverse=True)),
         globs=tuple(globs),
         storage_keys=tuple(storage),
-        regimes=build_regimes(),
+        regimes=compile_rules(content["regions"], exempt),
         policy_version=policy_version,
         reconsent_version=reconsent_version,
-        banner_text=BannerText(title, message, translations or {}),
-        published_optional=published_optional,
+        banner_text=BannerText(
+            policy.get("banner_title", ""),
+            policy.get("banner_message", ""),
+            policy.get("translations") or {},
+        ),
     )
-
-
-def _published_optional(snapshots: Iterable[list[dict[str, Any]]]) -> frozenset[str] | None:
-    """The optional categories every one of a version's snapshots shows (they are rendered
-    from the same rows, so they agree); ``None`` when there is no snapshot."""
-    found: frozenset[str] | None = None
-    for shown in snapshots:
-        optional = frozenset(c["slug"] for c in shown if not c["required"])
-        found = optional if found is None else found & optional
-    return found
 
 
 # -- this process's registry --------------------------------------------------------------------

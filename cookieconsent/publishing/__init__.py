@@ -6,6 +6,6 @@ version with a snapshot per language (``publication``), served to visitors from 
 own code alike.
 """
 
-from cookieconsent.publishing.publication import NotCurrentPolicy, publish
+from cookieconsent.publishing.publication import NotCurrentPolicy, NothingToPublish, publish
 
-__all__ = ["NotCurrentPolicy", "publish"]
+__all__ = ["NotCurrentPolicy", "NothingToPublish", "publish"]

@@ -63,7 +63,8 @@ _banners: PerRegistry[Key, Banner] = PerRegistry(limit=256)
 
 def _render(consent: Consent, cache_safe: bool, needs_renewal: bool, regime: str) -> Banner:
     # The latest published version's banner for this regime, as the site's template rendered
-    # it when staff published (rendered from the tables only while nothing is published).
+    # it when staff published (rendered from the registry, in the app's own words, only while
+    # nothing is published).
     html = serving.banner(
         consent._registry.categories,
         text=banner_text(consent._registry.banner_text, consent._registry.categories),

@@ -12,8 +12,21 @@ from django.utils import timezone
 
 from cookieconsent.engine.registry import invalidate
 from cookieconsent.models import CookiePolicy, PublishedVersion, Snapshot
+from cookieconsent.models.content import draft_content
 from cookieconsent.publishing.render import Rendered, render
 from cookieconsent.translation import languages
+
+
+class NothingToPublish(ValueError):
+    """The draft is what visitors see already: publishing it would make a version that
+    differs from the live one only in its number and date."""
+
+    def __init__(self, version: PublishedVersion) -> None:
+        self.version = version
+        super().__init__(
+            f"Nothing to publish: the draft is the same as version {version.number}, which "
+            "visitors see now."
+        )
 
 
 class NotCurrentPolicy(ValueError):
@@ -37,8 +50,10 @@ def publish(
     default), with a snapshot in every language. The first version always asks for consent:
     there was nothing to consent to before it.
 
-    Raises ``NotCurrentPolicy`` unless ``policy`` is the current one. Publishes take turns,
-    site-wide: each waits for the one before to commit, so numbers never collide."""
+    Raises ``NotCurrentPolicy`` unless ``policy`` is the current one, and ``NothingToPublish``
+    when the draft is the live version already (``unchanged()``), unless ``reconsent`` asks
+    every visitor again. Publishes take turns, site-wide: each waits for the one before to
+    commit, so numbers never collide."""
     day = last_updated or timezone.localdate()
     with transaction.atomic():
         # The lock, taken by the transaction's first statement, a write: the registry stamp's
@@ -49,8 +64,11 @@ def publish(
         invalidate()
         if not CookiePolicy.objects.filter(pk=policy.pk, is_current=True).exists():
             raise NotCurrentPolicy(policy)
-        latest = PublishedVersion.objects.order_by("-number").values_list("number", flat=True)
-        previous = latest.first() or 0
+        live = PublishedVersion.objects.order_by("-number").first()
+        content = draft_content()
+        if live is not None and not reconsent and unchanged(policy, live, content):
+            raise NothingToPublish(live)
+        previous = live.number if live is not None else 0
         number = previous + 1
         CookiePolicy.objects.filter(pk=policy.pk).update(last_updated=day)
         policy.last_updated = day
@@ -60,6 +78,7 @@ def publish(
             last_updated=day,
             reconsent=reconsent or previous == 0,
             published_by=published_by[:150],
+            content=content,
         )
         Snapshot.objects.bulk_create(
             [
@@ -71,6 +90,25 @@ def publish(
             ]
         )
     return version
+
+
+def unchanged(
+    policy: CookiePolicy, live: PublishedVersion, content: dict[str, Any] | None = None
+) -> bool:
+    """Whether publishing ``policy`` would write what ``live`` holds: the same content
+    (``draft_content()``, or ``content`` already read) and, rendered with its number and
+    date, the same snapshot in each of its languages (same hash), so that a change to the
+    site's templates or the app's translations counts too."""
+    if live.content != (draft_content() if content is None else content):
+        return False
+    hashes = dict(live.snapshots.values_list("language", "hash"))
+    if set(hashes) != set(languages()):
+        return False
+    return all(
+        render(policy, number=live.number, last_updated=live.last_updated, language=code).hash
+        == digest
+        for code, digest in hashes.items()
+    )
 
 
 def _fields(rendered: Rendered) -> dict[str, Any]:

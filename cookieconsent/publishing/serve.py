@@ -62,7 +62,7 @@ def banner(
     regime: str = "opt-in",
 ) -> str:
     """The banner with placeholders for this regime: from the latest published version in the
-    active language; rendered from the live tables only while nothing is published."""
+    active language; rendered from the registry only while nothing is published."""
     found = current()
     key = variant_key(cache_safe, needs_renewal, regime)
     if found is not None and key in found.banner:
@@ -73,8 +73,8 @@ def banner(
 
 
 def categories(shown: Snapshot | None) -> tuple[CategoryInfo, ...]:
-    """The categories ``shown`` was published with, named in its language; the live ones when
-    nothing is published."""
+    """The categories ``shown`` was published with, named in its language; the registry's (the
+    draft's strictly necessary ones) when nothing is published."""
     if shown is None:
         return get_registry().categories
     return category_infos(shown.categories)

@@ -1,6 +1,7 @@
 from django.test import TestCase
 
-from cookieconsent.models import Cookie, CookieCategory
+from cookieconsent.models import Cookie, CookieCategory, CookiePolicy
+from cookieconsent.publishing import publish
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
 
 
@@ -9,6 +10,8 @@ class AnalyticsCookieTests(TestCase):
     def setUpTestData(cls):
         analytics = CookieCategory.objects.create(slug="analytics", name="Analytics")
         Cookie.objects.create(category=analytics, name="_ga")
+        # The site enforces what is published: publish the table the tests declare.
+        publish(CookiePolicy.objects.create(title="Cookie Policy"))
 
     def test_no_analytics_cookie_without_consent(self):
         response = self.client.get("/")

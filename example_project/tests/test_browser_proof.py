@@ -84,10 +84,12 @@ def test_publish_diff_what_they_saw_and_receipt(browser, site):  # noqa: F811
     assert staff.get_by_text("Visitors will be asked to consent again.").is_visible()
     staff.get_by_role("button", name="Show the changes").click()
     assert staff.get_by_role("heading", name="Changes from version 1 to version 2").is_visible()
-    assert staff.locator(".diff_add, .diff_chg").first.is_visible()
+    assert staff.locator(".cc-diff ins").first.is_visible()  # the words added, highlighted
     shoot(staff, "version-diff")
 
     # A third version later, the record still opens what its visitor saw: version 1.
+    policy.introduction += " Reworded for version 3."
+    policy.save()
     publish(policy)
     staff.goto(f"{site}/admin/cookieconsent/consentrecord/{record.pk}/change/")
     staff.get_by_role("link", name="as this visitor saw it").click()

@@ -19,6 +19,7 @@ from django.test import override_settings
 
 from cookieconsent.console import browser, scanner
 from cookieconsent.models import Sighting, UndeclaredCookie
+from tests.helpers import publish_draft
 
 
 def scan(*args: str) -> tuple[str, str]:
@@ -224,6 +225,7 @@ def test_findings_are_classified_by_the_cookie_table(categories):
     Cookie.objects.create(
         name="ajs_*", technology="local_storage", category=categories["analytics"]
     )
+    publish_draft()
     registry = get_registry()
     assert classify("ajs_anonymous_id", "local_storage") == ("analytics", False)
     assert classify("xajs_", "local_storage") == (None, False)

@@ -14,6 +14,7 @@ from django.test import Client, override_settings
 
 from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
+from tests.helpers import publish_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -322,9 +323,11 @@ def test_thousands_of_held_cookies_are_all_expired(rf, categories):
 def test_an_expiry_is_what_delete_cookie_writes_and_each_response_owns_it(rf, categories, name):
     from cookieconsent.models import Cookie, CookieCategory
 
-    Cookie.objects.get_or_create(
+    _, created = Cookie.objects.get_or_create(
         name=name, defaults={"category": CookieCategory.objects.get(slug="analytics")}
     )
+    if created:
+        publish_draft()
     django_response = HttpResponse()
     django_response.delete_cookie(name)
     first = through(rf, lambda r: None, {name: "1"})

@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
+from tests.helpers import publish_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +115,7 @@ def test_withdrawn_cookies_are_expired_with_declared_path_and_domain(rf, categor
     stat = Cookie.objects.get(name="_stat")
     stat.path, stat.domain = "/app", ".example.com"
     stat.save()
+    publish_draft()
     request = rf.get("/")
     request.COOKIES.update(
         {

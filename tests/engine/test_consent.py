@@ -121,6 +121,8 @@ def test_max_ages_are_settings(categories):
 def test_republished_policy_marked_consent_again_needs_renewal(categories):
     value = consent_cookie({"analytics"})
     policy = CookiePolicy.current()
+    policy.introduction = "Reworded."
+    policy.save()
     publish(policy, reconsent=False)
     assert Consent(value).is_decided  # a new version alone does not ask again
     publish(policy, reconsent=True)

@@ -592,15 +592,21 @@ def test_no_query_per_request_with_regimes(regimes, django_assert_num_queries):
         client.get("/t/")
 
 
-def test_editing_a_rule_takes_effect_at_once(regimes):
+def test_editing_a_rule_takes_effect_once_published(regimes):
     client = visitor("US")
     assert "analytics_c" in first_cookies(client)
-    RegionRule.objects.filter(region="US").update(regime=OPT_IN)  # no signal: no effect yet
-    assert "analytics_c" in first_cookies(client)
+    RegionRule.objects.filter(region="US").update(regime=OPT_IN)
     rule = RegionRule.objects.get(region="US")
     rule.save()
+    assert "analytics_c" in first_cookies(client)  # a draft: visitors were not told yet
+    publishing.publish(CookiePolicy.objects.get(is_current=True))
     assert first_cookies(client) == {"necessary_c"}
-    rule.delete()
+    RegionRule.objects.filter(region="US").update(regime=OPT_OUT)
+    publishing.publish(CookiePolicy.objects.get(is_current=True))
+    assert "analytics_c" in first_cookies(client)
+    RegionRule.objects.get(region="US").delete()
+    assert "analytics_c" in first_cookies(client)
+    publishing.publish(CookiePolicy.objects.get(is_current=True))
     assert first_cookies(client) == {"necessary_c"}
 
 
@@ -718,7 +724,9 @@ def test_staff_set_regimes_inline_on_the_policy(client, categories, region_setti
         "EEA": OPT_IN,
         "US": OPT_OUT,
     }
-    # the saved rules are in force on the next request
+    # the saved rules are a draft, in force once published
+    assert first_cookies(visitor("US")) == {"necessary_c"}
+    publishing.publish(policy)
     assert "analytics_c" in first_cookies(visitor("US"))
 
 

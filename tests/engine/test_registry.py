@@ -24,7 +24,15 @@ from cookieconsent.engine.registry import (
     invalidate,
     read_generation,
 )
-from cookieconsent.models import Cookie, CookieCategory, RegistryStamp, Technology
+from cookieconsent.models import (
+    Cookie,
+    CookieCategory,
+    PublishedVersion,
+    RegistryStamp,
+    Technology,
+)
+from cookieconsent.models.content import draft_content
+from tests.helpers import publish_draft
 
 pytestmark = pytest.mark.django_db
 #: Tests whose transactions really commit. serialized_rollback restores the seed data after the
@@ -36,6 +44,7 @@ def test_exact_prefix_and_general_patterns(categories):
     analytics = categories["analytics"]
     Cookie.objects.create(category=analytics, name="_gcl_*_id")
     Cookie.objects.create(category=categories["functional"], name="_ga_special")
+    publish_draft()
     registry = get_registry()
     assert registry.lookup("_stat").slug == "analytics"
     assert registry.lookup("_ga_XYZ").slug == "analytics"
@@ -48,6 +57,7 @@ def test_exact_prefix_and_general_patterns(categories):
 
 def test_longest_prefix_wins(categories):
     Cookie.objects.create(category=categories["functional"], name="_ga_fn_*")
+    publish_draft()
     registry = get_registry()
     assert registry.lookup("_ga_fn_1").slug == "functional"
     assert registry.lookup("_ga_other").slug == "analytics"
@@ -84,6 +94,7 @@ def test_django_cookies_fall_back_to_a_builtin_category(db):
 def test_suffix_patterns(categories):
     Cookie.objects.create(category=categories["functional"], name="*_pref")
     Cookie.objects.create(category=categories["analytics"], name="*_xpref")
+    publish_draft()
     registry = get_registry()
     assert registry.lookup("theme_pref").slug == "functional"
     assert registry.lookup("a_xpref").slug == "analytics"  # the longest suffix wins
@@ -98,6 +109,7 @@ def test_the_consent_cookie_stays_strictly_necessary_whatever_the_table_says(cat
         defaults={"category": categories["functional"]},
     )
     Cookie.objects.create(category=categories["analytics"], name="cookie*")
+    publish_draft()
     rule = get_registry().lookup("cookieconsent")
     assert rule is not None and rule.required and rule.slug == "necessary"
     assert get_registry().lookup("cookiejar").slug == "analytics"
@@ -131,17 +143,30 @@ def test_the_registry_is_a_frozen_snapshot(categories):
 
 
 def another_process_changes_the_table(categories: dict[str, CookieCategory]) -> None:
-    """What this process sees of another process's committed change: new rows and a raised
-    generation, and none of its own signals."""
+    """What this process sees of another process's committed publish of a change: new rows,
+    a new version and a raised generation, and none of its own signals."""
     Cookie.objects.filter(name="_stat").update(category=categories["functional"])
+    live = PublishedVersion.objects.latest()
+    PublishedVersion.objects.bulk_create(
+        [
+            PublishedVersion(
+                number=live.number + 1,
+                policy=live.policy,
+                last_updated=live.last_updated,
+                content=draft_content(),
+            )
+        ]
+    )
     RegistryStamp.objects.update(generation=F("generation") + 1)
 
 
-def test_saving_a_cookie_rebuilds_this_process_at_once(categories):
+def test_publishing_a_cookie_rebuilds_this_process_at_once(categories):
     assert get_registry().lookup("_stat").slug == "analytics"
     stat = Cookie.objects.get(name="_stat", technology=Technology.HTTP_COOKIE)
     stat.category = categories["functional"]
     stat.save()
+    assert get_registry().lookup("_stat").slug == "analytics"  # a draft, until published
+    publish_draft()
     assert get_registry().lookup("_stat").slug == "functional"
 
 
@@ -164,14 +189,15 @@ def test_a_rolled_back_change_leaves_the_generation(categories):
 
 
 @committing
-def test_many_saves_in_one_transaction_are_seen_together(categories):
+def test_many_saves_in_one_transaction_wait_for_one_publish(categories):
     before = read_generation()
     with transaction.atomic():
         for n in range(50):
             Cookie.objects.create(category=categories["analytics"], name=f"bulk{n}")
-            assert get_registry().lookup(f"bulk{n}") is not None  # this transaction sees it
         categories["analytics"].save()
-    assert read_generation() > before
+    assert read_generation() > before  # every process reads the table again
+    assert get_registry().lookup("bulk49") is None  # a draft, until published
+    publish_draft()
     assert get_registry().lookup("bulk49").slug == "analytics"
 
 
@@ -367,7 +393,8 @@ def test_a_build_overtaken_by_a_change_is_not_kept(categories, monkeypatch):
     assert built.wait(10)
     stat = Cookie.objects.get(name="_stat")
     stat.category = categories["functional"]
-    stat.save()  # commits: raises the generation and drops this process's registry
+    stat.save()
+    publish_draft()  # commits: raises the generation and drops this process's registry
     release.set()
     worker.join(10)
     assert get_registry().lookup("_stat").slug == "functional"

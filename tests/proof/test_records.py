@@ -150,7 +150,7 @@ def raw(sql: str, params: list[object] | None = None) -> None:
 
 def test_a_snapshot_or_version_cannot_be_deleted_below_the_orm(categories):
     """Not even a version no record cites: it was published, so visitors were shown it."""
-    version = publishing.publish(CookiePolicy.current())
+    version = publishing.publish(CookiePolicy.current(), reconsent=True)
     shown = version.snapshots.get(language="en")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         Snapshot._base_manager.filter(pk=shown.pk).delete()
@@ -161,6 +161,17 @@ def test_a_snapshot_or_version_cannot_be_deleted_below_the_orm(categories):
         with pytest.raises(DatabaseError, match="append-only"):
             raw(f"DELETE FROM {table} WHERE id = %s", [pk])
     assert Snapshot.objects.filter(version=version).count() == 2
+
+
+def test_what_a_version_enforces_cannot_be_rewritten_below_the_orm(categories):
+    """Its content is what the registry enforces: the trigger covers the column too."""
+    version = PublishedVersion.objects.get(number=1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw(
+            f"UPDATE {PublishedVersion._meta.db_table} SET content = %s WHERE id = %s",
+            ['{"categories": [], "cookies": [], "regions": {}}', version.pk],
+        )
+    assert PublishedVersion.objects.get(pk=version.pk).content["categories"]
 
 
 def forged(version: PublishedVersion, language: str) -> Snapshot:
@@ -179,7 +190,7 @@ def test_no_snapshot_is_added_to_a_version_once_published(categories):
     with pytest.raises(DatabaseError), transaction.atomic():
         Snapshot._base_manager.bulk_create([forged(first, "en")])  # a twin of one there
     # A language it was never published in, once it is not the newest.
-    publishing.publish(CookiePolicy.current())
+    publishing.publish(CookiePolicy.current(), reconsent=True)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         Snapshot._base_manager.bulk_create([forged(first, "de")])
     assert not Snapshot.objects.filter(policy_html="Forged.").exists()
@@ -202,7 +213,7 @@ def test_no_language_is_added_to_the_newest_version_after_its_transaction(catego
 
 def test_no_version_is_inserted_below_the_newest(categories):
     first = PublishedVersion.objects.get(number=1)
-    publishing.publish(CookiePolicy.current())
+    publishing.publish(CookiePolicy.current(), reconsent=True)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         PublishedVersion(number=0, policy=first.policy, last_updated=first.last_updated).save()
     assert sorted(PublishedVersion.objects.values_list("number", flat=True)) == [1, 2]

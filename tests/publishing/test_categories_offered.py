@@ -14,7 +14,7 @@ from django.test import Client
 
 from cookieconsent import publishing
 from cookieconsent.engine.registry import CategoryInfo, Registry, get_registry
-from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion, Snapshot
+from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion
 from cookieconsent.publishing import serve as serving
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_set
 from tests.factories import CookieCategoryFactory, CookieFactory
@@ -94,11 +94,14 @@ def test_a_draft_only_slug_is_an_unknown_category(client, action):
 
 @pytest.mark.usefixtures("marketing")
 def test_required_slugs_are_still_accepted_and_change_nothing(client):
-    """The script posts every category it allows, required ones included."""
+    """The script posts every category it allows, required ones included: the published
+    ones; a required category of the draft is as unknown as an optional one."""
     CookieCategoryFactory(slug="fraud", name="Fraud prevention", required=True)  # draft only
-    response = post_json(client, {"action": "custom", "categories": ["necessary", "fraud"]})
+    response = post_json(client, {"action": "custom", "categories": ["necessary", "security"]})
     assert response.status_code == 200
     assert (record().granted, record().refused) == ([], PUBLISHED)
+    response = post_json(client, {"action": "custom", "categories": ["necessary", "fraud"]})
+    assert response.status_code == 400
 
 
 @pytest.mark.usefixtures("marketing")
@@ -110,9 +113,12 @@ def test_once_published_the_category_is_granted_and_refused(client):
     assert (record().granted, record().refused) == (["marketing"], PUBLISHED)
 
 
-def test_a_published_category_deleted_since_cannot_be_granted(client, categories):
+def test_a_published_category_deleted_since_cannot_be_granted_once_published(client, categories):
     categories["analytics"].cookies.all().delete()
     categories["analytics"].delete()
+    post_json(client, {"action": "accept_all"})
+    assert (record().granted, record().refused) == (PUBLISHED, [])  # what visitors were shown
+    publish()
     post_json(client, {"action": "accept_all"})
     assert (record().granted, record().refused) == (["functional"], [])
     response = post_json(client, {"action": "custom", "categories": ["analytics"]})
@@ -120,33 +126,43 @@ def test_a_published_category_deleted_since_cannot_be_granted(client, categories
 
 
 def test_a_published_category_made_required_is_not_offered_as_optional(client, categories):
-    """Required in the table: always allowed, so neither granted nor refused."""
+    """Required once published: always allowed, so neither granted nor refused."""
     categories["analytics"].required = True
     categories["analytics"].save()
     client.post(CONSENT, {"action": "reject_all"})
+    assert (record().granted, record().refused) == ([], PUBLISHED)  # a draft, until published
+    assert "analytics_c" not in first_cookies(client)
+    publish()
+    client.post(CONSENT, {"action": "reject_all"})
     assert (record().granted, record().refused) == ([], ["functional"])
+    assert "analytics_c" in first_cookies(client)
 
 
 def test_a_published_required_category_made_optional_is_offered_once_published(client, categories):
-    """Shown as always on, it was nobody's choice: blocked until published as optional."""
+    """Shown as always on, it stays so until published as optional; then it is a choice."""
     categories["security"].required = False
     categories["security"].save()
-    client.post(CONSENT, {"action": "accept_all"})
-    assert (record().granted, record().refused) == (PUBLISHED, [])
-    assert "session" not in cookies_set(client.get("/t/set/", {"c": ["session"]}))
+    client.post(CONSENT, {"action": "reject_all"})
+    assert (record().granted, record().refused) == ([], PUBLISHED)
+    assert "session" in cookies_set(client.get("/t/set/", {"c": ["session"]}))
     publish()
+    client.post(CONSENT, {"action": "reject_all"})
+    assert "session" not in cookies_set(client.get("/t/set/", {"c": ["session"]}))
     client.post(CONSENT, {"action": "accept_all"})
     assert record().granted == ["analytics", "functional", "security"]
     assert "session" in cookies_set(client.get("/t/set/", {"c": ["session"]}))
 
 
 @pytest.mark.usefixtures("marketing")
-def test_with_nothing_published_the_live_categories_decide(client):
+def test_with_nothing_published_no_optional_category_is_offered(client):
+    """Nobody was shown one: "Accept all" grants nothing, and only the draft's strictly
+    necessary cookies are set."""
     unpublish_everything()
     post_json(client, {"action": "accept_all"})
-    assert record().granted == ["analytics", "functional", "marketing"]
-    client.post(CONSENT, {"action": "custom", "categories": ["marketing"]})
-    assert record().refused == PUBLISHED
+    assert (record().granted, record().refused) == ([], [])
+    response = client.post(CONSENT, {"action": "custom", "categories": ["analytics"]})
+    assert response.status_code == 400
+    assert first_cookies(client) == {"necessary_c"}
 
 
 @pytest.mark.usefixtures("marketing")
@@ -197,15 +213,17 @@ def test_a_decision_that_granted_a_draft_category_does_not_allow_it(client):
 
 
 @pytest.fixture
-def notice(settings: Any) -> None:
-    """Every visitor under the notice regime: optional categories allowed until they object."""
+def notice(settings: Any, categories: dict[str, Any]) -> None:
+    """Every visitor under the notice regime, published: optional categories allowed until
+    they object."""
     settings.COOKIECONSENT = {"REGION_HEADER": "CF-IPCountry", "TRUST_REGION_HEADER": True}
     policy = CookiePolicy.current()
     assert policy is not None
     policy.region_rules.create(region="CA", regime="notice")
+    publish()
 
 
-@pytest.mark.usefixtures("marketing", "notice")
+@pytest.mark.usefixtures("notice", "marketing")
 def test_a_regimes_default_leaves_out_a_draft_category():
     client = Client(HTTP_CF_IPCOUNTRY="CA")
     assert get_registry().regime_default("notice") == frozenset(PUBLISHED)
@@ -221,42 +239,38 @@ def test_a_regimes_default_leaves_out_a_draft_category():
 
 
 @pytest.mark.usefixtures("marketing")
-def test_the_registry_offers_the_published_optional_categories_still_in_the_table(categories):
+def test_the_registry_offers_the_published_optional_categories(categories):
     registry = get_registry()
-    assert registry.optional_slugs == {"analytics", "functional", "marketing"}
-    assert registry.published_optional == {"analytics", "functional"}
+    assert registry.optional_slugs == {"analytics", "functional"}
     assert registry.offered_slugs == {"analytics", "functional"}
     categories["functional"].cookies.all().delete()
     categories["functional"].delete()
-    assert get_registry().offered_slugs == {"analytics"}
+    assert get_registry().offered_slugs == {"analytics", "functional"}  # a draft
+    publish()
+    assert get_registry().offered_slugs == {"analytics", "marketing"}
 
 
-def test_without_published_categories_the_registry_offers_every_optional_one():
+def test_the_registry_offers_its_optional_categories():
     infos = (CategoryInfo("necessary", "", "", True), CategoryInfo("analytics", "", "", False))
     assert Registry(categories=infos).offered_slugs == {"analytics"}
-    assert Registry(categories=infos, published_optional=frozenset()).offered_slugs == set()
+
+
+def test_with_nothing_published_the_registry_offers_nothing(categories):
+    unpublish_everything()
+    registry = get_registry()
+    assert registry.required_slugs == {"necessary", "security"}
+    assert registry.offered_slugs == set()
+    assert registry.lookup("analytics_c") is not None  # declared: blocked, not undeclared
+    assert registry.lookup("necessary_c").required
 
 
 @pytest.mark.usefixtures("marketing")
-def test_only_what_every_language_shows_is_offered():
-    """A version's snapshots agree; were one to miss a category, nobody is offered it."""
+def test_a_version_without_its_content_is_enforced_from_the_draft():
+    """A version published before versions kept their content (a development checkout):
+    the draft, as enforced then."""
     shown = serving.snapshot(1, "en")
     assert shown is not None
-    version = PublishedVersion.objects.create(
+    PublishedVersion.objects.create(
         number=2, policy=shown.version.policy, last_updated=date(2026, 7, 1)
     )
-    for language, slugs in (("en", ["functional", "marketing"]), ("af", ["marketing"])):
-        Snapshot.objects.create(
-            version=version,
-            language=language,
-            title="",
-            banner={},
-            preferences_html="",
-            policy_html="",
-            table_html="",
-            text="",
-            table_rows=[],
-            categories=[{"slug": s, "name": s, "purpose": "", "required": False} for s in slugs],
-            hash="0" * 64,
-        )
-    assert get_registry().offered_slugs == {"marketing"}
+    assert get_registry().offered_slugs == {"analytics", "functional", "marketing"}

@@ -140,12 +140,14 @@ def test_the_checkboxes_are_the_visitors_own(client, draft):
     assert 'value="necessary" checked disabled' in html
 
 
-def test_a_category_deleted_from_the_draft_is_not_offered(client, draft):
-    """The consent endpoint refuses a slug the live table no longer knows, so the page does
-    not offer it."""
+def test_a_category_deleted_from_the_draft_is_offered_until_published(client, draft):
+    """The page offers what the consent endpoint accepts: the published categories."""
     publish()
     draft["analytics"].cookies.all().delete()
     draft["analytics"].delete()
+    html = get(client, PREFERENCES)
+    assert label("analytics", "Measurement") in html
+    publish()
     html = get(client, PREFERENCES)
     assert "cc-category-analytics" not in html
     assert label("marketing", "Marketing") in html
@@ -156,11 +158,12 @@ def test_a_receipt_keeps_the_names_of_its_own_version(client, categories):
     after the publish of version 2; a record given under version 2 as version 2 does."""
     client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
     edit_draft(categories)
-    for _ in range(2):
+    for n in range(2):
         html = get(client, RECEIPT)
         assert "<dt>Categories refused</dt><dd>Analytics</dd>" in html
         assert "Version 1," in html
         assert "Measurement" not in html and "Marketing" not in html
+        CookiePolicy.objects.filter(is_current=True).update(introduction=f"Edition {n}.")
         publish()
     client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
     html = get(client, RECEIPT)
@@ -171,7 +174,8 @@ def test_a_receipt_keeps_the_names_of_its_own_version(client, categories):
 def test_a_receipt_names_a_category_its_version_did_not(client, draft):
     """The consent endpoint decided over the live categories before it offered only the
     published ones, so an older record can hold one its version did not name: the receipt
-    lists it, under its live name."""
+    lists it, under the name the latest version gives it."""
+    publish()
     old = ConsentRecordFactory(
         published_version=PublishedVersion.objects.get(number=1),
         language="en",
@@ -216,11 +220,12 @@ def test_the_published_categories_cost_no_query_once_warm(client, draft, django_
     assert label("marketing", "Marketing") in html
 
 
-def test_nothing_published_shows_the_live_categories(client, draft):
+def test_nothing_published_shows_only_the_strictly_necessary_categories(client, draft):
+    """Nothing optional is offered before the first publish (docs/publishing.md)."""
     from tests.helpers import unpublish_everything
 
     unpublish_everything()
     html = get(client, PREFERENCES)
-    assert label("analytics", "Measurement") in html
-    assert label("marketing", "Marketing") in html
-    assert script_name("analytics", "Measurement") in html
+    assert 'value="necessary" checked disabled' in html
+    assert "cc-category-analytics" not in html and "cc-category-marketing" not in html
+    assert "Measurement" not in html

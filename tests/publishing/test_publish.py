@@ -62,7 +62,15 @@ def test_draft_edits_change_nothing_a_visitor_sees_until_published(client, categ
         assert words in page
 
 
+def reword() -> None:
+    """A change to the draft, so that there is something to publish."""
+    draft = policy()
+    draft.introduction += " Reworded."
+    draft.save()
+
+
 def test_publish_numbers_dates_and_records_who(categories):
+    reword()
     version = publishing.publish(policy(), published_by="alice")
     assert version.number == 2
     assert version.last_updated == timezone.localdate()
@@ -83,6 +91,7 @@ def test_the_first_version_always_asks_for_consent(categories):
 
 def test_reconsent_is_a_choice_at_publish_time(client, categories):
     client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"}, version=1)
+    reword()
     publishing.publish(policy())
     assert (get_registry().policy_version, get_registry().reconsent_version) == (2, 1)
     assert 'id="cookieconsent-banner"' not in client.get("/t/").content.decode()
@@ -189,10 +198,13 @@ def test_diff_shows_text_and_table_changes(categories):
     old = serving.snapshot(1, "en")
     new = serving.snapshot(2, "en")
     assert old is not None and new is not None
-    changes = diffing.diff(old, new)
-    assert "Do&nbsp;Not&nbsp;Track" in changes["text"] and "signals" in changes["text"]
-    assert "_added_cookie" in changes["table"]
-    assert 'class="diff_add"' in changes["table"]
+    text = diffing.text_diff(old.text, new.text)
+    assert "Do Not Track<ins> signals</ins>" in text
+    changes = diffing.compare(old.version.content, new.version.content)
+    assert [(c.kind, c.name, c.status) for c in changes] == [
+        ("section", "Do Not Track signals", "changed"),
+        ("cookie", "_added_cookie", "added"),
+    ]
 
 
 def test_plain_text_keeps_one_line_per_block():
@@ -214,8 +226,15 @@ def test_command_publishes(categories):
     assert (version.last_updated, version.reconsent) == (date(2026, 7, 1), True)
     assert "Published Version 2 of 2026-07-01 in en, af." in out.getvalue()
     assert "consent again" in out.getvalue()
+    reword()
     call_command("cookieconsent_publish", stdout=out)
     assert PublishedVersion.objects.get(number=3).last_updated == timezone.localdate()
+    out = StringIO()
+    call_command("cookieconsent_publish", stdout=out)
+    assert out.getvalue() == (
+        "Nothing to publish: the draft is the same as version 3, which visitors see now.\n"
+    )
+    assert PublishedVersion.objects.count() == 3
 
 
 @pytest.mark.parametrize("value", ["2026-13-01", "tomorrow", "01/06/2026"])
@@ -245,4 +264,5 @@ def test_only_the_current_policy_is_published(categories):
     with pytest.raises(publishing.NotCurrentPolicy):
         publish(other)
     assert PublishedVersion.objects.count() == 1
+    reword()
     assert publishing.publish(policy()).number == 2

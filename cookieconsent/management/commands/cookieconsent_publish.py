@@ -1,5 +1,6 @@
 """``manage.py cookieconsent_publish [--reconsent] [--date YYYY-MM-DD]``: publish the current
-policy from a deploy script."""
+policy from a deploy script. An unchanged draft publishes nothing, and says so (exit status 0:
+a deploy may run it every time)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cookieconsent.models import CookiePolicy
-from cookieconsent.publishing import NotCurrentPolicy, publish
+from cookieconsent.publishing import NotCurrentPolicy, NothingToPublish, publish
 
 
 def _date(value: str) -> date:
@@ -41,6 +42,9 @@ class Command(BaseCommand):
             version = publish(policy, reconsent=options["reconsent"], last_updated=day)
         except NotCurrentPolicy as refused:  # another policy was made current meanwhile
             raise CommandError(str(refused)) from None
+        except NothingToPublish as unchanged:
+            self.stdout.write(str(unchanged))
+            return
         languages = ", ".join(version.snapshots.order_by("pk").values_list("language", flat=True))
         again = " Visitors will be asked to consent again." if version.reconsent else ""
         self.stdout.write(self.style.SUCCESS(f"Published {version} in {languages}.{again}"))

@@ -1,0 +1,112 @@
+"""Telling staff what waits for Publish: nothing published yet, or how many changes the draft
+holds, on every page of the app's admin, with the way to review and publish them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
+
+from cookieconsent.models import CookiePolicy
+from cookieconsent.publishing import diff as diffing
+
+if TYPE_CHECKING:
+    _AnyAdmin = admin.ModelAdmin[Any]
+else:
+    _AnyAdmin = object
+
+#: The permission publishing needs; view-only staff do not have it.
+PUBLISH_PERMISSION = "cookieconsent.publish_cookiepolicy"
+
+
+def can_publish(request: HttpRequest) -> bool:
+    return bool(request.user.has_perm(PUBLISH_PERMISSION))
+
+
+def draft_diff_url(live: int) -> str:
+    """The page that compares the draft with version ``live``."""
+    query = urlencode({"old": str(live), "new": "draft"})
+    return f"{reverse('admin:cookieconsent_publishedversion_diff')}?{query}"
+
+
+def remind_to_publish(request: HttpRequest) -> None:
+    """Say what waits for Publish, with the way to it: until a version is published, that the
+    policy page answers 404 and records cite no version; then how many changes the draft
+    holds (“3 unpublished changes · Review and publish”), if any. Six queries."""
+    if request.method != "GET":
+        return
+    live, changes = diffing.unpublished()
+    policy = CookiePolicy.current()
+    publish = (
+        reverse("admin:cookieconsent_cookiepolicy_publish", args=[policy.pk])
+        if policy is not None and can_publish(request)
+        else None
+    )
+    if live is None:
+        _remind_nothing_published(request, publish)
+    elif changes:
+        count = ngettext(
+            "%(count)d unpublished change", "%(count)d unpublished changes", len(changes)
+        ) % {"count": len(changes)}
+        link = publish or draft_diff_url(live.number)
+        words = gettext("Review and publish") if publish else gettext("Review")
+        messages.info(
+            request,
+            format_html('{} · <a href="{}" class="cc-unpublished">{}</a>', count, link, words),
+        )
+
+
+def _remind_nothing_published(request: HttpRequest, publish: str | None) -> None:
+    if publish is not None:
+        messages.warning(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                gettext(
+                    "No cookie policy has been published yet: the policy page answers "
+                    "“Not found” and consents are recorded without a version."
+                ),
+                publish,
+                gettext("Review and publish"),
+            ),
+        )
+    else:
+        messages.warning(
+            request,
+            gettext(
+                "No cookie policy has been published yet: mark a policy current, then publish "
+                "it (Publish… on its page, or manage.py cookieconsent_publish)."
+            ),
+        )
+
+
+class PublishReminderMixin(_AnyAdmin):
+    """Shows ``remind_to_publish()`` on the list, add and change pages; a view of the app's
+    own calls it itself."""
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        remind_to_publish(request)
+        return super().changelist_view(request, extra_context)
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        remind_to_publish(request)
+        return super().add_view(request, form_url, extra_context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        remind_to_publish(request)
+        return super().change_view(request, object_id, form_url, extra_context)

@@ -1,0 +1,263 @@
+"""What waits for Publish, in the admin: the notice and its count on every page of the app,
+"nothing to publish", and the diff of the draft (or a version) against the version before."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from cookieconsent.models import (
+    Cookie,
+    CookieCategory,
+    CookiePolicy,
+    PublishedVersion,
+    RegionRule,
+)
+from cookieconsent.publishing import diff as diffing
+from tests.factories import StaffFactory, UserFactory
+from tests.helpers import publish_draft
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
+
+#: Every kind of page of the app's admin: lists, forms, its own pages.
+PAGES = [
+    "admin:cookieconsent_cookiepolicy_changelist",
+    "admin:cookieconsent_cookiecategory_changelist",
+    "admin:cookieconsent_cookiecategory_add",
+    "admin:cookieconsent_cookie_changelist",
+    "admin:cookieconsent_publishedversion_changelist",
+    "admin:cookieconsent_consentrecord_changelist",
+    "admin:cookieconsent_dailydecisions_changelist",
+    "admin:cookieconsent_undeclaredcookie_changelist",
+]
+NOTICE = re.compile(r"(\d+) unpublished changes? · <a href=\"([^\"]+)\" class=\"cc-unpublished\">")
+DIFF = reverse("admin:cookieconsent_publishedversion_diff")
+
+
+def policy() -> CookiePolicy:
+    current = CookiePolicy.current()
+    assert current is not None
+    return current
+
+
+def publish_url() -> str:
+    return reverse("admin:cookieconsent_cookiepolicy_publish", args=[policy().pk])
+
+
+@pytest.fixture
+def staff(client):
+    client.force_login(StaffFactory())
+    return client
+
+
+@pytest.fixture
+def viewer(client):
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="cookieconsent", codename__startswith="view_"
+        )
+    )
+    client.force_login(user)
+    return client
+
+
+def three_changes() -> None:
+    """The policy's words, a cookie and a regime: three items."""
+    draft = policy()
+    draft.introduction = "Reworded."
+    draft.save()
+    Cookie.objects.create(category=CookieCategory.objects.get(slug="analytics"), name="_new")
+    RegionRule.objects.create(policy=draft, region="ZA", regime="notice")
+
+
+def notices(html: str) -> list[tuple[str, str]]:
+    return NOTICE.findall(html)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_counts_the_unpublished_changes(staff, name):
+    url = reverse(name)
+    assert notices(staff.get(url).content.decode()) == []
+    three_changes()
+    assert notices(staff.get(url).content.decode()) == [("3", publish_url())]
+    publish_draft()
+    assert notices(staff.get(url).content.decode()) == []
+
+
+def test_the_change_form_and_a_versions_page_count_them_too(staff):
+    three_changes()
+    for url in (
+        reverse("admin:cookieconsent_cookiepolicy_change", args=[policy().pk]),
+        reverse("admin:cookieconsent_publishedversion_change", args=[1]),
+    ):
+        assert notices(staff.get(url).content.decode()) == [("3", publish_url())], url
+
+
+def test_one_change_is_one_and_each_item_counts(staff):
+    analytics = CookieCategory.objects.get(slug="analytics")
+    analytics.purpose = "Counts visits."
+    analytics.save()
+    page = staff.get(reverse("admin:cookieconsent_cookie_changelist")).content.decode()
+    assert "1 unpublished change ·" in page
+    for name in ("_a", "_b"):
+        Cookie.objects.create(category=analytics, name=name)
+    Cookie.objects.filter(name="_stat").delete()
+    page = staff.get(reverse("admin:cookieconsent_cookie_changelist")).content.decode()
+    assert "4 unpublished changes ·" in page
+    # Moving a section counts: the page would change.
+    policy().sections.filter(heading="Do Not Track").update(order=0)
+    page = staff.get(reverse("admin:cookieconsent_cookie_changelist")).content.decode()
+    assert "5 unpublished changes ·" in page
+
+
+def test_staff_who_cannot_publish_are_sent_to_the_diff(viewer):
+    three_changes()
+    page = viewer.get(reverse("admin:cookieconsent_cookie_changelist")).content.decode()
+    assert notices(page) == [("3", f"{DIFF}?old=1&amp;new=draft")]
+    assert "Review</a>" in page and "Review and publish" not in page
+    assert viewer.get(unescape(notices(page)[0][1])).status_code == 200
+
+
+def test_counting_costs_the_same_few_queries_however_big_the_table(
+    staff, django_assert_max_num_queries
+):
+    analytics = CookieCategory.objects.get(slug="analytics")
+    Cookie.objects.bulk_create(Cookie(category=analytics, name=f"_n{n}") for n in range(200))
+    with django_assert_max_num_queries(6):
+        live, changes = diffing.unpublished()
+    assert live is not None and len(changes) == 200
+
+
+# -- nothing to publish -------------------------------------------------------------------------
+
+
+def test_an_unchanged_draft_is_nothing_to_publish(staff):
+    page = staff.get(publish_url()).content.decode()
+    assert "Nothing to publish: the draft is the same as version 1" in page
+    response = staff.post(publish_url(), {"last_updated": "2026-08-01"})
+    assert response.status_code == 200
+    assert "Nothing to publish: the draft is the same as version 1" in response.content.decode()
+    assert PublishedVersion.objects.count() == 1
+    # Asking every visitor again is a reason of its own.
+    response = staff.post(publish_url(), {"last_updated": "2026-08-01", "reconsent": "on"})
+    assert response.status_code == 302
+    assert PublishedVersion.objects.get(number=2).reconsent
+
+
+def test_a_changed_draft_is_something_to_publish(staff):
+    assert "Nothing to publish" in staff.get(publish_url()).content.decode()
+    three_changes()
+    page = staff.get(publish_url()).content.decode()
+    assert "Nothing to publish" not in page
+    response = staff.post(publish_url(), {"last_updated": "2026-08-01"})
+    assert response.status_code == 302
+    assert PublishedVersion.objects.count() == 2
+
+
+def test_a_change_of_template_is_something_to_publish(staff, settings):
+    """The draft's data is unchanged, but what visitors would be shown is not."""
+    from pathlib import Path
+
+    settings.TEMPLATES = [
+        {
+            **settings.TEMPLATES[0],
+            "DIRS": [Path(__file__).parent.parent / "templates" / "custom_banner"],
+        }
+    ]
+    assert "Nothing to publish" not in staff.get(publish_url()).content.decode()
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": []}]
+    assert "Nothing to publish" in staff.get(publish_url()).content.decode()
+
+
+# -- the diff -----------------------------------------------------------------------------------
+
+
+def test_the_publish_page_shows_what_changes(staff):
+    three_changes()
+    page = staff.get(publish_url()).content.decode()
+    assert "Compared with version 1" in page
+    assert '<th scope="row">_new</th><td>added</td>' in page
+    assert '<th scope="row">ZA</th><td>added</td>' in page
+    assert "<del>How this site uses cookies</del><ins>Reworded</ins>." in page
+
+
+def test_the_draft_diff_lists_changes_in_tables_and_the_text_word_by_word(staff):
+    draft = policy()
+    draft.introduction = "How this site uses a few cookies."
+    draft.save()
+    stat = Cookie.objects.get(name="_stat")
+    stat.category = CookieCategory.objects.get(slug="functional")
+    stat.save()
+    functional = CookieCategory.objects.get(slug="functional")
+    functional.required = True
+    functional.save()
+    CookieCategory.objects.create(slug="ads", name="Advertising")
+    page = staff.get(DIFF, {"new": "draft"}).content.decode()
+    assert "Unpublished changes: the draft compared with version 1" in page
+    # A table per kind: categories, then cookies.
+    captions = re.findall(r"<caption>([^<]*)</caption>", page)
+    assert captions == ["Policy", "Category", "Cookie"]
+    assert "<strong>Strictly necessary:</strong> <del>no</del><ins>yes</ins>" in page
+    assert '<th scope="row">Advertising</th><td>added</td>' in page
+    assert "<strong>Category:</strong> <del>Analytics</del><ins>Functional</ins>" in page
+    # The words visitors read: a changed word, not a whole line, and no line cut mid-word.
+    assert "How this site uses <ins>a few </ins>cookies." in page
+    assert "diff_next" not in page and "nowrap" not in page
+
+
+def test_the_diff_escapes_what_staff_wrote(staff):
+    draft = policy()
+    draft.title = "<script>alert('title')</script>"
+    draft.save()
+    Cookie.objects.create(
+        category=CookieCategory.objects.get(slug="analytics"),
+        name="_x",
+        purpose='<img src=x onerror="alert(1)">',
+    )
+    page = staff.get(DIFF, {"new": "draft"}).content.decode()
+    assert "<script>alert(" not in page and "<img src=x" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;" in page
+
+
+def test_the_versions_list_links_each_version_to_the_one_before(staff):
+    three_changes()
+    publish_draft()
+    page = staff.get(reverse("admin:cookieconsent_publishedversion_changelist")).content.decode()
+    assert f'<a href="{DIFF}?old=1&amp;new=2">Compare with version 1</a>' in page
+    assert "Compare with version 0" not in page
+    diff = staff.get(DIFF, {"old": 1, "new": 2}).content.decode()
+    assert "Changes from version 1 to version 2" in diff
+    assert '<th scope="row">_new</th><td>added</td>' in diff
+
+
+def test_a_draft_diff_without_a_published_version_is_not_found(staff):
+    from tests.helpers import unpublish_everything
+
+    assert staff.get(DIFF, {"new": "draft"}).status_code == 200
+    unpublish_everything()
+    assert staff.get(DIFF, {"new": "draft"}).status_code == 404
+    assert staff.get(DIFF, {"new": "draft", "old": "x"}).status_code == 404
+
+
+def test_a_draft_diff_against_a_version_that_does_not_exist_is_not_found(staff):
+    assert staff.get(DIFF, {"new": "draft", "old": 1}).status_code == 200
+    assert staff.get(DIFF, {"new": "draft", "old": "x"}).status_code == 404
+    assert staff.get(DIFF, {"new": "draft", "old": 7}).status_code == 404
+
+
+def test_text_diff_keeps_unchanged_paragraphs_short():
+    old = "\n".join(f"Paragraph {n}." for n in range(10))
+    new = old.replace("Paragraph 5.", "Paragraph five.")
+    html = diffing.text_diff(old, new)
+    assert '<p class="cc-diff__changed">Paragraph <del>5</del><ins>five</ins>.</p>' in html
+    assert html.count('class="cc-diff__same"') == 2  # one paragraph either side
+    assert html.count('class="cc-diff__gap"') == 2
+    assert diffing.text_diff(old, old) == ""
+    added = diffing.text_diff("One.", "One.\nTwo & three.")
+    assert '<p class="cc-diff__added"><ins>Two &amp; three.</ins></p>' in added
