@@ -4,6 +4,7 @@ record of consent.
 One module per concern; everything is importable from ``cookieconsent.models``.
 """
 
+from cookieconsent.models.chain import ChainCheckpoint, ChainHead
 from cookieconsent.models.console import (
     CountedDay,
     DailyCategoryChoices,
@@ -33,6 +34,8 @@ from cookieconsent.models.registry import RegistryStamp
 __all__ = [
     "Action",
     "AppendOnlyQuerySet",
+    "ChainCheckpoint",
+    "ChainHead",
     "ConsentRecord",
     "Cookie",
     "CookieCategory",

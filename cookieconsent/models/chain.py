@@ -1,0 +1,240 @@
+"""The consent log as a hash chain: each record carries the SHA-256 of its content and of the
+record before it, so a record changed, removed or slipped in afterwards shows (docs/proof.md,
+"Proving the log is intact").
+
+- ``digest()`` is the one definition of what is hashed; the append, the purge's checkpoints and
+  ``cookieconsent_verify`` all call it.
+- Appends take turns: the first statement of an append's transaction is a write to the one row
+  of ``ChainHead``, which PostgreSQL locks until the commit and which takes SQLite's write lock
+  before anything is read. So records join the chain in primary-key order, one at a time, and
+  the head always names the newest.
+- The retention purge leaves a ``ChainCheckpoint`` for the last record of every run it deletes:
+  the next record links to its hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, connections, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from cookieconsent.models.records import ConsentRecord
+
+#: The link of the first record: no record came before it.
+GENESIS = "0" * 64
+#: The version of the serialisation below, hashed as ``"v"``.
+FORMAT = 1
+#: The record's fields that are hashed, in the canonical (sorted) order, with ``prev`` and
+#: ``v``. Not its primary key or ``published_version`` (database numbers; the version is
+#: named by ``policy_version`` and ``snapshot_hash``), nor the chain's own columns.
+HASHED = (
+    "action",
+    "consent_id",
+    "created_at",
+    "granted",
+    "ip_hash",
+    "language",
+    "page_url",
+    "policy_version",
+    "refused",
+    "regime",
+    "region",
+    "snapshot_hash",
+    "user_agent",
+    "user_pk",
+)
+
+
+def timestamp(value: dt.datetime) -> str:
+    """``created_at`` as hashed: UTC, ISO 8601, always six digits of microseconds and ``Z``."""
+    if timezone.is_aware(value):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def canonical(values: Sequence[Any], prev: str) -> bytes:
+    """The bytes hashed for a record whose ``HASHED`` fields hold ``values`` (in that order),
+    linked to ``prev``: a JSON object with sorted keys and no whitespace, UTF-8 (what RFC 8785
+    makes of these strings, lists of strings and integers)."""
+    (action, consent_id, created_at, granted, ip_hash, language, page_url, policy_version,
+     refused, regime, region, snapshot_hash, user_agent, user_pk) = values  # fmt: skip
+    obj = {
+        "action": str(action),
+        "consent_id": str(
+            consent_id if isinstance(consent_id, uuid.UUID) else uuid.UUID(consent_id)
+        ),
+        "created_at": timestamp(created_at),
+        "granted": list(granted),
+        "ip_hash": str(ip_hash),
+        "language": str(language),
+        "page_url": str(page_url),
+        "policy_version": int(policy_version),
+        "prev": prev,
+        "refused": list(refused),
+        "regime": str(regime),
+        "region": str(region),
+        "snapshot_hash": str(snapshot_hash),
+        "user_agent": str(user_agent),
+        "user_pk": str(user_pk),
+        "v": FORMAT,
+    }
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def digest(values: Sequence[Any], prev: str) -> str:
+    """The record's hash: SHA-256 of ``canonical(values, prev)``, as 64 hex digits."""
+    return hashlib.sha256(canonical(values, prev)).hexdigest()
+
+
+def values_of(record: ConsentRecord) -> tuple[Any, ...]:
+    return tuple(getattr(record, name) for name in HASHED)
+
+
+class ChainHead(models.Model):
+    """The one row every append locks: the hash of the newest record and its primary key."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    hash = models.CharField(_("hash"), max_length=64, default=GENESIS)
+    record_pk = models.BigIntegerField(_("newest record"), null=True, blank=True)
+    appended = models.BigIntegerField(_("records appended"), default=0)
+
+    class Meta:
+        verbose_name = _("chain head")
+        verbose_name_plural = _("chain heads")
+
+    def __str__(self) -> str:
+        return f"{self.hash} (record {self.record_pk})"
+
+
+class _CheckpointQuerySet(models.QuerySet["ChainCheckpoint"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Chain checkpoints are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("Chain checkpoints are append-only.")
+
+
+class ChainCheckpoint(models.Model):
+    """Where the chain continues after a purge: the hash of the last record of a run the
+    purge deleted. It stands in that record's place (its primary key) when the chain is
+    verified."""
+
+    record_pk = models.BigIntegerField(_("purged record"), unique=True)
+    consent_id = models.UUIDField(_("consent id"))
+    hash = models.CharField(_("hash"), max_length=64)
+    before = models.DateTimeField(_("purged records given before"))
+    purged_at = models.DateTimeField(_("purged at"), default=timezone.now)
+
+    objects = _CheckpointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("chain checkpoint")
+        verbose_name_plural = _("chain checkpoints")
+
+    def __str__(self) -> str:
+        return f"{self.hash} (after record {self.record_pk})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("Chain checkpoints are append-only.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+
+def _table(using: str) -> str:
+    return connections[using].ops.quote_name(ChainHead._meta.db_table)
+
+
+def _take_head(using: str, count: int) -> str:
+    """Lock the head (the transaction's first write) and return the newest record's hash."""
+    connection = connections[using]
+    table = _table(using)
+    take = f"UPDATE {table} SET appended = appended + %s WHERE id = 1"
+    returning = connection.features.can_return_columns_from_insert
+    with connection.cursor() as cursor:
+        for _attempt in range(2):
+            cursor.execute(take + (" RETURNING hash" if returning else ""), [count])
+            row = cursor.fetchone() if returning else None
+            if not returning and cursor.rowcount:
+                cursor.execute(f"SELECT hash FROM {table} WHERE id = 1")
+                row = cursor.fetchone()
+            if row is not None:
+                return str(row[0])
+            _create_head(using)
+    raise RuntimeError("the consent chain's head could not be created")  # pragma: no cover
+
+
+def _create_head(using: str) -> None:
+    """The head row, gone (a flushed test database) or never made: it continues from the
+    newest record or checkpoint there is."""
+    from cookieconsent.models.records import ConsentRecord
+
+    newest = (
+        models.QuerySet(ConsentRecord, using=using)
+        .exclude(chain_hash=None)
+        .order_by("-pk")
+        .values_list("pk", "chain_hash")
+        .first()
+    )
+    checkpoint = (
+        ChainCheckpoint.objects.using(using)
+        .order_by("-record_pk")
+        .values_list("record_pk", "hash")
+        .first()
+    )
+    found = max(filter(None, (newest, checkpoint)), default=(None, GENESIS), key=lambda e: e[0])
+    try:
+        with transaction.atomic(using=using):
+            ChainHead.objects.using(using).create(id=1, record_pk=found[0], hash=found[1])
+    except IntegrityError:  # another append made it first
+        pass
+
+
+def _move_head(using: str, record_pk: int | None, hash_: str) -> None:
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(using)} SET hash = %s, record_pk = %s WHERE id = 1",
+            [hash_, record_pk],
+        )
+
+
+def _settle(record: ConsentRecord) -> None:
+    """The values as the database will give them back: a time given as text parsed, a naive
+    one made aware as Django makes it, a consent ID given as text made a UUID."""
+    if not isinstance(record.created_at, dt.datetime):
+        record.created_at = type(record)._meta.get_field("created_at").to_python(record.created_at)
+    if settings.USE_TZ and timezone.is_naive(record.created_at):
+        record.created_at = timezone.make_aware(record.created_at)
+    if not isinstance(record.consent_id, uuid.UUID):
+        record.consent_id = uuid.UUID(str(record.consent_id))
+
+
+@contextmanager
+def appending(records: Sequence[ConsentRecord], using: str) -> Iterator[None]:
+    """Link ``records`` (in this order) to the chain, around their INSERT in the body, in one
+    transaction that holds the head from its first statement to the commit."""
+    with transaction.atomic(using=using):
+        prev = _take_head(using, len(records))
+        for record in records:
+            _settle(record)
+            record.chain_prev = prev
+            record.chain_hash = prev = digest(values_of(record), prev)
+        yield
+        pks = [r.pk for r in records]
+        if None not in pks and any(a >= b for a, b in itertools.pairwise(pks)):
+            # The chain's order is the primary key's: a backend that numbered them otherwise
+            # would leave a chain that cannot be verified.
+            raise IntegrityError("consent records were not numbered in the order they were chained")
+        if records:
+            _move_head(using, records[-1].pk, records[-1].chain_hash or GENESIS)
