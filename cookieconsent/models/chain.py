@@ -15,11 +15,12 @@ record before it, so a record changed, removed or slipped in afterwards shows (d
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -57,10 +58,13 @@ HASHED = (
 
 
 def timestamp(value: dt.datetime) -> str:
-    """``created_at`` as hashed: UTC, ISO 8601, always six digits of microseconds and ``Z``."""
+    """``created_at`` as hashed: UTC, ISO 8601, always six digits of microseconds and ``Z``
+    (``isoformat()``, not ``strftime()``, which asks the C library for the zone each time)."""
     if timezone.is_aware(value):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        return (
+            value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        )
+    return value.isoformat(timespec="microseconds")
 
 
 def canonical(values: Sequence[Any], prev: str) -> bytes:
@@ -152,26 +156,31 @@ class ChainCheckpoint(models.Model):
         super().save(*args, **kwargs)
 
 
-def _table(using: str) -> str:
-    return connections[using].ops.quote_name(ChainHead._meta.db_table)
-
-
-def _take_head(using: str, count: int) -> str:
-    """Lock the head (the transaction's first write) and return the newest record's hash."""
-    connection = connections[using]
-    table = _table(using)
+@functools.cache
+def _statements(quote: Callable[[str], str], returning: bool) -> tuple[str, str, str]:
+    """The head's statements for a backend: take it (and read its hash), read it, move it."""
+    table = quote(ChainHead._meta.db_table)
     take = f"UPDATE {table} SET appended = appended + %s WHERE id = 1"
-    returning = connection.features.can_return_columns_from_insert
-    with connection.cursor() as cursor:
-        for _attempt in range(2):
-            cursor.execute(take + (" RETURNING hash" if returning else ""), [count])
-            row = cursor.fetchone() if returning else None
-            if not returning and cursor.rowcount:
-                cursor.execute(f"SELECT hash FROM {table} WHERE id = 1")
-                row = cursor.fetchone()
-            if row is not None:
-                return str(row[0])
-            _create_head(using)
+    return (
+        take + (" RETURNING hash" if returning else ""),
+        f"SELECT hash FROM {table} WHERE id = 1",
+        f"UPDATE {table} SET hash = %s, record_pk = %s WHERE id = 1",
+    )
+
+
+def _take_head(cursor: Any, using: str, statements: tuple[str, str, str], count: int) -> str:
+    """Lock the head (the transaction's first write) and return the newest record's hash."""
+    take, read, _move = statements
+    returning = take.endswith("RETURNING hash")
+    for _attempt in range(2):
+        cursor.execute(take, [count])
+        row = cursor.fetchone() if returning else None
+        if not returning and cursor.rowcount:
+            cursor.execute(read)
+            row = cursor.fetchone()
+        if row is not None:
+            return str(row[0])
+        _create_head(using)
     raise RuntimeError("the consent chain's head could not be created")  # pragma: no cover
 
 
@@ -201,14 +210,6 @@ def _create_head(using: str) -> None:
         pass
 
 
-def _move_head(using: str, record_pk: int | None, hash_: str) -> None:
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_table(using)} SET hash = %s, record_pk = %s WHERE id = 1",
-            [hash_, record_pk],
-        )
-
-
 def _settle(record: ConsentRecord) -> None:
     """The values as the database will give them back: a time given as text parsed, a naive
     one made aware as Django makes it, a consent ID given as text made a UUID."""
@@ -224,17 +225,22 @@ def _settle(record: ConsentRecord) -> None:
 def appending(records: Sequence[ConsentRecord], using: str) -> Iterator[None]:
     """Link ``records`` (in this order) to the chain, around their INSERT in the body, in one
     transaction that holds the head from its first statement to the commit."""
-    with transaction.atomic(using=using):
-        prev = _take_head(using, len(records))
+    connection = connections[using]
+    statements = _statements(
+        connection.ops.quote_name, connection.features.can_return_columns_from_insert
+    )
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        prev = _take_head(cursor, using, statements, len(records))
         for record in records:
             _settle(record)
             record.chain_prev = prev
             record.chain_hash = prev = digest(values_of(record), prev)
         yield
+        if not records:
+            return
         pks = [r.pk for r in records]
         if None not in pks and any(a >= b for a, b in itertools.pairwise(pks)):
             # The chain's order is the primary key's: a backend that numbered them otherwise
             # would leave a chain that cannot be verified.
             raise IntegrityError("consent records were not numbered in the order they were chained")
-        if records:
-            _move_head(using, records[-1].pk, records[-1].chain_hash or GENESIS)
+        cursor.execute(statements[2], [prev, pks[-1]])
