@@ -259,3 +259,59 @@ def test_a_checkpoint_cannot_be_changed_through_the_orm():
         ChainCheckpoint.objects.update(hash="")
     with pytest.raises(TypeError, match="append-only"):
         ChainCheckpoint.objects.all().delete()
+
+
+# -- the consent receipt (ISO/IEC TS 27560 shape) ---------------------------------------------
+
+
+def test_the_admin_gives_a_records_receipt(client, staff):
+    client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
+    record = ConsentRecord.objects.get()
+    page = staff.get(f"/admin/cookieconsent/consentrecord/{record.pk}/change/").content.decode()
+    link = f"/admin/cookieconsent/consentrecord/{record.pk}/receipt/"
+    assert f'href="{link}"' in page
+    response = staff.get(link)
+    assert response["Content-Type"].startswith("application/json")
+    assert f"receipt-{record.consent_id}.json" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert data["schemaVersion"] == "ISO/IEC TS 27560:2023"
+    assert data["recordId"] == str(record.consent_id)
+    assert data["piiPrincipalId"] == record.user_pk  # the signed-in staff user
+    assert data["presentedNotice"]["hash"]["value"] == record.snapshot_hash
+    assert data["piiControllers"][0]["contact"] == "privacy@example.com"
+    assert [(p["purposeId"], p["consentState"]) for p in data["purposes"]] == [
+        ("functional", "given"),
+        ("analytics", "refused"),
+    ]
+    assert data["event"][0]["eventState"] == "consent given"
+    assert data["integrity"]["recordHash"] == record.chain_hash
+    assert staff.get("/admin/cookieconsent/consentrecord/999999/receipt/").status_code == 404
+
+
+def test_the_receipt_needs_the_view_permission(client, categories):
+    from tests.factories import UserFactory
+
+    record = ConsentRecordFactory()
+    client.force_login(UserFactory(is_staff=True))
+    response = client.get(f"/admin/cookieconsent/consentrecord/{record.pk}/receipt/")
+    assert response.status_code == 403
+
+
+def test_the_export_command_writes_a_receipt(tmp_path):
+    record = ConsentRecordFactory(action="reject_all", refused=["analytics"])
+    out = io.StringIO()
+    call_command("cookieconsent_export", "--receipt", str(record.consent_id), stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["recordId"] == str(record.consent_id)
+    assert data["piiPrincipalId"] == str(record.consent_id)  # anonymous: the consent ID
+    assert data["event"][0]["eventState"] == "consent refused"
+    target = tmp_path / "receipt.json"
+    call_command(
+        "cookieconsent_export", "--receipt", str(record.consent_id), "-o", str(target),
+        stderr=io.StringIO(),
+    )  # fmt: skip
+    assert json.loads(target.read_text()) == data
+    with pytest.raises(CommandError, match="is not a consent ID"):
+        call_command("cookieconsent_export", "--receipt", "nope")
+    with pytest.raises(CommandError, match="No consent record"):
+        call_command("cookieconsent_export", "--receipt", "0" * 32)

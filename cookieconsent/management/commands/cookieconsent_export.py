@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -10,6 +12,7 @@ from cookieconsent.management.moments import moment
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof import export
+from cookieconsent.proof.receipt import receipt
 
 
 class Command(BaseCommand):
@@ -20,8 +23,16 @@ class Command(BaseCommand):
         parser.add_argument("--until", help="Last day (YYYY-MM-DD, included) or moment.")
         parser.add_argument("--format", default="csv", help="csv (default) or jsonl.")
         parser.add_argument("--output", "-o", help="Write to this file instead of stdout.")
+        parser.add_argument(
+            "--receipt",
+            metavar="CONSENT_ID",
+            help="Only this record, as a consent receipt (ISO/IEC TS 27560, JSON).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["receipt"]:
+            self._receipt(options["receipt"], options["output"])
+            return
         fmt = options["format"]
         if fmt not in export.FORMATS:
             raise CommandError(f"Unknown --format {fmt!r}: use csv or jsonl.")
@@ -52,3 +63,26 @@ class Command(BaseCommand):
                 file.close()
         if file is not None:
             self.stderr.write(f"Exported {total} consent records to {path}.")
+
+    def _receipt(self, consent_id: str, path: str | None) -> None:
+        try:
+            key = uuid.UUID(consent_id)
+        except ValueError:
+            raise CommandError(f"--receipt {consent_id!r} is not a consent ID (a UUID).") from None
+        record = (
+            ConsentRecord.objects.select_related("published_version__policy")
+            .filter(consent_id=key)
+            .first()
+        )
+        if record is None:
+            raise CommandError(f"No consent record has the consent ID {key}.")
+        text = json.dumps(receipt(record), ensure_ascii=False, indent=2)
+        if not path:
+            self.stdout.write(text)
+            return
+        try:
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(text + "\n")
+        except OSError as exc:
+            raise CommandError(f"Cannot write {path}: {exc.strerror}.") from None
+        self.stderr.write(f"Wrote the receipt of {key} to {path}.")
