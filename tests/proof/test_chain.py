@@ -6,9 +6,11 @@ verifiable."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -16,9 +18,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
-from cookieconsent.models.chain import GENESIS
+from cookieconsent.models.chain import GENESIS, HASHED, canonical
 from cookieconsent.proof import export
 from tests.factories import ConsentRecordFactory
 
@@ -315,3 +319,40 @@ def test_the_export_command_writes_a_receipt(tmp_path):
         call_command("cookieconsent_export", "--receipt", "nope")
     with pytest.raises(CommandError, match="No consent record"):
         call_command("cookieconsent_export", "--receipt", "0" * 32)
+
+
+# -- what is hashed -----------------------------------------------------------------------------
+
+_text = st.text(max_size=12)
+_lists = st.lists(_text, max_size=3) | st.lists(st.integers() | _text, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    strings=st.lists(_text, min_size=9, max_size=9),
+    lists=st.tuples(_lists, _lists),
+    number=st.integers(min_value=0, max_value=2**31),
+    as_stored=st.booleans(),
+)
+def test_the_canonical_form_is_sorted_compact_json(strings, lists, number, as_stored):
+    """What docs/proof.md says is hashed, for any text: json.dumps with sorted keys, no
+    whitespace and no ASCII escaping; also from the lists' JSON text as a database stores
+    it."""
+    moment = dt.datetime(2026, 5, 4, 3, 2, 1, 0, tzinfo=dt.UTC)
+    action, ip_hash, language, page_url, regime, region, snapshot, agent, user = strings
+    consent_id = uuid.uuid4()
+    granted, refused = lists
+    stored = [json.dumps(v) if as_stored else v for v in (granted, refused)]
+    values = (action, consent_id, moment, stored[0], ip_hash, language, page_url, number,
+              stored[1], regime, region, snapshot, agent, user)  # fmt: skip
+    expected = {
+        **dict(zip(HASHED, values, strict=True)),
+        "consent_id": str(consent_id),
+        "created_at": "2026-05-04T03:02:01.000000Z",
+        "granted": granted,
+        "refused": refused,
+        "prev": "p",
+        "v": 1,
+    }
+    text = json.dumps(expected, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical(values, "p") == text.encode()
