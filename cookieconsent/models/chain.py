@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connections, models, transaction
 from django.utils import timezone
@@ -218,10 +219,8 @@ def _take_head(cursor: Any, using: str, statements: tuple[str, str, str], count:
 def _create_head(using: str) -> None:
     """The head row, gone (a flushed test database) or never made: it continues from the
     newest record or checkpoint there is."""
-    from cookieconsent.models.records import ConsentRecord
-
     newest = (
-        models.QuerySet(ConsentRecord, using=using)
+        models.QuerySet(apps.get_model("cookieconsent", "ConsentRecord"), using=using)
         .exclude(chain_hash=None)
         .order_by("-pk")
         .values_list("pk", "chain_hash")

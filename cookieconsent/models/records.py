@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cookieconsent.models import chain
+from cookieconsent.models.chain import ChainCheckpoint, appending
 from cookieconsent.models.publishing import PublishedVersion
 from cookieconsent.models.regions import Regime
 
@@ -45,7 +45,7 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
         if kwargs.get("ignore_conflicts"):
             raise TypeError("A record skipped by ignore_conflicts would break the chain.")
         objs = list(objs)
-        with chain.appending(objs, self.db):
+        with appending(objs, self.db):
             return super().bulk_create(objs, *args, **kwargs)
 
     def purge_older_than(self, cutoff: datetime) -> int:
@@ -138,7 +138,7 @@ class ConsentRecord(models.Model):
         # An INSERT or nothing: a new instance carrying an existing pk must not UPDATE.
         kwargs["force_insert"] = True
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with chain.appending([self], using):
+        with appending([self], using):
             super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
@@ -150,7 +150,7 @@ def _leave_checkpoints(
 ) -> None:
     """A checkpoint for the last record of every run of ``records`` given before ``cutoff``
     (in the chain's order, the primary key's): the record after it links to its hash."""
-    ends: list[chain.ChainCheckpoint] = []
+    ends: list[ChainCheckpoint] = []
     previous: tuple[int, uuid.UUID, datetime, str | None] | None = None
     rows = records.order_by("pk").values_list("pk", "consent_id", "created_at", "chain_hash")
     for row in rows.iterator(chunk_size=5000):
@@ -159,14 +159,14 @@ def _leave_checkpoints(
         previous = row
     if previous is not None and previous[2] < cutoff:
         ends.append(_checkpoint(previous, cutoff))
-    chain.ChainCheckpoint.objects.using(using).bulk_create(e for e in ends if e.hash)
+    ChainCheckpoint.objects.using(using).bulk_create(e for e in ends if e.hash)
 
 
 def _checkpoint(
     row: tuple[int, uuid.UUID, datetime, str | None], cutoff: datetime
-) -> chain.ChainCheckpoint:
+) -> ChainCheckpoint:
     pk, consent_id, _given, hash_ = row
-    return chain.ChainCheckpoint(
+    return ChainCheckpoint(
         record_pk=pk, consent_id=consent_id, hash=hash_ or "", before=cutoff
     )
 
