@@ -1,6 +1,7 @@
 """The consent log as a hash chain (docs/proof.md, "Proving the log is intact"): each record's
 hash and its predecessor's, the one-row head every append locks, and the checkpoints the purge
-leaves.
+leaves. On SQLite and PostgreSQL a trigger moves the head in the very statement that inserts
+a chained record, and refuses the INSERT when the record does not link to the head.
 
 The new columns are added in place (nullable, no default), so SQLite keeps the record table's
 triggers; its UPDATE trigger names the columns it guards, so it is made again to guard these
@@ -14,6 +15,53 @@ from django.db import migrations, models
 
 append_only = import_module("cookieconsent.migrations.0002_append_only")
 RECORDS = append_only.RECORDS
+
+
+HEAD = "cookieconsent_chainhead"
+MOVED = (
+    "cookieconsent: the consent chain moved on: link the record to the hash of the chain head "
+    "(as ConsentRecord.save() does)"
+)
+#: Moves the head in the statement that inserts a chained record, if it links to the head.
+SQLITE_CHAIN = (
+    f"CREATE TRIGGER {RECORDS}_chain AFTER INSERT ON {RECORDS} "
+    "WHEN NEW.chain_hash IS NOT NULL BEGIN "
+    f"SELECT RAISE(ABORT, '{MOVED}') "
+    f"WHERE (SELECT hash FROM {HEAD} WHERE id = 1) IS NOT NEW.chain_prev; "
+    f"UPDATE {HEAD} SET hash = NEW.chain_hash, record_pk = NEW.id, appended = appended + 1 "
+    "WHERE id = 1; END"
+)
+POSTGRES_CHAIN = [
+    f"""
+CREATE OR REPLACE FUNCTION cookieconsent_chain() RETURNS trigger AS $$
+BEGIN
+    UPDATE {HEAD} SET hash = NEW.chain_hash, record_pk = NEW.id, appended = appended + 1
+        WHERE id = 1 AND hash = NEW.chain_prev;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '{MOVED}' USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql
+""",
+    f"CREATE TRIGGER {RECORDS}_chain AFTER INSERT ON {RECORDS} FOR EACH ROW "
+    "WHEN (NEW.chain_hash IS NOT NULL) EXECUTE FUNCTION cookieconsent_chain()",
+]
+
+
+def create_chain_trigger(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    for sql in {"sqlite": [SQLITE_CHAIN], "postgresql": POSTGRES_CHAIN}.get(vendor, []):
+        schema_editor.execute(sql, params=None)
+
+
+def drop_chain_trigger(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {RECORDS}_chain")
+    elif vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {RECORDS}_chain ON {RECORDS}")
+        schema_editor.execute("DROP FUNCTION IF EXISTS cookieconsent_chain()")
 
 
 def drop_record_triggers(apps, schema_editor):
@@ -90,4 +138,5 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(guard_record_columns, drop_record_triggers),
         migrations.RunPython(create_head, migrations.RunPython.noop),
+        migrations.RunPython(create_chain_trigger, drop_chain_trigger),
     ]

@@ -21,9 +21,8 @@ import itertools
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
 from django.conf import settings
@@ -33,6 +32,8 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from cookieconsent.models.records import ConsentRecord
+
+T = TypeVar("T")
 
 #: The link of the first record: no record came before it.
 GENESIS = "0" * 64
@@ -188,24 +189,32 @@ class ChainCheckpoint(models.Model):
         super().save(*args, **kwargs)
 
 
+#: Backends where migration 0003 adds the trigger that moves the head with each INSERT.
+_TRIGGERED = ("sqlite", "postgresql")
+#: Said by that trigger when a record's link is not the head's hash any more.
+MOVED = "the consent chain moved on"
+#: Tries without a lock before an append takes the head's lock.
+_OPTIMISTIC = 3
+
+
 @functools.cache
 def _statements(quote: Callable[[str], str], returning: bool) -> tuple[str, str, str]:
     """The head's statements for a backend: take it (and read its hash), read it, move it."""
     table = quote(ChainHead._meta.db_table)
-    take = f"UPDATE {table} SET appended = appended + %s WHERE id = 1"
+    take = f"UPDATE {table} SET appended = appended WHERE id = 1"
     return (
         take + (" RETURNING hash" if returning else ""),
         f"SELECT hash FROM {table} WHERE id = 1",
-        f"UPDATE {table} SET hash = %s, record_pk = %s WHERE id = 1",
+        f"UPDATE {table} SET hash = %s, record_pk = %s, appended = appended + %s WHERE id = 1",
     )
 
 
-def _take_head(cursor: Any, using: str, statements: tuple[str, str, str], count: int) -> str:
+def _take_head(cursor: Any, using: str, statements: tuple[str, str, str]) -> str:
     """Lock the head (the transaction's first write) and return the newest record's hash."""
     take, read, _move = statements
     returning = take.endswith("RETURNING hash")
     for _attempt in range(2):
-        cursor.execute(take, [count])
+        cursor.execute(take)
         row = cursor.fetchone() if returning else None
         if not returning and cursor.rowcount:
             cursor.execute(read)
@@ -251,26 +260,49 @@ def _settle(record: ConsentRecord) -> None:
         record.consent_id = uuid.UUID(str(record.consent_id))
 
 
-@contextmanager
-def appending(records: Sequence[ConsentRecord], using: str) -> Iterator[None]:
-    """Link ``records`` (in this order) to the chain, around their INSERT in the body, in one
-    transaction that holds the head from its first statement to the commit."""
+def _link(records: Sequence[ConsentRecord], prev: str) -> None:
+    for record in records:
+        _settle(record)
+        record.chain_prev = prev
+        record.chain_hash = prev = digest(values_of(record), prev)
+
+
+def append(records: Sequence[ConsentRecord], using: str, insert: Callable[[], T]) -> T:
+    """Link ``records`` (in this order) to the chain and ``insert()`` them, so that they and
+    the head move together or not at all; return what ``insert()`` returns.
+
+    Outside a transaction, on SQLite and PostgreSQL: read the head, link, INSERT. The
+    INSERT's trigger moves the head only if the first record links to it, in the same
+    statement; if another append moved it meanwhile, the INSERT fails and is tried again.
+    Otherwise, or after a few such tries: in a transaction whose first statement locks the
+    head (PostgreSQL: its row; SQLite: the database's write lock), so no append can come
+    between."""
     connection = connections[using]
     statements = _statements(
         connection.ops.quote_name, connection.features.can_return_columns_from_insert
     )
+    triggered = connection.vendor in _TRIGGERED
+    if triggered and not connection.in_atomic_block:
+        for _attempt in range(_OPTIMISTIC):
+            with connection.cursor() as cursor:
+                cursor.execute(statements[1])
+                row = cursor.fetchone()
+            if row is None:
+                break  # no head yet: made below, under the lock
+            _link(records, str(row[0]))
+            try:
+                return insert()
+            except IntegrityError as exc:
+                if MOVED not in str(exc):
+                    raise
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        prev = _take_head(cursor, using, statements, len(records))
-        for record in records:
-            _settle(record)
-            record.chain_prev = prev
-            record.chain_hash = prev = digest(values_of(record), prev)
-        yield
-        if not records:
-            return
-        pks = [r.pk for r in records]
-        if None not in pks and any(a >= b for a, b in itertools.pairwise(pks)):
-            # The chain's order is the primary key's: a backend that numbered them otherwise
-            # would leave a chain that cannot be verified.
-            raise IntegrityError("consent records were not numbered in the order they were chained")
-        cursor.execute(statements[2], [prev, pks[-1]])
+        _link(records, _take_head(cursor, using, statements))
+        result = insert()
+        if records and not triggered:
+            pks = [r.pk for r in records]
+            if None in pks or any(a >= b for a, b in itertools.pairwise(pks)):
+                # The chain's order is the primary key's: a backend that numbered them
+                # otherwise would leave a chain that cannot be verified.
+                raise IntegrityError("consent records were not numbered in the order chained")
+            cursor.execute(statements[2], [records[-1].chain_hash, pks[-1], len(records)])
+        return result

@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cookieconsent.models.chain import ChainCheckpoint, appending
+from cookieconsent.models.chain import ChainCheckpoint, append
 from cookieconsent.models.publishing import PublishedVersion
 from cookieconsent.models.regions import Regime
 
@@ -45,8 +45,11 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
         if kwargs.get("ignore_conflicts"):
             raise TypeError("A record skipped by ignore_conflicts would break the chain.")
         objs = list(objs)
-        with appending(objs, self.db):
-            return super().bulk_create(objs, *args, **kwargs)
+        return append(
+            objs,
+            self.db,
+            lambda: super(AppendOnlyQuerySet, self).bulk_create(objs, *args, **kwargs),
+        )
 
     def purge_older_than(self, cutoff: datetime) -> int:
         """Delete the records given before ``cutoff``, the one documented way to delete any;
@@ -138,8 +141,7 @@ class ConsentRecord(models.Model):
         # An INSERT or nothing: a new instance carrying an existing pk must not UPDATE.
         kwargs["force_insert"] = True
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with appending([self], using):
-            super().save(*args, **kwargs)
+        append([self], using, lambda: super(ConsentRecord, self).save(*args, **kwargs))
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError(APPEND_ONLY)
@@ -166,9 +168,7 @@ def _checkpoint(
     row: tuple[int, uuid.UUID, datetime, str | None], cutoff: datetime
 ) -> ChainCheckpoint:
     pk, consent_id, _given, hash_ = row
-    return ChainCheckpoint(
-        record_pk=pk, consent_id=consent_id, hash=hash_ or "", before=cutoff
-    )
+    return ChainCheckpoint(record_pk=pk, consent_id=consent_id, hash=hash_ or "", before=cutoff)
 
 
 #: Set only while ``purge_older_than()`` writes its permit.

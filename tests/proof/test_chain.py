@@ -16,13 +16,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
-from cookieconsent.models.chain import GENESIS, HASHED, canonical
+from cookieconsent.models.chain import GENESIS, HASHED, append, canonical
 from cookieconsent.proof import export
 from tests.factories import ConsentRecordFactory
 
@@ -356,3 +356,34 @@ def test_the_canonical_form_is_sorted_compact_json(strings, lists, number, as_st
     }
     text = json.dumps(expected, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert canonical(values, "p") == text.encode()
+
+
+# -- appends that race ------------------------------------------------------------------------
+
+
+def test_the_database_refuses_a_record_that_does_not_link_to_the_head():
+    ConsentRecordFactory()
+    forged = ConsentRecord(
+        policy_version=1, action="custom", chain_prev="f" * 64, chain_hash="e" * 64
+    )
+    with pytest.raises(IntegrityError, match="chain moved on"), transaction.atomic():
+        ConsentRecord._base_manager.bulk_create([forged])
+    assert "verifies: 1 records" in verify()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_append_overtaken_after_reading_the_head_links_again():
+    """Another writer appends between this append's read of the head and its INSERT: the
+    database refuses the INSERT, and the append links to the new head and tries again."""
+    record = ConsentRecord(policy_version=1, snapshot_hash="0" * 64, action="custom")
+    links: list[str | None] = []
+
+    def insert() -> None:
+        if not links:
+            ConsentRecordFactory()  # the other writer
+        links.append(record.chain_prev)
+        record.save_base(force_insert=True)
+
+    append([record], "default", insert)
+    assert len(links) == 2 and links[0] != links[1]
+    assert "verifies: 2 records" in verify()
