@@ -4,9 +4,10 @@ record before it, so a record changed, removed or slipped in afterwards shows (d
 
 - ``digest()`` is the one definition of what is hashed; the append, the purge's checkpoints and
   ``cookieconsent_verify`` all call it.
-- Appends take turns: the first statement of an append's transaction is a write to the one row
-  of ``ChainHead``, which PostgreSQL locks until the commit and which takes SQLite's write lock
-  before anything is read. So records join the chain in primary-key order, one at a time, and
+- Appends take turns: ``append()`` links records to the head's hash and inserts them; on
+  SQLite and PostgreSQL a trigger moves the head in that same INSERT, or refuses it if another
+  append moved the head meanwhile (then it links again). Inside a transaction it first locks
+  the head's row instead. So records join the chain in primary-key order, one at a time, and
   the head always names the newest.
 - The retention purge leaves a ``ChainCheckpoint`` for the last record of every run it deletes:
   the next record links to its hash.
