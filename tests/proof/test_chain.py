@@ -371,7 +371,7 @@ def test_the_database_refuses_a_record_that_does_not_link_to_the_head():
     assert "verifies: 1 records" in verify()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_append_overtaken_after_reading_the_head_links_again():
     """Another writer appends between this append's read of the head and its INSERT: the
     database refuses the INSERT, and the append links to the new head and tries again."""
