@@ -7,7 +7,8 @@ Each visit is a new visitor: a page view (the banner), a consent POST as a brows
 headers), and a second page view
 with the consent cookie. Every POST must answer 2xx or 3xx, and the database must hold exactly
 one ConsentRecord per POST: the consent ids in the visitors' cookies and in the table are the
-same set, none lost, none doubled. Loopback only; the database is created for the run and
+same set, none lost, none doubled; and ``cookieconsent_verify`` must find them one valid hash
+chain. Loopback only; the database is created for the run and
 dropped after it.
 """
 
@@ -49,6 +50,8 @@ class Result:
     stored: Counter[str] = field(default_factory=Counter)
     missing: set[str] = field(default_factory=set)
     unexpected: set[str] = field(default_factory=set)
+    #: ``manage.py cookieconsent_verify`` on the records the run wrote: "" if it failed.
+    chain: str = ""
 
     @property
     def ok(self) -> bool:
@@ -59,6 +62,7 @@ class Result:
             and not self.missing
             and not self.unexpected
             and self.stored == self.sent
+            and bool(self.chain)
         )
 
 
@@ -138,6 +142,11 @@ def verify(site: Site, result: Result) -> None:
     cookie_ids = set(result.cookie_ids)
     result.missing = cookie_ids - stored_ids
     result.unexpected = stored_ids - cookie_ids
+    # Every record joined the one hash chain, in turn, however many workers wrote at once.
+    try:
+        result.chain = site.manage("cookieconsent_verify").strip()
+    except RuntimeError as exc:
+        result.failures.append(str(exc))
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -172,6 +181,7 @@ def report(result: Result) -> None:
         f"consent cookies: {len(result.cookie_ids)} ({len(set(result.cookie_ids))} distinct); "
         f"lost: {len(result.missing)}, unexpected: {len(result.unexpected)}"
     )
+    print(f"  chain: {result.chain or 'DOES NOT VERIFY'}")
     if result.failures:
         print(f"  FAILURES: {len(result.failures)}, e.g. {Counter(result.failures).most_common(3)}")
     print(

@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "cookieconsent",
+    # The hand-rolled endpoint's log (benchmarks/models.py).
+    "benchmarks",
 ]
 
 #: Django 5.2's ``startproject`` template, verbatim.

@@ -20,7 +20,14 @@ from django.utils import timezone
 
 from cookieconsent import publishing
 from cookieconsent.console import stats
-from cookieconsent.models import CookiePolicy, CountedDay, DailyDecisions, PublishedVersion
+from cookieconsent.models import (
+    ConsentRecord,
+    CookiePolicy,
+    CountedDay,
+    DailyDecisions,
+    PublishedVersion,
+)
+from cookieconsent.proof import chain
 from tests.factories import ConsentRecordFactory, CookiePolicyFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +87,32 @@ def test_two_recounts_of_the_same_day_take_turns():
         ("reject_all", 1),
     ]
     assert list(CountedDay.objects.values_list("day", flat=True)) == [day]
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_appends_keep_one_valid_chain():
+    """An append waits for the one holding the chain's head; then many threads append at
+    once. Every record is written, each links to the one before it, and the chain
+    verifies."""
+    other = Other(ConsentRecordFactory)
+    with transaction.atomic():
+        ConsentRecordFactory()
+        other.start()
+        wait_until_waiting()
+    other.join(10)
+    assert other.error is None, other.error
+    crowd = [Other(lambda: [ConsentRecordFactory() for _ in range(5)]) for _ in range(6)]
+    for thread in crowd:
+        thread.start()
+    for thread in crowd:
+        thread.join(30)
+        assert thread.error is None, thread.error
+    report = chain.verify()
+    assert report.ok, report.broken
+    assert report.checked == ConsentRecord.objects.count() == 32
+    links = list(ConsentRecord.objects.order_by("pk").values_list("chain_prev", "chain_hash"))
+    assert all(prev == before for (prev, _), (_, before) in zip(links[1:], links, strict=False))
 
 
 def current_policy() -> CookiePolicy:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import TYPE_CHECKING
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
@@ -20,6 +22,7 @@ from cookieconsent.admin.console import ExportMixin
 from cookieconsent.admin.drafts import PublishReminderMixin
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import ConsentRecord
+from cookieconsent.proof.receipt import receipt
 
 if TYPE_CHECKING:
     _RecordAdmin = admin.ModelAdmin[ConsentRecord]
@@ -56,7 +59,7 @@ class ConsentRecordAdmin(PublishReminderMixin, ReadOnlyMixin, ExportMixin, _Reco
     show_full_result_count = False
     search_help_text = _("A consent ID, or a user's ID, exactly.")
     date_hierarchy = "created_at"
-    readonly_fields = ("what_they_saw",)
+    readonly_fields = ("what_they_saw", "consent_receipt")
     # A read-only log has no bulk actions (delete_selected would need the delete permission
     # refused below, and the database refuses deletion anyway).
     actions = None
@@ -116,3 +119,35 @@ class ConsentRecordAdmin(PublishReminderMixin, ReadOnlyMixin, ExportMixin, _Reco
             gettext("Version %(number)d in “%(language)s”, as this visitor saw it")
             % {"number": obj.policy_version, "language": obj.language},
         )
+
+    @admin.display(description=_("consent receipt"))
+    def consent_receipt(self, obj: ConsentRecord) -> SafeString:
+        link = reverse("admin:cookieconsent_consentrecord_receipt", args=[obj.pk])
+        return format_html(
+            '<a href="{}" download>{}</a>', link, gettext("Download (ISO/IEC TS 27560, JSON)")
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<int:pk>/receipt/",
+                self.admin_site.admin_view(self.receipt_view),
+                name="cookieconsent_consentrecord_receipt",
+            )
+        ]
+        return own + super().get_urls()
+
+    def receipt_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The record as a consent receipt (JSON), for whoever may view it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        record = self.get_queryset(request).select_related("published_version__policy")
+        found = record.filter(pk=pk).first()
+        if found is None:
+            raise Http404(gettext("No consent record with that ID."))
+        response = HttpResponse(
+            json.dumps(receipt(found), ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="receipt-{found.consent_id}.json"'
+        return response

@@ -4,6 +4,7 @@ record of consent.
 One module per concern; everything is importable from ``cookieconsent.models``.
 """
 
+from cookieconsent.models.chain import ChainCheckpoint, ChainHead
 from cookieconsent.models.console import (
     BannersShown,
     CountedDay,
@@ -35,6 +36,8 @@ __all__ = [
     "Action",
     "AppendOnlyQuerySet",
     "BannersShown",
+    "ChainCheckpoint",
+    "ChainHead",
     "ConsentRecord",
     "Cookie",
     "CookieCategory",

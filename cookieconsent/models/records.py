@@ -12,10 +12,12 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, ClassVar
 
-from django.db import models, transaction
+from django.db import models, router, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent.models.chain import ChainCheckpoint, append
 from cookieconsent.models.publishing import PublishedVersion
 from cookieconsent.models.regions import Regime
 
@@ -43,12 +45,31 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError(APPEND_ONLY)
 
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[ConsentRecord]:
+        """Insert and chain ``objs``, in their order, in one transaction."""
+        if kwargs.get("ignore_conflicts"):
+            raise TypeError("A record skipped by ignore_conflicts would break the chain.")
+        objs = list(objs)
+        return append(
+            objs,
+            self.db,
+            lambda: super(AppendOnlyQuerySet, self).bulk_create(objs, *args, **kwargs),
+        )
+
     def purge_older_than(self, cutoff: datetime) -> int:
         """Delete the records given before ``cutoff``, the one documented way to delete any;
         return how many went. Meant for a retention period (``cookieconsent_purge``)."""
         if timezone.is_naive(cutoff):
             raise ValueError("purge_older_than() needs an aware datetime.")
         with transaction.atomic(using=self.db):
+            everything: models.QuerySet[ConsentRecord] = models.QuerySet(self.model, using=self.db)
+            last = everything.filter(created_at__lt=cutoff).aggregate(pk=Max("pk"))["pk"]
+            if last is None:
+                return 0
+            # Only records up to the newest one seen now: any appended since has a higher key
+            # (appends take turns and commit in key order), so no record goes unaccounted.
+            doomed = everything.filter(created_at__lt=cutoff, pk__lte=last)
+            _leave_checkpoints(everything.filter(pk__lte=last), cutoff, self.db)
             # The database's trigger lets a DELETE through only while a permit covering the
             # row exists; it is gone again before the transaction commits.
             token = _purging.set(True)
@@ -56,9 +77,6 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
                 permit = PurgePermit.objects.using(self.db).create(before=cutoff)
             finally:
                 _purging.reset(token)
-            doomed: models.QuerySet[ConsentRecord] = models.QuerySet(
-                self.model, using=self.db
-            ).filter(created_at__lt=cutoff)
             count, _ = doomed.delete()
             PurgePermit.objects.using(self.db).filter(pk=permit.pk).delete()
         return count
@@ -101,6 +119,14 @@ class ConsentRecord(models.Model):
     regime = models.CharField(
         _("regime"), max_length=10, choices=Regime.choices, default=Regime.OPT_IN
     )
+    # The hash chain (models/chain.py): the hash of the record before this one, and of this
+    # record's content with it. Written with the record, in the same transaction; NULL only
+    # in a row inserted below the ORM, which the chain never saw (nullable, so the columns are
+    # added in place, keeping SQLite's triggers).
+    chain_prev = models.CharField(  # noqa: DJ001
+        _("previous hash"), max_length=64, null=True, editable=False
+    )
+    chain_hash = models.CharField(_("hash"), max_length=64, null=True, editable=False)  # noqa: DJ001
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -119,10 +145,35 @@ class ConsentRecord(models.Model):
             raise TypeError(APPEND_ONLY)
         # An INSERT or nothing: a new instance carrying an existing pk must not UPDATE.
         kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        append([self], using, lambda: super(ConsentRecord, self).save(*args, **kwargs))
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError(APPEND_ONLY)
+
+
+def _leave_checkpoints(
+    records: models.QuerySet[ConsentRecord], cutoff: datetime, using: str
+) -> None:
+    """A checkpoint for the last record of every run of ``records`` given before ``cutoff``
+    (in the chain's order, the primary key's): the record after it links to its hash."""
+    ends: list[ChainCheckpoint] = []
+    previous: tuple[int, uuid.UUID, datetime, str | None] | None = None
+    rows = records.order_by("pk").values_list("pk", "consent_id", "created_at", "chain_hash")
+    for row in rows.iterator(chunk_size=5000):
+        if previous is not None and previous[2] < cutoff and row[2] >= cutoff:
+            ends.append(_checkpoint(previous, cutoff))
+        previous = row
+    if previous is not None and previous[2] < cutoff:
+        ends.append(_checkpoint(previous, cutoff))
+    ChainCheckpoint.objects.using(using).bulk_create(e for e in ends if e.hash)
+
+
+def _checkpoint(
+    row: tuple[int, uuid.UUID, datetime, str | None], cutoff: datetime
+) -> ChainCheckpoint:
+    pk, consent_id, _given, hash_ = row
+    return ChainCheckpoint(record_pk=pk, consent_id=consent_id, hash=hash_ or "", before=cutoff)
 
 
 #: Set only while ``purge_older_than()`` writes its permit.

@@ -38,6 +38,11 @@ COLUMNS = (
     ("page", "page_url"),
     ("ip_hash", "ip_hash"),
     ("user_agent", "user_agent"),
+    ("user", "user_pk"),
+    # The hash chain (docs/proof.md, "Proving the log is intact"): the hash of the record
+    # before, and of this record's content with it, so an auditor can check the file alone.
+    ("chain_prev", "chain_prev"),
+    ("chain_hash", "chain_hash"),
 )
 
 

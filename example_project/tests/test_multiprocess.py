@@ -178,7 +178,8 @@ def test_a_change_in_one_process_is_enforced_by_another_within_the_staleness(sit
 
 
 def test_load_smoke():
-    """``make load`` in small: every consent POST answered and stored exactly once."""
+    """``make load`` in small: every consent POST answered and stored exactly once, and the
+    records of concurrent POSTs form one hash chain that verifies."""
     require_services()
     result = load.run(posts=100, clients=10, workers=2, quiet=True)
     assert result.failures == []
@@ -186,4 +187,5 @@ def test_load_smoke():
     assert len(set(result.cookie_ids)) == 100
     assert not result.missing and not result.unexpected
     assert result.stored == result.sent
+    assert "verifies: 100 records" in result.chain, result.chain
     assert result.ok

@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import json
+import uuid
 from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
+from cookieconsent.management.moments import moment
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof import export
-
-
-def _moment(value: str, option: str, *, end_of_day: bool = False) -> dt.datetime:
-    """A date (``2026-01-31``) or date and time (``2026-01-31T12:00``), as an aware datetime."""
-    try:
-        day = parse_date(value)
-        moment = None if day is not None else parse_datetime(value)
-    except ValueError:  # well formed, but no such day
-        moment = day = None
-    reach = "up to the last record" if end_of_day else "from the first record"
-    out_of_range = CommandError(
-        f"{option} {value!r} is out of range: leave {option} out to export {reach}."
-    )
-    if day is not None:
-        try:
-            moment = dt.datetime.combine(day + dt.timedelta(days=end_of_day), dt.time.min)
-        except OverflowError:  # the day after 9999-12-31
-            raise out_of_range from None
-    if moment is None:
-        raise CommandError(
-            f"{option} {value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]."
-        )
-    aware = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
-    try:
-        # The database is given it in UTC: 0001-01-01 east of Greenwich falls off the calendar.
-        aware.astimezone(dt.UTC)
-    except OverflowError:
-        raise out_of_range from None
-    return aware
+from cookieconsent.proof.receipt import receipt
 
 
 class Command(BaseCommand):
@@ -51,16 +23,24 @@ class Command(BaseCommand):
         parser.add_argument("--until", help="Last day (YYYY-MM-DD, included) or moment.")
         parser.add_argument("--format", default="csv", help="csv (default) or jsonl.")
         parser.add_argument("--output", "-o", help="Write to this file instead of stdout.")
+        parser.add_argument(
+            "--receipt",
+            metavar="CONSENT_ID",
+            help="Only this record, as a consent receipt (ISO/IEC TS 27560, JSON).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["receipt"]:
+            self._receipt(options["receipt"], options["output"])
+            return
         fmt = options["format"]
         if fmt not in export.FORMATS:
             raise CommandError(f"Unknown --format {fmt!r}: use csv or jsonl.")
         records = ConsentRecord.objects.all()
         if options["since"]:
-            records = records.filter(created_at__gte=_moment(options["since"], "--since"))
+            records = records.filter(created_at__gte=moment(options["since"], "--since"))
         if options["until"]:
-            until = _moment(options["until"], "--until", end_of_day=True)
+            until = moment(options["until"], "--until", end_of_day=True)
             records = records.filter(created_at__lt=until)
         path = options["output"]
         file: TextIO | None = None
@@ -83,3 +63,26 @@ class Command(BaseCommand):
                 file.close()
         if file is not None:
             self.stderr.write(f"Exported {total} consent records to {path}.")
+
+    def _receipt(self, consent_id: str, path: str | None) -> None:
+        try:
+            key = uuid.UUID(consent_id)
+        except ValueError:
+            raise CommandError(f"--receipt {consent_id!r} is not a consent ID (a UUID).") from None
+        record = (
+            ConsentRecord.objects.select_related("published_version__policy")
+            .filter(consent_id=key)
+            .first()
+        )
+        if record is None:
+            raise CommandError(f"No consent record has the consent ID {key}.")
+        text = json.dumps(receipt(record), ensure_ascii=False, indent=2)
+        if not path:
+            self.stdout.write(text)
+            return
+        try:
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(text + "\n")
+        except OSError as exc:
+            raise CommandError(f"Cannot write {path}: {exc.strerror}.") from None
+        self.stderr.write(f"Wrote the receipt of {key} to {path}.")

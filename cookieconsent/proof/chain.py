@@ -1,0 +1,143 @@
+"""Verifying the consent log's hash chain (``manage.py cookieconsent_verify``).
+
+The records are read in the chain's order (the primary key's) with
+``iterator(chunk_size=...)``, a server-side cursor on PostgreSQL, so memory stays flat however
+many there are. Each record's hash is computed again from its content and its stored link, and
+the link compared with the hash of the record (or purge checkpoint) before it. Only records up
+to the head read first are walked: appends made meanwhile are left for the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Min, TextField
+from django.db.models.functions import Cast
+
+from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
+from cookieconsent.models.chain import GENESIS, HASHED, digest
+
+CHUNK_SIZE = 5000
+_CONSENT_ID = HASHED.index("consent_id")
+
+#: Why a record does not verify.
+CONTENT = "content"  # its content no longer gives its hash
+LINK = "link"  # it does not link to the record (or checkpoint) before it
+UNCHAINED = "unchained"  # it has no hash: written below the ORM
+HEAD = "head"  # the chain ends elsewhere than its head says: the newest records went
+
+
+@dataclass
+class Break:
+    """The first record that does not verify."""
+
+    pk: int | None
+    consent_id: str
+    reason: str
+
+    def __str__(self) -> str:
+        what = {
+            CONTENT: "its content does not match its hash: it was changed after it was written",
+            LINK: "it does not follow the record before it: a record before it was removed, "
+            "changed or inserted",
+            UNCHAINED: "it has no hash: it was written below the ORM",
+            HEAD: "the chain does not end where its head says: newer records were removed, "
+            "or the head was changed",
+        }[self.reason]
+        return f"record {self.pk} (consent ID {self.consent_id or 'unknown'}): {what}"
+
+
+@dataclass
+class Report:
+    checked: int = 0
+    first_pk: int | None = None
+    last_pk: int | None = None
+    head: str = GENESIS
+    broken: Break | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def verify(
+    since: dt.datetime | None = None, *, on_rows: Callable[[int], None] | None = None
+) -> Report:
+    """Walk the chain (from the first record given at or after ``since``, if given) and stop
+    at the first record that does not verify."""
+    head = ChainHead.objects.filter(pk=1).values_list("hash", "record_pk").first()
+    head_hash, head_pk = head or (GENESIS, None)
+    report = Report(head=head_hash)
+    records = ConsentRecord.objects.order_by("pk")
+    if head_pk is None:
+        # An empty chain: any record there was written below the ORM.
+        first = records.values_list("pk", "consent_id").first()
+        if first is not None:
+            report.broken = Break(first[0], str(first[1]), UNCHAINED)
+        return report
+    records = records.filter(pk__lte=head_pk)
+    prev_pk, prev_hash = 0, GENESIS
+    if since is not None:
+        start = records.filter(created_at__gte=since).aggregate(pk=Min("pk"))["pk"]
+        if start is None:
+            return report
+        records = records.filter(pk__gte=start)
+        before = (
+            ConsentRecord.objects.filter(pk__lt=start)
+            .order_by("-pk")
+            .values_list("pk", "chain_hash")
+            .first()
+        )
+        if before is not None:
+            prev_pk, prev_hash = before[0], before[1] or ""
+    checkpoints = list(
+        ChainCheckpoint.objects.order_by("record_pk").values_list("record_pk", "hash")
+    )
+    at = 0
+    # The lists as the JSON text stored: digest() reads it without parsing it.
+    as_text = {name: Cast(name, TextField()) for name in ("granted", "refused")}
+    rows = records.annotate(**{f"_{k}": v for k, v in as_text.items()}).values_list(
+        "pk", "chain_prev", "chain_hash", *(f"_{n}" if n in as_text else n for n in HASHED)
+    )
+    pending = 0
+    for pk, link, hash_, *values in rows.iterator(chunk_size=CHUNK_SIZE):
+        # A checkpoint stands in for the purged record whose key it holds.
+        while at < len(checkpoints) and checkpoints[at][0] < pk:
+            if checkpoints[at][0] > prev_pk:
+                prev_pk, prev_hash = checkpoints[at]
+            at += 1
+        if report.first_pk is None:
+            report.first_pk = pk
+        reason = (
+            UNCHAINED
+            if hash_ is None or link is None
+            else CONTENT
+            if digest(values, link) != hash_
+            else LINK
+            if link != prev_hash
+            else None
+        )
+        if reason is not None:
+            report.broken = Break(pk, str(values[_CONSENT_ID]), reason)
+            return report
+        prev_pk, prev_hash = pk, hash_
+        report.checked += 1
+        report.last_pk = pk
+        pending += 1
+        if on_rows is not None and pending == CHUNK_SIZE:
+            on_rows(pending)
+            pending = 0
+    if on_rows is not None and pending:
+        on_rows(pending)
+    while at < len(checkpoints) and checkpoints[at][0] <= head_pk:
+        if checkpoints[at][0] > prev_pk:
+            prev_pk, prev_hash = checkpoints[at]
+        at += 1
+    if (prev_pk, prev_hash) != (head_pk, head_hash):
+        consent_id = (
+            ConsentRecord.objects.filter(pk=head_pk).values_list("consent_id", flat=True).first()
+        )
+        report.broken = Break(head_pk, str(consent_id or ""), HEAD)
+    return report

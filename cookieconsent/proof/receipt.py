@@ -1,0 +1,73 @@
+"""One consent record as a consent receipt in the shape of ISO/IEC TS 27560:2023 (JSON), for
+the admin's record page and ``cookieconsent_export --receipt``. The mapping of each element
+to the record is in docs/proof.md; the hashes let the receipt be checked against the chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cookieconsent.models import Action, ConsentRecord, PublishedVersion
+from cookieconsent.models.chain import timestamp
+
+SCHEMA = "ISO/IEC TS 27560:2023"
+#: ISO/IEC 29184 and TS 27560's event states, for each action.
+_STATE: dict[str, str] = {
+    Action.ACCEPT_ALL: "consent given",
+    Action.CUSTOM: "consent given",
+    Action.PREFERENCES: "consent given",
+    Action.REJECT_ALL: "consent refused",
+    Action.GPC: "consent refused",
+    Action.DISMISS: "notice acknowledged",
+}
+
+
+def receipt(record: ConsentRecord) -> dict[str, Any]:
+    """The receipt of ``record``: who, what was presented, each purpose's state, when."""
+    version: PublishedVersion | None = record.published_version
+    policy = version.policy if version is not None else None
+    given = timestamp(record.created_at)
+    purposes = [
+        {"purposeId": slug, "lawfulBasis": "consent", "consentState": "given"}
+        for slug in record.granted
+    ] + [
+        {"purposeId": slug, "lawfulBasis": "consent", "consentState": "refused"}
+        for slug in record.refused
+    ]
+    return {
+        "schemaVersion": SCHEMA,
+        "recordId": str(record.consent_id),
+        "piiPrincipalId": record.user_pk or str(record.consent_id),
+        "recordTimestamp": given,
+        "piiControllers": [
+            {
+                "piiController": policy.contact_organisation if policy else "",
+                "contact": policy.contact_email if policy else "",
+                "address": policy.contact_address if policy else "",
+            }
+        ],
+        "presentedNotice": {
+            "noticeId": f"v{record.policy_version}",
+            "version": record.policy_version,
+            "language": record.language,
+            "hash": {"algorithm": "SHA-256", "value": record.snapshot_hash},
+            "published": version.published_at.isoformat() if version else None,
+        },
+        "purposes": purposes,
+        "event": [
+            {
+                "eventTime": given,
+                "eventType": "explicit" if record.action != Action.DISMISS else "notice",
+                "eventBy": "PII principal",
+                "eventState": _STATE.get(record.action, record.action),
+                "action": record.action,
+                "collectionMethod": "web form",
+                "page": record.page_url,
+                "jurisdiction": {"region": record.region, "regime": record.regime},
+            }
+        ],
+        "integrity": {
+            "algorithm": "SHA-256",
+            "previousHash": record.chain_prev,
+            "recordHash": record.chain_hash,
+        },
+    }

@@ -1,0 +1,389 @@
+"""The consent log as a hash chain: every record carries the hash of its content and of the
+record before it; ``cookieconsent_verify`` finds a record rewritten below the database's
+guard, a record removed, and the newest records removed; the purge leaves the rest
+verifiable."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
+from cookieconsent.models.chain import GENESIS, HASHED, append, canonical
+from cookieconsent.proof import export
+from tests.factories import ConsentRecordFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
+
+CONSENT = "/cookies/consent/"
+TABLE = ConsentRecord._meta.db_table
+
+
+def verify(*args: str) -> str:
+    out = io.StringIO()
+    call_command("cookieconsent_verify", *args, stdout=out)
+    return out.getvalue()
+
+
+def broken(*args: str) -> CommandError:
+    with pytest.raises(CommandError) as caught:
+        verify(*args)
+    return caught.value
+
+
+def below_the_guard(sql: str, params: list[object]) -> None:
+    """Run ``sql`` as someone who dropped the append-only triggers first. The test's
+    transaction takes both back."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for name in ("no_update", "no_delete"):
+                cursor.execute(f"DROP TRIGGER {TABLE}_{name}")
+        else:
+            # The foreign keys' deferred checks first: a table with pending ones is not altered.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"DROP TRIGGER {TABLE}_append_only ON {TABLE}")
+        cursor.execute(sql, params)
+
+
+def auditors_hash(row: dict[str, str], prev: str) -> str:
+    """The hash as docs/proof.md tells an auditor to compute it from a CSV export, with
+    nothing but the standard library."""
+    given = row["time"].replace("+00:00", "")
+    if "." not in given:
+        given += ".000000"
+    content = {
+        "action": row["action"],
+        "consent_id": row["consent_id"],
+        "created_at": given + "Z",
+        "granted": row["granted"].split(),
+        "ip_hash": row["ip_hash"],
+        "language": row["language"],
+        "page_url": row["page"],
+        "policy_version": int(row["policy_version"]),
+        "prev": prev,
+        "refused": row["refused"].split(),
+        "region": row["region"],
+        "regime": row["regime"],
+        "snapshot_hash": row["snapshot_hash"],
+        "user_agent": row["user_agent"],
+        "user_pk": row["user"],
+        "v": 1,
+    }
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_each_decision_links_to_the_one_before(client):
+    for action in ("accept_all", "reject_all"):
+        client.post(CONSENT, {"action": action}, HTTP_USER_AGENT="Tëst/1.0")
+    first, second = ConsentRecord.objects.order_by("pk")
+    assert first.chain_prev == GENESIS
+    assert second.chain_prev == first.chain_hash
+    assert len(second.chain_hash) == 64
+    assert ChainHead.objects.get().hash == second.chain_hash
+
+
+def test_an_auditor_recomputes_every_hash_from_the_export(client, staff):
+    client.post(CONSENT, {"action": "custom", "categories": ["functional"]}, HTTP_USER_AGENT="Tëst")
+    ConsentRecordFactory(granted=["analytics"], user_pk="7", page_url="/ä?x=1")
+    text = "".join(export.stream(ConsentRecord.objects.all(), "csv"))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    prev = GENESIS
+    for row in rows:
+        assert row["chain_prev"] == prev
+        assert auditors_hash(row, prev) == row["chain_hash"], row
+        prev = row["chain_hash"]
+    assert len(rows) == 2
+
+
+def test_verify_passes_an_intact_log(client):
+    for action in ("accept_all", "reject_all", "accept_all"):
+        client.post(CONSENT, {"action": action})
+    said = verify()
+    assert "verifies: 3 records" in said
+    assert ChainHead.objects.get().hash in said
+
+
+def test_verify_passes_an_empty_log():
+    assert "verifies: 0 records" in verify()
+
+
+def test_verify_names_a_record_rewritten_below_the_guard(client):
+    for action in ("accept_all", "reject_all", "accept_all"):
+        client.post(CONSENT, {"action": action})
+    target = ConsentRecord.objects.order_by("pk")[1]
+    below_the_guard(f"UPDATE {TABLE} SET granted = %s WHERE id = %s", ['["analytics"]', target.pk])
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {target.pk} (consent ID {target.consent_id})" in str(error)
+    assert "content does not match its hash" in str(error)
+
+
+def test_verify_names_the_record_after_one_removed(client):
+    for action in ("accept_all", "reject_all", "accept_all"):
+        client.post(CONSENT, {"action": action})
+    _first, second, third = ConsentRecord.objects.order_by("pk")
+    below_the_guard(f"DELETE FROM {TABLE} WHERE id = %s", [second.pk])
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {third.pk} (consent ID {third.consent_id})" in str(error)
+    assert "does not follow the record before it" in str(error)
+
+
+def test_verify_finds_the_newest_record_removed(client):
+    for action in ("accept_all", "reject_all"):
+        client.post(CONSENT, {"action": action})
+    newest = ConsentRecord.objects.order_by("pk").last()
+    below_the_guard(f"DELETE FROM {TABLE} WHERE id = %s", [newest.pk])
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {newest.pk}" in str(error) and "does not end where its head says" in str(error)
+
+
+def test_verify_names_a_record_rewritten_with_its_hash_made_again(client):
+    """Whoever recomputes the rewritten record's own hash breaks the next one's link."""
+    for action in ("accept_all", "reject_all", "accept_all"):
+        client.post(CONSENT, {"action": action})
+    _first, second, third = ConsentRecord.objects.order_by("pk")
+    from cookieconsent.models.chain import digest, values_of
+
+    second.granted = ["analytics", "functional"]
+    forged = digest(values_of(second), second.chain_prev)
+    below_the_guard(
+        f"UPDATE {TABLE} SET granted = %s, chain_hash = %s WHERE id = %s",
+        [json.dumps(second.granted), forged, second.pk],
+    )
+    error = broken()
+    assert f"record {third.pk} (consent ID {third.consent_id})" in str(error)
+
+
+def test_verify_since_starts_at_that_day(client):
+    old = ConsentRecordFactory(created_at=timezone.now() - timedelta(days=10))
+    ConsentRecordFactory()
+    below_the_guard(f"UPDATE {TABLE} SET action = 'custom' WHERE id = %s", [old.pk])
+    assert broken().returncode == 1
+    since = (timezone.localdate() - timedelta(days=1)).isoformat()
+    assert "verifies: 1 records" in verify("--since", since)
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2026-02-30", "0001-01-01T00:00+05:00"])
+def test_verify_refuses_a_bad_date_clearly(bad):
+    error = broken("--since", bad)
+    assert error.returncode == 2
+    assert f"--since {bad!r}" in str(error)
+
+
+def test_a_record_inserted_below_the_orm_is_named(client):
+    client.post(CONSENT, {"action": "accept_all"})
+    ConsentRecord._base_manager.bulk_create(
+        [ConsentRecord(policy_version=1, snapshot_hash="0" * 64, action="custom")]
+    )
+    # The head still names the newest chained record: the stray one is beyond it.
+    assert "verifies: 1 records" in verify()
+    client.post(CONSENT, {"action": "reject_all"})
+    stray = ConsentRecord.objects.get(chain_hash=None)
+    error = broken()
+    assert f"record {stray.pk} (consent ID {stray.consent_id})" in str(error)
+    assert "no hash" in str(error)
+
+
+def test_the_chain_columns_are_guarded_too(client):
+    client.post(CONSENT, {"action": "accept_all"})
+    record = ConsentRecord.objects.get()
+    for column in ("chain_hash", "chain_prev"):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"UPDATE {TABLE} SET {column} = %s WHERE id = %s", ["f" * 64, record.pk])
+    assert ConsentRecord.objects.get().chain_hash == record.chain_hash
+
+
+def test_bulk_create_chains_in_order():
+    records = ConsentRecord.objects.bulk_create(
+        [ConsentRecord(policy_version=1, snapshot_hash="0" * 64, action="custom") for _ in range(3)]
+    )
+    assert [r.chain_prev for r in records[1:]] == [r.chain_hash for r in records[:-1]]
+    assert "verifies: 3 records" in verify()
+    with pytest.raises(TypeError, match="break the chain"):
+        ConsentRecord.objects.bulk_create(
+            [ConsentRecord(policy_version=1, action="custom")], ignore_conflicts=True
+        )
+
+
+def test_the_head_is_made_again_from_the_newest_record():
+    """A flushed head row (a test database's flush) continues from the newest record."""
+    ConsentRecordFactory()
+    ChainHead.objects.all().delete()
+    ConsentRecordFactory()
+    assert "verifies: 2 records" in verify()
+
+
+def test_the_purge_leaves_the_rest_verifiable():
+    now = timezone.now()
+    old = [ConsentRecordFactory(created_at=now - timedelta(days=400 - i)) for i in range(3)]
+    young = ConsentRecordFactory(created_at=now - timedelta(days=1))
+    # Imported late: older than the cutoff, but chained after a record that stays.
+    late = ConsentRecordFactory(created_at=now - timedelta(days=500))
+    kept = ConsentRecordFactory(created_at=now)
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 4
+    assert sorted(ChainCheckpoint.objects.values_list("record_pk", "hash")) == [
+        (old[-1].pk, old[-1].chain_hash),
+        (late.pk, late.chain_hash),
+    ]
+    assert "verifies: 2 records" in verify()
+    assert set(ConsentRecord.objects.values_list("pk", flat=True)) == {young.pk, kept.pk}
+    # Everything purged: the next record follows the last checkpoint.
+    assert ConsentRecord.objects.purge_older_than(now + timedelta(seconds=1)) == 2
+    ConsentRecordFactory()
+    assert "verifies: 1 records" in verify()
+
+
+def test_a_checkpoint_cannot_be_changed_through_the_orm():
+    ConsentRecordFactory(created_at=timezone.now() - timedelta(days=2))
+    ConsentRecord.objects.purge_older_than(timezone.now() - timedelta(days=1))
+    checkpoint = ChainCheckpoint.objects.get()
+    with pytest.raises(TypeError, match="append-only"):
+        checkpoint.save()
+    with pytest.raises(TypeError, match="append-only"):
+        ChainCheckpoint.objects.update(hash="")
+    with pytest.raises(TypeError, match="append-only"):
+        ChainCheckpoint.objects.all().delete()
+
+
+# -- the consent receipt (ISO/IEC TS 27560 shape) ---------------------------------------------
+
+
+def test_the_admin_gives_a_records_receipt(client, staff):
+    client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
+    record = ConsentRecord.objects.get()
+    page = staff.get(f"/admin/cookieconsent/consentrecord/{record.pk}/change/").content.decode()
+    link = f"/admin/cookieconsent/consentrecord/{record.pk}/receipt/"
+    assert f'href="{link}"' in page
+    response = staff.get(link)
+    assert response["Content-Type"].startswith("application/json")
+    assert f"receipt-{record.consent_id}.json" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert data["schemaVersion"] == "ISO/IEC TS 27560:2023"
+    assert data["recordId"] == str(record.consent_id)
+    assert data["piiPrincipalId"] == record.user_pk  # the signed-in staff user
+    assert data["presentedNotice"]["hash"]["value"] == record.snapshot_hash
+    assert data["piiControllers"][0]["contact"] == "privacy@example.com"
+    assert [(p["purposeId"], p["consentState"]) for p in data["purposes"]] == [
+        ("functional", "given"),
+        ("analytics", "refused"),
+    ]
+    assert data["event"][0]["eventState"] == "consent given"
+    assert data["integrity"]["recordHash"] == record.chain_hash
+    assert staff.get("/admin/cookieconsent/consentrecord/999999/receipt/").status_code == 404
+
+
+def test_the_receipt_needs_the_view_permission(client, categories):
+    from tests.factories import UserFactory
+
+    record = ConsentRecordFactory()
+    client.force_login(UserFactory(is_staff=True))
+    response = client.get(f"/admin/cookieconsent/consentrecord/{record.pk}/receipt/")
+    assert response.status_code == 403
+
+
+def test_the_export_command_writes_a_receipt(tmp_path):
+    record = ConsentRecordFactory(action="reject_all", refused=["analytics"])
+    out = io.StringIO()
+    call_command("cookieconsent_export", "--receipt", str(record.consent_id), stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["recordId"] == str(record.consent_id)
+    assert data["piiPrincipalId"] == str(record.consent_id)  # anonymous: the consent ID
+    assert data["event"][0]["eventState"] == "consent refused"
+    target = tmp_path / "receipt.json"
+    call_command(
+        "cookieconsent_export", "--receipt", str(record.consent_id), "-o", str(target),
+        stderr=io.StringIO(),
+    )  # fmt: skip
+    assert json.loads(target.read_text()) == data
+    with pytest.raises(CommandError, match="is not a consent ID"):
+        call_command("cookieconsent_export", "--receipt", "nope")
+    with pytest.raises(CommandError, match="No consent record"):
+        call_command("cookieconsent_export", "--receipt", "0" * 32)
+
+
+# -- what is hashed -----------------------------------------------------------------------------
+
+_text = st.text(max_size=12)
+_lists = st.lists(_text, max_size=3) | st.lists(st.integers() | _text, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    strings=st.lists(_text, min_size=9, max_size=9),
+    lists=st.tuples(_lists, _lists),
+    number=st.integers(min_value=0, max_value=2**31),
+    as_stored=st.booleans(),
+)
+def test_the_canonical_form_is_sorted_compact_json(strings, lists, number, as_stored):
+    """What docs/proof.md says is hashed, for any text: json.dumps with sorted keys, no
+    whitespace and no ASCII escaping; also from the lists' JSON text as a database stores
+    it."""
+    moment = dt.datetime(2026, 5, 4, 3, 2, 1, 0, tzinfo=dt.UTC)
+    action, ip_hash, language, page_url, regime, region, snapshot, agent, user = strings
+    consent_id = uuid.uuid4()
+    granted, refused = lists
+    stored = [json.dumps(v) if as_stored else v for v in (granted, refused)]
+    values = (action, consent_id, moment, stored[0], ip_hash, language, page_url, number,
+              stored[1], regime, region, snapshot, agent, user)  # fmt: skip
+    expected = {
+        **dict(zip(HASHED, values, strict=True)),
+        "consent_id": str(consent_id),
+        "created_at": "2026-05-04T03:02:01.000000Z",
+        "granted": granted,
+        "refused": refused,
+        "prev": "p",
+        "v": 1,
+    }
+    text = json.dumps(expected, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical(values, "p") == text.encode()
+
+
+# -- appends that race ------------------------------------------------------------------------
+
+
+def test_the_database_refuses_a_record_that_does_not_link_to_the_head():
+    ConsentRecordFactory()
+    forged = ConsentRecord(
+        policy_version=1, action="custom", chain_prev="f" * 64, chain_hash="e" * 64
+    )
+    with pytest.raises(IntegrityError, match="chain moved on"), transaction.atomic():
+        ConsentRecord._base_manager.bulk_create([forged])
+    assert "verifies: 1 records" in verify()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_append_overtaken_after_reading_the_head_links_again():
+    """Another writer appends between this append's read of the head and its INSERT: the
+    database refuses the INSERT, and the append links to the new head and tries again."""
+    record = ConsentRecord(policy_version=1, snapshot_hash="0" * 64, action="custom")
+    links: list[str | None] = []
+
+    def insert() -> None:
+        if not links:
+            ConsentRecordFactory()  # the other writer
+        links.append(record.chain_prev)
+        record.save_base(force_insert=True)
+
+    append([record], "default", insert)
+    assert len(links) == 2 and links[0] != links[1]
+    assert "verifies: 2 records" in verify()
