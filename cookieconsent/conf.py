@@ -135,6 +135,14 @@ SETTINGS: tuple[Setting, ...] = (
         "so pages can be shared by a page cache or CDN.",
     ),
     Setting(
+        "CONSENT_FOLLOWS_USER",
+        False,
+        (bool,),
+        "A signed-in user's latest decision (their latest consent record) is applied on every "
+        "browser they sign in on, unless that browser holds a later decision of its own. See "
+        "[consent that follows the user](enforcement.md#consent-that-follows-the-signed-in-user).",
+    ),
+    Setting(
         "GOOGLE_CONSENT_MODE",
         {},
         (dict,),
