@@ -13,6 +13,7 @@ consent's business: ``Consent._judged()``.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from importlib import import_module
 from typing import Any
@@ -26,6 +27,8 @@ from django.http import HttpRequest
 from cookieconsent.conf import get_config
 from cookieconsent.engine.consent import Decision
 from cookieconsent.models import ConsentRecord
+
+logger = logging.getLogger("cookieconsent")
 
 #: Seconds a process trusts the cached decision of a user: the bound on how late a decision
 #: made through another process reaches a browser, where the cache is not shared (locmem).
@@ -63,26 +66,59 @@ def _latest_row(user_pk: str) -> Any:
     )
 
 
+# The cache only saves a query: when it fails (a Redis that is down), the database answers and
+# the failure is logged, as Django's cached_db sessions do, never a server error.
+
+
+def _cache_failed(exc: Exception) -> None:
+    logger.warning("cookieconsent could not use the cache for a user's decision: %s", exc)
+
+
+def _cached(value: Any) -> Decision | None:
+    return Decision(*value) if value else None
+
+
 def latest(user_pk: str) -> Decision | None:
     """The user's latest decision: from the cache, else one indexed query (then cached)."""
     key = _key(user_pk)
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except Exception as exc:
+        _cache_failed(exc)
+        return _decision(_latest_row(user_pk).first())
     if cached is not None:
-        return Decision(*cached) if cached else None
+        return _cached(cached)
     decision = _decision(_latest_row(user_pk).first())
-    cache.set(key, tuple(decision) if decision else _NONE, CACHE_TIMEOUT)
+    try:
+        cache.set(key, tuple(decision) if decision else _NONE, CACHE_TIMEOUT)
+    except Exception as exc:
+        _cache_failed(exc)
     return decision
 
 
 async def alatest(user_pk: str) -> Decision | None:
     """``latest()`` for the async path."""
     key = _key(user_pk)
-    cached = await cache.aget(key)
+    try:
+        cached = await cache.aget(key)
+    except Exception as exc:
+        _cache_failed(exc)
+        return _decision(await _latest_row(user_pk).afirst())
     if cached is not None:
-        return Decision(*cached) if cached else None
+        return _cached(cached)
     decision = _decision(await _latest_row(user_pk).afirst())
-    await cache.aset(key, tuple(decision) if decision else _NONE, CACHE_TIMEOUT)
+    try:
+        await cache.aset(key, tuple(decision) if decision else _NONE, CACHE_TIMEOUT)
+    except Exception as exc:
+        _cache_failed(exc)
     return decision
+
+
+def _delete(key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception as exc:
+        _cache_failed(exc)
 
 
 def forget(user_pk: str) -> None:
@@ -92,8 +128,8 @@ def forget(user_pk: str) -> None:
     if not user_pk or not is_enabled():
         return
     key = _key(user_pk)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    _delete(key)
+    transaction.on_commit(lambda: _delete(key))
 
 
 def _signed_in(session: Any) -> str:

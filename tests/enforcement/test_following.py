@@ -12,6 +12,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.cache import SessionStore as CacheSession
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
 from django.db import connections
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, override_settings
@@ -223,6 +224,29 @@ def test_no_query_unless_signed_in_and_one_once_cached(
     assert CONSENT_COOKIE in first.cookies
     with django_assert_num_queries(1):  # the session: the user's decision is cached
         browser.get("/t/")
+
+
+class BrokenCache(BaseCache):
+    """A cache that is down, as an unreachable Redis is."""
+
+    def __init__(self, location: str, params: dict) -> None:
+        super().__init__(params)
+
+    def get(self, key, default=None, version=None):
+        raise ConnectionError("the cache is down")
+
+    set = delete = get  # type: ignore[assignment]
+
+
+def test_a_cache_that_is_down_costs_a_query_not_an_error(follow, categories, settings, caplog):
+    user = UserFactory()
+    decide(user, "analytics")
+    settings.CACHES = {"default": {"BACKEND": f"{__name__}.BrokenCache"}}
+    browser = signed_in(user)
+    page = browser.get("/t/set/")
+    assert page.status_code == 200 and "analytics_c" in cookies_set(page)
+    assert browser.post(CONSENT, {"action": "reject_all"}).status_code == 302
+    assert "could not use the cache" in caplog.text
 
 
 def test_the_latest_record_is_found_through_its_index(categories):
