@@ -149,6 +149,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Google Consent Mode v2: category slug → list of consent types it grants.",
     ),
     Setting(
+        "MICROSOFT_CONSENT_MODE",
+        [],
+        (list, tuple),
+        "Microsoft tags told the visitor's consent beside Google Consent Mode, from the same "
+        '`GOOGLE_CONSENT_MODE` mapping: `"uet"` (Microsoft Advertising UET consent mode: '
+        '`ad_storage`) and `"clarity"` (Microsoft Clarity `consentv2`: `ad_storage` and '
+        "`analytics_storage`). See [Consent Mode](javascript.md#microsoft-uet-and-clarity).",
+    ),
+    Setting(
         "BASE_TEMPLATE",
         "cookieconsent/layout.html",
         (str,),
