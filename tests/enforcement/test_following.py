@@ -23,7 +23,7 @@ from cookieconsent.engine import following
 from cookieconsent.engine.consent import Decision
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.middleware import CookieConsentMiddleware
-from cookieconsent.models import Action, ConsentRecord, CookiePolicy
+from cookieconsent.models import Action, ConsentRecord, CookiePolicy, Regime, RegionRule
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
 from tests.factories import ConsentRecordFactory, UserFactory
 from tests.helpers import check_error_codes
@@ -175,6 +175,37 @@ def test_a_dismissal_is_not_followed_where_it_is_no_consent(follow, categories, 
     user = UserFactory()
     ConsentRecordFactory(user_pk=str(user.pk), granted=["analytics"], action=action)
     page = signed_in(user).get("/t/set/")
+    assert (CONSENT_COOKIE in page.cookies) is followed
+    assert ("analytics_c" in cookies_set(page)) is followed
+
+
+@pytest.mark.parametrize(
+    ("action", "gpc", "followed"),
+    [
+        (Action.DISMISS, False, True),  # dismissing the opt-out notice keeps what it allows
+        (Action.DISMISS, True, False),  # but never outranks a signal
+        (Action.ACCEPT_ALL, True, True),  # an explicit choice does, as anywhere
+    ],
+)
+def test_a_followed_dismissal_never_outranks_gpc(categories, settings, action, gpc, followed):
+    settings.COOKIECONSENT = {
+        **FOLLOW,
+        "REGION_HEADER": "CF-IPCountry",
+        "TRUST_REGION_HEADER": True,
+    }
+    policy = CookiePolicy.current()
+    RegionRule.objects.create(policy=policy, region="US", regime=Regime.OPT_OUT)
+    publishing.publish(policy)
+    user = UserFactory()
+    ConsentRecordFactory(
+        user_pk=str(user.pk),
+        policy_version=2,
+        granted=["analytics", "functional"],
+        action=action,
+        regime=Regime.OPT_OUT,
+    )
+    headers = {"HTTP_CF_IPCOUNTRY": "US", **({"HTTP_SEC_GPC": "1"} if gpc else {})}
+    page = signed_in(user).get("/t/set/", **headers)
     assert (CONSENT_COOKIE in page.cookies) is followed
     assert ("analytics_c" in cookies_set(page)) is followed
 
