@@ -17,7 +17,7 @@ QUICK := not newcomer and not browser and not services
 # make demo PORT=8001 when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: demo test _test-app _test-example test-fast bench load matrix matrix-newest lint wheel wheel-check docs messages static clean
+.PHONY: demo test _test-app _test-example test-fast bench load matrix matrix-newest matrix-main lint wheel wheel-check docs messages static clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,10 @@ matrix: $(STAMP)
 ## make matrix-newest: the newest Django on Python 3.13, all but the slow tests (CI)
 matrix-newest: $(STAMP)
 	$(BIN)/nox -s "tests(py313-django61)" -- -q -m "$(QUICK)"
+
+## make matrix-main: the suite on Django's main branch, allowed to fail (needs GitHub)
+matrix-main: $(STAMP)
+	$(BIN)/nox -s django_main
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

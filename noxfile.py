@@ -32,3 +32,17 @@ def tests(session: nox.Session, django: str) -> None:
         "--ds=example_project.tests.settings",
         *args,
     )
+
+
+#: Django's development branch, for early warning. Not in CI: these machines reach no GitHub.
+DJANGO_MAIN = "Django @ https://github.com/django/django/archive/refs/heads/main.tar.gz"
+
+
+@nox.session(python="3.13", default=False)
+def django_main(session: nox.Session) -> None:
+    """``nox -s django_main``: the suite on Django's main branch. Allowed to fail: a failure
+    is a report to act on before Django's next release, not a broken build."""
+    session.install("-e", ".[test,example,browser,docs]", DJANGO_MAIN)
+    session.run("python", "-m", "django", "--version")
+    args = session.posargs or ["-q", "-m", "not newcomer and not browser and not services"]
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args, success_codes=[0, 1])

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from http.cookies import CookieError, Morsel
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date
@@ -54,8 +54,11 @@ class CookieConsentMiddleware:
         consent = request.cookie_consent = Consent._for_request(request)  # type: ignore[attr-defined]
         if following.is_enabled() and following.has_session(request):
             consent._theirs = following.loader(request)
-        response = self.get_response(request)
-        return self.process_response(request, response)  # type: ignore[arg-type]
+        response = self.process_response(request, self.get_response(request))  # type: ignore[arg-type]
+        if discovery.has_pending(request):
+            # Undeclared cookies met for the first time in this process.
+            discovery.write_pending(request)
+        return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         registry = await aget_registry()
@@ -64,8 +67,10 @@ class CookieConsentMiddleware:
             theirs = await following.aload(request)
             consent._theirs = lambda: theirs
         request.cookie_consent = consent  # type: ignore[attr-defined]
-        response = await self.get_response(request)  # type: ignore[misc]
-        return self.process_response(request, response)
+        response = self.process_response(request, await self.get_response(request))  # type: ignore[misc]
+        if discovery.has_pending(request):
+            await sync_to_async(discovery.write_pending)(request)
+        return response
 
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
@@ -138,10 +143,6 @@ class CookieConsentMiddleware:
                 merged = _merged_vary.remember((current, names), _merge_vary(current, names))
             if merged != current:
                 response["Vary"] = merged
-        if request.__dict__.get(discovery.PENDING):
-            # Undeclared cookies met for the first time in this process: written once the
-            # response is sent.
-            discovery.schedule(request, response)
         return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -25,7 +26,6 @@ from cookieconsent.models import (
     UndeclaredCookie,
 )
 from cookieconsent.publishing import serve as serving
-from cookieconsent.testing import flushable_sqlite
 from tests.factories import StaffFactory
 
 #: The policy the ``categories`` fixture publishes as version 1, on this date.
@@ -40,13 +40,12 @@ SECTIONS = [
 @pytest.fixture(autouse=True)
 def close_thread_connections() -> Iterator[None]:
     """Close the database connections other threads opened during the test: an executor's
-    (under the async test client a response's closers, such as the undeclared cookies written
-    after the response, run in asyncio's or asgiref's worker thread) and any thread that has
-    ended. In production the ``request_finished`` handler closes a request thread's
-    connection, but the test client disconnects it, and Django ignores ``close()`` on an
-    in-memory SQLite database. Left open, a connection is found unclosed when collected, in
-    whichever later test (a ResourceWarning), and keeps the test database from being
-    dropped."""
+    (under the async test client, the middleware writes undeclared cookies in asgiref's worker
+    thread) and any thread that has ended. In production the ``request_finished`` handler
+    closes a request thread's connection, but the test client disconnects it, and Django
+    ignores ``close()`` on an in-memory SQLite database. Left open, a connection is found
+    unclosed when collected, in whichever later test (a ResourceWarning), and keeps the test
+    database from being dropped."""
     opened: list[tuple[BaseDatabaseWrapper, threading.Thread]] = []
 
     def remember(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
@@ -74,11 +73,12 @@ def fresh_registry() -> Iterator[None]:
     reset_caches()
 
 
-@pytest.fixture(autouse=True, scope="session")
-def flushable() -> Iterator[None]:
-    """Transactional tests flush the database; on SQLite that needs a purge permit."""
-    with flushable_sqlite():
-        yield
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The test database, with the ``categories`` fixture's data published once for the
+    session: each test that reads it starts from it, and rolls back what it changes."""
+    with django_db_blocker.unblock():
+        _declare_and_publish()
 
 
 @pytest.fixture
@@ -86,7 +86,16 @@ def categories(db: None) -> dict[str, CookieCategory]:
     """The fluxems categories (the example's data migration loads them; created here if not)
     plus cookies the tests' own views set: ``necessary_c``, ``functional_c``, ``analytics_c``
     and the pattern ``_ga_*``; and a policy with three sections, published as version 1 dated
-    1 June 2026 in English and Afrikaans."""
+    1 June 2026 in English and Afrikaans. Published once for the session; created again in a
+    test that follows a transactional one (whose flush empties the database)."""
+    found = _declare_and_publish()
+    # Compiled here, in the test's thread: async tests then need no database access of their own.
+    registry.get_registry()
+    serving.current()
+    return found
+
+
+def _declare_and_publish() -> dict[str, CookieCategory]:
     found = {}
     for order, (slug, name, required) in enumerate(
         [
@@ -126,10 +135,30 @@ def categories(db: None) -> dict[str, CookieCategory]:
         # Rendered with the app's URLs, whatever URLconf the test itself uses.
         with override_settings(ROOT_URLCONF="tests.urls"):
             publishing.publish(policy, last_updated=FIRST_PUBLISHED, published_by="tests")
-    # Compiled here, in the test's thread: async tests then need no database access of their own.
-    registry.get_registry()
-    serving.current()
     return found
+
+
+class RegistryClock:
+    """The registry's clock, moved by hand: ``advance()`` past ``REGISTRY_STALENESS`` and the
+    next ``get_registry()`` compares its generation with the database's."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def registry_clock(monkeypatch: pytest.MonkeyPatch) -> RegistryClock:
+    """The registry reads this clock instead of ``time``, for this test only (the event loop
+    and everything else keep the real one)."""
+    clock = RegistryClock()
+    monkeypatch.setattr(registry, "time", clock)
+    return clock
 
 
 @pytest.fixture

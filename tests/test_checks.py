@@ -276,12 +276,14 @@ def test_until_a_version_is_published_check_warns():
     from cookieconsent.checks import check_published
     from cookieconsent.models import CookiePolicy
     from cookieconsent.publishing import publish
+    from tests.helpers import unpublish_everything
 
+    unpublish_everything()
     assert [m.id for m in check_published()] == ["cookieconsent.W030"]
     out = StringIO()
     call_command("check", stdout=out, stderr=out)
     assert "cookieconsent.W030" in out.getvalue() and "policy page answers 404" in out.getvalue()
-    publish(CookiePolicy.objects.create(title="Cookie Policy", is_current=True))
+    publish(CookiePolicy.current())
     assert check_published() == []
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
+from cookieconsent.models import ConsentRecord
 from cookieconsent.testing import (
     CONSENT_COOKIE,
     consent_cookie,
@@ -12,6 +15,7 @@ from cookieconsent.testing import (
     cookies_expired,
     cookies_set,
 )
+from tests.factories import ConsentRecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +39,20 @@ def test_the_cookie_name_follows_the_settings():
     assert consent_cookie_name() == CONSENT_COOKIE
     with override_settings(COOKIECONSENT={"COOKIE_NAME": "cc"}):
         assert consent_cookie_name() == "cc"
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the backend is SQLite's")
+@pytest.mark.django_db(transaction=True)
+def test_the_sqlite_backend_flushes_past_the_triggers_and_keeps_them(categories):
+    """``cookieconsent.testing.sqlite3``, which the suite runs on: Django's flush empties the
+    append-only tables, and the triggers that refuse anything else are there again after."""
+    ConsentRecordFactory()
+    assert connection.settings_dict["ENGINE"] == "cookieconsent.testing.sqlite3"
+    call_command("flush", interactive=False, verbosity=0)
+    assert not ConsentRecord.objects.exists()
+    record = ConsentRecordFactory()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ConsentRecord._meta.db_table} SET action = 'reject' WHERE id = %s",
+            [record.pk],
+        )

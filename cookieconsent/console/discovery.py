@@ -1,10 +1,9 @@
-"""Undeclared cookies from real traffic: remembered once per name per process, written after
-the response has gone out.
+"""Undeclared cookies from real traffic: remembered once per name per process.
 
 The middleware calls ``notice()`` for every cookie it meets that no category declares. A name
 this process has already reported costs one set lookup; a new one is queued on the request,
-and ``schedule()`` hands the queue to the response's closers, which the WSGI and ASGI servers
-run once the body has been sent. The write is one UPSERT per name, each in its own savepoint.
+and the middleware calls ``write_pending()`` before it returns the response. The write is one
+UPSERT per name, each in its own savepoint: a name costs one write per process, ever.
 
 Names come from two kinds of source, bounded apart: what the site sets (its views' responses
 and the operator's scans) and what browsers send, which any client can invent. Each kind may
@@ -24,7 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest
 from django.utils import timezone
 
 from cookieconsent.conf import get_config, on_reset
@@ -46,7 +45,7 @@ _seen: dict[str, set[str]] = {SITE: set(), BROWSER: set()}
 _lock = threading.Lock()
 #: The kinds whose table was found full (warned once each).
 _full_logged: set[str] = set()
-#: The request attribute that queues what ``notice()`` met, for ``schedule()``.
+#: The request attribute that queues what ``notice()`` met, for ``write_pending()``.
 PENDING = "_cookieconsent_undeclared"
 
 
@@ -102,37 +101,28 @@ def _forget(name: str, source: str) -> None:
         _seen[_kind(source)].discard(name)
 
 
-def schedule(request: HttpRequest, response: HttpResponseBase) -> None:
-    """Record what ``notice()`` queued once the server closes ``response``."""
-    pending: list[tuple[str, str]] | None = getattr(request, PENDING, None)
-    if not pending:
-        return
+def has_pending(request: HttpRequest) -> bool:
+    """Whether ``notice()`` queued a name on ``request`` that ``write_pending()`` must write."""
+    return bool(request.__dict__.get(PENDING))
+
+
+def write_pending(request: HttpRequest) -> None:
+    """Write what ``notice()`` queued on ``request``. A failed write is logged, never raised:
+    it must not break the response it follows, and the name is tried again when next met."""
+    pending: list[tuple[str, str]] = request.__dict__.pop(PENDING, None) or []
     path = _clean_path(request.path)
-    setattr(request, PENDING, [])
-
-    def write() -> None:
-        for name, source in pending:
-            try:
-                # A savepoint each: one failed name must not abort the others' transaction.
-                with transaction.atomic():
-                    record(name, source=source, path=path)
-            except Exception:  # a failed write must never break the response it follows
-                _forget(name, source)
-                logger.exception(
-                    "cookieconsent could not record undeclared cookies: %r is tried again "
-                    "when next met",
-                    name,
-                )
-
-    # Django's response closers run after the body is sent and before request_finished,
-    # whose close_old_connections() then tidies the connection the write used. No public
-    # hook runs there: request_finished names no request, and its handlers run after that
-    # cleanup. Should a future Django drop the list, write now rather than lose the names.
-    closers: list[Any] | None = getattr(response, "_resource_closers", None)
-    if closers is None:  # pragma: no cover - today's Django has it
-        write()
-    else:
-        closers.append(write)
+    for name, source in pending:
+        try:
+            # A savepoint each: one failed name must not abort the others' transaction.
+            with transaction.atomic():
+                record(name, source=source, path=path)
+        except Exception:
+            _forget(name, source)
+            logger.exception(
+                "cookieconsent could not record undeclared cookies: %r is tried again "
+                "when next met",
+                name,
+            )
 
 
 def record(

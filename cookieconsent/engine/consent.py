@@ -67,13 +67,19 @@ class Decision(NamedTuple):
     """What one consent cookie says. Immutable, since one is shared by every request that
     carries the same cookie."""
 
+    #: Slugs of the optional categories the visitor granted.
     granted: frozenset[str]
+    #: The number of the published version they decided under (0 before the first publish).
     policy_version: int
-    decided_at: int  # Unix time
+    #: When they decided, in Unix time.
+    decided_at: int
+    #: How: ``accept_all``, ``reject_all``, ``custom``, ``preferences``, ``gpc`` or ``dismiss``.
     action: str
+    #: The ID of the consent record written for it, which the visitor can quote.
     consent_id: str
 
     def sign(self) -> str:
+        """The signed value of the consent cookie that holds this decision."""
         payload = {
             "g": sorted(self.granted),
             "v": self.policy_version,
@@ -153,16 +159,21 @@ _verdicts: PerRegistry[str, Verdict] = PerRegistry(limit=2048)
 
 
 class Consent:
-    """Everything about one visitor's consent, resolved lazily and once per request.
+    """One visitor's consent, as ``request.cookie_consent``: which categories they allow, what
+    they decided and whether they must be asked again.
 
-    ``_accessed`` turns true when anything but the middleware asks, so that the middleware adds
-    ``Vary: Cookie`` only to responses that depend on the consent; ``_region_read`` when the
-    visitor's region was looked up, so that it adds the region headers to ``Vary`` too;
-    ``_signal_read`` when a browser signal (GPC, DNT) was looked at, for their headers.
-    ``_theirs`` asks for the signed-in user's latest decision (``CONSENT_FOLLOWS_USER``, see
-    ``engine.following``); ``_adopted`` is that decision once this browser took it over, for
-    the middleware to write into the consent cookie.
+    It is worked out lazily, once per request, from the signed consent cookie, the published
+    policy, the visitor's region and their browser's signals (GPC, DNT). A site never makes one:
+    the middleware does (or ``get_consent()`` without it).
     """
+
+    # ``_accessed`` turns true when anything but the middleware asks, so that the middleware
+    # adds ``Vary: Cookie`` only to responses that depend on the consent; ``_region_read`` when
+    # the visitor's region was looked up, so that it adds the region headers to ``Vary`` too;
+    # ``_signal_read`` when a browser signal (GPC, DNT) was looked at, for their headers.
+    # ``_theirs`` asks for the signed-in user's latest decision (``CONSENT_FOLLOWS_USER``, see
+    # ``engine.following``); ``_adopted`` is that decision once this browser took it over, for
+    # the middleware to write into the consent cookie.
 
     __slots__ = (
         "_accessed",
@@ -427,6 +438,8 @@ class Consent:
 
     @property
     def consent_id(self) -> str | None:
+        """The ID of the visitor's valid decision (the one its consent record holds, which they
+        can quote), or ``None``."""
         decision = self.decision
         return decision.consent_id if decision is not None else None
 
@@ -483,6 +496,7 @@ def get_consent(request: HttpRequest) -> Consent:
 
 
 def set_consent_cookie(response: HttpResponseBase, decision: Decision) -> None:
+    """Put the signed decision on the response as the consent cookie, for its lifetime."""
     config = get_config()
     response.set_cookie(
         config["COOKIE_NAME"],

@@ -6,7 +6,7 @@ matched in linear time. Lookups of pattern names are memoised, so their cost doe
 with the table.
 
 The database holds the truth: a one-row ``RegistryStamp`` whose generation is raised in the
-same transaction as every change to a category, cookie or policy (once per transaction). Each
+same transaction as every change to a category, cookie or policy. Each
 process compiles one registry and reads the generation again at most every
 ``REGISTRY_STALENESS`` seconds (one small query), whatever ``CACHES`` holds; the process that
 made the change drops its registry at once. Caches derived from a registry belong to their
@@ -368,43 +368,18 @@ def reset() -> None:
     _current = None
 
 
-def mark_stale() -> None:
-    """Make the next ``get_registry()`` read the database's generation, whatever the time."""
-    global _check_after
-    _check_after = 0.0
-
-
 def invalidate(*, using: str | None = None, **kwargs: Any) -> None:
-    """The cookie table changed: raise the database's generation, once per transaction and in
-    it, so every process rebuilds; drop this process's registry now and after the commit.
+    """The cookie table changed: raise the database's generation in the same transaction, so
+    every process rebuilds, and drop this process's registry now and again after the commit.
 
     Connected to ``post_save`` and ``post_delete`` of the categories, cookies and policy; call
     it after changing them with ``QuerySet.update()``, ``bulk_create()`` or raw SQL."""
     alias = using or DEFAULT_DB_ALIAS
     reset()
-    connection = connections[alias]
-    if connection.in_atomic_block:
-        # One bump per transaction: the callback below marks it. A savepoint rolled back
-        # takes both the UPDATE and its callback with it, so the next save bumps again.
-        if _pending(alias):
-            return
-        _bump(alias)
-        transaction.on_commit(_after_commit, using=alias)
-    else:
-        _bump(alias)
-        _after_commit()
-
-
-def _after_commit() -> None:
-    reset()
-
-
-def _pending(alias: str) -> bool:
-    """Whether this thread's open transaction on ``alias`` has changed the cookie table."""
-    connection = connections[alias]
-    return connection.in_atomic_block and any(
-        func is _after_commit for _, func, *_ in connection.run_on_commit
-    )
+    _bump(alias)
+    # A registry built inside the transaction may hold its uncommitted rows; in autocommit
+    # mode this runs at once.
+    transaction.on_commit(reset, using=alias)
 
 
 def _bump(alias: str) -> None:

@@ -1,5 +1,5 @@
 """The database refuses to rewrite the proof: consent records, published versions and their
-snapshots are append-only (see docs/proof.md).
+snapshots are append-only (see docs/architecture.md).
 
 - UPDATE of any of them is refused, unless it writes every value back unchanged (Django's
   serialized test rollback does).
@@ -158,7 +158,7 @@ def create_triggers(apps, schema_editor):
         statements = _sqlite(schema_editor)
     elif vendor == "postgresql":
         statements = POSTGRES
-    else:  # other databases: the ORM's refusal only (see docs/proof.md)
+    else:  # other databases: the ORM's refusal only (see docs/architecture.md)
         statements = []
     for sql in statements:
         schema_editor.execute(sql, params=None)

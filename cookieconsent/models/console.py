@@ -13,6 +13,8 @@ from cookieconsent.models.cookies import Technology
 
 
 class Sighting(models.TextChoices):
+    """How an undeclared cookie was met (``UndeclaredCookie.source``)."""
+
     RESPONSE = "response", _("Set by a view")
     REQUEST = "request", _("Sent by the browser")
     SCAN = "scan", _("Scanner")

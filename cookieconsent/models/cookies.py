@@ -78,6 +78,8 @@ class CookieCategory(models.Model):
 
 
 class Technology(models.TextChoices):
+    """Where a declared cookie lives (``Cookie.technology``)."""
+
     HTTP_COOKIE = "cookie", _("HTTP cookie")
     LOCAL_STORAGE = "local_storage", _("Local storage")
     SESSION_STORAGE = "session_storage", _("Session storage")
@@ -85,6 +87,8 @@ class Technology(models.TextChoices):
 
 
 class Party(models.TextChoices):
+    """Whether the site's own domain sets a cookie, or another's (``Cookie.party``)."""
+
     FIRST = "first", _("First-party")
     THIRD = "third", _("Third-party")
 
@@ -166,6 +170,8 @@ class Cookie(models.Model):
 
 
 def humanize_duration(value: timedelta) -> str:
+    """A duration in the largest whole unit that fits, in the active language: “2 years”,
+    “13 months”, “14 days”, “3 hours”, “5 minutes”."""
     days = value.days
     if days >= 365 and days % 365 == 0:
         n = days // 365

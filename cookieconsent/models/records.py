@@ -23,6 +23,8 @@ APPEND_ONLY = "Consent records are append-only; only purge_older_than() deletes 
 
 
 class Action(models.TextChoices):
+    """How a visitor decided (``ConsentRecord.action``)."""
+
     ACCEPT_ALL = "accept_all", _("Accept all")
     REJECT_ALL = "reject_all", _("Reject all")
     CUSTOM = "custom", _("Custom choice")
@@ -32,6 +34,9 @@ class Action(models.TextChoices):
 
 
 class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
+    """``ConsentRecord.objects``: ``update()`` and ``delete()`` raise ``TypeError``; records
+    leave only through ``purge_older_than()``."""
+
     def update(self, **kwargs: Any) -> int:
         raise TypeError(APPEND_ONLY)
 
@@ -146,7 +151,7 @@ class PurgePermit(models.Model):
     """Lets the database delete records given before ``before``, within one transaction of
     ``purge_older_than()``; never committed. No other code can write one through the ORM (a
     mistake elsewhere must not open the log to deletion); the database's triggers guard the
-    rest (docs/proof.md)."""
+    rest (docs/architecture.md)."""
 
     before = models.DateTimeField()
 

@@ -12,6 +12,8 @@ from cookieconsent.models.policy import CookiePolicy
 
 
 class Regime(models.TextChoices):
+    """The consent rule of a region (``RegionRule.regime``); opt-in where no rule applies."""
+
     OPT_IN = regimes.OPT_IN, _("Opt-in: optional cookies only with consent")
     OPT_OUT = regimes.OPT_OUT, _("Opt-out: optional cookies until the visitor objects")
     NOTICE = regimes.NOTICE, _("Notice: optional cookies, with a dismissible notice")

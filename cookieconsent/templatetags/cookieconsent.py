@@ -70,15 +70,16 @@ def cookieconsent_settings_link(context: Context, text: str = "") -> SafeString:
 
 @register.filter
 def consent_allows(request: HttpRequest | None, slug: str) -> bool:
-    """``{% if request|consent_allows:"analytics" %}``."""
+    """Whether the visitor allows the category with this slug (``Consent.allows()``); false
+    without a request in the context."""
     return request is not None and get_consent(request).allows(slug)
 
 
 @register.tag
 def consent_gate(parser: Parser, token: Token) -> ConsentGateNode:
-    """``{% consent_gate "analytics" %}…{% endconsent_gate %}``: the content as it is when the
-    category is allowed; otherwise made inert (``gating.inert``) for the script to bring to
-    life once the visitor allows it."""
+    """The content as it is when the category is allowed; otherwise made inert (scripts,
+    iframes and other resources do not load) for the script to bring to life once the visitor
+    allows it. See the gating page."""
     bits = token.split_contents()
     if len(bits) != 2:
         raise template.TemplateSyntaxError(f"{bits[0]} takes one argument: a category slug.")

@@ -4,16 +4,20 @@
   ``cookieconsent.conf`` (its ``SETTINGS`` spec where there is one, else ``DEFAULTS`` with
   the types the checks hold), so the page cannot drift from the code.
 - ``{cookieconsent-model} Name``: the editable fields of a model, with their help texts.
-- Feature pages: every ``docs/*.md`` that no other toctree lists is added to the home page's
-  "Features" toctree (marked ``<!-- feature pages -->``), so a new page is never orphaned.
+- Unlisted pages: every ``docs/*.md`` that no toctree of the home page lists is added where it
+  says ``<!-- feature pages -->``, so a new page is never orphaned.
+- The API reference (autodoc): a model is shown without its ``(*args, **kwargs)`` signature and
+  with a list of its fields; a template tag is shown as it is written in a template.
 - ``SECURITY.md`` of the repository is included on the security page (marked
   ``<!-- SECURITY.md -->``) when the file exists.
 """
 
 from __future__ import annotations
 
+import inspect
 import pprint
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,37 +27,6 @@ from sphinx.util.docutils import SphinxDirective
 
 DOCS = Path(__file__).resolve().parent.parent
 ROOT = DOCS.parent
-
-#: Pages of the docs' own structure, in the home page's toctrees.
-CORE_PAGES = (
-    "installation",
-    "tutorial",
-    "enforcement",
-    "templatetags",
-    "javascript",
-    "testing",
-    "settings",
-    "checks",
-    "staff",
-    "security",
-    "performance",
-    "upgrading",
-    "changelog",
-)
-#: Feature pages the other parts of the project write, in reading order; others follow by name.
-FEATURE_ORDER = (
-    "consent",
-    "consent-endpoint",
-    "gating",
-    "registry",
-    "views",
-    "publishing",
-    "proof",
-    "regions",
-    "translations",
-    "admin",
-    "console",
-)
 
 
 def settings_spec() -> list[dict[str, Any]]:
@@ -76,19 +49,44 @@ def _type_names(types: tuple[type, ...]) -> str:
     return " or ".join("None" if t is type(None) else t.__name__ for t in types)
 
 
+def _is_duration(setting: dict[str, Any]) -> bool:
+    """A length of time: a ``timedelta`` is accepted, or the meaning opens with "Seconds"."""
+    return timedelta in setting["types"] or setting["doc"].startswith("Seconds")
+
+
+def default_in_words(setting: dict[str, Any]) -> str:
+    """The default as code, and beside it in words where a number or a flag says little:
+    ``31536000`` (1 year), ``False`` (off)."""
+    from django.utils import translation
+
+    from cookieconsent.lifetimes import format_lifetime
+
+    default = setting["default"]
+    code = f"`{pprint.pformat(default, width=200)}`"
+    if isinstance(default, bool):
+        return f"{code} (on)" if default else f"{code} (off)"
+    if _is_duration(setting):
+        if default is None:
+            return f"{code} (off)"
+        seconds = default.total_seconds() if isinstance(default, timedelta) else default
+        with translation.override("en"):
+            return f"{code} ({format_lifetime(timedelta(seconds=seconds))})"
+    return code
+
+
 def settings_markdown() -> list[str]:
     spec = settings_spec()
     # An overview first, then each setting in full.
     lines = ["| setting | default |", "|---|---|"]
     for s in spec:
-        default = pprint.pformat(s["default"], width=200).replace("|", "\\|")
-        lines.append(f"| {{confval}}`{s['name']}` | `{default}` |")
+        default = default_in_words(s).replace("|", "\\|")
+        lines.append(f"| {{confval}}`{s['name']}` | {default} |")
     lines.append("")
     for s in spec:
         lines += [
             f"```{{confval}} {s['name']}",
             f":type: `{_type_names(s['types'])}`",
-            f":default: `{pprint.pformat(s['default'], width=200)}`",
+            f":default: {default_in_words(s)}",
             "",
             s["doc"] or "(See the code: `cookieconsent/conf.py`.)",
         ]
@@ -138,15 +136,97 @@ class ModelFieldsDirective(SphinxDirective):
         return container.children
 
 
-def feature_pages(srcdir: Path) -> list[str]:
-    pages = {p.stem for p in srcdir.glob("*.md")} - set(CORE_PAGES) - {"index"}
-    ordered = [p for p in FEATURE_ORDER if p in pages]
-    return ordered + sorted(pages - set(ordered))
+def _field_lines(model: Any) -> list[str]:
+    """reST lines listing a model's fields: name, kind, verbose name and help text."""
+    lines = ["", ":Fields:"]
+    for field in model._meta.get_fields():
+        if field.auto_created:
+            continue  # the primary key, or a reverse relation (documented where it comes from)
+        kind = type(field).__name__
+        if field.is_relation and field.related_model is not None:
+            kind += f" to ``{field.related_model.__name__}``"
+        text = str(getattr(field, "verbose_name", "") or "")
+        help_text = str(getattr(field, "help_text", "") or "")
+        about = text[:1].upper() + text[1:] + (f". {help_text}" if help_text else "")
+        lines.append(f"   - ``{field.name}`` ({kind}): {about.rstrip('.')}.")
+    return lines
+
+
+def _tag_usage(name: str, obj: Any) -> str | None:
+    """How a tag or filter of ``{% load cookieconsent %}`` is written in a template."""
+    from cookieconsent.templatetags.cookieconsent import register
+
+    if register.filters.get(name) is obj:
+        return f'``{{% if request|{name}:"analytics" %}}``'
+    if name not in register.tags:
+        return None
+    params = [
+        p
+        for p in inspect.signature(obj).parameters.values()
+        if p.name not in ("context", "parser", "token")
+    ]
+    args = "".join(
+        f' [{p.name}="…"]' if p.default is not p.empty else f' "{p.name}"' for p in params
+    )
+    if name == "consent_gate":
+        return '``{% consent_gate "analytics" %}…{% endconsent_gate %}``'
+    return f"``{{% {name}{args} %}}``"
+
+
+def _is_model(obj: Any) -> bool:
+    from django.db import models
+
+    return isinstance(obj, type) and issubclass(obj, models.Model)
+
+
+#: Classes the app makes for the site, never the other way round: no constructor to show.
+_MADE_BY_THE_APP = {"cookieconsent.engine.consent.Consent"}
+
+
+def _process_signature(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: Any,
+    options: Any,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str, str | None] | None:
+    if what == "class" and (_is_model(obj) or name in _MADE_BY_THE_APP):
+        return "", None  # Django's (*args, **kwargs) says nothing; nor does an internal one
+    if what == "function" and name.startswith("cookieconsent.templatetags."):
+        return "", None  # shown as written in a template instead
+    return None
+
+
+def _process_docstring(
+    app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    if what == "class" and _is_model(obj) and not obj._meta.abstract:
+        lines.extend(_field_lines(obj))
+    elif what == "function" and name.startswith("cookieconsent.templatetags."):
+        usage = _tag_usage(name.rsplit(".", 1)[1], obj)
+        if usage is not None and not any("{%" in line for line in lines[:1]):
+            lines[:0] = [usage, ""]
+
+
+_TOCTREE = re.compile(r"^```\{toctree\}\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def feature_pages(srcdir: Path, index: str) -> list[str]:
+    """Pages no toctree of the home page lists, by name: a new page is never orphaned."""
+    listed = {
+        line.strip()
+        for body in _TOCTREE.findall(index)
+        for line in body.splitlines()
+        if line.strip() and not line.startswith((":", "<!--"))
+    }
+    return sorted({p.stem for p in srcdir.glob("*.md")} - listed - {"index"})
 
 
 def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if docname == "index" and "<!-- feature pages -->" in source[0]:
-        entries = "\n".join(feature_pages(Path(app.srcdir)))
+        entries = "\n".join(feature_pages(Path(app.srcdir), source[0]))
         source[0] = source[0].replace("<!-- feature pages -->", entries)
     elif docname == "security" and "<!-- SECURITY.md -->" in source[0]:
         policy = ROOT / "SECURITY.md"
@@ -176,5 +256,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("cookieconsent-settings", SettingsDirective)
     app.add_directive("cookieconsent-model", ModelFieldsDirective)
     app.connect("source-read", _source_read)
+    app.connect("autodoc-process-signature", _process_signature)
+    app.connect("autodoc-process-docstring", _process_docstring)
     app.connect("env-get-outdated", _reread_index)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

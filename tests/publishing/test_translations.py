@@ -17,7 +17,6 @@ from cookieconsent.publishing import serve as serving
 from cookieconsent.translation import lookup
 from cookieconsent.translation import translatable_languages as languages
 from tests.factories import (
-    CookieCategoryFactory,
     CookieFactory,
     CookiePolicyFactory,
     PolicySectionFactory,
@@ -112,11 +111,13 @@ def bilingual(db: None) -> CookiePolicy:
         show_cookie_table=True,
         translations={"af": {"heading": "Wat koekies is", "body": "Klein *lêers*."}},
     )
-    category = CookieCategoryFactory(
+    category, _ = CookieCategory.objects.update_or_create(
         slug="analytics",
-        name="Analytics",
-        purpose="Counts visits.",
-        translations={"af": {"name": "Analise", "purpose": "Tel besoeke."}},
+        defaults={
+            "name": "Analytics",
+            "purpose": "Counts visits.",
+            "translations": {"af": {"name": "Analise", "purpose": "Tel besoeke."}},
+        },
     )
     CookieFactory(
         category=category,
@@ -161,6 +162,7 @@ def test_policy_page_in_english_and_the_fallback(client, bilingual):
 
 @in_languages
 def test_banner_and_preferences_in_afrikaans(client, bilingual):
+    published(bilingual)
     html = get(client, "/t/", "af")
     banner = html[html.index('id="cookieconsent-banner"') :]
     assert '<h2 class="cc-banner__title" id="cc-banner-title">Koekie-toestemming</h2>' in banner

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 from django.http import HttpResponseBase
 
@@ -30,7 +29,6 @@ __all__ = [
     "consent_cookie_name",
     "cookies_expired",
     "cookies_set",
-    "flushable_sqlite",
 ]
 
 #: The consent cookie's default name (``COOKIECONSENT["COOKIE_NAME"]`` changes it).
@@ -72,37 +70,3 @@ def cookies_set(response: HttpResponseBase) -> set[str]:
 def cookies_expired(response: HttpResponseBase) -> set[str]:
     """Names of the cookies a response deletes."""
     return {name for name, morsel in response.cookies.items() if morsel["max-age"] == 0}
-
-
-@contextmanager
-def flushable_sqlite() -> Iterator[None]:
-    """Let Django's test flush empty the consent records and published versions on SQLite.
-
-    SQLite empties tables with ``DELETE``, which the app's triggers refuse (PostgreSQL uses
-    ``TRUNCATE``, which fires no row trigger), so ``TransactionTestCase`` and
-    ``transactional_db`` fail to clean up. Within this context the flush drops the triggers
-    on the app's tables first and creates them again, as they were, in the same transaction:
-    what the owner of a database can always do. Wrap a test session in it, e.g. in a
-    session-scoped autouse fixture."""
-    from django.db.backends.base.operations import BaseDatabaseOperations
-    from django.db.backends.sqlite3 import base  # noqa: F401  (the backend before its operations)
-    from django.db.backends.sqlite3.operations import DatabaseOperations
-
-    # Django has no public hook around the flush; this private method runs its statements.
-    original = DatabaseOperations.execute_sql_flush
-
-    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: Iterable[str]) -> None:
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                "AND tbl_name LIKE 'cookieconsent\\_%' ESCAPE '\\'"
-            )
-            triggers = cursor.fetchall()
-        drop = [f'DROP TRIGGER "{name}"' for name, _sql in triggers]
-        original(self, [*drop, *sql_list, *(sql for _name, sql in triggers)])
-
-    DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        DatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
