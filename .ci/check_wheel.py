@@ -14,6 +14,8 @@ REQUIRED_PREFIXES = {
     "py.typed": "cookieconsent/py.typed",
     "locale (af .po)": "cookieconsent/locale/af/LC_MESSAGES/django.po",
     "locale (af .mo)": "cookieconsent/locale/af/LC_MESSAGES/django.mo",
+    "cookie database": "cookieconsent/data/cookie-database.csv",
+    "cookie database notice": "cookieconsent/data/NOTICE",
 }
 
 
@@ -27,7 +29,10 @@ def main(path: str) -> int:
         print("should not be in the wheel:", name)
     if missing or stray:
         return 1
-    print(f"{path}: {len(names)} files, templates, static, migrations, locale and py.typed present")
+    print(
+        f"{path}: {len(names)} files, templates, static, migrations, locale, the cookie "
+        "database and py.typed present"
+    )
     return 0
 
 

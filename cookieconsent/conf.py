@@ -166,6 +166,15 @@ SETTINGS: tuple[Setting, ...] = (
         "navigation; the default is a bare page of the app's own.",
     ),
     Setting(
+        "THEME",
+        "auto",
+        (str,),
+        'Colours of the banner, the preferences and the placeholders: `"auto"` follows the '
+        'visitor\'s `prefers-color-scheme`, `"light"` or `"dark"` forces one. See '
+        "[theming](theming.md).",
+        choices=("auto", "light", "dark"),
+    ),
+    Setting(
         "REGION_HEADER",
         None,
         (str, _NONE),
@@ -212,11 +221,20 @@ SETTINGS: tuple[Setting, ...] = (
         "recorded and one warning is logged.",
     ),
     Setting(
+        "COOKIE_DATABASE",
+        "",
+        (str,),
+        "File of well-known cookies (the Open Cookie Database's CSV layout) from which the "
+        "Undeclared cookies list and the scanner suggest a category, provider, purpose and "
+        'lifetime; `""` means the one shipped with the app. `manage.py '
+        "cookieconsent_cookie_database --from URL|FILE` writes it.",
+    ),
+    Setting(
         "SCANNER_BROWSER",
         "",
         (str,),
-        'Chromium executable for `manage.py cookieconsent_scan`; `""` means '
-        "`$COOKIECONSENT_CHROMIUM`, else `/usr/bin/chromium`.",
+        "Chromium executable for `manage.py cookieconsent_scan` and `cookieconsent_audit`; "
+        '`""` means `$COOKIECONSENT_CHROMIUM`, else `/usr/bin/chromium`.',
     ),
 )
 

@@ -95,7 +95,7 @@ class CookieConsentMiddleware:
         for name in list(cookies):
             rule = lookup(name)
             if rule is None:
-                discovery.notice(request, name, "response")
+                discovery.notice(request, name, "response", cookies[name])
                 if get_config()["UNDECLARED_COOKIES"] == "allow" or _is_deletion(cookies[name]):
                     continue
                 _warn_undeclared(name)
@@ -185,7 +185,7 @@ def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -
         return None
     rule = consent._registry.lookup(name)
     if rule is None:
-        discovery.notice(request, name, "response")
+        discovery.notice(request, name, "response", value)
         if get_config()["UNDECLARED_COOKIES"] == "allow":
             return False
         _warn_undeclared(name)

@@ -217,6 +217,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "has_required": any(c.required for c in shown),
         "next": safe_next(request, request.GET.get("next")),
         "policy_url": reverse("cookieconsent:policy"),
+        "theme": get_config()["THEME"],
     }
     return page(request, "cookieconsent/preferences.html", context)
 

@@ -39,6 +39,8 @@ def test_defaults_pass():
         ({"COOKIE_DOMAIN": 1}, ["cookieconsent.E003"]),
         ({"UNDECLARED_COOKIES": "maybe"}, ["cookieconsent.E004"]),
         ({"COOKIE_SAMESITE": "lax"}, ["cookieconsent.E004"]),
+        ({"THEME": "Dark"}, ["cookieconsent.E004"]),
+        ({"THEME": None}, ["cookieconsent.E003"]),
         ({"GOOGLE_CONSENT_MODE": {"analytics": ["analytic_storage"]}}, ["cookieconsent.E006"]),
         ({"GOOGLE_CONSENT_MODE": {"analytics": "analytics_storage"}}, ["cookieconsent.E006"]),
         ({"GOOGLE_CONSENT_MODE": ["analytics_storage"]}, ["cookieconsent.E003"]),

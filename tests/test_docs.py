@@ -197,3 +197,13 @@ def test_the_troubleshooting_page_gives_the_signals_defaults():
         "HONOUR_DNT": 'is ignored unless `"HONOUR_DNT": True`' in page,
     }
     assert said == {"HONOUR_GPC": DEFAULTS["HONOUR_GPC"], "HONOUR_DNT": not DEFAULTS["HONOUR_DNT"]}
+
+
+def test_the_theming_page_names_every_custom_property_the_stylesheet_reads():
+    css = (ROOT / "cookieconsent" / "static" / "cookieconsent" / "cookieconsent.css").read_text()
+    read = set(re.findall(r"var\((--cc-[\w-]+)", css))
+    assert {"--cc-bg", "--cc-dark-bg", "--cc-h"} <= read
+    page = (DOCS / "theming.md").read_text()
+    assert sorted(p for p in read if f"`{p}`" not in page) == []
+    for picture in re.findall(r"\]\((screenshots/[^)]+)\)", page):
+        assert (DOCS / picture).exists(), picture

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from cookieconsent.console.scanner import BROWSER_ARGS
+from cookieconsent.console.browser import BROWSER_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "docs" / "tutorial.md"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("t/set/", views.set_cookies, name="set-cookies"),
     path("t/async/", views.async_set_cookies, name="async-set-cookies"),
     path("t/scripted/", views.scripted, name="scripted"),
+    path("t/leaky/", views.leaky, name="leaky"),
     path("admin/", admin.site.urls),
     path("cookies/", include("cookieconsent.urls")),
 ]

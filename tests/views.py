@@ -21,15 +21,17 @@ def page(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE.render({}, request))
 
 
-def _set(response: HttpResponse, names: list[str]) -> HttpResponse:
+def _set(response: HttpResponse, names: list[str], max_age: int | None = None) -> HttpResponse:
     for name in names:
-        response.set_cookie(name, "1")
+        response.set_cookie(name, "1", max_age=max_age)
     return response
 
 
 def set_cookies(request: HttpRequest) -> HttpResponse:
+    """Sets the cookies ``?c=`` names (or ``COOKIES``), for ``?max_age=`` seconds if given."""
     names = request.GET.getlist("c") or list(COOKIES)
-    return _set(HttpResponse("set"), names)
+    max_age = request.GET.get("max_age")
+    return _set(HttpResponse("set"), names, int(max_age) if max_age else None)
 
 
 async def async_set_cookies(request: HttpRequest) -> HttpResponse:
@@ -47,3 +49,19 @@ SCRIPTED = engines["django"].from_string(
 def scripted(request: HttpRequest) -> HttpResponse:
     """A page whose own script sets an undeclared cookie and storage keys, for the scanner."""
     return HttpResponse(SCRIPTED.render({}, request))
+
+
+LEAKY = engines["django"].from_string(
+    "{% load cookieconsent %}<html><body>{% cookieconsent_banner %}<main>leaky</main>"
+    "<script>document.cookie = 'js_tracker=1; path=/'; localStorage.setItem('ui', 'dark');"
+    "</script><img src='{{ elsewhere }}/t/?pixel' alt=''></body></html>"
+)
+
+
+def leaky(request: HttpRequest) -> HttpResponse:
+    """A page that fails the audit, whatever the visitor chose: its script stores an
+    undeclared cookie and a functional storage key, and it loads an image from another origin
+    (the same server under its other name)."""
+    host = "localhost" if request.get_host().startswith("127.0.0.1") else "127.0.0.1"
+    elsewhere = f"{request.scheme}://{host}:{request.get_port()}"
+    return HttpResponse(LEAKY.render({"elsewhere": elsewhere}, request))

@@ -4,6 +4,7 @@ and the inbox of undeclared cookies."""
 from __future__ import annotations
 
 import datetime as dt
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -24,11 +25,14 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin.readonly import ReadOnlyMixin
-from cookieconsent.console import charts, stats
+from cookieconsent.console import charts, stats, suggestions
+from cookieconsent.lifetimes import HELP_TEXT as LIFETIME_HELP_TEXT
+from cookieconsent.lifetimes import LifetimeFormField, format_lifetime
 from cookieconsent.models import (
     ConsentRecord,
     Cookie,
@@ -36,6 +40,7 @@ from cookieconsent.models import (
     DailyDecisions,
     UndeclaredCookie,
 )
+from cookieconsent.models.cookies import pattern_regex
 from cookieconsent.proof import export
 
 if TYPE_CHECKING:
@@ -312,9 +317,66 @@ def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
 
 
 class DeclareForm(forms.Form):
+    """One name or pattern to declare, prefilled from what was seen and the cookie database;
+    ``found`` holds the inbox entries it covers."""
+
+    found = forms.CharField(widget=forms.HiddenInput, label="")
+    name = forms.CharField(label=_("Name or pattern"), max_length=200)
     category = forms.ModelChoiceField(
-        label=_("Category"), queryset=CookieCategory.objects.all(), empty_label=None
+        label=_("Category"), queryset=CookieCategory.objects.all(), empty_label="---------"
     )
+    # Its help text is said once, below the table.
+    lifetime = LifetimeFormField(label=_("Lifetime"), required=False, help_text="")
+    provider = forms.CharField(label=_("Provider"), max_length=200, required=False)
+    purpose = forms.CharField(
+        label=_("Purpose"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 36})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # in a table: the column's heading, for each box
+            if field.label:
+                field.widget.attrs.setdefault("aria-label", str(field.label))
+
+    def clean_found(self) -> list[int]:
+        try:
+            return [int(pk) for pk in self.cleaned_data["found"].split()]
+        except ValueError:
+            raise ValidationError(_("The form was changed: start again."), code="found") from None
+
+    def clean_lifetime(self) -> timedelta | None:
+        # Empty would read as "session": the lifetime a one-year cookie must never get by
+        # default. Staff type "session" for a session cookie.
+        if not str(self.data.get(self.add_prefix("lifetime"), "")).strip():
+            raise ValidationError(
+                _("Enter how long the browser keeps it, or “session”."), code="required"
+            )
+        value: timedelta | None = self.cleaned_data["lifetime"]
+        return value
+
+
+DeclareFormSet = forms.formset_factory(DeclareForm, extra=0)
+
+
+def _proposals(categories: list[CookieCategory]) -> dict[tuple[str, str], suggestions.Proposal]:
+    """The proposal for each name in the inbox, by (technology, name): made over the whole
+    list, so that names differing by an id are grouped whatever the page shows."""
+    rows = UndeclaredCookie.objects.values_list("name", "technology", "max_age")
+    by_name: dict[tuple[str, str], suggestions.Proposal] = {}
+    for proposal in suggestions.propose(rows, categories):
+        for name in proposal.names:
+            by_name[(proposal.technology, name)] = proposal
+    return by_name
+
+
+def _covered(form: forms.Form, selected: dict[int, UndeclaredCookie]) -> list[UndeclaredCookie]:
+    """The selected entries a row of the declare page covers, to list beside it."""
+    pks = str(form["found"].value() or "").split()
+    return [selected[int(pk)] for pk in pks if pk.isdigit() and int(pk) in selected]
+
+
+def _lifetime_text(proposal: suggestions.Proposal) -> str:
+    return format_lifetime(proposal.lifetime) if proposal.lifetime_known else ""
 
 
 @admin.register(UndeclaredCookie)
@@ -327,6 +389,8 @@ class UndeclaredCookieAdmin(_UndeclaredAdmin):
         "source",
         "sightings",
         "last_seen",
+        "lifetime_seen",
+        "suggestion",
         "example_path",
         "dismissed",
     )
@@ -338,65 +402,163 @@ class UndeclaredCookieAdmin(_UndeclaredAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        proposals = _proposals(list(CookieCategory.objects.all()))
+        for found in changelist.result_list:
+            found.proposal = proposals.get((found.technology, found.name))
+        return changelist
+
+    @admin.display(description=_("lifetime seen"), ordering="max_age")
+    def lifetime_seen(self, obj: UndeclaredCookie) -> str:
+        if obj.max_age is None:
+            return "—"
+        return format_lifetime(suggestions.rounded(obj.max_age) if obj.max_age else None)
+
+    @admin.display(description=_("suggestion"))
+    def suggestion(self, obj: UndeclaredCookie) -> str:
+        proposal: suggestions.Proposal | None = getattr(obj, "proposal", None)
+        if proposal is None and not hasattr(obj, "proposal"):
+            proposal = _proposals(list(CookieCategory.objects.all())).get(
+                (obj.technology, obj.name)
+            )
+        if proposal is None or (proposal.known is None and not proposal.is_pattern):
+            return "—"
+        unmatched = proposal.known.category if proposal.known else ""
+        parts = [
+            str(proposal.category)
+            if proposal.category
+            else (
+                gettext("%(category)s (not a category here)") % {"category": unmatched}
+                if unmatched
+                else ""
+            ),
+            proposal.provider,
+            _lifetime_text(proposal) if proposal.lifetime_source == "database" else "",
+        ]
+        text = " · ".join(p for p in parts if p)
+        if proposal.is_pattern:
+            pattern = format_html("{} <code>{}</code>", gettext("as"), proposal.name)
+            return format_html("{} {}", text, pattern) if text else pattern
+        return text or "—"
+
     @admin.action(description=_("Declare in a category…"), permissions=["view"])
     def declare(
         self, request: HttpRequest, queryset: QuerySet[UndeclaredCookie]
     ) -> HttpResponse | None:
         if not request.user.has_perm("cookieconsent.add_cookie"):
             raise PermissionDenied
-        form = DeclareForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            self._declare_all(request, queryset, form.cleaned_data["category"])
-            return None
+        selected = {found.pk: found for found in queryset.order_by("name")}
+        if "apply" in request.POST:
+            formset = DeclareFormSet(request.POST)
+            if formset.is_valid() and self._covers(formset, selected):
+                self._declare_all(request, formset, selected)
+                return None
+        else:
+            formset = DeclareFormSet(initial=self._initial(selected))
+        categories = CookieCategory.objects.exists()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Declare undeclared cookies"),
-            "form": form,
-            "queryset": queryset,
+            "formset": formset,
+            "rows": [(form, _covered(form, selected)) for form in formset],
+            "queryset": list(selected.values()),
+            "has_categories": categories,
+            "lifetime_help": LIFETIME_HELP_TEXT,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "category_url": reverse("admin:cookieconsent_cookiecategory_changelist"),
+            "category_url": reverse("admin:cookieconsent_cookiecategory_add"),
         }
         return TemplateResponse(
             request, "admin/cookieconsent/undeclaredcookie/declare.html", context
         )
 
+    def _initial(self, selected: dict[int, UndeclaredCookie]) -> list[dict[str, Any]]:
+        """A row per proposal that covers a selected name, prefilled with it."""
+        proposals = _proposals(list(CookieCategory.objects.all()))
+        rows: dict[int, dict[str, Any]] = {}
+        for found in selected.values():
+            proposal = proposals.get((found.technology, found.name))
+            if proposal is None:  # pragma: no cover - every listed name has one
+                continue
+            row = rows.get(id(proposal))
+            if row is None:
+                row = rows[id(proposal)] = {
+                    "found": "",
+                    "name": proposal.name,
+                    "category": proposal.category.pk if proposal.category else None,
+                    # Unknown stays empty: empty is refused, never read as "session".
+                    "lifetime": proposal.lifetime if proposal.lifetime_known else "",
+                    "provider": proposal.provider,
+                    "purpose": proposal.purpose,
+                }
+            row["found"] = f"{row['found']} {found.pk}".strip()
+        return list(rows.values())
+
+    def _covers(self, formset: Any, selected: dict[int, UndeclaredCookie]) -> bool:
+        """Whether the rows name only selected entries (the page was not tampered with)."""
+        for form in formset:
+            if not set(form.cleaned_data["found"]) <= set(selected):
+                form.add_error(None, gettext("The form was changed: start again."))
+                return False
+        return True
+
     def _declare_all(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[UndeclaredCookie],
-        category: CookieCategory,
+        self, request: HttpRequest, formset: Any, selected: dict[int, UndeclaredCookie]
     ) -> None:
-        """Declare each name in ``category`` as the cookie form would, and take it off the
-        list; a name the form would refuse stays on the list, and staff are told why."""
-        declared: list[str] = []
+        """Declare each row as the cookie form would, and take what it covers off the list;
+        a row the form would refuse stays on the list, and staff are told why."""
+        declared: dict[CookieCategory, list[str]] = {}
         known: list[tuple[str, CookieCategory]] = []
         refused: list[tuple[str, list[str]]] = []
         with transaction.atomic():
-            for found in queryset.order_by("name"):
+            for form in formset:
+                data = form.cleaned_data
+                entries = [selected[pk] for pk in data["found"]]
+                if not entries:
+                    continue
+                name, technology = data["name"], entries[0].technology
                 existing = (
-                    Cookie.objects.filter(name=found.name, technology=found.technology)
+                    Cookie.objects.filter(name=name, technology=technology)
                     .select_related("category")
                     .first()
                 )
                 if existing is not None:
-                    # Declared since it was seen: the entry is stale, and the declaration
+                    # Declared since it was seen: the entries are stale, and the declaration
                     # stays where staff put it.
-                    found.delete()
-                    known.append((found.name, existing.category))
+                    UndeclaredCookie.objects.filter(pk__in=[e.pk for e in entries]).delete()
+                    known.append((name, existing.category))
                     continue
-                cookie = Cookie(name=found.name, technology=found.technology, category=category)
+                cookie = Cookie(
+                    name=name,
+                    technology=technology,
+                    category=data["category"],
+                    lifetime=data["lifetime"],
+                    provider=data["provider"],
+                    purpose=data["purpose"],
+                )
                 try:
                     # The field validators, Cookie.clean() and the unique constraint, as on
                     # the category's page: "*" declared strictly necessary would let every
                     # cookie through without consent.
                     cookie.full_clean()
                 except ValidationError as error:
-                    refused.append((found.name, error.messages))
+                    refused.append((name, error.messages))
                     continue
                 cookie.save()
-                found.delete()
-                declared.append(found.name)
+                # Every listed name it now declares leaves the list, selected or not.
+                matches = pattern_regex(name).fullmatch
+                prefix = name.split("*", 1)[0]
+                UndeclaredCookie.objects.filter(
+                    pk__in=[
+                        pk
+                        for pk, listed in UndeclaredCookie.objects.filter(
+                            technology=technology, name__startswith=prefix
+                        ).values_list("pk", "name")
+                        if matches(listed)
+                    ]
+                ).delete()
+                declared.setdefault(data["category"], []).append(name)
         for name, reasons in refused:
             self.message_user(
                 request,
@@ -411,15 +573,11 @@ class UndeclaredCookieAdmin(_UndeclaredAdmin):
                 % {"name": name, "category": where},
                 messages.INFO,
             )
-        if declared:
+        for category, names in declared.items():
             self.message_user(
                 request,
-                ngettext(
-                    "Declared %(names)s in %(category)s. Describe it on the category's page.",
-                    "Declared %(names)s in %(category)s. Describe them on the category's page.",
-                    len(declared),
-                )
-                % {"names": ", ".join(declared), "category": category},
+                gettext("Declared %(names)s in %(category)s.")
+                % {"names": ", ".join(sorted(names)), "category": category},
                 messages.SUCCESS,
             )
 

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
+from cookieconsent.conf import get_config
 from cookieconsent.publishing import render as rendering
 
 
@@ -32,6 +33,7 @@ def fill(html: str) -> str:
         .replace(rendering.NEXT, "/")
         .replace(rendering.CSRF, "")
         .replace(rendering.CONFIG, "{}")
+        .replace(rendering.THEME, str(get_config()["THEME"]))
     )
 
 

@@ -18,13 +18,16 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Iterable
+from http.cookies import Morsel
 from typing import Any
 
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.http import parse_http_date
 
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.models import Sighting, Technology, UndeclaredCookie
@@ -37,6 +40,7 @@ MAX_NAME = int(UndeclaredCookie._meta.get_field("name").max_length or 200)
 _PATH_LENGTH = int(UndeclaredCookie._meta.get_field("example_path").max_length or 500)
 #: A cookie name is an HTTP token (RFC 6265 section 4.1.1, RFC 9110 section 5.6.2).
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_INTEGER = re.compile(r"\s*-?[0-9]+\s*")
 #: The two kinds of source, bounded apart: what the site sets, and what browsers send.
 SITE, BROWSER = "site", "browser"
 #: Names this process has reported, by kind; each bounded, so invented names cannot grow it
@@ -47,6 +51,37 @@ _lock = threading.Lock()
 _full_logged: set[str] = set()
 #: The request attribute that queues what ``notice()`` met, for ``write_pending()``.
 PENDING = "_cookieconsent_undeclared"
+
+
+#: The longest lifetime the table stores, in seconds (some 68 years); a longer one is cut.
+_MAX_AGE_LIMIT = 2**31 - 1
+
+
+def max_age_of(set_cookie: Morsel[str] | str) -> int | None:
+    """The lifetime a ``Set-Cookie`` gives its cookie, in seconds, as a browser reads it: its
+    ``Max-Age``, else its ``Expires`` counted from now, else 0 (a session cookie). ``None``
+    for one that deletes the cookie. ``set_cookie`` is a morsel, or a raw header's value."""
+    if isinstance(set_cookie, Morsel):
+        max_age: object = set_cookie["max-age"]
+        expires: object = set_cookie["expires"]
+    else:
+        attributes: dict[str, str] = {}
+        for part in set_cookie.split(";")[1:]:
+            key, _eq, value = part.partition("=")
+            attributes.setdefault(key.strip().lower(), value.strip())
+        max_age, expires = attributes.get("max-age", ""), attributes.get("expires", "")
+    if isinstance(max_age, int) or (isinstance(max_age, str) and _INTEGER.fullmatch(max_age)):
+        seconds = int(max_age)  # a browser ignores a Max-Age that is not an integer
+        return seconds if seconds > 0 else None
+    if isinstance(expires, int):  # Morsel's: that many seconds from now
+        return expires if expires > 0 else None
+    if not isinstance(expires, str) or not expires:
+        return 0
+    try:
+        seconds = round(parse_http_date(expires) - time.time())
+    except ValueError:
+        return 0  # a browser ignores a date it cannot read: a session cookie
+    return seconds if seconds > 0 else None
 
 
 def _kind(source: str) -> str:
@@ -73,9 +108,12 @@ def _process_limit() -> int:
     return 2 * int(get_config()["UNDECLARED_COOKIES_LIMIT"])
 
 
-def notice(request: HttpRequest, name: str, source: str) -> None:
+def notice(
+    request: HttpRequest, name: str, source: str, set_cookie: Morsel[str] | str | None = None
+) -> None:
     """Note an undeclared cookie the middleware met while handling ``request``: ``source`` is
-    ``"response"`` (a view set it) or ``"request"`` (the browser sent it)."""
+    ``"response"`` (a view set it, with ``set_cookie``: its morsel or its raw header's value)
+    or ``"request"`` (the browser sent it)."""
     kind = _kind(source)
     seen = _seen[kind]
     if name in seen:
@@ -88,11 +126,11 @@ def notice(request: HttpRequest, name: str, source: str) -> None:
         if name in seen or len(seen) >= _process_limit():
             return
         seen.add(name)
-    pending: list[tuple[str, str]] | None = getattr(request, PENDING, None)
+    pending: list[tuple[str, str, int | None]] | None = getattr(request, PENDING, None)
     if pending is None:
         pending = []
         setattr(request, PENDING, pending)
-    pending.append((name, source))
+    pending.append((name, source, None if set_cookie is None else max_age_of(set_cookie)))
 
 
 def _forget(name: str, source: str) -> None:
@@ -109,13 +147,13 @@ def has_pending(request: HttpRequest) -> bool:
 def write_pending(request: HttpRequest) -> None:
     """Write what ``notice()`` queued on ``request``. A failed write is logged, never raised:
     it must not break the response it follows, and the name is tried again when next met."""
-    pending: list[tuple[str, str]] = request.__dict__.pop(PENDING, None) or []
+    pending: list[tuple[str, str, int | None]] = request.__dict__.pop(PENDING, None) or []
     path = _clean_path(request.path)
-    for name, source in pending:
+    for name, source, max_age in pending:
         try:
             # A savepoint each: one failed name must not abort the others' transaction.
             with transaction.atomic():
-                record(name, source=source, path=path)
+                record(name, source=source, path=path, max_age=max_age)
         except Exception:
             _forget(name, source)
             logger.exception(
@@ -131,9 +169,12 @@ def record(
     source: str,
     path: str = "",
     technology: str = Technology.HTTP_COOKIE,
+    max_age: int | None = None,
 ) -> bool:
     """Insert or bump one undeclared name (one statement); ``False`` when the name is not
-    valid or its kind's share of the table is full."""
+    valid or its kind's share of the table is full. ``max_age`` is the lifetime the site
+    gave it, in seconds (0: a session cookie; ``None``: not seen), kept until another is
+    seen."""
     if not is_valid_name(name, technology) or source not in Sighting.values:
         return False
     kind = _kind(source)
@@ -141,6 +182,8 @@ def record(
     limit = int(get_config()["UNDECLARED_COOKIES_LIMIT"])
     now = timezone.now()
     path = _clean_path(path)
+    if max_age is not None:
+        max_age = min(max(int(max_age), 0), _MAX_AGE_LIMIT)
     if connection.vendor in ("postgresql", "sqlite"):
         # Inserted only below the limit of its kind; an existing name is bumped whatever the
         # count. A name browsers sent becomes the site's own once the site sets it (or a
@@ -149,25 +192,26 @@ def record(
         upgrade = f"{table}.source = %s AND EXCLUDED.source <> %s"
         sql = (
             f"INSERT INTO {table} (name, technology, source, first_seen, last_seen, sightings, "
-            "example_path, dismissed) "
-            "SELECT %s, %s, %s, %s, %s, 1, %s, %s "
+            "example_path, max_age, dismissed) "
+            "SELECT %s, %s, %s, %s, %s, 1, %s, %s, %s "
             f"WHERE (SELECT COUNT(*) FROM {table} WHERE source {same_kind} %s) < %s "
             f"OR EXISTS (SELECT 1 FROM {table} WHERE name = %s AND technology = %s) "
             "ON CONFLICT (name, technology) DO UPDATE SET "
             f"last_seen = EXCLUDED.last_seen, sightings = {table}.sightings + 1, "
+            f"max_age = COALESCE(EXCLUDED.max_age, {table}.max_age), "
             f"source = CASE WHEN {upgrade} THEN EXCLUDED.source ELSE {table}.source END, "
             f"example_path = CASE WHEN {upgrade} THEN EXCLUDED.example_path "
             f"ELSE {table}.example_path END"
         )
         stamp = connection.ops.adapt_datetimefield_value(now)
         browser = Sighting.REQUEST.value
-        params: list[Any] = [name, technology, source, stamp, stamp, path, False]
+        params: list[Any] = [name, technology, source, stamp, stamp, path, max_age, False]
         params += [browser, limit, name, technology, browser, browser, browser, browser]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             written = bool(cursor.rowcount > 0)
     else:  # pragma: no cover - MySQL and others: the portable two-step
-        written = _record_portable(name, source, path, technology, limit, now)
+        written = _record_portable(name, source, path, technology, limit, now, max_age)
     if not written and kind not in _full_logged:
         _full_logged.add(kind)
         if kind == BROWSER:
@@ -188,7 +232,7 @@ def record(
 
 
 def _record_portable(  # pragma: no cover
-    name: str, source: str, path: str, technology: str, limit: int, now: object
+    name: str, source: str, path: str, technology: str, limit: int, now: object, max_age: int | None
 ) -> bool:
     from django.db.models import F, Q
 
@@ -196,6 +240,8 @@ def _record_portable(  # pragma: no cover
     browser = Sighting.REQUEST
     if source != browser:
         rows.filter(source=browser).update(source=source, example_path=path)
+    if max_age is not None:
+        rows.update(max_age=max_age)
     if rows.update(last_seen=now, sightings=F("sightings") + 1):
         return True
     same_kind = Q(source=browser) if source == browser else ~Q(source=browser)
@@ -205,19 +251,31 @@ def _record_portable(  # pragma: no cover
         UndeclaredCookie.objects.get_or_create(
             name=name,
             technology=technology,
-            defaults={"source": source, "example_path": path},
+            defaults={"source": source, "example_path": path, "max_age": max_age},
         )
     return True
 
 
-def record_many(names: Iterable[tuple[str, str]], *, source: str, path: str = "") -> int:
-    """Record ``(name, technology)`` pairs, e.g. a scan's findings; how many were written. A
-    name that cannot be written is logged and skipped, the others still are."""
+def record_many(
+    names: Iterable[tuple[str, str] | tuple[str, str, int | None]],
+    *,
+    source: str,
+    path: str = "",
+) -> int:
+    """Record ``(name, technology)`` pairs, or ``(name, technology, max_age)``, e.g. a scan's
+    findings; how many were written. A name that cannot be written is logged and skipped,
+    the others still are."""
     written = 0
-    for name, technology in names:
+    for name, technology, *seen in names:
         try:
             with transaction.atomic():
-                written += record(name, source=source, path=path, technology=technology)
+                written += record(
+                    name,
+                    source=source,
+                    path=path,
+                    technology=technology,
+                    max_age=seen[0] if seen else None,
+                )
         except Exception:
             logger.exception("cookieconsent could not record undeclared cookies: %r", name)
     return written

@@ -37,6 +37,15 @@ class UndeclaredCookie(models.Model):
         help_text=_("Recorded once per server process that met it, and once per scan."),
     )
     example_path = models.CharField(_("example page"), max_length=500, blank=True)
+    max_age = models.PositiveIntegerField(
+        _("lifetime seen"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Seconds the site gave the cookie when it set it (its Max-Age, or its Expires "
+            "counted from then); 0 for a session cookie; empty when only browsers sent it."
+        ),
+    )
     dismissed = models.BooleanField(_("dismissed"), default=False)
 
     class Meta:

@@ -71,7 +71,13 @@ def _render(consent: Consent, cache_safe: bool, needs_renewal: bool, regime: str
         needs_renewal=needs_renewal,
         regime=regime,
     )
-    return split(html.replace(rendering.CONFIG, escape(script.config_json(consent))))
+    config = escape(script.config_json(consent))
+    return split(html.replace(rendering.CONFIG, config).replace(rendering.THEME, theme()))
+
+
+def theme() -> str:
+    """The ``data-cc-theme`` the banner and the preferences carry: the THEME setting."""
+    return str(get_config()["THEME"])
 
 
 def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:

@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 
 from cookieconsent.engine.consent import Consent
 from cookieconsent.engine.registry import CategoryInfo
-from cookieconsent.models import CookieCategory, CookiePolicy, PublishedVersion
+from cookieconsent.models import Cookie, CookieCategory, CookiePolicy, Party, PublishedVersion
 from cookieconsent.models.policy import banner_text, optional_names
 from cookieconsent.regimes import REGIMES
 from cookieconsent.translation import default_language
@@ -31,6 +31,7 @@ NEXT = "__cookieconsent_next__"
 NEXT_QUERY = "__cookieconsent_nextquery__"
 CSRF = "__cookieconsent_csrf__"
 CONFIG = "__cookieconsent_config__"
+THEME = "__cookieconsent_theme__"
 
 #: Banner variants a snapshot holds: (cache-safe, asking again) → key. In cache-safe mode the
 #: page is shared, so it never says why it asks again, and it carries the banner of every
@@ -79,6 +80,7 @@ def banner_context(
         "preferences_url": reverse("cookieconsent:preferences"),
         "consent_url": reverse("cookieconsent:consent"),
         "config": CONFIG,
+        "theme": THEME,
     }
 
 
@@ -126,7 +128,7 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
             }
             for c in categories
         ]
-        table_html = render_to_string("cookieconsent/cookie_table.html", {"categories": categories})
+        table_html = render_cookie_table(categories, policy)
         sections = list(policy.sections.all())
         context = {
             "policy": policy,
@@ -163,6 +165,7 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
                 "next": NEXT,
                 "policy_url": reverse("cookieconsent:policy"),
                 "csrf_token": CSRF,
+                "theme": THEME,
             },
         )
         rows = [
@@ -170,7 +173,7 @@ def render(policy: CookiePolicy, *, number: int, last_updated: date, language: s
                 str(category.name),
                 cookie.name,
                 str(cookie.purpose),
-                " · ".join(filter(None, [cookie.provider, str(cookie.get_party_display())])),
+                " · ".join(provider(cookie, policy.contact_organisation)),
                 cookie.lifetime_display,
                 str(cookie.get_technology_display()),
             ]
@@ -218,6 +221,27 @@ _BLOCK_END = re.compile(
     r"</(p|h[1-6]|li|tr|dt|dd|div|section|caption|address|button|legend)>|<br\s*/?>", re.I
 )
 _SKIP = re.compile(r"<(script|style|template)\b.*?</\1>", re.I | re.S)
+
+
+def provider(cookie: Cookie, organisation: str) -> list[str]:
+    """Who sets ``cookie``, as the table's Provider column names it: its provider and party;
+    a first-party cookie without a provider is the site's own, named by the organisation in
+    the policy's contact details (else "First-party")."""
+    if cookie.provider:
+        return [cookie.provider, str(cookie.get_party_display())]
+    if cookie.party == Party.FIRST and organisation:
+        return [organisation]
+    return [str(cookie.get_party_display())]
+
+
+def render_cookie_table(categories: list[CookieCategory], policy: CookiePolicy | None) -> str:
+    """``cookieconsent/cookie_table.html`` for ``categories`` (their cookies prefetched), each
+    cookie given its ``shown_provider`` lines (``provider()``)."""
+    organisation = policy.contact_organisation if policy is not None else ""
+    for category in categories:
+        for cookie in category.cookies.all():
+            cookie.shown_provider = provider(cookie, organisation)  # type: ignore[attr-defined]
+    return render_to_string("cookieconsent/cookie_table.html", {"categories": categories})
 
 
 def plain_text(markup: str) -> str:

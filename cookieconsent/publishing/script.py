@@ -45,6 +45,7 @@ def config(consent: Consent | None) -> dict[str, Any]:
         "statusUrl": reverse("cookieconsent:status"),
         "preferencesUrl": reverse("cookieconsent:preferences"),
         "cacheSafe": cache_safe,
+        "theme": get_config()["THEME"],
         "state": None if cache_safe or consent is None else consent.as_dict(),
         "categoryNames": _names() if registry is not None else {},
         "storageKeys": storage,
@@ -52,7 +53,9 @@ def config(consent: Consent | None) -> dict[str, Any]:
             "blocked": gettext("This content is blocked until you allow %(category)s cookies.")
             % {"category": "%s"},
             "allow": gettext("Allow %(category)s cookies") % {"category": "%s"},
-            "saved": gettext("Your choice was saved."),
+            "saved": gettext("Your choice is saved. Allowed: %(categories)s.")
+            % {"categories": "%s"},
+            "none": gettext("no optional cookies"),
         },
     }
     if consent_mode.is_enabled():

@@ -11,7 +11,6 @@ from django import template
 from django.http import HttpRequest
 from django.template.base import FilterExpression, Parser, Token
 from django.template.context import Context
-from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
@@ -23,7 +22,8 @@ from cookieconsent.engine import consent_mode
 from cookieconsent.engine.consent import Consent, get_consent
 from cookieconsent.engine.consent_mode import CONSENT_TYPES as CONSENT_MODE_TYPES
 from cookieconsent.engine.gating import inert
-from cookieconsent.models import CookieCategory
+from cookieconsent.models import CookieCategory, CookiePolicy
+from cookieconsent.publishing import render as rendering
 from cookieconsent.publishing import script
 from cookieconsent.publishing import serve as serving
 from cookieconsent.publishing.banner import HONORED, render_banner
@@ -111,10 +111,8 @@ def cookieconsent_cookie_table() -> SafeString:
     found = serving.current()
     if found is not None:
         return mark_safe(found.table_html)
-    categories = CookieCategory.objects.prefetch_related("cookies")
-    return mark_safe(
-        render_to_string("cookieconsent/cookie_table.html", {"categories": categories})
-    )
+    categories = list(CookieCategory.objects.prefetch_related("cookies"))
+    return mark_safe(rendering.render_cookie_table(categories, CookiePolicy.current()))
 
 
 @register.simple_tag(takes_context=True)

@@ -9,7 +9,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from cookieconsent.console import stats
@@ -18,6 +18,7 @@ from cookieconsent.models import (
     Action,
     ConsentRecord,
     Cookie,
+    CookieCategory,
     CountedDay,
     DailyCategoryChoices,
     DailyDecisions,
@@ -345,60 +346,170 @@ def test_impossible_date_drilldowns_are_refused_with_a_message(staff, categories
 # -- undeclared cookies -----------------------------------------------------------------------
 
 
-def undeclared(*names: str) -> list[UndeclaredCookie]:
+def undeclared(*names: str, max_age: int | None = None) -> list[UndeclaredCookie]:
     return [
-        UndeclaredCookie.objects.create(name=n, source="response", example_path="/x/")
+        UndeclaredCookie.objects.create(
+            name=n, source="response", example_path="/x/", max_age=max_age
+        )
         for n in names
     ]
 
 
-def test_the_undeclared_cookies_list(staff, categories):
-    undeclared("_hjid", "_fbp")
-    html = staff.get(UNDECLARED).content.decode()
-    assert "_hjid" in html and "_fbp" in html
-    assert "Declare in a category" in html
-    assert staff.get(UNDECLARED + "add/").status_code == 403
+@pytest.fixture
+def database():
+    """The few rows of tests/console/cookie-database.csv (the Open Cookie Database's layout)."""
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "console" / "cookie-database.csv"
+    with override_settings(COOKIECONSENT={"COOKIE_DATABASE": str(path)}):
+        yield path
 
 
-def test_declare_asks_for_the_category_then_declares(staff, categories):
-    found = undeclared("_hjid", "_fbp", "keepme")
-    selected = [str(f.pk) for f in found[:2]]
-    page = staff.post(UNDECLARED, {"action": "declare", "_selected_action": selected})
+def declare_page(client: Client, found: list[UndeclaredCookie]):
+    page = client.post(UNDECLARED, {"action": "declare", "_selected_action": [f.pk for f in found]})
     assert page.status_code == 200
-    html = page.content.decode()
-    assert "Declare these 2 cookies" in html
-    assert 'name="category"' in html
-    done = staff.post(
-        UNDECLARED,
-        {
-            "action": "declare",
-            "_selected_action": selected,
-            "category": categories["analytics"].pk,
-            "apply": "Declare",
-        },
-        follow=True,
-    )
-    assert "Declared _fbp, _hjid in Analytics" in done.content.decode()
-    declared = Cookie.objects.filter(name__in=["_hjid", "_fbp"])
-    assert {c.category.slug for c in declared} == {"analytics"}
-    assert list(UndeclaredCookie.objects.values_list("name", flat=True)) == ["keepme"]
-    # The registry knows them at once: the middleware now judges them by their category.
-    assert registry.get_registry().lookup("_hjid").slug == "analytics"
+    return page
+
+
+def rows(page) -> dict[str, dict[str, object]]:
+    """What each row of the declare page shows, by the name it proposes."""
+    return {
+        form["name"].value(): {field: form[field].value() for field in form.fields}
+        for form in page.context["formset"]
+    }
+
+
+def submit(client: Client, page, **changes: dict[str, object]):
+    """Post the declare page as shown, with ``changes`` to the rows named (by their
+    proposed name): what staff do after checking the prefilled values."""
+    formset = page.context["formset"]
+    data: dict[str, object] = {
+        "action": "declare",
+        "_selected_action": [f.pk for f in page.context["queryset"]],
+        "apply": "Declare",
+    }
+    management = formset.management_form
+    for key in management.fields:
+        data[management.add_prefix(key)] = management[key].value()
+    for form in formset:
+        values = {field: form[field].value() for field in form.fields}
+        values.update(changes.get(values["name"], {}))
+        for field, value in values.items():
+            data[form.add_prefix(field)] = "" if value is None else value
+    return client.post(UNDECLARED, data, follow=True)
 
 
 def declare(client: Client, found: list[UndeclaredCookie], category: object) -> str:
-    response = client.post(
-        UNDECLARED,
-        {
-            "action": "declare",
-            "_selected_action": [f.pk for f in found],
-            "category": category,
-            "apply": "Declare",
-        },
-        follow=True,
-    )
+    """Declare every name shown in ``category``, as a session cookie where nothing is known."""
+    page = declare_page(client, found)
+    changes = {
+        name: {"category": category, "lifetime": row["lifetime"] or "session"}
+        for name, row in rows(page).items()
+    }
+    response = submit(client, page, **changes)
     assert response.status_code == 200
     return response.content.decode()
+
+
+def test_the_undeclared_cookies_list(staff, categories, database):
+    undeclared("_hjid", "_ga", "_ga_ABC123", "_ga_XYZ789", "_fbp")
+    undeclared("_hjSessionUser_123", max_age=365 * 86400)
+    html = staff.get(UNDECLARED).content.decode()
+    assert "_hjid" in html and "Declare in a category" in html
+    # What the database knows, and the pattern for names that differ by an ID.
+    assert "Analytics · Google · 2 years" in html
+    assert "Analytics · Google · 2 years as <code>_ga_*</code>" in html
+    assert "Functional · Hotjar as <code>_hjSessionUser_*</code>" in html
+    assert "Marketing (not a category here) · Meta · 3 months" in html  # none matches
+    one = UndeclaredCookie.objects.get(name="_ga_ABC123")
+    page = staff.get(f"{UNDECLARED}{one.pk}/change/").content.decode()
+    assert "Analytics · Google · 2 years as <code>_ga_*</code>" in page
+    assert '<td class="field-lifetime_seen">1 year</td>' in html
+    assert staff.get(UNDECLARED + "add/").status_code == 403
+
+
+def test_declare_keeps_the_lifetime_seen(staff, categories, database):
+    """A one-year _ga was declared as a session cookie: the lifetime field came empty."""
+    found = undeclared("_ga", max_age=365 * 86400)
+    page = declare_page(staff, found)
+    # Seen wins over the database's two years; the category and the rest are suggested.
+    assert rows(page)["_ga"] == {
+        "found": str(found[0].pk),
+        "name": "_ga",
+        "category": categories["analytics"].pk,
+        "lifetime": "1 year",
+        "provider": "Google",
+        "purpose": "Tells visitors apart.",
+    }
+    assert 'value="1 year"' in page.content.decode()
+    done = submit(staff, page)
+    assert "Declared _ga in Analytics." in done.content.decode()
+    cookie = Cookie.objects.get(name="_ga")
+    assert (cookie.lifetime, cookie.provider, cookie.purpose) == (
+        dt.timedelta(days=365),
+        "Google",
+        "Tells visitors apart.",
+    )
+    assert not UndeclaredCookie.objects.exists()
+
+
+def test_an_unknown_lifetime_is_asked_for_never_taken_as_session(staff, categories):
+    found = undeclared("keepme")  # only ever sent by browsers: no lifetime seen
+    page = declare_page(staff, found)
+    assert rows(page)["keepme"]["lifetime"] == ""
+    again = submit(staff, page, keepme={"category": categories["functional"].pk})
+    assert "Enter how long the browser keeps it, or “session”." in again.content.decode()
+    assert not Cookie.objects.filter(name="keepme").exists()
+    done = submit(
+        staff, page, keepme={"category": categories["functional"].pk, "lifetime": "session"}
+    )
+    assert "Declared keepme in Functional." in done.content.decode()
+    assert Cookie.objects.get(name="keepme").lifetime is None
+
+
+def test_no_category_is_preselected_unless_one_is_suggested(staff, categories, database):
+    found = undeclared("keepme", "_ga")
+    page = declare_page(staff, found)
+    html = page.content.decode()
+    shown = rows(page)
+    # Not the first category (Strictly necessary): none, and the form asks for one.
+    assert shown["keepme"]["category"] is None
+    assert shown["_ga"]["category"] == categories["analytics"].pk
+    assert html.count('<option value="" selected>---------</option>') == 1
+    assert html.count(f'<option value="{categories["analytics"].pk}" selected>') == 1
+    again = submit(staff, page, keepme={"lifetime": "session"})
+    assert "This field is required." in again.content.decode()
+    assert not Cookie.objects.filter(name__in=["keepme", "_ga"]).exists()
+
+
+def test_add_a_category_first_only_when_there_are_none(staff, categories, db):
+    found = undeclared("keepme")
+    assert "Add a category first" not in declare_page(staff, found).content.decode()
+    Cookie.objects.all().delete()
+    CookieCategory.objects.all().delete()
+    html = declare_page(staff, found).content.decode()
+    assert "There are no categories yet." in html
+    assert 'href="/admin/cookieconsent/cookiecategory/add/">Add a category first' in html
+
+
+def test_names_that_differ_by_an_id_are_declared_as_one_pattern(staff, categories, database):
+    found = undeclared("shop_A1B2C3", "shop_D4E5F6", "_hjSessionUser_123", max_age=3600)
+    undeclared("shop_Z9Y8X7")  # not selected: the pattern declares it too
+    page = declare_page(staff, found)
+    assert set(rows(page)) == {"shop_*", "_hjSessionUser_*"}
+    html = page.content.decode()
+    assert "<code>shop_A1B2C3</code>" in html and "<code>shop_D4E5F6</code>" in html
+    done = submit(staff, page, **{"shop_*": {"category": categories["functional"].pk}})
+    text = done.content.decode()
+    assert "Declared _hjSessionUser_*, shop_* in Functional." in text
+    assert set(
+        Cookie.objects.filter(lifetime=dt.timedelta(hours=1)).values_list("name", flat=True)
+    ) == {
+        "shop_*",
+        "_hjSessionUser_*",
+    }
+    assert not UndeclaredCookie.objects.exists()
+    assert registry.get_registry().lookup("shop_anything").slug == "functional"
 
 
 def test_declare_refuses_names_the_cookie_form_refuses(staff, categories):
@@ -452,17 +563,26 @@ def test_declare_needs_the_permission_to_add_cookies(client, categories):
     assert not Cookie.objects.filter(name="_hjid").exists()
 
 
-def test_declare_without_a_category_shows_the_page_again(staff, categories):
+def test_declare_without_a_valid_category_shows_the_page_again(staff, categories):
     found = undeclared("_hjid")
     # No category has the pk 0; 999 does, on PostgreSQL, once enough tests have used its
     # sequence.
-    page = staff.post(
-        UNDECLARED,
-        {"action": "declare", "_selected_action": [found[0].pk], "category": "0", "apply": "1"},
-    )
-    assert page.status_code == 200
-    assert "Select a valid choice" in page.content.decode()
+    page = declare_page(staff, found)
+    again = submit(staff, page, _hjid={"category": "0", "lifetime": "1 year"})
+    assert again.status_code == 200
+    assert "Select a valid choice" in again.content.decode()
     assert UndeclaredCookie.objects.count() == 1
+
+
+def test_declare_refuses_rows_for_entries_not_selected(staff, categories):
+    found = undeclared("_hjid", "other")
+    page = declare_page(staff, found[:1])
+    other = str(found[1].pk)
+    again = submit(staff, page, _hjid={"found": other, "category": categories["analytics"].pk})
+    assert "The form was changed: start again." in again.content.decode()
+    assert (
+        UndeclaredCookie.objects.count() == 2 and not Cookie.objects.filter(name="_hjid").exists()
+    )
 
 
 def test_dismiss(staff, categories):

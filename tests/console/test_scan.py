@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import sys
 import threading
 import time
@@ -19,26 +17,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from cookieconsent.console import scanner
+from cookieconsent.console import browser, scanner
 from cookieconsent.models import Sighting, UndeclaredCookie
-
-CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
-os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
-
-
-@pytest.fixture
-def chromium() -> str:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        reason = "the scan extra is not installed: pip install 'cookieconsent[scan]'"
-    else:
-        reason = "" if CHROMIUM else "Chromium is not installed"
-    if reason:
-        if os.environ.get("COOKIECONSENT_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    return str(CHROMIUM)
 
 
 def scan(*args: str) -> tuple[str, str]:
@@ -119,7 +99,7 @@ HOSTILE = {
     "Object.keys = () => [{}, 1, null, 'x'.repeat(100000)];"
     "Storage.prototype.key = () => ({ not: 'a string' });"
     "</script>lies",
-    "/fine/": "<script>document.cookie = 'fine_c=1; path=/';</script>fine",
+    "/fine/": "<script>document.cookie = 'fine_c=1; max-age=31536000; path=/';</script>fine",
 }
 
 
@@ -163,7 +143,10 @@ def test_a_page_stuck_in_a_script_is_its_error_and_the_scan_goes_on(hostile_site
     assert "took longer than 2 s" in busy["error"]
     assert (fine["error"], fine["undeclared"]) == ("", ["fine_c"])
     # (Only the scan's: on PostgreSQL, async tests elsewhere may have committed others.)
-    assert UndeclaredCookie.objects.get(source=Sighting.SCAN).name == "fine_c"
+    fine_c = UndeclaredCookie.objects.get(source=Sighting.SCAN)
+    assert fine_c.name == "fine_c"
+    # The lifetime the browser keeps (a year, less the seconds the scan took) is kept.
+    assert 365 * 86400 - 60 < fine_c.max_age <= 365 * 86400
 
 
 @pytest.mark.django_db
@@ -216,11 +199,11 @@ def test_without_urls_the_sitemap_gives_the_pages():
 
 def test_the_browser_comes_from_the_setting_then_the_environment(monkeypatch):
     monkeypatch.delenv("COOKIECONSENT_CHROMIUM", raising=False)
-    assert scanner.browser_path() == "/usr/bin/chromium"
+    assert browser.browser_path() == "/usr/bin/chromium"
     monkeypatch.setenv("COOKIECONSENT_CHROMIUM", "/opt/chrome")
-    assert scanner.browser_path() == "/opt/chrome"
+    assert browser.browser_path() == "/opt/chrome"
     with override_settings(COOKIECONSENT={"SCANNER_BROWSER": "/srv/chromium"}):
-        assert scanner.browser_path() == "/srv/chromium"
+        assert browser.browser_path() == "/srv/chromium"
 
 
 def test_findings_are_classified_by_the_cookie_table(categories):
@@ -230,7 +213,7 @@ def test_findings_are_classified_by_the_cookie_table(categories):
     registry = get_registry()
 
     def classify(name: str, technology: str = "cookie") -> tuple[str | None, bool]:
-        found = scanner.classify(scanner.Finding(name, technology, "before"), registry)
+        found = browser.classify(browser.Finding(name, technology, "before"), registry)
         return found.category, found.required
 
     assert classify("_ga_XYZ") == ("analytics", False)
@@ -244,8 +227,8 @@ def test_findings_are_classified_by_the_cookie_table(categories):
     registry = get_registry()
     assert classify("ajs_anonymous_id", "local_storage") == ("analytics", False)
     assert classify("xajs_", "local_storage") == (None, False)
-    assert scanner._party(".example.com", "www.example.com") == "first"
-    assert scanner._party("ads.tracker.net", "www.example.com") == "third"
+    assert browser._party(".example.com", "www.example.com") == "first"
+    assert browser._party("ads.tracker.net", "www.example.com") == "third"
 
 
 @pytest.mark.django_db
@@ -262,3 +245,46 @@ def test_a_missing_browser_is_reported_without_playwright(monkeypatch):
 def test_the_timeout_must_be_a_positive_number(timeout):
     with pytest.raises(CommandError, match=f"--timeout {timeout} is not a positive number"):
         scan("http://127.0.0.1:9/", "--timeout", timeout)
+
+
+@pytest.mark.django_db
+def test_the_report_suggests_how_to_declare_what_it_found(monkeypatch, categories):
+    """The command's report, JSON and text, from findings as the browser gives them."""
+
+    def browse(urls, registry, **options):
+        report = scanner.PageReport(urls[0], accepted=True)
+        report.findings = [
+            scanner.Finding("_ga", "cookie", scanner.BEFORE, via="script", max_age=31535990),
+            scanner.Finding("_ga_AB12", "cookie", scanner.BEFORE, via="script", max_age=0),
+            scanner.Finding("_ga_CD34", "cookie", scanner.AFTER, via="script", max_age=0),
+            scanner.Finding("_fbp", "cookie", scanner.AFTER, via="script", max_age=7776000),
+            scanner.Finding("mystery", "local_storage", scanner.AFTER),
+            scanner.Finding("necessary_c", "cookie", scanner.BEFORE, via="header", max_age=0),
+        ]
+        for finding in report.findings:
+            scanner.classify(finding, registry)
+        return [report]
+
+    monkeypatch.setattr(scanner, "scan", browse)
+    database = Path(__file__).with_name("cookie-database.csv")
+    with override_settings(COOKIECONSENT={"COOKIE_DATABASE": str(database)}):
+        (page,) = json.loads(scan("http://127.0.0.1:9/", "--json")[0])
+        text, _ = scan("http://127.0.0.1:9/")
+    assert sorted(page["suggestions"]) == ["_fbp", "_ga"]  # _ga_* is declared, mystery unknown
+    assert page["suggestions"]["_ga"] == {
+        "name": "_ga",
+        "category": "analytics",
+        "database_category": "Analytics",
+        "platform": "Google Analytics",
+        "provider": "Google",
+        "purpose": "Tells visitors apart.",
+        "lifetime": 365 * 86400,
+        "session": False,
+    }
+    assert page["suggestions"]["_fbp"]["category"] is None  # no marketing category here
+    assert "      suggested: analytics, Google (Google Analytics), 1 year\n" in text
+    assert "      suggested: no category (Marketing), Meta (Facebook), 3 months\n" in text
+    assert text.count("mystery") == 2 and text.count("suggested:") == 2  # its line, the summary
+    # The inbox keeps what the browser kept (Chromium's "expires" is -1 for the session).
+    assert UndeclaredCookie.objects.get(name="_ga").max_age == 31535990
+    assert (browser._max_age(-1), browser._max_age(None)) == (0, None)

@@ -38,6 +38,27 @@ def test_accept_and_reject_have_equal_weight(client, categories):
     assert '<button type="submit" name="action" value="reject_all" class="cc-button">' in html
 
 
+@pytest.mark.parametrize("published", [False, True])
+def test_the_theme_setting_reaches_the_banner_preferences_and_script(
+    client, categories, settings, published
+):
+    """``data-cc-theme`` says THEME on the banner (also one published before the setting
+    changed) and the preferences; the script's configuration carries it for what it adds."""
+    from cookieconsent.models import CookiePolicy
+
+    if published:
+        publish(CookiePolicy.current())
+    theme = 'data-cc-theme="{}"'
+    assert theme.format("auto") in client.get("/t/").content.decode()
+    settings.COOKIECONSENT = {"THEME": "dark"}
+    html = client.get("/t/").content.decode()
+    assert html.count(theme.format("dark")) == 1 and "__cookieconsent" not in html
+    assert "&quot;theme&quot;:&quot;dark&quot;" in html
+    preferences = client.get("/cookies/preferences/").content.decode()
+    assert 'class="cc-preferences" id="cookieconsent-preferences"' in preferences
+    assert theme.format("dark") in preferences
+
+
 def test_no_banner_once_decided(client, categories):
     client.cookies[CONSENT_COOKIE] = consent_cookie(())
     assert 'id="cookieconsent-banner"' not in client.get("/t/").content.decode()
@@ -285,3 +306,19 @@ def test_each_category_box_is_described_by_its_purpose(client, categories):
     required = re.search(r'<input type="checkbox" id="cc-category-necessary"[^>]*>', html)
     assert required is not None
     assert 'aria-describedby="cc-required-necessary cc-purpose-necessary"' in required.group(0)
+
+
+def test_the_script_says_what_a_saved_choice_allows_in_the_visitors_language(categories):
+    """The status message the script reads out after a choice: a template for the allowed
+    categories' names, and the words for none, in English and Afrikaans."""
+    from django.utils import translation
+
+    from cookieconsent.publishing import script
+
+    strings = script.config(None)["strings"]
+    assert strings["saved"] == "Your choice is saved. Allowed: %s."
+    assert strings["none"] == "no optional cookies"
+    with translation.override("af"):
+        strings = script.config(None)["strings"]
+    assert strings["saved"] == "Jou keuse is gestoor. Toegelaat: %s."
+    assert strings["none"] == "geen opsionele koekies nie"

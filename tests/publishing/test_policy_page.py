@@ -10,7 +10,14 @@ from django.test import override_settings
 from django.urls import reverse
 
 from cookieconsent.markup import render_markdown
-from cookieconsent.models import Cookie, CookiePolicy, Party, PolicySection, Technology
+from cookieconsent.models import (
+    Cookie,
+    CookiePolicy,
+    Party,
+    PolicySection,
+    PublishedVersion,
+    Technology,
+)
 from cookieconsent.publishing import publish
 from tests.factories import (
     CookieCategoryFactory,
@@ -157,12 +164,39 @@ def test_the_table_lists_every_cookie(client, policy):
     store = store[: store.index("</tr>")]
     assert "<td>Session</td>" in store
     assert "<td>Local storage</td>" in store
-    assert "<td>First-party</td>" in store
+    # A first-party cookie without a provider is the site's own: named by its organisation.
+    assert "<td>Acme &amp; Sons</td>" in store
     # The category heads its rows in a row of its own, across the table, not down its side.
     group = html[: html.index('name">Advertising</span>')]
     assert group.endswith('<th scope="rowgroup" colspan="5">\n<span class="cc-table__category-')
     assert "rowspan" not in html
     assert '<p class="cc-table__category-purpose">Shows you ads.</p>' in html
+
+
+def test_the_provider_of_a_first_party_cookie_is_the_site(client, policy):
+    """The Provider column names who sets each cookie: the site's own cookies by the policy's
+    contact organisation (the site's name), "First-party" only while the policy names none."""
+    category = CookieCategoryFactory(slug="pol-own", name="Own", order=98)
+    CookieFactory(category=category, name="pol_own", party=Party.FIRST)
+    CookieFactory(category=category, name="pol_ga", party=Party.FIRST, provider="Google")
+    CookieFactory(category=category, name="pol_third", party=Party.THIRD)
+
+    def provider_cell(html: str, name: str) -> str:
+        row = html[html.index(f"<td>{name}</td>") :]
+        return row.split("\n")[2]
+
+    html = table(page(client))
+    assert provider_cell(html, "pol_own") == "<td>Acme &amp; Sons</td>"
+    assert provider_cell(html, "pol_ga") == "<td>Google<br>First-party</td>"
+    assert provider_cell(html, "pol_third") == "<td>Third-party</td>"
+    version = PublishedVersion.objects.latest("number")
+    rows = {row[1]: row[3] for row in version.snapshots.get(language="en").table_rows}
+    assert (rows["pol_own"], rows["pol_ga"]) == ("Acme & Sons", "Google · First-party")
+
+    policy.contact_organisation = ""
+    policy.save()
+    html = table(page(client))
+    assert provider_cell(html, "pol_own") == "<td>First-party</td>"
 
 
 def test_the_table_marks_required_categories(client, policy):

@@ -4,15 +4,17 @@ set, before and after “Accept all”, in headless Chromium."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cookieconsent.console import discovery, scanner
+from cookieconsent.console import browser, discovery, scanner
 from cookieconsent.engine.registry import get_registry
+from cookieconsent.lifetimes import format_lifetime
 from cookieconsent.management.progress import Progress
-from cookieconsent.models import Sighting
+from cookieconsent.models import CookieCategory, Sighting
 
 
 class Command(BaseCommand):
@@ -73,14 +75,16 @@ class Command(BaseCommand):
                 timeout=options["timeout"],
                 on_page=lambda report: progress.advance(),
             )
-        except scanner.ScanError as exc:
+        except browser.BrowserError as exc:
             raise CommandError(str(exc)) from None
         finally:
             progress.close()
+        # The browser is closed: the database may be read again.
+        scanner.suggest(reports, list(CookieCategory.objects.all()))
         for report in reports:
             path = urlsplit(report.url).path or "/"
             discovery.record_many(
-                ((f.name, f.technology) for f in report.undeclared),
+                ((f.name, f.technology, f.max_age) for f in report.undeclared),
                 source=Sighting.SCAN,
                 path=path,
             )
@@ -109,7 +113,7 @@ class Command(BaseCommand):
                     self.style.WARNING(
                         f"  {report.rejected} names were left out: not strings, longer than "
                         f"{discovery.MAX_NAME} characters, not valid names, or beyond "
-                        f"{scanner.MAX_KEYS} keys in a storage area."
+                        f"{browser.MAX_KEYS} keys in a storage area."
                     )
                 )
             if report.findings and not report.accepted:
@@ -129,6 +133,8 @@ class Command(BaseCommand):
                         self.stdout.write(self.style.WARNING(line))
                     else:
                         self.stdout.write(line)
+                    if f.suggestion:
+                        self.stdout.write(f"      suggested: {_suggestion_text(f.suggestion)}")
         undeclared = sorted({f.name for r in reports for f in r.undeclared})
         early = sorted({f.name for r in reports for f in r.before_choice})
         self.stdout.write("")
@@ -139,3 +145,20 @@ class Command(BaseCommand):
             + (", ".join(early) if early else "none")
             + "."
         )
+
+
+def _suggestion_text(suggestion: dict[str, Any]) -> str:
+    """“analytics, Google (Google Analytics), 2 years, as _ga_*”: how to declare it."""
+    database = suggestion["database_category"]
+    parts = [suggestion["category"] or "no category" + (f" ({database})" if database else "")]
+    if suggestion["provider"]:
+        platform = suggestion["platform"]
+        same = not platform or platform == suggestion["provider"]
+        parts.append(suggestion["provider"] + ("" if same else f" ({platform})"))
+    if suggestion["session"]:
+        parts.append(format_lifetime(None))
+    elif suggestion["lifetime"]:
+        parts.append(format_lifetime(timedelta(seconds=suggestion["lifetime"])))
+    if "*" in suggestion["name"]:
+        parts.append(f"as {suggestion['name']}")
+    return ", ".join(parts)

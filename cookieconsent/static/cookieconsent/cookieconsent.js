@@ -9,12 +9,36 @@
   let conf = source ? JSON.parse(source.dataset.cookieconsentConfig) : {};
   const banner = d.getElementById("cookieconsent-banner");
   const api = (window.djangoCookieConsent = { state: conf.state, allows, open });
-  const live = d.createElement("div");
+  const live = make("div", "cc-status");
   let dialog, opener, timer;
   let queue = Promise.resolve();
 
   function allows(slug) {
     return !!api.state && api.state.categories.includes(slug);
+  }
+
+  // What the script adds wears the site's theme (the THEME setting, as data-cc-theme).
+  function make(tag, cls) {
+    const el = d.createElement(tag);
+    el.className = cls;
+    el.dataset.ccTheme = conf.theme || "auto";
+    return el;
+  }
+
+  // The same element as another tag, its attributes and children moved over.
+  function swap(el, tag) {
+    const to = d.createElement(tag);
+    for (const a of el.attributes) to.setAttribute(a.name, a.value);
+    to.append(...el.childNodes);
+    el.replaceWith(to);
+    return to;
+  }
+
+  // Focus back on el, or, where that went with the banner, on the link that brings the
+  // settings back: never lost to <body>.
+  function refocus(el) {
+    if (!el || !el.getClientRects().length) el = all("[data-cookieconsent-open]").find((e) => e.getClientRects().length);
+    if (el) el.focus();
   }
 
   function get(url) {
@@ -45,6 +69,7 @@
   }
 
   function update(state, saved) {
+    const had = d.activeElement;
     api.state = state;
     if (banner) banner.hidden = state.decided;
     if (banner && conf.cacheSafe) regime(state.regime);
@@ -64,7 +89,11 @@
     for (const c of all(".cc-consent-id code")) c.textContent = state.consent_id;
     // Close the dialog first: while it is modal, the live region outside it is inert.
     if (dialog && dialog.open) dialog.close();
-    say(conf.strings && conf.strings.saved);
+    // The control that had focus went with the banner or a placeholder.
+    else if (had && had != d.body && !had.getClientRects().length) refocus();
+    const names = conf.categoryNames || {};
+    const allowed = Object.keys(names).filter(allows).map((s) => names[s]);
+    say(conf.strings && conf.strings.saved.replace("%s", allowed.join(", ") || conf.strings.none));
     consentMode();
     d.dispatchEvent(new CustomEvent("cookieconsent:change", { detail: state }));
   }
@@ -134,15 +163,13 @@
         const player = el.closest("video, audio");
         if (player) media.add(player);
       } else if (el.tagName == "IFRAME" && !el.cc && conf.strings) {
-        const box = (el.cc = d.createElement("div"));
+        const box = (el.cc = make("div", "cc-placeholder"));
         const text = d.createElement("p");
-        const button = d.createElement("button");
+        const button = make("button", "cc-button");
         const name = conf.categoryNames[slug] || slug;
-        box.className = "cc-placeholder";
         box.style.width = el.offsetWidth + "px";
         box.style.height = el.offsetHeight + "px";
         text.textContent = conf.strings.blocked.replace("%s", name);
-        button.className = "cc-button";
         button.type = "button";
         button.textContent = conf.strings.allow.replace("%s", name);
         button.onclick = () =>
@@ -161,12 +188,13 @@
     opener = d.activeElement;
     const node = await panel();
     if (!dialog) {
-      dialog = d.createElement("dialog");
-      dialog.className = "cc-dialog";
+      dialog = make("dialog", "cc-dialog");
       dialog.setAttribute("aria-labelledby", "cc-preferences-title");
-      dialog.addEventListener("close", () => opener && opener.focus());
+      dialog.addEventListener("close", () => refocus(opener));
       d.body.append(dialog);
     }
+    // The page has its own h1: in the dialog the panel's heading is an h2.
+    for (const h of all("h1", node)) swap(h, "h2");
     dialog.replaceChildren(node);
     dialog.showModal();
   }
@@ -175,7 +203,7 @@
     const link = e.target.closest("[data-cookieconsent-open]");
     if (!link) return;
     e.preventDefault();
-    open().catch(() => (location.href = link.href));
+    open().catch(() => (location.href = link.href || link.dataset.cookieconsentOpen));
   });
 
   d.addEventListener("submit", (e) => {
@@ -188,8 +216,15 @@
       .catch(() => ((form.cc = 1), form.requestSubmit(e.submitter)));
   });
 
-  live.className = "cc-status";
   live.setAttribute("role", "status");
+  // "Customise" opens a dialog, not a page: with the script it is a button that remembers
+  // where the link went.
+  for (const a of all("a[data-cookieconsent-open]", banner || live)) {
+    const b = swap(a, "button");
+    b.type = "button";
+    b.dataset.cookieconsentOpen = a.href;
+    b.removeAttribute("href");
+  }
   d.body.append(live);
   if (banner && window.ResizeObserver) {
     // The page keeps focused elements clear of the banner with scroll-padding of its height.
@@ -204,7 +239,7 @@
   } else {
     // A plain <script> tag on a page without the banner: ask the server (the preferences page
     // when gated iframes need the placeholder's strings too).
-    const link = d.querySelector("[data-cookieconsent-open]");
+    const link = d.querySelector("a[data-cookieconsent-open]");
     if (d.querySelector("iframe[data-cookieconsent]")) panel().then(() => update(api.state));
     else if (link) status(link.pathname.replace(/[^/]+\/?$/, "status/")).then(update);
   }

@@ -1,0 +1,180 @@
+"""``manage.py cookieconsent_audit [URL ...]``: does a page store or fetch anything not
+strictly necessary before a choice, or after “Reject all”? In headless Chromium, through the
+banner, as a visitor would. Exit status 0: no; 1: yes (or a page could not be audited);
+2: the audit could not run."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cookieconsent.console import audit, browser
+from cookieconsent.engine.registry import get_registry
+from cookieconsent.management.progress import Progress
+
+#: The exit status of an audit that could not run (as argparse's for a usage error).
+USAGE = 2
+
+
+class Command(BaseCommand):
+    help = (
+        "Open each page in headless Chromium three times, in a fresh browser each time: "
+        "before a choice, after “Reject all” and after “Accept all” in its banner. Report "
+        "every cookie, storage key and request to another origin with its category; exit "
+        "with status 1 when anything not strictly necessary is stored or fetched before a "
+        "choice or after a refusal. Without URLs, audits the base URL."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("urls", nargs="*", metavar="URL", help="Pages (or paths) to audit.")
+        parser.add_argument(
+            "--base-url",
+            default="http://localhost:8000",
+            help="Where the site runs, for paths and the sitemap (default %(default)s).",
+        )
+        parser.add_argument(
+            "--sitemap",
+            action="store_true",
+            help="Audit every page /sitemap.xml on the base URL lists, too.",
+        )
+        parser.add_argument(
+            "--json", metavar="FILE", help="Write the report as JSON to FILE (- for stdout)."
+        )
+        parser.add_argument(
+            "--html",
+            metavar="DIR",
+            help="Write an HTML report, index.html, with screenshots into DIR.",
+        )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=audit.JOBS,
+            help="Pages audited side by side, each in three browser contexts (default "
+            "%(default)s).",
+        )
+        parser.add_argument(
+            "--browser", help="Chromium executable (default: the SCANNER_BROWSER setting)."
+        )
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=15.0,
+            help="Seconds each step of a page (loading, the banner, reading cookies and "
+            "storage) may take; a page that takes longer is reported as not audited.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        base = options["base_url"]
+        timeout = options["timeout"]
+        if not (timeout > 0 and math.isfinite(timeout)):
+            raise CommandError(f"--timeout {timeout:g} is not a positive number.", returncode=USAGE)
+        if urlsplit(base).scheme not in ("http", "https"):
+            raise CommandError(f"--base-url {base!r} is not an http(s) URL.", returncode=USAGE)
+        urls = [urljoin(base.rstrip("/") + "/", u) for u in options["urls"]]
+        for url in urls:
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise CommandError(f"{url!r} is not an http(s) URL.", returncode=USAGE)
+        json_file = _json_path(options["json"])
+        folder = _html_folder(options["html"])
+        if options["jobs"] < 1:
+            raise CommandError(
+                f"--jobs {options['jobs']} is not a positive number.", returncode=USAGE
+            )
+        registry = get_registry()  # before the browser starts: see audit.audit()
+        try:
+            with browser.Browser(executable=options["browser"], timeout=timeout) as chromium:
+                if options["sitemap"]:
+                    listed = chromium.sitemap(base)
+                    if not listed:
+                        raise CommandError(
+                            f"{urljoin(base, '/sitemap.xml')} lists no page on "
+                            f"{browser.origin_of(base)}.",
+                            returncode=USAGE,
+                        )
+                    urls += [u for u in listed if u not in urls]
+                urls = urls or [base]
+                progress = Progress(len(urls), self.stderr, label="Auditing ")
+                try:
+                    pages = audit.audit(
+                        chromium,
+                        urls,
+                        registry,
+                        screenshots=folder,
+                        jobs=options["jobs"],
+                        on_page=lambda page: progress.advance(),
+                    )
+                finally:
+                    progress.close()
+        except browser.BrowserError as exc:
+            raise CommandError(str(exc), returncode=USAGE) from None
+        if options["json"] == "-":
+            self.stdout.write(audit.report_json(pages, started=started))
+        else:
+            self._print(pages)
+        if json_file is not None:
+            json_file.write_text(audit.report_json(pages, started=started) + "\n")
+        if folder is not None:
+            index = audit.write_html(pages, folder, started=started)
+            self.stderr.write(f"HTML report: {index}")
+        problems = [p for page in pages for p in page.problems]
+        errors = [e for page in pages for e in page.errors]
+        if problems or errors:
+            lines = [
+                f"The audit failed on {sum(not p.passed for p in pages)} of {len(pages)} pages:"
+            ]
+            lines += problems
+            lines += [f"Not audited: {e}" for e in errors]
+            raise CommandError("\n".join(lines), returncode=1)
+
+    def _print(self, pages: list[audit.PageAudit]) -> None:
+        for page in pages:
+            self.stdout.write(self.style.MIGRATE_HEADING(page.url))
+            for state in page.states:
+                self.stdout.write(f"  {state.label[:1].upper()}{state.label[1:]}:")
+                if state.error:
+                    self.stdout.write(self.style.ERROR(f"    {state.error}"))
+                guarded = state.state in audit.GUARDED
+                for f in sorted(state.findings, key=lambda f: (f.technology, f.name)):
+                    kind = f"{f.party}-party {f.via} cookie" if f.via else f.technology
+                    line = f"    {f.name:<28} {kind:<28} {f.category or audit.UNDECLARED}"
+                    bad = guarded and not f.required
+                    self.stdout.write(self.style.ERROR(line) if bad else line)
+                for r in state.requests:
+                    line = f"    {r.url}  {r.resource_type}  {r.category or audit.UNDECLARED}"
+                    bad = guarded and not r.required
+                    self.stdout.write(self.style.ERROR(line) if bad else line)
+                if not state.findings and not state.requests and not state.error:
+                    self.stdout.write("    nothing stored, no request to another origin")
+        passed = sum(p.passed for p in pages)
+        self.stdout.write("")
+        self.stdout.write(f"Audited {len(pages)} pages: {passed} passed.")
+
+
+def _json_path(value: str | None) -> Path | None:
+    if value is None or value == "-":
+        return None
+    path = Path(value)
+    if not path.parent.is_dir():
+        raise CommandError(f"--json {value}: no folder {path.parent}.", returncode=USAGE)
+    if path.is_dir():
+        raise CommandError(f"--json {value} is a folder.", returncode=USAGE)
+    return path
+
+
+def _html_folder(value: str | None) -> Path | None:
+    if value is None:
+        return None
+    folder = Path(value)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(
+            f"--html {value}: cannot make the folder ({exc.strerror}).", returncode=USAGE
+        ) from None
+    return folder

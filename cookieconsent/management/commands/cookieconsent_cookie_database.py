@@ -1,0 +1,86 @@
+"""``manage.py cookieconsent_cookie_database [--from URL|FILE]``: say which cookie database
+the suggestions come from, or replace it with a newer one (such as the Open Cookie
+Database's CSV)."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cookieconsent.console import suggestions
+
+#: Seconds a download may take to answer.
+TIMEOUT = 30
+
+
+class Command(BaseCommand):
+    help = (
+        "Say which cookie database the Undeclared cookies list and the scanner suggest from; "
+        "with --from, replace it by a CSV file in the Open Cookie Database's layout, from a "
+        "URL or a file. A file that does not read leaves the database as it was."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--from",
+            dest="source",
+            metavar="URL|FILE",
+            help="An http(s) URL or a path of the CSV, e.g. the Open Cookie Database's "
+            "open-cookie-database.csv.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        source: str | None = options["source"]
+        if source is None:
+            path = suggestions.database_path()
+            database = suggestions.get_database()
+            self.stdout.write(
+                f"{path}: {len(database.exact)} names and {len(database.prefixes)} prefixes."
+            )
+            return
+        data = _read(source)
+        try:
+            path, database = suggestions.install(data)
+        except suggestions.CookieDatabaseError as exc:
+            raise CommandError(
+                f"{source} is not a cookie database: {exc} The database was left as it was."
+            ) from None
+        except OSError as exc:
+            raise CommandError(
+                f"Could not write {suggestions.install_path()}: {exc.strerror or exc}. Set "
+                "COOKIECONSENT['COOKIE_DATABASE'] to a file this user may write."
+            ) from None
+        self.stdout.write(
+            f"Installed {len(database.exact)} names and {len(database.prefixes)} prefixes from "
+            f"{source} in {path}."
+        )
+
+
+def _read(source: str) -> bytes:
+    """The bytes of ``source``, a URL or a path; a ``CommandError`` that says why not."""
+    limit = suggestions.MAX_BYTES
+    scheme = urlsplit(source).scheme.lower()
+    if scheme in ("http", "https"):
+        try:
+            with urllib.request.urlopen(source, timeout=TIMEOUT) as response:
+                data = bytes(response.read(limit + 1))
+        except urllib.error.HTTPError as exc:
+            raise CommandError(f"{source} answered {exc.code} {exc.reason}.") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise CommandError(f"Could not download {source}: {reason}.") from None
+    elif scheme and len(scheme) > 1:  # not a Windows drive letter
+        raise CommandError(f"{source}: give an http(s) URL or a file's path.")
+    else:
+        try:
+            with open(source, "rb") as file:
+                data = file.read(limit + 1)
+        except OSError as exc:
+            raise CommandError(f"Could not read {source}: {exc.strerror or exc}.") from None
+    if len(data) > limit:
+        raise CommandError(f"{source} is larger than {limit // (1024 * 1024)} MB: not read.")
+    return data

@@ -1,0 +1,195 @@
+"""``cookieconsent_audit``: a page of the tests' site that fails it, in a real Chromium on a
+live port (the browser group); its usage errors, the sitemap reader and the categories of
+requests without a browser. (The fluxems site passes it: example_project/tests/test_audit.py.)"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from cookieconsent.console import audit, browser
+from cookieconsent.engine.registry import get_registry
+from cookieconsent.models import Cookie
+
+
+def run_audit(*args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("cookieconsent_audit", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+# The live server's thread needs committed data; see example_project/tests/test_browser.py.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.browser
+@pytest.mark.urls("tests.audit_urls")  # its sitemap index leads to the leaky page
+def test_a_page_that_stores_and_fetches_before_a_choice_fails(
+    live_server, categories, chromium, tmp_path
+):
+    site = live_server.url
+    port = site.rsplit(":", 1)[1]
+    leaky = f"{site}/t/leaky/?q=<i>"
+    report, html = tmp_path / "audit.json", tmp_path / "html"
+    out = io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command(
+            "cookieconsent_audit",
+            *("--base-url", site, "/missing/", "--sitemap"),
+            *("--browser", chromium, "--json", str(report), "--html", str(html)),
+            *("--timeout", "60"),  # six browser contexts at once, on a machine maybe crowded
+            stdout=out,
+            stderr=io.StringIO(),
+        )
+    message = str(failed.value)
+    assert failed.value.returncode == 1
+    assert message.startswith("The audit failed on 2 of 2 pages:\n")
+    pixel = f"to http://localhost:{port} (undeclared), such as http://localhost:{port}/t/?pixel."
+    for state in ("before a choice", "after “Reject all”"):
+        assert f"{leaky} {state}: cookie “js_tracker” (undeclared) is stored." in message
+        assert f"{leaky} {state}: local storage key “ui” (functional) is stored." in message
+        # After a choice, maybe on the page the form's post led back to as well.
+        many = "(a request|2 requests)" if "Reject" in state else "a request"
+        assert re.search(
+            f"^{re.escape(f'{leaky} {state}: ')}{many} {re.escape(pixel)}$", message, re.M
+        )
+    assert "after “Accept all”" not in message  # allowed there
+    assert f"Not audited: {site}/missing/ answered 404." in message  # and the run went on
+
+    text = out.getvalue()
+    assert f"    {'js_tracker':<28} {'first-party script cookie':<28} undeclared\n" in text
+    assert f"    http://localhost:{port}/t/?pixel  image  undeclared\n" in text
+    assert text.endswith("Audited 2 pages: 0 passed.\n")
+
+    missing, page = json.loads(report.read_text())["pages"]
+    assert (missing["passed"], missing["errors"]) == (False, [f"{site}/missing/ answered 404."])
+    undecided, rejected, accepted = (page["states"][s] for s in audit.STATES)
+    assert not undecided["chosen"] and rejected["chosen"] and accepted["chosen"]
+    assert {c["name"]: c["category"] for c in rejected["cookies"]} == {
+        "cookieconsent": "necessary",
+        "js_tracker": "undeclared",
+    }
+    assert rejected["local_storage"] == [
+        {"name": "ui", "category": "functional", "required": False}
+    ]
+    (pixel,) = undecided["requests"]
+    assert pixel == {
+        "url": f"http://localhost:{port}/t/?pixel",
+        "origin": f"http://localhost:{port}",
+        "type": "image",
+        "category": "undeclared",
+        "required": False,
+    }
+    # After “Accept all” the analytics middleware's cookie is there too.
+    assert {c["name"] for c in accepted["cookies"]} >= {"cookieconsent", "_stat", "js_tracker"}
+
+    index = (html / "index.html").read_text()
+    assert 'Cookie audit: <span class="fail">failed</span>' in index
+    assert "/t/leaky/?q=&lt;i&gt;" in index and "<i>" not in index
+    for state in audit.STATES:
+        shots = page["states"][state]["screenshots"]
+        assert set(shots) == {"banner", "page"}
+        for shot in shots.values():
+            assert (html / shot["file"]).read_bytes().startswith(b"\x89PNG")
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", shot["taken"])
+            assert f'src="{shot["file"]}"' in index and shot["taken"] in index
+    assert page["states"]["accepted"]["screenshots"]["page"]["file"] == "02-accepted-page.png"
+
+
+# -- without a browser -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--base-url", "ftp://example.com"], r"--base-url 'ftp://example.com' is not an http"),
+        (["file:///etc/passwd"], r"'file:///etc/passwd' is not an http\(s\) URL"),
+        (["--timeout", "0"], r"--timeout 0 is not a positive number"),
+        (["--timeout", "nan"], r"--timeout nan is not a positive number"),
+        (["--json", "/nonexistent/audit.json"], r"--json /nonexistent/audit.json: no folder"),
+        (["--json", "/"], r"--json / is a folder"),
+        (["--html", "/dev/null/report"], r"--html /dev/null/report: cannot make the folder"),
+        (["--jobs", "0"], r"--jobs 0 is not a positive number"),
+        (["--browser", "/nonexistent/chromium"], r"No Chromium at /nonexistent/chromium"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_usage_error_is_exit_status_2(args, message):
+    with pytest.raises(CommandError, match=message) as failed:
+        run_audit("http://127.0.0.1:9/", *args)
+    assert failed.value.returncode == 2
+
+
+def test_the_sitemap_is_read_with_its_index():
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    urlset = (
+        f"<urlset {ns}><url><loc> https://a.example/x </loc></url>"
+        f"<url><loc>javascript:alert(1)</loc></url></urlset>"
+    ).encode()
+    assert browser.parse_sitemap(urlset, "u") == (False, ["https://a.example/x"])
+    index = f"<sitemapindex {ns}><sitemap><loc>https://a.example/s.xml</loc></sitemap>"
+    assert browser.parse_sitemap(f"{index}</sitemapindex>".encode(), "u") == (
+        True,
+        ["https://a.example/s.xml"],
+    )
+    with pytest.raises(browser.BrowserError, match=r"^u is not a sitemap: its root is <html>"):
+        browser.parse_sitemap(b"<html></html>", "u")
+    with pytest.raises(browser.BrowserError, match=r"^u is not a sitemap: syntax error"):
+        browser.parse_sitemap(b"not xml", "u")
+
+
+def test_origins():
+    assert browser.origin_of("https://www.example.com:443/a?b") == "https://www.example.com"
+    assert browser.origin_of("http://Example.com:8000/") == "http://example.com:8000"
+    assert browser.origin_of("http://[::1]:80/") == "http://[::1]"
+
+
+def test_a_request_belongs_to_the_category_that_declares_a_cookie_on_its_domain(categories):
+    def category(origin: str) -> tuple[str | None, bool]:
+        return audit._request_category(origin, audit.declared_domains(get_registry()))
+
+    assert category("https://www.youtube.com") == (None, False)
+    Cookie.objects.create(
+        name="VISITOR_INFO1_LIVE", domain=".youtube.com", category=categories["functional"]
+    )
+    Cookie.objects.create(
+        name="__cf_bm", domain="cdn.example.net", category=categories["necessary"]
+    )
+    assert category("https://www.youtube.com") == ("functional", False)
+    assert category("https://youtube.com") == ("functional", False)
+    assert category("https://notyoutube.com") == (None, False)
+    assert category("https://cdn.example.net") == ("necessary", True)
+    # A domain an optional category declares too is that category's, not strictly necessary.
+    Cookie.objects.create(name="_px_*", domain="example.net", category=categories["analytics"])
+    assert category("https://cdn.example.net") == ("analytics", False)
+
+
+def test_what_is_allowed_depends_on_the_state():
+    cookie = browser.Finding("prefs", "cookie", "x", category="functional")
+    necessary = browser.Finding("sessionid", "cookie", "x", category="necessary", required=True)
+    request = audit.Request("https://t.example/p.gif", "https://t.example", "image")
+    for state in audit.STATES:
+        report = audit.StateReport(state, findings=[cookie, necessary], requests=[request] * 2)
+        problems = report.problems("https://site/")
+        if state == audit.ACCEPTED:
+            assert problems == []
+        else:
+            assert problems == [
+                f"https://site/ {report.label}: cookie “prefs” (functional) is stored.",
+                f"https://site/ {report.label}: 2 requests to https://t.example (undeclared), "
+                "such as https://t.example/p.gif.",
+            ]
+
+
+def test_the_html_report_is_escaped(tmp_path: Path):
+    page = audit.PageAudit(
+        'https://site/"><script>alert(1)</script>',
+        [audit.StateReport(audit.UNDECIDED, error="<b>stuck</b>")],
+    )
+    html = audit.write_html([page], tmp_path, started="2026-12-06T17:00:00+00:00").read_text()
+    assert "<script>alert" not in html and "<b>stuck" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;stuck&lt;/b&gt;" in html

@@ -1,0 +1,249 @@
+"""Suggestions for undeclared cookies from a cookie database (the Open Cookie Database's
+layout), the lifetime the site was seen to give a cookie, and the command that replaces the
+database."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+from django.utils.http import http_date
+
+from cookieconsent.console import discovery, suggestions
+from cookieconsent.models import CookieCategory, UndeclaredCookie
+
+#: A few rows in the Open Cookie Database's own layout, every column of it.
+DATABASE = Path(__file__).with_name("cookie-database.csv")
+
+
+@pytest.fixture
+def database() -> Path:
+    with override_settings(COOKIECONSENT={"COOKIE_DATABASE": str(DATABASE)}):
+        yield DATABASE
+
+
+@pytest.fixture
+def marketing(categories) -> CookieCategory:
+    return CookieCategory.objects.create(slug="ads", name="Marketing", order=9)
+
+
+def propose(*names: str, ages: dict[str, int] | None = None):
+    ages = ages or {}
+    found = [(n, "cookie", ages.get(n)) for n in names]
+    proposals = suggestions.propose(found, list(CookieCategory.objects.all()))
+    return {n: p for p in proposals for n in p.names}
+
+
+@pytest.mark.django_db
+def test_well_known_cookies_get_a_category_provider_purpose_and_lifetime(
+    database, categories, marketing
+):
+    found = propose("_ga", "_fbp", "_hjSessionUser_123", "nobody_knows")
+    ga = found["_ga"]
+    assert (ga.name, ga.category.slug, ga.provider, ga.purpose) == (
+        "_ga",
+        "analytics",
+        "Google",
+        "Tells visitors apart.",
+    )
+    assert (ga.lifetime, ga.lifetime_source) == (timedelta(days=730), "database")
+    fbp = found["_fbp"]
+    # "Marketing" matches the site's category by its name (its slug is "ads").
+    assert (fbp.category, fbp.provider, fbp.lifetime) == (marketing, "Meta", timedelta(days=90))
+    hotjar = found["_hjSessionUser_123"]
+    # Known by a prefix: proposed as the pattern, in Functional.
+    assert (hotjar.name, hotjar.category.slug, hotjar.lifetime) == (
+        "_hjSessionUser_*",
+        "functional",
+        timedelta(days=365),
+    )
+    unknown = found["nobody_knows"]
+    assert (unknown.known, unknown.category, unknown.lifetime_known) == (None, None, False)
+
+
+@pytest.mark.django_db
+def test_categories_map_by_slug_or_name_and_unmatched_suggest_none(database, categories):
+    found = propose("_fbp", "__cf_bm", "layout_choice")
+    assert found["_fbp"].category is None  # no marketing category on this site
+    assert found["_fbp"].known.category == "Marketing"
+    assert found["__cf_bm"].category.slug == "security"  # Security: the site's "security"
+    # Personalization falls back to Functional; "Varies" is no lifetime.
+    assert found["layout_choice"].category.slug == "functional"
+    assert found["layout_choice"].lifetime_known is False
+
+
+@pytest.mark.django_db
+def test_the_lifetime_seen_wins_over_the_database(database, categories):
+    found = propose("_ga", ages={"_ga": 365 * 86400 + 2})
+    assert (found["_ga"].lifetime, found["_ga"].lifetime_source) == (timedelta(days=365), "seen")
+    assert propose("_ga", ages={"_ga": 0})["_ga"].lifetime is None  # a session cookie
+    # A browser's leap day and the seconds a scan takes are not part of it.
+    assert suggestions.rounded(731 * 86400 - 5) == timedelta(days=730)
+    assert suggestions.rounded(90 * 60 + 1) == timedelta(minutes=90)
+
+
+@pytest.mark.django_db
+def test_names_that_differ_by_an_id_are_proposed_as_one_pattern(database, categories):
+    found = propose("_ga_ABC123", "_ga_XYZ789", "cart_a1b2", "cart_c3d4", "lonely_77", "plain")
+    ga = found["_ga_ABC123"]
+    assert ga is found["_ga_XYZ789"]
+    assert (ga.name, ga.category.slug) == ("_ga_*", "analytics")
+    assert ga.names == ["_ga_ABC123", "_ga_XYZ789"]
+    cart = found["cart_a1b2"]
+    assert (cart.name, cart.names, cart.known) == ("cart_*", ["cart_a1b2", "cart_c3d4"], None)
+    assert found["lonely_77"].name == "lonely_77"  # one alone is no pattern
+    assert found["plain"].name == "plain"
+
+
+def test_the_database_is_read_once_and_again_after_a_settings_change(database):
+    first = suggestions.get_database()
+    assert first is suggestions.get_database()
+    assert first.lookup("_ga_K2").name == "_ga_"
+    assert first.lookup("_gaX") is None
+    with override_settings(COOKIECONSENT={}):
+        shipped = suggestions.get_database()
+        assert shipped is not first
+        assert suggestions.database_path() == suggestions.SHIPPED
+
+
+def test_the_shipped_database_reads_and_knows_the_common_ones():
+    database, _ = suggestions.parse(suggestions.SHIPPED.read_bytes())
+    for name in ("_ga", "_ga_ABC123", "_gid", "_fbp", "_hjSessionUser_123", "_clck"):
+        assert database.lookup(name) is not None, name
+    assert (suggestions.SHIPPED.parent / "NOTICE").exists()
+
+
+# -- the lifetime a Set-Cookie gives --------------------------------------------------------
+
+
+def morsel(header: str):
+    jar = SimpleCookie()
+    jar.load(header)
+    return next(iter(jar.values()))
+
+
+@pytest.mark.parametrize(
+    ("set_cookie", "seconds"),
+    [
+        ("a=1; Max-Age=31536000; Path=/", 31536000),
+        ("a=1; max-age=60; expires=Thu, 01 Jan 1970 00:00:00 GMT", 60),  # Max-Age wins
+        ("a=1; Path=/", 0),  # a session cookie
+        ("a=1; Max-Age=0", None),  # a deletion: nothing to keep
+        ("a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT", None),
+        ("a=1; Expires=not a date", 0),  # ignored by browsers
+        ("a=1; Max-Age=soon; Path=/", 0),
+    ],
+)
+def test_the_lifetime_a_set_cookie_gives(set_cookie, seconds):
+    assert discovery.max_age_of(set_cookie) == seconds
+
+
+def test_the_lifetime_of_a_morsel_counts_expires_from_now():
+    import time
+
+    in_a_day = morsel(f"a=1; expires={http_date(time.time() + 86400)}")
+    assert abs(discovery.max_age_of(in_a_day) - 86400) <= 2
+    assert discovery.max_age_of(morsel("a=1; max-age=3600")) == 3600
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("no_earlier_sightings")
+def test_the_inbox_keeps_the_lifetime_the_site_gave(client, categories):
+    client.get("/t/set/", {"c": "tracker_y", "max_age": 31536000})
+    client.cookies["tracker_z"] = "1"  # only ever sent by the browser: not known
+    client.get("/t/")
+    found = dict(UndeclaredCookie.objects.values_list("name", "max_age"))
+    assert found == {"tracker_y": 31536000, "tracker_z": None}
+    discovery.reset()  # another process meets it again, without a lifetime: kept
+    client.cookies["tracker_y"] = "1"
+    client.get("/t/")
+    assert UndeclaredCookie.objects.get(name="tracker_y").max_age == 31536000
+
+
+# -- the command that replaces the database -------------------------------------------------
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("cookieconsent_cookie_database", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Path:
+    path = tmp_path / "cookies.csv"
+    with override_settings(COOKIECONSENT={"COOKIE_DATABASE": str(path)}):
+        yield path
+
+
+def test_the_command_installs_a_database_from_a_file(target):
+    assert suggestions.get_database().lookup("_clck") is not None  # the shipped one, until
+    assert str(suggestions.SHIPPED) in run()
+    out = run("--from", str(DATABASE))
+    assert out == f"Installed 4 names and 2 prefixes from {DATABASE} in {target}.\n"
+    # Trimmed to the columns read, and read at once.
+    assert target.read_text().splitlines()[0] == ",".join(suggestions.COLUMNS)
+    assert suggestions.get_database().lookup("_clck") is None
+    assert suggestions.get_database().lookup("_hjSessionUser_9").provider == "Hotjar"
+    assert run() == f"{target}: 4 names and 2 prefixes.\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"name,category\n_ga,Analytics\n", "no column “Cookie / Data Key name”"),
+        (b"\xff\xfe not text", "not UTF-8"),
+        (",".join(suggestions.COLUMNS).encode() + b"\n", "names no cookie"),
+        (b'Category,Cookie / Data Key name,Wildcard match\nA,"_ga\n', "not valid CSV"),
+    ],
+)
+def test_a_file_that_is_no_database_is_refused_and_nothing_is_lost(
+    target, tmp_path, content, message
+):
+    run("--from", str(DATABASE))
+    before = target.read_bytes()
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    with pytest.raises(CommandError, match=message) as error:
+        run("--from", str(bad))
+    assert "The database was left as it was." in str(error.value)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "cookies.csv"]
+    assert suggestions.get_database().lookup("_ga") is not None
+
+
+def test_the_shipped_database_stays_when_the_new_one_is_invalid(tmp_path, settings):
+    before = suggestions.SHIPPED.read_bytes()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a,database\n")
+    with pytest.raises(CommandError, match="is not a cookie database"):
+        run("--from", str(bad))  # COOKIE_DATABASE unset: it would replace the shipped file
+    assert suggestions.SHIPPED.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("/nonexistent/cookies.csv", "Could not read /nonexistent/cookies.csv"),
+        ("http://127.0.0.1:9/cookies.csv", "Could not download http://127.0.0.1:9/cookies.csv"),
+        ("ftp://example.com/cookies.csv", "give an http\\(s\\) URL or a file's path"),
+    ],
+)
+def test_unreadable_sources_are_a_clear_error(target, source, message):
+    with pytest.raises(CommandError, match=message):
+        run("--from", source)
+    assert not target.exists()
+
+
+def test_a_database_that_cannot_be_written_is_a_clear_error(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    unwritable = override_settings(COOKIECONSENT={"COOKIE_DATABASE": f"{blocked}/cookies.csv"})
+    with unwritable, pytest.raises(CommandError, match=r"Could not write .* Set COOKIECONSENT"):
+        run("--from", str(DATABASE))
