@@ -1,7 +1,8 @@
 """An index for a signed-in user's latest consent record (``CONSENT_FOLLOWS_USER``).
 
 Only records that name a user are indexed. ``AddIndex`` does not rebuild the table on SQLite, so
-the append-only triggers of ``0002_append_only`` stay in place.
+the append-only triggers of ``0002_append_only`` stay in place. (After ``0003_inbox``, which
+reached main first: the two are chained, not siblings.)
 """
 
 from django.db import migrations, models
@@ -9,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cookieconsent", "0002_append_only"),
+        ("cookieconsent", "0003_inbox"),
     ]
 
     operations = [
