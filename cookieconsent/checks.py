@@ -15,7 +15,7 @@ from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
 from cookieconsent.conf import DAY, DEFAULTS, SETTING_NAME, SETTINGS, get_config
-from cookieconsent.engine.consent_mode import CONSENT_TYPES
+from cookieconsent.engine.consent_mode import CONSENT_TYPES, MICROSOFT_TAGS
 
 MIDDLEWARE_PATH = "cookieconsent.middleware.CookieConsentMiddleware"
 #: Middleware that set cookies: ours must come before them in MIDDLEWARE, to see their cookies.
@@ -150,7 +150,36 @@ def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
                         id="cookieconsent.E006",
                     )
                 )
+    errors.extend(_check_microsoft(config))
     return errors
+
+
+def _check_microsoft(config: dict[str, Any]) -> list[CheckMessage]:
+    tags = config["MICROSOFT_CONSENT_MODE"]
+    if not isinstance(tags, list | tuple):
+        return []  # E003
+    unknown = [repr(tag) for tag in tags if tag not in MICROSOFT_TAGS]
+    if unknown:
+        return [
+            Error(
+                f"{SETTING_NAME}['MICROSOFT_CONSENT_MODE'] names unknown Microsoft tags: "
+                + ", ".join(unknown)
+                + ".",
+                hint="Known tags: " + ", ".join(map(repr, MICROSOFT_TAGS)) + ".",
+                id="cookieconsent.E009",
+            )
+        ]
+    if tags and not config["GOOGLE_CONSENT_MODE"]:
+        return [
+            Warning(
+                f"{SETTING_NAME}['MICROSOFT_CONSENT_MODE'] is set but GOOGLE_CONSENT_MODE is "
+                "empty: the Microsoft tags are told nothing.",
+                hint="Map your categories in GOOGLE_CONSENT_MODE: ad_storage for UET and "
+                "Clarity, analytics_storage for Clarity.",
+                id="cookieconsent.W006",
+            )
+        ]
+    return []
 
 
 #: Above this many seconds, REGISTRY_STALENESS is reported: staff would wait that long for

@@ -135,10 +135,27 @@ SETTINGS: tuple[Setting, ...] = (
         "so pages can be shared by a page cache or CDN.",
     ),
     Setting(
+        "CONSENT_FOLLOWS_USER",
+        False,
+        (bool,),
+        "A signed-in user's latest decision (their latest consent record) is applied on every "
+        "browser they sign in on, unless that browser holds a later decision of its own. See "
+        "[consent that follows the user](enforcement.md#consent-that-follows-the-signed-in-user).",
+    ),
+    Setting(
         "GOOGLE_CONSENT_MODE",
         {},
         (dict,),
         "Google Consent Mode v2: category slug → list of consent types it grants.",
+    ),
+    Setting(
+        "MICROSOFT_CONSENT_MODE",
+        [],
+        (list, tuple),
+        "Microsoft tags told the visitor's consent beside Google Consent Mode, from the same "
+        '`GOOGLE_CONSENT_MODE` mapping: `"uet"` (Microsoft Advertising UET consent mode: '
+        '`ad_storage`) and `"clarity"` (Microsoft Clarity `consentv2`: `ad_storage` and '
+        "`analytics_storage`). See [Consent Mode](javascript.md#microsoft-uet-and-clarity).",
     ),
     Setting(
         "BASE_TEMPLATE",

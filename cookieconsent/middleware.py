@@ -17,7 +17,8 @@ from django.utils.http import parse_http_date
 from cookieconsent.caching import Memo
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.console import discovery
-from cookieconsent.engine.consent import Consent, signal_vary_headers
+from cookieconsent.engine import following
+from cookieconsent.engine.consent import Consent, set_consent_cookie, signal_vary_headers
 from cookieconsent.engine.regions import vary_headers
 from cookieconsent.engine.registry import Rule, aget_registry
 
@@ -50,7 +51,9 @@ class CookieConsentMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        request.cookie_consent = Consent._for_request(request)  # type: ignore[attr-defined]
+        consent = request.cookie_consent = Consent._for_request(request)  # type: ignore[attr-defined]
+        if following.is_enabled() and following.has_session(request):
+            consent._theirs = following.loader(request)
         response = self.process_response(request, self.get_response(request))  # type: ignore[arg-type]
         if discovery.has_pending(request):
             # Undeclared cookies met for the first time in this process.
@@ -59,7 +62,11 @@ class CookieConsentMiddleware:
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         registry = await aget_registry()
-        request.cookie_consent = Consent._for_request(request, registry)  # type: ignore[attr-defined]
+        consent = Consent._for_request(request, registry)
+        if following.is_enabled() and following.has_session(request):
+            theirs = await following.aload(request)
+            consent._theirs = lambda: theirs
+        request.cookie_consent = consent  # type: ignore[attr-defined]
         response = self.process_response(request, await self.get_response(request))  # type: ignore[misc]
         if discovery.has_pending(request):
             await sync_to_async(discovery.write_pending)(request)
@@ -78,6 +85,13 @@ class CookieConsentMiddleware:
         cookies = response.cookies
         held = request.COOKIES
         expired = False
+        if consent._theirs is not None:
+            consent._judged()  # the signed-in user's decision, if the page did not ask
+        if consent._adopted is not None:
+            # This browser takes over its user's decision: written like the consent
+            # endpoint writes one, and never shared (expired is what makes it private).
+            set_consent_cookie(response, consent._adopted)
+            expired = True
         for name in list(cookies):
             rule = lookup(name)
             if rule is None:

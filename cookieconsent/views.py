@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cookieconsent.conf import get_config
+from cookieconsent.engine import following
 from cookieconsent.engine.choice import read_choice
 from cookieconsent.engine.consent import Consent, Decision, get_consent, set_consent_cookie
 from cookieconsent.engine.crossorigin import cross_origin_protect
@@ -165,6 +166,8 @@ def consent(request: HttpRequest) -> HttpResponseBase:
         policy_version=registry.policy_version,
         page_url=next_url,
     )
+    # The user's latest decision is this one now, on every browser they sign in on.
+    following.forget(record.user_pk)
     decision = Decision(
         granted, registry.policy_version, int(time.time()), action, str(record.consent_id)
     )

@@ -111,6 +111,9 @@ COOKIECONSENT: dict[str, Any] = {
         "functional": ["functionality_storage", "personalization_storage"],
         "analytics": ["analytics_storage"],
     },
+    # A signed-in member's latest choice applies on every browser they sign in on
+    # (docs/enforcement.md): members of the demo decide once.
+    "CONSENT_FOLLOWS_USER": True,
     # Where the visitor is, from Cloudflare's header (docs/regions.md); REGION_HEADER="" in
     # the environment turns regions off, and every visitor is opt-in.
     "REGION_HEADER": env.str("REGION_HEADER", default="CF-IPCountry") or None,

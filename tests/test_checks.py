@@ -324,3 +324,22 @@ def test_without_a_database_to_read_the_subdivision_check_says_nothing():
     from cookieconsent.checks import check_subdivision_rules
 
     assert check_subdivision_rules() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "codes"),
+    [
+        ({"MICROSOFT_CONSENT_MODE": ["uet", "bing"]}, ["cookieconsent.E009"]),
+        ({"MICROSOFT_CONSENT_MODE": "uet"}, ["cookieconsent.E003"]),
+        ({"MICROSOFT_CONSENT_MODE": ["clarity"]}, ["cookieconsent.W006"]),
+        (
+            {
+                "MICROSOFT_CONSENT_MODE": ["uet", "clarity"],
+                "GOOGLE_CONSENT_MODE": {"analytics": ["analytics_storage"]},
+            },
+            [],
+        ),
+    ],
+)
+def test_microsoft_consent_mode(value, codes):
+    assert check_error_codes(value) == codes

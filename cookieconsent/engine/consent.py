@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Callable
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -170,9 +171,13 @@ class Consent:
     # adds ``Vary: Cookie`` only to responses that depend on the consent; ``_region_read`` when
     # the visitor's region was looked up, so that it adds the region headers to ``Vary`` too;
     # ``_signal_read`` when a browser signal (GPC, DNT) was looked at, for their headers.
+    # ``_theirs`` asks for the signed-in user's latest decision (``CONSENT_FOLLOWS_USER``, see
+    # ``engine.following``); ``_adopted`` is that decision once this browser took it over, for
+    # the middleware to write into the consent cookie.
 
     __slots__ = (
         "_accessed",
+        "_adopted",
         "_allowed",
         "_meta",
         "_region",
@@ -180,6 +185,7 @@ class Consent:
         "_registry",
         "_request",
         "_signal_read",
+        "_theirs",
         "_value",
         "_verdict",
     )
@@ -201,6 +207,8 @@ class Consent:
         self._accessed = False
         self._region_read = False
         self._signal_read = False
+        self._theirs: Callable[[], Decision | None] | None = None
+        self._adopted: Decision | None = None
 
     @classmethod
     def _for_request(cls, request: HttpRequest, registry: Registry | None = None) -> Consent:
@@ -234,7 +242,29 @@ class Consent:
                     verdict = Verdict.of(Decision.unsign(value), self._registry)
                     memo.remember(value, verdict)
             self._verdict = verdict
+            if self._theirs is not None:
+                verdict = self._verdict = self._followed(verdict)
         return verdict
+
+    def _followed(self, own: Verdict) -> Verdict:
+        """The verdict once the signed-in user's latest decision is weighed against this
+        browser's own: the later of the two wins, and the user's is taken over only if it
+        counts here and now, by the same rules as any stored decision (``_valid()``): not
+        stale, not a dismissal under opt-in or against a browser signal."""
+        theirs_of, self._theirs = self._theirs, None
+        theirs = theirs_of() if theirs_of is not None else None
+        mine = own.decision
+        if theirs is None:
+            return own
+        if mine is not None and (
+            mine.consent_id == theirs.consent_id or mine.decided_at >= theirs.decided_at
+        ):
+            return own
+        self._verdict = Verdict.of(theirs, self._registry)
+        if self._valid() is None:
+            return own
+        self._adopted = theirs
+        return self._verdict
 
     def _stored(self) -> Decision | None:
         """The decision in the consent cookie, stale or not; not one dated in the future."""
@@ -288,7 +318,9 @@ class Consent:
         allowed = self._allowed
         if allowed is None:
             # (Most first responses carry no consent cookie: nothing to judge.)
-            if (self._value is not None or self._verdict is not None) and self._valid():
+            if (
+                self._value is not None or self._verdict is not None or self._theirs is not None
+            ) and self._valid():
                 allowed = self._judged().allowed
             else:
                 allowed = self._allowed_undecided()

@@ -1,8 +1,12 @@
-"""Google Consent Mode v2: which consent types a visitor's categories grant.
+"""Google Consent Mode v2: which consent types a visitor's categories grant; and Microsoft's
+tags, told from the same mapping.
 
 ``GOOGLE_CONSENT_MODE`` maps a category slug to the consent types it grants. The page gets
 ``gtag('consent', 'default', …)`` for this visitor; the browser script sends the update
-when the choice changes, from the same mapping (``type_slugs()``).
+when the choice changes, from the same mapping (``type_slugs()``). ``MICROSOFT_CONSENT_MODE``
+names the Microsoft tags told the same answers: UET (``uetq.push('consent', …)``, its
+``ad_storage``) and Clarity (``clarity('consentv2', …)``, its ``ad_Storage`` and
+``analytics_Storage``).
 """
 
 from __future__ import annotations
@@ -23,12 +27,20 @@ CONSENT_TYPES = (
     "personalization_storage",
     "security_storage",
 )
+#: The Microsoft tags ``MICROSOFT_CONSENT_MODE`` may name, in the order they are told.
+MICROSOFT_TAGS = ("uet", "clarity")
 #: How long gtag waits for the script's update when a shared cache hides the visitor's state.
 WAIT_FOR_UPDATE_MS = 500
 
 
 def is_enabled() -> bool:
     return bool(get_config()["GOOGLE_CONSENT_MODE"])
+
+
+def microsoft() -> list[str]:
+    """The Microsoft tags to tell, when Consent Mode is on (they read its mapping)."""
+    named = get_config()["MICROSOFT_CONSENT_MODE"]
+    return [tag for tag in MICROSOFT_TAGS if tag in named] if is_enabled() else []
 
 
 def type_slugs() -> dict[str, list[str]]:
@@ -64,11 +76,21 @@ def defaults(consent: Consent | None) -> dict[str, Any]:
 
 def inline_script(consent: Consent | None) -> str:
     """The defaults as inline JavaScript, for a page with a CSP nonce."""
-    data = json.dumps(defaults(consent), separators=(",", ":"))
+    found = defaults(consent)
+    data = json.dumps(found, separators=(",", ":"))
     code = (
         "window.dataLayer=window.dataLayer||[];"
         "function gtag(){dataLayer.push(arguments)}"
         f'gtag("consent","default",{data});'
     )
+    ad, analytics = json.dumps(found["ad_storage"]), json.dumps(found["analytics_storage"])
+    tags = microsoft()
+    if "uet" in tags:
+        code += f'(window.uetq=window.uetq||[]).push("consent","default",{{ad_storage:{ad}}});'
+    if "clarity" in tags:
+        code += (
+            "window.clarity=window.clarity||function(){(clarity.q=clarity.q||[]).push(arguments)};"
+            f'clarity("consentv2",{{ad_Storage:{ad},analytics_Storage:{analytics}}});'
+        )
     # Only JSON of our own setting's names goes in; escape <, > and & all the same.
     return code.translate({ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"})

@@ -134,6 +134,15 @@ class ConsentRecord(models.Model):
         verbose_name = _("consent record")
         verbose_name_plural = _("consent records")
         ordering: ClassVar = ["-created_at", "-pk"]
+        indexes: ClassVar = [
+            # A signed-in user's latest decision (CONSENT_FOLLOWS_USER): only the records that
+            # name a user, which most do not.
+            models.Index(
+                fields=["user_pk", "-created_at", "-id"],
+                name="cookieconsent_record_user",
+                condition=~models.Q(user_pk=""),
+            )
+        ]
         # Reading a record is not taking the whole log away: export is granted on its own.
         permissions: ClassVar = [("export_consentrecord", _("Can export consent records"))]
 

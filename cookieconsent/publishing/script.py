@@ -60,6 +60,8 @@ def config(consent: Consent | None) -> dict[str, Any]:
     }
     if consent_mode.is_enabled():
         found["consentMode"] = consent_mode.type_slugs()
+        if tags := consent_mode.microsoft():
+            found["microsoft"] = tags
     return found
 
 

@@ -142,7 +142,8 @@ def cookieconsent_script(context: Context) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def cookieconsent_consent_mode(context: Context) -> SafeString:
-    """Google Consent Mode v2 defaults, to be placed in ``<head>`` before any Google tag.
+    """Google Consent Mode v2 defaults, to be placed in ``<head>`` before any Google tag (and
+    the Microsoft tags ``MICROSOFT_CONSENT_MODE`` names).
 
     With a CSP nonce (``csp_nonce`` in the context, or django-csp's ``request.csp_nonce``) an
     inline script; otherwise a tiny static script reading a ``data-`` attribute, which needs
@@ -155,10 +156,12 @@ def cookieconsent_consent_mode(context: Context) -> SafeString:
     if nonce:
         code = consent_mode.inline_script(consent)
         return format_html('<script nonce="{}">{}</script>', str(nonce), mark_safe(code))
+    tags = consent_mode.microsoft()
     return format_html(
-        '<script src="{}" data-cookieconsent-consent-mode="{}"></script>',
+        '<script src="{}" data-cookieconsent-consent-mode="{}"{}></script>',
         static("cookieconsent/consent-mode.js"),
         json.dumps(consent_mode.defaults(consent), separators=(",", ":")),
+        format_html(' data-cookieconsent-microsoft="{}"', " ".join(tags)) if tags else "",
     )
 
 

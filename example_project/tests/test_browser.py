@@ -730,7 +730,8 @@ def test_consent_mode_update_on_change(page, site, settings):
         "GOOGLE_CONSENT_MODE": {
             "analytics": ["analytics_storage"],
             "necessary": ["security_storage"],
-        }
+        },
+        "MICROSOFT_CONSENT_MODE": ["uet", "clarity"],
     }
     page.goto(site)
     consent = "dataLayer.filter(a => a[0] === 'consent').map(a => [a[1], a[2]])"
@@ -745,6 +746,16 @@ def test_consent_mode_update_on_change(page, site, settings):
     assert update[0] == "update"
     assert update[1]["analytics_storage"] == "granted"
     assert update[1]["ad_storage"] == "denied"
+    # Microsoft's tags were told the same, default then update (no UET or Clarity loaded here:
+    # their queues hold it).
+    assert page.evaluate("window.uetq") == [
+        *["consent", "default", {"ad_storage": "denied"}],
+        *["consent", "update", {"ad_storage": "denied"}],
+    ]
+    assert page.evaluate("Array.from(clarity.q, (a) => Array.from(a))") == [
+        ["consentv2", {"ad_Storage": "denied", "analytics_Storage": "denied"}],
+        ["consentv2", {"ad_Storage": "denied", "analytics_Storage": "granted"}],
+    ]
 
 
 # -- consent by region: the opt-out notice (issue 11) ----------------------------------------

@@ -158,3 +158,66 @@ def test_without_a_request_everything_is_denied(categories):
     out = render("{% cookieconsent_consent_mode %}", None)
     defaults = json.loads(html.unescape(STATIC_TAG.fullmatch(out).group(1)))
     assert set(defaults.values()) == {"denied"}
+
+
+# -- Microsoft UET and Clarity, from the same mapping ------------------------------------------
+
+ADS_MAPPING = {**MAPPING, "functional": ["ad_storage"]}
+MICROSOFT = override_settings(
+    COOKIECONSENT={"GOOGLE_CONSENT_MODE": ADS_MAPPING, "MICROSOFT_CONSENT_MODE": ["uet", "clarity"]}
+)
+MICROSOFT_TAG = re.compile(
+    r'<script src="/static/cookieconsent/consent-mode\.js" '
+    r'data-cookieconsent-consent-mode="([^"]*)" data-cookieconsent-microsoft="([^"]*)"></script>'
+)
+
+
+@MICROSOFT
+def test_the_static_script_names_the_microsoft_tags(client, categories):
+    client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})
+    match = MICROSOFT_TAG.search(client.get("/").content.decode())
+    assert match is not None
+    assert match.group(2) == "uet clarity"
+    defaults = json.loads(html.unescape(match.group(1)))
+    # What consent-mode.js tells UET (ad_storage) and Clarity (both).
+    assert (defaults["ad_storage"], defaults["analytics_storage"]) == ("denied", "granted")
+
+
+@override_settings(
+    COOKIECONSENT={"GOOGLE_CONSENT_MODE": ADS_MAPPING, "MICROSOFT_CONSENT_MODE": ["clarity"]}
+)
+def test_only_the_named_tags(rf, categories):
+    out = render("{% cookieconsent_consent_mode %}", rf.get("/"))
+    assert MICROSOFT_TAG.fullmatch(out).group(2) == "clarity"
+
+
+@MICROSOFT
+def test_inline_tells_uet_and_clarity(rf, categories):
+    request = rf.get("/")
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie({"functional"})
+    out = render("{% cookieconsent_consent_mode %}", request, csp_nonce="n")
+    code = INLINE_TAG.fullmatch(out).group(2)
+    assert '(window.uetq=window.uetq||[]).push("consent","default",{ad_storage:"granted"});' in code
+    assert 'clarity("consentv2",{ad_Storage:"granted",analytics_Storage:"denied"});' in code
+    # Clarity's own snippet finds the queue and keeps it.
+    assert "window.clarity=window.clarity||function(){(clarity.q=clarity.q||[])" in code
+
+
+@MICROSOFT
+def test_the_script_is_told_which_microsoft_tags_to_update(client, categories):
+    page = client.get("/").content.decode()
+    config = json.loads(html.unescape(re.search(r'data-cookieconsent-config="([^"]*)"', page)[1]))
+    assert config["microsoft"] == ["uet", "clarity"]
+    assert config["consentMode"]["ad_storage"] == ["functional"]
+
+
+def test_microsoft_tags_only_when_named_and_mapped(client, categories):
+    with CONSENT_MODE:  # mapped, none named
+        page = client.get("/").content.decode()
+        assert STATIC_TAG.search(page) and "data-cookieconsent-microsoft" not in page
+        assert '"microsoft"' not in html.unescape(page)
+    with override_settings(COOKIECONSENT={"MICROSOFT_CONSENT_MODE": ["uet"]}):  # not mapped
+        page = client.get("/").content.decode()
+        assert "consent-mode" not in page and '"microsoft"' not in html.unescape(page)
+    with MICROSOFT:
+        assert MICROSOFT_TAG.search(client.get("/").content.decode())

@@ -106,11 +106,14 @@
     if (shown) banner.setAttribute("aria-labelledby", shown.querySelector("h2").id);
   }
 
+  // Google Consent Mode, and the Microsoft tags told the same answers (consent_mode.py).
   function consentMode() {
-    if (!conf.consentMode || typeof gtag != "function") return;
-    const update = {};
-    for (const type in conf.consentMode) update[type] = conf.consentMode[type].some(allows) ? "granted" : "denied";
-    gtag("consent", "update", update);
+    if (!conf.consentMode) return;
+    const u = {}, ms = conf.microsoft || [], w = window;
+    for (const type in conf.consentMode) u[type] = conf.consentMode[type].some(allows) ? "granted" : "denied";
+    if (typeof gtag == "function") gtag("consent", "update", u);
+    if (ms.includes("uet")) (w.uetq = w.uetq || []).push("consent", "update", { ad_storage: u.ad_storage });
+    if (ms.includes("clarity") && typeof clarity == "function") clarity("consentv2", { ad_Storage: u.ad_storage, analytics_Storage: u.analytics_storage });
   }
 
   function say(text) {

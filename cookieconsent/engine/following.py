@@ -1,0 +1,164 @@
+"""Consent that follows the signed-in user (``CONSENT_FOLLOWS_USER``).
+
+A signed-in user's decision is the latest ``ConsentRecord`` naming them (``user_pk``): the
+records are the proof, so they are also the one place it is kept. It is read once and kept in
+Django's default cache, keyed by the user's primary key, until they decide again
+(``forget()``) or ``CACHE_TIMEOUT`` passes. Which user a request belongs to comes from the
+session (Django's ``SESSION_KEY``), so that neither the user's row nor anything else is read.
+
+What a browser does with the user's decision (adopt it, or keep its own newer one) is the
+consent's business: ``Consent._judged()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest
+
+from cookieconsent.conf import get_config
+from cookieconsent.engine.consent import Decision
+from cookieconsent.models import ConsentRecord
+
+logger = logging.getLogger("cookieconsent")
+
+#: Seconds a process trusts the cached decision of a user: the bound on how late a decision
+#: made through another process reaches a browser, where the cache is not shared (locmem).
+CACHE_TIMEOUT = 300
+#: What the cache holds for a user who has never decided while signed in.
+_NONE: tuple[()] = ()
+_FIELDS = ("granted", "policy_version", "created_at", "action", "consent_id")
+
+
+def is_enabled() -> bool:
+    return bool(get_config()["CONSENT_FOLLOWS_USER"])
+
+
+def _key(user_pk: str) -> str:
+    # Hashed: a primary key may hold characters a cache backend refuses in a key.
+    return "cookieconsent:follow:" + hashlib.sha256(user_pk.encode()).hexdigest()[:32]
+
+
+def _decision(row: tuple[Any, ...] | None) -> Decision | None:
+    if row is None:
+        return None
+    granted, version, created_at, action, consent_id = row
+    return Decision(
+        frozenset(granted), version, int(created_at.timestamp()), action, str(consent_id)
+    )
+
+
+def _latest_row(user_pk: str) -> Any:
+    # The partial index cookieconsent_record_user (migration 0003) answers this.
+    return (
+        ConsentRecord.objects.filter(user_pk=user_pk)
+        .exclude(user_pk="")
+        .order_by("-created_at", "-id")
+        .values_list(*_FIELDS)
+    )
+
+
+# The cache only saves a query: when it fails (a Redis that is down), the database answers and
+# the failure is logged, as Django's cached_db sessions do, never a server error.
+
+
+def _cache_failed(exc: Exception) -> None:
+    logger.warning("cookieconsent could not use the cache for a user's decision: %s", exc)
+
+
+def _cached(value: Any) -> Decision | None:
+    return Decision(*value) if value else None
+
+
+def latest(user_pk: str) -> Decision | None:
+    """The user's latest decision: from the cache, else one indexed query (then cached)."""
+    key = _key(user_pk)
+    try:
+        cached = cache.get(key)
+    except Exception as exc:
+        _cache_failed(exc)
+        return _decision(_latest_row(user_pk).first())
+    if cached is not None:
+        return _cached(cached)
+    decision = _decision(_latest_row(user_pk).first())
+    try:
+        cache.set(key, tuple(decision) if decision else _NONE, CACHE_TIMEOUT)
+    except Exception as exc:
+        _cache_failed(exc)
+    return decision
+
+
+async def alatest(user_pk: str) -> Decision | None:
+    """``latest()`` for the async path."""
+    key = _key(user_pk)
+    try:
+        cached = await cache.aget(key)
+    except Exception as exc:
+        _cache_failed(exc)
+        return _decision(await _latest_row(user_pk).afirst())
+    if cached is not None:
+        return _cached(cached)
+    decision = _decision(await _latest_row(user_pk).afirst())
+    try:
+        await cache.aset(key, tuple(decision) if decision else _NONE, CACHE_TIMEOUT)
+    except Exception as exc:
+        _cache_failed(exc)
+    return decision
+
+
+def _delete(key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception as exc:
+        _cache_failed(exc)
+
+
+def forget(user_pk: str) -> None:
+    """The user decided again: drop what the cache holds, now (a rollback then costs one
+    query more, nothing worse) and once the record is committed (so that no request that read
+    the database in between keeps the old decision)."""
+    if not user_pk or not is_enabled():
+        return
+    key = _key(user_pk)
+    _delete(key)
+    transaction.on_commit(lambda: _delete(key))
+
+
+def _signed_in(session: Any) -> str:
+    user_pk = session.get(SESSION_KEY) if session is not None else None
+    return str(user_pk) if user_pk else ""
+
+
+def has_session(request: HttpRequest) -> bool:
+    """Whether the request carries a session cookie: only then can its user be signed in.
+    A visitor without one costs nothing."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def loader(request: HttpRequest) -> Callable[[], Decision | None]:
+    """The signed-in user's latest decision, asked for when the consent is first judged: by
+    then ``SessionMiddleware`` (below ours) has given the request its session."""
+
+    def load() -> Decision | None:
+        user_pk = _signed_in(getattr(request, "session", None))
+        return latest(user_pk) if user_pk else None
+
+    return load
+
+
+async def aload(request: HttpRequest) -> Decision | None:
+    """The signed-in user's latest decision, before the view runs (an async view may ask the
+    consent where no query can be made): the session is read from its own store, as
+    ``SessionMiddleware`` will read it."""
+    engine = import_module(settings.SESSION_ENGINE)
+    session = engine.SessionStore(request.COOKIES[settings.SESSION_COOKIE_NAME])
+    user_pk = await session.aget(SESSION_KEY)
+    return await alatest(str(user_pk)) if user_pk else None

@@ -1,0 +1,353 @@
+"""Consent that follows the signed-in user (``CONSENT_FOLLOWS_USER``): a decision made on one
+browser while signed in is applied on the first page of another browser once the user signs in
+there, unless that browser holds a later decision of its own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings as django_settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.cache import SessionStore as CacheSession
+from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
+from django.db import connections
+from django.http import HttpResponse
+from django.test import AsyncClient, Client, override_settings
+from django.utils import timezone
+
+from cookieconsent import publishing
+from cookieconsent.engine import following
+from cookieconsent.engine.consent import Decision
+from cookieconsent.engine.registry import get_registry
+from cookieconsent.middleware import CookieConsentMiddleware
+from cookieconsent.models import Action, ConsentRecord, CookiePolicy, Regime, RegionRule
+from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
+from tests.factories import ConsentRecordFactory, UserFactory
+from tests.helpers import check_error_codes
+
+pytestmark = pytest.mark.django_db
+
+FOLLOW = {"CONSENT_FOLLOWS_USER": True}
+CONSENT = "/cookies/consent/"
+BANNER = 'id="cookieconsent-banner"'
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The users' cached decisions must not outlive a test: primary keys come back."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def follow(settings):
+    settings.COOKIECONSENT = FOLLOW
+
+
+def decide(user, *categories: str) -> ConsentRecord:
+    """Browser A: the user signs in and chooses these categories."""
+    browser = Client()
+    browser.force_login(user)
+    browser.post(CONSENT, {"action": "custom", "categories": list(categories)})
+    return ConsentRecord.objects.get(user_pk=str(user.pk), granted=sorted(categories))
+
+
+def signed_in(user, **cookies: str) -> Client:
+    """Browser B, holding these cookies from before, signs in."""
+    browser = Client()
+    for name, value in cookies.items():
+        browser.cookies[name] = value
+    browser.force_login(user)
+    return browser
+
+
+def written(response) -> Decision | None:
+    """The decision in the consent cookie a response writes."""
+    morsel = response.cookies.get(CONSENT_COOKIE)
+    return Decision.unsign(morsel.value) if morsel is not None else None
+
+
+def test_the_users_decision_is_applied_on_their_next_browser(follow, categories):
+    user = UserFactory()
+    record = decide(user, "functional")
+    browser = signed_in(user, _stat="1", prefs="dark")
+
+    page = browser.get("/t/")
+
+    decision = written(page)
+    assert decision is not None
+    assert decision.granted == {"functional"}
+    assert decision.consent_id == str(record.consent_id)
+    assert BANNER not in page.content.decode()
+    # Analytics was refused on browser A: its counter is expired here and not set again.
+    assert "_stat" in cookies_expired(page)
+    assert "prefs" not in cookies_expired(page)
+    assert "private" in page["Cache-Control"] and "Cookie" in page["Vary"]
+    # Written once: the browser holds the decision now.
+    again = browser.get("/t/")
+    assert CONSENT_COOKIE not in again.cookies and BANNER not in again.content.decode()
+
+
+def test_an_accepted_category_is_allowed_on_the_first_page(follow, categories):
+    user = UserFactory()
+    decide(user, "functional", "analytics")
+    page = signed_in(user).get("/t/set/")
+    assert {"_stat", "analytics_c", "functional_c", CONSENT_COOKIE} <= cookies_set(page)
+
+
+def test_the_first_page_after_a_real_sign_in(follow, categories):
+    """Through the session a sign-in writes: the next request is the first signed-in one."""
+    user = UserFactory()
+    decide(user, "analytics")
+    browser = Client()
+    assert BANNER in browser.get("/t/").content.decode()
+    assert browser.login(username=user.username, password="pw")
+    assert "_stat" in cookies_set(browser.get("/t/"))
+
+
+def test_the_later_decision_wins(follow, categories):
+    user = UserFactory()
+    record = ConsentRecordFactory(
+        user_pk=str(user.pk),
+        granted=["analytics"],
+        action=Action.CUSTOM,
+        created_at=timezone.now() - timedelta(hours=1),
+    )
+    # This browser decided after the user did: it keeps its own decision.
+    newer = signed_in(user, **{CONSENT_COOKIE: consent_cookie({"functional"})})
+    page = newer.get("/t/set/")
+    assert CONSENT_COOKIE not in page.cookies
+    assert "analytics_c" not in cookies_set(page) and "functional_c" in cookies_set(page)
+    # This one decided before: the user's decision replaces its own.
+    older = signed_in(user, **{CONSENT_COOKIE: consent_cookie({"functional"}, age=7200)})
+    page = older.get("/t/set/")
+    assert written(page).consent_id == str(record.consent_id)
+    assert "analytics_c" in cookies_set(page) and "functional_c" not in cookies_set(page)
+
+
+def test_a_later_decision_of_the_user_wins_and_reaches_a_browser_already_signed_in(
+    follow, categories
+):
+    user = UserFactory()
+    old = consent_cookie({"functional"}, age=3600)
+    browser = signed_in(user, **{CONSENT_COOKIE: old})
+    assert CONSENT_COOKIE not in browser.get("/t/").cookies  # nothing to follow yet (cached)
+
+    record = decide(user, "analytics")
+    page = browser.get("/t/set/")
+
+    assert written(page).consent_id == str(record.consent_id)
+    assert {"analytics_c", "_stat"} <= cookies_set(page)
+    assert "functional_c" not in cookies_set(page)
+
+
+def test_a_decision_made_on_this_browser_becomes_the_users(follow, categories):
+    user = UserFactory()
+    decide(user, "analytics")
+    browser = signed_in(user)
+    browser.post(CONSENT, {"action": "reject_all"})
+    latest = ConsentRecord.objects.filter(user_pk=str(user.pk)).first()
+    assert latest.action == Action.REJECT_ALL
+    other = signed_in(user).get("/t/set/")
+    assert written(other).consent_id == str(latest.consent_id)
+    assert "analytics_c" not in cookies_set(other)
+
+
+def test_a_decision_before_a_reconsent_version_is_not_followed(follow, categories):
+    user = UserFactory()
+    decide(user, "analytics")
+    assert "analytics_c" in cookies_set(signed_in(user).get("/t/set/"))
+    publishing.publish(CookiePolicy.current(), reconsent=True)
+    page = signed_in(user).get("/t/set/")
+    assert CONSENT_COOKIE not in page.cookies
+    assert "analytics_c" not in cookies_set(page)
+    assert BANNER in signed_in(user).get("/t/").content.decode()
+
+
+@pytest.mark.parametrize(("action", "followed"), [(Action.CUSTOM, True), (Action.DISMISS, False)])
+def test_a_dismissal_is_not_followed_where_it_is_no_consent(follow, categories, action, followed):
+    """The one rule for stored decisions holds for a followed one: a dismissed notice is no
+    consent under opt-in (and never outranks a browser signal, tests/engine/test_regions.py)."""
+    user = UserFactory()
+    ConsentRecordFactory(user_pk=str(user.pk), granted=["analytics"], action=action)
+    page = signed_in(user).get("/t/set/")
+    assert (CONSENT_COOKIE in page.cookies) is followed
+    assert ("analytics_c" in cookies_set(page)) is followed
+
+
+@pytest.mark.parametrize(
+    ("action", "gpc", "followed"),
+    [
+        (Action.DISMISS, False, True),  # dismissing the opt-out notice keeps what it allows
+        (Action.DISMISS, True, False),  # but never outranks a signal
+        (Action.ACCEPT_ALL, True, True),  # an explicit choice does, as anywhere
+    ],
+)
+def test_a_followed_dismissal_never_outranks_gpc(categories, settings, action, gpc, followed):
+    settings.COOKIECONSENT = {
+        **FOLLOW,
+        "REGION_HEADER": "CF-IPCountry",
+        "TRUST_REGION_HEADER": True,
+    }
+    policy = CookiePolicy.current()
+    RegionRule.objects.create(policy=policy, region="US", regime=Regime.OPT_OUT)
+    publishing.publish(policy)
+    user = UserFactory()
+    ConsentRecordFactory(
+        user_pk=str(user.pk),
+        policy_version=2,
+        granted=["analytics", "functional"],
+        action=action,
+        regime=Regime.OPT_OUT,
+    )
+    headers = {"HTTP_CF_IPCOUNTRY": "US", **({"HTTP_SEC_GPC": "1"} if gpc else {})}
+    page = signed_in(user).get("/t/set/", **headers)
+    assert (CONSENT_COOKIE in page.cookies) is followed
+    assert ("analytics_c" in cookies_set(page)) is followed
+
+
+def test_signing_out_changes_nothing(follow, categories):
+    user = UserFactory()
+    decide(user, "analytics")
+    browser = signed_in(user)
+    held = browser.get("/t/").cookies[CONSENT_COOKIE].value
+    browser.logout()  # the test client forgets every cookie; a browser keeps all but the session
+    browser.cookies[CONSENT_COOKIE] = held
+    page = browser.get("/t/set/")
+    assert CONSENT_COOKIE not in page.cookies
+    assert "analytics_c" in cookies_set(page)
+
+
+def test_off_by_default(categories):
+    user = UserFactory()
+    decide(user, "analytics")
+    page = signed_in(user).get("/t/set/")
+    assert CONSENT_COOKIE not in page.cookies
+    assert "analytics_c" not in cookies_set(page)
+    assert BANNER in signed_in(user).get("/t/").content.decode()
+    with override_settings(COOKIECONSENT=FOLLOW):
+        assert "analytics_c" in cookies_set(signed_in(user).get("/t/set/"))
+
+
+# -- what it costs ------------------------------------------------------------------------
+
+
+def test_no_query_unless_signed_in_and_one_once_cached(
+    follow, categories, django_assert_num_queries
+):
+    """A visitor without a session costs nothing; a signed-in page costs the session (which
+    most signed-in pages read anyway) and, until it is cached, the user's latest record."""
+    anonymous = Client()
+    anonymous.get("/t/set/")  # the undeclared cookie reported (once per process)
+    user = UserFactory()
+    decide(user, "analytics")
+    for path in ("/", "/t/set/"):
+        with django_assert_num_queries(0):
+            anonymous.get(path)
+    browser = signed_in(user)
+    cache.clear()
+    with django_assert_num_queries(2):  # the session, and the user's latest record
+        first = browser.get("/t/")
+    assert CONSENT_COOKIE in first.cookies
+    with django_assert_num_queries(1):  # the session: the user's decision is cached
+        browser.get("/t/")
+
+
+class BrokenCache(BaseCache):
+    """A cache that is down, as an unreachable Redis is."""
+
+    def __init__(self, location: str, params: dict) -> None:
+        super().__init__(params)
+
+    def get(self, key, default=None, version=None):
+        raise ConnectionError("the cache is down")
+
+    set = delete = get  # type: ignore[assignment]
+
+
+def test_a_cache_that_is_down_costs_a_query_not_an_error(follow, categories, settings, caplog):
+    user = UserFactory()
+    decide(user, "analytics")
+    settings.CACHES = {"default": {"BACKEND": f"{__name__}.BrokenCache"}}
+    browser = signed_in(user)
+    page = browser.get("/t/set/")
+    assert page.status_code == 200 and "analytics_c" in cookies_set(page)
+    assert browser.post(CONSENT, {"action": "reject_all"}).status_code == 302
+    assert "could not use the cache" in caplog.text
+
+
+def test_the_latest_record_is_found_through_its_index(categories):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    query = following._latest_row("42")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "cookieconsent_record_user" in plan and "TEMP B-TREE" not in plan
+
+
+# -- async --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cached_session(categories, settings):
+    """A user whose latest decision is cached, and a session naming them in the cache: the
+    async path then needs no query."""
+    settings.COOKIECONSENT = FOLLOW
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    user = UserFactory()
+    record = ConsentRecordFactory(
+        user_pk=str(user.pk), granted=["functional"], action=Action.CUSTOM
+    )
+    following.latest(str(user.pk))
+    get_registry()  # compiled again after the settings changed
+    session = CacheSession()
+    session[SESSION_KEY] = str(user.pk)
+    session.save()
+    return session.session_key, record
+
+
+async def test_async_middleware_applies_the_users_cached_decision(rf, cached_session):
+    session_key, record = cached_session
+
+    async def page(request):
+        assert not request.cookie_consent.allows("analytics")
+        response = HttpResponse("page")
+        response.set_cookie("functional_c", "1")
+        return response
+
+    request = rf.get("/")
+    request.COOKIES.update({django_settings.SESSION_COOKIE_NAME: session_key, "analytics_c": "1"})
+    response = await CookieConsentMiddleware(page)(request)
+    assert written(response).consent_id == str(record.consent_id)
+    assert "functional_c" in cookies_set(response)
+    assert "analytics_c" in cookies_expired(response)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@override_settings(COOKIECONSENT=FOLLOW)
+async def test_async_client_first_page_after_sign_in(categories):
+    user = await sync_to_async(UserFactory)()
+    await sync_to_async(decide)(user, "analytics")
+    browser = AsyncClient()
+    await browser.aforce_login(user)
+    page = await browser.get("/t/async/", {"c": ["analytics_c"]})
+    assert {CONSENT_COOKIE, "analytics_c", "_stat"} <= cookies_set(page)
+    again = await browser.get("/t/async/", {"c": ["analytics_c"]})
+    assert CONSENT_COOKIE not in again.cookies and "analytics_c" in cookies_set(again)
+    await sync_to_async(connections.close_all)()
+
+
+# -- the setting ----------------------------------------------------------------------------
+
+
+def test_the_setting_is_checked():
+    assert check_error_codes({"CONSENT_FOLLOWS_USER": "yes"}) == ["cookieconsent.E003"]
+    assert check_error_codes(FOLLOW) == []
