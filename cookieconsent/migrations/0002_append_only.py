@@ -13,6 +13,10 @@ snapshots are append-only (see docs/architecture.md).
 - SQLite: ``INSERT OR REPLACE`` deletes the row it replaces without firing a DELETE trigger, but
   the BEFORE INSERT trigger fires first: it refuses an INSERT over a taken key.
 
+The consent log is also a hash chain (docs/proof.md, "Proving the log is intact"): the one-row
+chain head is created here, and a trigger moves it in the very statement that inserts a chained
+record, refusing the INSERT when the record does not link to the head.
+
 SQLite loses a table's triggers when a migration rebuilds it: a later migration that alters
 these tables must create them again (``create_triggers``). The test suite fails if they are
 missing.
@@ -152,26 +156,63 @@ POSTGRES_REVERSE = [
 ]
 
 
+#: The hash chain (docs/proof.md).
+HEAD = "cookieconsent_chainhead"
+MOVED = (
+    "cookieconsent: the consent chain moved on: link the record to the hash of the chain head "
+    "(as ConsentRecord.save() does)"
+)
+#: Moves the head in the statement that inserts a chained record, if it links to the head.
+SQLITE_CHAIN = (
+    f"CREATE TRIGGER {RECORDS}_chain AFTER INSERT ON {RECORDS} "
+    "WHEN NEW.chain_hash IS NOT NULL BEGIN "
+    f"SELECT RAISE(ABORT, '{MOVED}') "
+    f"WHERE (SELECT hash FROM {HEAD} WHERE id = 1) IS NOT NEW.chain_prev; "
+    f"UPDATE {HEAD} SET hash = NEW.chain_hash, record_pk = NEW.id, appended = appended + 1 "
+    "WHERE id = 1; END"
+)
+POSTGRES_CHAIN = [
+    f"""
+CREATE OR REPLACE FUNCTION cookieconsent_chain() RETURNS trigger AS $$
+BEGIN
+    UPDATE {HEAD} SET hash = NEW.chain_hash, record_pk = NEW.id, appended = appended + 1
+        WHERE id = 1 AND hash = NEW.chain_prev;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '{MOVED}' USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql
+""",
+    f"CREATE TRIGGER {RECORDS}_chain AFTER INSERT ON {RECORDS} FOR EACH ROW "
+    "WHEN (NEW.chain_hash IS NOT NULL) EXECUTE FUNCTION cookieconsent_chain()",
+]
+
+
 def create_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        statements = _sqlite(schema_editor)
+        statements = [*_sqlite(schema_editor), SQLITE_CHAIN]
     elif vendor == "postgresql":
-        statements = POSTGRES
+        statements = [*POSTGRES, *POSTGRES_CHAIN]
     else:  # other databases: the ORM's refusal only (see docs/architecture.md)
         statements = []
     for sql in statements:
         schema_editor.execute(sql, params=None)
+    ChainHead = apps.get_model("cookieconsent", "ChainHead")
+    ChainHead.objects.using(schema_editor.connection.alias).get_or_create(id=1)
 
 
 def drop_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        for name in SQLITE_TRIGGERS:
+        for name in (*SQLITE_TRIGGERS, f"{RECORDS}_chain"):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
     elif vendor == "postgresql":
         for sql in POSTGRES_REVERSE:
             schema_editor.execute(sql, params=None)
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {RECORDS}_chain ON {RECORDS}")
+        schema_editor.execute("DROP FUNCTION IF EXISTS cookieconsent_chain()")
 
 
 class Migration(migrations.Migration):

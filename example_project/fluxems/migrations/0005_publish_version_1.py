@@ -66,7 +66,7 @@ def unpublish_version_1(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ('fluxems', '0004_afrikaans'),
-        ('cookieconsent', '0005_version_content'),
+        ('cookieconsent', '0002_append_only'),
     ]
 
     operations = [migrations.RunPython(publish_version_1, unpublish_version_1)]
