@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from cookieconsent.checks import check_settings
 from cookieconsent.models import Cookie, CookieCategory
 from tests.factories import CookieCategoryFactory
+from tests.helpers import publish_draft
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_TEMPLATES = ROOT / "cookieconsent" / "templates"
@@ -123,10 +124,12 @@ def test_preferences_mention_strictly_necessary_cookies_only_when_declared(clien
     Cookie.objects.all().delete()
     CookieCategory.objects.all().delete()
     CookieCategoryFactory(slug="analytics", name="Analytics", required=False)
+    publish_draft()
     html = client.get("/cookies/preferences/").content.decode()
     assert "Choose which cookies we may use." in html
     assert ALWAYS_ON not in html
     CookieCategoryFactory(slug="necessary", name="Strictly necessary", required=True)
+    publish_draft()
     html = client.get("/cookies/preferences/").content.decode()
     assert ALWAYS_ON in html
 

@@ -426,17 +426,16 @@ class UndeclaredCookieAdmin(PublishReminderMixin, _UndeclaredAdmin):
     """The inbox of cookies nobody declared: declare them in a category, or dismiss them."""
 
     # One short line per value (a long page cut, its whole on hover), so the list fits a
-    # laptop's screen beside its filters.
+    # laptop's screen beside its filters; the technology and whether it was dismissed are
+    # filters, and on each name's page.
     list_display = (
         "name",
-        "technology",
         "source",
         "times_seen",
         "seen",
         "lifetime_seen",
         "suggestion",
         "example_page",
-        "dismissed",
     )
     list_filter = ("dismissed", "source", "technology")
     search_fields = ("name", "example_path")
@@ -510,8 +509,14 @@ class UndeclaredCookieAdmin(PublishReminderMixin, _UndeclaredAdmin):
         text = " · ".join(p for p in parts if p)
         if proposal.is_pattern:
             pattern = format_html("{} <code>{}</code>", gettext("as"), proposal.name)
-            return format_html("{} {}", text, pattern) if text else pattern
-        return text or "—"
+            whole = f"{text} {gettext('as')} {proposal.name}".strip()
+            shown = format_html("{} {}", text, pattern) if text else pattern
+        else:
+            whole, shown = text, format_html("{}", text)
+        if not whole:
+            return "—"
+        # Cut to its column, the whole in the tooltip: the list fits a laptop's screen.
+        return format_html('<span class="cc-clip cc-clip--wide" title="{}">{}</span>', whole, shown)
 
     @admin.action(description=_("Declare in a category…"), permissions=["view"])
     def declare(

@@ -125,10 +125,11 @@ class PublishedVersionAdmin(PublishReminderMixin, ReadOnlyMixin, _VersionAdmin):
             return ""
         query = urlencode({"old": obj.number - 1, "new": obj.number})
         return format_html(
-            '<a href="{}?{}">{}</a>',
+            '<a href="{}?{}" title="{}">{}</a>',
             reverse("admin:cookieconsent_publishedversion_diff"),
             query,
             gettext("Compare with version %(number)d") % {"number": obj.number - 1},
+            gettext("What changed"),
         )
 
     def diff_view(self, request: HttpRequest) -> HttpResponse:

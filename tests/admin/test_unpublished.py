@@ -229,7 +229,9 @@ def test_the_versions_list_links_each_version_to_the_one_before(staff):
     three_changes()
     publish_draft()
     page = staff.get(reverse("admin:cookieconsent_publishedversion_changelist")).content.decode()
-    assert f'<a href="{DIFF}?old=1&amp;new=2">Compare with version 1</a>' in page
+    assert (
+        f'<a href="{DIFF}?old=1&amp;new=2" title="Compare with version 1">What changed</a>' in page
+    )
     assert "Compare with version 0" not in page
     diff = staff.get(DIFF, {"old": 1, "new": 2}).content.decode()
     assert "Changes from version 1 to version 2" in diff

@@ -297,7 +297,7 @@ def test_a_database_outage_keeps_the_last_good_registry_and_recovers(
 
 def test_no_registry_and_no_database_is_an_error(db):
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE cookieconsent_cookie RENAME TO cc_cookie_away")
+        cursor.execute("ALTER TABLE cookieconsent_registrystamp RENAME TO cc_stamp_away")
     from django.db import DatabaseError
 
     with pytest.raises(DatabaseError), transaction.atomic():

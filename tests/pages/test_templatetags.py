@@ -11,6 +11,7 @@ from django.template import Context, Template, TemplateSyntaxError
 from cookieconsent.publishing import publish
 from cookieconsent.templatetags.cookieconsent import inert
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
+from tests.helpers import unpublish_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -44,10 +45,8 @@ def test_the_theme_setting_reaches_the_banner_preferences_and_script(
 ):
     """``data-cc-theme`` says THEME on the banner (also one published before the setting
     changed) and the preferences; the script's configuration carries it for what it adds."""
-    from cookieconsent.models import CookiePolicy
-
-    if published:
-        publish(CookiePolicy.current())
+    if not published:
+        unpublish_everything()
     theme = 'data-cc-theme="{}"'
     assert theme.format("auto") in client.get("/t/").content.decode()
     settings.COOKIECONSENT = {"THEME": "dark"}
