@@ -61,7 +61,7 @@ def _in_site_layout(base: str, body: str, language: str) -> str | None:
     try:
         with translation.override(language):
             page: str = render_to_string(
-                "cookieconsent/admin/preview.html",
+                "admin/cookieconsent/preview.html",
                 {
                     "cookieconsent_base_template": base,
                     "body": mark_safe(fill(body)),  # rendered by the app's templates

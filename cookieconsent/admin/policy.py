@@ -110,7 +110,7 @@ class CookiePolicyAdmin(
         ),
     )
     inlines = (PolicySectionInline, RegionRuleInline)
-    change_form_template = "cookieconsent/admin/policy_change_form.html"
+    change_form_template = "admin/cookieconsent/policy_change_form.html"
 
     @admin.display(description=_("latest published version"))
     def latest_version(self, obj: CookiePolicy) -> str:
@@ -196,7 +196,7 @@ class CookiePolicyAdmin(
                 text_diff=_text_diff(policy, live, preview.language),
                 nothing_to_publish=not changes and publication.unchanged(policy, live, content),
             )
-        return TemplateResponse(request, "cookieconsent/admin/publish.html", context)
+        return TemplateResponse(request, "admin/cookieconsent/publish.html", context)
 
     def _not_current(
         self, request: HttpRequest, policy: CookiePolicy, refused: publishing.NotCurrentPolicy

@@ -116,7 +116,7 @@ class PublishedVersionAdmin(PublishReminderMixin, ReadOnlyMixin, _VersionAdmin):
             "frames": frames(shown, regime),
             "others": list(others),
         }
-        return TemplateResponse(request, "cookieconsent/admin/version.html", context)
+        return TemplateResponse(request, "admin/cookieconsent/version.html", context)
 
     @admin.display(description=_("changes"))
     def compare_link(self, obj: PublishedVersion) -> str:
@@ -207,4 +207,4 @@ class PublishedVersionAdmin(PublishReminderMixin, ReadOnlyMixin, _VersionAdmin):
             "text_diff": diffing.text_diff(old.text, new_text),
             "changes": changes,
         }
-        return TemplateResponse(request, "cookieconsent/admin/diff.html", context)
+        return TemplateResponse(request, "admin/cookieconsent/diff.html", context)
