@@ -17,7 +17,7 @@ QUICK := not newcomer and not browser and not services
 # make demo PORT=8001 when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: demo test _test-app _test-example test-fast bench load matrix matrix-newest matrix-main lint wheel wheel-check docs messages static clean
+.PHONY: demo test _test-app _test-example test-fast bench load matrix matrix-newest matrix-main screenshots lint wheel wheel-check docs messages static clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,12 @@ matrix-newest: $(STAMP)
 ## make matrix-main: the suite on Django's main branch, allowed to fail (needs GitHub)
 matrix-main: $(STAMP)
 	$(BIN)/nox -s django_main
+
+## make screenshots: the docs' screenshots taken again, in Chromium, by the browser tests that
+## show each page (the banner light and dark, the admin, the proof, the audit, the tutorial)
+screenshots: $(STAMP)
+	COOKIECONSENT_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m browser $(EXAMPLE_TESTS)
+	COOKIECONSENT_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_tutorial.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

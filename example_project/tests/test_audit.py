@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +26,11 @@ def test_the_example_passes_its_own_audit(site: str, tmp_path: Path) -> None:  #
     reason = _missing()
     if reason is not None:
         pytest.skip(reason)
-    out, json_file = io.StringIO(), tmp_path / "audit.json"
+    out, json_file, html = io.StringIO(), tmp_path / "audit.json", tmp_path / "html"
     call_command(
         "cookieconsent_audit",
         *("--base-url", site, "--sitemap", "--json", str(json_file), "--browser", str(CHROMIUM)),
+        *("--html", str(html)),
         # Twelve browser contexts at once: on a crowded machine a step may take longer than
         # the default 15 s (the scanner's tests prove the timeout itself).
         *("--timeout", "60"),
@@ -61,3 +64,11 @@ def test_the_example_passes_its_own_audit(site: str, tmp_path: Path) -> None:  #
         )
         for state in states.values():
             assert state["requests"] == [] and state["local_storage"] == []
+    # The HTML report, with its screenshots: the banner as the audit found it is the docs'.
+    assert "passed" in (html / "index.html").read_text()
+    banner = html / "01-undecided-banner.png"
+    assert banner.stat().st_size > 5_000
+    if os.environ.get("COOKIECONSENT_UPDATE_SCREENSHOTS") == "1":
+        shutil.copy(
+            banner, Path(__file__).resolve().parents[2] / "docs/screenshots/audit-banner.png"
+        )
