@@ -147,7 +147,7 @@ def test_a_policy_published_beside_the_current_one_is_refused_clearly(categories
     old = CookiePolicyFactory(title="Old policy", is_current=False)
     other = Other(lambda: publishing.publish(old))
     with transaction.atomic():
-        publishing.publish(current_policy())
+        publishing.publish(current_policy(), reconsent=True)  # an unchanged draft needs it
         other.start()
         wait_until_waiting()
     other.join(30)
