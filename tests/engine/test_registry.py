@@ -375,14 +375,16 @@ def test_cold_threads_build_once(categories, monkeypatch):
 
 @committing
 def test_a_build_overtaken_by_a_change_is_not_kept(categories, monkeypatch):
-    """A thread builds from the old table; meanwhile staff save a change and it commits. The
-    stale build must not be swapped in after the change dropped the registry."""
+    """A thread builds from the old generation; meanwhile staff save a change and it commits.
+    The stale build must not be swapped in after the change dropped the registry."""
     reset_caches()
     built, release = threading.Event(), threading.Event()
+    made: list[Registry] = []
 
     def slow_build(generation: int = 0) -> Registry:
         registry = build(generation)
         if threading.current_thread() is not threading.main_thread():
+            made.append(registry)
             built.set()
             release.wait(10)
         return registry
@@ -393,11 +395,12 @@ def test_a_build_overtaken_by_a_change_is_not_kept(categories, monkeypatch):
     assert built.wait(10)
     stat = Cookie.objects.get(name="_stat")
     stat.category = categories["functional"]
-    stat.save()
-    publish_draft()  # commits: raises the generation and drops this process's registry
+    stat.save()  # commits: raises the generation and drops this process's registry
     release.set()
     worker.join(10)
-    assert get_registry().lookup("_stat").slug == "functional"
+    fresh = get_registry()
+    assert fresh is not made[0]
+    assert fresh.generation == read_generation() > made[0].generation
 
 
 # -- caches derived from a registry --------------------------------------------------------------
