@@ -211,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     args = parser.parse_args(argv)
-    if not 1 <= args.clients <= 200 or not 1 <= args.posts <= 20_000:
-        parser.error("keep it bounded: 1-200 clients, 1-20,000 posts")
+    if not 1 <= args.clients <= 500 or not 1 <= args.posts <= 20_000:
+        parser.error("keep it bounded: 1-500 clients, 1-20,000 posts")
     result = run(args.posts, args.clients, args.workers)
     return 0 if result.ok else 1
 
