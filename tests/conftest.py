@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.test import Client, override_settings
@@ -26,7 +27,7 @@ from cookieconsent.models import (
     UndeclaredCookie,
 )
 from cookieconsent.publishing import serve as serving
-from tests.factories import StaffFactory
+from tests.factories import StaffFactory, UserFactory
 
 #: The policy the ``categories`` fixture publishes as version 1, on this date.
 FIRST_PUBLISHED = date(2026, 6, 1)
@@ -167,6 +168,20 @@ def no_earlier_sightings(db: None) -> None:
     the server's worker thread, on its own connection, outside the test's transaction: on
     PostgreSQL those rows are committed and would otherwise be seen here."""
     UndeclaredCookie.objects.all().delete()
+
+
+@pytest.fixture
+def viewer(client: Client) -> Client:
+    """The test client, signed in as staff who may look at everything in the app and change
+    nothing."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="cookieconsent", codename__startswith="view_"
+        )
+    )
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture

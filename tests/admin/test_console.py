@@ -24,7 +24,7 @@ from cookieconsent.models import (
     DailyDecisions,
     UndeclaredCookie,
 )
-from tests.factories import ConsentRecordFactory, StaffFactory, UserFactory
+from tests.factories import ConsentRecordFactory, UserFactory
 from tests.helpers import publish_draft
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_earlier_sightings")]
@@ -34,12 +34,6 @@ STATS = "/admin/cookieconsent/dailydecisions/"
 RECORDS = "/admin/cookieconsent/consentrecord/"
 EXPORT = RECORDS + "export/"
 UNDECLARED = "/admin/cookieconsent/undeclaredcookie/"
-
-
-@pytest.fixture
-def staff(client: Client) -> Client:
-    client.force_login(StaffFactory())
-    return client
 
 
 def decide(client: Client, action: str, categories: list[str] | None = None) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from cookieconsent.models import (
@@ -23,7 +22,6 @@ from tests.factories import (
     CookieFactory,
     CookiePolicyFactory,
     PolicySectionFactory,
-    StaffFactory,
 )
 from tests.helpers import admin_url as url
 from tests.helpers import category_form, cookie_form
@@ -33,12 +31,6 @@ pytestmark = pytest.mark.django_db
 DUPLICATE = "This name is already declared; a cookie can belong to one category only."
 BAD_NAME = "is not a valid cookie name or pattern"
 BAD_PATTERN = "is not a usable pattern"
-
-
-@pytest.fixture
-def staff(client: Client) -> Client:
-    client.force_login(StaffFactory())
-    return client
 
 
 # -- every page loads -----------------------------------------------------------------------

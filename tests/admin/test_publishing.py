@@ -18,7 +18,6 @@ from tests.factories import (
     ConsentRecordFactory,
     CookieFactory,
     CookiePolicyFactory,
-    StaffFactory,
     UserFactory,
 )
 
@@ -40,25 +39,6 @@ def reword() -> None:
 
 def publish_url(pk: int) -> str:
     return reverse("admin:cookieconsent_cookiepolicy_publish", args=[pk])
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffFactory())
-    return client
-
-
-@pytest.fixture
-def viewer(client):
-    """Staff who may look at everything in the app and change nothing."""
-    user = UserFactory(is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="cookieconsent", codename__startswith="view_"
-        )
-    )
-    client.force_login(user)
-    return client
 
 
 def test_the_change_form_offers_publish(staff):

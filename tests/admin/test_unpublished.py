@@ -7,7 +7,6 @@ import re
 from html import unescape
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from cookieconsent.models import (
@@ -18,7 +17,6 @@ from cookieconsent.models import (
     RegionRule,
 )
 from cookieconsent.publishing import diff as diffing
-from tests.factories import StaffFactory, UserFactory
 from tests.helpers import publish_draft
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
@@ -46,24 +44,6 @@ def policy() -> CookiePolicy:
 
 def publish_url() -> str:
     return reverse("admin:cookieconsent_cookiepolicy_publish", args=[policy().pk])
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffFactory())
-    return client
-
-
-@pytest.fixture
-def viewer(client):
-    user = UserFactory(is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="cookieconsent", codename__startswith="view_"
-        )
-    )
-    client.force_login(user)
-    return client
 
 
 def three_changes() -> None:

@@ -20,7 +20,6 @@ from tests.factories import (
     CookieFactory,
     CookiePolicyFactory,
     PolicySectionFactory,
-    StaffFactory,
 )
 from tests.helpers import admin_url as url
 from tests.helpers import category_form, policy_form
@@ -190,12 +189,6 @@ def test_each_language_is_published_and_hashed_on_its_own(bilingual):
 
 
 # -- the admin ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff(client: Client) -> Client:
-    client.force_login(StaffFactory())
-    return client
 
 
 @override_settings(LANGUAGES=LANGUAGES)
