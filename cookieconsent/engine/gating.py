@@ -38,7 +38,8 @@ PREFIX = "data-cookieconsent-"
 MARKER = "data-cookieconsent"
 
 #: Attributes that make an element fetch something, by element (``image`` is what the HTML
-#: parser turns into ``img``; it is also SVG's image, as are ``feimage`` and ``use``).
+#: parser turns into ``img``; it is also SVG's image, as are ``feimage`` and ``use``; SVG's
+#: ``<script>`` loads ``href``).
 FETCHING: dict[str, frozenset[str]] = {
     tag: frozenset(names)
     for tag, names in {
@@ -56,6 +57,9 @@ FETCHING: dict[str, frozenset[str]] = {
         "input": ("src",),
         "feimage": ("href", "xlink:href"),
         "use": ("href", "xlink:href"),
+        # SVG's <script> loads its href whatever its type says; HTML's keeps its src, which
+        # type="text/plain" leaves unloaded (the browser script copies it across).
+        "script": ("href", "xlink:href"),
     }.items()
 }
 #: Attributes that fetch on any element (the legacy ``background`` of body and tables).

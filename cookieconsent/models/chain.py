@@ -190,7 +190,7 @@ class ChainCheckpoint(models.Model):
         super().save(*args, **kwargs)
 
 
-#: Backends where migration 0003 adds the trigger that moves the head with each INSERT.
+#: Backends where migration 0002 adds the trigger that moves the head with each INSERT.
 _TRIGGERED = ("sqlite", "postgresql")
 #: Said by that trigger when a record's link is not the head's hash any more.
 MOVED = "the consent chain moved on"

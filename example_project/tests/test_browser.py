@@ -1050,6 +1050,8 @@ def test_the_harness_sees_a_leak(gate_page):
         "<script>a</script x><img src=http://leak.test/11></script>",
         '<svg><script><img src="http://leak.test/12"></script></svg>',
         "<svg onload=leak()></svg><script>leak()</script>",
+        # Found by the generated fragments below: SVG's script loads its href as text/plain.
+        '<svg><script href="http://leak.test/13"></script><script xlink:href="http://leak.test/14"></script></svg>',
     ],
 )
 def test_gated_html_loads_nothing_in_chromium(gate_page, html):

@@ -73,6 +73,8 @@ def live(html: str) -> list[str]:
         ('<p title="</textarea><img src=/x>">', '<p title="&lt;/textarea&gt;&lt;img src=/x&gt;">'),
         # Inside <svg>, a script's text is markup to a browser.
         ("<svg><script><img src=/x></script></svg>", '<svg><script type="text/plain" data-cookieconsent="analytics"><img data-cookieconsent="analytics" data-cookieconsent-src="/x"></script></svg>'),
+        # SVG's script loads its href even as text/plain: it moves aside like any fetch.
+        ('<svg><script href="/s.js"></script></svg>', '<svg><script type="text/plain" data-cookieconsent="analytics" data-cookieconsent-href="/s.js"></script></svg>'),
         # Script text is left alone, but for "</".
         ("<script>if (a < b && c) f('</p>')</script>", '<script type="text/plain" data-cookieconsent="analytics">if (a < b && c) f(\'<\\/p>\')</script>'),
         ("no markup & no change", "no markup & no change"),
