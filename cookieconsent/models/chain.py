@@ -20,7 +20,6 @@ import functools
 import hashlib
 import itertools
 import json
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -72,62 +71,40 @@ def timestamp(value: dt.datetime) -> str:
     return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
-#: A string ``json.dumps(ensure_ascii=False)`` writes between quotes as it is.
-_PLAIN = re.compile(r'[^"\\\x00-\x1f]*\Z').match
-_TEMPLATE = (
-    '{{"action":{},"consent_id":"{}","created_at":"{}","granted":{},"ip_hash":{},'
-    '"language":{},"page_url":{},"policy_version":{},"prev":{},"refused":{},"regime":{},'
-    '"region":{},"snapshot_hash":{},"user_agent":{},"user_pk":{},"v":{}}}'
+#: The canonical form's serialiser: JSON with sorted keys, no whitespace, no ASCII escapes.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+#: The hashed fields hashed as text.
+_TEXT = tuple(
+    name
+    for name in HASHED
+    if name not in ("consent_id", "created_at", "granted", "refused", "policy_version")
 )
 
 
-def _string(value: object) -> str:
-    text = str(value)
-    return f'"{text}"' if _PLAIN(text) else json.dumps(text, ensure_ascii=False)
-
-
-def _list(value: Any) -> str:
-    """A list as canonical JSON; also from the JSON text a database stores (``["a", "b"]``,
-    what ``Cast(..., TextField())`` reads), which costs no parse when it holds plain strings."""
-    if isinstance(value, str):
-        if value == "[]":
-            return value
-        if value.startswith('["') and value.endswith('"]') and "\\" not in value:
-            inner = value[2:-2].split('", "')
-            if not any('"' in item for item in inner):
-                return '["' + '","'.join(inner) + '"]'
-        value = json.loads(value)
-    if all(isinstance(item, str) for item in value):
-        return "[" + ",".join(_string(item) for item in value) + "]"
-    return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+def _slugs(value: Any) -> list[Any]:
+    """A list of slugs, also from the JSON text a database stores."""
+    return json.loads(value) if isinstance(value, str) else list(value)
 
 
 def canonical(values: Sequence[Any], prev: str) -> bytes:
     """The bytes hashed for a record whose ``HASHED`` fields hold ``values`` (in that order),
-    linked to ``prev``: a JSON object with sorted keys and no whitespace, UTF-8; what
-    ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` writes
-    (and RFC 8785 for these strings, lists of strings and integers), built by hand because
-    ``cookieconsent_verify`` does it a million times."""
-    (action, consent_id, created_at, granted, ip_hash, language, page_url, policy_version,
-     refused, regime, region, snapshot_hash, user_agent, user_pk) = values  # fmt: skip
-    strings = [str(v) for v in (action, ip_hash, language, page_url, prev, regime, region,
-               snapshot_hash, user_agent, user_pk)]  # fmt: skip
-    # Nearly always nothing to escape: one look at them all instead of one each.
-    quoted = (
-        [f'"{v}"' for v in strings] if _PLAIN("".join(strings)) else [_string(v) for v in strings]
+    linked to ``prev``: ``json.dumps(..., sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`` in UTF-8 (also RFC 8785 for these strings, lists of strings and
+    integers), with ``consent_id`` as its hyphenated text, ``created_at`` as ``timestamp()``,
+    ``policy_version`` an integer and every other value text (docs/proof.md)."""
+    fields = dict(zip(HASHED, values, strict=True))
+    consent_id = fields["consent_id"]
+    fields.update(
+        {name: str(fields[name]) for name in _TEXT},
+        consent_id=str(consent_id if isinstance(consent_id, uuid.UUID) else uuid.UUID(consent_id)),
+        created_at=timestamp(fields["created_at"]),
+        granted=_slugs(fields["granted"]),
+        refused=_slugs(fields["refused"]),
+        policy_version=int(fields["policy_version"]),
+        prev=prev,
+        v=FORMAT,
     )
-    return _TEMPLATE.format(
-        quoted[0],
-        consent_id if isinstance(consent_id, uuid.UUID) else uuid.UUID(consent_id),
-        timestamp(created_at),
-        _list(granted),
-        *quoted[1:4],
-        int(policy_version),
-        quoted[4],
-        _list(refused),
-        *quoted[5:],
-        FORMAT,
-    ).encode()
+    return _ENCODER.encode(fields).encode()
 
 
 def digest(values: Sequence[Any], prev: str) -> str:

@@ -13,8 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Min, TextField
-from django.db.models.functions import Cast
+from django.db.models import Min
 
 from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
 from cookieconsent.models.chain import GENESIS, HASHED, digest
@@ -96,11 +95,7 @@ def verify(
         ChainCheckpoint.objects.order_by("record_pk").values_list("record_pk", "hash")
     )
     at = 0
-    # The lists as the JSON text stored: digest() reads it without parsing it.
-    as_text = {name: Cast(name, TextField()) for name in ("granted", "refused")}
-    rows = records.annotate(**{f"_{k}": v for k, v in as_text.items()}).values_list(
-        "pk", "chain_prev", "chain_hash", *(f"_{n}" if n in as_text else n for n in HASHED)
-    )
+    rows = records.values_list("pk", "chain_prev", "chain_hash", *HASHED)
     pending = 0
     for pk, link, hash_, *values in rows.iterator(chunk_size=CHUNK_SIZE):
         # A checkpoint stands in for the purged record whose key it holds.
