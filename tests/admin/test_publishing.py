@@ -233,6 +233,7 @@ def test_until_something_is_published_the_admin_says_so_with_the_way_to_publish(
         reverse("admin:cookieconsent_cookiepolicy_changelist"),
         reverse("admin:cookieconsent_cookiepolicy_change", args=[policy.pk]),
         reverse("admin:cookieconsent_cookiecategory_changelist"),
+        reverse("admin:app_list", args=["cookieconsent"]),
     ):
         page = client.get(url).content.decode()
         assert "No cookie policy has been published yet" in page, url

@@ -32,6 +32,8 @@ PAGES = [
     "admin:cookieconsent_dailydecisions_changelist",
     "admin:cookieconsent_undeclaredcookie_changelist",
 ]
+#: The app's index page, which no ModelAdmin serves.
+APP_INDEX = reverse("admin:app_list", args=["cookieconsent"])
 NOTICE = re.compile(r"(\d+) unpublished changes? · <a href=\"([^\"]+)\" class=\"cc-unpublished\">")
 DIFF = reverse("admin:cookieconsent_publishedversion_diff")
 
@@ -59,9 +61,9 @@ def notices(html: str) -> list[tuple[str, str]]:
     return NOTICE.findall(html)
 
 
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", [*PAGES, "app index"])
 def test_every_page_counts_the_unpublished_changes(staff, name):
-    url = reverse(name)
+    url = APP_INDEX if name == "app index" else reverse(name)
     assert notices(staff.get(url).content.decode()) == []
     three_changes()
     assert notices(staff.get(url).content.decode()) == [("3", publish_url())]
