@@ -156,11 +156,7 @@ class PublishedVersionAdmin(PublishReminderMixin, ReadOnlyMixin, _VersionAdmin):
             "old": old_number,
             "new": new_number,
         }
-        changes = (
-            diffing.compare(old.version.content, new.version.content)
-            if old.version.content is not None and new.version.content is not None
-            else None
-        )
+        changes = diffing.compare(old.version.content, new.version.content)
         return self._diff_page(request, title, old, new.text, changes, new.language)
 
     def _draft_diff(self, request: HttpRequest) -> HttpResponse:
@@ -195,7 +191,7 @@ class PublishedVersionAdmin(PublishReminderMixin, ReadOnlyMixin, _VersionAdmin):
         title: str,
         old: Snapshot,
         new_text: str,
-        changes: list[diffing.Change] | None,
+        changes: list[diffing.Change],
         language: str,
     ) -> HttpResponse:
         context = {

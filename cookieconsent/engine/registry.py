@@ -212,11 +212,7 @@ def build(generation: int = 0) -> Registry:
     versions = PublishedVersion.objects.order_by("-number")
     latest = versions.values_list("number", "content").first()
     reconsent_version = versions.filter(reconsent=True).values_list("number", flat=True).first()
-    if latest is None:
-        content = necessary_only(draft_content())
-    else:
-        # A version published before versions kept their content: the draft, as then.
-        content = latest[1] if latest[1] is not None else draft_content()
+    content = necessary_only(draft_content()) if latest is None else latest[1]
     return compile_content(
         content,
         generation=generation,

@@ -198,7 +198,7 @@ class Migration(migrations.Migration):
                 ('published_at', models.DateTimeField(default=cookieconsent.models.publishing.now_to_the_second, verbose_name='published at')),
                 ('reconsent', models.BooleanField(default=False, help_text='Consent given under an earlier version is asked for again.', verbose_name='visitors must consent again')),
                 ('published_by', models.CharField(blank=True, max_length=150, verbose_name='published by')),
-                ('content', models.JSONField(editable=False, null=True, verbose_name='content')),
+                ('content', models.JSONField(editable=False, verbose_name='content')),
                 ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='published_versions', to='cookieconsent.cookiepolicy', verbose_name='policy')),
             ],
             options={

@@ -63,9 +63,8 @@ class PublishedVersion(_Immutable):
     # A name, not a foreign key: deleting the account must not rewrite the history.
     published_by = models.CharField(_("published by"), max_length=150, blank=True)
     #: The draft as published (``models.content.draft_content()``): what the registry
-    #: enforces and what the admin compares the draft with. ``None`` for a version published
-    #: before versions kept it.
-    content = models.JSONField(_("content"), null=True, editable=False)
+    #: enforces and what the admin compares the draft with.
+    content = models.JSONField(_("content"), editable=False)
 
     objects = ImmutableQuerySet.as_manager()
 

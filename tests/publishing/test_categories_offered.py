@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from typing import Any
 
 import pytest
@@ -14,8 +13,7 @@ from django.test import Client
 
 from cookieconsent import publishing
 from cookieconsent.engine.registry import CategoryInfo, Registry, get_registry
-from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion
-from cookieconsent.publishing import serve as serving
+from cookieconsent.models import ConsentRecord, CookiePolicy
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_set
 from tests.factories import CookieCategoryFactory, CookieFactory
 from tests.helpers import unpublish_everything
@@ -262,15 +260,3 @@ def test_with_nothing_published_the_registry_offers_nothing(categories):
     assert registry.offered_slugs == set()
     assert registry.lookup("analytics_c") is not None  # declared: blocked, not undeclared
     assert registry.lookup("necessary_c").required
-
-
-@pytest.mark.usefixtures("marketing")
-def test_a_version_without_its_content_is_enforced_from_the_draft():
-    """A version published before versions kept their content (a development checkout):
-    the draft, as enforced then."""
-    shown = serving.snapshot(1, "en")
-    assert shown is not None
-    PublishedVersion.objects.create(
-        number=2, policy=shown.version.policy, last_updated=date(2026, 7, 1)
-    )
-    assert get_registry().offered_slugs == {"analytics", "functional", "marketing"}
