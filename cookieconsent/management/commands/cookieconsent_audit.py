@@ -5,16 +5,16 @@ banner, as a visitor would. Exit status 0: no; 1: yes (or a page could not be au
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cookieconsent.console import audit, browser
 from cookieconsent.engine.registry import get_registry
+from cookieconsent.management import browsing
 from cookieconsent.management.progress import Progress
 
 #: The exit status of an audit that could not run (as argparse's for a usage error).
@@ -31,11 +31,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("urls", nargs="*", metavar="URL", help="Pages (or paths) to audit.")
-        parser.add_argument(
-            "--base-url",
-            default="http://localhost:8000",
-            help="Where the site runs, for paths and the sitemap (default %(default)s).",
+        browsing.add_arguments(
+            parser,
+            verb="audit",
+            timeout_help="Seconds each step of a page (loading, the banner, reading cookies "
+            "and storage) may take; a page that takes longer is reported as not audited.",
         )
         parser.add_argument(
             "--sitemap",
@@ -57,29 +57,11 @@ class Command(BaseCommand):
             help="Pages audited side by side, each in three browser contexts (default "
             "%(default)s).",
         )
-        parser.add_argument(
-            "--browser", help="Chromium executable (default: the SCANNER_BROWSER setting)."
-        )
-        parser.add_argument(
-            "--timeout",
-            type=float,
-            default=15.0,
-            help="Seconds each step of a page (loading, the banner, reading cookies and "
-            "storage) may take; a page that takes longer is reported as not audited.",
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = datetime.now(UTC).isoformat(timespec="seconds")
-        base = options["base_url"]
-        timeout = options["timeout"]
-        if not (timeout > 0 and math.isfinite(timeout)):
-            raise CommandError(f"--timeout {timeout:g} is not a positive number.", returncode=USAGE)
-        if urlsplit(base).scheme not in ("http", "https"):
-            raise CommandError(f"--base-url {base!r} is not an http(s) URL.", returncode=USAGE)
-        urls = [urljoin(base.rstrip("/") + "/", u) for u in options["urls"]]
-        for url in urls:
-            if urlsplit(url).scheme not in ("http", "https"):
-                raise CommandError(f"{url!r} is not an http(s) URL.", returncode=USAGE)
+        base, timeout = options["base_url"], options["timeout"]
+        urls = browsing.urls(options, returncode=USAGE)
         json_file = _json_path(options["json"])
         folder = _html_folder(options["html"])
         if options["jobs"] < 1:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cookieconsent.console import browser, discovery, scanner
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.lifetimes import format_lifetime
+from cookieconsent.management import browsing
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import CookieCategory, Sighting
 
@@ -25,11 +26,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("urls", nargs="*", metavar="URL", help="Pages (or paths) to scan.")
-        parser.add_argument(
-            "--base-url",
-            default="http://localhost:8000",
-            help="Where the site runs, for paths and the sitemap (default %(default)s).",
+        browsing.add_arguments(
+            parser,
+            verb="scan",
+            timeout_help="Seconds each step of a page (loading, reading cookies and storage, "
+            "the banner) may take; a page that takes longer is reported as failed.",
         )
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
         parser.add_argument(
@@ -37,34 +38,16 @@ class Command(BaseCommand):
             action="store_true",
             help="Exit with status 1 when anything undeclared is found (for CI).",
         )
-        parser.add_argument(
-            "--browser", help="Chromium executable (default: the SCANNER_BROWSER setting)."
-        )
-        parser.add_argument(
-            "--timeout",
-            type=float,
-            default=15.0,
-            help="Seconds each step of a page (loading, reading cookies and storage, the "
-            "banner) may take; a page that takes longer is reported as failed.",
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        base = options["base_url"]
-        if not 0 < options["timeout"] < float("inf"):
-            raise CommandError(f"--timeout {options['timeout']:g} is not a positive number.")
-        if urlsplit(base).scheme not in ("http", "https"):
-            raise CommandError(f"--base-url {base!r} is not an http(s) URL.")
-        urls = [urljoin(base.rstrip("/") + "/", u) for u in options["urls"]]
+        urls = browsing.urls(options)
         if not urls:
-            urls = scanner.sitemap_urls(base) or []
+            urls = scanner.sitemap_urls(options["base_url"]) or []
             if not urls:
                 raise CommandError(
                     "Nothing to scan: give URLs, or add a sitemap (django.contrib.sitemaps) "
                     "to the site's URLconf."
                 )
-        for url in urls:
-            if urlsplit(url).scheme not in ("http", "https"):
-                raise CommandError(f"{url!r} is not an http(s) URL.")
         registry = get_registry()  # before the browser starts: see scanner.scan()
         progress = Progress(len(urls), self.stderr, label="Scanning ")
         try:
