@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin import display
 from cookieconsent.admin.drafts import PublishReminderMixin, remind_to_publish
+from cookieconsent.admin.queries import RefuseNulMixin
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.console import charts, shown, stats, suggestions
 from cookieconsent.lifetimes import HELP_TEXT as LIFETIME_HELP_TEXT
@@ -422,7 +423,7 @@ def _lifetime_text(proposal: suggestions.Proposal) -> str:
 
 
 @admin.register(UndeclaredCookie)
-class UndeclaredCookieAdmin(PublishReminderMixin, _UndeclaredAdmin):
+class UndeclaredCookieAdmin(RefuseNulMixin, PublishReminderMixin, _UndeclaredAdmin):
     """The inbox of cookies nobody declared: declare them in a category, or dismiss them."""
 
     # One short line per value (a long page cut, its whole on hover), so the list fits a

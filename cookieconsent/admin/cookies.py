@@ -10,6 +10,7 @@ from django.forms import BaseInlineFormSet, ModelForm, Textarea
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin.drafts import PublishReminderMixin
+from cookieconsent.admin.queries import RefuseNulMixin
 from cookieconsent.admin.translations import TranslationsAdminMixin
 from cookieconsent.lifetimes import format_lifetime
 from cookieconsent.models import Cookie, CookieCategory
@@ -59,7 +60,9 @@ class CookieInline(TranslationsAdminMixin, _CookieInline):
 
 
 @admin.register(CookieCategory)
-class CookieCategoryAdmin(PublishReminderMixin, TranslationsAdminMixin, _CategoryAdmin):
+class CookieCategoryAdmin(
+    RefuseNulMixin, PublishReminderMixin, TranslationsAdminMixin, _CategoryAdmin
+):
     translated_fields = ("name", "purpose")
     list_display = ("name", "slug", "required", "opt_in_everywhere", "order")
     list_editable = ("order",)
@@ -70,7 +73,7 @@ class CookieCategoryAdmin(PublishReminderMixin, TranslationsAdminMixin, _Categor
 
 
 @admin.register(Cookie)
-class CookieAdmin(PublishReminderMixin, TranslationsAdminMixin, _CookieAdmin):
+class CookieAdmin(RefuseNulMixin, PublishReminderMixin, TranslationsAdminMixin, _CookieAdmin):
     translated_fields = ("purpose",)
     list_display = ("name", "category", "technology", "party", "provider", "lifetime_display")
     list_filter = ("category", "technology", "party")

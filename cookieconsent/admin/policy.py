@@ -23,6 +23,7 @@ from cookieconsent import publishing
 from cookieconsent.admin.drafts import PublishReminderMixin, can_publish
 from cookieconsent.admin.frames import frames
 from cookieconsent.admin.markdown import MarkdownWarningsMixin
+from cookieconsent.admin.queries import RefuseNulMixin
 from cookieconsent.admin.regions import RegionRuleInline, warn_unmatchable
 from cookieconsent.admin.translations import TranslationsAdminMixin
 from cookieconsent.models import CookiePolicy, PolicySection, PublishedVersion
@@ -74,7 +75,11 @@ class PublishForm(forms.Form):
 
 @admin.register(CookiePolicy)
 class CookiePolicyAdmin(
-    PublishReminderMixin, MarkdownWarningsMixin, TranslationsAdminMixin, _PolicyAdmin
+    RefuseNulMixin,
+    PublishReminderMixin,
+    MarkdownWarningsMixin,
+    TranslationsAdminMixin,
+    _PolicyAdmin,
 ):
     translated_fields = ("title", "introduction", "banner_title", "banner_message")
     list_display = ("title", "is_current", "last_updated", "latest_version", "modified_at")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from cookieconsent.admin import display
 from cookieconsent.admin.console import ExportMixin
 from cookieconsent.admin.drafts import PublishReminderMixin
+from cookieconsent.admin.queries import RefuseNulMixin
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof.receipt import receipt
@@ -31,7 +32,9 @@ else:
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(PublishReminderMixin, ReadOnlyMixin, ExportMixin, _RecordAdmin):
+class ConsentRecordAdmin(
+    RefuseNulMixin, PublishReminderMixin, ReadOnlyMixin, ExportMixin, _RecordAdmin
+):
     """Viewable by staff, and nothing more: a record that could be edited proves nothing."""
 
     # Each column fits its value on one short line, so the list fits a laptop's screen

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from cookieconsent.admin import display
 from cookieconsent.admin.drafts import PublishReminderMixin, remind_to_publish
 from cookieconsent.admin.frames import frames
+from cookieconsent.admin.queries import RefuseNulMixin
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import CookiePolicy, PublishedVersion, Snapshot
 from cookieconsent.models.content import draft_content
@@ -34,7 +35,7 @@ else:
 
 
 @admin.register(PublishedVersion)
-class PublishedVersionAdmin(PublishReminderMixin, ReadOnlyMixin, _VersionAdmin):
+class PublishedVersionAdmin(RefuseNulMixin, PublishReminderMixin, ReadOnlyMixin, _VersionAdmin):
     """Read only: a version is what visitors were shown, and stays so."""
 
     # Dates in one short line each, so that every column, "published by" too, fits a laptop's
