@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.forms import BaseInlineFormSet, ModelForm, Textarea
+from django.forms import BaseInlineFormSet, ModelChoiceField, ModelForm, Textarea
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.admin.drafts import PublishReminderMixin
@@ -28,6 +31,25 @@ else:
     _CookieFormSet = BaseInlineFormSet
 
 # -- categories and cookies -----------------------------------------------------------------
+
+
+class _CategorySelect(AutocompleteSelect):
+    """Django's autocomplete select, which shows a submitted value that cannot be a
+    category's key (``category=abc``, or beyond the database's integers) as no choice:
+    Django's own looks it up and fails with a server error while showing the form's
+    errors."""
+
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        key = self.field.remote_field.model._meta.pk
+
+        def is_key(candidate: Any) -> bool:
+            try:
+                key.run_validators(key.to_python(candidate))
+            except ValidationError:
+                return False
+            return True
+
+        return super().optgroups(name, [v for v in value if is_key(v)], attr)
 
 
 class CookieInlineFormSet(_CookieFormSet):
@@ -80,6 +102,14 @@ class CookieAdmin(RefuseNulMixin, PublishReminderMixin, TranslationsAdminMixin, 
     search_fields = ("name", "purpose", "provider", "domain")
     list_select_related = ("category",)
     autocomplete_fields = ("category",)
+
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        if db_field.name == "category":
+            using = kwargs.get("using")
+            kwargs["widget"] = _CategorySelect(db_field, self.admin_site, using=using)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("lifetime"), ordering="lifetime")
     def lifetime_display(self, obj: Cookie) -> str:

@@ -3,6 +3,7 @@ their cookies, and consent records that can be read but never changed."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -31,6 +32,8 @@ pytestmark = pytest.mark.django_db
 DUPLICATE = "This name is already declared; a cookie can belong to one category only."
 BAD_NAME = "is not a valid cookie name or pattern"
 BAD_PATTERN = "is not a usable pattern"
+#: The first error of each of a form's error lists.
+ERRORS = re.compile(r'<ul class="errorlist[^"]*"[^>]*><li>(.*?)</li>')
 
 
 # -- every page loads -----------------------------------------------------------------------
@@ -332,6 +335,19 @@ def test_cookie_admin_saves_a_cookie(staff):
     response = staff.post(url("cookie", "add"), cookie_form(category, name="adm_new"))
     assert response.status_code == 302, response.content.decode()
     assert Cookie.objects.get(name="adm_new").category == category
+
+
+@pytest.mark.parametrize("category", ["abc", "\x00", "99999999999999999999999", "-1", "1.5"])
+def test_a_category_that_is_no_key_is_a_form_error(staff, category):
+    """Django's autocomplete widget would look it up to show it, and fail."""
+    form = {**cookie_form(CookieCategoryFactory(), name="adm_bad"), "category": category}
+    response = staff.post(url("cookie", "add"), form)
+    assert response.status_code == 200
+    errors = re.findall(
+        r'<ul class="errorlist[^"]*"[^>]*><li>(.*?)</li>', response.content.decode()
+    )
+    assert errors and errors[0].startswith(("Select a valid choice", "Null characters")), errors
+    assert not Cookie.objects.filter(name="adm_bad").exists()
 
 
 @pytest.mark.parametrize(
