@@ -81,11 +81,6 @@ _TEXT = tuple(
 )
 
 
-def _slugs(value: Any) -> list[Any]:
-    """A list of slugs, also from the JSON text a database stores."""
-    return json.loads(value) if isinstance(value, str) else list(value)
-
-
 def canonical(values: Sequence[Any], prev: str) -> bytes:
     """The bytes hashed for a record whose ``HASHED`` fields hold ``values`` (in that order),
     linked to ``prev``: ``json.dumps(..., sort_keys=True, separators=(",", ":"),
@@ -98,8 +93,8 @@ def canonical(values: Sequence[Any], prev: str) -> bytes:
         {name: str(fields[name]) for name in _TEXT},
         consent_id=str(consent_id if isinstance(consent_id, uuid.UUID) else uuid.UUID(consent_id)),
         created_at=timestamp(fields["created_at"]),
-        granted=_slugs(fields["granted"]),
-        refused=_slugs(fields["refused"]),
+        granted=list(fields["granted"]),
+        refused=list(fields["refused"]),
         policy_version=int(fields["policy_version"]),
         prev=prev,
         v=FORMAT,
