@@ -23,7 +23,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from cookieconsent.conf import get_config
 from cookieconsent.engine import following
@@ -191,7 +191,7 @@ def consent(request: HttpRequest) -> HttpResponseBase:
     return response
 
 
-@require_GET
+@require_safe
 def status(request: HttpRequest) -> JsonResponse:
     """The visitor's consent as JSON, for the script on a page served from a shared cache."""
     consent = get_consent(request)
@@ -201,7 +201,7 @@ def status(request: HttpRequest) -> JsonResponse:
     return response
 
 
-@require_GET
+@require_safe
 def preferences(request: HttpRequest) -> HttpResponse:
     """Change or withdraw consent at any time, as easily as it was given: the categories of
     the latest published version, in the visitor's language."""
@@ -222,7 +222,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return page(request, "cookieconsent/preferences.html", context)
 
 
-@require_GET
+@require_safe
 def policy(request: HttpRequest) -> HttpResponse:
     """The latest published cookie policy, served as it was published."""
     snapshot = serving.current()
@@ -230,7 +230,7 @@ def policy(request: HttpRequest) -> HttpResponse:
     return page(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
 
 
-@require_GET
+@require_safe
 def policy_version(request: HttpRequest, number: int) -> HttpResponse:
     """An earlier published version, as visitors saw it (``?language=`` picks its language):
     what a receipt links to."""
@@ -249,7 +249,7 @@ _RECEIPT_CHOICES: dict[str, Any] = {
 }
 
 
-@require_GET
+@require_safe
 def receipt(request: HttpRequest) -> HttpResponse:
     """The visitor's own record of their latest decision, to print or keep: found by the
     consent ID in their consent cookie (one indexed query). Categories are named as in the

@@ -135,6 +135,28 @@ def test_get_is_not_allowed(client, categories):
     assert client.get(URL).status_code == 405
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cookies/status/",
+        "/cookies/policy/",
+        "/cookies/policy/v1/",
+        "/cookies/policy/v9/",
+        "/cookies/preferences/",
+        "/cookies/preferences/receipt/",
+    ],
+)
+def test_every_page_answers_head_as_it_answers_get(client, categories, url):
+    """A link checker or monitor asks with HEAD: the page's status and headers, no body."""
+    post(client, action="accept_all")
+    got, head = client.get(url), client.head(url)
+    assert got.status_code in (200, 404)
+    assert head.status_code == got.status_code
+    assert head["Content-Type"] == got["Content-Type"]
+    assert head.get("Vary") == got.get("Vary")
+    assert head.content == b""
+
+
 def test_missing_csrf_token_is_refused(categories):
     client = Client(enforce_csrf_checks=True)
     response = client.post(URL, {"action": "accept_all"})
