@@ -40,8 +40,9 @@ from cookieconsent.signals import consent_changed
 MAX_JSON_BODY = 10_000
 
 
-#: C0 and C1 control characters and DEL.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: C0 and C1 control characters, DEL, and lone surrogates (JSON can escape one, as \ud800):
+#: no address holds them, and no UTF-8 (nor the record's page_url) can.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def safe_next(request: HttpRequest, url: str | None) -> str:
@@ -49,7 +50,7 @@ def safe_next(request: HttpRequest, url: str | None) -> str:
     ``get_host()`` would check against ``ALLOWED_HOSTS`` first); an absolute URL must name
     this host."""
     if not url or _CONTROL.search(url):
-        return "/"  # no browser needs one, and PostgreSQL cannot store a NUL in page_url
+        return "/"  # no browser needs one; a NUL or a lone surrogate cannot even be stored
     secure = request.is_secure()
     if url_has_allowed_host_and_scheme(url, allowed_hosts=None, require_https=secure):
         return url

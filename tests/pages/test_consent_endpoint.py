@@ -102,6 +102,14 @@ def test_foreign_or_malformed_next_goes_home(client, categories, next_url):
     assert response["Location"] == "/"
 
 
+@pytest.mark.parametrize("escaped", ["\\ud800", "\\udfff", "\\udc80x\\ud83d"])
+def test_a_json_next_that_is_not_text_goes_home(client, categories, escaped):
+    """JSON may escape a lone surrogate, which no UTF-8 (no address, no database) can hold."""
+    response = post_json(client, '{"action": "reject_all", "next": "/a' + escaped + '"}')
+    assert response.status_code == 200
+    assert ConsentRecord.objects.get().page_url == "/"
+
+
 @pytest.mark.parametrize("next_url", ["/pricing/?plan=pro#faq", "http://testserver/pricing/"])
 def test_a_next_on_this_site_is_kept(client, categories, next_url):
     response = post(client, action="reject_all", next=next_url)
