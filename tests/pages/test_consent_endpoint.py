@@ -8,7 +8,9 @@ import json
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
@@ -268,6 +270,17 @@ def test_a_nul_in_the_user_agent_is_dropped_not_a_500(client, categories):
     response = client.post(URL, {"action": "reject_all"}, HTTP_USER_AGENT="Mozilla\x00/5.0")
     assert response.status_code == 302
     assert ConsentRecord.objects.get().user_agent == "Mozilla/5.0"
+
+
+def test_a_nul_in_the_session_cookie_is_no_session_not_a_500(categories):
+    """Django's cookie parser decodes a quoted "\\000" to a NUL, which PostgreSQL refuses in
+    the session table's query: the record does not ask who the visitor is."""
+    client = Client(HTTP_COOKIE=f'{django_settings.SESSION_COOKIE_NAME}="\\000aaaaaaaaaaaa"')
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, action="reject_all")
+    assert response.status_code == 302
+    assert ConsentRecord.objects.get().user_pk == ""
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
 
 
 def test_the_ip_hash_is_djangos_salted_hmac_of_the_address(client, categories, settings):
