@@ -23,7 +23,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from cookieconsent.conf import get_config
 from cookieconsent.engine import following
@@ -40,8 +40,9 @@ from cookieconsent.signals import consent_changed
 MAX_JSON_BODY = 10_000
 
 
-#: C0 and C1 control characters and DEL.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: C0 and C1 control characters, DEL, and lone surrogates (JSON can escape one, as \ud800):
+#: no address holds them, and no UTF-8 (nor the record's page_url) can.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def safe_next(request: HttpRequest, url: str | None) -> str:
@@ -49,7 +50,7 @@ def safe_next(request: HttpRequest, url: str | None) -> str:
     ``get_host()`` would check against ``ALLOWED_HOSTS`` first); an absolute URL must name
     this host."""
     if not url or _CONTROL.search(url):
-        return "/"  # no browser needs one, and PostgreSQL cannot store a NUL in page_url
+        return "/"  # no browser needs one; a NUL or a lone surrogate cannot even be stored
     secure = request.is_secure()
     if url_has_allowed_host_and_scheme(url, allowed_hosts=None, require_https=secure):
         return url
@@ -191,7 +192,7 @@ def consent(request: HttpRequest) -> HttpResponseBase:
     return response
 
 
-@require_GET
+@require_safe
 def status(request: HttpRequest) -> JsonResponse:
     """The visitor's consent as JSON, for the script on a page served from a shared cache."""
     consent = get_consent(request)
@@ -201,7 +202,7 @@ def status(request: HttpRequest) -> JsonResponse:
     return response
 
 
-@require_GET
+@require_safe
 def preferences(request: HttpRequest) -> HttpResponse:
     """Change or withdraw consent at any time, as easily as it was given: the categories of
     the latest published version, in the visitor's language."""
@@ -222,7 +223,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return page(request, "cookieconsent/preferences.html", context)
 
 
-@require_GET
+@require_safe
 def policy(request: HttpRequest) -> HttpResponse:
     """The latest published cookie policy, served as it was published."""
     snapshot = serving.current()
@@ -230,7 +231,7 @@ def policy(request: HttpRequest) -> HttpResponse:
     return page(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
 
 
-@require_GET
+@require_safe
 def policy_version(request: HttpRequest, number: int) -> HttpResponse:
     """An earlier published version, as visitors saw it (``?language=`` picks its language):
     what a receipt links to."""
@@ -249,7 +250,7 @@ _RECEIPT_CHOICES: dict[str, Any] = {
 }
 
 
-@require_GET
+@require_safe
 def receipt(request: HttpRequest) -> HttpResponse:
     """The visitor's own record of their latest decision, to print or keep: found by the
     consent ID in their consent cookie (one indexed query). Categories are named as in the

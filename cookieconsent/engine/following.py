@@ -139,8 +139,11 @@ def _signed_in(session: Any) -> str:
 
 def has_session(request: HttpRequest) -> bool:
     """Whether the request carries a session cookie: only then can its user be signed in.
-    A visitor without one costs nothing."""
-    return settings.SESSION_COOKIE_NAME in request.COOKIES
+    A visitor without one costs nothing. One holding a NUL (Django's cookie parser decodes a
+    quoted ``"\\000"``) is none: no session store's key has one, and PostgreSQL refuses the
+    query that would look it up."""
+    value = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    return value is not None and "\x00" not in value
 
 
 def loader(request: HttpRequest) -> Callable[[], Decision | None]:

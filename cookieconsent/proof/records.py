@@ -13,6 +13,7 @@ from django.utils.encoding import force_bytes
 from django.utils.functional import SimpleLazyObject
 
 from cookieconsent.conf import get_config, on_reset
+from cookieconsent.engine import following
 from cookieconsent.engine.consent import get_consent
 from cookieconsent.models import ConsentRecord
 from cookieconsent.publishing import serve as serving
@@ -47,7 +48,7 @@ def user_pk(request: HttpRequest) -> str:
     user = request.__dict__.get("user")
     if user is None:
         return ""
-    if isinstance(user, SimpleLazyObject) and settings.SESSION_COOKIE_NAME not in request.COOKIES:
+    if isinstance(user, SimpleLazyObject) and not following.has_session(request):
         return ""
     return str(user.pk) if user.is_authenticated else ""
 

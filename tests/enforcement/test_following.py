@@ -257,6 +257,17 @@ def test_no_query_unless_signed_in_and_one_once_cached(
         browser.get("/t/")
 
 
+def test_a_session_cookie_holding_a_nul_is_no_session(
+    follow, categories, django_assert_num_queries
+):
+    """Django's cookie parser decodes a quoted "\\000" to a NUL, which PostgreSQL refuses in
+    the session table's query: no store holds such a key, so it is not looked up."""
+    browser = Client(HTTP_COOKIE=f'{django_settings.SESSION_COOKIE_NAME}="\\000aaaaaaaaaaaa"')
+    with django_assert_num_queries(0):
+        page = browser.get("/t/")
+    assert page.status_code == 200 and BANNER in page.content.decode()
+
+
 class BrokenCache(BaseCache):
     """A cache that is down, as an unreachable Redis is."""
 

@@ -8,7 +8,9 @@ import json
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
@@ -102,6 +104,14 @@ def test_foreign_or_malformed_next_goes_home(client, categories, next_url):
     assert response["Location"] == "/"
 
 
+@pytest.mark.parametrize("escaped", ["\\ud800", "\\udfff", "\\udc80x\\ud83d"])
+def test_a_json_next_that_is_not_text_goes_home(client, categories, escaped):
+    """JSON may escape a lone surrogate, which no UTF-8 (no address, no database) can hold."""
+    response = post_json(client, '{"action": "reject_all", "next": "/a' + escaped + '"}')
+    assert response.status_code == 200
+    assert ConsentRecord.objects.get().page_url == "/"
+
+
 @pytest.mark.parametrize("next_url", ["/pricing/?plan=pro#faq", "http://testserver/pricing/"])
 def test_a_next_on_this_site_is_kept(client, categories, next_url):
     response = post(client, action="reject_all", next=next_url)
@@ -133,6 +143,28 @@ def test_too_many_categories(client, categories):
 
 def test_get_is_not_allowed(client, categories):
     assert client.get(URL).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cookies/status/",
+        "/cookies/policy/",
+        "/cookies/policy/v1/",
+        "/cookies/policy/v9/",
+        "/cookies/preferences/",
+        "/cookies/preferences/receipt/",
+    ],
+)
+def test_every_page_answers_head_as_it_answers_get(client, categories, url):
+    """A link checker or monitor asks with HEAD: the page's status and headers, no body."""
+    post(client, action="accept_all")
+    got, head = client.get(url), client.head(url)
+    assert got.status_code in (200, 404)
+    assert head.status_code == got.status_code
+    assert head["Content-Type"] == got["Content-Type"]
+    assert head.get("Vary") == got.get("Vary")
+    assert head.content == b""
 
 
 def test_missing_csrf_token_is_refused(categories):
@@ -238,6 +270,17 @@ def test_a_nul_in_the_user_agent_is_dropped_not_a_500(client, categories):
     response = client.post(URL, {"action": "reject_all"}, HTTP_USER_AGENT="Mozilla\x00/5.0")
     assert response.status_code == 302
     assert ConsentRecord.objects.get().user_agent == "Mozilla/5.0"
+
+
+def test_a_nul_in_the_session_cookie_is_no_session_not_a_500(categories):
+    """Django's cookie parser decodes a quoted "\\000" to a NUL, which PostgreSQL refuses in
+    the session table's query: the record does not ask who the visitor is."""
+    client = Client(HTTP_COOKIE=f'{django_settings.SESSION_COOKIE_NAME}="\\000aaaaaaaaaaaa"')
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, action="reject_all")
+    assert response.status_code == 302
+    assert ConsentRecord.objects.get().user_pk == ""
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
 
 
 def test_the_ip_hash_is_djangos_salted_hmac_of_the_address(client, categories, settings):
