@@ -4,7 +4,9 @@ The records are read in the chain's order (the primary key's) with
 ``iterator(chunk_size=...)``, a server-side cursor on PostgreSQL, so memory stays flat however
 many there are. Each record's hash is computed again from its content and its stored link, and
 the link compared with the hash of the record (or purge checkpoint) before it. Only records up
-to the head read first are walked: appends made meanwhile are left for the next run.
+to the head read first are walked: appends made meanwhile are left for the next run, but a
+record after a head that did not move is named (the head was moved back, or the record was
+inserted below the ORM).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ CONTENT = "content"  # its content no longer gives its hash
 LINK = "link"  # it does not link to the record (or checkpoint) before it
 UNCHAINED = "unchained"  # it has no hash: written below the ORM
 HEAD = "head"  # the chain ends elsewhere than its head says: the newest records went
+BEYOND = "beyond"  # it comes after the head, which no append moved meanwhile
 
 
 @dataclass
@@ -44,6 +47,8 @@ class Break:
             UNCHAINED: "it has no hash: it was written below the ORM",
             HEAD: "the chain does not end where its head says: newer records were removed, "
             "or the head was changed",
+            BEYOND: "it comes after the chain's head: it was inserted below the ORM, or the "
+            "head was moved back",
         }[self.reason]
         return f"record {self.pk} (consent ID {self.consent_id or 'unknown'}): {what}"
 
@@ -66,8 +71,7 @@ def verify(
 ) -> Report:
     """Walk the chain (from the first record given at or after ``since``, if given) and stop
     at the first record that does not verify."""
-    head = ChainHead.objects.filter(pk=1).values_list("hash", "record_pk").first()
-    head_hash, head_pk = head or (GENESIS, None)
+    head_hash, head_pk = _head() or (GENESIS, None)
     report = Report(head=head_hash)
     records = ConsentRecord.objects.order_by("pk")
     if head_pk is None:
@@ -135,4 +139,20 @@ def verify(
             ConsentRecord.objects.filter(pk=head_pk).values_list("consent_id", flat=True).first()
         )
         report.broken = Break(head_pk, str(consent_id or ""), HEAD)
+        return report
+    # A record after the head is an append made since the head was read, or one the head never
+    # counted (inserted below the ORM, or the head moved back): only the head tells them apart.
+    beyond = (
+        ConsentRecord.objects.filter(pk__gt=head_pk)
+        .order_by("pk")
+        .values_list("pk", "consent_id")
+        .first()
+    )
+    if beyond is not None and _head() == (head_hash, head_pk):
+        report.broken = Break(beyond[0], str(beyond[1]), BEYOND)
     return report
+
+
+def _head() -> tuple[str, int | None] | None:
+    """The head's hash and newest record's primary key, if there is a head."""
+    return ChainHead.objects.filter(pk=1).values_list("hash", "record_pk").first()

@@ -191,13 +191,29 @@ def test_a_record_inserted_below_the_orm_is_named(client):
     ConsentRecord._base_manager.bulk_create(
         [ConsentRecord(policy_version=1, snapshot_hash="0" * 64, action="custom")]
     )
-    # The head still names the newest chained record: the stray one is beyond it.
-    assert "verifies: 1 records" in verify()
-    client.post(CONSENT, {"action": "reject_all"})
     stray = ConsentRecord.objects.get(chain_hash=None)
+    # The head still names the newest chained record: the stray one is beyond it.
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {stray.pk} (consent ID {stray.consent_id})" in str(error)
+    assert "comes after the chain's head" in str(error)
+    client.post(CONSENT, {"action": "reject_all"})
     error = broken()
     assert f"record {stray.pk} (consent ID {stray.consent_id})" in str(error)
     assert "no hash" in str(error)
+
+
+def test_verify_names_the_records_after_a_head_moved_back(client):
+    """A head set back to an earlier record would leave the records after it unchecked."""
+    for action in ("accept_all", "reject_all", "accept_all"):
+        client.post(CONSENT, {"action": action})
+    _first, second, third = ConsentRecord.objects.order_by("pk")
+    ChainHead.objects.filter(pk=1).update(hash=second.chain_hash, record_pk=second.pk)
+    below_the_guard(f"UPDATE {TABLE} SET action = 'custom' WHERE id = %s", [third.pk])
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {third.pk} (consent ID {third.consent_id})" in str(error)
+    assert "comes after the chain's head" in str(error)
 
 
 def test_the_chain_columns_are_guarded_too(client):
