@@ -84,11 +84,11 @@ def verify(
     prev_pk, prev_hash = 0, GENESIS
     if since is not None:
         start = records.filter(created_at__gte=since).aggregate(pk=Min("pk"))["pk"]
-        if start is None:
-            return report
-        records = records.filter(pk__gte=start)
+        # No record since then: none to walk, but the newest must still be where the head says
+        # (the records given since then may be the ones removed).
+        records = records.filter(pk__gte=start) if start is not None else records.none()
         before = (
-            ConsentRecord.objects.filter(pk__lt=start)
+            ConsentRecord.objects.filter(pk__lt=start if start is not None else head_pk + 1)
             .order_by("-pk")
             .values_list("pk", "chain_hash")
             .first()

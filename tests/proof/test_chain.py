@@ -179,6 +179,27 @@ def test_verify_since_starts_at_that_day(client):
     assert "verifies: 1 records" in verify("--since", since)
 
 
+def test_verify_since_finds_every_record_since_then_removed():
+    """The newest records removed, and with them every record since the day asked for: the
+    chain still ends short of its head."""
+    ConsentRecordFactory(created_at=timezone.now() - timedelta(days=10))
+    newest = ConsentRecordFactory()
+    below_the_guard(f"DELETE FROM {TABLE} WHERE id = %s", [newest.pk])
+    for since in (timezone.localdate().isoformat(), "9999-12-31"):
+        error = broken("--since", since)
+        assert error.returncode == 1
+        assert f"record {newest.pk}" in str(error)
+        assert "does not end where its head says" in str(error)
+
+
+def test_verify_since_a_day_without_records_passes_an_intact_log():
+    ConsentRecordFactory(created_at=timezone.now() - timedelta(days=10))
+    ConsentRecordFactory(created_at=timezone.now() - timedelta(days=5))
+    for since in ((timezone.localdate() - timedelta(days=7)).isoformat(), "9999-12-31"):
+        assert "The consent log verifies" in verify("--since", since)
+    assert "verifies: 2 records" in verify("--since", "2000-01-01")
+
+
 @pytest.mark.parametrize("bad", ["yesterday", "2026-02-30", "0001-01-01T00:00+05:00"])
 def test_verify_refuses_a_bad_date_clearly(bad):
     error = broken("--since", bad)
