@@ -12,8 +12,10 @@ inserted below the ORM).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Min
 
@@ -22,6 +24,15 @@ from cookieconsent.models.chain import GENESIS, HASHED, digest
 
 CHUNK_SIZE = 5000
 _CONSENT_ID = HASHED.index("consent_id")
+#: The type each hashed field has, read through the ORM, in a record as written
+#: (docs/proof.md, "What is hashed"); any other field is text.
+_TYPES: dict[str, type] = {
+    "consent_id": uuid.UUID,
+    "created_at": dt.datetime,
+    "granted": list,
+    "refused": list,
+    "policy_version": int,
+}
 
 #: Why a record does not verify.
 CONTENT = "content"  # its content no longer gives its hash
@@ -113,7 +124,7 @@ def verify(
             UNCHAINED
             if hash_ is None or link is None
             else CONTENT
-            if digest(values, link) != hash_
+            if not _matches(values, link, hash_)
             else LINK
             if link != prev_hash
             else None
@@ -151,6 +162,18 @@ def verify(
     if beyond is not None and _head() == (head_hash, head_pk):
         report.broken = Break(beyond[0], str(beyond[1]), BEYOND)
     return report
+
+
+def _matches(values: Sequence[Any], link: str, hash_: str) -> bool:
+    """Whether a record's content gives its hash. A value of another type than the record was
+    written with (a JSON object, text or null where a list was, a fraction where an integer
+    was: anyone can write those below the ORM) does not: the hash would take it as the value it
+    can be coerced to, or fail."""
+    for name, value in zip(HASHED, values, strict=True):
+        expected = _TYPES.get(name, str)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            return False
+    return digest(values, link) == hash_
 
 
 def _head() -> tuple[str, int | None] | None:

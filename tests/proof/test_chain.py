@@ -132,6 +132,27 @@ def test_verify_names_a_record_rewritten_below_the_guard(client):
     assert "content does not match its hash" in str(error)
 
 
+@pytest.mark.parametrize(
+    ("was", "now"),
+    [
+        (["analytics"], {"analytics": False}),  # a list made an object with the same keys
+        ([], ""),  # an empty list made empty text
+        (["analytics"], None),  # JSON null
+    ],
+    ids=["object", "text", "null"],
+)
+def test_verify_names_a_list_rewritten_as_another_json_type(was, now):
+    """Such a value is not coerced back into the list it was, nor a traceback."""
+    _first, target, _last = (ConsentRecordFactory(granted=was) for _ in range(3))
+    below_the_guard(
+        f"UPDATE {TABLE} SET granted = %s WHERE id = %s", [json.dumps(now), target.pk]
+    )
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {target.pk} (consent ID {target.consent_id})" in str(error)
+    assert "content does not match its hash" in str(error)
+
+
 def test_verify_names_the_record_after_one_removed(client):
     for action in ("accept_all", "reject_all", "accept_all"):
         client.post(CONSENT, {"action": action})
