@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Min
+from django.db.models import CharField, Min, QuerySet
+from django.db.models.functions import Cast
 
 from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
 from cookieconsent.models.chain import GENESIS, HASHED, digest
@@ -112,7 +113,11 @@ def verify(
     at = 0
     rows = records.values_list("pk", "chain_prev", "chain_hash", *HASHED)
     pending = 0
-    for pk, link, hash_, *values in rows.iterator(chunk_size=CHUNK_SIZE):
+    for pk, row in _read(rows):
+        if row is None:
+            report.broken = Break(pk, _consent_id(pk), CONTENT)
+            return report
+        link, hash_, *values = row
         # A checkpoint stands in for the purged record whose key it holds.
         while at < len(checkpoints) and checkpoints[at][0] < pk:
             if checkpoints[at][0] > prev_pk:
@@ -146,10 +151,7 @@ def verify(
             prev_pk, prev_hash = checkpoints[at]
         at += 1
     if (prev_pk, prev_hash) != (head_pk, head_hash):
-        consent_id = (
-            ConsentRecord.objects.filter(pk=head_pk).values_list("consent_id", flat=True).first()
-        )
-        report.broken = Break(head_pk, str(consent_id or ""), HEAD)
+        report.broken = Break(head_pk, _consent_id(head_pk), HEAD)
         return report
     # A record after the head is an append made since the head was read, or one the head never
     # counted (inserted below the ORM, or the head moved back): only the head tells them apart.
@@ -174,6 +176,41 @@ def _matches(values: Sequence[Any], link: str, hash_: str) -> bool:
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             return False
     return digest(values, link) == hash_
+
+
+def _read(rows: QuerySet[ConsentRecord, Any]) -> Iterator[tuple[int, Sequence[Any] | None]]:
+    """Each record's primary key and its other values, streamed; ``None`` for the values of
+    a record the ORM cannot read back (SQLite keeps any text in any column, and its driver
+    fails the whole chunk): after such a chunk, the rest are read one at a time."""
+    last = 0
+    try:
+        for pk, *values in rows.iterator(chunk_size=CHUNK_SIZE):
+            last = pk
+            yield pk, values
+        return
+    except (TypeError, ValueError, AttributeError):
+        pass
+    for pk in rows.filter(pk__gt=last).values_list("pk", flat=True).iterator():
+        try:
+            values = rows.filter(pk=pk).first()
+        except (TypeError, ValueError, AttributeError):
+            yield pk, None
+        else:
+            if values is not None:
+                yield pk, values[1:]
+
+
+def _consent_id(pk: int) -> str:
+    """The consent ID of record ``pk`` as stored, for naming it even if it is not a UUID."""
+    stored = (
+        ConsentRecord.objects.filter(pk=pk)
+        .values_list(Cast("consent_id", CharField()), flat=True)
+        .first()
+    )
+    try:
+        return str(uuid.UUID(stored))
+    except (TypeError, ValueError, AttributeError):
+        return str(stored or "")
 
 
 def _head() -> tuple[str, int | None] | None:

@@ -144,12 +144,35 @@ def test_verify_names_a_record_rewritten_below_the_guard(client):
 def test_verify_names_a_list_rewritten_as_another_json_type(was, now):
     """Such a value is not coerced back into the list it was, nor a traceback."""
     _first, target, _last = (ConsentRecordFactory(granted=was) for _ in range(3))
-    below_the_guard(
-        f"UPDATE {TABLE} SET granted = %s WHERE id = %s", [json.dumps(now), target.pk]
-    )
+    below_the_guard(f"UPDATE {TABLE} SET granted = %s WHERE id = %s", [json.dumps(now), target.pk])
     error = broken()
     assert error.returncode == 1
     assert f"record {target.pk} (consent ID {target.consent_id})" in str(error)
+    assert "content does not match its hash" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("created_at", "'garbage'"),
+        ("created_at", "''"),
+        ("created_at", "'2026-13-45 00:00:00'"),
+        ("policy_version", "'one'"),
+        ("policy_version", "1.5"),
+        ("consent_id", "'nope'"),
+    ],
+)
+def test_verify_names_a_record_whose_values_sqlite_cannot_give_back(column, value):
+    """SQLite keeps any text in any column: a value the ORM cannot read, or reads as another
+    type, is named as changed, not a traceback."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's columns refuse such values")
+    _first, target, _last = (ConsentRecordFactory() for _ in range(3))
+    below_the_guard(f"UPDATE {TABLE} SET {column} = {value} WHERE id = %s", [target.pk])
+    error = broken()
+    assert error.returncode == 1
+    named = "nope" if column == "consent_id" else target.consent_id
+    assert f"record {target.pk} (consent ID {named})" in str(error)
     assert "content does not match its hash" in str(error)
 
 
