@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.html import escape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -400,6 +401,33 @@ def test_the_export_command_writes_a_receipt(tmp_path):
         call_command("cookieconsent_export", "--receipt", "nope")
     with pytest.raises(CommandError, match="No consent record"):
         call_command("cookieconsent_export", "--receipt", "0" * 32)
+
+
+@pytest.mark.parametrize(
+    "now", [None, {"analytics": False}, ["analytics", 1]], ids=["null", "object", "not-slugs"]
+)
+def test_a_record_whose_categories_were_changed_is_shown_not_a_server_error(staff, now):
+    """The admin's list, the receipt (admin and command) and the export of a record whose
+    categories are not lists of slugs any more: no 500 or traceback, and no receipt that would
+    misstate the choice."""
+    target = ConsentRecordFactory(granted=["analytics"])
+    text = json.dumps(now)
+    below_the_guard(
+        f"UPDATE {TABLE} SET granted = %s, refused = %s WHERE id = %s", [text, text, target.pk]
+    )
+    listing = staff.get("/admin/cookieconsent/consentrecord/")
+    assert listing.status_code == 200
+    assert escape(json.dumps(now, ensure_ascii=False)) in listing.content.decode()
+    change = f"/admin/cookieconsent/consentrecord/{target.pk}/change/"
+    response = staff.get(f"/admin/cookieconsent/consentrecord/{target.pk}/receipt/", follow=True)
+    assert response.redirect_chain == [(change, 302)]
+    assert "not as it was written" in response.content.decode()
+    with pytest.raises(CommandError, match="not as it was written"):
+        call_command("cookieconsent_export", "--receipt", str(target.consent_id))
+    cells = next(csv.DictReader(io.StringIO("".join(export.stream(ConsentRecord.objects, "csv")))))
+    assert cells["granted"] == ("" if now is None else json.dumps(now, ensure_ascii=False))
+    line = "".join(export.stream(ConsentRecord.objects.all(), "jsonl"))
+    assert json.loads(line)["granted"] == ("" if now is None else now)
 
 
 # -- what is hashed -----------------------------------------------------------------------------
