@@ -397,8 +397,11 @@ def test_the_export_command_writes_a_receipt(tmp_path):
         stderr=io.StringIO(),
     )  # fmt: skip
     assert json.loads(target.read_text()) == data
-    with pytest.raises(CommandError, match="is not a consent ID"):
-        call_command("cookieconsent_export", "--receipt", "nope")
+    for bad in ("nope", "", " "):
+        out = io.StringIO()
+        with pytest.raises(CommandError, match="is not a consent ID"):
+            call_command("cookieconsent_export", "--receipt", bad, stdout=out)
+        assert out.getvalue() == ""  # not the whole log instead
     with pytest.raises(CommandError, match="No consent record"):
         call_command("cookieconsent_export", "--receipt", "0" * 32)
 

@@ -30,7 +30,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["receipt"]:
+        if options["receipt"] is not None:  # an empty one too: not a request for the whole log
             self._receipt(options["receipt"], options["output"])
             return
         fmt = options["format"]
