@@ -40,6 +40,7 @@ CONTENT = "content"  # its content no longer gives its hash
 LINK = "link"  # it does not link to the record (or checkpoint) before it
 UNCHAINED = "unchained"  # it has no hash: written below the ORM
 HEAD = "head"  # the chain ends elsewhere than its head says: the newest records went
+NO_HEAD = "no head"  # chained records, but no head (its row deleted) or an empty one
 BEYOND = "beyond"  # it comes after the head, which no append moved meanwhile
 
 
@@ -59,6 +60,8 @@ class Break:
             UNCHAINED: "it has no hash: it was written below the ORM",
             HEAD: "the chain does not end where its head says: newer records were removed, "
             "or the head was changed",
+            NO_HEAD: "the chain has no head to end at, or an empty one: the head was deleted "
+            "or changed",
             BEYOND: "it comes after the chain's head: it was inserted below the ORM, or the "
             "head was moved back",
         }[self.reason]
@@ -87,10 +90,13 @@ def verify(
     report = Report(head=head_hash)
     records = ConsentRecord.objects.order_by("pk")
     if head_pk is None:
-        # An empty chain: any record there was written below the ORM.
-        first = records.values_list("pk", "consent_id").first()
-        if first is not None:
-            report.broken = Break(first[0], str(first[1]), UNCHAINED)
+        # An empty chain: any record there was written below the ORM, or the head went.
+        first = records.values_list("pk", "chain_hash").first()
+        if first is not None and first[1] is None:
+            report.broken = Break(first[0], _consent_id(first[0]), UNCHAINED)
+        elif first is not None:
+            newest = records.values_list("pk", flat=True).last() or first[0]
+            report.broken = Break(newest, _consent_id(newest), NO_HEAD)
         return report
     records = records.filter(pk__lte=head_pk)
     prev_pk, prev_hash = 0, GENESIS

@@ -315,6 +315,19 @@ def test_the_head_is_made_again_from_the_newest_record():
     assert "verifies: 2 records" in verify()
 
 
+@pytest.mark.parametrize("head", ["deleted", "emptied"])
+def test_verify_names_a_head_deleted_or_emptied(head):
+    """Not as a record without a hash: every record has one."""
+    *_, newest = (ConsentRecordFactory() for _ in range(3))
+    heads = ChainHead.objects.filter(pk=1)
+    heads.delete() if head == "deleted" else heads.update(hash=GENESIS, record_pk=None)
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {newest.pk} (consent ID {newest.consent_id}): the chain has no head" in str(
+        error
+    )
+
+
 def test_the_purge_leaves_the_rest_verifiable():
     now = timezone.now()
     old = [ConsentRecordFactory(created_at=now - timedelta(days=400 - i)) for i in range(3)]
