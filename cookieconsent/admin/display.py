@@ -4,7 +4,8 @@ a moment in one short line, categories by name, a long text cut with its whole o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from django.utils import timezone
@@ -12,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from cookieconsent.engine.registry import get_registry
+from cookieconsent.models.records import slug_list
 
 #: The lists' stylesheet (the clipped IDs and texts), as a ``ModelAdmin``'s ``Media.css``.
 LIST_CSS: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -60,12 +62,16 @@ def day(value: dt.date | None) -> SafeString | str:
     return format_html('<time datetime="{0}">{0}</time>', value.isoformat())
 
 
-def category_names(slugs: Iterable[str]) -> str:
+def category_names(slugs: object) -> str:
     """The categories' names in the active language, comma-separated ("Functional,
-    Analytics"); a slug no category has any more is shown as stored."""
+    Analytics"); a slug no category has any more is shown as stored, and so is anything but a
+    list of slugs (a record changed below the ORM), as JSON."""
+    listed = slug_list(slugs)
+    if listed is None:
+        return json.dumps(slugs, ensure_ascii=False)
     registry = get_registry()
     names = []
-    for slug in slugs:
+    for slug in listed:
         info = registry.category(slug)
         names.append(str(info.i18n.name) if info is not None else slug)
     return ", ".join(names) or EMPTY

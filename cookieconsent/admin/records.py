@@ -6,10 +6,10 @@ import json
 import uuid
 from typing import TYPE_CHECKING
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -23,12 +23,19 @@ from cookieconsent.admin.drafts import PublishReminderMixin
 from cookieconsent.admin.queries import RefuseNulMixin
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import ConsentRecord
-from cookieconsent.proof.receipt import receipt
+from cookieconsent.proof.receipt import NotAsWritten, receipt
 
 if TYPE_CHECKING:
     _RecordAdmin = admin.ModelAdmin[ConsentRecord]
 else:
     _RecordAdmin = admin.ModelAdmin
+
+
+#: Said instead of a receipt for a record whose categories are not lists of slugs.
+NOT_AS_WRITTEN = _(
+    "This record's categories are not as it was written: it was changed in the database, "
+    "so no receipt can say what the visitor chose. Run cookieconsent_verify."
+)
 
 
 @admin.register(ConsentRecord)
@@ -148,8 +155,15 @@ class ConsentRecordAdmin(
         found = record.filter(pk=pk).first()
         if found is None:
             raise Http404(gettext("No consent record with that ID."))
+        try:
+            data = receipt(found)
+        except NotAsWritten:
+            messages.error(request, NOT_AS_WRITTEN)
+            return HttpResponseRedirect(
+                reverse("admin:cookieconsent_consentrecord_change", args=[found.pk])
+            )
         response = HttpResponse(
-            json.dumps(receipt(found), ensure_ascii=False, indent=2),
+            json.dumps(data, ensure_ascii=False, indent=2),
             content_type="application/json; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="receipt-{found.consent_id}.json"'

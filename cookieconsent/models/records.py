@@ -82,6 +82,15 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
         return count
 
 
+def slug_list(value: object) -> list[str] | None:
+    """``granted`` or ``refused`` as a record is written with: a list of category slugs.
+    ``None`` for any other JSON, which only a change below the ORM leaves (the hash chain names
+    it)."""
+    if isinstance(value, list) and all(isinstance(slug, str) for slug in value):
+        return value
+    return None
+
+
 class ConsentRecord(models.Model):
     """One decision of one visitor, kept as proof (GDPR Art. 7(1), POPIA s11(2)(a)). Never
     changed once written; deleted only by ``purge_older_than()``."""

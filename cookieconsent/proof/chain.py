@@ -4,28 +4,44 @@ The records are read in the chain's order (the primary key's) with
 ``iterator(chunk_size=...)``, a server-side cursor on PostgreSQL, so memory stays flat however
 many there are. Each record's hash is computed again from its content and its stored link, and
 the link compared with the hash of the record (or purge checkpoint) before it. Only records up
-to the head read first are walked: appends made meanwhile are left for the next run.
+to the head read first are walked: appends made meanwhile are left for the next run, but a
+record after a head that did not move is named (the head was moved back, or the record was
+inserted below the ORM).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Min
+from django.db.models import CharField, Min, QuerySet
+from django.db.models.functions import Cast
 
 from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
 from cookieconsent.models.chain import GENESIS, HASHED, digest
 
 CHUNK_SIZE = 5000
 _CONSENT_ID = HASHED.index("consent_id")
+#: The type each hashed field has, read through the ORM, in a record as written
+#: (docs/proof.md, "What is hashed"); any other field is text.
+_TYPES: dict[str, type] = {
+    "consent_id": uuid.UUID,
+    "created_at": dt.datetime,
+    "granted": list,
+    "refused": list,
+    "policy_version": int,
+}
 
 #: Why a record does not verify.
 CONTENT = "content"  # its content no longer gives its hash
 LINK = "link"  # it does not link to the record (or checkpoint) before it
 UNCHAINED = "unchained"  # it has no hash: written below the ORM
 HEAD = "head"  # the chain ends elsewhere than its head says: the newest records went
+NO_HEAD = "no head"  # chained records, but no head (its row deleted) or an empty one
+BEYOND = "beyond"  # it comes after the head, which no append moved meanwhile
 
 
 @dataclass
@@ -44,6 +60,10 @@ class Break:
             UNCHAINED: "it has no hash: it was written below the ORM",
             HEAD: "the chain does not end where its head says: newer records were removed, "
             "or the head was changed",
+            NO_HEAD: "the chain has no head to end at, or an empty one: the head was deleted "
+            "or changed",
+            BEYOND: "it comes after the chain's head: it was inserted below the ORM, or the "
+            "head was moved back",
         }[self.reason]
         return f"record {self.pk} (consent ID {self.consent_id or 'unknown'}): {what}"
 
@@ -66,25 +86,27 @@ def verify(
 ) -> Report:
     """Walk the chain (from the first record given at or after ``since``, if given) and stop
     at the first record that does not verify."""
-    head = ChainHead.objects.filter(pk=1).values_list("hash", "record_pk").first()
-    head_hash, head_pk = head or (GENESIS, None)
+    head_hash, head_pk = _head() or (GENESIS, None)
     report = Report(head=head_hash)
     records = ConsentRecord.objects.order_by("pk")
     if head_pk is None:
-        # An empty chain: any record there was written below the ORM.
-        first = records.values_list("pk", "consent_id").first()
-        if first is not None:
-            report.broken = Break(first[0], str(first[1]), UNCHAINED)
+        # An empty chain: any record there was written below the ORM, or the head went.
+        first = records.values_list("pk", "chain_hash").first()
+        if first is not None and first[1] is None:
+            report.broken = Break(first[0], _consent_id(first[0]), UNCHAINED)
+        elif first is not None:
+            newest = records.values_list("pk", flat=True).last() or first[0]
+            report.broken = Break(newest, _consent_id(newest), NO_HEAD)
         return report
     records = records.filter(pk__lte=head_pk)
     prev_pk, prev_hash = 0, GENESIS
     if since is not None:
         start = records.filter(created_at__gte=since).aggregate(pk=Min("pk"))["pk"]
-        if start is None:
-            return report
-        records = records.filter(pk__gte=start)
+        # No record since then: none to walk, but the newest must still be where the head says
+        # (the records given since then may be the ones removed).
+        records = records.filter(pk__gte=start) if start is not None else records.none()
         before = (
-            ConsentRecord.objects.filter(pk__lt=start)
+            ConsentRecord.objects.filter(pk__lt=start if start is not None else head_pk + 1)
             .order_by("-pk")
             .values_list("pk", "chain_hash")
             .first()
@@ -97,7 +119,11 @@ def verify(
     at = 0
     rows = records.values_list("pk", "chain_prev", "chain_hash", *HASHED)
     pending = 0
-    for pk, link, hash_, *values in rows.iterator(chunk_size=CHUNK_SIZE):
+    for pk, row in _read(rows):
+        if row is None:
+            report.broken = Break(pk, _consent_id(pk), CONTENT)
+            return report
+        link, hash_, *values = row
         # A checkpoint stands in for the purged record whose key it holds.
         while at < len(checkpoints) and checkpoints[at][0] < pk:
             if checkpoints[at][0] > prev_pk:
@@ -109,7 +135,7 @@ def verify(
             UNCHAINED
             if hash_ is None or link is None
             else CONTENT
-            if digest(values, link) != hash_
+            if not _matches(values, link, hash_)
             else LINK
             if link != prev_hash
             else None
@@ -131,8 +157,68 @@ def verify(
             prev_pk, prev_hash = checkpoints[at]
         at += 1
     if (prev_pk, prev_hash) != (head_pk, head_hash):
-        consent_id = (
-            ConsentRecord.objects.filter(pk=head_pk).values_list("consent_id", flat=True).first()
-        )
-        report.broken = Break(head_pk, str(consent_id or ""), HEAD)
+        report.broken = Break(head_pk, _consent_id(head_pk), HEAD)
+        return report
+    # A record after the head is an append made since the head was read, or one the head never
+    # counted (inserted below the ORM, or the head moved back): only the head tells them apart.
+    beyond = (
+        ConsentRecord.objects.filter(pk__gt=head_pk)
+        .order_by("pk")
+        .values_list("pk", "consent_id")
+        .first()
+    )
+    if beyond is not None and _head() == (head_hash, head_pk):
+        report.broken = Break(beyond[0], str(beyond[1]), BEYOND)
     return report
+
+
+def _matches(values: Sequence[Any], link: str, hash_: str) -> bool:
+    """Whether a record's content gives its hash. A value of another type than the record was
+    written with (a JSON object, text or null where a list was, a fraction where an integer
+    was: anyone can write those below the ORM) does not: the hash would take it as the value it
+    can be coerced to, or fail."""
+    for name, value in zip(HASHED, values, strict=True):
+        expected = _TYPES.get(name, str)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            return False
+    return digest(values, link) == hash_
+
+
+def _read(rows: QuerySet[ConsentRecord, Any]) -> Iterator[tuple[int, Sequence[Any] | None]]:
+    """Each record's primary key and its other values, streamed; ``None`` for the values of
+    a record the ORM cannot read back (SQLite keeps any text in any column, and its driver
+    fails the whole chunk): after such a chunk, the rest are read one at a time."""
+    last = 0
+    try:
+        for pk, *values in rows.iterator(chunk_size=CHUNK_SIZE):
+            last = pk
+            yield pk, values
+        return
+    except (TypeError, ValueError, AttributeError):
+        pass
+    for pk in rows.filter(pk__gt=last).values_list("pk", flat=True).iterator():
+        try:
+            values = rows.filter(pk=pk).first()
+        except (TypeError, ValueError, AttributeError):
+            yield pk, None
+        else:
+            if values is not None:
+                yield pk, values[1:]
+
+
+def _consent_id(pk: int) -> str:
+    """The consent ID of record ``pk`` as stored, for naming it even if it is not a UUID."""
+    stored = (
+        ConsentRecord.objects.filter(pk=pk)
+        .values_list(Cast("consent_id", CharField()), flat=True)
+        .first()
+    )
+    try:
+        return str(uuid.UUID(stored))
+    except (TypeError, ValueError, AttributeError):
+        return str(stored or "")
+
+
+def _head() -> tuple[str, int | None] | None:
+    """The head's hash and newest record's primary key, if there is a head."""
+    return ChainHead.objects.filter(pk=1).values_list("hash", "record_pk").first()

@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from cookieconsent.models import ConsentRecord
+from cookieconsent.models.records import slug_list
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 CHUNK_SIZE = 2000
@@ -56,6 +57,8 @@ def _value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return list(value)
+    if isinstance(value, dict):
+        return value
     if value is None:
         return ""
     return str(value) if not isinstance(value, int) else value
@@ -71,6 +74,15 @@ def _csv_cell(value: Any) -> Any:
     leading ``'``, which makes it plain text; numbers we write ourselves are left alone."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
+    return value
+
+
+def _csv_value(value: Any) -> Any:
+    """A cell's value: a list of slugs space-separated, any other JSON (only a record changed
+    below the ORM holds one) as JSON."""
+    if isinstance(value, list | dict):
+        listed = slug_list(value)
+        return " ".join(listed) if listed is not None else json.dumps(value, ensure_ascii=False)
     return value
 
 
@@ -100,10 +112,7 @@ def stream(
     count = 0
     for row in rows(queryset):
         if writer is not None:
-            writer.writerow(
-                _csv_cell(" ".join(v) if isinstance(v, list) else v)
-                for v in (row[n] for n in names)
-            )
+            writer.writerow(_csv_cell(_csv_value(row[n])) for n in names)
         else:
             buffer.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
             buffer.write("\n")

@@ -8,6 +8,7 @@ from typing import Any
 
 from cookieconsent.models import Action, ConsentRecord, PublishedVersion
 from cookieconsent.models.chain import timestamp
+from cookieconsent.models.records import slug_list
 
 SCHEMA = "ISO/IEC TS 27560:2023"
 #: ISO/IEC 29184 and TS 27560's event states, for each action.
@@ -21,17 +22,24 @@ _STATE: dict[str, str] = {
 }
 
 
+class NotAsWritten(ValueError):
+    """The record's categories are not the lists of slugs it was written with: it was changed
+    below the ORM, and no receipt can say what the visitor chose."""
+
+
 def receipt(record: ConsentRecord) -> dict[str, Any]:
-    """The receipt of ``record``: who, what was presented, each purpose's state, when."""
+    """The receipt of ``record``: who, what was presented, each purpose's state, when. Raises
+    ``NotAsWritten`` for a record whose categories were changed below the ORM."""
     version: PublishedVersion | None = record.published_version
     policy = version.policy if version is not None else None
     given = timestamp(record.created_at)
+    granted, refused = slug_list(record.granted), slug_list(record.refused)
+    if granted is None or refused is None:
+        raise NotAsWritten(record.consent_id)
     purposes = [
-        {"purposeId": slug, "lawfulBasis": "consent", "consentState": "given"}
-        for slug in record.granted
+        {"purposeId": slug, "lawfulBasis": "consent", "consentState": "given"} for slug in granted
     ] + [
-        {"purposeId": slug, "lawfulBasis": "consent", "consentState": "refused"}
-        for slug in record.refused
+        {"purposeId": slug, "lawfulBasis": "consent", "consentState": "refused"} for slug in refused
     ]
     return {
         "schemaVersion": SCHEMA,

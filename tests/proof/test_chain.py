@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.html import escape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -132,6 +133,50 @@ def test_verify_names_a_record_rewritten_below_the_guard(client):
     assert "content does not match its hash" in str(error)
 
 
+@pytest.mark.parametrize(
+    ("was", "now"),
+    [
+        (["analytics"], {"analytics": False}),  # a list made an object with the same keys
+        ([], ""),  # an empty list made empty text
+        (["analytics"], None),  # JSON null
+    ],
+    ids=["object", "text", "null"],
+)
+def test_verify_names_a_list_rewritten_as_another_json_type(was, now):
+    """Such a value is not coerced back into the list it was, nor a traceback."""
+    _first, target, _last = (ConsentRecordFactory(granted=was) for _ in range(3))
+    below_the_guard(f"UPDATE {TABLE} SET granted = %s WHERE id = %s", [json.dumps(now), target.pk])
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {target.pk} (consent ID {target.consent_id})" in str(error)
+    assert "content does not match its hash" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("created_at", "'garbage'"),
+        ("created_at", "''"),
+        ("created_at", "'2026-13-45 00:00:00'"),
+        ("policy_version", "'one'"),
+        ("policy_version", "1.5"),
+        ("consent_id", "'nope'"),
+    ],
+)
+def test_verify_names_a_record_whose_values_sqlite_cannot_give_back(column, value):
+    """SQLite keeps any text in any column: a value the ORM cannot read, or reads as another
+    type, is named as changed, not a traceback."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's columns refuse such values")
+    _first, target, _last = (ConsentRecordFactory() for _ in range(3))
+    below_the_guard(f"UPDATE {TABLE} SET {column} = {value} WHERE id = %s", [target.pk])
+    error = broken()
+    assert error.returncode == 1
+    named = "nope" if column == "consent_id" else target.consent_id
+    assert f"record {target.pk} (consent ID {named})" in str(error)
+    assert "content does not match its hash" in str(error)
+
+
 def test_verify_names_the_record_after_one_removed(client):
     for action in ("accept_all", "reject_all", "accept_all"):
         client.post(CONSENT, {"action": action})
@@ -179,6 +224,27 @@ def test_verify_since_starts_at_that_day(client):
     assert "verifies: 1 records" in verify("--since", since)
 
 
+def test_verify_since_finds_every_record_since_then_removed():
+    """The newest records removed, and with them every record since the day asked for: the
+    chain still ends short of its head."""
+    ConsentRecordFactory(created_at=timezone.now() - timedelta(days=10))
+    newest = ConsentRecordFactory()
+    below_the_guard(f"DELETE FROM {TABLE} WHERE id = %s", [newest.pk])
+    for since in (timezone.localdate().isoformat(), "9999-12-31"):
+        error = broken("--since", since)
+        assert error.returncode == 1
+        assert f"record {newest.pk}" in str(error)
+        assert "does not end where its head says" in str(error)
+
+
+def test_verify_since_a_day_without_records_passes_an_intact_log():
+    ConsentRecordFactory(created_at=timezone.now() - timedelta(days=10))
+    ConsentRecordFactory(created_at=timezone.now() - timedelta(days=5))
+    for since in ((timezone.localdate() - timedelta(days=7)).isoformat(), "9999-12-31"):
+        assert "The consent log verifies" in verify("--since", since)
+    assert "verifies: 2 records" in verify("--since", "2000-01-01")
+
+
 @pytest.mark.parametrize("bad", ["yesterday", "2026-02-30", "0001-01-01T00:00+05:00"])
 def test_verify_refuses_a_bad_date_clearly(bad):
     error = broken("--since", bad)
@@ -191,13 +257,29 @@ def test_a_record_inserted_below_the_orm_is_named(client):
     ConsentRecord._base_manager.bulk_create(
         [ConsentRecord(policy_version=1, snapshot_hash="0" * 64, action="custom")]
     )
-    # The head still names the newest chained record: the stray one is beyond it.
-    assert "verifies: 1 records" in verify()
-    client.post(CONSENT, {"action": "reject_all"})
     stray = ConsentRecord.objects.get(chain_hash=None)
+    # The head still names the newest chained record: the stray one is beyond it.
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {stray.pk} (consent ID {stray.consent_id})" in str(error)
+    assert "comes after the chain's head" in str(error)
+    client.post(CONSENT, {"action": "reject_all"})
     error = broken()
     assert f"record {stray.pk} (consent ID {stray.consent_id})" in str(error)
     assert "no hash" in str(error)
+
+
+def test_verify_names_the_records_after_a_head_moved_back(client):
+    """A head set back to an earlier record would leave the records after it unchecked."""
+    for action in ("accept_all", "reject_all", "accept_all"):
+        client.post(CONSENT, {"action": action})
+    _first, second, third = ConsentRecord.objects.order_by("pk")
+    ChainHead.objects.filter(pk=1).update(hash=second.chain_hash, record_pk=second.pk)
+    below_the_guard(f"UPDATE {TABLE} SET action = 'custom' WHERE id = %s", [third.pk])
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {third.pk} (consent ID {third.consent_id})" in str(error)
+    assert "comes after the chain's head" in str(error)
 
 
 def test_the_chain_columns_are_guarded_too(client):
@@ -231,6 +313,19 @@ def test_the_head_is_made_again_from_the_newest_record():
     ChainHead.objects.all().delete()
     ConsentRecordFactory()
     assert "verifies: 2 records" in verify()
+
+
+@pytest.mark.parametrize("head", ["deleted", "emptied"])
+def test_verify_names_a_head_deleted_or_emptied(head):
+    """Not as a record without a hash: every record has one."""
+    *_, newest = (ConsentRecordFactory() for _ in range(3))
+    heads = ChainHead.objects.filter(pk=1)
+    heads.delete() if head == "deleted" else heads.update(hash=GENESIS, record_pk=None)
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {newest.pk} (consent ID {newest.consent_id}): the chain has no head" in str(
+        error
+    )
 
 
 def test_the_purge_leaves_the_rest_verifiable():
@@ -315,10 +410,40 @@ def test_the_export_command_writes_a_receipt(tmp_path):
         stderr=io.StringIO(),
     )  # fmt: skip
     assert json.loads(target.read_text()) == data
-    with pytest.raises(CommandError, match="is not a consent ID"):
-        call_command("cookieconsent_export", "--receipt", "nope")
+    for bad in ("nope", "", " "):
+        out = io.StringIO()
+        with pytest.raises(CommandError, match="is not a consent ID"):
+            call_command("cookieconsent_export", "--receipt", bad, stdout=out)
+        assert out.getvalue() == ""  # not the whole log instead
     with pytest.raises(CommandError, match="No consent record"):
         call_command("cookieconsent_export", "--receipt", "0" * 32)
+
+
+@pytest.mark.parametrize(
+    "now", [None, {"analytics": False}, ["analytics", 1]], ids=["null", "object", "not-slugs"]
+)
+def test_a_record_whose_categories_were_changed_is_shown_not_a_server_error(staff, now):
+    """The admin's list, the receipt (admin and command) and the export of a record whose
+    categories are not lists of slugs any more: no 500 or traceback, and no receipt that would
+    misstate the choice."""
+    target = ConsentRecordFactory(granted=["analytics"])
+    text = json.dumps(now)
+    below_the_guard(
+        f"UPDATE {TABLE} SET granted = %s, refused = %s WHERE id = %s", [text, text, target.pk]
+    )
+    listing = staff.get("/admin/cookieconsent/consentrecord/")
+    assert listing.status_code == 200
+    assert escape(json.dumps(now, ensure_ascii=False)) in listing.content.decode()
+    change = f"/admin/cookieconsent/consentrecord/{target.pk}/change/"
+    response = staff.get(f"/admin/cookieconsent/consentrecord/{target.pk}/receipt/", follow=True)
+    assert response.redirect_chain == [(change, 302)]
+    assert "not as it was written" in response.content.decode()
+    with pytest.raises(CommandError, match="not as it was written"):
+        call_command("cookieconsent_export", "--receipt", str(target.consent_id))
+    cells = next(csv.DictReader(io.StringIO("".join(export.stream(ConsentRecord.objects, "csv")))))
+    assert cells["granted"] == ("" if now is None else json.dumps(now, ensure_ascii=False))
+    line = "".join(export.stream(ConsentRecord.objects.all(), "jsonl"))
+    assert json.loads(line)["granted"] == ("" if now is None else now)
 
 
 # -- what is hashed -----------------------------------------------------------------------------

@@ -6,12 +6,18 @@ import csv
 import datetime as dt
 import io
 import json
+import re
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from cookieconsent.models import ChainCheckpoint, ConsentRecord
 from cookieconsent.proof import export
 from tests.factories import ConsentRecordFactory
 
@@ -135,3 +141,44 @@ def test_cell_neutralising_keeps_numbers_and_plain_text():
     assert export._csv_cell("") == ""
     assert export._csv_cell("a=b") == "a=b"
     assert export._csv_cell("=1+1") == "'=1+1"
+
+
+def _docs_script() -> str:
+    """The auditor's script in docs/proof.md, "What is hashed"."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "proof.md").read_text()
+    found = re.search(r"```python\n(import hashlib.*?)```", text, re.DOTALL)
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_docs_script_verifies_an_export_of_a_purged_chain(tmp_path):
+    """Run for real on ``cookieconsent_export --format jsonl``: non-ASCII values, a time
+    without microseconds, and a purge that left two runs (a record imported with an older
+    date), given the checkpoints as the docs say."""
+    now = timezone.now()
+    for days in (400, 399, 1, 500):  # the last imported late, with an older date
+        ConsentRecordFactory(created_at=now - timedelta(days=days))
+    ConsentRecordFactory(
+        granted=["analytics"], page_url="/ä?x=1\u2028y", user_agent="Tëst 😀", user_pk="7"
+    )
+    ConsentRecordFactory(created_at=now.replace(microsecond=0) + timedelta(seconds=1))
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 3
+    assert ChainCheckpoint.objects.count() == 2
+    call_command(
+        "cookieconsent_export", "--format", "jsonl", "-o", str(tmp_path / "consent.jsonl"),
+        stderr=io.StringIO(),
+    )  # fmt: skip
+    hashes = ChainCheckpoint.objects.values_list("hash", flat=True)
+    (tmp_path / "checkpoints.txt").write_text("\n".join(hashes) + "\n")
+    (tmp_path / "check.py").write_text(_docs_script(), encoding="utf-8")
+    ran = subprocess.run(
+        [sys.executable, "check.py"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    # A record changed in the file is still found.
+    jsonl = tmp_path / "consent.jsonl"
+    jsonl.write_text(jsonl.read_text(encoding="utf-8").replace("Tëst", "Test"), encoding="utf-8")
+    ran = subprocess.run(
+        [sys.executable, "check.py"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert ran.returncode == 1 and "AssertionError" in ran.stderr

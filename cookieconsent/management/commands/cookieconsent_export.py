@@ -12,7 +12,7 @@ from cookieconsent.management.moments import moment
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof import export
-from cookieconsent.proof.receipt import receipt
+from cookieconsent.proof.receipt import NotAsWritten, receipt
 
 
 class Command(BaseCommand):
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["receipt"]:
+        if options["receipt"] is not None:  # an empty one too: not a request for the whole log
             self._receipt(options["receipt"], options["output"])
             return
         fmt = options["format"]
@@ -76,7 +76,15 @@ class Command(BaseCommand):
         )
         if record is None:
             raise CommandError(f"No consent record has the consent ID {key}.")
-        text = json.dumps(receipt(record), ensure_ascii=False, indent=2)
+        try:
+            data = receipt(record)
+        except NotAsWritten:
+            raise CommandError(
+                f"The record {key} is not as it was written: its categories were changed in "
+                "the database, so no receipt can say what the visitor chose. Run "
+                "cookieconsent_verify."
+            ) from None
+        text = json.dumps(data, ensure_ascii=False, indent=2)
         if not path:
             self.stdout.write(text)
             return
