@@ -32,6 +32,7 @@ from cookieconsent.engine.consent import Consent, Decision, get_consent, set_con
 from cookieconsent.engine.crossorigin import cross_origin_protect
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.models import Action, ConsentRecord
+from cookieconsent.models.records import slug_list
 from cookieconsent.proof.records import record_decision
 from cookieconsent.publishing import serve as serving
 from cookieconsent.signals import consent_changed
@@ -266,6 +267,12 @@ def receipt(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError:  # a validly signed cookie whose ID is not a UUID
             record = None
+    if record is not None and (
+        slug_list(record.granted) is None or slug_list(record.refused) is None
+    ):
+        # Changed below the ORM (cookieconsent_verify names it): no receipt can say what the
+        # visitor chose.
+        record = None
     shown = None
     if record is not None and record.published_version is not None:
         shown = serving.snapshot(record.published_version.number, record.language)

@@ -27,6 +27,7 @@ from django.http import HttpRequest
 from cookieconsent.conf import get_config
 from cookieconsent.engine.consent import Decision
 from cookieconsent.models import ConsentRecord
+from cookieconsent.models.records import slug_list
 
 logger = logging.getLogger("cookieconsent")
 
@@ -48,9 +49,13 @@ def _key(user_pk: str) -> str:
 
 
 def _decision(row: tuple[Any, ...] | None) -> Decision | None:
+    """The decision a user's latest record holds; none if its categories were changed below
+    the ORM into something else than lists of slugs (``cookieconsent_verify`` names it)."""
     if row is None:
         return None
     granted, version, created_at, action, consent_id = row
+    if slug_list(granted) is None:
+        return None
     return Decision(
         frozenset(granted), version, int(created_at.timestamp()), action, str(consent_id)
     )

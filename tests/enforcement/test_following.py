@@ -4,6 +4,7 @@ there, unless that browser holds a later decision of its own."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.cache import SessionStore as CacheSession
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
-from django.db import connections
+from django.db import connection, connections
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, override_settings
 from django.utils import timezone
@@ -26,7 +27,7 @@ from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.models import Action, ConsentRecord, CookiePolicy, Regime, RegionRule
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
 from tests.factories import ConsentRecordFactory, UserFactory
-from tests.helpers import check_error_codes
+from tests.helpers import check_error_codes, guards_lifted
 
 pytestmark = pytest.mark.django_db
 
@@ -362,3 +363,21 @@ async def test_async_client_first_page_after_sign_in(categories):
 def test_the_setting_is_checked():
     assert check_error_codes({"CONSENT_FOLLOWS_USER": "yes"}) == ["cookieconsent.E003"]
     assert check_error_codes(FOLLOW) == []
+
+
+@pytest.mark.parametrize("now", [None, {"analytics": True}, ["analytics", 1]])
+def test_a_latest_record_changed_below_the_orm_is_not_followed(follow, categories, now):
+    """A user whose latest record's categories were rewritten in the database (JSON null, an
+    object, not slugs) is followed by nothing: the page asks again, no server error."""
+    user = UserFactory()
+    record = decide(user, "analytics")
+    with guards_lifted(ConsentRecord), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ConsentRecord._meta.db_table} SET granted = %s WHERE id = %s",
+            [json.dumps(now), record.pk],
+        )
+    page = signed_in(user, _stat="1").get("/t/")
+    assert page.status_code == 200
+    assert BANNER in page.content.decode()
+    assert written(page) is None
+    assert "_stat" in cookies_expired(page)

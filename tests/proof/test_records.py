@@ -4,6 +4,7 @@ receipt."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from cookieconsent.models import (
 )
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
 from tests.factories import ConsentRecordFactory, UserFactory
+from tests.helpers import guards_lifted
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 
@@ -398,3 +400,19 @@ def test_the_receipt_says_what_the_visitor_chose_in_their_words(client, categori
     # The fingerprint is explained, and may break anywhere rather than widen a phone's page.
     assert "A fingerprint of the text you were shown" in html
     assert '<code class="cc-receipt__hash">' in html
+
+
+@pytest.mark.parametrize("now", [None, {"analytics": True}, ["analytics", 1]])
+def test_the_receipt_of_a_record_changed_below_the_orm_is_none(client, now):
+    """Categories rewritten in the database (JSON null, an object, not slugs): the visitor is
+    told there is no receipt rather than shown a choice the record cannot prove, and no 500."""
+    client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
+    record = ConsentRecord.objects.get()
+    with guards_lifted(ConsentRecord), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ConsentRecord._meta.db_table} SET refused = %s WHERE id = %s",
+            [json.dumps(now), record.pk],
+        )
+    response = client.get(RECEIPT)
+    assert response.status_code == 404
+    assert "We have no record of a cookie choice from this browser." in response.content.decode()
