@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
+from contextlib import suppress
+from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -142,7 +146,38 @@ def _cross_origin(request: HttpRequest) -> HttpResponse:
     )
 
 
+class _SkipFiles(FileUploadHandler):
+    """Reads past every file of a multipart body: none is kept in memory or written to a
+    temporary file."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        raise SkipFile
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        return None  # pragma: no cover (never asked: every file is skipped)
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # pragma: no cover
+
+
+def _no_uploads(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """No file comes with a choice: a multipart body's files are read past, never kept
+    (``DATA_UPLOAD_MAX_MEMORY_SIZE`` does not count files, and Django writes large ones to a
+    temporary file). The upload handlers are replaced before anything reads the body."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.method == "POST":
+            # AttributeError: a middleware read the body already, and there is nothing to spare.
+            with suppress(AttributeError):
+                request.upload_handlers = [_SkipFiles(request)]
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 @require_POST
+@_no_uploads
 @cross_origin_protect(_cross_origin)
 def consent(request: HttpRequest) -> HttpResponseBase:
     """Record a decision: accept all, reject all, or a set of categories."""

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -426,3 +427,45 @@ def test_nesting_is_refused_past_the_limit_on_every_python(client, categories):
     deep = '{"action": "reject_all", "x": ' + "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH + "}"
     response = post_json(client, deep)
     assert response.status_code == 400 and "nested too deeply" in response.json()["error"]
+
+
+def test_a_file_posted_with_a_choice_is_neither_kept_nor_written(
+    client, categories, settings, tmp_path
+):
+    """A multipart form may carry files (Django would write any beyond
+    ``FILE_UPLOAD_MAX_MEMORY_SIZE`` to a temporary file, whatever
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` says): the choice is recorded, the file is read past."""
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+    seen = []
+
+    def look(sender, request, **kwargs):
+        seen.append((dict(request.FILES), list(tmp_path.iterdir())))
+
+    consent_changed.connect(look)
+    try:
+        upload = SimpleUploadedFile("big.bin", b"x" * 100_000)
+        response = client.post(URL, {"action": "accept_all", "next": "/t/", "f": upload})
+    finally:
+        consent_changed.disconnect(look)
+    assert response.status_code == 302 and response["Location"] == "/t/"
+    assert ConsentRecord.objects.get().action == "accept_all"
+    assert seen == [({}, [])]
+
+
+def reads_the_body(get_response):
+    """A site's middleware that reads the form before any view."""
+
+    def middleware(request):
+        request.POST  # noqa: B018
+        return get_response(request)
+
+    return middleware
+
+
+def test_a_choice_whose_body_a_middleware_read_first_is_recorded(client, categories, settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.reads_the_body"]
+    upload = SimpleUploadedFile("small.bin", b"x" * 10)
+    response = client.post(URL, {"action": "reject_all", "f": upload})
+    assert response.status_code == 302
+    assert ConsentRecord.objects.get().action == "reject_all"
