@@ -25,15 +25,18 @@ from cookieconsent.models.chain import GENESIS, HASHED, digest
 
 CHUNK_SIZE = 5000
 _CONSENT_ID = HASHED.index("consent_id")
-#: The type each hashed field has, read through the ORM, in a record as written
-#: (docs/proof.md, "What is hashed"); any other field is text.
-_TYPES: dict[str, type] = {
-    "consent_id": uuid.UUID,
-    "created_at": dt.datetime,
-    "granted": list,
-    "refused": list,
-    "policy_version": int,
-}
+#: The type of each hashed value (in ``HASHED``'s order) read through the ORM from a record as
+#: written (docs/proof.md, "What is hashed"): text but for these.
+_WRITTEN: tuple[type, ...] = tuple(
+    {
+        "consent_id": uuid.UUID,
+        "created_at": dt.datetime,
+        "granted": list,
+        "refused": list,
+        "policy_version": int,
+    }.get(name, str)
+    for name in HASHED
+)
 
 #: Why a record does not verify.
 CONTENT = "content"  # its content no longer gives its hash
@@ -177,11 +180,7 @@ def _matches(values: Sequence[Any], link: str, hash_: str) -> bool:
     written with (a JSON object, text or null where a list was, a fraction where an integer
     was: anyone can write those below the ORM) does not: the hash would take it as the value it
     can be coerced to, or fail."""
-    for name, value in zip(HASHED, values, strict=True):
-        expected = _TYPES.get(name, str)
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            return False
-    return digest(values, link) == hash_
+    return tuple(map(type, values)) == _WRITTEN and digest(values, link) == hash_
 
 
 def _read(rows: QuerySet[ConsentRecord, Any]) -> Iterator[tuple[int, Sequence[Any] | None]]:
