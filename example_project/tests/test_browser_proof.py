@@ -47,6 +47,8 @@ def sign_in(page: Any, base: str) -> None:
 
 
 def test_publish_diff_what_they_saw_and_receipt(browser, site):  # noqa: F811
+    from playwright.sync_api import expect
+
     from cookieconsent.models import ConsentRecord, CookiePolicy
     from cookieconsent.publishing import publish
 
@@ -59,8 +61,8 @@ def test_publish_diff_what_they_saw_and_receipt(browser, site):  # noqa: F811
     visitor.goto(f"{site}/cookies/preferences/")
     visitor.get_by_role("link", name="Your receipt").click()
     record = ConsentRecord.objects.get()
-    assert visitor.get_by_text(str(record.consent_id)).is_visible()
-    assert visitor.get_by_role("link", name="the text you agreed to").is_visible()
+    expect(visitor.get_by_text(str(record.consent_id))).to_be_visible()
+    expect(visitor.get_by_role("link", name="the text you agreed to")).to_be_visible()
     shoot(visitor, "receipt")
     visitor.context.close()
 
@@ -75,16 +77,16 @@ def test_publish_diff_what_they_saw_and_receipt(browser, site):  # noqa: F811
     staff.goto(f"{site}/admin/cookieconsent/cookiepolicy/{policy.pk}/change/")
     staff.get_by_role("link", name="Publish…").click()
     preview = staff.frame_locator('iframe[title="Policy page"]')
-    assert preview.get_by_text("like Global Privacy Control").is_visible()
+    expect(preview.get_by_text("like Global Privacy Control")).to_be_visible()
     shoot(staff, "publish-preview")
 
     # Published as version 2: the diff between 1 and 2 shows the change.
     staff.get_by_label("Visitors must consent again").check()
     staff.get_by_role("button", name="Publish version 2").click()
-    assert staff.get_by_text("Visitors will be asked to consent again.").is_visible()
+    expect(staff.get_by_text("Visitors will be asked to consent again.")).to_be_visible()
     staff.get_by_role("button", name="Show the changes").click()
-    assert staff.get_by_role("heading", name="Changes from version 1 to version 2").is_visible()
-    assert staff.locator(".cc-diff ins").first.is_visible()  # the words added, highlighted
+    expect(staff.get_by_role("heading", name="Changes from version 1 to version 2")).to_be_visible()
+    expect(staff.locator(".cc-diff ins").first).to_be_visible()  # the words added, highlighted
     shoot(staff, "version-diff")
 
     # A third version later, the record still opens what its visitor saw: version 1.
@@ -94,7 +96,7 @@ def test_publish_diff_what_they_saw_and_receipt(browser, site):  # noqa: F811
     staff.goto(f"{site}/admin/cookieconsent/consentrecord/{record.pk}/change/")
     staff.get_by_role("link", name="as this visitor saw it").click()
     seen = staff.frame_locator('iframe[title="Policy page"]')
-    assert seen.get_by_text("There is no industry-agreed standard").is_visible()
+    expect(seen.get_by_text("There is no industry-agreed standard")).to_be_visible()
     assert seen.get_by_text("like Global Privacy Control").count() == 0
     shoot(staff, "record-what-they-saw")
     staff.context.close()
