@@ -5,7 +5,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # The demo needs the example's extra only; the suite, everything.
 DEMO_STAMP := $(VENV)/.installed-demo-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-export PYTHONDEVMODE := 1
 # pyenv keeps 3.11, 3.12 and 3.13 side by side on these machines; the matrix needs all of them.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 
@@ -21,14 +20,14 @@ PORT ?= 8000
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	PYTHONDEVMODE= $(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	PYTHONDEVMODE= $(BIN)/python -m pip install --quiet -e ".[test,example,browser,lint,docs]" nox build
+	$(BIN)/python -m pip install --quiet -e ".[test,example,browser,lint,docs]" nox build
 	touch $(STAMP)
 
 $(DEMO_STAMP): $(BIN)/python pyproject.toml
-	PYTHONDEVMODE= $(BIN)/python -m pip install --quiet -e ".[example]"
+	$(BIN)/python -m pip install --quiet -e ".[example]"
 	touch $(DEMO_STAMP)
 
 ## make demo: the fluxems example site on http://127.0.0.1:$(PORT) (SQLite, nothing else to install)
@@ -91,7 +90,7 @@ lint: $(STAMP)
 ## make wheel: dist/cookieconsent-<version>-py3-none-any.whl, to pip install without an index
 wheel: $(BIN)/python
 	rm -rf dist
-	PYTHONDEVMODE= $(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
 	@ls dist/*.whl
 
 ## make docs: the Sphinx site in docs/_build/html, warnings as errors

@@ -38,7 +38,7 @@ class Worker:
     """``benchmarks/worker.py`` for one suite, importing the app from ``tree``."""
 
     def __init__(self, suite: str, tree: Path = ROOT) -> None:
-        # The Makefile exports PYTHONDEVMODE=1 for the tests; its checks would be timed too.
+        # Not under a PYTHONDEVMODE=1 from the environment: its checks would be timed too.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDEVMODE"}
         env["PYTHONPATH"] = str(tree)
         self.process = subprocess.Popen(
