@@ -292,12 +292,15 @@ def receipt(request: HttpRequest) -> HttpResponse:
     consent ID in their consent cookie (one indexed query). Categories are named as in the
     snapshot the record was given under."""
     consent = get_consent(request)
+    # The decision the cookie holds, whether or not it still counts (expired, asked again
+    # since, a dismissal outranked by a browser signal): it was made, and recorded.
+    stored = consent._stored()
     record = None
-    if consent.consent_id:
+    if stored is not None:
         try:
             record = (
                 ConsentRecord.objects.select_related("published_version")
-                .filter(consent_id=consent.consent_id)
+                .filter(consent_id=stored.consent_id)
                 .first()
             )
         except ValidationError:  # a validly signed cookie whose ID is not a UUID

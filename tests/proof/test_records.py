@@ -416,3 +416,18 @@ def test_the_receipt_of_a_record_changed_below_the_orm_is_none(client, now):
     response = client.get(RECEIPT)
     assert response.status_code == 404
     assert "We have no record of a cookie choice from this browser." in response.content.decode()
+
+
+def test_the_receipt_of_a_decision_that_no_longer_counts(client, categories):
+    """Asked again since (a version that requires consent again): the banner shows, and the
+    receipt still gives the decision the visitor made, which was recorded."""
+    client.post(CONSENT, {"action": "custom", "categories": ["functional"]})
+    record = ConsentRecord.objects.get()
+    policy = CookiePolicy.current()
+    policy.introduction = "Later words."
+    policy.save()
+    publishing.publish(policy, reconsent=True)
+    assert client.get("/cookies/status/").json()["needs_renewal"] is True
+    response = client.get(RECEIPT)
+    assert response.status_code == 200
+    assert f"<code>{record.consent_id}</code>" in response.content.decode()
