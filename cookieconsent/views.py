@@ -167,10 +167,9 @@ def _no_uploads(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method == "POST":
-            # AttributeError: a middleware read the body already, and there is nothing to spare.
-            with suppress(AttributeError):
-                request.upload_handlers = [_SkipFiles(request)]
+        # AttributeError: a middleware read the body already, and there is nothing to spare.
+        with suppress(AttributeError):
+            request.upload_handlers = [_SkipFiles(request)]
         return view(request, *args, **kwargs)
 
     return wrapped
