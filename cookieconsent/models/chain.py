@@ -73,11 +73,20 @@ def timestamp(value: dt.datetime) -> str:
 
 #: The canonical form's serialiser: JSON with sorted keys, no whitespace, no ASCII escapes.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-#: The hashed fields hashed as text.
-_TEXT = tuple(
-    name
+def _consent_id_text(value: uuid.UUID | str) -> str:
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
+
+
+#: How each of ``HASHED`` is written in the canonical form: text unless named here.
+_AS_HASHED: tuple[Callable[[Any], Any], ...] = tuple(
+    {
+        "consent_id": _consent_id_text,
+        "created_at": timestamp,
+        "granted": list,
+        "refused": list,
+        "policy_version": int,
+    }.get(name, str)
     for name in HASHED
-    if name not in ("consent_id", "created_at", "granted", "refused", "policy_version")
 )
 
 
@@ -87,18 +96,12 @@ def canonical(values: Sequence[Any], prev: str) -> bytes:
     ensure_ascii=False)`` in UTF-8 (also RFC 8785 for these strings, lists of strings and
     integers), with ``consent_id`` as its hyphenated text, ``created_at`` as ``timestamp()``,
     ``policy_version`` an integer and every other value text (docs/proof.md)."""
-    fields = dict(zip(HASHED, values, strict=True))
-    consent_id = fields["consent_id"]
-    fields.update(
-        {name: str(fields[name]) for name in _TEXT},
-        consent_id=str(consent_id if isinstance(consent_id, uuid.UUID) else uuid.UUID(consent_id)),
-        created_at=timestamp(fields["created_at"]),
-        granted=list(fields["granted"]),
-        refused=list(fields["refused"]),
-        policy_version=int(fields["policy_version"]),
-        prev=prev,
-        v=FORMAT,
-    )
+    fields = {
+        name: as_hashed(value)
+        for name, as_hashed, value in zip(HASHED, _AS_HASHED, values, strict=True)
+    }
+    fields["prev"] = prev
+    fields["v"] = FORMAT
     return _ENCODER.encode(fields).encode()
 
 
