@@ -122,7 +122,10 @@ def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     if request.content_type != "application/json":
         return request.POST
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > MAX_JSON_BODY or len(request.body) > MAX_JSON_BODY:
+    if not length.isdigit():
+        # Django reads such a body as empty: say why, not that it is too large.
+        raise ValueError(_("The request’s Content-Length is not a number of bytes."))
+    if int(length) > MAX_JSON_BODY or len(request.body) > MAX_JSON_BODY:
         raise ValueError(_("The request is too large."))
     if _too_deep(request.body):
         raise ValueError(_("The request body is nested too deeply."))

@@ -211,6 +211,21 @@ def test_bad_json_is_a_clear_400(client, categories, body, message):
     assert not ConsentRecord.objects.exists()
 
 
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3"])
+def test_json_with_a_content_length_that_is_no_number_is_a_clear_400(client, categories, length):
+    response = client.generic(
+        "POST",
+        URL,
+        json.dumps({"action": "accept_all"}),
+        content_type="application/json",
+        HTTP_ACCEPT="application/json",
+        CONTENT_LENGTH=length,
+    )
+    assert response.status_code == 400
+    assert "Content-Length is not a number" in response.json()["error"]
+    assert not ConsentRecord.objects.exists()
+
+
 def test_oversized_form_body_is_refused_without_a_500(client, categories, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = post(client, action="custom", categories=["x" * 2000])
