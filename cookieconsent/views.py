@@ -124,7 +124,7 @@ def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit():
         # Django reads such a body as empty: say why, not that it is too large.
-        raise ValueError(_("The request’s Content-Length is not a number of bytes."))
+        raise ValueError(_("The Content-Length of the request is not a number of bytes."))
     if int(length) > MAX_JSON_BODY or len(request.body) > MAX_JSON_BODY:
         raise ValueError(_("The request is too large."))
     if _too_deep(request.body):

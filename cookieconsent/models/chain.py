@@ -73,6 +73,8 @@ def timestamp(value: dt.datetime) -> str:
 
 #: The canonical form's serialiser: JSON with sorted keys, no whitespace, no ASCII escapes.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
 def _consent_id_text(value: uuid.UUID | str) -> str:
     return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
 
