@@ -3,8 +3,10 @@ the admin's category form as the browser posts it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
@@ -208,3 +210,11 @@ def check_error_codes(settings_value: object) -> list[str]:
 
     with override_settings(COOKIECONSENT=settings_value):
         return [e.id for e in check_settings()]
+
+
+def auditors_script() -> str:
+    """The auditor's script in docs/proof.md, "What is hashed"."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "proof.md").read_text()
+    found = re.search(r"```python\n(import hashlib.*?)```", text, re.DOTALL)
+    assert found is not None
+    return found.group(1)

@@ -25,12 +25,12 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from cookieconsent import clock
 from cookieconsent.admin import display
 from cookieconsent.admin.drafts import PublishReminderMixin, remind_to_publish
 from cookieconsent.admin.queries import RefuseNulMixin
@@ -156,7 +156,7 @@ class ExportMixin(_RecordAdmin):
         response = StreamingHttpResponse(
             export.stream(records, fmt), content_type=export.FORMATS[fmt]
         )
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        stamp = clock.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="consent-records-{stamp}.{fmt}"'
         return response
 
@@ -218,7 +218,7 @@ class PeriodForm(forms.Form):
         return data
 
     def period_obj(self) -> stats.Period:
-        today = timezone.localdate()
+        today = clock.localdate()
         data = self.cleaned_data if self.is_valid() else {}
         choice = data.get("period") or self.DEFAULT_PERIOD
         if choice == "dates":

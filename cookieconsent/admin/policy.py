@@ -14,12 +14,11 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cookieconsent import publishing
+from cookieconsent import clock, publishing
 from cookieconsent.admin.drafts import PublishReminderMixin, can_publish
 from cookieconsent.admin.frames import frames
 from cookieconsent.admin.markdown import MarkdownWarningsMixin
@@ -154,7 +153,7 @@ class CookiePolicyAdmin(
         if not policy.is_current:
             return self._not_current(request, policy, publishing.NotCurrentPolicy(policy))
         form = PublishForm(
-            request.POST or None, initial={"last_updated": timezone.localdate(), "reconsent": False}
+            request.POST or None, initial={"last_updated": clock.localdate(), "reconsent": False}
         )
         if request.method == "POST" and form.is_valid():
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -12,7 +13,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 def moment(
     value: str, option: str, *, end_of_day: bool = False, verb: str = "export"
 ) -> dt.datetime:
-    """A date (``2026-01-31``) or date and time (``2026-01-31T12:00``), as an aware datetime."""
+    """A date (``2026-01-31``) or date and time (``2026-01-31T12:00``), as an aware datetime
+    (with ``USE_TZ``) or a naive local one (without, as the database holds them)."""
     try:
         day = parse_date(value)
         moment = None if day is not None else parse_datetime(value)
@@ -31,8 +33,11 @@ def moment(
         raise CommandError(
             f"{option} {value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]."
         )
-    aware = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
     try:
+        if not settings.USE_TZ:
+            # The database holds local times, naive: so is the moment asked for.
+            return timezone.make_naive(moment) if timezone.is_aware(moment) else moment
+        aware = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
         # The database is given it in UTC: 0001-01-01 east of Greenwich falls off the calendar.
         aware.astimezone(dt.UTC)
     except OverflowError:

@@ -79,17 +79,16 @@ def _consent_id_text(value: uuid.UUID | str) -> str:
     return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
 
 
-#: How each of ``HASHED`` is written in the canonical form: text unless named here.
-_AS_HASHED: tuple[Callable[[Any], Any], ...] = tuple(
-    {
-        "consent_id": _consent_id_text,
-        "created_at": timestamp,
-        "granted": list,
-        "refused": list,
-        "policy_version": int,
-    }.get(name, str)
-    for name in HASHED
-)
+#: How the fields of ``HASHED`` that are not text are written in the canonical form.
+_NOT_TEXT: dict[str, Callable[[Any], Any]] = {
+    "consent_id": _consent_id_text,
+    "created_at": timestamp,
+    "granted": list,
+    "refused": list,
+    "policy_version": int,
+}
+#: How each of ``HASHED`` is written, in its order.
+_AS_HASHED = tuple(_NOT_TEXT.get(name, str) for name in HASHED)
 
 
 def canonical(values: Sequence[Any], prev: str) -> bytes:

@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db import models, router, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -59,8 +60,10 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
     def purge_older_than(self, cutoff: datetime) -> int:
         """Delete the records given before ``cutoff``, the one documented way to delete any;
         return how many went. Meant for a retention period (``cookieconsent_purge``)."""
-        if timezone.is_naive(cutoff):
+        if settings.USE_TZ and timezone.is_naive(cutoff):
             raise ValueError("purge_older_than() needs an aware datetime.")
+        if not settings.USE_TZ and timezone.is_aware(cutoff):
+            raise ValueError("purge_older_than() needs a naive datetime when USE_TZ is False.")
         with transaction.atomic(using=self.db):
             everything: models.QuerySet[ConsentRecord] = models.QuerySet(self.model, using=self.db)
             last = everything.filter(created_at__lt=cutoff).aggregate(pk=Max("pk"))["pk"]

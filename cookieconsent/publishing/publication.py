@@ -8,8 +8,8 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
+from cookieconsent import clock
 from cookieconsent.engine.registry import invalidate
 from cookieconsent.models import CookiePolicy, PublishedVersion, Snapshot
 from cookieconsent.models.content import draft_content
@@ -54,7 +54,7 @@ def publish(
     when the draft is the live version already (``unchanged()``), unless ``reconsent`` asks
     every visitor again. Publishes take turns, site-wide: each waits for the one before to
     commit, so numbers never collide."""
-    day = last_updated or timezone.localdate()
+    day = last_updated or clock.localdate()
     with transaction.atomic():
         # The lock, taken by the transaction's first statement, a write: the registry stamp's
         # row, raised by every publish (and every change to the policy or the cookie table).

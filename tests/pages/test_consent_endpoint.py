@@ -222,7 +222,7 @@ def test_json_with_a_content_length_that_is_no_number_is_a_clear_400(client, cat
         CONTENT_LENGTH=length,
     )
     assert response.status_code == 400
-    assert "Content-Length is not a number" in response.json()["error"]
+    assert "Content-Length of the request is not a number" in response.json()["error"]
     assert not ConsentRecord.objects.exists()
 
 

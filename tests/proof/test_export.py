@@ -6,11 +6,9 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -20,6 +18,7 @@ from django.utils import timezone
 from cookieconsent.models import ChainCheckpoint, ConsentRecord
 from cookieconsent.proof import export
 from tests.factories import ConsentRecordFactory
+from tests.helpers import auditors_script
 
 pytestmark = pytest.mark.django_db
 
@@ -143,14 +142,6 @@ def test_cell_neutralising_keeps_numbers_and_plain_text():
     assert export._csv_cell("=1+1") == "'=1+1"
 
 
-def _docs_script() -> str:
-    """The auditor's script in docs/proof.md, "What is hashed"."""
-    text = (Path(__file__).resolve().parents[2] / "docs" / "proof.md").read_text()
-    found = re.search(r"```python\n(import hashlib.*?)```", text, re.DOTALL)
-    assert found is not None
-    return found.group(1)
-
-
 def test_the_docs_script_verifies_an_export_of_a_purged_chain(tmp_path):
     """Run for real on ``cookieconsent_export --format jsonl``: non-ASCII values, a time
     without microseconds, and a purge that left two runs (a record imported with an older
@@ -170,7 +161,7 @@ def test_the_docs_script_verifies_an_export_of_a_purged_chain(tmp_path):
     )  # fmt: skip
     hashes = ChainCheckpoint.objects.values_list("hash", flat=True)
     (tmp_path / "checkpoints.txt").write_text("\n".join(hashes) + "\n")
-    (tmp_path / "check.py").write_text(_docs_script(), encoding="utf-8")
+    (tmp_path / "check.py").write_text(auditors_script(), encoding="utf-8")
     ran = subprocess.run(
         [sys.executable, "check.py"], cwd=tmp_path, capture_output=True, text=True, check=False
     )
