@@ -6,8 +6,6 @@ from typing import Any
 
 from django import template
 
-from cookieconsent.admin.drafts import remind_to_publish
-
 register = template.Library()
 
 
@@ -15,5 +13,9 @@ register = template.Library()
 def remind_to_publish_here(context: dict[str, Any]) -> str:
     """``remind_to_publish()`` from a template, before its messages are shown: for the app's
     index page, which no ``ModelAdmin`` serves."""
+    # Imported here: Django's template engine imports every tag library when it starts, and
+    # importing the admin registers its pages, which needs django.contrib.admin installed.
+    from cookieconsent.admin.drafts import remind_to_publish
+
     remind_to_publish(context["request"])
     return ""
