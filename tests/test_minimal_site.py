@@ -1,6 +1,7 @@
-"""A site with the fewest apps the app needs: ``contenttypes`` and ``cookieconsent``, and no
-admin, auth, sessions or messages. Run in a process of its own, since this suite's settings
-install all of them, and an app imported once stays imported."""
+"""Sites set up unlike this suite's, each run in a process of its own (an app imported once
+stays imported; a database router is read once): one with the fewest apps the app needs
+(``contenttypes`` and ``cookieconsent``: no admin, auth, sessions or messages), and one that
+keeps the app's tables in a database of their own."""
 
 from __future__ import annotations
 
@@ -93,3 +94,143 @@ def test_a_site_without_the_admin_auth_or_sessions(tmp_path: Path) -> None:
     assert seen["posted"] == [302, 1]
     assert seen["after"] == [200, ["_stat"]]
     assert seen["receipt"] == 200
+
+
+ROUTED_SETTINGS = """
+from site_settings import *
+
+INSTALLED_APPS = [
+    "django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes",
+    "django.contrib.sessions", "django.contrib.messages", "cookieconsent",
+]
+MIDDLEWARE = [
+    "cookieconsent.middleware.CookieConsentMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES[0]["OPTIONS"]["context_processors"] += [
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+]
+DATABASES = {
+    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "site.sqlite3"},
+    "consent": {"ENGINE": "django.db.backends.sqlite3", "NAME": "consent.sqlite3"},
+}
+DATABASE_ROUTERS = ["routed_urls.ConsentRouter"]
+ROOT_URLCONF = "routed_urls"
+COOKIECONSENT = {"RECORD_RETENTION": 400 * 24 * 3600}
+"""
+
+ROUTED_URLS = """
+from django.contrib import admin
+from django.urls import path
+
+from site_urls import urlpatterns as site
+
+
+class ConsentRouter:
+    \"\"\"The app's tables in the database ``consent``, everything else in ``default``.\"\"\"
+
+    def db_for_read(self, model, **hints):
+        return "consent" if model._meta.app_label == "cookieconsent" else "default"
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True
+
+    def allow_migrate(self, db, app_label, **hints):
+        return db == ("consent" if app_label == "cookieconsent" else "default")
+
+
+urlpatterns = [path("admin/", admin.site.urls), *site]
+"""
+
+ROUTED_RUN = """
+import datetime as dt, io, json, os, sqlite3
+os.environ["DJANGO_SETTINGS_MODULE"] = "routed_settings"
+import django
+django.setup()
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+call_command("check", fail_level="WARNING", stdout=io.StringIO())
+call_command("migrate", verbosity=0)
+call_command("migrate", database="consent", verbosity=0)
+from cookieconsent.console import shown
+from cookieconsent.models import (
+    ConsentRecord, Cookie, CookieCategory, CookiePolicy, UndeclaredCookie,
+)
+
+analytics = CookieCategory.objects.create(slug="analytics", name="Analytics", purpose="Stats.")
+CookieCategory.objects.create(slug="necessary", name="Necessary", required=True, purpose="-")
+Cookie.objects.create(name="_stat", category=analytics)
+CookiePolicy.objects.create(title="Cookie Policy", is_current=True)
+call_command("cookieconsent_publish", stdout=io.StringIO())
+seen = {}
+visitor = Client()
+visitor.cookies["_hjid"] = "1"  # undeclared: goes to the inbox
+seen["first"] = sorted(visitor.get("/").cookies)
+visitor.post("/cookies/consent/", {"action": "accept_all"})
+visitor.post("/cookies/consent/", {"action": "reject_all"})
+shown.flush()
+ConsentRecord.objects.create(
+    created_at=timezone.now() - dt.timedelta(days=500), policy_version=1, action="accept_all"
+)
+out = io.StringIO()
+call_command("cookieconsent_verify", stdout=out)
+seen["verified"] = "verifies: 3 records" in out.getvalue()
+call_command("cookieconsent_purge", stdout=io.StringIO())
+out = io.StringIO()
+call_command("cookieconsent_verify", stdout=out)
+seen["verified after the purge"] = "verifies: 2 records" in out.getvalue()
+staff = Client()
+staff.force_login(User.objects.create_superuser("staff", "staff@example.com", "-"))
+seen["admin"] = [
+    staff.get(url).status_code
+    for url in (
+        "/admin/",
+        "/admin/cookieconsent/consentrecord/",
+        "/admin/cookieconsent/consentrecord/export/?format=csv",
+        "/admin/cookieconsent/dailydecisions/",
+        "/admin/cookieconsent/undeclaredcookie/",
+        "/admin/cookieconsent/cookiepolicy/1/publish/",
+    )
+]
+tables = {}
+for name in ("site", "consent"):
+    with sqlite3.connect(name + ".sqlite3") as db:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        tables[name] = sorted(r[0] for r in rows if r[0].startswith("cookieconsent_"))
+seen["app tables in the site's database"] = tables["site"]
+seen["records"] = ConsentRecord.objects.count()
+seen["undeclared"] = list(UndeclaredCookie.objects.values_list("name", flat=True))
+print(json.dumps(seen))
+"""
+
+
+def test_a_site_that_keeps_the_apps_tables_in_a_database_of_their_own(tmp_path: Path) -> None:
+    (tmp_path / "site_settings.py").write_text(SETTINGS)
+    (tmp_path / "site_urls.py").write_text(URLS)
+    (tmp_path / "routed_settings.py").write_text(ROUTED_SETTINGS)
+    (tmp_path / "routed_urls.py").write_text(ROUTED_URLS)
+    (tmp_path / "home.html").write_text(
+        "{% load cookieconsent %}<html><body>Hello {% cookieconsent_banner %}</body></html>"
+    )
+    (tmp_path / "run.py").write_text(ROUTED_RUN)
+    ran = subprocess.run(
+        [sys.executable, "run.py"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    seen = json.loads(ran.stdout.splitlines()[-1])
+    assert seen["first"] == []
+    assert seen["verified"] and seen["verified after the purge"]
+    assert seen["admin"] == [200] * 6
+    assert seen["app tables in the site's database"] == []
+    assert seen["records"] == 2
+    assert seen["undeclared"] == ["_hjid"]

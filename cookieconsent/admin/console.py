@@ -14,7 +14,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import QuerySet
 from django.http import (
     HttpRequest,
@@ -588,7 +588,7 @@ class UndeclaredCookieAdmin(RefuseNulMixin, PublishReminderMixin, _UndeclaredAdm
         declared: dict[CookieCategory, list[str]] = {}
         known: list[tuple[str, CookieCategory]] = []
         refused: list[tuple[str, list[str]]] = []
-        with transaction.atomic():
+        with transaction.atomic(using=router.db_for_write(Cookie)):
             for form in formset:
                 data = form.cleaned_data
                 entries = [selected[pk] for pk in data["found"]]

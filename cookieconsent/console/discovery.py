@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from http.cookies import Morsel
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.http import parse_http_date
@@ -152,7 +152,7 @@ def write_pending(request: HttpRequest) -> None:
     for name, source, max_age in pending:
         try:
             # A savepoint each: one failed name must not abort the others' transaction.
-            with transaction.atomic():
+            with transaction.atomic(using=router.db_for_write(UndeclaredCookie)):
                 record(name, source=source, path=path, max_age=max_age)
         except Exception:
             _forget(name, source)
@@ -184,6 +184,7 @@ def record(
     path = _clean_path(path)
     if max_age is not None:
         max_age = min(max(int(max_age), 0), _MAX_AGE_LIMIT)
+    connection = connections[router.db_for_write(UndeclaredCookie)]
     if connection.vendor in ("postgresql", "sqlite"):
         # Inserted only below the limit of its kind; an existing name is bumped whatever the
         # count. A name browsers sent becomes the site's own once the site sets it (or a
@@ -247,7 +248,7 @@ def _record_portable(  # pragma: no cover
     same_kind = Q(source=browser) if source == browser else ~Q(source=browser)
     if UndeclaredCookie.objects.filter(same_kind).count() >= limit:
         return False
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(UndeclaredCookie)):
         UndeclaredCookie.objects.get_or_create(
             name=name,
             technology=technology,
@@ -268,7 +269,7 @@ def record_many(
     written = 0
     for name, technology, *seen in names:
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=router.db_for_write(UndeclaredCookie)):
                 written += record(
                     name,
                     source=source,

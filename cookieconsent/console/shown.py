@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from django.db import connection
+from django.db import connections, router
 from django.utils import timezone
 
 from cookieconsent.conf import on_reset
@@ -123,6 +123,7 @@ def _in_event_loop() -> bool:
 def add_to_table(counts: Mapping[dt.date, int]) -> None:
     """Add ``counts`` to ``BannersShown``: one ``INSERT … ON CONFLICT DO UPDATE`` (SQLite,
     PostgreSQL) or ``ON DUPLICATE KEY UPDATE`` (MySQL, MariaDB) for every day at once."""
+    connection = connections[router.db_for_write(BannersShown)]
     table = connection.ops.quote_name(BannersShown._meta.db_table)
     day, shown = (connection.ops.quote_name(f) for f in ("day", "shown"))
     rows = sorted(counts.items())

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
@@ -94,7 +94,7 @@ def recount_day(day: dt.date) -> None:
     first and locked, so the second waits for the first to commit, then counts again, instead
     of inserting the same counts beside the first's (an ``IntegrityError`` on PostgreSQL)."""
     start, end = day_bounds(day)
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(CountedDay)):
         # A write first: on SQLite it takes the write lock before anything is read, so the
         # second writer waits (busy timeout) rather than failing to upgrade a read lock.
         CountedDay.objects.bulk_create([CountedDay(day=day)], ignore_conflicts=True)

@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
-from django.db import transaction
+from django.db import router, transaction
 from django.http import HttpRequest
 
 from cookieconsent.conf import get_config
@@ -134,7 +134,7 @@ def forget(user_pk: str) -> None:
         return
     key = _key(user_pk)
     _delete(key)
-    transaction.on_commit(lambda: _delete(key))
+    transaction.on_commit(lambda: _delete(key), using=router.db_for_write(ConsentRecord))
 
 
 def _signed_in(session: Any) -> str:

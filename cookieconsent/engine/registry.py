@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.db.models import F
 
 from cookieconsent.caching import Memo
@@ -386,7 +386,9 @@ def invalidate(*, using: str | None = None, **kwargs: Any) -> None:
 
     Connected to ``post_save`` and ``post_delete`` of the categories, cookies and policy; call
     it after changing them with ``QuerySet.update()``, ``bulk_create()`` or raw SQL."""
-    alias = using or DEFAULT_DB_ALIAS
+    from cookieconsent.models import RegistryStamp
+
+    alias = using or router.db_for_write(RegistryStamp)
     reset()
     _bump(alias)
     # A registry built inside the transaction may hold its uncommitted rows; in autocommit

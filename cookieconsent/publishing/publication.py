@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import router, transaction
 
 from cookieconsent import clock
 from cookieconsent.engine.registry import invalidate
@@ -55,13 +55,14 @@ def publish(
     every visitor again. Publishes take turns, site-wide: each waits for the one before to
     commit, so numbers never collide."""
     day = last_updated or clock.localdate()
-    with transaction.atomic():
+    using = router.db_for_write(PublishedVersion)
+    with transaction.atomic(using=using):
         # The lock, taken by the transaction's first statement, a write: the registry stamp's
         # row, raised by every publish (and every change to the policy or the cookie table).
         # PostgreSQL locks the row until the commit; on SQLite a write first takes the
         # database's write lock before anything is read, so a second publish waits for it
         # (the busy timeout) instead of failing to turn its read lock into a write lock.
-        invalidate()
+        invalidate(using=using)
         if not CookiePolicy.objects.filter(pk=policy.pk, is_current=True).exists():
             raise NotCurrentPolicy(policy)
         live = PublishedVersion.objects.order_by("-number").first()
