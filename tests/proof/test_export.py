@@ -101,6 +101,8 @@ def test_large_exports_come_in_chunks():
         (["--until", "9999-12-31"], "--until '9999-12-31' is out of range"),
         (["--since", "0001-01-01"], "--since '0001-01-01' is out of range"),
         (["--since", "0001-01-01T00:30"], "--since '0001-01-01T00:30' is out of range"),
+        (["--since", "2026-03-02", "--until", "2026-03-01"], "comes after --until '2026-03-01'"),
+        (["--since", "2026-03-02T00:00", "--until", "2026-03-01"], "no record could be in both"),
     ],
 )
 def test_bad_input_is_a_clear_error(args, message):

@@ -37,10 +37,16 @@ class Command(BaseCommand):
         if fmt not in export.FORMATS:
             raise CommandError(f"Unknown --format {fmt!r}: use csv or jsonl.")
         records = ConsentRecord.objects.all()
-        if options["since"]:
-            records = records.filter(created_at__gte=moment(options["since"], "--since"))
-        if options["until"]:
-            until = moment(options["until"], "--until", end_of_day=True)
+        since = moment(options["since"], "--since") if options["since"] else None
+        until = moment(options["until"], "--until", end_of_day=True) if options["until"] else None
+        if since is not None and until is not None and since >= until:
+            raise CommandError(
+                f"--since {options['since']!r} comes after --until {options['until']!r}: "
+                "no record could be in both."
+            )
+        if since is not None:
+            records = records.filter(created_at__gte=since)
+        if until is not None:
             records = records.filter(created_at__lt=until)
         path = options["output"]
         file: TextIO | None = None
