@@ -6,7 +6,9 @@ the page is shared). The content is read with the standard library's HTML tokeni
 reads it exactly as the tokenizer did:
 
 - every start tag is written anew from the attributes the tokenizer found (values quoted,
-  ``"``, ``<`` and ``>`` escaped, the first of duplicate attributes kept, as browsers do);
+  ``"``, ``<`` and ``>`` escaped, the first of duplicate attributes kept, as browsers do;
+  names holding a quote, ``=``, ``<`` or a control character, which no element acts on, left
+  out);
 - ``<script>`` becomes ``type="text/plain"``, its own type kept in ``data-type``;
 - attributes that fetch (``src``, ``srcset``, ``href`` of ``<link>``, ``data``, ``poster``,
   ``srcdoc``, ``background``…) and inline event handlers (``on…``) move to
@@ -67,6 +69,13 @@ FETCHING_ANYWHERE = frozenset({"background"})
 
 _FOREIGN = frozenset({"svg", "math"})
 _CDATA = ("script", "style")
+
+
+#: An attribute name that reads back as itself wherever it is written. The tokenizer also
+#: hands back names such as ``=`` or ``"x"src`` (as a browser reads them, neither fetches),
+#: but written after a valueless attribute, `` = "x"src=/p.gif`` would give that attribute a
+#: value and the element a live ``src``: such names are left out.
+_PLAIN_NAME = re.compile(r"[^\s\"'<>/=\x00-\x1f\x7f]+")
 
 
 def _moves(tag: str, name: str) -> bool:
@@ -142,6 +151,8 @@ class _Rewriter(HTMLParser):
         moved: list[str] = []
         own_marker: str | None = None
         for key, value in attrs:
+            if not _PLAIN_NAME.fullmatch(key):
+                continue
             if key == MARKER:
                 # A hand-written inert element keeps its own marker unless it gets ours.
                 if own_marker is None:

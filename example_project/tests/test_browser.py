@@ -1052,6 +1052,9 @@ def test_the_harness_sees_a_leak(gate_page):
         "<svg onload=leak()></svg><script>leak()</script>",
         # Found by the generated fragments below: SVG's script loads its href as text/plain.
         '<svg><script href="http://leak.test/13"></script><script xlink:href="http://leak.test/14"></script></svg>',
+        # An attribute named "=" after a valueless one: written as read, it gave that one the
+        # value and the image a live src.
+        '<img = "x"src="http://leak.test/15" data-cookieconsent>',
     ],
 )
 def test_gated_html_loads_nothing_in_chromium(gate_page, html):

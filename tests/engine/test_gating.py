@@ -80,6 +80,11 @@ def live(html: str) -> list[str]:
         ("no markup & no change", "no markup & no change"),
         ("<!DOCTYPE x [ <img src=/d> ]><p>", "<!DOCTYPE x [ &lt;img src=/d> ]><p>"),
         ("<?x <img src=/e>?><p>", "<?x &lt;img src=/e>?><p>"),
+        # Found by the generated fragments: an attribute named "=" written after a valueless
+        # one would give it the value and the element a live src. Such names are left out.
+        ('<img = "x"src=/p.gif data-cookieconsent>', "<img data-cookieconsent>"),
+        ('<imgsrc = "http://leak.test/0"background data-cookieconsent>', "<imgsrc data-cookieconsent leak.test>"),
+        ('<td = "x"background=/bg.png title=t>', '<td title="t">'),
         # The private-use character that stands in for "&" is one the content lacks.
         ("<img alt=\ue000 src=/a&amp;b>", '<img data-cookieconsent="analytics" alt="\ue000" data-cookieconsent-src="/a&amp;b">'),
     ],
