@@ -59,7 +59,8 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
 
     def purge_older_than(self, cutoff: datetime) -> int:
         """Delete the records given before ``cutoff``, the one documented way to delete any;
-        return how many went. Meant for a retention period (``cookieconsent_purge``)."""
+        return how many went. Meant for a retention period (``cookieconsent_purge``).
+        ``cutoff`` is aware, or naive in local time on a site with ``USE_TZ = False``."""
         if settings.USE_TZ and timezone.is_naive(cutoff):
             raise ValueError("purge_older_than() needs an aware datetime.")
         if not settings.USE_TZ and timezone.is_aware(cutoff):
