@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 SETTINGS = """
 SECRET_KEY = "minimal-site-" + "x" * 40
@@ -75,18 +76,25 @@ print(json.dumps(seen))
 """
 
 
-def test_a_site_without_the_admin_auth_or_sessions(tmp_path: Path) -> None:
-    (tmp_path / "site_settings.py").write_text(SETTINGS)
-    (tmp_path / "site_urls.py").write_text(URLS)
-    (tmp_path / "home.html").write_text(
+def run_site(folder: Path, script: str, **modules: str) -> dict[str, Any]:
+    """Run ``script`` in a new process, in ``folder`` with the minimal site's settings, URLs
+    and page (and ``modules``, by name), and return what it printed last, as JSON."""
+    files = {"site_settings": SETTINGS, "site_urls": URLS, **modules, "run": script}
+    for name, text in files.items():
+        (folder / f"{name}.py").write_text(text)
+    (folder / "home.html").write_text(
         "{% load cookieconsent %}<html><body>Hello {% cookieconsent_banner %}</body></html>"
     )
-    (tmp_path / "run.py").write_text(RUN)
     ran = subprocess.run(
-        [sys.executable, "run.py"], cwd=tmp_path, capture_output=True, text=True, check=False
+        [sys.executable, "run.py"], cwd=folder, capture_output=True, text=True, check=False
     )
     assert ran.returncode == 0, ran.stderr
-    seen = json.loads(ran.stdout.splitlines()[-1])
+    seen: dict[str, Any] = json.loads(ran.stdout.splitlines()[-1])
+    return seen
+
+
+def test_a_site_without_the_admin_auth_or_sessions(tmp_path: Path) -> None:
+    seen = run_site(tmp_path, RUN)
     assert seen["first"] == [200, [], True]  # the canary held back, the banner shown
     assert seen["/cookies/policy/"] == 200
     assert seen["/cookies/preferences/"] == 200
@@ -215,19 +223,7 @@ print(json.dumps(seen))
 
 
 def test_a_site_that_keeps_the_apps_tables_in_a_database_of_their_own(tmp_path: Path) -> None:
-    (tmp_path / "site_settings.py").write_text(SETTINGS)
-    (tmp_path / "site_urls.py").write_text(URLS)
-    (tmp_path / "routed_settings.py").write_text(ROUTED_SETTINGS)
-    (tmp_path / "routed_urls.py").write_text(ROUTED_URLS)
-    (tmp_path / "home.html").write_text(
-        "{% load cookieconsent %}<html><body>Hello {% cookieconsent_banner %}</body></html>"
-    )
-    (tmp_path / "run.py").write_text(ROUTED_RUN)
-    ran = subprocess.run(
-        [sys.executable, "run.py"], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
-    assert ran.returncode == 0, ran.stderr
-    seen = json.loads(ran.stdout.splitlines()[-1])
+    seen = run_site(tmp_path, ROUTED_RUN, routed_settings=ROUTED_SETTINGS, routed_urls=ROUTED_URLS)
     assert seen["first"] == []
     assert seen["verified"] and seen["verified after the purge"]
     assert seen["admin"] == [200] * 6
