@@ -6,6 +6,7 @@ Nothing here reads a table: categories and the policy version come from the regi
 
 from __future__ import annotations
 
+import logging
 import time
 import zlib
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.crypto import salted_hmac
 from django.utils.encoding import force_bytes
 
-from cookieconsent.caching import PerRegistry
+from cookieconsent.caching import Memo, PerRegistry
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.engine import regions
 from cookieconsent.engine.registry import Registry, get_registry
@@ -417,9 +418,13 @@ class Consent:
         return self._regime()
 
     def allows(self, slug: str) -> bool:
-        """Whether the visitor allows this category now (required ones always)."""
+        """Whether the visitor allows this category now (required ones always). A slug of no
+        category of the published version is never allowed, and logged once."""
         self._accessed = True
-        return self._allows(slug)
+        if self._allows(slug):
+            return True
+        _warn_if_unknown(slug, self._registry)
+        return False
 
     @property
     def decision(self) -> Decision | None:
@@ -507,6 +512,27 @@ def signal_vary_headers() -> tuple[str, ...]:
 @on_reset
 def _forget() -> None:
     _verdicts.clear()
+
+
+logger = logging.getLogger("cookieconsent")
+#: Slugs asked about that name no published category, logged already; bounded, since a
+#: template may pass a variable.
+_unknown: Memo[str, bool] = Memo(limit=256)
+on_reset(_unknown.clear)
+
+
+def _warn_if_unknown(slug: str, registry: Registry) -> None:
+    """Log, once per slug, that ``slug`` names no category of the published version: what it
+    guards is never allowed (a typo, or a category not published yet)."""
+    if slug in registry.required_slugs or slug in registry.optional_slugs or slug in _unknown:
+        return
+    _unknown.remember(slug, True)
+    logger.warning(
+        "cookieconsent: %r is no category of the published version, so nothing is allowed "
+        "under it (a typo, or a category not published yet). The categories are: %s.",
+        slug,
+        ", ".join(sorted(registry.required_slugs | registry.optional_slugs)) or "none",
+    )
 
 
 def get_consent(request: HttpRequest) -> Consent:

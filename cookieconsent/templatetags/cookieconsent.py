@@ -20,9 +20,10 @@ from django.utils.translation import gettext
 from cookieconsent.conf import get_config
 from cookieconsent.console import shown
 from cookieconsent.engine import consent_mode
-from cookieconsent.engine.consent import Consent, get_consent
+from cookieconsent.engine.consent import Consent, _warn_if_unknown, get_consent
 from cookieconsent.engine.consent_mode import CONSENT_TYPES as CONSENT_MODE_TYPES
 from cookieconsent.engine.gating import inert
+from cookieconsent.engine.registry import get_registry
 from cookieconsent.models import CookieCategory, CookiePolicy
 from cookieconsent.publishing import render as rendering
 from cookieconsent.publishing import script
@@ -105,10 +106,11 @@ class ConsentGateNode(template.Node):
         content = self.nodelist.render(context)
         # In cache-safe mode the page is shared, so it must not depend on this visitor: the
         # content is always inert, and the script activates it for those who allow it.
-        if not get_config()["CACHE_SAFE"]:
-            consent = _consent(context)
-            if consent is not None and consent.allows(slug):
-                return content
+        consent = None if get_config()["CACHE_SAFE"] else _consent(context)
+        if consent is None:
+            _warn_if_unknown(slug, get_registry())
+        elif consent.allows(slug):  # which logs an unknown slug itself
+            return content
         return mark_safe(inert(content, slug))
 
 

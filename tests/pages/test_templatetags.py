@@ -133,6 +133,38 @@ def test_gate_needs_one_argument():
         Template("{% load cookieconsent %}{% consent_gate %}{% endconsent_gate %}")
 
 
+def unknown_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "is no category" in r.getMessage()]
+
+
+def test_a_gate_or_filter_naming_no_category_says_so_once(rf, categories, caplog):
+    """A typo in a slug leaves the content inert for everyone, even after "Accept all":
+    the log says so, once per slug, naming the categories there are."""
+    request = rf.get("/")
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie({"analytics", "functional"})
+    for _ in range(2):
+        html = render(
+            '{% consent_gate "analytcs" %}<img src="/p.gif">{% endconsent_gate %}', request
+        )
+        assert 'data-cookieconsent-src="/p.gif"' in html
+    assert render('{{ request|consent_allows:"analytcs" }}', request) == "False"
+    warned = unknown_warnings(caplog)
+    assert len(warned) == 1
+    assert "'analytcs' is no category of the published version" in warned[0]
+    assert "analytics, functional, necessary, security" in warned[0]
+    # Known categories, allowed or refused, and required ones say nothing.
+    render('{% consent_gate "analytics" %}x{% endconsent_gate %}', rf.get("/"))
+    assert render('{{ request|consent_allows:"necessary" }}', rf.get("/")) == "True"
+    assert len(unknown_warnings(caplog)) == 1
+
+
+def test_a_gate_in_cache_safe_mode_also_says_so(rf, categories, caplog, settings):
+    settings.COOKIECONSENT = {"CACHE_SAFE": True}
+    render('{% consent_gate "nope" %}<img src="/p.gif">{% endconsent_gate %}', rf.get("/"))
+    render('{% consent_gate "analytics" %}<img src="/p.gif">{% endconsent_gate %}', rf.get("/"))
+    assert ["'nope'" in m for m in unknown_warnings(caplog)] == [True]
+
+
 def test_inert_escapes_the_slug():
     assert 'data-cookieconsent="a&quot;b"' in inert("<script>x</script>", 'a"b')
 
