@@ -45,6 +45,14 @@ def broken(*args: str) -> CommandError:
     return caught.value
 
 
+def assert_breaks_at(pk: int | None, consent_id: object, reason: str) -> None:
+    """``cookieconsent_verify`` exits 1, naming record ``pk`` by its consent ID, and why."""
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {pk} (consent ID {consent_id})" in str(error)
+    assert reason in str(error)
+
+
 def below_the_guard(sql: str, params: list[object]) -> None:
     """Run ``sql`` as someone who dropped the append-only triggers first. The test's
     transaction takes both back."""
@@ -127,10 +135,7 @@ def test_verify_names_a_record_rewritten_below_the_guard(client):
         client.post(CONSENT, {"action": action})
     target = ConsentRecord.objects.order_by("pk")[1]
     below_the_guard(f"UPDATE {TABLE} SET granted = %s WHERE id = %s", ['["analytics"]', target.pk])
-    error = broken()
-    assert error.returncode == 1
-    assert f"record {target.pk} (consent ID {target.consent_id})" in str(error)
-    assert "content does not match its hash" in str(error)
+    assert_breaks_at(target.pk, target.consent_id, "content does not match its hash")
 
 
 @pytest.mark.parametrize(
@@ -146,10 +151,7 @@ def test_verify_names_a_list_rewritten_as_another_json_type(was, now):
     """Such a value is not coerced back into the list it was, nor a traceback."""
     _first, target, _last = (ConsentRecordFactory(granted=was) for _ in range(3))
     below_the_guard(f"UPDATE {TABLE} SET granted = %s WHERE id = %s", [json.dumps(now), target.pk])
-    error = broken()
-    assert error.returncode == 1
-    assert f"record {target.pk} (consent ID {target.consent_id})" in str(error)
-    assert "content does not match its hash" in str(error)
+    assert_breaks_at(target.pk, target.consent_id, "content does not match its hash")
 
 
 @pytest.mark.parametrize(
@@ -170,11 +172,8 @@ def test_verify_names_a_record_whose_values_sqlite_cannot_give_back(column, valu
         pytest.skip("PostgreSQL's columns refuse such values")
     _first, target, _last = (ConsentRecordFactory() for _ in range(3))
     below_the_guard(f"UPDATE {TABLE} SET {column} = {value} WHERE id = %s", [target.pk])
-    error = broken()
-    assert error.returncode == 1
     named = "nope" if column == "consent_id" else target.consent_id
-    assert f"record {target.pk} (consent ID {named})" in str(error)
-    assert "content does not match its hash" in str(error)
+    assert_breaks_at(target.pk, named, "content does not match its hash")
 
 
 def test_verify_names_the_record_after_one_removed(client):
@@ -182,10 +181,7 @@ def test_verify_names_the_record_after_one_removed(client):
         client.post(CONSENT, {"action": action})
     _first, second, third = ConsentRecord.objects.order_by("pk")
     below_the_guard(f"DELETE FROM {TABLE} WHERE id = %s", [second.pk])
-    error = broken()
-    assert error.returncode == 1
-    assert f"record {third.pk} (consent ID {third.consent_id})" in str(error)
-    assert "does not follow the record before it" in str(error)
+    assert_breaks_at(third.pk, third.consent_id, "does not follow the record before it")
 
 
 def test_verify_finds_the_newest_record_removed(client):
@@ -259,14 +255,9 @@ def test_a_record_inserted_below_the_orm_is_named(client):
     )
     stray = ConsentRecord.objects.get(chain_hash=None)
     # The head still names the newest chained record: the stray one is beyond it.
-    error = broken()
-    assert error.returncode == 1
-    assert f"record {stray.pk} (consent ID {stray.consent_id})" in str(error)
-    assert "comes after the chain's head" in str(error)
+    assert_breaks_at(stray.pk, stray.consent_id, "comes after the chain's head")
     client.post(CONSENT, {"action": "reject_all"})
-    error = broken()
-    assert f"record {stray.pk} (consent ID {stray.consent_id})" in str(error)
-    assert "no hash" in str(error)
+    assert_breaks_at(stray.pk, stray.consent_id, "no hash")
 
 
 def test_verify_names_the_records_after_a_head_moved_back(client):
@@ -276,10 +267,7 @@ def test_verify_names_the_records_after_a_head_moved_back(client):
     _first, second, third = ConsentRecord.objects.order_by("pk")
     ChainHead.objects.filter(pk=1).update(hash=second.chain_hash, record_pk=second.pk)
     below_the_guard(f"UPDATE {TABLE} SET action = 'custom' WHERE id = %s", [third.pk])
-    error = broken()
-    assert error.returncode == 1
-    assert f"record {third.pk} (consent ID {third.consent_id})" in str(error)
-    assert "comes after the chain's head" in str(error)
+    assert_breaks_at(third.pk, third.consent_id, "comes after the chain's head")
 
 
 def test_the_chain_columns_are_guarded_too(client):
