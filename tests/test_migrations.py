@@ -27,6 +27,8 @@ def triggers() -> set[str]:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_triggers_reverse_and_reapply():
+    if connection.vendor not in ("sqlite", "postgresql"):
+        pytest.skip(f"0002_append_only adds no triggers on {connection.vendor}")
     installed = triggers()
     assert "cookieconsent_consentrecord_no_replace" in installed or (
         "cookieconsent_consentrecord_append_only" in installed

@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
 from cookieconsent.models import (
@@ -119,8 +119,13 @@ def test_only_one_policy_is_current(policy):
     with pytest.raises(ValidationError) as info:
         second.validate_constraints()
     assert info.value.messages == ["Only one cookie policy can be current."]
+
+
+def test_only_one_policy_is_current_in_the_database_too(policy):
+    if not connection.features.supports_partial_indexes:
+        pytest.skip(f"{connection.display_name} has no unique constraint with a condition")
     with pytest.raises(IntegrityError), transaction.atomic():
-        second.save()
+        CookiePolicyFactory(is_current=True)
 
 
 def test_many_policies_may_be_not_current(policy):

@@ -21,6 +21,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterable
+from datetime import datetime
 from http.cookies import Morsel
 from typing import Any
 
@@ -233,7 +234,13 @@ def record(
 
 
 def _record_portable(  # pragma: no cover
-    name: str, source: str, path: str, technology: str, limit: int, now: object, max_age: int | None
+    name: str,
+    source: str,
+    path: str,
+    technology: str,
+    limit: int,
+    now: datetime,
+    max_age: int | None,
 ) -> bool:
     from django.db.models import F, Q
 
@@ -252,7 +259,13 @@ def _record_portable(  # pragma: no cover
         UndeclaredCookie.objects.get_or_create(
             name=name,
             technology=technology,
-            defaults={"source": source, "example_path": path, "max_age": max_age},
+            defaults={
+                "source": source,
+                "example_path": path,
+                "max_age": max_age,
+                "first_seen": now,
+                "last_seen": now,
+            },
         )
     return True
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -280,15 +282,11 @@ def test_a_database_outage_keeps_the_last_good_registry_and_recovers(
     the table is back sees the change made meanwhile."""
     reset_caches()
     first = get_registry()
-    table = RegistryStamp._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {table} RENAME TO cc_stamp_away")
-    registry_clock.advance(10)
-    with caplog.at_level(logging.WARNING, logger="cookieconsent"):
-        assert get_registry() is first
+    with stamp_table_away():
+        registry_clock.advance(10)
+        with caplog.at_level(logging.WARNING, logger="cookieconsent"):
+            assert get_registry() is first
     assert "cannot read the cookie table" in caplog.text
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE cc_stamp_away RENAME TO {table}")
     another_process_changes_the_table(categories)
     assert get_registry() is first  # the outage did not make it check on every request
     registry_clock.advance(10)
@@ -296,12 +294,25 @@ def test_a_database_outage_keeps_the_last_good_registry_and_recovers(
 
 
 def test_no_registry_and_no_database_is_an_error(db):
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE cookieconsent_registrystamp RENAME TO cc_stamp_away")
     from django.db import DatabaseError
 
-    with pytest.raises(DatabaseError), transaction.atomic():
+    with stamp_table_away(), pytest.raises(DatabaseError), transaction.atomic():
         get_registry()
+
+
+@contextmanager
+def stamp_table_away() -> Iterator[None]:
+    """The registry's stamp table renamed away (as good as a lost connection), and back
+    afterwards: MySQL and MariaDB do not take a rename back with the test's transaction."""
+    quote = connection.ops.quote_name
+    table = quote(RegistryStamp._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {quote('cc_stamp_away')}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {quote('cc_stamp_away')} RENAME TO {table}")
 
 
 @override_settings(

@@ -22,7 +22,7 @@ from cookieconsent.publishing import publish
 from cookieconsent.signals import consent_changed
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
 from tests.factories import UserFactory
-from tests.helpers import unpublish_everything
+from tests.helpers import needs_triggers, unpublish_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -397,6 +397,7 @@ def test_status_endpoint(client, categories):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # autocommit, as served
+@needs_triggers
 def test_a_warm_consent_post_writes_the_record_and_nothing_else(
     client, categories, django_assert_num_queries
 ):

@@ -23,7 +23,7 @@ from cookieconsent.models import (
 )
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
 from tests.factories import ConsentRecordFactory, UserFactory
-from tests.helpers import guards_lifted
+from tests.helpers import TRIGGERED, guards_lifted, needs_triggers
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 
@@ -80,13 +80,16 @@ def test_bulk_create_with_update_conflicts_does_not_rewrite(categories):
     forged = ConsentRecord(
         consent_id=record.consent_id, policy_version=1, granted=[], action="custom"
     )
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    # (MySQL and MariaDB: Django itself refuses an upsert naming its unique fields.)
+    refusal = "append-only" if TRIGGERED else "does not support updating conflicts"
+    with pytest.raises(DatabaseError, match=refusal), transaction.atomic():
         ConsentRecord.objects.bulk_create(
             [forged], update_conflicts=True, unique_fields=["consent_id"], update_fields=["granted"]
         )
     assert ConsentRecord.objects.get(pk=record.pk).granted == ["analytics"]
 
 
+@needs_triggers
 def test_the_base_manager_cannot_update_or_delete(categories):
     record = one_record()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
@@ -96,6 +99,7 @@ def test_the_base_manager_cannot_update_or_delete(categories):
     assert ConsentRecord.objects.get(pk=record.pk).granted == ["analytics"]
 
 
+@needs_triggers
 def test_raw_sql_cannot_update_or_delete(categories):
     record = one_record()
     table = ConsentRecord._meta.db_table
@@ -150,6 +154,7 @@ def raw(sql: str, params: list[object] | None = None) -> None:
         cursor.execute(sql, params)
 
 
+@needs_triggers
 def test_a_snapshot_or_version_cannot_be_deleted_below_the_orm(categories):
     """Not even a version no record cites: it was published, so visitors were shown it."""
     version = publishing.publish(CookiePolicy.current(), reconsent=True)
@@ -165,6 +170,7 @@ def test_a_snapshot_or_version_cannot_be_deleted_below_the_orm(categories):
     assert Snapshot.objects.filter(version=version).count() == 2
 
 
+@needs_triggers
 def test_what_a_version_enforces_cannot_be_rewritten_below_the_orm(categories):
     """Its content is what the registry enforces: the trigger covers the column too."""
     version = PublishedVersion.objects.get(number=1)
@@ -186,6 +192,7 @@ def forged(version: PublishedVersion, language: str) -> Snapshot:
     return Snapshot(**{**fields, "language": language, "policy_html": "Forged."})
 
 
+@needs_triggers
 def test_no_snapshot_is_added_to_a_version_once_published(categories):
     """A forged twin: a snapshot with a version, language and hash, inserted later."""
     first = PublishedVersion.objects.get(number=1)
@@ -213,6 +220,7 @@ def test_no_language_is_added_to_the_newest_version_after_its_transaction(catego
     assert not Snapshot.objects.filter(language="de").exists()
 
 
+@needs_triggers
 def test_no_version_is_inserted_below_the_newest(categories):
     first = PublishedVersion.objects.get(number=1)
     publishing.publish(CookiePolicy.current(), reconsent=True)
@@ -305,8 +313,9 @@ def test_purge_deletes_only_records_older_than_the_cutoff(categories):
     assert not ConsentRecord.objects.filter(pk__in=[r.pk for r in old]).exists()
     # The permit went with the transaction: a plain delete is refused again.
     assert not PurgePermit.objects.exists()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        ConsentRecord._base_manager.all().delete()
+    if TRIGGERED:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            ConsentRecord._base_manager.all().delete()
 
 
 def test_purge_needs_an_aware_cutoff(categories):
@@ -314,6 +323,7 @@ def test_purge_needs_an_aware_cutoff(categories):
         ConsentRecord.objects.purge_older_than(timezone.now().replace(tzinfo=None))
 
 
+@needs_triggers
 def test_a_permit_covers_only_the_rows_before_it(categories):
     now = timezone.now()
     young = one_record(created_at=now)

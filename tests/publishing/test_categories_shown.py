@@ -18,6 +18,7 @@ from cookieconsent.models import ConsentRecord, CookiePolicy, PublishedVersion, 
 from cookieconsent.publishing import serve as serving
 from cookieconsent.testing import CONSENT_COOKIE
 from tests.factories import ConsentRecordFactory, CookieCategoryFactory
+from tests.helpers import needs_triggers
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 
@@ -96,6 +97,7 @@ def test_each_snapshot_keeps_its_categories_in_its_language(categories):
     assert afrikaans.categories[0]["required"] is True
 
 
+@needs_triggers
 def test_the_database_refuses_to_rewrite_a_snapshots_categories(categories):
     """Migration 0007 made SQLite's trigger again, over the new column too (and 0008 made
     PostgreSQL's say why it refuses)."""
