@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connections
 from django.db.models import CharField, Min, QuerySet
 from django.db.models.functions import Cast
 
@@ -189,7 +190,7 @@ def _read(rows: QuerySet[ConsentRecord, Any]) -> Iterator[tuple[int, Sequence[An
     fails the whole chunk): after such a chunk, the rest are read one at a time."""
     last = 0
     try:
-        for pk, *values in rows.iterator(chunk_size=CHUNK_SIZE):
+        for pk, *values in _streamed(rows):
             last = pk
             yield pk, values
         return
@@ -197,12 +198,25 @@ def _read(rows: QuerySet[ConsentRecord, Any]) -> Iterator[tuple[int, Sequence[An
         pass
     for pk in rows.filter(pk__gt=last).values_list("pk", flat=True).iterator():
         try:
-            values = rows.filter(pk=pk).first()
+            row = rows.filter(pk=pk).first()
         except (TypeError, ValueError, AttributeError):
             yield pk, None
         else:
-            if values is not None:
-                yield pk, values[1:]
+            if row is not None:
+                yield pk, row[1:]
+
+
+def _streamed(rows: QuerySet[ConsentRecord, Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows (ordered by primary key, which comes first), read with memory flat:
+    ``iterator()`` does that on PostgreSQL (a server-side cursor) and SQLite, but Django's
+    MySQL driver takes in a query's whole result; there, a page of ``CHUNK_SIZE`` at a time."""
+    if connections[rows.db].vendor != "mysql":
+        yield from rows.iterator(chunk_size=CHUNK_SIZE)
+        return
+    page = list(rows[:CHUNK_SIZE])
+    while page:
+        yield from page
+        page = list(rows.filter(pk__gt=page[-1][0])[:CHUNK_SIZE]) if len(page) == CHUNK_SIZE else []
 
 
 def _consent_id(pk: int) -> str:

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
 from cookieconsent.models.chain import GENESIS, HASHED, append, canonical
+from cookieconsent.proof import chain as proof_chain
 from cookieconsent.proof import export
 from tests.factories import ConsentRecordFactory
 from tests.helpers import needs_triggers
@@ -283,6 +284,18 @@ def test_the_chain_columns_are_guarded_too(client):
         ):
             cursor.execute(f"UPDATE {TABLE} SET {column} = %s WHERE id = %s", ["f" * 64, record.pk])
     assert ConsentRecord.objects.get().chain_hash == record.chain_hash
+
+
+def test_the_log_is_read_in_chunks_across_their_edges(monkeypatch):
+    """Verify reads the log a chunk at a time (on MySQL and MariaDB a page per query): every
+    record is walked once, whether the last chunk is full or not."""
+    monkeypatch.setattr(proof_chain, "CHUNK_SIZE", 2)
+    ConsentRecord.objects.bulk_create(
+        [ConsentRecord(policy_version=1, snapshot_hash="0" * 64, action="custom") for _ in range(4)]
+    )
+    assert "verifies: 4 records" in verify()
+    ConsentRecordFactory()
+    assert "verifies: 5 records" in verify()
 
 
 def test_bulk_create_chains_in_order():
