@@ -12,7 +12,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cookieconsent"
 #: Lowest first. A module may import its own layer and those below, never one above.
 LAYERS = [
     # settings and pure helpers
-    {"conf", "caching", "clock", "lifetimes", "markup", "regimes", "signals", "translation"},
+    {
+        "conf", "caching", "clock", "lifetimes", "markup", "regimes", "signals", "streaming",
+        "translation",
+    },
     {"models"},
     {"engine"},  # the request path
     {"publishing"},  # the policy's life

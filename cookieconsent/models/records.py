@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from cookieconsent.models.chain import ChainCheckpoint, append
 from cookieconsent.models.publishing import PublishedVersion
 from cookieconsent.models.regions import Regime
+from cookieconsent.streaming import streamed
 
 APPEND_ONLY = "Consent records are append-only; only purge_older_than() deletes them."
 
@@ -181,8 +182,8 @@ def _leave_checkpoints(
     (in the chain's order, the primary key's): the record after it links to its hash."""
     ends: list[ChainCheckpoint] = []
     previous: tuple[int, uuid.UUID, datetime, str | None] | None = None
-    rows = records.order_by("pk").values_list("pk", "consent_id", "created_at", "chain_hash")
-    for row in rows.iterator(chunk_size=5000):
+    fields = ("pk", "consent_id", "created_at", "chain_hash")
+    for row in streamed(records, fields, ("pk",), 5000):
         if previous is not None and previous[2] < cutoff and row[2] >= cutoff:
             ends.append(_checkpoint(previous, cutoff))
         previous = row

@@ -1,12 +1,11 @@
 """Verifying the consent log's hash chain (``manage.py cookieconsent_verify``).
 
-The records are read in the chain's order (the primary key's) with
-``iterator(chunk_size=...)``, a server-side cursor on PostgreSQL, so memory stays flat however
-many there are. Each record's hash is computed again from its content and its stored link, and
-the link compared with the hash of the record (or purge checkpoint) before it. Only records up
-to the head read first are walked: appends made meanwhile are left for the next run, but a
-record after a head that did not move is named (the head was moved back, or the record was
-inserted below the ORM).
+The records are read in the chain's order (the primary key's) a chunk at a time
+(``cookieconsent.streaming``), so memory stays flat however many there are. Each record's hash
+is computed again from its content and its stored link, and the link compared with the hash of
+the record (or purge checkpoint) before it. Only records up to the head read first are walked:
+appends made meanwhile are left for the next run, but a record after a head that did not move
+is named (the head was moved back, or the record was inserted below the ORM).
 """
 
 from __future__ import annotations
@@ -17,12 +16,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
 from django.db.models import CharField, Min, QuerySet
 from django.db.models.functions import Cast
 
 from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
 from cookieconsent.models.chain import GENESIS, HASHED, digest
+from cookieconsent.streaming import streamed
 
 CHUNK_SIZE = 5000
 _CONSENT_ID = HASHED.index("consent_id")
@@ -121,9 +120,8 @@ def verify(
         ChainCheckpoint.objects.order_by("record_pk").values_list("record_pk", "hash")
     )
     at = 0
-    rows = records.values_list("pk", "chain_prev", "chain_hash", *HASHED)
     pending = 0
-    for pk, row in _read(rows):
+    for pk, row in _read(records):
         if row is None:
             report.broken = Break(pk, _consent_id(pk), CONTENT)
             return report
@@ -184,19 +182,20 @@ def _matches(values: Sequence[Any], link: str, hash_: str) -> bool:
     return tuple(map(type, values)) == _WRITTEN and digest(values, link) == hash_
 
 
-def _read(rows: QuerySet[ConsentRecord, Any]) -> Iterator[tuple[int, Sequence[Any] | None]]:
-    """Each record's primary key and its other values, streamed; ``None`` for the values of
-    a record the ORM cannot read back (SQLite keeps any text in any column, and its driver
-    fails the whole chunk): after such a chunk, the rest are read one at a time."""
+def _read(records: QuerySet[ConsentRecord]) -> Iterator[tuple[int, Sequence[Any] | None]]:
+    """Each record's primary key and its other values (``_FIELDS``), streamed; ``None`` for
+    the values of a record the ORM cannot read back (SQLite keeps any text in any column, and
+    its driver fails the whole chunk): after such a chunk, the rest are read one at a time."""
     last = 0
     try:
-        for pk, *values in _streamed(rows):
+        for pk, *values in streamed(records, _FIELDS, ("pk",), CHUNK_SIZE):
             last = pk
             yield pk, values
         return
     except (TypeError, ValueError, AttributeError):
         pass
-    for pk in rows.filter(pk__gt=last).values_list("pk", flat=True).iterator():
+    rows = records.values_list(*_FIELDS)
+    for (pk,) in streamed(records.filter(pk__gt=last), ("pk",), ("pk",), CHUNK_SIZE):
         try:
             row = rows.filter(pk=pk).first()
         except (TypeError, ValueError, AttributeError):
@@ -206,17 +205,8 @@ def _read(rows: QuerySet[ConsentRecord, Any]) -> Iterator[tuple[int, Sequence[An
                 yield pk, row[1:]
 
 
-def _streamed(rows: QuerySet[ConsentRecord, Any]) -> Iterator[tuple[Any, ...]]:
-    """The rows (ordered by primary key, which comes first), read with memory flat:
-    ``iterator()`` does that on PostgreSQL (a server-side cursor) and SQLite, but Django's
-    MySQL driver takes in a query's whole result; there, a page of ``CHUNK_SIZE`` at a time."""
-    if connections[rows.db].vendor != "mysql":
-        yield from rows.iterator(chunk_size=CHUNK_SIZE)
-        return
-    page = list(rows[:CHUNK_SIZE])
-    while page:
-        yield from page
-        page = list(rows.filter(pk__gt=page[-1][0])[:CHUNK_SIZE]) if len(page) == CHUNK_SIZE else []
+#: What verify reads of each record: its key, its link and hash, and what the hash covers.
+_FIELDS = ("pk", "chain_prev", "chain_hash", *HASHED)
 
 
 def _consent_id(pk: int) -> str:

@@ -1,8 +1,8 @@
 """The consent log as CSV or JSON Lines, streamed: one writer for the admin and the command.
 
-Rows are read with ``iterator(chunk_size=...)`` (a server-side cursor on PostgreSQL) and
-written in small batches, so memory stays flat however many records there are. CSV cells that
-a spreadsheet would run as a formula are neutralised; JSON Lines are written as stored.
+Rows are read a chunk at a time (``cookieconsent.streaming``) and written in small batches, so
+memory stays flat however many records there are. CSV cells that a spreadsheet would run as a
+formula are neutralised; JSON Lines are written as stored.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 
 from cookieconsent.models import ConsentRecord
 from cookieconsent.models.records import slug_list
+from cookieconsent.streaming import streamed
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 CHUNK_SIZE = 2000
@@ -89,8 +90,8 @@ def _csv_value(value: Any) -> Any:
 def rows(queryset: QuerySet[ConsentRecord]) -> Iterator[dict[str, Any]]:
     """Each record as a dict of export columns, oldest first."""
     cols = columns()
-    values = queryset.order_by("created_at", "pk").values_list(*(f for _, f in cols))
-    for row in values.iterator(chunk_size=CHUNK_SIZE):
+    fields = [field for _, field in cols]
+    for row in streamed(queryset, fields, ("created_at", "pk"), CHUNK_SIZE):
         yield {name: _value(v) for (name, _), v in zip(cols, row, strict=True)}
 
 

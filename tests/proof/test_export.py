@@ -91,6 +91,18 @@ def test_large_exports_come_in_chunks():
     assert sum(c.count("\n") for c in chunks) == 1200
 
 
+def test_records_given_at_the_same_time_are_read_once_each_across_chunks(monkeypatch):
+    """Oldest first, and by key among records of the same moment, however the rows are read
+    in chunks (on MySQL and MariaDB a page per query, after the last row's time and key)."""
+    monkeypatch.setattr(export, "CHUNK_SIZE", 2)
+    tz = timezone.get_current_timezone()
+    at = [dt.datetime(2026, 3, day, 12, tzinfo=tz) for day in (2, 1, 2, 2, 1, 3, 2)]
+    made = [ConsentRecordFactory(created_at=moment) for moment in at]
+    expected = sorted(made, key=lambda r: (r.created_at, r.pk))
+    rows = list(csv.DictReader(io.StringIO(run())))
+    assert [r["consent_id"] for r in rows] == [str(r.consent_id) for r in expected]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
