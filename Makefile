@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-# The demo needs the example's extra only; the suite, everything.
+# The demo needs the example's extra only; the suite, the test, example and browser extras;
+# the maintainers' targets (lint, docs, the wheel, the matrix), everything.
 DEMO_STAMP := $(VENV)/.installed-demo-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+TEST_STAMP := $(VENV)/.installed-test-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # pyenv keeps 3.11, 3.12 and 3.13 side by side on these machines; the matrix needs all of them.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 
@@ -16,15 +18,22 @@ QUICK := not newcomer and not browser and not services
 # make demo PORT=8001 when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: demo test _test-app _test-example test-fast bench load matrix matrix-newest matrix-main screenshots lint wheel wheel-check docs messages static clean
+.PHONY: demo dev test _test-app _test-example test-fast bench load matrix matrix-newest matrix-main screenshots lint wheel wheel-check docs messages static clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(TEST_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test,example,browser]"
+	touch $(TEST_STAMP)
+
+$(STAMP): $(TEST_STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,example,browser,lint,docs]" nox build
 	touch $(STAMP)
+
+## make dev: everything the maintainers' targets need (lint, docs, the wheel, the matrix)
+dev: $(STAMP)
 
 $(DEMO_STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[example]"
@@ -38,7 +47,7 @@ demo: $(DEMO_STAMP)
 
 ## make test: the whole test suite, with branch coverage
 ## (the app's tests and the example's run side by side, each output shown whole when it ends)
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m coverage erase
 	$(MAKE) --no-print-directory -j2 -O _test-app _test-example
 	$(BIN)/python -m coverage combine --quiet
@@ -51,7 +60,7 @@ _test-example:
 	$(BIN)/python -m coverage run -m pytest $(EXAMPLE_TESTS) $(PYTEST_ARGS)
 
 ## make test-fast: all but the slow tests, no coverage (CI runs it on PostgreSQL + Redis)
-test-fast: $(STAMP)
+test-fast: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(QUICK)" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(QUICK)" $(EXAMPLE_TESTS) $(PYTEST_ARGS)
 
