@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-# The demo needs the example's extra only; the suite, the test, example and browser extras;
-# the maintainers' targets (lint, docs, the wheel, the matrix), everything.
+# The demo needs the example's extra only; the suite, the test, example, browser and docs extras
+# (the docs' extension is tested); the maintainers' targets (lint, the wheel, the matrix),
+# everything.
 DEMO_STAMP := $(VENV)/.installed-demo-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # pyenv keeps 3.11, 3.12 and 3.13 side by side on these machines; the matrix needs all of them.
@@ -25,14 +26,14 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(TEST_STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[test,example,browser]"
+	$(BIN)/python -m pip install --quiet -e ".[test,example,browser,docs]"
 	touch $(TEST_STAMP)
 
 $(STAMP): $(TEST_STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,example,browser,lint,docs]" nox build
 	touch $(STAMP)
 
-## make dev: everything the maintainers' targets need (lint, docs, the wheel, the matrix)
+## make dev: everything the maintainers' targets need (lint, the wheel, the matrix)
 dev: $(STAMP)
 
 $(DEMO_STAMP): $(BIN)/python pyproject.toml
