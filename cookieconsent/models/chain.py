@@ -255,13 +255,11 @@ def append(records: Sequence[ConsentRecord], using: str, insert: Callable[[], T]
     head (PostgreSQL: its row; SQLite: the database's write lock), so no append can come
     between."""
     connection = connections[using]
+    triggered = connection.vendor in _TRIGGERED
     # UPDATE ... RETURNING: PostgreSQL, and SQLite where it can return from an INSERT (3.35);
     # not MySQL or MariaDB (whose RETURNING is for INSERT and DELETE only).
-    returning = (
-        connection.vendor in _TRIGGERED and connection.features.can_return_columns_from_insert
-    )
+    returning = triggered and connection.features.can_return_columns_from_insert
     statements = _statements(connection.ops.quote_name, returning)
-    triggered = connection.vendor in _TRIGGERED
     if triggered and not connection.in_atomic_block:
         for _attempt in range(_OPTIMISTIC):
             with connection.cursor() as cursor:
