@@ -281,10 +281,31 @@ class BrokenCache(BaseCache):
     set = delete = get  # type: ignore[assignment]
 
 
-def test_a_cache_that_is_down_costs_a_query_not_an_error(follow, categories, settings, caplog):
+class FullCache(BaseCache):
+    """A cache that reads but refuses every write, as a full memcached may."""
+
+    def __init__(self, location: str, params: dict) -> None:
+        super().__init__(params)
+
+    def get(self, key, default=None, version=None):
+        return default
+
+    def set(self, key, value, timeout=None, version=None):
+        raise ConnectionError("the cache is full")
+
+    delete = set  # type: ignore[assignment]
+
+
+DOWN = pytest.mark.parametrize("down", ["BrokenCache", "FullCache"])
+
+
+@DOWN
+def test_a_cache_that_is_down_costs_a_query_not_an_error(
+    follow, categories, settings, caplog, down
+):
     user = UserFactory()
     decide(user, "analytics")
-    settings.CACHES = {"default": {"BACKEND": f"{__name__}.BrokenCache"}}
+    settings.CACHES = {"default": {"BACKEND": f"{__name__}.{down}"}}
     browser = signed_in(user)
     page = browser.get("/t/set/")
     assert page.status_code == 200 and "analytics_c" in cookies_set(page)
@@ -354,6 +375,62 @@ async def test_async_client_first_page_after_sign_in(categories):
     assert {CONSENT_COOKIE, "analytics_c", "_stat"} <= cookies_set(page)
     again = await browser.get("/t/async/", {"c": ["analytics_c"]})
     assert CONSENT_COOKIE not in again.cookies and "analytics_c" in cookies_set(again)
+    await sync_to_async(connections.close_all)()
+
+
+def _signed_cookie_session(user) -> str:
+    """A session naming ``user``, held whole in its cookie (``signed_cookies``): read on the
+    async path without a store."""
+    from django.contrib.sessions.backends.signed_cookies import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session.save()
+    return session.session_key
+
+
+async def _analytics_page(request):
+    response = HttpResponse("page")
+    response.set_cookie("analytics_c", "1")
+    return response
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_async_middleware_reads_an_uncached_decision_once_and_caches_it(
+    categories, settings, rf
+):
+    """Nothing cached (another process decided, or the cache was emptied): the async path
+    reads the user's latest record, applies it, and keeps it for the next request."""
+    settings.COOKIECONSENT = FOLLOW
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    user = await sync_to_async(UserFactory)()
+    record = await sync_to_async(decide)(user, "analytics")
+    await cache.aclear()
+    request = rf.get("/")
+    request.COOKIES[django_settings.SESSION_COOKIE_NAME] = _signed_cookie_session(user)
+    response = await CookieConsentMiddleware(_analytics_page)(request)
+    assert written(response).consent_id == str(record.consent_id)
+    assert "analytics_c" in cookies_set(response)
+    assert await cache.aget(following._key(str(user.pk))) is not None
+    await sync_to_async(connections.close_all)()
+
+
+@DOWN
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_async_a_cache_that_is_down_costs_a_query_not_an_error(
+    categories, settings, rf, caplog, down
+):
+    settings.COOKIECONSENT = FOLLOW
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    user = await sync_to_async(UserFactory)()
+    record = await sync_to_async(decide)(user, "analytics")
+    settings.CACHES = {"default": {"BACKEND": f"{__name__}.{down}"}}
+    request = rf.get("/")
+    request.COOKIES[django_settings.SESSION_COOKIE_NAME] = _signed_cookie_session(user)
+    response = await CookieConsentMiddleware(_analytics_page)(request)
+    assert written(response).consent_id == str(record.consent_id)
+    assert "analytics_c" in cookies_set(response)
+    assert "could not use the cache" in caplog.text
     await sync_to_async(connections.close_all)()
 
 
