@@ -430,6 +430,9 @@ def test_a_decision_without_a_published_policy_or_an_address_is_still_recorded(c
 def test_brackets_inside_strings_do_not_count_as_nesting(client, categories):
     response = post_json(client, {"action": "reject_all", "next": "/" + "[{" * 100})
     assert response.status_code == 200
+    # Nor after an escaped quote or backslash, which does not end the string.
+    response = post_json(client, {"action": "reject_all", "next": '/"\\' + "[{" * 100})
+    assert response.status_code == 200
 
 
 def test_nesting_is_refused_past_the_limit_on_every_python(client, categories):

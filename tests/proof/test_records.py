@@ -5,6 +5,7 @@ receipt."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from cookieconsent.models import (
     PurgePermit,
     Snapshot,
 )
+from cookieconsent.engine.consent import Decision
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
 from tests.factories import ConsentRecordFactory, UserFactory
 from tests.helpers import TRIGGERED, guards_lifted, needs_triggers
@@ -367,8 +369,11 @@ def test_the_receipt_without_a_decision_or_with_a_bad_cookie(client, categories)
     assert "We have no record of a cookie choice from this browser." in response.content.decode()
     client.cookies[CONSENT_COOKIE] = "tampered"
     assert client.get(RECEIPT).status_code == 404
-    # Validly signed, but its ID is not a UUID, or names no record.
+    # Validly signed, but names no record, or its ID is not a UUID.
     client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})
+    assert client.get(RECEIPT).status_code == 404
+    not_a_uuid = Decision(frozenset({"analytics"}), 1, int(time.time()), "custom", "not-a-uuid")
+    client.cookies[CONSENT_COOKIE] = not_a_uuid.sign()
     assert client.get(RECEIPT).status_code == 404
 
 
