@@ -15,6 +15,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
 
 from cookieconsent import publishing
+from cookieconsent.engine.consent import Decision
 from cookieconsent.models import (
     ConsentRecord,
     CookiePolicy,
@@ -22,7 +23,6 @@ from cookieconsent.models import (
     PurgePermit,
     Snapshot,
 )
-from cookieconsent.engine.consent import Decision
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie
 from tests.factories import ConsentRecordFactory, UserFactory
 from tests.helpers import TRIGGERED, guards_lifted, needs_triggers
