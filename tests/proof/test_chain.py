@@ -262,6 +262,16 @@ def test_a_record_inserted_below_the_orm_is_named(client):
     assert_breaks_at(stray.pk, stray.consent_id, "no hash")
 
 
+def test_a_record_inserted_below_the_orm_into_an_empty_log_is_named():
+    """No append has made the chain's head yet: the stray record is the first of the log."""
+    ChainHead.objects.all().delete()
+    ConsentRecord._base_manager.bulk_create(
+        [ConsentRecord(policy_version=1, snapshot_hash="0" * 64, action="custom")]
+    )
+    stray = ConsentRecord.objects.get()
+    assert_breaks_at(stray.pk, stray.consent_id, "no hash")
+
+
 def test_verify_names_the_records_after_a_head_moved_back(client):
     """A head set back to an earlier record would leave the records after it unchecked."""
     for action in ("accept_all", "reject_all", "accept_all"):
