@@ -11,6 +11,12 @@ TEST_STAMP := $(VENV)/.installed-test-$(shell cat pyproject.toml | cksum | cut -
 # pyenv keeps 3.11, 3.12 and 3.13 side by side on these machines; the matrix needs all of them.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 
+# Bytecode is cached even where the environment says not to (these machines set
+# PYTHONDONTWRITEBYTECODE=1): the suite starts dozens of Python processes (pytest, servers,
+# manage.py), and each would compile the app and its tests again (pytest's collection alone
+# takes three times as long).
+unexport PYTHONDONTWRITEBYTECODE
+
 # The app's tests run on their own minimal settings (tests/); the example site's on its own.
 EXAMPLE_TESTS := example_project/tests --ds=example_project.tests.settings
 # The browser, many-process and tutorial tests: slow, and independent of the database and of
