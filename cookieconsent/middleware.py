@@ -63,11 +63,17 @@ class CookieConsentMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         registry = await aget_registry()
         consent = Consent._for_request(request, registry)
+        following_user: str | None = None
         if following.is_enabled() and following.has_session(request):
-            theirs = await following.aload(request)
+            following_user, theirs = await following.aload(request)
             consent._theirs = lambda: theirs
         request.cookie_consent = consent  # type: ignore[attr-defined]
-        response = self.process_response(request, await self.get_response(request))  # type: ignore[misc]
+        response = await self.get_response(request)  # type: ignore[misc]
+        if following_user is not None and consent._theirs is not None:
+            # Not asked during the view, which may have signed someone in or out.
+            now = await following.areload(request, following_user, theirs)
+            consent._theirs = lambda: now
+        response = self.process_response(request, response)
         if discovery.has_pending(request):
             await sync_to_async(discovery.write_pending)(request)
         return response

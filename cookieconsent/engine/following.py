@@ -138,7 +138,10 @@ def forget(user_pk: str) -> None:
 
 
 def _signed_in(session: Any) -> str:
-    user_pk = session.get(SESSION_KEY) if session is not None else None
+    return _user(session.get(SESSION_KEY)) if session is not None else ""
+
+
+def _user(user_pk: Any) -> str:
     return str(user_pk) if user_pk else ""
 
 
@@ -162,11 +165,25 @@ def loader(request: HttpRequest) -> Callable[[], Decision | None]:
     return load
 
 
-async def aload(request: HttpRequest) -> Decision | None:
-    """The signed-in user's latest decision, before the view runs (an async view may ask the
-    consent where no query can be made): the session is read from its own store, as
-    ``SessionMiddleware`` will read it."""
+async def aload(request: HttpRequest) -> tuple[str, Decision | None]:
+    """The signed-in user (``""`` if none) and their latest decision, before the view runs
+    (an async view may ask the consent where no query can be made): the session is read from
+    its own store, as ``SessionMiddleware`` will read it."""
     engine = import_module(settings.SESSION_ENGINE)
     session = engine.SessionStore(request.COOKIES[settings.SESSION_COOKIE_NAME])
-    user_pk = await session.aget(SESSION_KEY)
-    return await alatest(str(user_pk)) if user_pk else None
+    user_pk = _user(await session.aget(SESSION_KEY))
+    return user_pk, (await alatest(user_pk) if user_pk else None)
+
+
+async def areload(request: HttpRequest, user_pk: str, decision: Decision | None) -> Decision | None:
+    """The decision to follow once the view has run, where nothing asked for it during the
+    view: ``decision`` (``aload()``'s, for ``user_pk``) unless the view signed someone in or
+    out, or ended the session. The sync path reads the session only then, and sees the same.
+    A session the view left unmodified is not read again."""
+    session = getattr(request, "session", None)
+    if session is not None and not session.modified:
+        return decision
+    now = _user(await session.aget(SESSION_KEY)) if session is not None else ""
+    if now == user_pk:
+        return decision
+    return await alatest(now) if now else None

@@ -12,6 +12,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.cache import SessionStore as CacheSession
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.db import connection, connections
@@ -408,7 +409,7 @@ async def test_async_middleware_reads_an_uncached_decision_once_and_caches_it(
     await cache.aclear()
     request = rf.get("/")
     request.COOKIES[django_settings.SESSION_COOKIE_NAME] = _signed_cookie_session(user)
-    response = await CookieConsentMiddleware(_analytics_page)(request)
+    response = await CookieConsentMiddleware(SessionMiddleware(_analytics_page))(request)
     assert written(response).consent_id == str(record.consent_id)
     assert "analytics_c" in cookies_set(response)
     assert await cache.aget(following._key(str(user.pk))) is not None
@@ -427,11 +428,174 @@ async def test_async_a_cache_that_is_down_costs_a_query_not_an_error(
     settings.CACHES = {"default": {"BACKEND": f"{__name__}.{down}"}}
     request = rf.get("/")
     request.COOKIES[django_settings.SESSION_COOKIE_NAME] = _signed_cookie_session(user)
-    response = await CookieConsentMiddleware(_analytics_page)(request)
+    response = await CookieConsentMiddleware(SessionMiddleware(_analytics_page))(request)
     assert written(response).consent_id == str(record.consent_id)
     assert "analytics_c" in cookies_set(response)
     assert "could not use the cache" in caplog.text
     await sync_to_async(connections.close_all)()
+
+
+# -- sync and async alike: the view may sign someone in or out -----------------------------
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _db_session(user=None) -> str:
+    """A database session naming ``user`` (as ``login()`` leaves it), or an anonymous one."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    if user is None:
+        session["cart"] = 1
+    else:
+        session.update(
+            {
+                SESSION_KEY: str(user.pk),
+                "_auth_user_backend": BACKEND,
+                "_auth_user_hash": user.get_session_auth_hash(),
+            }
+        )
+    session.create()
+    return session.session_key
+
+
+def _through(mode: str, act, session_key: str, *, sessions: bool = True):
+    """A request holding ``session_key`` through ``CookieConsentMiddleware`` above Django's
+    session and authentication middleware (without them, if not ``sessions``), to a view that
+    does ``act(request)`` (sync) or awaits it (async) and sets ``analytics_c`` and
+    ``functional_c``."""
+    from asgiref.sync import async_to_sync
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.test import RequestFactory
+
+    def stack(view):
+        return SessionMiddleware(AuthenticationMiddleware(view)) if sessions else view
+
+    def answer() -> HttpResponse:
+        response = HttpResponse("page")
+        response.set_cookie("analytics_c", "1")
+        response.set_cookie("functional_c", "1")
+        return response
+
+    request = RequestFactory().get("/")
+    request.COOKIES[django_settings.SESSION_COOKIE_NAME] = session_key
+    if mode == "sync":
+
+        def view(request):
+            act(request)
+            return answer()
+
+        return CookieConsentMiddleware(stack(view))(request)
+
+    async def aview(request):
+        await act(request, asynchronous=True)
+        return answer()
+
+    middleware = CookieConsentMiddleware(stack(aview))
+    assert middleware.async_mode
+    return async_to_sync(middleware)(request)
+
+
+def _sign_in(user):
+    from django.contrib.auth import alogin, login
+
+    def act(request, asynchronous=False):
+        return alogin(request, user, BACKEND) if asynchronous else login(request, user, BACKEND)
+
+    return act
+
+
+def _sign_out(request, asynchronous=False):
+    from django.contrib.auth import alogout, logout
+
+    return alogout(request) if asynchronous else logout(request)
+
+
+def _look_at_the_user(request, asynchronous=False):
+    async def look():
+        await request.auser()
+
+    return look() if asynchronous else request.user.is_authenticated
+
+
+def _nothing(request, asynchronous=False):
+    async def nothing():
+        pass
+
+    return nothing() if asynchronous else None
+
+
+@pytest.fixture
+def two_users(follow, categories, settings):
+    """Ann chose analytics, Bob (earlier) functional."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    ann, bob = UserFactory(), UserFactory()
+    ConsentRecordFactory(user_pk=str(ann.pk), granted=["analytics"], action=Action.CUSTOM)
+    ConsentRecordFactory(
+        user_pk=str(bob.pk),
+        granted=["functional"],
+        action=Action.CUSTOM,
+        created_at=timezone.now() - timedelta(minutes=5),
+    )
+    return ann, bob
+
+
+MODES = pytest.mark.parametrize("mode", ["sync", "async"])
+
+
+@MODES
+def test_a_view_that_signs_the_user_in_follows_them_on_its_own_response(two_users, mode):
+    ann, _bob = two_users
+    response = _through(mode, _sign_in(ann), _db_session())
+    assert sorted(written(response).granted) == ["analytics"]
+    assert "analytics_c" in cookies_set(response) and "functional_c" not in cookies_set(response)
+
+
+@MODES
+def test_a_view_that_signs_the_user_out_follows_no_one(two_users, mode):
+    ann, _bob = two_users
+    response = _through(mode, _sign_out, _db_session(ann))
+    assert written(response) is None
+    assert not {"analytics_c", "functional_c"} & cookies_set(response)
+
+
+@MODES
+def test_a_view_that_signs_another_user_in_follows_the_new_one(two_users, mode):
+    ann, bob = two_users
+    response = _through(mode, _sign_in(bob), _db_session(ann))
+    assert sorted(written(response).granted) == ["functional"]
+    assert "functional_c" in cookies_set(response) and "analytics_c" not in cookies_set(response)
+
+
+@MODES
+def test_a_session_ended_by_a_changed_password_follows_no_one(two_users, mode):
+    ann, _bob = two_users
+    key = _db_session(ann)
+    ann.set_password("changed")
+    ann.save()
+    response = _through(mode, _look_at_the_user, key)
+    assert written(response) is None
+    assert not {"analytics_c", "functional_c"} & cookies_set(response)
+
+
+@MODES
+def test_without_the_session_middleware_no_one_is_followed(two_users, mode):
+    ann, _bob = two_users
+    response = _through(mode, _nothing, _db_session(ann), sessions=False)
+    assert written(response) is None
+
+
+@MODES
+def test_a_view_that_changes_no_one_follows_the_signed_in_user(
+    two_users, mode, django_assert_num_queries
+):
+    ann, _bob = two_users
+    key = _db_session(ann)
+    _through(mode, _nothing, key)  # the user's decision cached
+    # Async: the session read before the view (the view did not change it), no more.
+    with django_assert_num_queries(1):
+        response = _through(mode, _nothing, key)
+    assert sorted(written(response).granted) == ["analytics"]
 
 
 # -- the setting ----------------------------------------------------------------------------
