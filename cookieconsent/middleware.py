@@ -141,8 +141,10 @@ class CookieConsentMiddleware:
             else:
                 response["Cache-Control"] = "private"
             personal = True
-        if personal or consent._region_read or consent._signal_read:
-            names = _vary_names(personal, consent._region_read, consent._signal_read)
+        if (personal or consent._region_read or consent._signal_read) and (
+            names := _vary_names(personal, consent._region_read, consent._signal_read)
+        ):
+            # (A region read from REGION_RESOLVER alone names no header.)
             current = response.get("Vary")
             merged = _merged_vary.get((current, names))
             if merged is None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
+from django.core.exceptions import SynchronousOnlyOperation
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
@@ -36,6 +37,14 @@ def region_of(request: HttpRequest) -> str | None:
     if resolver:
         try:
             found = _resolver(resolver)(request)
+        except SynchronousOnlyOperation:
+            logger.warning(
+                "cookieconsent's REGION_RESOLVER queried the database during an async request, "
+                "which Django refuses on the event loop: the region is unknown (opt-in). Read "
+                "it from the request instead (a header, a GeoIP file).",
+                exc_info=True,
+            )
+            found = None
         except Exception:  # a GeoIP miss or a broken database must not cost the page
             logger.warning("cookieconsent's REGION_RESOLVER failed", exc_info=True)
             found = None

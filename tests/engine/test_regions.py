@@ -237,6 +237,41 @@ def test_a_failing_resolver_means_unknown_not_an_error(rf: RequestFactory, setti
     assert "REGION_RESOLVER failed" in caplog.text
 
 
+def resolver_that_queries(request: HttpRequest) -> str | None:
+    """A country kept on the user's account, say."""
+    from django.contrib.auth.models import User
+
+    User.objects.exists()
+    return "US"
+
+
+def test_a_resolver_that_queries_under_asgi_is_named_in_the_log(rf, regimes, settings, caplog):
+    """Django refuses the query on the event loop: the region is unknown (opt-in), and the log
+    says why rather than only that the resolver failed."""
+    from asgiref.sync import async_to_sync
+
+    from cookieconsent.middleware import CookieConsentMiddleware
+
+    settings.COOKIECONSENT = {"REGION_RESOLVER": "tests.engine.test_regions.resolver_that_queries"}
+
+    async def page(request):
+        response = HttpResponse("page")
+        response.set_cookie("analytics_c", "1")
+        return response
+
+    def sync_page(request):
+        response = HttpResponse("page")
+        response.set_cookie("analytics_c", "1")
+        return response
+
+    # Under WSGI the query is fine: the visitor is in the US, opt-out.
+    assert "analytics_c" in cookies_set(CookieConsentMiddleware(sync_page)(rf.get("/")))
+    with caplog.at_level(logging.WARNING, logger="cookieconsent"):
+        response = async_to_sync(CookieConsentMiddleware(page))(rf.get("/"))
+    assert "analytics_c" not in cookies_set(response)
+    assert "queried the database during an async request" in caplog.text
+
+
 # -- what the visitor gets, by regime ---------------------------------------------------------
 
 pytestmark = pytest.mark.django_db
@@ -518,6 +553,19 @@ def test_a_resolvers_answer_is_never_remembered(rf, regimes, settings):
     de = _undecided(rf.get("/?where=DE", HTTP_CF_IPCOUNTRY="DE"))
     assert "analytics" in us._allowed_now() and "analytics" not in de._allowed_now()
     assert (us.region, de.region) == ("US", "DE")
+
+
+@pytest.mark.parametrize("where", ["DE", "US"])
+def test_a_resolver_without_headers_adds_no_empty_vary(client, regimes, settings, where):
+    """The region came from the resolver alone: no request header to vary on. A response
+    that depends on nothing else gets no ``Vary`` at all, not an empty one."""
+    settings.COOKIECONSENT = {"REGION_RESOLVER": "tests.engine.test_regions.resolve_from_query"}
+    response = client.get("/t/set/", {"where": where, "c": ["analytics_c"]})
+    assert ("analytics_c" in cookies_set(response)) == (where == "US")
+    if where == "US":  # the cookie it let through depends on the consent (and on GPC)
+        assert response["Vary"] == "Cookie, Sec-GPC"
+    else:
+        assert not response.has_header("Vary")
 
 
 def test_long_or_made_up_header_values_are_answered_like_any(rf, regimes):
