@@ -11,7 +11,7 @@ from contextlib import suppress
 from functools import wraps
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import (
     HttpRequest,
@@ -120,9 +120,14 @@ def _too_deep(body: bytes) -> bool:
 def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     """The submitted fields, from a form post or a JSON body."""
     if request.content_type != "application/json":
-        return request.POST
+        try:
+            return request.POST
+        except BadRequest as exc:
+            # Django refuses a form that names another charset than UTF-8, on every reading
+            # (its error pages read it again, and fail): said here, once.
+            raise ValueError(_("The form must be sent in UTF-8.")) from exc
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):  # not "²", which int() refuses
         # Django reads such a body as empty: say why, not that it is too large.
         raise ValueError(_("The Content-Length of the request is not a number of bytes."))
     if int(length) > MAX_JSON_BODY or len(request.body) > MAX_JSON_BODY:

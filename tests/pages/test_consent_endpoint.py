@@ -211,7 +211,7 @@ def test_bad_json_is_a_clear_400(client, categories, body, message):
     assert not ConsentRecord.objects.exists()
 
 
-@pytest.mark.parametrize("length", ["abc", "-5", "1e3"])
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3", "\u00b2\u00b3"])
 def test_json_with_a_content_length_that_is_no_number_is_a_clear_400(client, categories, length):
     response = client.generic(
         "POST",
@@ -223,6 +223,31 @@ def test_json_with_a_content_length_that_is_no_number_is_a_clear_400(client, cat
     )
     assert response.status_code == 400
     assert "Content-Length of the request is not a number" in response.json()["error"]
+    assert not ConsentRecord.objects.exists()
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("charset", ["latin-1", "utf-16", "utf8"])
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_a_form_in_another_charset_than_utf8_is_a_clear_400(
+    categories, settings, debug, charset, accept
+):
+    """Django refuses such a form whenever it is read, its own error pages included (the debug
+    page, and the CSRF check of the 400 page for a visitor holding a CSRF cookie): a 500, had
+    the endpoint let the error through."""
+    settings.DEBUG = debug
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies["csrftoken"] = "abcdefghijklmnopqrstuvwxyzABCDEF"
+    response = browser.generic(
+        "POST",
+        URL,
+        "action=reject_all",
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+        HTTP_ORIGIN="http://testserver",
+        HTTP_ACCEPT=accept,
+    )
+    assert response.status_code == 400
+    assert "The form must be sent in UTF-8." in response.content.decode()
     assert not ConsentRecord.objects.exists()
 
 
