@@ -15,7 +15,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cookieconsent.engine.consent import get_consent
 
@@ -41,7 +41,7 @@ def current_workspace(request: HttpRequest) -> str | None:
     return slug
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     slug = current_workspace(request)
     return render(request, "fluxems/home.html", {"workspace": WORKSPACES.get(slug or "")})
@@ -75,7 +75,7 @@ def sign_out(request: HttpRequest) -> HttpResponseRedirect:
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def workspace(request: HttpRequest) -> HttpResponseBase:
     """Choose the Workspace to work in; the choice is remembered in the ``prefs`` cookie."""
     if request.method == "POST":

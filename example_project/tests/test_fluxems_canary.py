@@ -34,6 +34,15 @@ def test_first_visit_carries_neither(client, categories):
     assert not {"_stat", "prefs"} & visit(client)
 
 
+@pytest.mark.parametrize("path", ["/", "/workspace/"])
+def test_a_head_request_answers_and_carries_neither(client, categories, path):
+    """What a monitor or a link checker sends: answered (not 405), and its headers are a
+    first response's, without ``_stat`` or ``prefs``."""
+    response = client.head(path)
+    assert response.status_code == 200
+    assert not {"_stat", "prefs"} & cookies_set(response)
+
+
 def test_after_reject_neither_ever_appears_and_old_ones_expire(client, categories):
     client.cookies["_stat"] = "7"
     client.cookies["prefs"] = "acme-ops"
