@@ -25,7 +25,7 @@ QUICK := not newcomer and not browser and not services
 # make demo PORT=8001 when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: demo dev test _test-app _test-example test-fast bench load matrix matrix-newest matrix-main screenshots lint wheel wheel-check docs messages static clean
+.PHONY: demo dev test _test-app _test-example test-fast test-database bench load matrix matrix-newest matrix-main screenshots lint wheel wheel-check docs messages static clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,16 @@ _test-example:
 ## make test-fast: all but the slow tests, no coverage (CI runs it on PostgreSQL + Redis)
 test-fast: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(QUICK)" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(QUICK)" $(EXAMPLE_TESTS) $(PYTEST_ARGS)
+
+## make test-database: the tests of what differs from one database to another (the consent log,
+## its chain, exports and purges, undeclared cookies, migrations, publishing, the consent POST)
+## and the example's quick tests; CI runs them on MariaDB (DATABASE_URL=mysql://...)
+DATABASE_TESTS := tests/proof tests/console tests/test_models.py tests/test_migrations.py \
+	tests/test_concurrency.py tests/publishing/test_publish.py tests/enforcement/test_following.py \
+	tests/pages/test_consent_endpoint.py tests/admin/test_console.py
+test-database: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(QUICK)" $(DATABASE_TESTS) $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(QUICK)" $(EXAMPLE_TESTS) $(PYTEST_ARGS)
 
 ## make bench: ratios against a bare Django request, medians of interleaved rounds
