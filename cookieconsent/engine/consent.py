@@ -29,6 +29,8 @@ from cookieconsent.regimes import DEFAULT_REGIME, OPT_IN, OPT_OUT
 SALT = "cookieconsent.consent"  # the signing salt: changing it would void every consent cookie
 #: A consent cookie longer than this is not even looked at (browsers cap a cookie at 4 KB).
 MAX_COOKIE_LENGTH = 2048
+#: A compressed payload may not inflate beyond this (Django's own ``loads()`` does not bound it).
+MAX_INFLATED = 8192
 #: The action of a dismissed notice (``Action.DISMISS``).
 DISMISS = "dismiss"
 #: Header names of the browser signals we read.
@@ -102,10 +104,19 @@ class _Signer(signing.TimestampSigner):
         if not sep:
             raise signing.BadSignature("No timestamp")
         if payload[:1] == ".":
-            data = zlib.decompress(signing.b64_decode(payload[1:].encode()))
+            data = _inflated(signing.b64_decode(payload[1:].encode()))
         else:
             data = signing.b64_decode(payload.encode())
         return json.loads(data.decode("latin-1"))
+
+
+def _inflated(data: bytes) -> bytes:
+    """``zlib.decompress(data)``, refused beyond ``MAX_INFLATED`` bytes."""
+    inflater = zlib.decompressobj()
+    inflated = inflater.decompress(data, MAX_INFLATED)
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise ValueError("A compressed payload that inflates too far, or is cut short.")
+    return inflated
 
 
 #: An HMAC-SHA256 key as SHA-256 fed with its inner pad, and with its outer pad.

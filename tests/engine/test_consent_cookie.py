@@ -14,6 +14,8 @@ from django.utils.crypto import salted_hmac
 
 from cookieconsent.engine.consent import (
     FUTURE_TOLERANCE,
+    MAX_COOKIE_LENGTH,
+    MAX_INFLATED,
     SALT,
     Consent,
     Decision,
@@ -142,6 +144,21 @@ MALFORMED = {
     "payload-int": signing.dumps(3, salt=SALT),
     "payload-str": signing.dumps("g", salt=SALT),
 }
+
+
+def test_a_compressed_decision_reads_up_to_its_bound_and_not_beyond(categories):
+    """A payload that zlib shrinks below the cookie's length cap but that would inflate past
+    MAX_INFLATED is no decision: a key holder cannot make every request inflate megabytes."""
+
+    def compressed(consent_id: str) -> str:
+        value = signing.dumps(payload(i=consent_id), salt=SALT, compress=True)
+        assert value.startswith(".") and len(value) <= MAX_COOKIE_LENGTH
+        return value
+
+    fits = "a" * (MAX_INFLATED - len(json.dumps(payload(i=""), separators=(",", ":"))))
+    assert Decision.unsign(compressed(fits)).consent_id == fits
+    assert Decision.unsign(compressed(fits + "a")) is None
+    assert Decision.unsign(compressed("a" * 1_000_000)) is None
 
 
 @pytest.mark.parametrize("value", MALFORMED.values(), ids=MALFORMED.keys())
