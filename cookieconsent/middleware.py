@@ -194,13 +194,28 @@ def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -
     rule = consent._registry.lookup(name)
     if rule is None:
         discovery.notice(request, name, "response", value)
-        if get_config()["UNDECLARED_COOKIES"] == "allow":
+        if get_config()["UNDECLARED_COOKIES"] == "allow" or _is_deletion(_attributes(value)):
             return False
         _warn_undeclared(name)
         return None
     if rule.required:
         return False
-    return True if consent._allows(rule.slug) else None
+    if consent._allows(rule.slug):
+        return True
+    # A deletion passes, as one made with delete_cookie() does.
+    return False if _is_deletion(_attributes(value)) else None
+
+
+def _attributes(value: str) -> dict[str, str]:
+    """The ``Max-Age`` and ``Expires`` of a raw ``Set-Cookie`` value ("" where absent), as a
+    browser reads them: names in any case, the last of each winning."""
+    found = {"max-age": "", "expires": ""}
+    for attribute in value.split(";")[1:]:
+        key, _, setting = attribute.partition("=")
+        key = key.strip().lower()
+        if key in found:
+            found[key] = setting.strip()
+    return found
 
 
 _CONTROL = "".join(map(chr, range(32))) + "\x7f"
@@ -219,7 +234,7 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _PAST_MARGIN = 24 * 60 * 60
 
 
-def _is_deletion(morsel: Morsel[str]) -> bool:
+def _is_deletion(morsel: Morsel[str] | dict[str, str]) -> bool:
     """Whether a ``Set-Cookie`` removes the cookie in a browser, whatever its value: a
     ``Max-Age`` of zero or less, or else an ``Expires`` in the past. (A browser obeys
     ``Max-Age`` over ``Expires``, and ignores a ``Max-Age`` that is not an integer.)"""

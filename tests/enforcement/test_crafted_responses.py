@@ -147,6 +147,31 @@ def test_a_raw_set_cookie_without_a_name_is_dropped(rf, categories, value):
     assert not [k for k in response.headers if "cookie" in k.lower()]
 
 
+@pytest.mark.parametrize(
+    ("attributes", "deletes"),
+    [
+        ("Max-Age=0", True),
+        ("max-age=-1", True),
+        (f"Expires={EPOCH}", True),
+        (f"expires={formatdate(2 * DAY, usegmt=True)}", True),
+        (f"Max-Age=3600; Expires={EPOCH}", False),  # Max-Age wins in browsers
+        ("Max-Age=0; Max-Age=3600", False),  # the last one counts
+        ("Max-Age=0x", False),
+        ("Path=/", False),
+    ],
+)
+@pytest.mark.parametrize("name", ["_stat", "undeclared_c"])
+def test_a_raw_set_cookie_that_deletes_passes_as_delete_cookie_does(
+    rf, categories, name, attributes, deletes
+):
+    """Issue 8's rule for deletions, for a Set-Cookie written as a raw header too: a view
+    cleaning up a refused or undeclared cookie that way is not undone."""
+    value = f"{name}=; {attributes}; Path=/"
+    response = through(rf, lambda r: r.headers.__setitem__("Set-Cookie", value))
+    assert (response.headers.get("Set-Cookie") == value) is deletes
+    assert not response.has_header("Vary")  # the same for every visitor
+
+
 def test_a_raw_undeclared_cookie_is_blocked_unless_allowed(rf, categories):
     def build(response):
         response.headers["Set-Cookie "] = "undeclared_c=1"
