@@ -5,16 +5,25 @@ necessary cookies in an optional one."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
 from cookieconsent.models import Cookie, Technology
 from cookieconsent.models.cookies import check_declaration
-from tests.factories import CookieCategoryFactory
+from tests.factories import CookieCategoryFactory, UserFactory
 from tests.helpers import admin_url as url
 from tests.helpers import category_form, cookie_form
 
 pytestmark = pytest.mark.django_db
+
+
+def staff_with(client, *codenames: str) -> None:
+    """Signs ``client`` in as staff with only these permissions."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+
 
 TOO_BROAD = "is too broad for a strictly necessary category"
 NECESSARY = "cannot be declared in an optional category"
@@ -111,3 +120,49 @@ def test_a_cookie_by_category_id_is_checked_against_the_stored_category():
     category = CookieCategoryFactory(required=True)
     with pytest.raises(ValidationError):
         Cookie(category_id=category.pk, name="_*").clean()
+
+
+@pytest.mark.parametrize("inline", ["none", "view-only"])
+def test_a_category_made_required_without_the_cookie_inline_is_still_checked(client, inline):
+    """Staff who may change categories but not cookies get no inline (or a read-only one),
+    so nothing checked the cookies: a category holding ``_hjSessionUser_*`` became strictly
+    necessary, and Hotjar's cookies went out without consent."""
+    category = CookieCategoryFactory(slug="dec-stats", required=False)
+    Cookie.objects.create(category=category, name="_hjSessionUser_*")
+    codenames = ["view_cookiecategory", "change_cookiecategory"]
+    if inline == "view-only":
+        codenames.append("view_cookie")
+    staff_with(client, *codenames)
+    data = category_form(category, required="on")
+    if inline == "view-only":  # the read-only inline's management form, as the page has it
+        data.update(
+            {
+                "cookies-TOTAL_FORMS": 1,
+                "cookies-INITIAL_FORMS": 1,
+                "cookies-MIN_NUM_FORMS": 0,
+                "cookies-MAX_NUM_FORMS": 1000,
+            }
+        )
+    response = client.post(url("cookiecategory", "change", category.pk), data)
+    assert response.status_code == 200
+    assert TOO_BROAD in response.content.decode()
+    category.refresh_from_db()
+    assert not category.required
+
+
+def test_a_necessary_category_holding_django_cookies_stays_necessary():
+    category = CookieCategoryFactory(required=True)
+    Cookie.objects.create(category=category, name="csrftoken")
+    category.required = False
+    with pytest.raises(ValidationError) as info:
+        category.full_clean()
+    assert any(NECESSARY in m for m in info.value.message_dict["required"])
+
+
+def test_a_category_whose_flag_stays_is_not_checked_again():
+    """A cookie declared before this rule, or below the ORM, does not lock its category's
+    page: only changing the flag checks the cookies."""
+    category = CookieCategoryFactory(required=True)
+    Cookie.objects.create(category=category, name="_*")  # created below full_clean()
+    category.name = "Renamed"
+    category.full_clean()
