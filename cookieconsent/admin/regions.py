@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext
@@ -15,8 +16,18 @@ from cookieconsent.regimes import is_subdivision, region_name
 
 if TYPE_CHECKING:
     _RuleInline = admin.TabularInline[RegionRule, CookiePolicy]
+    _RuleForm = forms.ModelForm[RegionRule]
 else:
     _RuleInline = admin.TabularInline
+    _RuleForm = forms.ModelForm
+
+
+class _RegionRuleForm(_RuleForm):
+    def clean_region(self) -> str:
+        """The code as it is stored (``RegionRule.clean()``), so that the form set compares
+        “de” with another row's “DE”."""
+        region: str = self.cleaned_data["region"]
+        return region.strip().upper()
 
 
 class RegionRuleInline(_RuleInline):
@@ -24,6 +35,7 @@ class RegionRuleInline(_RuleInline):
     unknown, get opt-in. Choosing regimes is the site's legal decision."""
 
     model = RegionRule
+    form = _RegionRuleForm
     fields = ("region", "place", "regime")
     readonly_fields = ("place",)
     extra = 0

@@ -55,3 +55,8 @@ class RegionRule(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.region = self.region.strip().upper()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # As save() stores it, before the uniqueness checks compare it with the other rules.
+        super().clean()
+        self.region = self.region.strip().upper()

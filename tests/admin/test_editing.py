@@ -15,6 +15,7 @@ from cookieconsent.models import (
     CookieCategory,
     CookiePolicy,
     PolicySection,
+    RegionRule,
     Technology,
 )
 from tests.factories import (
@@ -25,7 +26,7 @@ from tests.factories import (
     PolicySectionFactory,
 )
 from tests.helpers import admin_url as url
-from tests.helpers import category_form, cookie_form
+from tests.helpers import category_form, cookie_form, policy_form
 
 pytestmark = pytest.mark.django_db
 
@@ -418,3 +419,51 @@ def test_records_cannot_be_added_changed_or_deleted(staff):
     )
     assert response.status_code == 200
     assert ConsentRecord.objects.filter(pk=record.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("saved", "rows"),
+    [(["DE"], ["de"]), (["DE"], [" de "]), ([], ["de", "DE"])],
+    ids=["clashes-with-a-saved-rule", "with-spaces", "two-new-rows"],
+)
+@pytest.mark.usefixtures("categories")
+def test_a_region_written_in_another_case_is_the_same_region(staff, saved, rows):
+    """A code is stored in capitals: “de” beside a rule for “DE” is the form's error (it was
+    an IntegrityError: the uniqueness checks compared the code as typed)."""
+    policy = CookiePolicy.current()
+    kept = [RegionRule.objects.create(policy=policy, region=r, regime="opt-out") for r in saved]
+    data = policy_form(policy)
+    data.update({"region_rules-TOTAL_FORMS": len(kept) + len(rows)})
+    data.update({"region_rules-INITIAL_FORMS": len(kept)})
+    for i, rule in enumerate(kept):
+        data.update(
+            {
+                f"region_rules-{i}-id": rule.pk,
+                f"region_rules-{i}-policy": policy.pk,
+                f"region_rules-{i}-region": rule.region,
+                f"region_rules-{i}-regime": rule.regime,
+            }
+        )
+    for i, region in enumerate(rows, start=len(kept)):
+        data.update({f"region_rules-{i}-region": region, f"region_rules-{i}-regime": "notice"})
+    response = staff.post(url("cookiepolicy", "change", policy.pk), data)
+    assert response.status_code == 200
+    assert "already has a regime" in response.content.decode() or (
+        "Please correct the duplicate data for region" in response.content.decode()
+    )
+    assert sorted(policy.region_rules.values_list("region", flat=True)) == saved
+
+
+def test_a_region_in_lower_case_is_stored_in_capitals(staff, categories):
+    policy = CookiePolicy.current()
+    data = policy_form(policy)
+    data.update(
+        {
+            "region_rules-TOTAL_FORMS": 1,
+            "region_rules-0-region": " us-ca ",
+            "region_rules-0-regime": "opt-out",
+        }
+    )
+    response = staff.post(url("cookiepolicy", "change", policy.pk), data)
+    assert response.status_code == 302
+    assert list(policy.region_rules.values_list("region", flat=True)) == ["US-CA"]
