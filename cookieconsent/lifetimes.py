@@ -45,6 +45,10 @@ INVALID = _(
 
 HELP_TEXT = _("How long the browser keeps it: “session”, “30 minutes”, “14 days”, “2 years”.")
 
+#: The longest lifetime read: far beyond what browsers keep (Chromium caps a cookie at 400
+#: days), and within what ``timedelta`` and every database's duration column hold.
+MAX_LIFETIME = timedelta(days=100 * 365)
+
 
 def _unit_words() -> dict[str, int]:
     """Every word for a unit, in English and in the active language, lower case."""
@@ -83,7 +87,8 @@ def parse_lifetime(text: str) -> timedelta | None:
         unit = words.get(match.group(2).rstrip("."))
         if unit is None:
             break
-        seconds += int(match.group(1)) * unit
+        # (Digits beyond a lifetime's are not even turned into a number.)
+        seconds += int(match.group(1)) * unit if len(match.group(1)) <= 12 else _TOO_LONG
         rest = rest.replace(match.group(0), " ", 1)
         matched = True
     if matched and not _SEPARATORS.sub("", rest):
@@ -92,12 +97,25 @@ def parse_lifetime(text: str) -> timedelta | None:
                 _("A lifetime must be longer than nothing; use “session” for a session cookie."),
                 code="empty_lifetime",
             )
-        return timedelta(seconds=seconds)
+        return _bounded(timedelta(seconds=min(seconds, _TOO_LONG)))
     if not value.isdigit() and not re.fullmatch(r"\d+[.,]\d*", value):
-        duration = parse_duration(value.upper() if value.startswith("p") else value)
+        try:
+            duration = parse_duration(value.upper() if value.startswith("p") else value)
+        except (OverflowError, ValueError):  # beyond what a timedelta holds
+            duration = timedelta.max
         if duration is not None and duration > timedelta(0):
-            return duration
+            return _bounded(duration)
     raise ValidationError(INVALID, code="invalid_lifetime")
+
+
+#: Seconds past ``MAX_LIFETIME``, standing in for any larger number.
+_TOO_LONG = int(MAX_LIFETIME.total_seconds()) + 1
+
+
+def _bounded(lifetime: timedelta) -> timedelta:
+    if lifetime > MAX_LIFETIME:
+        raise ValidationError(_("A lifetime can be at most 100 years."), code="lifetime_too_long")
+    return lifetime
 
 
 def format_lifetime(value: timedelta | None) -> str:

@@ -105,3 +105,32 @@ def test_the_model_form_uses_words():
 def test_the_form_field_takes_a_duration_as_it_is():
     assert LifetimeFormField(required=False).clean(DAY) == DAY
     assert LifetimeFormField(required=False).clean("") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "101 years",
+        "3000000 years",
+        "P9999999999D",
+        "999999999 00:00:00",
+        "99999999999999999999 s",
+        "9" * 5000 + " seconds",
+        "1 year 99999999999999 days",
+    ],
+)
+def test_a_lifetime_beyond_a_hundred_years_is_refused_with_a_clear_message(text):
+    """They ended in a server error: ``timedelta`` overflowed, or SQLite's integer did."""
+    with pytest.raises(ValidationError) as info:
+        parse_lifetime(text)
+    assert info.value.messages == ["A lifetime can be at most 100 years."]
+
+
+@pytest.mark.django_db
+def test_the_longest_lifetime_is_stored_and_read_back(categories):
+    cookie = Cookie.objects.create(
+        name="long_lived", category=categories["functional"], lifetime=parse_lifetime("100 years")
+    )
+    cookie.refresh_from_db()
+    assert cookie.lifetime == 36500 * DAY
+    assert format_lifetime(cookie.lifetime) == "100 years"

@@ -598,3 +598,15 @@ def test_opened_without_a_choice_the_period_menu_says_what_is_shown(staff, categ
     period = response.context["period"]
     assert period.days == 30
     assert '<option value="30" selected>' in response.content.decode()
+
+
+def test_declaring_with_a_lifetime_too_long_is_the_forms_error(staff, categories):
+    page = declare_page(staff, undeclared("tracker"))
+    response = submit(
+        staff,
+        page,
+        tracker={"category": categories["analytics"].pk, "lifetime": "3000000 years"},
+    )
+    assert response.status_code == 200
+    assert "A lifetime can be at most 100 years." in response.content.decode()
+    assert UndeclaredCookie.objects.filter(name="tracker").exists()

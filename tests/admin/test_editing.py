@@ -467,3 +467,11 @@ def test_a_region_in_lower_case_is_stored_in_capitals(staff, categories):
     response = staff.post(url("cookiepolicy", "change", policy.pk), data)
     assert response.status_code == 302
     assert list(policy.region_rules.values_list("region", flat=True)) == ["US-CA"]
+
+
+def test_a_lifetime_too_long_is_the_forms_error(staff, categories):
+    form = cookie_form(categories["analytics"], name="bigone", lifetime="3000000 years")
+    response = staff.post(url("cookie", "add"), form)
+    assert response.status_code == 200
+    assert "A lifetime can be at most 100 years." in response.content.decode()
+    assert not Cookie.objects.filter(name="bigone").exists()
