@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from cookieconsent import clock
 from cookieconsent.admin import display
 from cookieconsent.admin.drafts import PublishReminderMixin, remind_to_publish
-from cookieconsent.admin.queries import RefuseNulMixin
+from cookieconsent.admin.queries import RefuseNulMixin, refuse_nul
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.console import charts, shown, stats, suggestions
 from cookieconsent.lifetimes import HELP_TEXT as LIFETIME_HELP_TEXT
@@ -130,6 +130,7 @@ class ExportMixin(_RecordAdmin):
         """The records the changelist's current filters select, streamed as CSV or JSONL."""
         if not self.has_export_permission(request):
             raise PermissionDenied
+        refuse_nul(request)  # as the list does: the same filters
         if self._impossible_drilldown(request):
             return HttpResponse(
                 gettext("The date is out of range or does not exist."),

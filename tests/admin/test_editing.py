@@ -66,6 +66,29 @@ def test_a_nul_in_a_lists_address_is_a_bad_request(staff, model, query):
     assert staff.get(f"{url(model, 'changelist')}?name=a").status_code in (200, 302)
 
 
+@pytest.mark.usefixtures("categories")
+@pytest.mark.parametrize("query", ["q=alice%00", "action__exact=a%00", "user_pk=%00"])
+def test_a_nul_in_an_exports_address_is_a_bad_request(staff, query):
+    """The export takes the list's filters, so it refuses what the list refuses: Django's
+    search form drops a search it cannot take, and the whole log went out instead."""
+    ConsentRecordFactory(user_pk="alice")
+    ConsentRecordFactory(user_pk="bob")
+    export = f"{url('consentrecord', 'changelist')}export/"
+    response = staff.get(f"{export}?format=csv&{query}")
+    assert response.status_code == 400
+    assert not getattr(response, "streaming", False)
+    assert staff.get(f"{export}?format=csv&q=alice").status_code == 200
+
+
+def test_a_nul_in_an_autocomplete_search_is_a_bad_request(staff, categories):
+    """The cookie form's category widget searches the categories' admin (a server error on
+    PostgreSQL)."""
+    autocomplete = reverse("admin:autocomplete")
+    query = {"app_label": "cookieconsent", "model_name": "cookie", "field_name": "category"}
+    assert staff.get(autocomplete, {**query, "term": "a\x00"}).status_code == 400
+    assert staff.get(autocomplete, {**query, "term": "ana"}).status_code == 200
+
+
 @pytest.mark.parametrize("model", ["cookiepolicy", "cookiecategory", "cookie"])
 def test_add_forms_load(staff, model):
     assert staff.get(url(model, "add")).status_code == 200
