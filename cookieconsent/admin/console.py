@@ -602,9 +602,12 @@ class UndeclaredCookieAdmin(RefuseNulMixin, PublishReminderMixin, _UndeclaredAdm
                     .first()
                 )
                 if existing is not None:
-                    # Declared since it was seen: the entries are stale, and the declaration
-                    # stays where staff put it.
-                    UndeclaredCookie.objects.filter(pk__in=[e.pk for e in entries]).delete()
+                    # Declared already (since it was seen, or staff typed a declared name): the
+                    # entries it covers are stale, and the declaration stays where staff put
+                    # it. One it does not cover (“tracker” renamed “prefs”) stays listed.
+                    covered = pattern_regex(name).fullmatch
+                    stale = [e.pk for e in entries if covered(e.name)]
+                    UndeclaredCookie.objects.filter(pk__in=stale).delete()
                     known.append((name, existing.category))
                     continue
                 cookie = Cookie(

@@ -547,6 +547,20 @@ def test_declare_a_name_declared_meanwhile_leaves_it_where_it_is(staff, categori
     assert not UndeclaredCookie.objects.exists()
 
 
+def test_declaring_under_a_declared_name_keeps_an_entry_it_does_not_cover(staff, categories):
+    """“tracker” renamed to the declared “prefs” is not declared by it: it stays listed (it
+    left the list, still undeclared)."""
+    page = declare_page(staff, undeclared("tracker"))
+    response = submit(
+        staff,
+        page,
+        tracker={"name": "prefs", "category": categories["analytics"].pk, "lifetime": "1 year"},
+    )
+    assert "“prefs” is already declared in Functional." in response.content.decode()
+    assert UndeclaredCookie.objects.filter(name="tracker").exists()
+    assert Cookie.objects.get(name="prefs").category.slug == "functional"
+
+
 def test_declare_needs_the_permission_to_add_cookies(client, categories):
     from django.contrib.auth.models import Permission
 
