@@ -233,7 +233,7 @@ class Migration(migrations.Migration):
             name='Cookie',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='Exact name, or a pattern where * matches anything, e.g. “_ga_*”.', max_length=200, validators=[cookieconsent.models.cookies.validate_cookie_name], verbose_name='name or pattern')),
+                ('name', models.CharField(help_text='Exact name, or a pattern where * matches anything, e.g. “_ga_*”.', max_length=200, validators=[cookieconsent.models.cookies.validate_declared_name], verbose_name='name or pattern')),
                 ('technology', models.CharField(choices=[('cookie', 'HTTP cookie'), ('local_storage', 'Local storage'), ('session_storage', 'Session storage'), ('server_session', 'Server-side session')], default='cookie', max_length=20, verbose_name='technology')),
                 ('purpose', models.TextField(blank=True, verbose_name='purpose')),
                 ('party', models.CharField(choices=[('first', 'First-party'), ('third', 'Third-party')], default='first', max_length=10, verbose_name='party')),

@@ -20,6 +20,7 @@ from cookieconsent.models.cookies import (
     Technology,
     humanize_duration,
     validate_cookie_name,
+    validate_declared_name,
 )
 from cookieconsent.models.policy import CookiePolicy, PolicySection
 from cookieconsent.models.publishing import PublishedVersion, Snapshot
@@ -58,4 +59,5 @@ __all__ = [
     "UndeclaredCookie",
     "humanize_duration",
     "validate_cookie_name",
+    "validate_declared_name",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import timedelta
 from typing import ClassVar
 
@@ -21,6 +22,11 @@ _NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 def validate_cookie_name(value: str) -> None:
     """A cookie name, or a pattern in which ``*`` stands for any run of characters."""
+    _validate_token(value)
+    _validate_pattern(value)
+
+
+def _validate_token(value: str) -> None:
     if not _NAME_RE.fullmatch(value):
         raise ValidationError(
             _(
@@ -30,6 +36,25 @@ def validate_cookie_name(value: str) -> None:
             code="invalid_cookie_name",
             params={"value": value},
         )
+
+
+def validate_declared_name(value: str) -> None:
+    """A name as any technology has one (a storage key such as ``theme:dark`` or
+    ``@app/state``: no control characters or markup), or a pattern in which ``*`` stands for
+    any run of characters. ``Cookie.clean()`` holds an HTTP cookie's name to
+    ``validate_cookie_name()``."""
+    if not value or any(
+        ch in "<>" or unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value
+    ):
+        raise ValidationError(
+            _("“%(value)s” is not a valid name or pattern: no control characters, < or >."),
+            code="invalid_name",
+            params={"value": value},
+        )
+    _validate_pattern(value)
+
+
+def _validate_pattern(value: str) -> None:
     if "**" in value or value.strip("*") == "":
         raise ValidationError(
             _(
@@ -125,7 +150,7 @@ class Cookie(models.Model):
     name = models.CharField(
         _("name or pattern"),
         max_length=200,
-        validators=[validate_cookie_name],
+        validators=[validate_declared_name],
         help_text=_("Exact name, or a pattern where * matches anything, e.g. “_ga_*”."),
     )
     technology = models.CharField(
@@ -174,12 +199,15 @@ class Cookie(models.Model):
             category = self.category
         elif self.category_id is not None:
             category = CookieCategory.objects.filter(pk=self.category_id).first()
-        if category is not None and self.name and self.technology == Technology.HTTP_COOKIE:
-            try:
+        if not self.name or self.technology != Technology.HTTP_COOKIE:
+            return  # a storage key or a server-side key: any name validate_declared_name takes
+        try:
+            _validate_token(self.name)  # what a Set-Cookie can carry
+            if category is not None:
                 check_declaration(self.name, required=category.required)
-            except ValidationError as error:
-                # On the name: it is what the form shows next to the message.
-                raise ValidationError({"name": error.error_list}) from None
+        except ValidationError as error:
+            # On the name: it is what the form shows next to the message.
+            raise ValidationError({"name": error.error_list}) from None
 
     @property
     def lifetime_display(self) -> str:

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from cookieconsent.console import stats
+from cookieconsent.console import discovery, stats
 from cookieconsent.engine import registry
 from cookieconsent.models import (
     Action,
@@ -25,7 +25,8 @@ from cookieconsent.models import (
     UndeclaredCookie,
 )
 from tests.factories import ConsentRecordFactory, UserFactory
-from tests.helpers import publish_draft
+from tests.helpers import admin_url as url
+from tests.helpers import cookie_form, publish_draft
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_earlier_sightings")]
 
@@ -624,3 +625,25 @@ def test_declaring_with_a_lifetime_too_long_is_the_forms_error(staff, categories
     assert response.status_code == 200
     assert "A lifetime can be at most 100 years." in response.content.decode()
     assert UndeclaredCookie.objects.filter(name="tracker").exists()
+
+
+@pytest.mark.parametrize("key", ["theme:dark", "@app/state", "a key with spaces"])
+@pytest.mark.parametrize("technology", ["local_storage", "session_storage"])
+def test_a_listed_storage_key_can_be_declared(staff, categories, key, technology):
+    """A storage key is no HTTP token (“theme:dark”): the inbox lists it, so it can be
+    declared, and the script then clears it when its category is refused."""
+    assert discovery.record(key, source="scan", technology=technology, path="/")
+    page = declare_page(staff, list(UndeclaredCookie.objects.filter(name=key)))
+    submit(staff, page, **{key: {"category": categories["functional"].pk, "lifetime": "1 year"}})
+    assert Cookie.objects.get(name=key, technology=technology).category.slug == "functional"
+    assert not UndeclaredCookie.objects.filter(name=key).exists()
+
+
+def test_an_http_cookie_still_needs_a_cookie_name(staff, categories):
+    data = cookie_form(categories["functional"], name="theme:dark", lifetime="1 year")
+    response = staff.post(url("cookie", "add"), data)
+    assert response.status_code == 200
+    assert "is not a valid cookie name" in response.content.decode()
+    storage = {**data, "technology": "local_storage"}
+    assert staff.post(url("cookie", "add"), storage).status_code == 302
+    assert Cookie.objects.filter(name="theme:dark", technology="local_storage").exists()
