@@ -89,16 +89,21 @@ class PublishReminderMixin(_AnyAdmin):
     """Shows ``remind_to_publish()`` on the list, add and change pages; a view of the app's
     own calls it itself."""
 
+    # Only to staff who may see the page: a refused one would leave the reminder queued for
+    # the next page, telling of a draft they may not read.
+
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        remind_to_publish(request)
+        if self.has_view_permission(request):
+            remind_to_publish(request)
         return super().changelist_view(request, extra_context)
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        remind_to_publish(request)
+        if self.has_add_permission(request):
+            remind_to_publish(request)
         return super().add_view(request, form_url, extra_context)
 
     def change_view(
@@ -108,5 +113,6 @@ class PublishReminderMixin(_AnyAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        remind_to_publish(request)
+        if self.has_view_permission(request):
+            remind_to_publish(request)
         return super().change_view(request, object_id, form_url, extra_context)

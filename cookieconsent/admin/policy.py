@@ -136,7 +136,7 @@ class CookiePolicyAdmin(
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        if request.method == "GET":
+        if request.method == "GET" and self.has_view_permission(request):
             warn_unmatchable(request, self.get_object(request, unquote(object_id)))
         extra = {"can_publish": can_publish(request), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra)

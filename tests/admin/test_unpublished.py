@@ -17,6 +17,7 @@ from cookieconsent.models import (
     RegionRule,
 )
 from cookieconsent.publishing import diff as diffing
+from tests.factories import UserFactory
 from tests.helpers import publish_draft
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
@@ -245,3 +246,19 @@ def test_text_diff_keeps_unchanged_paragraphs_short():
     assert diffing.text_diff(old, old) == ""
     added = diffing.text_diff("One.", "One.\nTwo & three.")
     assert '<p class="cc-diff__added"><ins>Two &amp; three.</ins></p>' in added
+
+
+@pytest.mark.parametrize("page", ["change", "changelist", "add"])
+def test_a_refused_page_tells_nothing_of_the_draft(client, page):
+    """Staff without permission on the policy got a 403, and the next page they opened told
+    them of its draft: the pending changes and a subdivision rule no visitor can match."""
+    policy = CookiePolicy.current()
+    RegionRule.objects.create(policy=policy, region="US-CA", regime="opt-out")
+    user = UserFactory(is_staff=True)
+    client.force_login(user)  # staff, with no permission in the app
+    args = (policy.pk,) if page == "change" else ()
+    refused = client.get(reverse(f"admin:cookieconsent_cookiepolicy_{page}", args=args))
+    assert refused.status_code == 403
+    html = client.get(reverse("admin:index")).content.decode()
+    assert "US-CA" not in html
+    assert "unpublished change" not in html
