@@ -41,8 +41,9 @@ GROUPS: Mapping[str, tuple[str, ...]] = {"EU": EU, "EEA": (*EU, "IS", "LI", "NO"
 
 
 def normalise(value: object) -> str | None:
-    """``value`` as an upper-case region code, or ``None`` when it is not a well-formed code of
-    a real place (so nothing a client sends is ever reflected as it came)."""
+    """``value`` as an upper-case region code, or ``None`` when it is not shaped like one or
+    names no country (``_NOT_A_COUNTRY``), so nothing a client sends is ever reflected as it
+    came. Not looked up in ISO 3166: a well-formed code no country has (``JJ``) is kept."""
     if not isinstance(value, str) or len(value) > 8:
         return None
     code = value.strip().upper()
