@@ -59,7 +59,10 @@ def read_choice(
         raise InvalidChoice(_("Say which choice you made: accept_all, reject_all or custom."))
     if not isinstance(action, str) or action not in VISITOR_ACTIONS:
         raise InvalidChoice(
-            _("Unknown action “%(value)s”: use accept_all, reject_all, custom or preferences.")
+            _(
+                "Unknown action “%(value)s”: use accept_all, reject_all, custom, preferences or "
+                "dismiss."
+            )
             % {"value": action}
         )
     if action == Action.DISMISS and regime_default is None:

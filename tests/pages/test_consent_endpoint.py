@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 
 import pytest
 from django.conf import settings as django_settings
@@ -13,8 +14,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
+from cookieconsent.engine.choice import VISITOR_ACTIONS
 from cookieconsent.engine.consent import Decision
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof.records import user_pk
@@ -134,6 +137,19 @@ def test_unknown_action_is_a_400(client, categories):
     assert "Unknown action" in response.content.decode()
     response = post(client)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("language", ["en", "af"])
+def test_the_unknown_action_message_names_every_action_the_endpoint_accepts(
+    client, categories, language
+):
+    with translation.override(language):
+        response = post_json(client, {"action": "sell_everything"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error.startswith("Onbekende aksie" if language == "af" else "Unknown action")
+    named = set(re.findall(r"[a-z_]+", error.split(":", 1)[1]))
+    assert not VISITOR_ACTIONS - named, error
 
 
 def test_too_many_categories(client, categories):
