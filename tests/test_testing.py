@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.http import HttpResponse
 from django.test import override_settings
+from django.utils.http import http_date
 
 from cookieconsent.models import ConsentRecord
 from cookieconsent.testing import (
@@ -33,6 +37,18 @@ def test_a_refused_cookie_the_browser_holds_is_expired(client, categories):
     client.cookies[CONSENT_COOKIE] = consent_cookie([])
     client.cookies["analytics_c"] = "1"
     assert cookies_expired(client.get("/t/set/?c=necessary_c")) == {"analytics_c"}
+
+
+def test_a_deletion_is_counted_as_the_middleware_counts_it():
+    """``Max-Age`` of zero or less, or an ``Expires`` in the past, deletes a cookie: the
+    helpers count it as deleted, not set, whatever way the response wrote it."""
+    response = HttpResponse()
+    response.set_cookie("kept", "1", max_age=3600)
+    response.set_cookie("negative", "1", max_age=-1)
+    response.set_cookie("past", "1", expires=http_date(time.time() - 3 * 24 * 60 * 60))
+    response.delete_cookie("deleted")
+    assert cookies_set(response) == {"kept"}
+    assert cookies_expired(response) == {"negative", "past", "deleted"}
 
 
 def test_the_cookie_name_follows_the_settings():

@@ -22,6 +22,7 @@ from django.http import HttpResponseBase
 from cookieconsent.conf import get_config
 from cookieconsent.engine.consent import Decision
 from cookieconsent.engine.registry import get_registry
+from cookieconsent.middleware import _is_deletion
 
 __all__ = [
     "CONSENT_COOKIE",
@@ -59,14 +60,15 @@ def consent_cookie(
 
 
 def cookies_set(response: HttpResponseBase) -> set[str]:
-    """Names of the cookies a response sets (not deletes)."""
+    """Names of the cookies a response sets (not deletes, nor sets to ``""``)."""
     return {
         name
         for name, morsel in response.cookies.items()
-        if morsel["max-age"] != 0 and morsel.value != ""
+        if not _is_deletion(morsel) and morsel.value != ""
     }
 
 
 def cookies_expired(response: HttpResponseBase) -> set[str]:
-    """Names of the cookies a response deletes."""
-    return {name for name, morsel in response.cookies.items() if morsel["max-age"] == 0}
+    """Names of the cookies a response deletes, counted as the middleware counts a deletion:
+    a ``Max-Age`` of zero or less, or else an ``Expires`` over a day in the past."""
+    return {name for name, morsel in response.cookies.items() if _is_deletion(morsel)}
