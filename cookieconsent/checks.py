@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 import re
 from datetime import timedelta
-from typing import Any
+from http.cookies import CookieError, Morsel
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -88,6 +89,8 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
 
 def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
     errors: list[CheckMessage] = _check_staleness(config["REGISTRY_STALENESS"])
+    errors.extend(_check_cookie(config))
+    errors.extend(_check_user_agent(config["USER_AGENT_MAX_LENGTH"]))
     retention = config["RECORD_RETENTION"]
     if isinstance(retention, timedelta | int) and not isinstance(retention, bool):
         seconds = retention.total_seconds() if isinstance(retention, timedelta) else retention
@@ -152,6 +155,70 @@ def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
                 )
     errors.extend(_check_microsoft(config))
     return errors
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    """An int, not a bool (whose wrong type is E003's)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_cookie(config: dict[str, Any]) -> list[CheckMessage]:
+    """The consent cookie: lifetimes it can be given, a name a ``Set-Cookie`` can carry, and a
+    ``SameSite`` browsers accept."""
+    errors: list[CheckMessage] = []
+    for key in ("CONSENT_MAX_AGE", "REFUSAL_MAX_AGE"):
+        value = config[key]
+        if _is_int(value) and value <= 0:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{key!r}] is {value}: the consent cookie would go out already "
+                    "expired, so no decision is kept and the banner never goes away.",
+                    hint="Give a positive number of seconds, e.g. 365 * 24 * 60 * 60 (a year).",
+                    id="cookieconsent.E010",
+                )
+            )
+    name = config["COOKIE_NAME"]
+    if isinstance(name, str):
+        try:
+            Morsel[str]().set(name, "", "")  # what Django's set_cookie() does with it
+        except CookieError:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['COOKIE_NAME'] = {name!r} is not a name a Set-Cookie header "
+                    "can carry: every consent POST would fail with a server error.",
+                    hint="Use letters, digits and !#$%&'*+-.^_`|~: only, and not the name of a "
+                    "cookie attribute (path, domain, expires, max-age…), e.g. 'cookieconsent'.",
+                    id="cookieconsent.E011",
+                )
+            )
+    if config["COOKIE_SAMESITE"] == "None" and config["COOKIE_SECURE"] is False:
+        errors.append(
+            Warning(
+                f"{SETTING_NAME}['COOKIE_SAMESITE'] is 'None' but COOKIE_SECURE is False: "
+                "browsers refuse a SameSite=None cookie without Secure, so no visitor's choice "
+                "is kept and the banner never goes away.",
+                hint="Set COOKIE_SECURE = True (the site must be served over HTTPS), or use "
+                "'Lax', the default.",
+                id="cookieconsent.W007",
+            )
+        )
+    return errors
+
+
+def _check_user_agent(value: object) -> list[CheckMessage]:
+    from cookieconsent.proof.records import user_agent_column_length
+
+    limit = user_agent_column_length()
+    if not _is_int(value) or 0 <= value <= limit:
+        return []
+    return [
+        Error(
+            f"{SETTING_NAME}['USER_AGENT_MAX_LENGTH'] is {value}: it must be from 0 to {limit}, "
+            f"the characters a consent record's user_agent column holds.",
+            hint="0 records no user agent; the default is 300.",
+            id="cookieconsent.E043",
+        )
+    ]
 
 
 def _check_microsoft(config: dict[str, Any]) -> list[CheckMessage]:

@@ -20,6 +20,7 @@ from cookieconsent.checks import (
 )
 from cookieconsent.conf import SETTINGS
 from cookieconsent.middleware import CookieConsentMiddleware
+from cookieconsent.models import ConsentRecord
 from tests.helpers import check_error_codes
 
 
@@ -48,6 +49,42 @@ def test_defaults_pass():
 )
 def test_bad_settings(value, codes):
     assert check_error_codes(value) == codes
+
+
+@pytest.mark.parametrize(
+    ("value", "codes"),
+    [
+        ({"CONSENT_MAX_AGE": 0}, ["cookieconsent.E010"]),
+        ({"CONSENT_MAX_AGE": -1}, ["cookieconsent.E010"]),
+        ({"REFUSAL_MAX_AGE": 0}, ["cookieconsent.E010"]),
+        ({"CONSENT_MAX_AGE": -5, "REFUSAL_MAX_AGE": -5}, ["cookieconsent.E010"] * 2),
+        ({"CONSENT_MAX_AGE": 1, "REFUSAL_MAX_AGE": 3600}, []),
+        ({"COOKIE_NAME": "a b"}, ["cookieconsent.E011"]),
+        ({"COOKIE_NAME": ""}, ["cookieconsent.E011"]),
+        ({"COOKIE_NAME": "consent;x"}, ["cookieconsent.E011"]),
+        ({"COOKIE_NAME": "Expires"}, ["cookieconsent.E011"]),  # an attribute's name
+        ({"COOKIE_NAME": "site_consent-v2"}, []),
+        ({"USER_AGENT_MAX_LENGTH": -1}, ["cookieconsent.E043"]),
+        ({"USER_AGENT_MAX_LENGTH": 501}, ["cookieconsent.E043"]),
+        ({"USER_AGENT_MAX_LENGTH": 0}, []),
+        ({"USER_AGENT_MAX_LENGTH": 500}, []),
+        ({"COOKIE_SAMESITE": "None"}, ["cookieconsent.W007"]),
+        ({"COOKIE_SAMESITE": "None", "COOKIE_SECURE": True}, []),
+        ({"COOKIE_SAMESITE": "Strict"}, []),
+    ],
+)
+def test_consent_cookie_settings_no_browser_or_record_can_take(value, codes):
+    assert check_error_codes(value) == codes
+
+
+def test_the_user_agent_limit_is_the_record_column():
+    """The check and the record both read the column's length (500) from the model."""
+    column = ConsentRecord._meta.get_field("user_agent").max_length
+    assert check_error_codes({"USER_AGENT_MAX_LENGTH": column}) == []
+    assert check_error_codes({"USER_AGENT_MAX_LENGTH": column + 1}) == ["cookieconsent.E043"]
+    with override_settings(COOKIECONSENT={"USER_AGENT_MAX_LENGTH": column + 1}):
+        [error] = check_settings()
+    assert f"from 0 to {column}" in error.msg
 
 
 def test_django_cookies_left_to_the_table_warns():
