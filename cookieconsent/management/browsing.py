@@ -9,6 +9,8 @@ from urllib.parse import urljoin, urlsplit
 
 from django.core.management.base import CommandError, CommandParser
 
+from cookieconsent.management import USAGE
+
 
 def add_arguments(parser: CommandParser, *, verb: str, timeout_help: str) -> None:
     """``URL ...``, ``--base-url``, ``--browser`` and ``--timeout`` (its help: what a page
@@ -25,19 +27,17 @@ def add_arguments(parser: CommandParser, *, verb: str, timeout_help: str) -> Non
     parser.add_argument("--timeout", type=float, default=15.0, help=timeout_help)
 
 
-def urls(options: dict[str, Any], *, returncode: int = 1) -> list[str]:
+def urls(options: dict[str, Any]) -> list[str]:
     """The pages asked for, made absolute against ``--base-url``, once ``--timeout``,
-    ``--base-url`` and each page are checked; a ``CommandError`` with ``returncode`` names
-    the first that is wrong."""
+    ``--base-url`` and each page are checked; a usage error (``CommandError``, exit status
+    ``USAGE``) names the first that is wrong."""
     timeout, base = options["timeout"], options["base_url"]
     if not (timeout > 0 and math.isfinite(timeout)):
-        raise CommandError(
-            f"--timeout {timeout:g} is not a positive number.", returncode=returncode
-        )
+        raise CommandError(f"--timeout {timeout:g} is not a positive number.", returncode=USAGE)
     if urlsplit(base).scheme not in ("http", "https"):
-        raise CommandError(f"--base-url {base!r} is not an http(s) URL.", returncode=returncode)
+        raise CommandError(f"--base-url {base!r} is not an http(s) URL.", returncode=USAGE)
     found = [urljoin(base.rstrip("/") + "/", url) for url in options["urls"]]
     for url in found:
         if urlsplit(url).scheme not in ("http", "https"):
-            raise CommandError(f"{url!r} is not an http(s) URL.", returncode=returncode)
+            raise CommandError(f"{url!r} is not an http(s) URL.", returncode=USAGE)
     return found

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 from django.test import override_settings
 
@@ -33,8 +33,9 @@ def scan(*args: str) -> tuple[str, str]:
 @pytest.mark.browser
 def test_a_page_that_sets_undeclared_things_with_its_script(live_server, categories, chromium):
     url = f"{live_server.url}/t/scripted/"
-    with pytest.raises(CommandError, match=r"Undeclared: js_tracker, tab_state\."):
+    with pytest.raises(CommandError, match=r"Undeclared: js_tracker, tab_state\.") as failed:
         scan(url, "--fail-on-undeclared", "--browser", chromium)
+    assert failed.value.returncode == 1  # what the scan found, not how it was asked
     out, err = scan(url, "--browser", chromium)
     assert "js_tracker" in out and "first-party script cookie" in out
     assert "Not strictly necessary, present before a choice: js_tracker, tab_state, ui." in out
@@ -54,8 +55,9 @@ def test_a_page_that_sets_undeclared_things_with_its_script(live_server, categor
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.browser
 def test_a_url_that_does_not_answer(chromium):
-    with pytest.raises(CommandError, match=r"http://127.0.0.1:9/ did not answer"):
+    with pytest.raises(CommandError, match=r"http://127.0.0.1:9/ did not answer") as failed:
         scan("http://127.0.0.1:9/", "--browser", chromium)
+    assert failed.value.returncode == 1  # a page's failure: the scan ran
 
 
 # The live server's thread needs committed data; see example_project/tests/test_browser.py.
@@ -80,8 +82,9 @@ def test_a_page_that_answers_with_an_error_and_one_without_a_banner(
 @pytest.mark.django_db
 @pytest.mark.browser
 def test_a_browser_that_does_not_start(chromium):
-    with pytest.raises(CommandError, match=r"Chromium at /bin/true did not start"):
+    with pytest.raises(CommandError, match=r"Chromium at /bin/true did not start") as failed:
         scan("http://127.0.0.1:9/", "--browser", "/bin/true", "--timeout", "5")
+    assert failed.value.returncode == 2  # the scan could not run, as for the audit
 
 
 # -- hostile pages ---------------------------------------------------------------------------
@@ -171,8 +174,9 @@ def test_a_page_that_lies_to_scripts_cannot_break_the_scan(hostile_site, chromiu
 
 
 def test_without_urls_or_a_sitemap_there_is_nothing_to_scan():
-    with pytest.raises(CommandError, match="give URLs, or add a sitemap"):
+    with pytest.raises(CommandError, match="give URLs, or add a sitemap") as failed:
         scan()
+    assert failed.value.returncode == 2
 
 
 @pytest.mark.parametrize(
@@ -180,13 +184,16 @@ def test_without_urls_or_a_sitemap_there_is_nothing_to_scan():
     [
         (["--base-url", "ftp://example.com"], "is not an http\\(s\\) URL"),
         (["file:///etc/passwd"], "is not an http\\(s\\) URL"),
+        (["/", "--timeout", "0"], r"--timeout 0 is not a positive number"),
         (["/", "--browser", "/nonexistent/chromium"], "No Chromium at /nonexistent/chromium"),
     ],
 )
 @pytest.mark.django_db
-def test_bad_input_is_a_clear_error(args, message):
-    with pytest.raises(CommandError, match=message):
+def test_a_usage_error_is_exit_status_2(args, message):
+    """As for cookieconsent_audit: how the scan was asked for is wrong, so it did not run."""
+    with pytest.raises(CommandError, match=message) as failed:
         scan(*args)
+    assert failed.value.returncode == 2
 
 
 @override_settings(ROOT_URLCONF="tests.sitemap_urls")
@@ -237,16 +244,32 @@ def test_findings_are_classified_by_the_cookie_table(categories):
 def test_a_missing_browser_is_reported_without_playwright(monkeypatch):
     monkeypatch.setitem(sys.modules, "playwright", None)  # as if only the test extra were in
     monkeypatch.setitem(sys.modules, "playwright.async_api", None)
-    with pytest.raises(CommandError, match="No Chromium at /nonexistent/chromium"):
+    with pytest.raises(CommandError, match="No Chromium at /nonexistent/chromium") as failed:
         scan("http://127.0.0.1:9/", "--browser", "/nonexistent/chromium")
-    with pytest.raises(CommandError, match=r"needs Playwright: pip install"):
+    assert failed.value.returncode == 2
+    with pytest.raises(CommandError, match=r"needs Playwright: pip install") as failed:
         scan("http://127.0.0.1:9/", "--browser", sys.executable)
+    assert failed.value.returncode == 2
+
+
+@pytest.mark.django_db
+def test_the_command_line_exits_with_2_when_there_is_no_chromium(capsys, monkeypatch):
+    # The command line closes every connection when it is done; the test's is still needed.
+    monkeypatch.setattr("django.db.connections.close_all", lambda: None)
+    with pytest.raises(SystemExit) as exit:
+        execute_from_command_line(
+            ["manage.py", "cookieconsent_scan", "/", "--browser", "/nonexistent/chromium"]
+        )
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert "No Chromium at /nonexistent/chromium" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf"])
 def test_the_timeout_must_be_a_positive_number(timeout):
-    with pytest.raises(CommandError, match=f"--timeout {timeout} is not a positive number"):
+    with pytest.raises(CommandError, match=f"--timeout {timeout} is not a positive number") as e:
         scan("http://127.0.0.1:9/", "--timeout", timeout)
+    assert e.value.returncode == 2
 
 
 @pytest.mark.django_db

@@ -14,11 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cookieconsent.console import audit, browser
 from cookieconsent.engine.registry import get_registry
-from cookieconsent.management import browsing
+from cookieconsent.management import USAGE, browsing
 from cookieconsent.management.progress import Progress
-
-#: The exit status of an audit that could not run (as argparse's for a usage error).
-USAGE = 2
 
 
 class Command(BaseCommand):
@@ -61,7 +58,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = datetime.now(UTC).isoformat(timespec="seconds")
         base, timeout = options["base_url"], options["timeout"]
-        urls = browsing.urls(options, returncode=USAGE)
+        urls = browsing.urls(options)
         json_file = _json_path(options["json"])
         folder = _html_folder(options["html"])
         if options["jobs"] < 1:

@@ -1,5 +1,7 @@
 """``manage.py cookieconsent_scan [URL ...]``: find the cookies and storage keys pages really
-set, before and after “Accept all”, in headless Chromium."""
+set, before and after “Accept all”, in headless Chromium. Exit status 0: scanned; 1: a page
+failed (or, with ``--fail-on-undeclared``, something is undeclared); 2: the scan could not
+run."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from cookieconsent.console import browser, discovery, scanner
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.lifetimes import format_lifetime
-from cookieconsent.management import browsing
+from cookieconsent.management import USAGE, browsing
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import CookieCategory, Sighting
 
@@ -46,7 +48,8 @@ class Command(BaseCommand):
             if not urls:
                 raise CommandError(
                     "Nothing to scan: give URLs, or add a sitemap (django.contrib.sitemaps) "
-                    "to the site's URLconf."
+                    "to the site's URLconf.",
+                    returncode=USAGE,
                 )
         registry = get_registry()  # before the browser starts: see scanner.scan()
         progress = Progress(len(urls), self.stderr, label="Scanning ")
@@ -58,8 +61,8 @@ class Command(BaseCommand):
                 timeout=options["timeout"],
                 on_page=lambda report: progress.advance(),
             )
-        except browser.BrowserError as exc:
-            raise CommandError(str(exc)) from None
+        except browser.BrowserError as exc:  # no browser to run (a page's error is its own)
+            raise CommandError(str(exc), returncode=USAGE) from None
         finally:
             progress.close()
         # The browser is closed: the database may be read again.

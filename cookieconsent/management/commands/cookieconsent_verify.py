@@ -9,13 +9,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cookieconsent.management import USAGE
 from cookieconsent.management.moments import moment
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof import chain
 
 BROKEN = 1
-USAGE = 2
 
 
 class Command(BaseCommand):
