@@ -9,12 +9,15 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from cookieconsent.management import USAGE
+
 
 def moment(
     value: str, option: str, *, end_of_day: bool = False, verb: str = "export"
 ) -> dt.datetime:
     """A date (``2026-01-31``) or date and time (``2026-01-31T12:00``), as an aware datetime
-    (with ``USE_TZ``) or a naive local one (without, as the database holds them)."""
+    (with ``USE_TZ``) or a naive local one (without, as the database holds them); a usage
+    error names a value that is neither, or out of range."""
     try:
         day = parse_date(value)
         moment = None if day is not None else parse_datetime(value)
@@ -22,7 +25,8 @@ def moment(
         moment = day = None
     reach = "up to the last record" if end_of_day else "from the first record"
     out_of_range = CommandError(
-        f"{option} {value!r} is out of range: leave {option} out to {verb} {reach}."
+        f"{option} {value!r} is out of range: leave {option} out to {verb} {reach}.",
+        returncode=USAGE,
     )
     if day is not None:
         try:
@@ -31,7 +35,8 @@ def moment(
             raise out_of_range from None
     if moment is None:
         raise CommandError(
-            f"{option} {value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]."
+            f"{option} {value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS].",
+            returncode=USAGE,
         )
     try:
         if not settings.USE_TZ:

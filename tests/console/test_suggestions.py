@@ -213,6 +213,7 @@ def test_a_file_that_is_no_database_is_refused_and_nothing_is_lost(
     with pytest.raises(CommandError, match=message) as error:
         run("--from", str(bad))
     assert "The database was left as it was." in str(error.value)
+    assert error.value.returncode == 1
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "cookies.csv"]
     assert suggestions.get_database().lookup("_ga") is not None
@@ -228,16 +229,19 @@ def test_the_shipped_database_stays_when_the_new_one_is_invalid(tmp_path, settin
 
 
 @pytest.mark.parametrize(
-    ("source", "message"),
+    ("source", "message", "status"),
     [
-        ("/nonexistent/cookies.csv", "Could not read /nonexistent/cookies.csv"),
-        ("http://127.0.0.1:9/cookies.csv", "Could not download http://127.0.0.1:9/cookies.csv"),
-        ("ftp://example.com/cookies.csv", "give an http\\(s\\) URL or a file's path"),
+        # --from names no file, or nothing it can read: a usage error.
+        ("/nonexistent/cookies.csv", "Could not read /nonexistent/cookies.csv", 2),
+        ("ftp://example.com/cookies.csv", "give an http\\(s\\) URL or a file's path", 2),
+        # The download failed: the work did.
+        ("http://127.0.0.1:9/cookies.csv", "Could not download http://127.0.0.1:9/cookies.csv", 1),
     ],
 )
-def test_unreadable_sources_are_a_clear_error(target, source, message):
-    with pytest.raises(CommandError, match=message):
+def test_unreadable_sources_are_a_clear_error(target, source, message, status):
+    with pytest.raises(CommandError, match=message) as failed:
         run("--from", source)
+    assert failed.value.returncode == status
     assert not target.exists()
 
 

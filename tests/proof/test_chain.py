@@ -425,11 +425,18 @@ def test_the_export_command_writes_a_receipt(tmp_path):
     assert json.loads(target.read_text()) == data
     for bad in ("nope", "", " "):
         out = io.StringIO()
-        with pytest.raises(CommandError, match="is not a consent ID"):
+        with pytest.raises(CommandError, match="is not a consent ID") as failed:
             call_command("cookieconsent_export", "--receipt", bad, stdout=out)
+        assert failed.value.returncode == 2  # a usage error
         assert out.getvalue() == ""  # not the whole log instead
-    with pytest.raises(CommandError, match="No consent record"):
+    with pytest.raises(CommandError, match="No consent record") as failed:
         call_command("cookieconsent_export", "--receipt", "0" * 32)
+    assert failed.value.returncode == 1
+    with pytest.raises(CommandError, match=r"Cannot write /nonexistent/r\.json") as failed:
+        call_command(
+            "cookieconsent_export", "--receipt", str(record.consent_id), "-o", "/nonexistent/r.json"
+        )
+    assert failed.value.returncode == 2
 
 
 @pytest.mark.parametrize(

@@ -118,8 +118,9 @@ def test_records_given_at_the_same_time_are_read_once_each_across_chunks(monkeyp
     ],
 )
 def test_bad_input_is_a_clear_error(args, message):
-    with pytest.raises(CommandError, match=message.replace("[", r"\[")):
+    with pytest.raises(CommandError, match=message.replace("[", r"\[")) as failed:
         run(*args)
+    assert failed.value.returncode == 2  # a usage error
 
 
 def test_stream_refuses_unknown_formats():

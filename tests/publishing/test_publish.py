@@ -246,7 +246,7 @@ def test_command_refuses_a_bad_date(categories, capsys, monkeypatch, value):
     monkeypatch.setattr("django.db.connections.close_all", lambda: None)
     with pytest.raises(SystemExit) as exit:
         execute_from_command_line(["manage.py", "cookieconsent_publish", "--date", value])
-    assert exit.value.code != 0
+    assert exit.value.code == 2  # a usage error
     err = capsys.readouterr().err
     assert "is not a date: write it as YYYY-MM-DD" in err
     assert "Traceback" not in err
@@ -255,8 +255,9 @@ def test_command_refuses_a_bad_date(categories, capsys, monkeypatch, value):
 
 def test_command_without_a_current_policy(categories):
     CookiePolicy.objects.update(is_current=False)
-    with pytest.raises(CommandError, match="no current cookie policy"):
+    with pytest.raises(CommandError, match="no current cookie policy") as failed:
         call_command("cookieconsent_publish")
+    assert failed.value.returncode == 1
 
 
 def test_only_the_current_policy_is_published(categories):

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cookieconsent.console import suggestions
+from cookieconsent.management import USAGE
 
 #: Seconds a download may take to answer.
 TIMEOUT = 30
@@ -61,7 +62,8 @@ class Command(BaseCommand):
 
 
 def _read(source: str) -> bytes:
-    """The bytes of ``source``, a URL or a path; a ``CommandError`` that says why not."""
+    """The bytes of ``source``, a URL or a path; a ``CommandError`` that says why not (a usage
+    error for a source that is neither, or a file that cannot be opened)."""
     limit = suggestions.MAX_BYTES
     scheme = urlsplit(source).scheme.lower()
     if scheme in ("http", "https"):
@@ -74,13 +76,15 @@ def _read(source: str) -> bytes:
             reason = getattr(exc, "reason", None) or exc
             raise CommandError(f"Could not download {source}: {reason}.") from None
     elif scheme and len(scheme) > 1:  # not a Windows drive letter
-        raise CommandError(f"{source}: give an http(s) URL or a file's path.")
+        raise CommandError(f"{source}: give an http(s) URL or a file's path.", returncode=USAGE)
     else:
         try:
             with open(source, "rb") as file:
                 data = file.read(limit + 1)
         except OSError as exc:
-            raise CommandError(f"Could not read {source}: {exc.strerror or exc}.") from None
+            raise CommandError(
+                f"Could not read {source}: {exc.strerror or exc}.", returncode=USAGE
+            ) from None
     if len(data) > limit:
         raise CommandError(f"{source} is larger than {limit // (1024 * 1024)} MB: not read.")
     return data

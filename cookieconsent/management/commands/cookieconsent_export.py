@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cookieconsent.management import USAGE
 from cookieconsent.management.moments import moment
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
@@ -35,14 +36,15 @@ class Command(BaseCommand):
             return
         fmt = options["format"]
         if fmt not in export.FORMATS:
-            raise CommandError(f"Unknown --format {fmt!r}: use csv or jsonl.")
+            raise CommandError(f"Unknown --format {fmt!r}: use csv or jsonl.", returncode=USAGE)
         records = ConsentRecord.objects.all()
         since = moment(options["since"], "--since") if options["since"] else None
         until = moment(options["until"], "--until", end_of_day=True) if options["until"] else None
         if since is not None and until is not None and since >= until:
             raise CommandError(
                 f"--since {options['since']!r} comes after --until {options['until']!r}: "
-                "no record could be in both."
+                "no record could be in both.",
+                returncode=USAGE,
             )
         if since is not None:
             records = records.filter(created_at__gte=since)
@@ -54,7 +56,9 @@ class Command(BaseCommand):
             try:
                 file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
             except OSError as exc:
-                raise CommandError(f"Cannot write {path}: {exc.strerror}.") from None
+                raise CommandError(
+                    f"Cannot write {path}: {exc.strerror}.", returncode=USAGE
+                ) from None
         total = records.count()
         progress = Progress(total, self.stderr, label="Exporting ")
         try:
@@ -74,7 +78,9 @@ class Command(BaseCommand):
         try:
             key = uuid.UUID(consent_id)
         except ValueError:
-            raise CommandError(f"--receipt {consent_id!r} is not a consent ID (a UUID).") from None
+            raise CommandError(
+                f"--receipt {consent_id!r} is not a consent ID (a UUID).", returncode=USAGE
+            ) from None
         record = (
             ConsentRecord.objects.select_related("published_version__policy")
             .filter(consent_id=key)
@@ -98,5 +104,5 @@ class Command(BaseCommand):
             with open(path, "w", encoding="utf-8") as file:
                 file.write(text + "\n")
         except OSError as exc:
-            raise CommandError(f"Cannot write {path}: {exc.strerror}.") from None
+            raise CommandError(f"Cannot write {path}: {exc.strerror}.", returncode=USAGE) from None
         self.stderr.write(f"Wrote the receipt of {key} to {path}.")

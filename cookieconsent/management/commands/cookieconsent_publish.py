@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cookieconsent.management import USAGE
 from cookieconsent.models import CookiePolicy
 from cookieconsent.publishing import NotCurrentPolicy, NothingToPublish, publish
 
@@ -17,7 +18,9 @@ def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--date {value!r} is not a date: write it as YYYY-MM-DD.") from None
+        raise CommandError(
+            f"--date {value!r} is not a date: write it as YYYY-MM-DD.", returncode=USAGE
+        ) from None
 
 
 class Command(BaseCommand):

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cookieconsent.management import USAGE
 from cookieconsent.management.moments import moment
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
@@ -32,12 +31,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, since: str | None = None, **options: Any) -> None:
-        start = None
-        if since:
-            try:
-                start = moment(since, "--since", verb="verify")
-            except CommandError as exc:
-                raise CommandError(str(exc), returncode=USAGE) from None
+        start = moment(since, "--since", verb="verify") if since else None
         total = ConsentRecord.objects.count() if self.stderr.isatty() else 0
         progress = Progress(total, self.stderr, label="Verifying ")
         try:
