@@ -11,7 +11,12 @@ from contextlib import suppress
 from functools import wraps
 from typing import Any
 
-from django.core.exceptions import BadRequest, ValidationError
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    ValidationError,
+)
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import (
     HttpRequest,
@@ -122,6 +127,10 @@ def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     if request.content_type != "application/json":
         try:
             return request.POST
+        except (RequestDataTooBig, TooManyFieldsSent) as exc:
+            # Beyond DATA_UPLOAD_MAX_MEMORY_SIZE or DATA_UPLOAD_MAX_NUMBER_FIELDS: said as for
+            # a JSON body, rather than with Django's bare 400 page.
+            raise ValueError(_("The request is too large.")) from exc
         except BadRequest as exc:
             # Django refuses a form that names another charset than UTF-8, on every reading
             # (its error pages read it again, and fail): said here, once.

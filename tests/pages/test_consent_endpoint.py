@@ -267,10 +267,27 @@ def test_a_form_in_another_charset_than_utf8_is_a_clear_400(
     assert not ConsentRecord.objects.exists()
 
 
-def test_oversized_form_body_is_refused_without_a_500(client, categories, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = post(client, action="custom", categories=["x" * 2000])
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+@pytest.mark.parametrize(
+    ("limits", "data"),
+    [
+        ({"DATA_UPLOAD_MAX_MEMORY_SIZE": 1000}, {"categories": ["x" * 2000]}),
+        ({"DATA_UPLOAD_MAX_NUMBER_FIELDS": 10}, {"categories": [f"c{n}" for n in range(20)]}),
+    ],
+    ids=["too-many-bytes", "too-many-fields"],
+)
+def test_an_oversized_form_is_refused_with_the_endpoints_own_message(
+    client, categories, settings, accept, limits, data
+):
+    """Django's limits for a form, said as the endpoint says its own limit for a JSON body
+    (Django answered with its bare 400 page)."""
+    for name, value in limits.items():
+        setattr(settings, name, value)
+    response = client.post(
+        URL, {"action": "custom", **data}, HTTP_SEC_FETCH_SITE="same-origin", HTTP_ACCEPT=accept
+    )
     assert response.status_code == 400
+    assert "The request is too large." in response.content.decode()
     assert not ConsentRecord.objects.exists()
 
 
