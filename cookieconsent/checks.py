@@ -11,6 +11,7 @@ from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db.models import Field
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.module_loading import import_string
@@ -461,5 +462,36 @@ def check_published(**kwargs: Any) -> list[CheckMessage]:
             hint="Publish the current policy: Publish… on its page in the admin, or "
             "manage.py cookieconsent_publish.",
             id="cookieconsent.W030",
+        )
+    ]
+
+
+@register(Tags.compatibility, Tags.models)
+def check_user_model(**kwargs: Any) -> list[CheckMessage]:
+    """E044 when the user model's primary key can be longer than a record's ``user_pk``:
+    that user's every consent POST would fail."""
+    from django.apps import apps
+
+    if not apps.is_installed("django.contrib.auth"):
+        return []
+    from django.contrib.auth import get_user_model
+
+    pk = get_user_model()._meta.pk
+    return _user_pk_errors(pk) if pk is not None else []
+
+
+def _user_pk_errors(pk: Field[Any, Any]) -> list[CheckMessage]:
+    from cookieconsent.models.records import USER_PK_LENGTH
+
+    length = getattr(pk, "max_length", None)
+    if length is None or length <= USER_PK_LENGTH:
+        return []  # an integer or a UUID, or text that fits
+    return [
+        Error(
+            f"The user model's primary key ({pk.model._meta.label}.{pk.name}) may be {length} "
+            f"characters long, but a consent record holds a user's ID of at most "
+            f"{USER_PK_LENGTH}: a consent POST by a user with a longer one would fail.",
+            hint=f"Give the primary key a max_length of {USER_PK_LENGTH} or less.",
+            id="cookieconsent.E044",
         )
     ]

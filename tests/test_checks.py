@@ -5,10 +5,12 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.checks import WARNING, CheckMessage
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.db import models
 from django.test import override_settings
 
 from cookieconsent.checks import (
@@ -380,3 +382,25 @@ def test_without_a_database_to_read_the_subdivision_check_says_nothing():
 )
 def test_microsoft_consent_mode(value, codes):
     assert check_error_codes(value) == codes
+
+
+def test_the_default_user_model_fits_a_records_user_id():
+    from cookieconsent.checks import check_user_model
+
+    assert check_user_model() == []
+
+
+@pytest.mark.parametrize(("field", "refused"), [
+    (models.CharField(max_length=254), False),  # an e-mail address
+    (models.CharField(max_length=255), False),
+    (models.CharField(max_length=256), True),
+    (models.UUIDField(), False),
+    (models.BigAutoField(), False),
+])  # fmt: skip
+def test_a_user_primary_key_longer_than_a_records_user_id_is_refused(field, refused):
+    """A consent POST by such a user failed on PostgreSQL (a value too long for the column)."""
+    from cookieconsent.checks import _user_pk_errors
+
+    field.set_attributes_from_name("id")
+    field.model = User
+    assert [e.id for e in _user_pk_errors(field)] == (["cookieconsent.E044"] if refused else [])

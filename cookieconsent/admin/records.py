@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -23,6 +23,7 @@ from cookieconsent.admin.drafts import PublishReminderMixin
 from cookieconsent.admin.queries import RefuseNulMixin
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import ConsentRecord
+from cookieconsent.models.records import USER_PK_LENGTH
 from cookieconsent.proof.receipt import NotAsWritten, receipt
 
 if TYPE_CHECKING:
@@ -77,15 +78,18 @@ class ConsentRecordAdmin(
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[ConsentRecord], search_term: str
     ) -> tuple[QuerySet[ConsentRecord], bool]:
-        """A consent ID (a UUID) is looked up exactly, through its unique index; anything
-        else is taken as a user's ID. Never ``icontains`` over the whole table."""
+        """A consent ID (a UUID) or a user's ID, each looked up exactly through its index (a
+        UUID may be either: a user model's primary key can be one). Never ``icontains`` over
+        the whole table."""
         term = search_term.strip()
         if not term:
             return queryset, False
+        by_user = Q(user_pk=term[:USER_PK_LENGTH])
         try:
-            return queryset.filter(consent_id=uuid.UUID(term)), False
+            consent_id = uuid.UUID(term)
         except ValueError:
-            return queryset.filter(user_pk=term[:64]), False
+            return queryset.filter(by_user), False
+        return queryset.filter(Q(consent_id=consent_id) | by_user), False
 
     class Media:
         css = display.LIST_CSS

@@ -266,7 +266,7 @@ class Migration(migrations.Migration):
                 ('refused', models.JSONField(default=list, verbose_name='categories refused')),
                 ('action', models.CharField(choices=[('accept_all', 'Accept all'), ('reject_all', 'Reject all'), ('custom', 'Custom choice'), ('preferences', 'Preferences page'), ('gpc', 'Global Privacy Control'), ('dismiss', 'Dismissed the notice')], max_length=20, verbose_name='action')),
                 ('page_url', models.CharField(blank=True, max_length=500, verbose_name='page')),
-                ('user_pk', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='user id')),
+                ('user_pk', models.CharField(blank=True, db_index=True, max_length=255, verbose_name='user id')),
                 ('ip_hash', models.CharField(blank=True, max_length=64, verbose_name='IP address hash')),
                 ('user_agent', models.CharField(blank=True, max_length=500, verbose_name='user agent')),
                 ('region', models.CharField(blank=True, help_text='Empty when it was unknown.', max_length=6, verbose_name='region')),

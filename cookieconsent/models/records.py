@@ -26,6 +26,10 @@ from cookieconsent.streaming import streamed
 APPEND_ONLY = "Consent records are append-only; only purge_older_than() deletes them."
 
 
+#: The longest user primary key a record holds (``cookieconsent.E044`` refuses a longer one).
+USER_PK_LENGTH = 255
+
+
 class Action(models.TextChoices):
     """How a visitor decided (``ConsentRecord.action``)."""
 
@@ -124,7 +128,8 @@ class ConsentRecord(models.Model):
     page_url = models.CharField(_("page"), max_length=500, blank=True)
     # The signed-in user's primary key as text, not a foreign key: deleting the account must
     # not rewrite the proof (a foreign key would null it or cascade).
-    user_pk = models.CharField(_("user id"), max_length=64, blank=True, db_index=True)
+    #: Text, so that any primary key fits: a UUID, or an e-mail address (254 characters).
+    user_pk = models.CharField(_("user id"), max_length=USER_PK_LENGTH, blank=True, db_index=True)
     ip_hash = models.CharField(_("IP address hash"), max_length=64, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
     region = models.CharField(

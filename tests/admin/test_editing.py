@@ -412,6 +412,27 @@ def test_records_can_be_listed_searched_and_filtered(staff):
     assert str(other.consent_id).encode() not in html
 
 
+@pytest.mark.parametrize(
+    "user_pk",
+    [
+        "5e14a3f0-7c1d-4b7e-9a35-1f0c2d3e4b5a",  # a UUID primary key: no consent ID
+        "maria.fernanda.oliveira-santos@postgraduate.engineering.university-example.ac.za",
+    ],
+    ids=["uuid", "long-email"],
+)
+def test_staff_find_a_users_records_whatever_their_primary_key(staff, user_pk):
+    """A user ID shaped like a UUID was taken for a consent ID only (none found), and one over
+    64 characters did not fit the column (every consent POST by that user failed on
+    PostgreSQL) nor the search."""
+    theirs = [ConsentRecordFactory(user_pk=user_pk) for _ in range(2)]
+    other = ConsentRecordFactory(user_pk="someone-else")
+    response = staff.get(url("consentrecord", "changelist"), {"q": user_pk})
+    assert response.context["cl"].result_count == 2
+    html = response.content.decode()
+    assert all(str(r.consent_id) in html for r in theirs)
+    assert str(other.consent_id) not in html
+
+
 def test_records_have_a_date_hierarchy_and_no_actions(staff):
     ConsentRecordFactory()
     html = staff.get(url("consentrecord", "changelist")).content.decode()
