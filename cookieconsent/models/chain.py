@@ -175,9 +175,9 @@ _OPTIMISTIC = 3
 
 
 @functools.cache
-def _statements(quote: Callable[[str], str], returning: bool) -> tuple[str, str, str]:
-    """The head's statements for a backend: take it (and read its hash), read it, move it."""
-    table = quote(ChainHead._meta.db_table)
+def _statements(table: str, returning: bool) -> tuple[str, str, str]:
+    """The head's statements for its quoted table name: take it (and read its hash), read it,
+    move it. (Keyed by the name, not by a connection: one is made per thread.)"""
     take = f"UPDATE {table} SET appended = appended WHERE id = 1"
     return (
         take + (" RETURNING hash" if returning else ""),
@@ -259,7 +259,7 @@ def append(records: Sequence[ConsentRecord], using: str, insert: Callable[[], T]
     # UPDATE ... RETURNING: PostgreSQL, and SQLite where it can return from an INSERT (3.35);
     # not MySQL or MariaDB (whose RETURNING is for INSERT and DELETE only).
     returning = triggered and connection.features.can_return_columns_from_insert
-    statements = _statements(connection.ops.quote_name, returning)
+    statements = _statements(connection.ops.quote_name(ChainHead._meta.db_table), returning)
     if triggered and not connection.in_atomic_block:
         for _attempt in range(_OPTIMISTIC):
             with connection.cursor() as cursor:

@@ -10,13 +10,14 @@ import datetime as dt
 import hashlib
 import io
 import json
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.html import escape
 from hypothesis import given, settings
@@ -531,3 +532,28 @@ def test_an_append_overtaken_after_reading_the_head_links_again():
     append([record], "default", insert)
     assert len(links) == 2 and links[0] != links[1]
     assert "verifies: 2 records" in verify()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_appends_from_many_threads_keep_one_set_of_statements():
+    """Each thread has its own connection: the head's statements were kept per connection's
+    quoting function, so a server with a thread per request kept one more set (and that
+    thread's connection) on every consent POST."""
+    from cookieconsent.models import chain
+
+    ConsentRecordFactory()
+    before = chain._statements.cache_info().currsize
+
+    def decide() -> None:
+        try:
+            ConsentRecordFactory()
+        finally:
+            connections.close_all()
+
+    for _ in range(5):
+        thread = threading.Thread(target=decide)
+        thread.start()
+        thread.join()
+    assert ConsentRecord.objects.count() == 6
+    assert chain._statements.cache_info().currsize == before
+    assert "verifies: 6 records" in verify()
