@@ -27,7 +27,7 @@ from django.http import (
     QueryDict,
 )
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -56,11 +56,12 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def safe_next(request: HttpRequest, url: str | None) -> str:
-    """``url`` if it stays on this site, else ``/``. A path is judged without the host (which
-    ``get_host()`` would check against ``ALLOWED_HOSTS`` first); an absolute URL must name
-    this host."""
+    """``url`` if it stays on this site, else the site's root (``/``, or the script prefix of
+    a site mounted under a sub-path). A path is judged without the host (which ``get_host()``
+    would check against ``ALLOWED_HOSTS`` first); an absolute URL must name this host."""
     if not url or _CONTROL.search(url):
-        return "/"  # no browser needs one; a NUL or a lone surrogate cannot even be stored
+        # No browser needs one; a NUL or a lone surrogate cannot even be stored.
+        return get_script_prefix()
     secure = request.is_secure()
     if url_has_allowed_host_and_scheme(url, allowed_hosts=None, require_https=secure):
         return url
@@ -68,7 +69,7 @@ def safe_next(request: HttpRequest, url: str | None) -> str:
         url, allowed_hosts={request.get_host()}, require_https=secure
     ):
         return url
-    return "/"
+    return get_script_prefix()
 
 
 def page(

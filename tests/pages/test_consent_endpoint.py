@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
@@ -546,3 +546,36 @@ def test_a_choice_whose_body_a_middleware_read_first_is_recorded(client, categor
     response = client.post(URL, {"action": "reject_all", "f": upload})
     assert response.status_code == 302
     assert ConsentRecord.objects.get().action == "reject_all"
+
+
+@pytest.fixture
+def mounted_at_shop():
+    """The site under ``/shop``, as Django's handlers set the prefix from FORCE_SCRIPT_NAME
+    (the test client does not)."""
+    before = get_script_prefix()
+    with override_settings(FORCE_SCRIPT_NAME="/shop"):
+        set_script_prefix("/shop")
+        try:
+            yield
+        finally:
+            set_script_prefix(before)
+
+
+@pytest.mark.parametrize("given", [{}, {"next": "https://evil.example/"}, {"next": "/a\x00"}])
+def test_home_under_a_sub_path_is_its_prefix(client, categories, mounted_at_shop, given):
+    """A POST without a usable ``next`` went to ``/``, off a site mounted under ``/shop``."""
+    response = client.post(
+        URL, {"action": "reject_all", **given}, HTTP_SEC_FETCH_SITE="same-origin"
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/shop/"
+
+
+def test_the_preferences_page_without_next_returns_under_the_sub_path(
+    client, categories, mounted_at_shop
+):
+    """``{% cookieconsent_settings_link %}`` links to the page without ``next``: saving there
+    without JavaScript went to ``/``."""
+    page = client.get("/cookies/preferences/").content.decode()
+    assert 'action="/shop/cookies/consent/"' in page
+    assert 'name="next" value="/shop/"' in page
