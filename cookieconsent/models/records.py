@@ -56,11 +56,19 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
         if kwargs.get("ignore_conflicts"):
             raise TypeError("A record skipped by ignore_conflicts would break the chain.")
         objs = list(objs)
+        using = self._write_db()
+        target = self.using(using)  # Django's bulk_create() reads self.db's features first
         return append(
             objs,
-            self.db,
-            lambda: super(AppendOnlyQuerySet, self).bulk_create(objs, *args, **kwargs),
+            using,
+            lambda: models.QuerySet.bulk_create(target, objs, *args, **kwargs),
         )
+
+    def _write_db(self) -> str:
+        """The database these records are written to and deleted from: the one named with
+        ``using()``, else the router's ``db_for_write`` (``self.db`` is ``db_for_read``'s, a
+        replica under a primary/replica router; ``select_for_update()`` routes as a write)."""
+        return self.select_for_update().db
 
     def purge_older_than(self, cutoff: datetime) -> int:
         """Delete the records given before ``cutoff``, the one documented way to delete any;
@@ -70,24 +78,25 @@ class AppendOnlyQuerySet(models.QuerySet["ConsentRecord"]):
             raise ValueError("purge_older_than() needs an aware datetime.")
         if not settings.USE_TZ and timezone.is_aware(cutoff):
             raise ValueError("purge_older_than() needs a naive datetime when USE_TZ is False.")
-        with transaction.atomic(using=self.db):
-            everything: models.QuerySet[ConsentRecord] = models.QuerySet(self.model, using=self.db)
+        using = self._write_db()
+        with transaction.atomic(using=using):
+            everything: models.QuerySet[ConsentRecord] = models.QuerySet(self.model, using=using)
             last = everything.filter(created_at__lt=cutoff).aggregate(pk=Max("pk"))["pk"]
             if last is None:
                 return 0
             # Only records up to the newest one seen now: any appended since has a higher key
             # (appends take turns and commit in key order), so no record goes unaccounted.
             doomed = everything.filter(created_at__lt=cutoff, pk__lte=last)
-            _leave_checkpoints(everything.filter(pk__lte=last), cutoff, self.db)
+            _leave_checkpoints(everything.filter(pk__lte=last), cutoff, using)
             # The database's trigger lets a DELETE through only while a permit covering the
             # row exists; it is gone again before the transaction commits.
             token = _purging.set(True)
             try:
-                permit = PurgePermit.objects.using(self.db).create(before=cutoff)
+                permit = PurgePermit.objects.using(using).create(before=cutoff)
             finally:
                 _purging.reset(token)
             count, _ = doomed.delete()
-            PurgePermit.objects.using(self.db).filter(pk=permit.pk).delete()
+            PurgePermit.objects.using(using).filter(pk=permit.pk).delete()
         return count
 
 

@@ -18,6 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.test import override_settings
 from django.utils import timezone
 from django.utils.html import escape
 from hypothesis import given, settings
@@ -360,6 +361,39 @@ def test_the_purge_leaves_the_rest_verifiable():
     assert ConsentRecord.objects.purge_older_than(now + timedelta(seconds=1)) == 2
     ConsentRecordFactory()
     assert "verifies: 1 records" in verify()
+
+
+class ReadsFromAReplica:
+    """Django's primary/replica router, with a replica this test run does not have: a read
+    routed to it fails, so anything writing through ``db_for_read`` shows."""
+
+    def db_for_read(self, model, **hints):
+        return "replica"
+
+    def db_for_write(self, model, **hints):
+        return "default"
+
+
+@override_settings(DATABASE_ROUTERS=[ReadsFromAReplica()])
+def test_the_purge_and_bulk_create_write_where_the_router_writes():
+    """They used ``QuerySet.db``, ``db_for_read``'s answer: under a primary/replica router the
+    purge wrote its checkpoints, its permit and its DELETE to the (read-only) replica."""
+    now = timezone.now()
+    records = [
+        ConsentRecord(policy_version=1, action="reject_all", created_at=now - timedelta(days=400))
+        for _ in range(2)
+    ]
+    ConsentRecord.objects.bulk_create(records)
+    assert ConsentRecord.objects.using("default").count() == 2
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 2
+    assert ConsentRecord.objects.using("default").count() == 0
+    checkpoint = ChainCheckpoint.objects.using("default").get()
+    assert checkpoint.record_pk == records[-1].pk
+
+
+def test_a_purge_on_a_named_database_stays_there():
+    ConsentRecordFactory(created_at=timezone.now() - timedelta(days=2))
+    assert ConsentRecord.objects.using("default").purge_older_than(timezone.now()) == 1
 
 
 def test_a_checkpoint_cannot_be_changed_through_the_orm():
