@@ -240,7 +240,7 @@ class StatisticsAdmin(ReadOnlyMixin, _StatisticsAdmin):
     ) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        remind_to_publish(request)
+        remind_to_publish(request, self.admin_site.name)
         form = PeriodForm(request.GET or None)
         period = form.period_obj()
         # This process's banners not written yet: the figures are then as fresh as it knows.

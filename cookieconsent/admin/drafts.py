@@ -1,5 +1,9 @@
 """Telling staff what waits for Publish: nothing published yet, or how many changes the draft
-holds, on every page of the app's admin, with the way to review and publish them."""
+holds, on every page of the app's admin, with the way to review and publish them.
+
+Links are made for the admin site the page is on (``current_app``, the site's name), as
+Django's own admin does: a site may register the app's pages on an ``AdminSite`` of its own,
+with or without them on ``admin.site``."""
 
 from __future__ import annotations
 
@@ -28,22 +32,30 @@ def can_publish(request: HttpRequest) -> bool:
     return bool(request.user.has_perm(PUBLISH_PERMISSION))
 
 
-def draft_diff_url(live: int) -> str:
-    """The page that compares the draft with version ``live``."""
+def draft_diff_url(live: int, current_app: str) -> str:
+    """The page of the admin site named ``current_app`` that compares the draft with version
+    ``live``."""
     query = urlencode({"old": str(live), "new": "draft"})
-    return f"{reverse('admin:cookieconsent_publishedversion_diff')}?{query}"
+    diff = reverse("admin:cookieconsent_publishedversion_diff", current_app=current_app)
+    return f"{diff}?{query}"
 
 
-def remind_to_publish(request: HttpRequest) -> None:
-    """Say what waits for Publish, with the way to it: until a version is published, that the
-    policy page answers 404 and records cite no version; then how many changes the draft
-    holds (“3 unpublished changes · Review and publish”), if any. Six queries."""
+def remind_to_publish(request: HttpRequest, current_app: str) -> None:
+    """Say what waits for Publish, with the way to it on the admin site named
+    ``current_app`` (``self.admin_site.name``): until a version is published, that the policy
+    page answers 404 and records cite no version; then how many changes the draft holds
+    (“3 unpublished changes · Review and publish”), if any. Six queries.
+
+    The site is named by the caller: a ``ModelAdmin``'s view calls this before Django sets
+    ``request.current_app``."""
     if request.method != "GET":
         return
     live, changes = diffing.unpublished()
     policy = CookiePolicy.current()
     publish = (
-        reverse("admin:cookieconsent_cookiepolicy_publish", args=[policy.pk])
+        reverse(
+            "admin:cookieconsent_cookiepolicy_publish", args=[policy.pk], current_app=current_app
+        )
         if policy is not None and can_publish(request)
         else None
     )
@@ -53,7 +65,7 @@ def remind_to_publish(request: HttpRequest) -> None:
         count = ngettext(
             "%(count)d unpublished change", "%(count)d unpublished changes", len(changes)
         ) % {"count": len(changes)}
-        link = publish or draft_diff_url(live.number)
+        link = publish or draft_diff_url(live.number, current_app)
         words = gettext("Review and publish") if publish else gettext("Review")
         messages.info(
             request,
@@ -96,14 +108,14 @@ class PublishReminderMixin(_AnyAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         if self.has_view_permission(request):
-            remind_to_publish(request)
+            remind_to_publish(request, self.admin_site.name)
         return super().changelist_view(request, extra_context)
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         if self.has_add_permission(request):
-            remind_to_publish(request)
+            remind_to_publish(request, self.admin_site.name)
         return super().add_view(request, form_url, extra_context)
 
     def change_view(
@@ -114,5 +126,5 @@ class PublishReminderMixin(_AnyAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         if self.has_view_permission(request):
-            remind_to_publish(request)
+            remind_to_publish(request, self.admin_site.name)
         return super().change_view(request, object_id, form_url, extra_context)

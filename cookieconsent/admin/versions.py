@@ -101,7 +101,7 @@ class PublishedVersionAdmin(RefuseNulMixin, PublishReminderMixin, ReadOnlyMixin,
         if not snapshots:
             raise Http404
         shown = serving.pick(snapshots, request.GET.get("language"))
-        remind_to_publish(request)
+        remind_to_publish(request, self.admin_site.name)
         # The banner of the regime the visitor was under (a record's link says which).
         regime = request.GET.get("regime", "")
         regime = regime if regime in REGIMES else "opt-in"
