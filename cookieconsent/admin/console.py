@@ -545,7 +545,9 @@ class UndeclaredCookieAdmin(RefuseNulMixin, PublishReminderMixin, _UndeclaredAdm
             "has_categories": categories,
             "lifetime_help": LIFETIME_HELP_TEXT,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "category_url": reverse("admin:cookieconsent_cookiecategory_add"),
+            "category_url": reverse(
+                "admin:cookieconsent_cookiecategory_add", current_app=self.admin_site.name
+            ),
         }
         return TemplateResponse(
             request, "admin/cookieconsent/undeclaredcookie/declare.html", context

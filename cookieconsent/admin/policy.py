@@ -176,7 +176,11 @@ class CookiePolicyAdmin(
                     message = gettext("Published %(version)s.")
                 self.message_user(request, message % {"version": version}, messages.SUCCESS)
                 return HttpResponseRedirect(
-                    reverse("admin:cookieconsent_publishedversion_change", args=[version.pk])
+                    reverse(
+                        "admin:cookieconsent_publishedversion_change",
+                        args=[version.pk],
+                        current_app=self.admin_site.name,
+                    )
                 )
         day = form.cleaned_data["last_updated"] if form.is_bound and form.is_valid() else None
         preview = rendering.preview(policy, last_updated=day or _initial_date(form))
@@ -208,7 +212,11 @@ class CookiePolicyAdmin(
         """Back to the policy's change form, saying why nothing was published."""
         self.message_user(request, str(refused), messages.ERROR)
         return HttpResponseRedirect(
-            reverse("admin:cookieconsent_cookiepolicy_change", args=[policy.pk])
+            reverse(
+                "admin:cookieconsent_cookiepolicy_change",
+                args=[policy.pk],
+                current_app=self.admin_site.name,
+            )
         )
 
 

@@ -124,7 +124,9 @@ class ConsentRecordAdmin(
         if obj.published_version_id is None:
             return gettext("Nothing was published when this decision was made.")
         link = reverse(
-            "admin:cookieconsent_publishedversion_change", args=[obj.published_version_id]
+            "admin:cookieconsent_publishedversion_change",
+            args=[obj.published_version_id],
+            current_app=self.admin_site.name,
         )
         return format_html(
             '<a href="{}?{}">{}</a>',
@@ -136,7 +138,11 @@ class ConsentRecordAdmin(
 
     @admin.display(description=_("consent receipt"))
     def consent_receipt(self, obj: ConsentRecord) -> SafeString:
-        link = reverse("admin:cookieconsent_consentrecord_receipt", args=[obj.pk])
+        link = reverse(
+            "admin:cookieconsent_consentrecord_receipt",
+            args=[obj.pk],
+            current_app=self.admin_site.name,
+        )
         return format_html(
             '<a href="{}" download>{}</a>', link, gettext("Download (ISO/IEC TS 27560, JSON)")
         )
@@ -164,7 +170,11 @@ class ConsentRecordAdmin(
         except NotAsWritten:
             messages.error(request, NOT_AS_WRITTEN)
             return HttpResponseRedirect(
-                reverse("admin:cookieconsent_consentrecord_change", args=[found.pk])
+                reverse(
+                    "admin:cookieconsent_consentrecord_change",
+                    args=[found.pk],
+                    current_app=self.admin_site.name,
+                )
             )
         response = HttpResponse(
             json.dumps(data, ensure_ascii=False, indent=2),

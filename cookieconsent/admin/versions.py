@@ -127,7 +127,7 @@ class PublishedVersionAdmin(RefuseNulMixin, PublishReminderMixin, ReadOnlyMixin,
         query = urlencode({"old": obj.number - 1, "new": obj.number})
         return format_html(
             '<a href="{}?{}" title="{}">{}</a>',
-            reverse("admin:cookieconsent_publishedversion_diff"),
+            reverse("admin:cookieconsent_publishedversion_diff", current_app=self.admin_site.name),
             query,
             gettext("Compare with version %(number)d") % {"number": obj.number - 1},
             gettext("What changed"),

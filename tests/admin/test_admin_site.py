@@ -15,9 +15,19 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.test import Client
 
-from cookieconsent.models import CookiePolicy, PublishedVersion
+from cookieconsent.admin import records
+from cookieconsent.models import (
+    ConsentRecord,
+    Cookie,
+    CookieCategory,
+    CookiePolicy,
+    PublishedVersion,
+    UndeclaredCookie,
+)
+from cookieconsent.proof.receipt import NotAsWritten
 from tests.admin.staff_site_urls import APP_ADMINS
-from tests.helpers import unpublish_everything
+from tests.factories import ConsentRecordFactory, CookiePolicyFactory
+from tests.helpers import publish_draft, unpublish_everything
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories", "urlconf")]
 
@@ -75,6 +85,39 @@ def on_staff(client: Client, url: str, data: dict[str, object] | None = None) ->
     return found
 
 
+def the_pages() -> list[str]:
+    """A page of every kind the app's admin has."""
+    pk = policy().pk
+    record = ConsentRecordFactory(published_version=version(1), language="en")
+    return [
+        STAFF,
+        *(
+            f"{STAFF}{model._meta.model_name}/"
+            for model in (CookiePolicy, CookieCategory, Cookie, PublishedVersion, ConsentRecord)
+        ),
+        f"{STAFF}dailydecisions/",
+        f"{STAFF}undeclaredcookie/",
+        f"{STAFF}cookiepolicy/add/",
+        f"{STAFF}cookiecategory/add/",
+        f"{STAFF}cookie/add/",
+        f"{STAFF}cookiepolicy/{pk}/change/",
+        f"{STAFF}cookiepolicy/{pk}/publish/",
+        f"{STAFF}publishedversion/{version(1).pk}/change/",
+        f"{STAFF}publishedversion/diff/?old=1&new=draft",
+        f"{STAFF}consentrecord/{record.pk}/change/",
+        f"{STAFF}cookiecategory/{CookieCategory.objects.get(slug='analytics').pk}/change/",
+    ]
+
+
+def test_every_page_of_the_app_answers_and_links_within_its_site(staff):
+    """The reproduction: on the staff-only site, each page was a 500 (``NoReverseMatch`` for
+    ``cookieconsent_cookiepolicy_publish``), the notice of unpublished changes being made on
+    every page."""
+    reword()
+    for url in the_pages():
+        on_staff(staff, url)
+
+
 def test_with_nothing_published_every_page_answers(staff):
     unpublish_everything()
     for url in (STAFF, f"{STAFF}cookiepolicy/", f"{STAFF}cookiepolicy/{policy().pk}/change/"):
@@ -102,3 +145,60 @@ def test_the_notice_of_unpublished_changes_leads_to_publish_on_this_site(staff, 
 def test_the_notice_leads_view_only_staff_to_the_changes_on_this_site(viewer):
     reword()
     assert f"{STAFF}publishedversion/diff/?old=1&new=draft" in on_staff(viewer, STAFF)
+
+
+def test_publishing_leads_to_the_new_version_on_this_site(staff):
+    reword()
+    url = f"{STAFF}cookiepolicy/{policy().pk}/publish/"
+    response = staff.post(url, {"last_updated": "2026-08-01"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{STAFF}publishedversion/{version(2).pk}/change/"
+    on_staff(staff, response["Location"])
+
+
+def test_publishing_a_policy_that_is_not_current_leads_back_to_it_on_this_site(staff):
+    other = CookiePolicyFactory(title="Old policy", is_current=False)
+    response = staff.get(f"{STAFF}cookiepolicy/{other.pk}/publish/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{STAFF}cookiepolicy/{other.pk}/change/"
+
+
+def test_the_versions_link_to_their_changes_on_this_site(staff):
+    reword()
+    publish_draft()
+    assert f"{STAFF}publishedversion/diff/?old=1&new=2" in on_staff(
+        staff, f"{STAFF}publishedversion/"
+    )
+    page = on_staff(staff, f"{STAFF}publishedversion/{version(2).pk}/change/")
+    assert f"{STAFF}publishedversion/diff/" in page  # "Compare with version"
+    on_staff(staff, f"{STAFF}publishedversion/diff/?old=1&new=2")
+
+
+def test_a_records_links_stay_on_this_site(staff):
+    record = ConsentRecordFactory(published_version=version(1), language="en")
+    page = on_staff(staff, f"{STAFF}consentrecord/{record.pk}/change/")
+    saw = f"{STAFF}publishedversion/{version(1).pk}/change/?language=en&regime=opt-in"
+    assert saw in page
+    assert f"{STAFF}consentrecord/{record.pk}/receipt/" in page
+    on_staff(staff, saw)
+
+
+def test_a_receipt_that_cannot_be_given_leads_back_to_the_record_on_this_site(staff, monkeypatch):
+    def not_as_written(record: ConsentRecord) -> dict[str, object]:
+        raise NotAsWritten
+
+    monkeypatch.setattr(records, "receipt", not_as_written)
+    record = ConsentRecordFactory()
+    response = staff.get(f"{STAFF}consentrecord/{record.pk}/receipt/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{STAFF}consentrecord/{record.pk}/change/"
+
+
+def test_the_declare_page_offers_to_add_a_category_on_this_site(staff):
+    found = UndeclaredCookie.objects.create(name="keepme", source="response", example_path="/x/")
+    Cookie.objects.all().delete()
+    CookieCategory.objects.all().delete()
+    page = on_staff(
+        staff, f"{STAFF}undeclaredcookie/", {"action": "declare", "_selected_action": [found.pk]}
+    )
+    assert f"{STAFF}cookiecategory/add/" in page
