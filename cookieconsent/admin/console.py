@@ -266,6 +266,8 @@ class StatisticsAdmin(ReadOnlyMixin, _StatisticsAdmin):
             **_charts(data, names),
             **(extra_context or {}),
         }
+        # As Django's own admin views: {% url 'admin:...' %} then names this site.
+        request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/cookieconsent/statistics.html", context)
 
 
@@ -549,6 +551,8 @@ class UndeclaredCookieAdmin(RefuseNulMixin, PublishReminderMixin, _UndeclaredAdm
                 "admin:cookieconsent_cookiecategory_add", current_app=self.admin_site.name
             ),
         }
+        # As Django's own admin views: {% url 'admin:...' %} then names this site.
+        request.current_app = self.admin_site.name
         return TemplateResponse(
             request, "admin/cookieconsent/undeclaredcookie/declare.html", context
         )

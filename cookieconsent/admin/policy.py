@@ -204,6 +204,8 @@ class CookiePolicyAdmin(
                 text_diff=_text_diff(policy, live, preview.language),
                 nothing_to_publish=not changes and publication.unchanged(policy, live, content),
             )
+        # As Django's own admin views: {% url 'admin:...' %} then names this site.
+        request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/cookieconsent/publish.html", context)
 
     def _not_current(

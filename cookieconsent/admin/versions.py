@@ -117,6 +117,8 @@ class PublishedVersionAdmin(RefuseNulMixin, PublishReminderMixin, ReadOnlyMixin,
             "frames": frames(shown, regime),
             "others": list(others),
         }
+        # As Django's own admin views: {% url 'admin:...' %} then names this site.
+        request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/cookieconsent/version.html", context)
 
     @admin.display(description=_("changes"))
@@ -204,4 +206,6 @@ class PublishedVersionAdmin(RefuseNulMixin, PublishReminderMixin, ReadOnlyMixin,
             "text_diff": diffing.text_diff(old.text, new_text),
             "changes": changes,
         }
+        # As Django's own admin views: {% url 'admin:...' %} then names this site.
+        request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/cookieconsent/diff.html", context)

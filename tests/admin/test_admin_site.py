@@ -202,3 +202,27 @@ def test_the_declare_page_offers_to_add_a_category_on_this_site(staff):
         staff, f"{STAFF}undeclaredcookie/", {"action": "declare", "_selected_action": [found.pk]}
     )
     assert f"{STAFF}cookiecategory/add/" in page
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("cookiepolicy/{policy}/publish/", None),
+        ("publishedversion/{version}/change/", None),
+        ("publishedversion/diff/?old=1&new=draft", None),
+        ("dailydecisions/", None),
+        ("undeclaredcookie/", {"action": "declare"}),
+    ],
+    ids=["publish", "version", "diff", "statistics", "declare"],
+)
+def test_the_apps_own_pages_tell_their_templates_the_site(staff, url, data):
+    """As Django's own admin views do (``request.current_app``): ``{% url 'admin:...' %}``
+    in their templates then names this site whatever the request's resolver says."""
+    reword()
+    if data is not None:
+        found = UndeclaredCookie.objects.create(name="x", source="response", example_path="/")
+        data = {**data, "_selected_action": [found.pk]}
+    url = STAFF + url.format(policy=policy().pk, version=version(1).pk)
+    response = staff.get(url) if data is None else staff.post(url, data)
+    assert response.status_code == 200
+    assert response.wsgi_request.current_app == "staff"
