@@ -33,9 +33,11 @@ class Shown(Protocol):
 
 
 def fill(html: str) -> str:
-    """``html`` with the placeholders a request would fill, filled neutrally."""
+    """``html`` with the placeholders a request would fill, filled neutrally (the app's URLs
+    as this request reverses them, in the active language)."""
     return (
-        html.replace(rendering.NEXT_QUERY, "%2F")
+        rendering.fill_urls(html)
+        .replace(rendering.NEXT_QUERY, "%2F")
         .replace(rendering.NEXT, "/")
         .replace(rendering.CSRF, "")
         .replace(rendering.CONFIG, "{}")
@@ -46,6 +48,8 @@ def fill(html: str) -> str:
 def document(body: str, language: str) -> str:
     """A whole page around ``body``: the site's layout when ``BASE_TEMPLATE`` names one (as
     visitors see the app's pages), else the app's bare page."""
+    with translation.override(language):
+        body = fill(body)
     base = get_config()["BASE_TEMPLATE"]
     if base != DEFAULTS["BASE_TEMPLATE"]:
         page = _in_site_layout(base, body, language)
@@ -64,7 +68,7 @@ def _in_site_layout(base: str, body: str, language: str) -> str | None:
                 "admin/cookieconsent/preview.html",
                 {
                     "cookieconsent_base_template": base,
-                    "body": mark_safe(fill(body)),  # rendered by the app's templates
+                    "body": mark_safe(body),  # rendered by the app's templates, filled in
                     "LANGUAGE_CODE": language,
                 },
             )
@@ -82,7 +86,7 @@ def _bare(body: str, language: str) -> str:
         f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
         f'<link rel="stylesheet" href="{static("cookieconsent/cookieconsent.min.css")}">'
         '<base target="_blank"></head>'
-        f'<body><main id="content">{fill(body)}</main></body></html>'
+        f'<body><main id="content">{body}</main></body></html>'
     )
 
 

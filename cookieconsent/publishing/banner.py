@@ -5,6 +5,10 @@ the consent endpoint is protected by origin, see ``crossorigin.py``). So the tem
 rendered once, with a placeholder where each per-request value goes, and split at the
 placeholders right away. A request only joins the pieces with its escaped values: what a
 visitor sends is never searched for a placeholder, so it can never fill one.
+
+The app's URLs (the consent endpoint, the policy, the preferences) and the script's
+configuration are the same for every request with the same script prefix, URLconf and
+language: they are filled in once for each, when the banner is first rendered for it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.http import HttpRequest
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -55,9 +60,9 @@ def split(html: str) -> Banner:
     return Banner(tuple(parts[0::2]), tuple(_SLOT_NAMES[p] for p in parts[1::2]))
 
 
-Key = tuple[str, bool, bool, str]
-#: The banners of the current registry, per (language, cache-safe, needs renewal, regime);
-#: emptied when staff edits replace the registry.
+Key = tuple[str, str, str | None, bool, bool, str]
+#: The banners of the current registry, per (language, script prefix, URLconf, cache-safe,
+#: needs renewal, regime); emptied when staff edits replace the registry.
 _banners: PerRegistry[Key, Banner] = PerRegistry(limit=256)
 
 
@@ -72,6 +77,9 @@ def _render(consent: Consent, cache_safe: bool, needs_renewal: bool, regime: str
         needs_renewal=needs_renewal,
         regime=regime,
     )
+    # The app's URLs as this request reverses them: its script prefix (a site mounted at /shop
+    # by its server) and its language (i18n_patterns), whoever published.
+    html = rendering.fill_urls(html)
     config = escape(script.config_json(consent))
     return split(html.replace(rendering.CONFIG, config).replace(rendering.THEME, theme()))
 
@@ -82,9 +90,17 @@ def theme() -> str:
 
 
 def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:
-    """The banner for this registry, language, mode and regime, rendered on first use."""
+    """The banner for this registry, language, script prefix, URLconf, mode and regime,
+    rendered on first use."""
     regime = "*" if cache_safe else consent.regime
-    key = (get_language() or "", cache_safe, needs_renewal, regime)
+    key = (
+        get_language() or "",
+        get_script_prefix(),
+        get_urlconf(),
+        cache_safe,
+        needs_renewal,
+        regime,
+    )
     return _banners.of(consent._registry.stamp).get_or_compute(
         key, lambda: _render(consent, cache_safe, needs_renewal, regime)
     )

@@ -15,8 +15,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.html import strip_tags
-from django.utils.safestring import mark_safe
+from django.utils.html import escape, strip_tags
+from django.utils.safestring import SafeString, mark_safe
 
 from cookieconsent.engine.consent import Consent
 from cookieconsent.engine.registry import CategoryInfo
@@ -32,6 +32,30 @@ NEXT_QUERY = "__cookieconsent_nextquery__"
 CSRF = "__cookieconsent_csrf__"
 CONFIG = "__cookieconsent_config__"
 THEME = "__cookieconsent_theme__"
+
+# Placeholders for the app's URLs the banner and the preferences link to, filled in per request
+# (``fill_urls()``): reversed then, they carry the script prefix and the language of the request
+# served, not those of whoever published. Each starts with "&", which escaping turns into
+# "&amp;" in every text a template prints, so no words of staff's (a banner message, a
+# category's name) can hold one; the template is given them safe, and prints them as they are.
+CONSENT_URL: SafeString = mark_safe("&cookieconsent-consent-url;")
+POLICY_URL: SafeString = mark_safe("&cookieconsent-policy-url;")
+PREFERENCES_URL: SafeString = mark_safe("&cookieconsent-preferences-url;")
+_URL_NAMES = {
+    CONSENT_URL: "cookieconsent:consent",
+    POLICY_URL: "cookieconsent:policy",
+    PREFERENCES_URL: "cookieconsent:preferences",
+}
+
+
+def fill_urls(html: str) -> str:
+    """``html`` with each URL placeholder replaced by its URL, reversed now: with the script
+    prefix, the URLconf and the language of the request being served."""
+    for placeholder, name in _URL_NAMES.items():
+        if placeholder in html:
+            html = html.replace(placeholder, escape(reverse(name)))
+    return html
+
 
 #: Banner variants a snapshot holds: (cache-safe, asking again) → key. In cache-safe mode the
 #: page is shared, so it never says why it asks again, and it carries the banner of every
@@ -63,8 +87,8 @@ def banner_context(
     regime: str = "opt-in",
 ) -> dict[str, Any]:
     """What ``cookieconsent/banner.html`` is rendered with: the same for every visitor of a
-    regime, with placeholders where the page and the script's configuration go. ``text`` is
-    the banner's title and message (``models.policy.banner_text()``)."""
+    regime, with placeholders where the page, the app's URLs and the script's configuration
+    go. ``text`` is the banner's title and message (``models.policy.banner_text()``)."""
     return {
         "banner_title": text[0],
         "banner_message": text[1],
@@ -76,9 +100,9 @@ def banner_context(
         "needs_renewal": needs_renewal,
         "next": NEXT,
         "next_query": NEXT_QUERY,
-        "policy_url": reverse("cookieconsent:policy"),
-        "preferences_url": reverse("cookieconsent:preferences"),
-        "consent_url": reverse("cookieconsent:consent"),
+        "policy_url": POLICY_URL,
+        "preferences_url": PREFERENCES_URL,
+        "consent_url": CONSENT_URL,
         "config": CONFIG,
         "theme": THEME,
     }
