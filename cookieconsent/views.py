@@ -43,6 +43,7 @@ from cookieconsent.engine.registry import get_registry
 from cookieconsent.models import Action, ConsentRecord
 from cookieconsent.models.records import slug_list
 from cookieconsent.proof.records import record_decision
+from cookieconsent.publishing import script
 from cookieconsent.publishing import serve as serving
 from cookieconsent.signals import consent_changed
 
@@ -271,6 +272,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "has_required": any(c.required for c in shown),
         "next": safe_next(request, request.GET.get("next")),
         "policy_url": reverse("cookieconsent:policy"),
+        "consent_url": reverse("cookieconsent:consent"),
+        "config": script.config_json(consent),
         "theme": get_config()["THEME"],
     }
     return page(request, "cookieconsent/preferences.html", context)

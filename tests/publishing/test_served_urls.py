@@ -137,11 +137,23 @@ def test_the_snapshot_holds_no_url_whoever_published(categories):
         set_script_prefix("/")
     reset_caches()
     for snapshot in version.snapshots.all():
-        for stored in snapshot.banner.values():
+        for stored in [*snapshot.banner.values(), snapshot.preferences_html]:
             assert "/cookies/" not in stored
             assert rendering.CONSENT_URL in stored and rendering.POLICY_URL in stored
         assert rendering.PREFERENCES_URL in snapshot.banner["ask:opt-in"]
     assert links(served("/t/", script_name=""))["action"] == ["/cookies/consent/"]
+
+
+def test_publishing_again_from_elsewhere_has_nothing_to_publish(categories):
+    """Whether the draft differs from the live version does not depend on who asks: the
+    command and a mounted admin render the same snapshot."""
+    published_by_command()
+    set_script_prefix(MOUNT + "/")
+    try:
+        with pytest.raises(publishing.NothingToPublish):
+            publishing.publish(CookiePolicy.current())
+    finally:
+        set_script_prefix("/")
 
 
 def test_one_process_serves_each_mount_its_own_urls(client, categories):
@@ -203,11 +215,13 @@ def test_the_admin_shows_the_snapshot_with_its_own_urls(categories):
         shown_frames = frames(shown)
     finally:
         set_script_prefix("/")
-    banner = entities.unescape(shown_frames[0][1])
+    banner, preferences = (entities.unescape(frame) for _title, frame in shown_frames[:2])
     assert 'action="/shop/cookies/consent/"' in banner
     assert '<a href="/shop/cookies/policy/">' in banner
-    assert "cookieconsent-consent-url" not in banner
-    assert "cookieconsent-policy-url" not in banner
+    assert 'action="/shop/cookies/consent/"' in preferences
+    for frame in (banner, preferences):
+        assert "cookieconsent-consent-url" not in frame
+        assert "cookieconsent-policy-url" not in frame
 
 
 # -- placeholders nobody else can write -----------------------------------------------------
@@ -226,6 +240,7 @@ def test_staff_words_cannot_hold_a_url_placeholder(client, categories):
     publishing.publish(policy, reconsent=True)
     reset_caches()
     snapshot = serving.current("en")
+    assert snapshot.preferences_html.count(rendering.POLICY_URL) == 1  # the template's link
     assert snapshot.banner["ask:opt-in"].count(rendering.CONSENT_URL) == 1
     # Nor can a visitor's address: it is joined in after the URLs are filled.
     page = served("/t/?x=" + rendering.CONSENT_URL)
