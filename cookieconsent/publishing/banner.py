@@ -33,7 +33,7 @@ from cookieconsent.publishing import script
 from cookieconsent.publishing import serve as serving
 
 # Placeholders the template is rendered with (see cookieconsent.publishing).
-_SLOTS = {"next": rendering.NEXT, "next_query": rendering.NEXT_QUERY}
+_SLOTS: dict[str, str] = {"next": rendering.NEXT, "next_query": rendering.NEXT_QUERY}
 _SPLIT = re.compile("(" + "|".join(map(re.escape, _SLOTS.values())) + ")")
 _SLOT_NAMES = {placeholder: name for name, placeholder in _SLOTS.items()}
 

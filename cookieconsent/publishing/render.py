@@ -25,19 +25,19 @@ from cookieconsent.models.policy import banner_text, optional_names
 from cookieconsent.regimes import REGIMES
 from cookieconsent.translation import default_language
 
-# Placeholders the banner and preferences are rendered with, filled in per request (letters
-# and "_" survive escaping and urlencode unchanged, and none is a part of another).
-NEXT = "__cookieconsent_next__"
-NEXT_QUERY = "__cookieconsent_nextquery__"
-CSRF = "__cookieconsent_csrf__"
-CONFIG = "__cookieconsent_config__"
-THEME = "__cookieconsent_theme__"
+# Placeholders the banner and preferences are rendered with, filled in per request. Each
+# starts with "&", which escaping turns into "&amp;" in every text a template prints, so no
+# words of staff's (a banner message, a category's name) can hold one; the template is given
+# them safe, and prints them as they are (no filter). None is a part of another.
+NEXT: SafeString = mark_safe("&cookieconsent-next;")
+NEXT_QUERY: SafeString = mark_safe("&cookieconsent-next-query;")
+CSRF: SafeString = mark_safe("&cookieconsent-csrf;")
+CONFIG: SafeString = mark_safe("&cookieconsent-config;")
+THEME: SafeString = mark_safe("&cookieconsent-theme;")
 
-# Placeholders for the app's URLs the banner and the preferences link to, filled in per request
-# (``fill_urls()``): reversed then, they carry the script prefix and the language of the request
-# served, not those of whoever published. Each starts with "&", which escaping turns into
-# "&amp;" in every text a template prints, so no words of staff's (a banner message, a
-# category's name) can hold one; the template is given them safe, and prints them as they are.
+# The app's URLs the banner and the preferences link to (``fill_urls()``): reversed per
+# request, they carry the script prefix and the language of the request served, not those of
+# whoever published.
 CONSENT_URL: SafeString = mark_safe("&cookieconsent-consent-url;")
 POLICY_URL: SafeString = mark_safe("&cookieconsent-policy-url;")
 PREFERENCES_URL: SafeString = mark_safe("&cookieconsent-preferences-url;")

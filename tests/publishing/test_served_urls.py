@@ -256,6 +256,32 @@ def test_staff_words_cannot_hold_a_url_placeholder(client, categories):
     assert config(page)["categoryNames"]["analytics"] == f"Analytics {rendering.POLICY_URL}"
 
 
+def test_staff_words_cannot_hold_any_placeholder(client, categories):
+    """The page to return to, its query, the script's configuration, the theme and the CSRF
+    token were plain words (``__cookieconsent_next__``): typed into the banner's message, they
+    were filled with the visitor's address or the escaped configuration."""
+    placeholders = [
+        rendering.NEXT,
+        rendering.NEXT_QUERY,
+        rendering.CONFIG,
+        rendering.THEME,
+        rendering.CSRF,
+        "__cookieconsent_next__",  # the old names, now plain words
+        "__cookieconsent_config__",
+    ]
+    typed = " ".join(placeholders)
+    policy = CookiePolicy.current()
+    policy.banner_message = f"Ask {typed}"
+    policy.save()
+    publishing.publish(policy, reconsent=True)
+    reset_caches()
+    page = client.get("/t/?x=1").content.decode()
+    assert "Ask " + typed.replace("&", "&amp;") in page
+    assert page.count('name="next" value="/t/?x=1"') == 1
+    snapshot = serving.current("en")
+    assert snapshot.preferences_html.count(rendering.CSRF) == 1  # the template's own
+
+
 # -- i18n_patterns ----------------------------------------------------------------------------
 
 urlpatterns = i18n_patterns(
