@@ -120,13 +120,15 @@ HONORED = _("Opt-Out Request Honored")
 def render_banner(request: HttpRequest, consent: Consent) -> SafeString:
     """The banner for this request, or ``""`` when the visitor has decided (in cache-safe
     mode always, hidden: the script decides)."""
+    if _on_preferences_page(request):
+        # Its Customise link would open the page already open, and the page says itself
+        # whether an opt-out signal is honoured.
+        return SafeString("")
     cache_safe = get_config()["CACHE_SAFE"]
     if not cache_safe and consent.is_decided:
         if consent.opt_out_honored:  # said where the notice would be
             return format_html('<p class="cc-opt-out-honored" role="status">{}</p>', HONORED)
         return SafeString("")
-    if _on_preferences_page(request):
-        return SafeString("")  # its Customise link would open the page already open
     needs_renewal = False if cache_safe else consent.needs_renewal
     path = request.get_full_path()
     return get_banner(consent, cache_safe, needs_renewal).fill(

@@ -1309,3 +1309,44 @@ def test_cache_safe_shows_each_visitor_their_own_notice(browser, us_rules, cache
     assert "_stat" not in cookies(za)
     us.context.close()
     za.context.close()
+
+
+def test_a_double_click_is_one_decision(page, site):
+    """Each click of a double click posted the form: two consent records for one choice, and
+    the browser kept the second's ID."""
+    from cookieconsent.models import ConsentRecord
+
+    page.goto(site)
+    before = ConsentRecord.objects.count()
+    banner(page).get_by_role("button", name="Reject all").dblclick()
+    saved(page)
+    page.wait_for_timeout(300)  # time for a second post to land, were there one
+    assert ConsentRecord.objects.count() == before + 1
+
+
+def test_opting_in_under_gpc_takes_the_honored_notice_away(browser, us_rules):
+    """A GPC visitor in an opt-out region who switches a category on no longer sees
+    "Opt-Out Request Honored" (nor the signal's explanation): the page said the opt-out held
+    while analytics ran, until the next page load."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        extra_http_headers={"CF-IPCountry": "US", "Sec-GPC": "1"},
+    )
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    try:
+        page.goto(f"{us_rules}/cookies/preferences/")
+        # Said once as a status (the panel's; the banner's slot said it again), and beside
+        # the footer's settings link.
+        assert page.locator("[role=status].cc-opt-out-honored").count() == 1
+        assert page.locator(".cc-opt-out-honored").count() == 2
+        page.get_by_label("Analytics").check()
+        page.get_by_role("button", name="Save my choices").click()
+        saved(page)
+        assert page.locator(".cc-opt-out-honored, .cc-signal").count() == 0
+        page.goto(us_rules)
+        footer = page.get_by_role("contentinfo")
+        assert footer.locator(".cc-opt-out-honored").count() == 0
+        assert "_stat" in cookies(page)
+    finally:
+        context.close()

@@ -87,6 +87,8 @@
       }
     }
     for (const c of all(".cc-consent-id code")) c.textContent = state.consent_id;
+    // A choice outranks the browser's signal: its notices go, as the server drops them.
+    for (const n of all(".cc-opt-out-honored,.cc-signal")) n.remove();
     // Close the dialog first: while it is modal, the live region outside it is inert.
     if (dialog && dialog.open) dialog.close();
     // The control that had focus went with the banner or a placeholder.
@@ -210,10 +212,13 @@
     const form = e.target;
     if (form.cc || !form.matches("[data-cookieconsent-form]")) return;
     e.preventDefault();
+    if (form.busy) return; // a double click is one decision, not two records
+    form.busy = 1;
     const data = new FormData(form, e.submitter);
     post({ action: data.get("action"), categories: data.getAll("categories") }, form)
       // Any failure (offline, a refusal): the plain form post, which explains itself.
-      .catch(() => ((form.cc = 1), form.requestSubmit(e.submitter)));
+      .catch(() => ((form.cc = 1), form.requestSubmit(e.submitter)))
+      .finally(() => (form.busy = 0));
   });
 
   live.setAttribute("role", "status");
