@@ -11,7 +11,7 @@ from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.db.models import Field
+from django.db.models import Field, IntegerField, UUIDField
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.module_loading import import_string
@@ -483,14 +483,17 @@ def check_user_model(**kwargs: Any) -> list[CheckMessage]:
 def _user_pk_errors(pk: Field[Any, Any]) -> list[CheckMessage]:
     from cookieconsent.models.records import USER_PK_LENGTH
 
+    if isinstance(pk, IntegerField | UUIDField):  # AutoField and BigAutoField included
+        return []
     length = getattr(pk, "max_length", None)
-    if length is None or length <= USER_PK_LENGTH:
-        return []  # an integer or a UUID, or text that fits
+    if length is not None and length <= USER_PK_LENGTH:
+        return []  # text that fits (text without a max_length, or a TextField, may not)
     return [
         Error(
-            f"The user model's primary key ({pk.model._meta.label}.{pk.name}) may be {length} "
-            f"characters long, but a consent record holds a user's ID of at most "
-            f"{USER_PK_LENGTH}: a consent POST by a user with a longer one would fail.",
+            f"The user model's primary key ({pk.model._meta.label}.{pk.name}) may be "
+            f"{length or 'any number of'} characters long, but a consent record holds a "
+            f"user's ID of at most {USER_PK_LENGTH}: a consent POST by a user with a longer one "
+            "would fail.",
             hint=f"Give the primary key a max_length of {USER_PK_LENGTH} or less.",
             id="cookieconsent.E044",
         )

@@ -23,7 +23,6 @@ from cookieconsent.admin.drafts import PublishReminderMixin
 from cookieconsent.admin.queries import RefuseNulMixin
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import ConsentRecord
-from cookieconsent.models.records import USER_PK_LENGTH
 from cookieconsent.proof.receipt import NotAsWritten, receipt
 
 if TYPE_CHECKING:
@@ -84,7 +83,7 @@ class ConsentRecordAdmin(
         term = search_term.strip()
         if not term:
             return queryset, False
-        by_user = Q(user_pk=term[:USER_PK_LENGTH])
+        by_user = Q(user_pk=term)  # (longer than any user's ID: it finds none)
         try:
             consent_id = uuid.UUID(term)
         except ValueError:
