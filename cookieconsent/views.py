@@ -15,6 +15,7 @@ from django.core.exceptions import (
     BadRequest,
     RequestDataTooBig,
     TooManyFieldsSent,
+    TooManyFilesSent,
     ValidationError,
 )
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
@@ -129,9 +130,10 @@ def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     if request.content_type != "application/json":
         try:
             return request.POST
-        except (RequestDataTooBig, TooManyFieldsSent) as exc:
-            # Beyond DATA_UPLOAD_MAX_MEMORY_SIZE or DATA_UPLOAD_MAX_NUMBER_FIELDS: said as for
-            # a JSON body, rather than with Django's bare 400 page.
+        except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as exc:
+            # Beyond DATA_UPLOAD_MAX_MEMORY_SIZE, DATA_UPLOAD_MAX_NUMBER_FIELDS or
+            # DATA_UPLOAD_MAX_NUMBER_FILES: said as for a JSON body, rather than with Django's
+            # bare 400 page.
             raise ValueError(_("The request is too large.")) from exc
         except BadRequest as exc:
             # Django refuses a form that names another charset than UTF-8, on every reading

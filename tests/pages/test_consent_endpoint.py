@@ -273,8 +273,12 @@ def test_a_form_in_another_charset_than_utf8_is_a_clear_400(
     [
         ({"DATA_UPLOAD_MAX_MEMORY_SIZE": 1000}, {"categories": ["x" * 2000]}),
         ({"DATA_UPLOAD_MAX_NUMBER_FIELDS": 10}, {"categories": [f"c{n}" for n in range(20)]}),
+        (
+            {"DATA_UPLOAD_MAX_NUMBER_FILES": 2},
+            {f"f{n}": SimpleUploadedFile(f"f{n}.txt", b"x") for n in range(3)},
+        ),
     ],
-    ids=["too-many-bytes", "too-many-fields"],
+    ids=["too-many-bytes", "too-many-fields", "too-many-files"],
 )
 def test_an_oversized_form_is_refused_with_the_endpoints_own_message(
     client, categories, settings, accept, limits, data
