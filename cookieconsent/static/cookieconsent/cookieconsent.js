@@ -87,8 +87,9 @@
       }
     }
     for (const c of all(".cc-consent-id code")) c.textContent = state.consent_id;
-    // A choice outranks the browser's signal: its notices go, as the server drops them.
-    for (const n of all(".cc-opt-out-honored,.cc-signal")) n.remove();
+    // A choice outranks the browser's signal (a dismissal does not): its notices go, as the
+    // server drops them.
+    if (state.action != "gpc") for (const n of all(".cc-opt-out-honored,.cc-signal")) n.remove();
     // Close the dialog first: while it is modal, the live region outside it is inert.
     if (dialog && dialog.open) dialog.close();
     // The control that had focus went with the banner or a placeholder.
