@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     _CookieInline = admin.StackedInline[Cookie, CookieCategory]
     _CookieAdmin = admin.ModelAdmin[Cookie]
     _CookieFormSet = BaseInlineFormSet[Cookie, CookieCategory, ModelForm[Cookie]]
+    _CategoryForm = ModelForm[CookieCategory]
 else:
     _CategoryAdmin = _CookieAdmin = admin.ModelAdmin
     _CookieInline = admin.StackedInline
     _CookieFormSet = BaseInlineFormSet
+    _CategoryForm = ModelForm
 
 # -- categories and cookies -----------------------------------------------------------------
 
@@ -81,6 +83,22 @@ class CookieInline(TranslationsAdminMixin, _CookieInline):
     extra = 0
 
 
+class _ChecksSavedCookies(_CategoryForm):
+    """The category form for staff whose page shows no editable cookies (no permission to
+    change them: no inline, or a read-only one, which Django does not validate): changing
+    the strictly-necessary flag checks the saved cookies here instead."""
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        category = self.instance
+        if category.pk is not None and "required" in self.changed_data:
+            try:
+                category.check_saved_cookies(required=bool(self.cleaned_data.get("required")))
+            except ValidationError as error:
+                self.add_error("required", error)
+        return cleaned
+
+
 @admin.register(CookieCategory)
 class CookieCategoryAdmin(
     RefuseNulMixin, PublishReminderMixin, TranslationsAdminMixin, _CategoryAdmin
@@ -92,6 +110,22 @@ class CookieCategoryAdmin(
     search_fields = ("name", "slug", "purpose", "cookies__name")
     prepopulated_fields = {"slug": ("name",)}  # noqa: RUF012 (Django reads it, never mutates)
     inlines = (CookieInline,)
+
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: CookieCategory | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        # An editable inline checks every saved cookie against the flag about to be saved,
+        # as the rows will be (renamed, deleted); without one, the form checks them.
+        if obj is not None and not CookieInline(self.model, self.admin_site).has_change_permission(
+            request, obj
+        ):
+            form = type(form.__name__, (_ChecksSavedCookies, form), {})
+        return form
 
 
 @admin.register(Cookie)

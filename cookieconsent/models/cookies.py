@@ -101,25 +101,16 @@ class CookieCategory(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        """A category made strictly necessary, or optional, must still fit every cookie it
-        holds (``check_declaration``), whichever page or code changes the flag: the admin's
-        inline checks the cookies it shows, but a user without permission on cookies gets
-        none to check."""
-        super().clean()
-        if self.pk is None:
-            return
-        stored = type(self).objects.filter(pk=self.pk).values_list("required", flat=True)
-        if stored.first() in (None, self.required):
-            return
+    def check_saved_cookies(self, *, required: bool) -> None:
+        """Raise ``ValidationError`` if the category's saved HTTP cookies would not fit it
+        strictly necessary (``required``) or optional (``check_declaration``): for a page that
+        changes the flag without showing the cookies to check them (the admin's, to staff who
+        may not change cookies)."""
         names = self.cookies.filter(technology=Technology.HTTP_COOKIE).values_list(
             "name", flat=True
         )
         for name in names:
-            try:
-                check_declaration(name, required=self.required)
-            except ValidationError as error:
-                raise ValidationError({"required": error.error_list}) from None
+            check_declaration(name, required=required)
 
 
 class Technology(models.TextChoices):

@@ -150,19 +150,36 @@ def test_a_category_made_required_without_the_cookie_inline_is_still_checked(cli
     assert not category.required
 
 
-def test_a_necessary_category_holding_django_cookies_stays_necessary():
-    category = CookieCategoryFactory(required=True)
+def test_a_necessary_category_holding_django_cookies_stays_necessary(client):
+    category = CookieCategoryFactory(slug="dec-need", required=True)
     Cookie.objects.create(category=category, name="csrftoken")
-    category.required = False
     with pytest.raises(ValidationError) as info:
-        category.full_clean()
-    assert any(NECESSARY in m for m in info.value.message_dict["required"])
+        category.check_saved_cookies(required=False)
+    assert any(NECESSARY in m for m in info.value.messages)
+    staff_with(client, "view_cookiecategory", "change_cookiecategory")
+    data = category_form(category)
+    del data["required"]
+    response = client.post(url("cookiecategory", "change", category.pk), data)
+    assert response.status_code == 200
+    assert NECESSARY in response.content.decode()
+    category.refresh_from_db()
+    assert category.required
 
 
-def test_a_category_whose_flag_stays_is_not_checked_again():
-    """A cookie declared before this rule, or below the ORM, does not lock its category's
-    page: only changing the flag checks the cookies."""
-    category = CookieCategoryFactory(required=True)
-    Cookie.objects.create(category=category, name="_*")  # created below full_clean()
-    category.name = "Renamed"
-    category.full_clean()
+@pytest.mark.parametrize("fix", ["rename", "delete"])
+def test_a_save_that_fixes_its_cookies_while_changing_the_flag_is_taken(staff, fix):
+    """The inline's rows are what will be saved: a category made strictly necessary while its
+    broad pattern is renamed (or deleted) in the same save is fine; a check of the saved
+    cookies refused it."""
+    category = CookieCategoryFactory(slug="dec-fix", required=False)
+    Cookie.objects.create(category=category, name="_hjSessionUser_*")
+    data = category_form(category, required="on")
+    if fix == "rename":
+        data["cookies-0-name"] = "sessionid_x"
+    else:
+        data["cookies-0-DELETE"] = "on"
+    response = staff.post(url("cookiecategory", "change", category.pk), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    category.refresh_from_db()
+    assert category.required
+    assert not Cookie.objects.filter(name="_hjSessionUser_*").exists()
