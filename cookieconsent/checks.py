@@ -207,9 +207,9 @@ def _check_cookie(config: dict[str, Any]) -> list[CheckMessage]:
 
 
 def _check_user_agent(value: object) -> list[CheckMessage]:
-    from cookieconsent.proof.records import user_agent_column_length
+    from cookieconsent.models.records import USER_AGENT_LENGTH
 
-    limit = user_agent_column_length()
+    limit = USER_AGENT_LENGTH
     if not _is_int(value) or 0 <= value <= limit:
         return []
     return [

@@ -28,6 +28,9 @@ APPEND_ONLY = "Consent records are append-only; only purge_older_than() deletes 
 
 #: The longest user primary key a record holds (``cookieconsent.E044`` refuses a longer one).
 USER_PK_LENGTH = 255
+#: The longest page address and user agent a record holds (``USER_AGENT_MAX_LENGTH`` may not
+#: be more, ``cookieconsent.E043``).
+PAGE_URL_LENGTH = USER_AGENT_LENGTH = 500
 
 
 class Action(models.TextChoices):
@@ -134,13 +137,13 @@ class ConsentRecord(models.Model):
     granted = models.JSONField(_("categories granted"), default=list)
     refused = models.JSONField(_("categories refused"), default=list)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
-    page_url = models.CharField(_("page"), max_length=500, blank=True)
+    page_url = models.CharField(_("page"), max_length=PAGE_URL_LENGTH, blank=True)
     # The signed-in user's primary key as text, not a foreign key: deleting the account must
     # not rewrite the proof (a foreign key would null it or cascade).
     #: Text, so that any primary key fits: a UUID, or an e-mail address (254 characters).
     user_pk = models.CharField(_("user id"), max_length=USER_PK_LENGTH, blank=True, db_index=True)
     ip_hash = models.CharField(_("IP address hash"), max_length=64, blank=True)
-    user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_LENGTH, blank=True)
     region = models.CharField(
         _("region"), max_length=6, blank=True, help_text=_("Empty when it was unknown.")
     )

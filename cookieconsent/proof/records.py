@@ -8,7 +8,6 @@ import hmac
 from functools import cache
 
 from django.conf import settings
-from django.db.models import CharField
 from django.http import HttpRequest
 from django.utils.encoding import force_bytes
 from django.utils.functional import SimpleLazyObject
@@ -17,15 +16,8 @@ from cookieconsent.conf import get_config, on_reset
 from cookieconsent.engine import following
 from cookieconsent.engine.consent import get_consent
 from cookieconsent.models import ConsentRecord
+from cookieconsent.models.records import PAGE_URL_LENGTH, USER_AGENT_LENGTH
 from cookieconsent.publishing import serve as serving
-
-
-@cache
-def user_agent_column_length() -> int:
-    """The characters a record's ``user_agent`` column holds (its ``max_length``)."""
-    field = ConsentRecord._meta.get_field("user_agent")
-    assert isinstance(field, CharField) and field.max_length is not None
-    return field.max_length
 
 
 def ip_hash(request: HttpRequest) -> str:
@@ -76,7 +68,7 @@ def record_decision(
     # Without NULs, which PostgreSQL cannot store in text; cut to the setting, and to the
     # column whatever the setting says.
     user_agent = request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")
-    user_agent = user_agent[: get_config()["USER_AGENT_MAX_LENGTH"]][: user_agent_column_length()]
+    user_agent = user_agent[: get_config()["USER_AGENT_MAX_LENGTH"]][:USER_AGENT_LENGTH]
     # The regime and region in force where the visitor decided: part of the proof, beside the
     # snapshot of what they were shown (its banner for every regime).
     consent = get_consent(request)
@@ -92,7 +84,7 @@ def record_decision(
         granted=sorted(granted),
         refused=sorted(refused),
         action=action,
-        page_url=page_url[:500],
+        page_url=page_url[:PAGE_URL_LENGTH],
         user_pk=user_pk(request),
         ip_hash=ip_hash(request),
         user_agent=user_agent,
