@@ -52,10 +52,15 @@ def normalise(value: object) -> str | None:
     return code
 
 
+def rule_region(value: str) -> str:
+    """A rule's region as it is stored and compared: without spaces around it, in capitals."""
+    return value.strip().upper()
+
+
 def validate_rule_region(value: str) -> None:
     """A region a rule may name: a country (``DE``), a subdivision (``US-CA``) or a group
     (``EU``, ``EEA``), each one ISO 3166 lists."""
-    code = value.strip().upper()
+    code = rule_region(value)
     if code in GROUPS:
         return
     if normalise(code) != code:

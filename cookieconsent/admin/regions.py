@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cookieconsent.engine.regions import reads_subdivisions
 from cookieconsent.models import CookiePolicy, RegionRule
-from cookieconsent.regimes import is_subdivision, region_name
+from cookieconsent.regimes import is_subdivision, region_name, rule_region
 
 if TYPE_CHECKING:
     _RuleInline = admin.TabularInline[RegionRule, CookiePolicy]
@@ -26,8 +26,7 @@ class _RegionRuleForm(_RuleForm):
     def clean_region(self) -> str:
         """The code as it is stored (``RegionRule.clean()``), so that the form set compares
         “de” with another row's “DE”."""
-        region: str = self.cleaned_data["region"]
-        return region.strip().upper()
+        return rule_region(self.cleaned_data["region"])
 
 
 class RegionRuleInline(_RuleInline):

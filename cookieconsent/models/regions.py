@@ -53,10 +53,10 @@ class RegionRule(models.Model):
         return f"{self.region}: {self.regime}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.region = self.region.strip().upper()
+        self.region = regimes.rule_region(self.region)
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
         # As save() stores it, before the uniqueness checks compare it with the other rules.
         super().clean()
-        self.region = self.region.strip().upper()
+        self.region = regimes.rule_region(self.region)
