@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import CharField, Min, QuerySet
@@ -77,20 +77,36 @@ class Report:
     first_pk: int | None = None
     last_pk: int | None = None
     head: str = GENESIS
+    #: The newest record's primary key, as the head gives it.
+    head_pk: int | None = None
     broken: Break | None = None
+    #: The kept heads (``verify(kept=...)``) the chain does not pass through, in their order.
+    lost: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.broken is None
+        return self.broken is None and not self.lost
 
 
 def verify(
-    since: dt.datetime | None = None, *, on_rows: Callable[[int], None] | None = None
+    since: dt.datetime | None = None,
+    *,
+    kept: Mapping[str, int | None] | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> Report:
     """Walk the chain (from the first record given at or after ``since``, if given) and stop
-    at the first record that does not verify."""
+    at the first record that does not verify.
+
+    ``kept`` are heads saved from earlier runs (hash → the newest record's primary key then,
+    if known). A chain rewritten with every hash computed again verifies, but no longer passes
+    through a head kept before the rewrite: each one the walk does not meet (as a record's
+    hash, or a link to a record or checkpoint) is named in ``lost``; but not one whose record
+    comes before every record left (purged since). With ``since``, one held by a record before
+    the walk's start is trusted, as that record is."""
     head_hash, head_pk = _head() or (GENESIS, None)
-    report = Report(head=head_hash)
+    report = Report(head=head_hash, head_pk=head_pk)
+    wanted = _wanted(kept or {}, head_hash, head_pk)
+    lost = [h for h in (kept or {}) if h in wanted]
     records = ConsentRecord.objects.order_by("pk")
     if head_pk is None:
         # An empty chain: any record there was written below the ORM, or the head went.
@@ -100,6 +116,7 @@ def verify(
         elif first is not None:
             newest = records.values_list("pk", flat=True).last() or first[0]
             report.broken = Break(newest, _consent_id(newest), NO_HEAD)
+        report.lost = lost if report.broken is None else []
         return report
     records = records.filter(pk__lte=head_pk)
     prev_pk, prev_hash = 0, GENESIS
@@ -116,6 +133,9 @@ def verify(
         )
         if before is not None:
             prev_pk, prev_hash = before[0], before[1] or ""
+            if wanted:
+                trusted = [h for h in wanted if _held_up_to(h, before[0])]
+                wanted.difference_update(trusted)
     checkpoints = list(
         ChainCheckpoint.objects.order_by("record_pk").values_list("record_pk", "hash")
     )
@@ -145,6 +165,9 @@ def verify(
         if reason is not None:
             report.broken = Break(pk, str(values[_CONSENT_ID]), reason)
             return report
+        if wanted:
+            wanted.discard(link)  # a checkpoint's, or the record's before it
+            wanted.discard(hash_)
         prev_pk, prev_hash = pk, hash_
         report.checked += 1
         report.last_pk = pk
@@ -171,7 +194,22 @@ def verify(
     )
     if beyond is not None and _head() == (head_hash, head_pk):
         report.broken = Break(beyond[0], str(beyond[1]), BEYOND)
+    elif wanted:
+        report.lost = [h for h in lost if h in wanted]
     return report
+
+
+def _wanted(kept: Mapping[str, int | None], head: str, head_pk: int | None) -> set[str]:
+    """The kept heads a walk must meet: not the genesis or today's head (met already), nor
+    one kept at a record the purge has deleted since (before every record left)."""
+    oldest = ConsentRecord.objects.aggregate(pk=Min("pk"))["pk"] if kept else None
+    if oldest is None:
+        oldest = (head_pk or 0) + 1  # every record is gone: purged, or the head would say
+    return {
+        hash_
+        for hash_, pk in kept.items()
+        if hash_ not in (GENESIS, head) and (pk is None or pk >= oldest)
+    }
 
 
 def _matches(values: Sequence[Any], link: str, hash_: str) -> bool:
@@ -207,6 +245,14 @@ def _read(records: QuerySet[ConsentRecord]) -> Iterator[tuple[int, Sequence[Any]
 
 #: What verify reads of each record: its key, its link and hash, and what the hash covers.
 _FIELDS = ("pk", "chain_prev", "chain_hash", *HASHED)
+
+
+def _held_up_to(hash_: str, pk: int) -> bool:
+    """Whether a record or checkpoint up to ``pk`` holds ``hash_``."""
+    return (
+        ConsentRecord.objects.filter(pk__lte=pk, chain_hash=hash_).exists()
+        or ChainCheckpoint.objects.filter(record_pk__lte=pk, hash=hash_).exists()
+    )
 
 
 def _consent_id(pk: int) -> str:

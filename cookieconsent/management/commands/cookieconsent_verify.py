@@ -1,20 +1,30 @@
-"""``manage.py cookieconsent_verify [--since DATE]``: prove the consent log is intact.
+"""``manage.py cookieconsent_verify [--since DATE] [--kept FILE]``: prove the consent log is
+intact.
 
-Exits 0 when every record matches its hash and follows the one before it, 1 naming the first
-record that does not, 2 on a usage error."""
+Exits 0 when every record matches its hash and follows the one before it (and the chain passes
+through every head kept in ``FILE``), 1 naming the first record that does not (or the heads it
+does not pass through), 2 on a usage error."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cookieconsent.management import USAGE
 from cookieconsent.management.moments import moment
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof import chain
 
 BROKEN = 1
+#: A head as this command prints it, anywhere in a line of the kept file: 64 hex digits, and
+#: the newest record's key then, if given.
+_HEAD = re.compile(r"(?<![0-9a-fA-F])([0-9a-fA-F]{64})(?![0-9a-fA-F])(?: \(record ([0-9]+)\))?")
+#: How many heads an error names.
+_NAMED = 3
 
 
 class Command(BaseCommand):
@@ -29,13 +39,22 @@ class Command(BaseCommand):
             "--since",
             help="Start at the first record given on this day (YYYY-MM-DD) or at this moment.",
         )
+        parser.add_argument(
+            "--kept",
+            metavar="FILE",
+            help="Heads kept from earlier runs (this command's output, or a hash a line): "
+            "the chain must still pass through each.",
+        )
 
-    def handle(self, *args: Any, since: str | None = None, **options: Any) -> None:
+    def handle(
+        self, *args: Any, since: str | None = None, kept: str | None = None, **options: Any
+    ) -> None:
         start = moment(since, "--since", verb="verify") if since else None
+        heads = _read_kept(kept) if kept is not None else {}
         total = ConsentRecord.objects.count() if self.stderr.isatty() else 0
         progress = Progress(total, self.stderr, label="Verifying ")
         try:
-            report = chain.verify(start, on_rows=progress.advance)
+            report = chain.verify(start, kept=heads, on_rows=progress.advance)
         finally:
             progress.close()
         if report.broken is not None:
@@ -43,8 +62,33 @@ class Command(BaseCommand):
                 f"The consent log does not verify after {report.checked} records: {report.broken}.",
                 returncode=BROKEN,
             )
+        if report.lost:
+            named = ", ".join(report.lost[:_NAMED])
+            more = len(report.lost) - _NAMED
+            raise CommandError(
+                f"The consent log verifies, but does not pass through {len(report.lost)} of the "
+                f"{len(heads)} heads kept in {kept}: it was rewritten after they were kept. "
+                f"Not passed through: {named}{f' and {more} more' if more > 0 else ''}.",
+                returncode=BROKEN,
+            )
         span = f"records {report.first_pk} to {report.last_pk}" if report.checked else "none"
         self.stdout.write(
             f"The consent log verifies: {report.checked} records ({span}) match their hashes "
             f"and follow one another. Head: {report.head}"
+            + (f" (record {report.head_pk})" if report.head_pk is not None else "")
         )
+
+
+def _read_kept(path: str) -> dict[str, int | None]:
+    """Every head in the file, lower-cased, with its record's key where the line gives it: an
+    empty file keeps none yet."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CommandError(
+            f"--kept {path!r} cannot be read: {exc.strerror or exc}.", returncode=USAGE
+        ) from None
+    heads: dict[str, int | None] = {}
+    for hash_, pk in _HEAD.findall(text):
+        heads[hash_.lower()] = int(pk) if pk else heads.get(hash_.lower())
+    return heads

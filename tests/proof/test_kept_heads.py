@@ -1,0 +1,155 @@
+"""``cookieconsent_verify --kept FILE``: a log rewritten whole, every hash computed again,
+verifies on its own; it no longer passes through a head kept before the rewrite."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.utils import timezone
+
+from cookieconsent.models import ChainHead, ConsentRecord
+from cookieconsent.models.chain import GENESIS, digest, values_of
+from cookieconsent.proof import chain
+from tests.factories import ConsentRecordFactory
+from tests.proof.test_chain import TABLE, below_the_guard
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
+
+
+def verify(*args: str) -> str:
+    out = io.StringIO()
+    call_command("cookieconsent_verify", *args, stdout=out)
+    return out.getvalue()
+
+
+def refused(*args: str) -> CommandError:
+    with pytest.raises(CommandError) as caught:
+        verify(*args)
+    return caught.value
+
+
+def keep(path, said: str) -> None:
+    """Keep a run's output, as ``cookieconsent_verify >> heads.log`` from cron does."""
+    with path.open("a") as log:
+        log.write(said)
+
+
+def rewrite_whole(record: ConsentRecord, **changes: object) -> None:
+    """Change ``record`` below the guard and compute every hash from it on again, the head's
+    too: the chain verifies."""
+    prev = record.chain_prev
+    update = f"UPDATE {TABLE} SET action = %s, chain_prev = %s, chain_hash = %s WHERE id = %s"
+    for n, later in enumerate(ConsentRecord.objects.filter(pk__gte=record.pk).order_by("pk")):
+        if later.pk == record.pk:
+            for name, value in changes.items():
+                setattr(later, name, value)
+        hash_ = digest(values_of(later), prev)
+        params = [later.action, prev, hash_, later.pk]
+        if n == 0:
+            below_the_guard(update, params)  # the guard dropped once
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(update, params)
+        prev = hash_
+    ChainHead.objects.update(hash=prev)
+
+
+def test_the_output_gives_the_head_and_its_record():
+    ConsentRecordFactory()
+    newest = ConsentRecordFactory()
+    assert f"Head: {newest.chain_hash} (record {newest.pk})" in verify()
+
+
+def test_kept_heads_of_an_intact_log_pass(tmp_path):
+    heads = tmp_path / "heads.log"
+    heads.touch()  # as the shell's ">> heads.log" makes it before the command runs
+    for _day in range(3):
+        ConsentRecordFactory()
+        keep(heads, verify("--kept", str(heads)))
+    # A hash a line, without the record's key, is a kept head too.
+    (tmp_path / "bare").write_text(ConsentRecord.objects.order_by("pk").first().chain_hash.upper())
+    assert "verifies: 3 records" in verify("--kept", str(tmp_path / "bare"))
+    assert "verifies: 3 records" in verify("--kept", str(heads))
+
+
+def test_a_log_rewritten_whole_loses_the_heads_kept_before(tmp_path):
+    heads = tmp_path / "heads.log"
+    first = ConsentRecordFactory(action="reject_all")
+    ConsentRecordFactory()
+    keep(heads, verify())
+    kept = ChainHead.objects.get().hash
+    ConsentRecordFactory()
+    rewrite_whole(first, action="accept_all")
+    # On its own, the rewritten log verifies: that is what a kept head is for.
+    assert "verifies: 3 records" in verify()
+    error = refused("--kept", str(heads))
+    assert error.returncode == 1
+    assert "does not pass through 1 of the 1 heads kept" in str(error)
+    assert kept in str(error)
+
+
+def test_a_log_rewritten_after_a_head_was_kept_keeps_that_head(tmp_path):
+    """Only records after the head kept were changed: the chain still passes through it."""
+    heads = tmp_path / "heads.log"
+    ConsentRecordFactory()
+    keep(heads, verify())
+    later = ConsentRecordFactory(action="reject_all")
+    rewrite_whole(later, action="accept_all")
+    assert "verifies: 2 records" in verify("--kept", str(heads))
+
+
+def test_a_log_emptied_with_its_head_loses_the_heads_kept(tmp_path):
+    heads = tmp_path / "heads.log"
+    ConsentRecordFactory()
+    keep(heads, verify())
+    below_the_guard(f"DELETE FROM {TABLE}", [])
+    ChainHead.objects.all().delete()
+    assert "verifies: 0 records" in verify()
+    assert refused("--kept", str(heads)).returncode == 1
+
+
+def test_a_head_kept_at_records_purged_since_is_not_lost(tmp_path):
+    now = timezone.now()
+    heads = tmp_path / "heads.log"
+    ConsentRecordFactory(created_at=now - timedelta(days=400))
+    keep(heads, verify())
+    ConsentRecordFactory(created_at=now - timedelta(days=399))
+    ConsentRecordFactory(created_at=now)
+    keep(heads, verify())
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 2
+    assert "verifies: 1 records" in verify("--kept", str(heads))
+    # Everything purged: the heads kept then are gone with their records too.
+    assert ConsentRecord.objects.purge_older_than(now + timedelta(seconds=1)) == 1
+    assert "verifies: 0 records" in verify("--kept", str(heads))
+
+
+def test_since_trusts_a_head_kept_before_its_start(tmp_path):
+    heads = tmp_path / "heads.log"
+    ConsentRecordFactory(created_at=timezone.now() - timedelta(days=10))
+    keep(heads, verify())
+    ConsentRecordFactory()
+    since = (timezone.localdate() - timedelta(days=1)).isoformat()
+    assert "verifies: 1 records" in verify("--since", since, "--kept", str(heads))
+
+
+def test_the_genesis_and_todays_head_are_always_passed_through():
+    newest = ConsentRecordFactory()
+    report = chain.verify(kept={GENESIS: None, newest.chain_hash: newest.pk})
+    assert report.ok and report.lost == []
+
+
+def test_an_empty_kept_file_keeps_no_head_yet(tmp_path):
+    (tmp_path / "heads.log").write_text("")
+    ConsentRecordFactory()
+    assert "verifies: 1 records" in verify("--kept", str(tmp_path / "heads.log"))
+
+
+def test_a_kept_file_that_cannot_be_read_is_a_usage_error(tmp_path):
+    error = refused("--kept", str(tmp_path / "missing.log"))
+    assert error.returncode == 2
+    assert "--kept" in str(error) and "cannot be read" in str(error)
