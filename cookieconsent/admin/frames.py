@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import translation
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -95,11 +95,13 @@ def frames(shown: Shown, regime: str = "opt-in") -> list[tuple[str, SafeString]]
     policy page. The frames are sandboxed: no script, no form, no navigation of the admin."""
 
     def frame(title: str, body: str, kind: str) -> SafeString:
+        # escape(), not format_html()'s own escaping, which passes a safe string as it is:
+        # the site's layout renders safe, and its first quote would end the attribute.
         return format_html(
             '<iframe class="cc-shown cc-shown--{}" sandbox title="{}" srcdoc="{}"></iframe>',
             kind,
             title,
-            document(body, shown.language),
+            escape(document(body, shown.language)),
         )
 
     banner = shown.banner.get(f"ask:{regime}") or shown.banner.get("ask", "")

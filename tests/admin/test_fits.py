@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from html import unescape
+from html.parser import HTMLParser
 
 import pytest
 from django.test import override_settings
@@ -191,6 +192,55 @@ def test_publish_previews_fall_back_to_the_bare_page(staff, categories, caplog):
         html = unescape(staff.get(url).content.decode())
     assert '<main id="content">' in html and "<nav id='site-nav'>" not in html
     assert "The preview could not use BASE_TEMPLATE 'broken.html'" in caplog.text
+
+
+#: The tutorial's layout: {% cookieconsent_head %} in its <head>, as every site's has.
+SITE_BASE_WITH_HEAD = (
+    "{% load cookieconsent %}<!doctype html>"
+    '<html lang="en"><head><title>{% block title %}{% endblock %} · My site</title>'
+    "{% cookieconsent_head %}</head>"
+    '<body><nav id="site-nav"><a href="/">Home</a></nav>'
+    "<main>{% block content %}{% endblock %}</main></body></html>"
+)
+
+
+class _Frames(HTMLParser):
+    """The ``srcdoc`` of every ``<iframe>`` of a page, as a browser reads the attribute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.documents: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "iframe":
+            self.documents.append(dict(attrs).get("srcdoc") or "")
+
+
+def frame_documents(html: str) -> list[str]:
+    parser = _Frames()
+    parser.feed(html)
+    return parser.documents
+
+
+@pytest.mark.parametrize("page", ["publish", "version"])
+def test_previews_in_a_layout_with_the_head_tag_are_whole_pages(staff, categories, page):
+    """The layout's page, rendered safe, went into ``srcdoc`` unescaped: its first quote
+    (``lang="en"``) ended the attribute, and every frame was blank."""
+    url = (
+        admin_url("cookiepolicy", "publish", current().pk)
+        if page == "publish"
+        else admin_url("publishedversion", "change", PublishedVersion.objects.get().pk)
+    )
+    with override_settings(
+        TEMPLATES=site_templates(**{"site.html": SITE_BASE_WITH_HEAD}),
+        COOKIECONSENT={"BASE_TEMPLATE": "site.html"},
+    ):
+        documents = frame_documents(staff.get(url).content.decode())
+    assert len(documents) == 3  # banner, preferences, policy page
+    for document in documents:
+        assert '<nav id="site-nav">' in document
+        assert "cookieconsent.min.css" in document
+        assert document.rstrip().endswith("</html>")
 
 
 def test_a_version_is_shown_in_the_sites_layout_too(staff, categories):
