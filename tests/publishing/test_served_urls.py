@@ -19,6 +19,7 @@ from django.db import close_old_connections
 from django.test import Client
 from django.test.client import ClientHandler, RequestFactory
 from django.urls import include, path, set_script_prefix
+from django.utils import translation
 
 from cookieconsent import publishing
 from cookieconsent.admin.frames import frames
@@ -297,11 +298,14 @@ LOCALE = [
 
 @pytest.fixture
 def in_languages(settings) -> Iterator[None]:
-    """The app's URLs and a page with the banner under a language prefix (/en/, /af/)."""
+    """The app's URLs and a page with the banner under a language prefix (/en/, /af/). The
+    language the thread had is restored after: LocaleMiddleware leaves the request's active,
+    and the admin's tests that followed were in Afrikaans."""
     settings.ROOT_URLCONF = __name__
     settings.MIDDLEWARE = LOCALE
     reset_caches()
-    yield
+    with translation.override(translation.get_language()):
+        yield
     reset_caches()
 
 
