@@ -443,6 +443,9 @@ class UndeclaredCookieAdmin(RefuseNulMixin, PublishReminderMixin, _UndeclaredAdm
     )
     list_filter = ("dismissed", "source", "technology")
     search_fields = ("name", "example_path")
+    # What was seen is shown, never edited: the lifetime in words (lifetime_seen), not a box
+    # of raw seconds whose Save would overwrite what the site did.
+    exclude = ("max_age",)
     readonly_fields = (
         "name",
         "technology",

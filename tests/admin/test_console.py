@@ -607,6 +607,20 @@ def test_dismiss(staff, categories):
     assert "_fbp" in staff.get(UNDECLARED, {"dismissed__exact": "0"}).content.decode()
 
 
+def test_a_names_page_shows_what_was_seen_and_lets_nobody_change_it(staff, categories):
+    """Its page had a box of raw seconds labelled "Lifetime seen" above the same lifetime in
+    words, and Save wrote what was typed into it over what the site was seen to do."""
+    found = UndeclaredCookie.objects.create(
+        name="_gcl_au", source="response", example_path="/", max_age=7_884_000
+    )
+    page = staff.get(url("undeclaredcookie", "change", found.pk)).content.decode()
+    assert 'name="max_age"' not in page
+    assert page.count("Lifetime seen:") == 1 and "91 days" in page
+    staff.post(url("undeclaredcookie", "change", found.pk), {"max_age": "1"})
+    found.refresh_from_db()
+    assert found.max_age == 7_884_000
+
+
 def test_opened_without_a_choice_the_period_menu_says_what_is_shown(staff, categories):
     """It showed 30 days while the menu read "Last 7 days", its first option."""
     response = staff.get(STATS)
