@@ -110,3 +110,31 @@ def test_admin_lists_and_statistics_fit_1280(admin_page, site):  # noqa: F811
     assert too_wide == {}
     # The policy form was 5,248 px long with every part unfolded; the rarely used parts fold.
     assert heights["policy-form"] < 3300, heights
+
+
+def test_the_declare_page_fits_1280(admin_page, site):  # noqa: F811
+    """Declare in a category… put a row's six columns (the purpose a 36-column box) in a table
+    133 px wider than the content beside the admin's sidebar."""
+    from cookieconsent.models import UndeclaredCookie
+
+    for name, max_age in (
+        ("_gcl_au", 7_884_000),
+        ("_fbp", 7_776_000),
+        ("_hjSessionUser_1000001", None),
+        ("_hjSessionUser_1000002", None),
+        ("a_very_long_cookie_name_a_vendor_widget_sets_9f8e7d6c", 3600),
+    ):
+        UndeclaredCookie.objects.create(
+            name=name,
+            source="response",
+            example_path="/workspace/projects/1/boards/very-long-board-name/cards/?q=1",
+            max_age=max_age,
+        )
+    admin_page.goto(f"{site}/admin/cookieconsent/undeclaredcookie/")
+    admin_page.check("#action-toggle")
+    admin_page.select_option("select[name=action]", "declare")
+    admin_page.click("button[name=index]")
+    admin_page.wait_for_selector("input[name=apply]")
+    wide, _rows, _height = admin_page.evaluate(OVERFLOWS)
+    assert wide == []
+    assert admin_page.evaluate("document.documentElement.scrollWidth") <= 1280
