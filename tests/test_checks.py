@@ -328,6 +328,21 @@ def test_until_a_version_is_published_check_warns():
     assert check_published() == []
 
 
+@pytest.mark.django_db
+def test_on_the_test_runners_database_the_publish_check_says_nothing():
+    """Django's test runner runs the checks on the databases it made for the tests
+    (``databases=``), which start empty: every ``manage.py test`` of a site that had published
+    warned that nothing was (the tutorial's last step)."""
+    from cookieconsent.checks import check_published
+    from tests.helpers import unpublish_everything
+
+    unpublish_everything()
+    assert check_published(databases={"default"}) == []
+    out = StringIO()
+    call_command("check", databases=["default"], stdout=out, stderr=out)
+    assert "cookieconsent.W030" not in out.getvalue()
+
+
 def test_without_a_database_to_read_the_publish_check_says_nothing():
     """Before ``migrate``, or where the database may not be read (this test): no warning."""
     from cookieconsent.checks import check_published
