@@ -196,3 +196,13 @@ def test_the_html_report_is_escaped(tmp_path: Path):
     html = audit.write_html([page], tmp_path, started="2026-12-06T17:00:00+00:00").read_text()
     assert "<script>alert" not in html and "<b>stuck" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;stuck&lt;/b&gt;" in html
+
+
+def test_one_page_is_said_in_the_singular():
+    """``cookieconsent_audit`` without URLs audits the base URL alone: it said "Audited 1
+    pages", and a failure "on 1 of 1 pages"."""
+    from cookieconsent.management.commands.cookieconsent_audit import Command
+
+    out = io.StringIO()
+    Command(stdout=out)._print([audit.PageAudit("http://localhost:8000/")])
+    assert out.getvalue().endswith("Audited 1 page: 1 passed.\n")

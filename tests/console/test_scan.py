@@ -313,3 +313,11 @@ def test_the_report_suggests_how_to_declare_what_it_found(monkeypatch, categorie
     # The inbox keeps what the browser kept (Chromium's "expires" is -1 for the session).
     assert UndeclaredCookie.objects.get(name="_ga").max_age == 31535990
     assert (browser._max_age(-1), browser._max_age(None)) == (0, None)
+
+
+def test_one_page_is_said_in_the_singular():
+    from cookieconsent.management.commands.cookieconsent_scan import Command
+
+    out = io.StringIO()
+    Command(stdout=out)._print([scanner.PageReport("http://localhost:8000/")])
+    assert "\nScanned 1 page.\n" in out.getvalue()

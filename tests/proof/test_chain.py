@@ -221,7 +221,7 @@ def test_verify_since_starts_at_that_day(client):
     below_the_guard(f"UPDATE {TABLE} SET action = 'custom' WHERE id = %s", [old.pk])
     assert broken().returncode == 1
     since = (timezone.localdate() - timedelta(days=1)).isoformat()
-    assert "verifies: 1 records" in verify("--since", since)
+    assert "verifies: 1 record (record " in verify("--since", since)
 
 
 def test_verify_since_finds_every_record_since_then_removed():
@@ -360,7 +360,7 @@ def test_the_purge_leaves_the_rest_verifiable():
     # Everything purged: the next record follows the last checkpoint.
     assert ConsentRecord.objects.purge_older_than(now + timedelta(seconds=1)) == 2
     ConsentRecordFactory()
-    assert "verifies: 1 records" in verify()
+    assert "verifies: 1 record (record " in verify()
 
 
 class ReadsFromAReplica:
@@ -546,7 +546,7 @@ def test_the_database_refuses_a_record_that_does_not_link_to_the_head():
     )
     with pytest.raises(IntegrityError, match="chain moved on"), transaction.atomic():
         ConsentRecord._base_manager.bulk_create([forged])
-    assert "verifies: 1 records" in verify()
+    assert "verifies: 1 record (record " in verify()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

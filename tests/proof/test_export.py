@@ -71,6 +71,12 @@ def test_json_lines_to_a_file(records, tmp_path):
     assert "[" not in err.getvalue()  # no progress bar when stderr is not a terminal
 
 
+def test_one_record_is_said_in_the_singular(records, tmp_path):
+    err = io.StringIO()
+    run("--since", "2026-03-02", "--until", "2026-03-02", "-o", str(tmp_path / "a"), stderr=err)
+    assert f"Exported 1 consent record to {tmp_path / 'a'}." in err.getvalue()
+
+
 def test_a_progress_bar_on_a_terminal(records):
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

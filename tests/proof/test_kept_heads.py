@@ -89,7 +89,7 @@ def test_a_log_rewritten_whole_loses_the_heads_kept_before(tmp_path):
     assert "verifies: 3 records" in verify()
     error = refused("--kept", str(heads))
     assert error.returncode == 1
-    assert "does not pass through 1 of the 1 heads kept" in str(error)
+    assert "does not pass through 1 of 1 head kept" in str(error)
     assert kept in str(error)
 
 
@@ -122,7 +122,7 @@ def test_a_head_kept_at_records_purged_since_is_not_lost(tmp_path):
     ConsentRecordFactory(created_at=now)
     keep(heads, verify())
     assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 2
-    assert "verifies: 1 records" in verify("--kept", str(heads))
+    assert "verifies: 1 record " in verify("--kept", str(heads))
     # Everything purged: the heads kept then are gone with their records too.
     assert ConsentRecord.objects.purge_older_than(now + timedelta(seconds=1)) == 1
     assert "verifies: 0 records" in verify("--kept", str(heads))
@@ -134,7 +134,7 @@ def test_since_trusts_a_head_kept_before_its_start(tmp_path):
     keep(heads, verify())
     ConsentRecordFactory()
     since = (timezone.localdate() - timedelta(days=1)).isoformat()
-    assert "verifies: 1 records" in verify("--since", since, "--kept", str(heads))
+    assert "verifies: 1 record " in verify("--since", since, "--kept", str(heads))
 
 
 def test_the_genesis_and_todays_head_are_always_passed_through():
@@ -146,7 +146,7 @@ def test_the_genesis_and_todays_head_are_always_passed_through():
 def test_an_empty_kept_file_keeps_no_head_yet(tmp_path):
     (tmp_path / "heads.log").write_text("")
     ConsentRecordFactory()
-    assert "verifies: 1 records" in verify("--kept", str(tmp_path / "heads.log"))
+    assert "verifies: 1 record " in verify("--kept", str(tmp_path / "heads.log"))
 
 
 def test_a_kept_file_that_cannot_be_read_is_a_usage_error(tmp_path):

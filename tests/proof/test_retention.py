@@ -56,7 +56,7 @@ def test_purge_deletes_old_records_and_keeps_the_counts():
     before = set(DailyDecisions.objects.values_list("day", "action", "decisions"))
     output = purge()
     assert "Deleted 3 consent records given before" in output
-    assert "Kept 1 consent records" in output
+    assert "Kept 1 consent record given since then." in output
     assert "Kept the daily counts: 4 decisions over 3 days" in output
     assert list(ConsentRecord.objects.all()) == [young]
     assert set(DailyDecisions.objects.values_list("day", "action", "decisions")) == before
@@ -69,7 +69,7 @@ def test_dry_run_deletes_nothing_and_seconds_work_too():
     record(YEAR + dt.timedelta(days=2))
     record(dt.timedelta(days=1))
     output = purge("--dry-run")
-    assert "Would delete 1 consent records" in output
+    assert "Would delete 1 consent record given before" in output
     assert ConsentRecord.objects.count() == 2
 
 
@@ -85,7 +85,7 @@ def test_records_the_counts_never_saw_are_counted_before_they_go():
         refused=["analytics"],
     )
     output = purge()
-    assert "Counted 1 days whose records the daily counts had not seen" in output
+    assert "Counted 1 day whose records the daily counts had not seen" in output
     assert ConsentRecord.objects.count() == 0
     assert sorted(DailyDecisions.objects.values_list("action", "decisions")) == [
         ("accept_all", 1),
@@ -176,6 +176,14 @@ def test_a_decision_recorded_while_the_purge_runs_is_kept_and_counted(client, ca
     today = timezone.localdate()
     assert stats.counted(today) == 0  # today is counted once it is over
     assert stats.statistics(stats.Period(today, today)).total == 2  # from its records
+
+
+def test_the_count_command_says_one_day_in_the_singular():
+    record(dt.timedelta(days=2))
+    out = io.StringIO()
+    call_command("cookieconsent_count", stdout=out)
+    day = stats.local_day(timezone.now() - dt.timedelta(days=2))
+    assert out.getvalue().strip() == f"Counted 1 day ({day})."
 
 
 def test_the_count_command_counts_the_days_that_are_over_once():

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cookieconsent.console import audit, browser
 from cookieconsent.engine.registry import get_registry
-from cookieconsent.management import USAGE, browsing
+from cookieconsent.management import USAGE, browsing, counted
 from cookieconsent.management.progress import Progress
 
 
@@ -105,7 +105,8 @@ class Command(BaseCommand):
         errors = [e for page in pages for e in page.errors]
         if problems or errors:
             lines = [
-                f"The audit failed on {sum(not p.passed for p in pages)} of {len(pages)} pages:"
+                f"The audit failed on {sum(not p.passed for p in pages)} of "
+                f"{counted(len(pages), 'page')}:"
             ]
             lines += problems
             lines += [f"Not audited: {e}" for e in errors]
@@ -132,7 +133,7 @@ class Command(BaseCommand):
                     self.stdout.write("    nothing stored, no request to another origin")
         passed = sum(p.passed for p in pages)
         self.stdout.write("")
-        self.stdout.write(f"Audited {len(pages)} pages: {passed} passed.")
+        self.stdout.write(f"Audited {counted(len(pages), 'page')}: {passed} passed.")
 
 
 def _json_path(value: str | None) -> Path | None:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cookieconsent.console import suggestions
-from cookieconsent.management import USAGE
+from cookieconsent.management import USAGE, counted
 
 #: Seconds a download may take to answer.
 TIMEOUT = 30
@@ -40,7 +40,8 @@ class Command(BaseCommand):
             path = suggestions.database_path()
             database = suggestions.get_database()
             self.stdout.write(
-                f"{path}: {len(database.exact)} names and {len(database.prefixes)} prefixes."
+                f"{path}: {counted(len(database.exact), 'name')} and "
+                f"{counted(len(database.prefixes), 'prefix', 'prefixes')}."
             )
             return
         data = _read(source)
@@ -56,7 +57,8 @@ class Command(BaseCommand):
                 "COOKIECONSENT['COOKIE_DATABASE'] to a file this user may write."
             ) from None
         self.stdout.write(
-            f"Installed {len(database.exact)} names and {len(database.prefixes)} prefixes from "
+            f"Installed {counted(len(database.exact), 'name')} and "
+            f"{counted(len(database.prefixes), 'prefix', 'prefixes')} from "
             f"{source} in {path}."
         )
 

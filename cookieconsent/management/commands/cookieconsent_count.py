@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from cookieconsent.console import stats
+from cookieconsent.management import counted
 
 
 class Command(BaseCommand):
@@ -24,4 +25,4 @@ class Command(BaseCommand):
             self.stdout.write("Every day that is over is counted already.")
             return
         span = f"{days[0]}" if len(days) == 1 else f"{days[0]} to {days[-1]}"
-        self.stdout.write(f"Counted {len(days)} days ({span}).")
+        self.stdout.write(f"Counted {counted(len(days), 'day')} ({span}).")

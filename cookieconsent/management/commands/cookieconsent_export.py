@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cookieconsent.management import USAGE
+from cookieconsent.management import USAGE, counted
 from cookieconsent.management.moments import moment
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
@@ -72,7 +72,7 @@ class Command(BaseCommand):
             if file is not None:
                 file.close()
         if file is not None:
-            self.stderr.write(f"Exported {total} consent records to {path}.")
+            self.stderr.write(f"Exported {counted(total, 'consent record')} to {path}.")
 
     def _receipt(self, consent_id: str, path: str | None) -> None:
         try:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cookieconsent.management import counted
 from cookieconsent.proof import retention
 
 
@@ -33,15 +34,16 @@ class Command(BaseCommand):
         verb = "Would delete" if dry_run else "Deleted"
         cutoff = report.cutoff.isoformat(timespec="seconds")
         span = f" ({report.days[0]} to {report.days[-1]})" if report.days else ""
-        self.stdout.write(f"{verb} {report.deleted} consent records given before {cutoff}{span}.")
+        deleted = counted(report.deleted, "consent record")
+        self.stdout.write(f"{verb} {deleted} given before {cutoff}{span}.")
         if report.recounted:
             verb = "Would count" if dry_run else "Counted"
             self.stdout.write(
-                f"{verb} {len(report.recounted)} days whose records the daily counts had "
-                "not seen, before deleting them."
+                f"{verb} {counted(len(report.recounted), 'day')} whose records the daily counts "
+                "had not seen, before deleting them."
             )
-        self.stdout.write(f"Kept {report.kept} consent records given since then.")
+        self.stdout.write(f"Kept {counted(report.kept, 'consent record')} given since then.")
         self.stdout.write(
-            f"Kept the daily counts: {report.counted_decisions} decisions over "
-            f"{report.counted_days} days (the Statistics page)."
+            f"Kept the daily counts: {counted(report.counted_decisions, 'decision')} over "
+            f"{counted(report.counted_days, 'day')} (the Statistics page)."
         )

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from cookieconsent.console import browser, discovery, scanner
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.lifetimes import format_lifetime
-from cookieconsent.management import USAGE, browsing
+from cookieconsent.management import USAGE, browsing, counted
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import CookieCategory, Sighting
 
@@ -124,7 +124,7 @@ class Command(BaseCommand):
         undeclared = sorted({f.name for r in reports for f in r.undeclared})
         early = sorted({f.name for r in reports for f in r.before_choice})
         self.stdout.write("")
-        self.stdout.write(f"Scanned {len(reports)} pages.")
+        self.stdout.write(f"Scanned {counted(len(reports), 'page')}.")
         self.stdout.write("Undeclared: " + (", ".join(undeclared) if undeclared else "none") + ".")
         self.stdout.write(
             "Not strictly necessary, present before a choice: "

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cookieconsent.management import USAGE
+from cookieconsent.management import USAGE, counted
 from cookieconsent.management.moments import moment
 from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
@@ -59,24 +59,27 @@ class Command(BaseCommand):
             progress.close()
         if report.broken is not None:
             raise CommandError(
-                f"The consent log does not verify after {report.checked} records: {report.broken}.",
+                f"The consent log does not verify after {counted(report.checked, 'record')}: "
+                f"{report.broken}.",
                 returncode=BROKEN,
             )
         if report.lost:
             named = ", ".join(report.lost[:_NAMED])
             more = len(report.lost) - _NAMED
             raise CommandError(
-                f"The consent log verifies, but does not pass through {len(report.lost)} of the "
-                f"{len(heads)} heads kept in {kept}: it was rewritten after they were kept. "
+                f"The consent log verifies, but does not pass through {len(report.lost)} of "
+                f"{counted(len(heads), 'head')} kept in {kept}: it was rewritten after they were "
+                "kept. "
                 f"Not passed through: {named}{f' and {more} more' if more > 0 else ''}.",
                 returncode=BROKEN,
             )
-        span = f"records {report.first_pk} to {report.last_pk}" if report.checked else "none"
-        self.stdout.write(
-            f"The consent log verifies: {report.checked} records ({span}) match their hashes "
-            f"and follow one another. Head: {report.head}"
-            + (f" (record {report.head_pk})" if report.head_pk is not None else "")
-        )
+        if report.checked == 1:
+            what = f"1 record (record {report.first_pk}) matches its hash and its link"
+        else:
+            span = f"records {report.first_pk} to {report.last_pk}" if report.checked else "none"
+            what = f"{report.checked} records ({span}) match their hashes and follow one another"
+        at = f" (record {report.head_pk})" if report.head_pk is not None else ""
+        self.stdout.write(f"The consent log verifies: {what}. Head: {report.head}{at}")
 
 
 def _read_kept(path: str) -> dict[str, int | None]:
