@@ -10,6 +10,7 @@ is named (the head was moved back, or the record was inserted below the ORM).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -101,11 +102,14 @@ def verify(
     if known). A chain rewritten with every hash computed again verifies, but no longer passes
     through a head kept before the rewrite: each one the walk does not meet (as a record's
     hash, or a link to a record or checkpoint) is named in ``lost``; but not one whose record
-    comes before every record left (purged since). With ``since``, one held by a record before
-    the walk's start is trusted, as that record is."""
+    the purge has deleted since (a checkpoint at or after it, no record between). With
+    ``since``, one held by a record before the walk's start is trusted, as that record is."""
     head_hash, head_pk = _head() or (GENESIS, None)
     report = Report(head=head_hash, head_pk=head_pk)
-    wanted = _wanted(kept or {}, head_hash, head_pk)
+    checkpoints = list(
+        ChainCheckpoint.objects.order_by("record_pk").values_list("record_pk", "hash")
+    )
+    wanted = _wanted(kept or {}, head_hash, [pk for pk, _hash in checkpoints])
     lost = [h for h in (kept or {}) if h in wanted]
     records = ConsentRecord.objects.order_by("pk")
     if head_pk is None:
@@ -135,9 +139,6 @@ def verify(
             prev_pk, prev_hash = before[0], before[1] or ""
             if wanted:
                 wanted -= _held_up_to(wanted, before[0])
-    checkpoints = list(
-        ChainCheckpoint.objects.order_by("record_pk").values_list("record_pk", "hash")
-    )
     at = 0
     pending = 0
     for pk, row in _read(records):
@@ -198,17 +199,31 @@ def verify(
     return report
 
 
-def _wanted(kept: Mapping[str, int | None], head: str, head_pk: int | None) -> set[str]:
-    """The kept heads a walk must meet: not the genesis or today's head (met already), nor
-    one kept at a record the purge has deleted since (before every record left)."""
+def _wanted(kept: Mapping[str, int | None], head: str, checkpoints: Sequence[int]) -> set[str]:
+    """The kept heads a walk must meet: not the genesis or today's head (met already), nor one
+    kept at a record the purge has deleted since."""
     oldest = ConsentRecord.objects.aggregate(pk=Min("pk"))["pk"] if kept else None
-    if oldest is None:
-        oldest = (head_pk or 0) + 1  # every record is gone: purged, or the head would say
     return {
         hash_
         for hash_, pk in kept.items()
-        if hash_ not in (GENESIS, head) and (pk is None or pk >= oldest)
+        if hash_ not in (GENESIS, head) and (pk is None or not _purged(pk, checkpoints, oldest))
     }
+
+
+def _purged(pk: int, checkpoints: Sequence[int], oldest: int | None) -> bool:
+    """Whether record ``pk`` went in a purge: the purge leaves a checkpoint at the end of every
+    run of records it deletes, so one at or after ``pk`` with no record left between. Not
+    merely no record left before the oldest: whoever rewrote the log could have numbered every
+    record anew, above the keys the heads were kept at (``checkpoints`` in their order)."""
+    at = bisect.bisect_left(checkpoints, pk)
+    if at == len(checkpoints):
+        return False
+    end = checkpoints[at]
+    if oldest is None or end < oldest:
+        return True  # no record left before the oldest
+    if pk < oldest:
+        return False  # the oldest record lies between
+    return not ConsentRecord.objects.filter(pk__gte=pk, pk__lte=end).exists()
 
 
 def _matches(values: Sequence[Any], link: str, hash_: str) -> bool:

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from cookieconsent.models import ChainHead, ConsentRecord
@@ -126,6 +127,40 @@ def test_a_head_kept_at_records_purged_since_is_not_lost(tmp_path):
     # Everything purged: the heads kept then are gone with their records too.
     assert ConsentRecord.objects.purge_older_than(now + timedelta(seconds=1)) == 1
     assert "verifies: 0 records" in verify("--kept", str(heads))
+
+
+def test_a_log_rewritten_whole_and_renumbered_does_not_look_purged(tmp_path):
+    """Primary keys are not hashed: a rewrite that also moved every record above the keys the
+    heads were kept at left no record before them, as a purge would. But the purge leaves a
+    checkpoint at the end of what it deletes, and this left none."""
+    heads = tmp_path / "heads.log"
+    first = ConsentRecordFactory(action="reject_all")
+    ConsentRecordFactory()
+    keep(heads, verify())
+    ConsentRecordFactory()
+    keep(heads, verify())
+    rewrite_whole(first, action="accept_all")
+    with connection.cursor() as cursor:  # the guard is down since rewrite_whole()
+        cursor.execute(f"UPDATE {TABLE} SET id = id + 1000")
+    ChainHead.objects.update(record_pk=F("record_pk") + 1000)
+    assert "verifies: 3 records" in verify()
+    error = refused("--kept", str(heads))
+    assert error.returncode == 1
+    assert "does not pass through 2 of the 2 heads kept" in str(error)
+
+
+def test_a_head_kept_inside_a_run_the_purge_deleted_is_not_lost(tmp_path):
+    """Records imported with old dates, chained among newer ones: the purge deletes them as a
+    run with its checkpoint at the run's end, not at the head kept in the middle of it."""
+    now = timezone.now()
+    heads = tmp_path / "heads.log"
+    ConsentRecordFactory(created_at=now)
+    ConsentRecordFactory(created_at=now - timedelta(days=500))
+    keep(heads, verify())
+    ConsentRecordFactory(created_at=now - timedelta(days=500))
+    ConsentRecordFactory(created_at=now)
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 2
+    assert "verifies: 2 records" in verify("--kept", str(heads))
 
 
 def test_since_trusts_a_head_kept_before_its_start(tmp_path):
