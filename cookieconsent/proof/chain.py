@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import DataError, OperationalError
 from django.db.models import CharField, Min, QuerySet
 from django.db.models.functions import Cast
 
@@ -106,19 +107,17 @@ def verify(
     ``since``, one held by a record before the walk's start is trusted, as that record is."""
     head_hash, head_pk = _head() or (GENESIS, None)
     report = Report(head=head_hash, head_pk=head_pk)
-    checkpoints = list(
-        ChainCheckpoint.objects.order_by("record_pk").values_list("record_pk", "hash")
-    )
+    checkpoints = _checkpoints()
     wanted = _wanted(kept or {}, head_hash, [pk for pk, _hash in checkpoints])
     lost = [h for h in (kept or {}) if h in wanted]
     records = ConsentRecord.objects.order_by("pk")
     if head_pk is None:
         # An empty chain: any record there was written below the ORM, or the head went.
-        first = records.values_list("pk", "chain_hash").first()
-        if first is not None and first[1] is None:
-            report.broken = Break(first[0], _consent_id(first[0]), UNCHAINED)
+        first = records.values_list("pk", flat=True).first()
+        if first is not None and records.filter(pk=first, chain_hash=None).exists():
+            report.broken = Break(first, _consent_id(first), UNCHAINED)
         elif first is not None:
-            newest = records.values_list("pk", flat=True).last() or first[0]
+            newest = records.values_list("pk", flat=True).last() or first
             report.broken = Break(newest, _consent_id(newest), NO_HEAD)
         report.lost = lost if report.broken is None else []
         return report
@@ -187,13 +186,10 @@ def verify(
     # A record after the head is an append made since the head was read, or one the head never
     # counted (inserted below the ORM, or the head moved back): only the head tells them apart.
     beyond = (
-        ConsentRecord.objects.filter(pk__gt=head_pk)
-        .order_by("pk")
-        .values_list("pk", "consent_id")
-        .first()
-    )
+        ConsentRecord.objects.filter(pk__gt=head_pk).order_by("pk").values_list("pk", flat=True)
+    ).first()
     if beyond is not None and _head() == (head_hash, head_pk):
-        report.broken = Break(beyond[0], str(beyond[1]), BEYOND)
+        report.broken = Break(beyond, _consent_id(beyond), BEYOND)
     elif wanted:
         report.lost = [h for h in lost if h in wanted]
     return report
@@ -231,30 +227,64 @@ def _matches(values: Sequence[Any], link: str, hash_: str) -> bool:
     written with (a JSON object, text or null where a list was, a fraction where an integer
     was: anyone can write those below the ORM) does not: the hash would take it as the value it
     can be coerced to, or fail."""
-    return tuple(map(type, values)) == _WRITTEN and digest(values, link) == hash_
+    return (
+        tuple(map(type, values)) == _WRITTEN
+        and isinstance(link, str)
+        and digest(values, link) == hash_
+    )
+
+
+#: What reading back a value written below the ORM can raise: one the field cannot convert
+#: (SQLite keeps any text in any column), JSON nested deeper than Python's json reads, a time
+#: no datetime holds (PostgreSQL's infinity, a year BC: ``DataError``), text that is not UTF-8
+#: (SQLite: ``OperationalError``, which ``_answers()`` tells from the database failing).
+_UNREADABLE = (TypeError, ValueError, AttributeError, RecursionError, DataError, OperationalError)
 
 
 def _read(records: QuerySet[ConsentRecord]) -> Iterator[tuple[int, Sequence[Any] | None]]:
     """Each record's primary key and its other values (``_FIELDS``), streamed; ``None`` for
-    the values of a record the ORM cannot read back (SQLite keeps any text in any column, and
-    its driver fails the whole chunk): after such a chunk, the rest are read one at a time."""
+    the values of a record the ORM cannot read back (the driver fails the whole chunk): after
+    such a chunk, the rest are read one at a time."""
     last = 0
     try:
         for pk, *values in streamed(records, _FIELDS, ("pk",), CHUNK_SIZE):
             last = pk
             yield pk, values
         return
-    except (TypeError, ValueError, AttributeError):
+    except _UNREADABLE:
         pass
     rows = records.values_list(*_FIELDS)
     for (pk,) in streamed(records.filter(pk__gt=last), ("pk",), ("pk",), CHUNK_SIZE):
         try:
             row = rows.filter(pk=pk).first()
-        except (TypeError, ValueError, AttributeError):
-            yield pk, None
+        except _UNREADABLE:
+            if _answers(records, pk):
+                yield pk, None
         else:
             if row is not None:
                 yield pk, row[1:]
+
+
+def _readable(rows: QuerySet[Any], *fields: str | Cast) -> list[tuple[Any, ...]]:
+    """The ``fields`` of each of a few ``rows``, in their order, but for any the driver cannot
+    give back."""
+    try:
+        return list(rows.values_list(*fields))
+    except _UNREADABLE:
+        pass
+    found: list[tuple[Any, ...]] = []
+    for pk in rows.values_list("pk", flat=True):
+        try:
+            found.extend(rows.filter(pk=pk).values_list(*fields))
+        except _UNREADABLE:
+            _answers(rows, pk)
+    return found
+
+
+def _answers(rows: QuerySet[Any], pk: Any) -> bool:
+    """Whether row ``pk``, whose values could not be read, is still there: asked without them,
+    so the database failing (not that row's values) fails this too."""
+    return rows.filter(pk=pk).exists()
 
 
 #: What verify reads of each record: its key, its link and hash, and what the hash covers.
@@ -272,11 +302,8 @@ def _held_up_to(hashes: set[str], pk: int) -> set[str]:
 
 def _consent_id(pk: int) -> str:
     """The consent ID of record ``pk`` as stored, for naming it even if it is not a UUID."""
-    stored = (
-        ConsentRecord.objects.filter(pk=pk)
-        .values_list(Cast("consent_id", CharField()), flat=True)
-        .first()
-    )
+    rows = _readable(ConsentRecord.objects.filter(pk=pk), Cast("consent_id", CharField()))
+    stored = rows[0][0] if rows else None
     try:
         return str(uuid.UUID(stored))
     except (TypeError, ValueError, AttributeError):
@@ -284,5 +311,19 @@ def _consent_id(pk: int) -> str:
 
 
 def _head() -> tuple[str, int | None] | None:
-    """The head's hash and newest record's primary key, if there is a head."""
-    return ChainHead.objects.filter(pk=1).values_list("hash", "record_pk").first()
+    """The head's hash and newest record's primary key, if there is a head. One that holds
+    what no append writes (SQLite keeps text in its integer column, or anything the driver
+    cannot give back) is an empty one: it names no record."""
+    for hash_, pk in _readable(ChainHead.objects.filter(pk=1), "hash", "record_pk"):
+        if isinstance(hash_, str) and (pk is None or type(pk) is int):
+            return hash_, pk
+        return GENESIS, None
+    return None
+
+
+def _checkpoints() -> list[tuple[int, str]]:
+    """The purge's checkpoints' record keys and hashes, in their order. One that holds what the
+    purge does not write (text in its integer column, bytes for its hash) stands in for no
+    record."""
+    rows = _readable(ChainCheckpoint.objects.order_by("record_pk"), "record_pk", "hash")
+    return [(pk, hash_) for pk, hash_ in rows if type(pk) is int and isinstance(hash_, str)]

@@ -18,6 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.db.models.expressions import RawSQL
 from django.test import override_settings
 from django.utils import timezone
 from django.utils.html import escape
@@ -178,6 +179,81 @@ def test_verify_names_a_record_whose_values_sqlite_cannot_give_back(column, valu
     below_the_guard(f"UPDATE {TABLE} SET {column} = {value} WHERE id = %s", [target.pk])
     named = "nope" if column == "consent_id" else target.consent_id
     assert_breaks_at(target.pk, named, "content does not match its hash")
+
+
+#: JSON nested deeper than Python's json reads (as deep as SQLite's JSON_VALID still takes).
+_DEEP = "[" * 995 + "]" * 995
+
+
+@pytest.mark.parametrize(
+    ("vendor", "column", "value"),
+    [
+        ("sqlite", "user_agent", "CAST(X'ff' AS TEXT)"),  # not UTF-8: the driver refuses it
+        ("sqlite", "chain_prev", "X'00'"),  # bytes where the link was
+        ("sqlite", "granted", f"'{_DEEP}'"),
+        ("postgresql", "granted", f"'{_DEEP}'"),
+        ("postgresql", "created_at", "'infinity'"),  # no datetime gives these
+        ("postgresql", "created_at", "'0044-03-15 BC'"),
+    ],
+    ids=["not-utf8", "bytes", "deep-json", "deep-jsonb", "infinity", "bc"],
+)
+def test_verify_names_a_record_the_driver_cannot_give_back(vendor, column, value):
+    """Values the database keeps but the driver or the ORM cannot give back as they were
+    written: named as changed, not a traceback."""
+    if connection.vendor != vendor:
+        pytest.skip(f"a {vendor} column")
+    _first, target, _last = (ConsentRecordFactory() for _ in range(3))
+    below_the_guard(f"UPDATE {TABLE} SET {column} = {value} WHERE id = %s", [target.pk])
+    assert_breaks_at(target.pk, target.consent_id, "content does not match its hash")
+
+
+def test_verify_names_a_record_whose_consent_id_is_not_utf8():
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's columns refuse such values")
+    _first, target, _last = (ConsentRecordFactory() for _ in range(3))
+    below_the_guard(
+        f"UPDATE {TABLE} SET consent_id = CAST(X'ff' AS TEXT) WHERE id = %s", [target.pk]
+    )
+    assert_breaks_at(target.pk, "unknown", "content does not match its hash")
+
+
+def test_verify_names_a_record_beyond_the_head_by_its_consent_id_as_stored():
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's columns refuse such values")
+    first, stray = ConsentRecordFactory(), ConsentRecordFactory()
+    ChainHead.objects.filter(pk=1).update(hash=first.chain_hash, record_pk=first.pk)
+    below_the_guard(f"UPDATE {TABLE} SET consent_id = 'nope' WHERE id = %s", [stray.pk])
+    assert_breaks_at(stray.pk, "nope", "comes after the chain's head")
+
+
+def test_verify_names_a_head_sqlite_holds_as_text():
+    """SQLite keeps text in the head's integer column: the head was changed."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's columns refuse such values")
+    *_, newest = (ConsentRecordFactory() for _ in range(2))
+    ChainHead.objects.filter(pk=1).update(record_pk=RawSQL("'abc'", []))
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {newest.pk} (consent ID {newest.consent_id}): the chain has no head" in str(
+        error
+    )
+
+
+def test_a_checkpoint_sqlite_holds_as_text_stands_in_for_no_record():
+    """A checkpoint whose key or hash is not what the purge writes (text in its integer
+    column, bytes for its hash) is not a traceback: it stands in for no record, so the record
+    after the one it replaced no longer follows."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's columns refuse such values")
+    ConsentRecordFactory(created_at=timezone.now() - timedelta(days=2))
+    after = ConsentRecordFactory()
+    ConsentRecord.objects.purge_older_than(timezone.now() - timedelta(days=1))
+    assert "verifies: 1 records" in verify()
+    for column, value in (("record_pk", "'x'"), ("hash", "X'00'")):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {ChainCheckpoint._meta.db_table} SET {column} = {value}")
+            assert_breaks_at(after.pk, after.consent_id, "does not follow the record before it")
+            transaction.set_rollback(True)
 
 
 def test_verify_names_the_record_after_one_removed(client):
