@@ -27,6 +27,7 @@ from cookieconsent.streaming import streamed
 
 CHUNK_SIZE = 5000
 _CONSENT_ID = HASHED.index("consent_id")
+_CREATED_AT = HASHED.index("created_at")
 #: The type of each hashed value (in ``HASHED``'s order) read through the ORM from a record as
 #: written (docs/proof.md, "What is hashed"): text but for these.
 _WRITTEN: tuple[type, ...] = tuple(
@@ -125,19 +126,17 @@ def verify(
     prev_pk, prev_hash = 0, GENESIS
     if since is not None:
         start = records.filter(created_at__gte=since).aggregate(pk=Min("pk"))["pk"]
-        # No record since then: none to walk, but the newest must still be where the head says
-        # (the records given since then may be the ones removed).
-        records = records.filter(pk__gte=start) if start is not None else records.none()
-        before = (
-            ConsentRecord.objects.filter(pk__lt=start if start is not None else head_pk + 1)
-            .order_by("-pk")
-            .values_list("pk", "chain_hash")
-            .first()
-        )
-        if before is not None:
-            prev_pk, prev_hash = before[0], before[1] or ""
+        earlier = records.filter(pk__lt=start) if start is not None else records
+        before = earlier.values_list("pk", flat=True).last()
+        trusted = None if before is None else _given_before(before, since)
+        if before is None or trusted is not None:
+            # No record since then: none to walk, but the newest must still be where the head
+            # says (the records given since then may be the ones removed).
+            records = records.filter(pk__gte=start) if start is not None else records.none()
+        if before is not None and trusted is not None:
+            prev_pk, prev_hash = before, trusted
             if wanted:
-                wanted -= _held_up_to(wanted, before[0])
+                wanted -= _held_up_to(wanted, before)
     at = 0
     pending = 0
     for pk, row in _read(records):
@@ -193,6 +192,25 @@ def verify(
     elif wanted:
         report.lost = [h for h in lost if h in wanted]
     return report
+
+
+def _given_before(pk: int, since: dt.datetime) -> str | None:
+    """The hash of record ``pk``, the last before ``--since``'s start, to start after: if its
+    content gives it and it was given before ``since``. ``None`` otherwise, and the walk starts
+    at the first record: it was changed (its time moved back, out of the days asked for), or
+    the database keeps its time in another form than Django writes, which SQLite (comparing
+    text) placed before ``since``."""
+    for _pk, row in _read(ConsentRecord.objects.filter(pk=pk)):
+        if row is None:
+            return None
+        link, hash_, *values = row
+        if hash_ is None or link is None or not _matches(values, link, hash_):
+            return None
+        try:
+            return hash_ if values[_CREATED_AT] < since else None
+        except TypeError:  # a naive time and an aware one
+            return None
+    return None
 
 
 def _wanted(kept: Mapping[str, int | None], head: str, checkpoints: Sequence[int]) -> set[str]:

@@ -293,11 +293,57 @@ def test_verify_names_a_record_rewritten_with_its_hash_made_again(client):
 
 def test_verify_since_starts_at_that_day(client):
     old = ConsentRecordFactory(created_at=timezone.now() - timedelta(days=10))
+    ConsentRecordFactory(created_at=timezone.now() - timedelta(days=9))
     ConsentRecordFactory()
     below_the_guard(f"UPDATE {TABLE} SET action = 'custom' WHERE id = %s", [old.pk])
     assert broken().returncode == 1
     since = (timezone.localdate() - timedelta(days=1)).isoformat()
     assert "verifies: 1 record (record " in verify("--since", since)
+
+
+@pytest.mark.parametrize("moved", ["one", "every-one-since"])
+def test_verify_since_names_a_record_changed_and_moved_back_before_that_day(moved):
+    """A record given since the day asked for, changed, its time moved back so that the walk
+    would start after it: the record just before the start does not verify (or was given
+    since), so the walk starts at the first record."""
+    now = timezone.now()
+    ConsentRecordFactory(created_at=now - timedelta(days=10))
+    target = ConsentRecordFactory(created_at=now)
+    ConsentRecordFactory(created_at=now)
+    below_the_guard(
+        f"UPDATE {TABLE} SET created_at = %s WHERE id {'=' if moved == 'one' else '>='} %s",
+        [now - timedelta(days=9), target.pk],
+    )
+    since = (timezone.localdate() - timedelta(days=1)).isoformat()
+    error = broken("--since", since)
+    assert error.returncode == 1
+    assert f"record {target.pk} (consent ID {target.consent_id}): its content" in str(error)
+
+
+def test_verify_since_is_not_misled_by_a_time_sqlite_sorts_before_that_day():
+    """SQLite compares times as text: the same moment written with another offset sorts
+    elsewhere, and hashes the same. A record changed and moved back, and the records after it
+    given since then written so, would be left out of the walk."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL compares times as times")
+    now = timezone.now().replace(hour=12)
+    ConsentRecordFactory(created_at=now - timedelta(days=10))
+    target = ConsentRecordFactory(created_at=now)
+    after = ConsentRecordFactory(created_at=now)
+    ConsentRecordFactory(created_at=now + timedelta(seconds=1))
+    below_the_guard(
+        f"UPDATE {TABLE} SET created_at = %s, action = 'accept_all' WHERE id = %s",
+        [now - timedelta(days=9), target.pk],
+    )
+    west = after.created_at.astimezone(dt.timezone(-timedelta(hours=23)))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET created_at = %s WHERE id = %s",
+            [west.isoformat(" ", "microseconds"), after.pk],
+        )
+    assert ConsentRecord.objects.get(pk=after.pk).created_at == after.created_at
+    error = broken("--since", after.created_at.date().isoformat())
+    assert f"record {target.pk} (consent ID {target.consent_id}): its content" in str(error)
 
 
 def test_verify_since_finds_every_record_since_then_removed():
