@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DataError, OperationalError
-from django.db.models import CharField, Min, QuerySet
+from django.db.models import CharField, Min, Q, QuerySet
 from django.db.models.functions import Cast
 
 from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
@@ -136,7 +136,7 @@ def verify(
         if before is not None and trusted is not None:
             prev_pk, prev_hash = before, trusted
             if wanted:
-                wanted -= _held_up_to(wanted, before)
+                wanted -= _held_up_to(kept or {}, wanted, before)
     at = 0
     pending = 0
     for pk, row in _read(records):
@@ -309,13 +309,24 @@ def _answers(rows: QuerySet[Any], pk: Any) -> bool:
 _FIELDS = ("pk", "chain_prev", "chain_hash", *HASHED)
 
 
-def _held_up_to(hashes: set[str], pk: int) -> set[str]:
-    """Those of ``hashes`` a record or checkpoint up to ``pk`` holds (one query each: the
-    hashes have no index)."""
-    records = ConsentRecord.objects.filter(pk__lte=pk, chain_hash__in=list(hashes))
-    checkpoints = ChainCheckpoint.objects.filter(record_pk__lte=pk, hash__in=list(hashes))
-    held = {h for h in records.values_list("chain_hash", flat=True) if h is not None}
-    return held | set(checkpoints.values_list("hash", flat=True))
+def _held_up_to(kept: Mapping[str, int | None], hashes: set[str], pk: int) -> set[str]:
+    """Those of ``hashes`` held up to record ``pk``, trusted as the records there are (the walk
+    starts after them): a head kept at a record (``kept`` gives its key) where that record
+    still holds it; a bare hash where any record, or any checkpoint, does. The record's content
+    must give the hash: a row written merely to hold it is not the record. One query each for
+    records and checkpoints: the hashes have no index."""
+    at = {n: h for h in hashes if (n := kept.get(h)) is not None and n <= pk}
+    bare = [h for h in hashes if kept.get(h) is None]
+    records = ConsentRecord.objects.filter(Q(pk__in=list(at)) | Q(pk__lte=pk, chain_hash__in=bare))
+    held = {
+        row[1]
+        for record, row in _read(records)
+        if row is not None
+        and row[1] in (at.get(record), *bare)
+        and _matches(row[2:], row[0], row[1])
+    }
+    checkpoints = ChainCheckpoint.objects.filter(record_pk__lte=pk, hash__in=bare)
+    return held | {h for (h,) in _readable(checkpoints, "hash")}
 
 
 def _consent_id(pk: int) -> str:

@@ -4,6 +4,7 @@ verifies on its own; it no longer passes through a head kept before the rewrite.
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from cookieconsent.models import ChainHead, ConsentRecord
+from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
 from cookieconsent.models.chain import GENESIS, digest, values_of
 from cookieconsent.proof import chain
 from tests.factories import ConsentRecordFactory
@@ -170,6 +171,36 @@ def test_since_trusts_a_head_kept_before_its_start(tmp_path):
     ConsentRecordFactory()
     since = (timezone.localdate() - timedelta(days=1)).isoformat()
     assert "verifies: 1 record " in verify("--since", since, "--kept", str(heads))
+
+
+@pytest.mark.parametrize("decoy", ["record", "checkpoint", "record-for-a-bare-hash"])
+def test_since_trusts_a_kept_head_only_where_a_record_before_the_start_holds_it(tmp_path, decoy):
+    """A log rewritten whole, with a row the walk never reads written to hold the head kept:
+    with ``--since`` a head kept before the start is held by its record (or, a bare hash, by
+    any), whose content gives it; not by a row that merely holds the hash."""
+    heads = tmp_path / "heads.log"
+    now = timezone.now()
+    first = ConsentRecordFactory(created_at=now - timedelta(days=10), action="reject_all")
+    kept = verify()
+    keep(heads, kept if decoy != "record-for-a-bare-hash" else kept.split("Head: ")[1][:64])
+    kept = ChainHead.objects.get().hash
+    ConsentRecordFactory(created_at=now - timedelta(days=9))
+    ConsentRecordFactory(created_at=now)
+    rewrite_whole(first, action="accept_all")
+    since = (timezone.localdate() - timedelta(days=1)).isoformat()
+    assert refused("--since", since, "--kept", str(heads)).returncode == 1
+    if decoy == "checkpoint":
+        ChainCheckpoint.objects.create(record_pk=-1, consent_id=uuid.uuid4(), hash=kept, before=now)
+    else:
+        given = now - timedelta(days=20)
+        ConsentRecord._base_manager.bulk_create(
+            [ConsentRecord(pk=-1, policy_version=1, action="custom", created_at=given)]
+        )
+        with connection.cursor() as cursor:  # the guard is down since rewrite_whole()
+            cursor.execute(f"UPDATE {TABLE} SET chain_hash = %s WHERE id = -1", [kept])
+    error = refused("--since", since, "--kept", str(heads))
+    assert error.returncode == 1
+    assert f"Not passed through: {kept}" in str(error)
 
 
 def test_the_genesis_and_todays_head_are_always_passed_through():
