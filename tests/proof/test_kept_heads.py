@@ -219,3 +219,60 @@ def test_a_kept_file_that_cannot_be_read_is_a_usage_error(tmp_path):
     error = refused("--kept", str(tmp_path / "missing.log"))
     assert error.returncode == 2
     assert "--kept" in str(error) and "cannot be read" in str(error)
+
+
+# -- what it does not stop (docs/proof.md): each of these passes, as the page says -----------
+
+
+def test_the_newest_records_removed_with_the_head_set_back_pass():
+    """No hash to compute: only a head kept after them shows them gone."""
+    first = ConsentRecordFactory()
+    newest = ConsentRecordFactory()
+    below_the_guard(f"DELETE FROM {TABLE} WHERE id = %s", [newest.pk])
+    ChainHead.objects.update(hash=first.chain_hash, record_pk=first.pk)
+    assert "verifies: 1 records" in verify()
+
+
+def test_a_forged_checkpoint_hides_the_newest_records_removed(tmp_path):
+    heads = tmp_path / "heads.log"
+    ConsentRecordFactory()
+    removed = [ConsentRecordFactory() for _ in range(2)]
+    keep(heads, verify())
+    below_the_guard(f"DELETE FROM {TABLE} WHERE id >= %s", [removed[0].pk])
+    last = removed[-1]
+    ChainCheckpoint.objects.create(
+        record_pk=last.pk, consent_id=last.consent_id, hash=last.chain_hash, before=timezone.now()
+    )
+    assert "verifies: 1 records" in verify("--kept", str(heads))
+
+
+def test_a_forged_checkpoint_makes_the_heads_kept_before_it_look_purged(tmp_path):
+    heads = tmp_path / "heads.log"
+    first = ConsentRecordFactory(action="reject_all")
+    keep(heads, verify())
+    newest = ConsentRecordFactory()
+    keep(heads, verify())
+    rewrite_whole(first, action="accept_all")
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {TABLE} SET id = id + 1000")
+    ChainHead.objects.update(record_pk=F("record_pk") + 1000)
+    ChainCheckpoint.objects.create(
+        record_pk=newest.pk, consent_id=uuid.uuid4(), hash=GENESIS, before=timezone.now()
+    )
+    assert "verifies: 2 records" in verify("--kept", str(heads))
+
+
+def test_the_purge_run_by_whoever_can_write_the_tables_and_the_records_written_again_pass(
+    tmp_path,
+):
+    heads = tmp_path / "heads.log"
+    now = timezone.now()
+    for days in (3, 2):
+        ConsentRecordFactory(created_at=now - timedelta(days=days), action="reject_all")
+        keep(heads, verify())
+    was = list(ConsentRecord.objects.order_by("pk").values("consent_id", "created_at"))
+    ConsentRecord.objects.purge_older_than(now)
+    for record in was:
+        ConsentRecordFactory(**record, action="accept_all")
+    assert "verifies: 2 records" in verify("--kept", str(heads))
+    assert ChainCheckpoint.objects.get().before == now  # the cutoff it used
