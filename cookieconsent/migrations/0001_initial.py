@@ -39,6 +39,7 @@ class Migration(migrations.Migration):
                 ('record_pk', models.BigIntegerField(unique=True, verbose_name='purged record')),
                 ('consent_id', models.UUIDField(verbose_name='consent id')),
                 ('hash', models.CharField(max_length=64, verbose_name='hash')),
+                ('chain_prev', models.CharField(blank=True, max_length=64, verbose_name='hash before the run')),
                 ('before', models.DateTimeField(verbose_name='purged records given before')),
                 ('purged_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='purged at')),
             ],

@@ -10,7 +10,7 @@ record before it, so a record changed, removed or slipped in afterwards shows (d
   the head's row instead. So records join the chain in primary-key order, one at a time, and
   the head always names the newest.
 - The retention purge leaves a ``ChainCheckpoint`` for the last record of every run it deletes:
-  the next record links to its hash.
+  the next record links to its hash, and it keeps the link of the run's first record.
 """
 
 from __future__ import annotations
@@ -142,11 +142,15 @@ class _CheckpointQuerySet(models.QuerySet["ChainCheckpoint"]):
 class ChainCheckpoint(models.Model):
     """Where the chain continues after a purge: the hash of the last record of a run the
     purge deleted. It stands in that record's place (its primary key) when the chain is
-    verified."""
+    verified, and ``chain_prev``, the link of the run's first record, says what the run
+    followed."""
 
     record_pk = models.BigIntegerField(_("purged record"), unique=True)
     consent_id = models.UUIDField(_("consent id"))
     hash = models.CharField(_("hash"), max_length=64)
+    #: The hash of the record (or checkpoint) before the run; empty if its first record had
+    #: no link (inserted below the ORM).
+    chain_prev = models.CharField(_("hash before the run"), max_length=64, blank=True)
     before = models.DateTimeField(_("purged records given before"))
     purged_at = models.DateTimeField(_("purged at"), default=timezone.now)
 

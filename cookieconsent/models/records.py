@@ -196,24 +196,33 @@ def _leave_checkpoints(
     records: models.QuerySet[ConsentRecord], cutoff: datetime, using: str
 ) -> None:
     """A checkpoint for the last record of every run of ``records`` given before ``cutoff``
-    (in the chain's order, the primary key's): the record after it links to its hash."""
+    (in the chain's order, the primary key's): the record after it links to its hash. It keeps
+    the link of the run's first record too, so that records removed from before the run show."""
     ends: list[ChainCheckpoint] = []
-    previous: tuple[int, uuid.UUID, datetime, str | None] | None = None
-    fields = ("pk", "consent_id", "created_at", "chain_hash")
+    last: _Row | None = None  # of the run so far
+    link = ""  # of the run's first record
+    fields = ("pk", "consent_id", "created_at", "chain_hash", "chain_prev")
     for row in streamed(records, fields, ("pk",), 5000):
-        if previous is not None and previous[2] < cutoff and row[2] >= cutoff:
-            ends.append(_checkpoint(previous, cutoff))
-        previous = row
-    if previous is not None and previous[2] < cutoff:
-        ends.append(_checkpoint(previous, cutoff))
+        if row[2] < cutoff:
+            link = (row[4] or "") if last is None else link
+            last = row
+        elif last is not None:
+            ends.append(_checkpoint(last, link, cutoff))
+            last = None
+    if last is not None:
+        ends.append(_checkpoint(last, link, cutoff))
     ChainCheckpoint.objects.using(using).bulk_create(e for e in ends if e.hash)
 
 
-def _checkpoint(
-    row: tuple[int, uuid.UUID, datetime, str | None], cutoff: datetime
-) -> ChainCheckpoint:
-    pk, consent_id, _given, hash_ = row
-    return ChainCheckpoint(record_pk=pk, consent_id=consent_id, hash=hash_ or "", before=cutoff)
+#: A record as ``_leave_checkpoints()`` reads it: key, consent ID, time, hash and link.
+_Row = tuple[int, uuid.UUID, datetime, str | None, str | None]
+
+
+def _checkpoint(row: _Row, link: str, cutoff: datetime) -> ChainCheckpoint:
+    pk, consent_id, _given, hash_, _link = row
+    return ChainCheckpoint(
+        record_pk=pk, consent_id=consent_id, hash=hash_ or "", chain_prev=link, before=cutoff
+    )
 
 
 #: Set only while ``purge_older_than()`` writes its permit.

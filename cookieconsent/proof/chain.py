@@ -3,7 +3,8 @@
 The records are read in the chain's order (the primary key's) a chunk at a time
 (``cookieconsent.streaming``), so memory stays flat however many there are. Each record's hash
 is computed again from its content and its stored link, and the link compared with the hash of
-the record (or purge checkpoint) before it. Only records up to the head read first are walked:
+the record (or purge checkpoint) before it; a checkpoint's run must follow the record before
+it, as the first record of the run linked. Only records up to the head read first are walked:
 appends made meanwhile are left for the next run, but a record after a head that did not move
 is named (the head was moved back, or the record was inserted below the ORM).
 """
@@ -15,7 +16,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DataError, OperationalError
 from django.db.models import CharField, Min, Q, QuerySet
@@ -109,7 +110,7 @@ def verify(
     head_hash, head_pk = _head() or (GENESIS, None)
     report = Report(head=head_hash, head_pk=head_pk)
     checkpoints = _checkpoints()
-    wanted = _wanted(kept or {}, head_hash, [pk for pk, _hash in checkpoints])
+    wanted = _wanted(kept or {}, head_hash, [c.pk for c in checkpoints])
     lost = [h for h in (kept or {}) if h in wanted]
     records = ConsentRecord.objects.order_by("pk")
     if head_pk is None:
@@ -145,10 +146,10 @@ def verify(
             return report
         link, hash_, *values = row
         # A checkpoint stands in for the purged record whose key it holds.
-        while at < len(checkpoints) and checkpoints[at][0] < pk:
-            if checkpoints[at][0] > prev_pk:
-                prev_pk, prev_hash = checkpoints[at]
-            at += 1
+        (prev_pk, prev_hash), at, unfollowed = _cross(checkpoints, at, (prev_pk, prev_hash), pk)
+        if unfollowed is not None:
+            report.broken = Break(unfollowed.pk, unfollowed.consent_id, LINK)
+            return report
         if report.first_pk is None:
             report.first_pk = pk
         reason = (
@@ -175,10 +176,12 @@ def verify(
             pending = 0
     if on_rows is not None and pending:
         on_rows(pending)
-    while at < len(checkpoints) and checkpoints[at][0] <= head_pk:
-        if checkpoints[at][0] > prev_pk:
-            prev_pk, prev_hash = checkpoints[at]
-        at += 1
+    (prev_pk, prev_hash), at, unfollowed = _cross(
+        checkpoints, at, (prev_pk, prev_hash), head_pk + 1
+    )
+    if unfollowed is not None:
+        report.broken = Break(unfollowed.pk, unfollowed.consent_id, LINK)
+        return report
     if (prev_pk, prev_hash) != (head_pk, head_hash):
         report.broken = Break(head_pk, _consent_id(head_pk), HEAD)
         return report
@@ -350,9 +353,61 @@ def _head() -> tuple[str, int | None] | None:
     return None
 
 
-def _checkpoints() -> list[tuple[int, str]]:
-    """The purge's checkpoints' record keys and hashes, in their order. One that holds what the
-    purge does not write (text in its integer column, bytes for its hash) stands in for no
-    record."""
-    rows = _readable(ChainCheckpoint.objects.order_by("record_pk"), "record_pk", "hash")
-    return [(pk, hash_) for pk, hash_ in rows if type(pk) is int and isinstance(hash_, str)]
+class _Checkpoint(NamedTuple):
+    pk: int  # the purged record's
+    hash: str
+    link: str  # of the run's first record
+    consent_id: str
+
+
+def _checkpoints() -> list[_Checkpoint]:
+    """The purge's checkpoints, in their order. One that holds what the purge does not write
+    (text in its integer column, bytes for its hash) stands in for no record."""
+    rows = _readable(
+        ChainCheckpoint.objects.order_by("record_pk"),
+        "record_pk",
+        "hash",
+        "chain_prev",
+        "consent_id",
+    )
+    return [
+        _Checkpoint(pk, hash_, link, str(consent_id))
+        for pk, hash_, link, consent_id in rows
+        if type(pk) is int and isinstance(hash_, str) and isinstance(link, str)
+    ]
+
+
+def _cross(
+    checkpoints: Sequence[_Checkpoint], at: int, prev: tuple[int, str], before: int
+) -> tuple[tuple[int, str], int, _Checkpoint | None]:
+    """Pass the checkpoints from ``at`` on that stand in for the purged records after ``prev``
+    (the key and hash walked last) and before key ``before``: the key and hash to go on from,
+    the index of the next checkpoint, and the one whose run does not follow, if any."""
+    gap = []
+    while at < len(checkpoints) and checkpoints[at].pk < before:
+        if checkpoints[at].pk > prev[0]:  # not one at a record walked
+            gap.append(checkpoints[at])
+        at += 1
+    last = (gap[-1].pk, gap[-1].hash) if gap else prev
+    return last, at, _unfollowed(gap, prev[1])
+
+
+def _unfollowed(gap: Sequence[_Checkpoint], prev: str) -> _Checkpoint | None:
+    """The checkpoint of ``gap`` (between two records walked, the first of which has hash
+    ``prev``) whose run does not follow what came before it: the last one's run links to
+    ``prev``, or to the hash of an earlier checkpoint of the gap, whose run does the same, and
+    so on. One whose run a later purge's run swallowed (it links to a record that purge
+    deleted) is passed over. ``None`` if they follow."""
+    earlier: dict[str, int] = {}
+    for i, checkpoint in enumerate(gap):
+        earlier.setdefault(checkpoint.hash, i)
+    i = len(gap) - 1
+    while i >= 0:
+        link = gap[i].link
+        if not link or link == prev:  # no link kept: a run whose first record had none
+            return None
+        j = earlier.get(link, i)
+        if j >= i:
+            return gap[i]
+        i = j
+    return None

@@ -485,6 +485,37 @@ def test_the_purge_leaves_the_rest_verifiable():
     assert "verifies: 1 record (record " in verify()
 
 
+@pytest.mark.parametrize("removed", ["the-record-before", "every-record-before"])
+def test_verify_names_records_removed_before_a_run_the_purge_deleted(removed):
+    """Records imported with old dates, chained after newer ones: the purge deletes them as a
+    run in the middle of the log. The records before that run, removed, left the chain jumping
+    from the record before them to the run's checkpoint, and it verified."""
+    now = timezone.now()
+    first = ConsentRecordFactory(created_at=now)
+    before = ConsentRecordFactory(created_at=now)
+    imported = ConsentRecordFactory(created_at=now - timedelta(days=500))
+    ConsentRecordFactory(created_at=now)
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 1
+    assert "verifies: 3 records" in verify()
+    gone = [before.pk] if removed == "the-record-before" else [first.pk, before.pk]
+    below_the_guard(f"DELETE FROM {TABLE} WHERE id IN ({', '.join('%s' for _ in gone)})", gone)
+    # The checkpoint stands in for the imported record: named by its key and consent ID.
+    assert_breaks_at(imported.pk, imported.consent_id, "does not follow the record before it")
+
+
+def test_a_purge_that_swallows_an_earlier_purges_run_leaves_the_rest_verifiable():
+    """A run deleted by one purge inside a run a later purge deleted around it: its checkpoint
+    links to a record the later purge deleted, and is passed over."""
+    now = timezone.now()
+    for days in (100, 100, 500, 100):  # the third imported with an older date
+        ConsentRecordFactory(created_at=now - timedelta(days=days))
+    ConsentRecordFactory(created_at=now)
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 1
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=50)) == 3
+    assert ChainCheckpoint.objects.count() == 2
+    assert "verifies: 1 records" in verify()
+
+
 class ReadsFromAReplica:
     """Django's primary/replica router, with a replica this test run does not have: a read
     routed to it fails, so anything writing through ``db_for_read`` shows."""

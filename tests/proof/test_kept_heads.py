@@ -241,7 +241,11 @@ def test_a_forged_checkpoint_hides_the_newest_records_removed(tmp_path):
     below_the_guard(f"DELETE FROM {TABLE} WHERE id >= %s", [removed[0].pk])
     last = removed[-1]
     ChainCheckpoint.objects.create(
-        record_pk=last.pk, consent_id=last.consent_id, hash=last.chain_hash, before=timezone.now()
+        record_pk=last.pk,
+        consent_id=last.consent_id,
+        hash=last.chain_hash,
+        chain_prev=removed[0].chain_prev,
+        before=timezone.now(),
     )
     assert "verifies: 1 records" in verify("--kept", str(heads))
 
@@ -257,7 +261,11 @@ def test_a_forged_checkpoint_makes_the_heads_kept_before_it_look_purged(tmp_path
         cursor.execute(f"UPDATE {TABLE} SET id = id + 1000")
     ChainHead.objects.update(record_pk=F("record_pk") + 1000)
     ChainCheckpoint.objects.create(
-        record_pk=newest.pk, consent_id=uuid.uuid4(), hash=GENESIS, before=timezone.now()
+        record_pk=newest.pk,
+        consent_id=uuid.uuid4(),
+        hash=GENESIS,
+        chain_prev=GENESIS,
+        before=timezone.now(),
     )
     assert "verifies: 2 records" in verify("--kept", str(heads))
 
