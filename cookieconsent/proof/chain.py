@@ -145,11 +145,13 @@ def verify(
             report.broken = Break(pk, _consent_id(pk), CONTENT)
             return report
         link, hash_, *values = row
-        # A checkpoint stands in for the purged record whose key it holds.
-        (prev_pk, prev_hash), at, unfollowed = _cross(checkpoints, at, (prev_pk, prev_hash), pk)
-        if unfollowed is not None:
-            report.broken = Break(unfollowed.pk, unfollowed.consent_id, LINK)
-            return report
+        # A checkpoint stands in for the purged record whose key it holds. (Asked only where
+        # there is one before this record: most records follow a record.)
+        if at < len(checkpoints) and checkpoints[at].pk < pk:
+            (prev_pk, prev_hash), at, unfollowed = _cross(checkpoints, at, (prev_pk, prev_hash), pk)
+            if unfollowed is not None:
+                report.broken = Break(unfollowed.pk, unfollowed.consent_id, LINK)
+                return report
         if report.first_pk is None:
             report.first_pk = pk
         reason = (

@@ -248,7 +248,7 @@ def test_a_checkpoint_sqlite_holds_as_text_stands_in_for_no_record():
     ConsentRecordFactory(created_at=timezone.now() - timedelta(days=2))
     after = ConsentRecordFactory()
     ConsentRecord.objects.purge_older_than(timezone.now() - timedelta(days=1))
-    assert "verifies: 1 records" in verify()
+    assert "verifies: 1 record " in verify()
     for column, value in (("record_pk", "'x'"), ("hash", "X'00'")):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"UPDATE {ChainCheckpoint._meta.db_table} SET {column} = {value}")
@@ -513,7 +513,7 @@ def test_a_purge_that_swallows_an_earlier_purges_run_leaves_the_rest_verifiable(
     assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 1
     assert ConsentRecord.objects.purge_older_than(now - timedelta(days=50)) == 3
     assert ChainCheckpoint.objects.count() == 2
-    assert "verifies: 1 records" in verify()
+    assert "verifies: 1 record " in verify()
 
 
 class ReadsFromAReplica:
