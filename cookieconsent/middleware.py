@@ -98,21 +98,26 @@ class CookieConsentMiddleware:
             # endpoint writes one, and never shared (expired is what makes it private).
             set_consent_cookie(response, consent._adopted)
             expired = True
-        for name in list(cookies):
+        for key, morsel in list(cookies.items()):
+            # The server writes the morsel's own name: one stored under another key
+            # (cookies[key] = morsel, which SimpleCookie keeps as it is) is judged by it.
+            name = morsel.key
+            if name != key:
+                name = str(name)  # (a morsel never set is written as "None")
             rule = lookup(name)
             if rule is None:
-                discovery.notice(request, name, "response", cookies[name])
-                if get_config()["UNDECLARED_COOKIES"] == "allow" or _is_deletion(cookies[name]):
+                discovery.notice(request, name, "response", morsel)
+                if get_config()["UNDECLARED_COOKIES"] == "allow" or _is_deletion(morsel):
                     continue
                 _warn_undeclared(name)
-                del cookies[name]
+                del cookies[key]
             elif rule.required:
                 continue
             elif rule.slug in (allowed or (allowed := consent._allowed_now())):
                 personal = True
-            elif not _is_deletion(cookies[name]):
+            elif not _is_deletion(morsel):
                 # Dropped; and if the browser holds it already, expired in its place.
-                del cookies[name]
+                del cookies[key]
                 if name in held:
                     expired = _expire(response, name, rule) or expired
         # A Set-Cookie written as a raw header instead of through set_cookie() is judged too,

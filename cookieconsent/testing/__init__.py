@@ -60,10 +60,11 @@ def consent_cookie(
 
 
 def cookies_set(response: HttpResponseBase) -> set[str]:
-    """Names of the cookies a response sets (not deletes, nor sets to ``""``)."""
+    """Names of the cookies a response sets (not deletes, nor sets to ``""``): each as the
+    server writes it, the morsel's own name."""
     return {
-        name
-        for name, morsel in response.cookies.items()
+        morsel.key
+        for morsel in response.cookies.values()
         if not _is_deletion(morsel) and morsel.value != ""
     }
 
@@ -71,4 +72,4 @@ def cookies_set(response: HttpResponseBase) -> set[str]:
 def cookies_expired(response: HttpResponseBase) -> set[str]:
     """Names of the cookies a response deletes, counted as the middleware counts a deletion:
     a ``Max-Age`` of zero or less, or else an ``Expires`` over a day in the past."""
-    return {name for name, morsel in response.cookies.items() if _is_deletion(morsel)}
+    return {morsel.key for morsel in response.cookies.values() if _is_deletion(morsel)}

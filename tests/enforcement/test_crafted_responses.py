@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 from email.utils import formatdate
+from http.cookies import Morsel
 
 import pytest
 from django.conf import settings
@@ -191,6 +192,35 @@ def test_other_headers_are_left_alone(rf, categories):
     response = through(rf, build)
     assert response["X-Cookie-Note"] == "_stat=1"
     assert response["Link"] == "</x>; rel=preload"
+
+
+# -- a morsel stored under another name leaves under its own ----------------------------------
+
+
+def morsel(name: str, value: str = "1") -> Morsel[str]:
+    made: Morsel[str] = Morsel()
+    made.set(name, value, value)
+    return made
+
+
+def under_another_name(response: HttpResponse) -> None:
+    # SimpleCookie keeps an assigned morsel as it is: the server writes the morsel's own name.
+    response.cookies["necessary_c"] = morsel("_stat")
+
+
+def test_a_morsel_stored_under_another_name_is_judged_by_the_name_it_sends(rf, categories):
+    refused = through(rf, under_another_name)
+    assert "_stat" not in refused.cookies.output()
+    allowed = through(rf, under_another_name, {CONSENT_COOKIE: consent_cookie({"analytics"})})
+    assert "_stat=1" in allowed.cookies.output()
+    assert "Cookie" in allowed["Vary"]
+    assert cookies_set(allowed) == {"_stat"}
+
+
+def test_a_morsel_stored_under_another_name_is_expired_under_its_own(rf, categories):
+    response = through(rf, under_another_name, {"_stat": "1"})
+    assert cookies_set(response) == set()
+    assert cookies_expired(response) == {"_stat"}
 
 
 # -- defect 3: a response that depends on the visitor's cookies is never shared ----------------
