@@ -191,7 +191,7 @@ def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -
         # The server writes "Set-Cookie:x: v": the browser's cookie starts in the name.
         return None
     name, eq, _ = value.partition(";")[0].partition("=")
-    name = name.strip()
+    name = name.strip(_WSP)
     if not (eq and name):
         # Browsers store "=v" or "v" as a cookie without a name, sent back as "v": it could
         # pose as any cookie.
@@ -199,7 +199,7 @@ def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -
     rule = consent._registry.lookup(name)
     if rule is None:
         discovery.notice(request, name, "response", value)
-        if get_config()["UNDECLARED_COOKIES"] == "allow" or _is_deletion(_attributes(value)):
+        if get_config()["UNDECLARED_COOKIES"] == "allow" or _deletes(value):
             return False
         _warn_undeclared(name)
         return None
@@ -208,19 +208,7 @@ def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -
     if consent._allows(rule.slug):
         return True
     # A deletion passes, as one made with delete_cookie() does.
-    return False if _is_deletion(_attributes(value)) else None
-
-
-def _attributes(value: str) -> dict[str, str]:
-    """The ``Max-Age`` and ``Expires`` of a raw ``Set-Cookie`` value ("" where absent), as a
-    browser reads them: names in any case, the last of each winning."""
-    found = {"max-age": "", "expires": ""}
-    for attribute in value.split(";")[1:]:
-        key, _, setting = attribute.partition("=")
-        key = key.strip().lower()
-        if key in found:
-            found[key] = setting.strip()
-    return found
+    return False if _deletes(value) else None
 
 
 _CONTROL = "".join(map(chr, range(32))) + "\x7f"
@@ -233,34 +221,61 @@ def _is_set_cookie(key: str) -> bool:
     return "".join(key.partition(":")[0].split()).strip(_CONTROL).lower() == "set-cookie"
 
 
+#: What a browser trims around a cookie's name, an attribute's name and its value (RFC 6265's
+#: WSP); Python's strip() trims more (0xA0, 0x85, ...), which a browser keeps.
+_WSP = " \t"
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 _INTEGER = re.compile(r"-?[0-9]+")
 #: An Expires date counts as past only this far back: a browser's clock may be behind ours.
 _PAST_MARGIN = 24 * 60 * 60
+#: 1 January 1601: a browser reads no cookie date before it (RFC 6265, 5.1.1), so ignores it.
+_FIRST_COOKIE_DATE = -11644473600
 
 
-def _is_deletion(morsel: Morsel[str] | dict[str, str]) -> bool:
-    """Whether a ``Set-Cookie`` removes the cookie in a browser, whatever its value: a
-    ``Max-Age`` of zero or less, or else an ``Expires`` in the past. (A browser obeys
-    ``Max-Age`` over ``Expires``, and ignores a ``Max-Age`` that is not an integer.)"""
-    max_age: object = morsel["max-age"]
-    if max_age == "" and morsel["expires"] == "":
+def _is_deletion(morsel: Morsel[str]) -> bool:
+    """Whether a ``set_cookie()``'s ``Set-Cookie`` removes the cookie in a browser, whatever
+    its value: the line the server writes for it, read by ``_deletes()``."""
+    if morsel["max-age"] == "" and morsel["expires"] == "":
         return False  # the common case: neither is set
-    if isinstance(max_age, int):  # what Morsel writes as an integer, bool included
-        return max_age <= 0
-    if isinstance(max_age, str) and _INTEGER.fullmatch(max_age.strip()):
-        return int(max_age) <= 0
-    expires: object = morsel["expires"]
-    if expires == _EPOCH:
-        return True
-    if isinstance(expires, int):  # Morsel writes it as that many seconds from now
-        return expires < -_PAST_MARGIN
-    if not isinstance(expires, str) or not expires:
-        return False
+    return _deletes(morsel.OutputString())
+
+
+def _deletes(line: str) -> bool:
+    """Whether a ``Set-Cookie`` line (``name=value; attributes``) removes the cookie, read as
+    a browser reads it (RFC 6265, 5.2): attribute names in any case, names and values trimmed
+    of spaces and tabs only; a ``Max-Age`` that is not an integer, or an ``Expires`` that is not
+    a date, ignored; of the rest the last of each counts, ``Max-Age`` over ``Expires``. So an
+    attribute that comes after the real ones (in the value or the path) counts, as it does in
+    a browser. Deleted: a ``Max-Age`` of zero or less, or else an ``Expires`` in the past."""
+    max_age: str | None = None
+    expires: float | None = None
+    for attribute in line.split(";")[1:]:
+        key, _, setting = attribute.partition("=")
+        key = key.strip(_WSP).lower()
+        if key == "max-age":
+            setting = setting.strip(_WSP)
+            if _INTEGER.fullmatch(setting):
+                max_age = setting
+        elif key == "expires":
+            date = _cookie_date(setting.strip(_WSP))
+            if date is not None:
+                expires = date
+    if max_age is not None:
+        # Zero or less, read without int(), which refuses more than 4,300 digits.
+        return max_age.startswith("-") or not max_age.strip("0")
+    return expires is not None and expires < time.time() - _PAST_MARGIN
+
+
+def _cookie_date(value: str) -> float | None:
+    """An ``Expires`` date as a timestamp, or ``None`` where a browser would not read one (a
+    date ``parse_http_date()`` refuses is read as none too: then the cookie is judged)."""
+    if value == _EPOCH:
+        return 0.0
     try:
-        return parse_http_date(expires) < time.time() - _PAST_MARGIN
+        date = parse_http_date(value)
     except ValueError:
-        return False
+        return None
+    return date if date >= _FIRST_COOKIE_DATE else None
 
 
 def _expire(response: HttpResponseBase, name: str, rule: Rule) -> bool:

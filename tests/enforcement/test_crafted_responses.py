@@ -105,6 +105,80 @@ def test_deletions_pass_whatever_their_value(rf, categories):
     assert "_stat" not in cookies_set(response)
 
 
+# A browser reads a Set-Cookie line as RFC 6265 (5.2) says: attribute names and values are
+# trimmed of spaces and tabs only, a Max-Age that is not an integer and an Expires that is not a
+# date (one before 1601 included) are ignored, and of the rest the last counts. A refused cookie
+# passes as a deletion only when the line the server writes deletes it so.
+
+NBSP = "\xa0"  # whitespace to Python, not to a browser: written as one byte, 0xA0
+
+
+def with_attribute(key: str, value: object, **kwargs: object):
+    def build(response: HttpResponse) -> None:
+        response.set_cookie("_stat", "id", **kwargs)  # type: ignore[arg-type]
+        response.cookies["_stat"][key] = value
+
+    return build
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        with_attribute("max-age", NBSP + "0"),
+        with_attribute("max-age", "\x850"),
+        with_attribute("max-age", "0" + NBSP),
+        with_attribute("expires", "Mon, 01 Jan 1600 00:00:00 GMT"),
+        # Attributes written after the real ones, in the value or the path, count last.
+        lambda r: (
+            r.set_cookie("_stat", expires=EPOCH),
+            r.cookies["_stat"].set("_stat", "id", "id; Max-Age=3600"),
+        ),
+        lambda r: r.set_cookie("_stat", "id", max_age=0, path="/; Max-Age=3600"),
+        lambda r: r.set_cookie("_stat", "id", expires=EPOCH, path="/; Max-Age=3600"),
+    ],
+    ids=[
+        "max-age-nbsp",
+        "max-age-nel",
+        "max-age-trailing-nbsp",
+        "expires-before-1601",
+        "max-age-in-the-value",
+        "max-age-in-the-path",
+        "max-age-in-the-path-after-expires",
+    ],
+)
+def test_a_set_cookie_that_only_looks_like_a_deletion_is_judged(rf, categories, build):
+    response = through(rf, build)
+    assert "_stat" not in response.cookies.output()
+
+
+@pytest.mark.parametrize(
+    ("attributes", "deletes"),
+    [
+        (f"{NBSP}Max-Age=0", False),
+        (f"Max-Age={NBSP}0", False),
+        (f"Max-Age=0; {NBSP}Max-Age=3600", True),  # not a Max-Age to a browser
+        (f"Max-Age=3600; Max-Age=x; Expires={EPOCH}", False),  # the last valid one counts
+        ("Max-Age=0; Max-Age=x", True),
+        (f"Expires={EPOCH}; Expires=not a date", True),
+        ("Expires=Mon, 01 Jan 1600 00:00:00 GMT", False),
+        (f"Max-Age={'9' * 5000}", False),
+        (f"Max-Age=-{'9' * 5000}", True),
+        ("Max-Age=\t0 ", True),
+    ],
+)
+def test_a_raw_deletion_is_read_as_a_browser_reads_it(rf, categories, attributes, deletes):
+    value = f"_stat=id; {attributes}"
+    response = through(rf, lambda r: r.headers.__setitem__("Set-Cookie", value))
+    assert (response.headers.get("Set-Cookie") == value) is deletes
+
+
+@pytest.mark.parametrize("name", [f"{NBSP}necessary_c", f"necessary_c{NBSP}"])
+def test_a_raw_cookie_name_is_trimmed_as_a_browser_trims_it(rf, categories, name):
+    """A browser keeps the 0xA0 in the name: an undeclared cookie, not ``necessary_c``."""
+    response = through(rf, lambda r: r.headers.__setitem__("Set-Cookie", f"{name}=1"))
+    assert not response.has_header("Set-Cookie")
+
+
 # -- defect 9: raw Set-Cookie headers under any spelling ---------------------------------------
 
 ODD_NAMES = [
