@@ -22,6 +22,7 @@ owners, as a ``caching.PerRegistry`` keyed by the registry's ``stamp``.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import threading
@@ -332,10 +333,15 @@ def get_registry() -> Registry:
     """This process's registry; compared with the database's generation at most every
     ``REGISTRY_STALENESS`` seconds and rebuilt when it differs. Threads that find it due wait
     for one of them to check; a database that cannot be read leaves the last good registry in
-    service (logged) until it can."""
+    service (logged) until it can. Called on an event loop (no query may be made there), it
+    answers with the registry it has, and leaves the check to ``aget_registry()``."""
     global _current, _check_after
     registry = _current
     if registry is not None and time.monotonic() < _check_after:
+        return registry
+    if registry is not None and _on_event_loop():
+        # Sync code on an event loop (a template rendered in an async view), where Django
+        # refuses every query: the next aget_registry() checks, in a thread.
         return registry
     with _lock:
         registry, epoch = _current, _epoch
@@ -361,6 +367,14 @@ def get_registry() -> Registry:
         # else: the table changed while this thread built: this request uses what it built,
         # the next one builds again.
         return registry
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 async def aget_registry() -> Registry:

@@ -76,6 +76,7 @@ def _render(consent: Consent, cache_safe: bool, needs_renewal: bool, regime: str
         cache_safe=cache_safe,
         needs_renewal=needs_renewal,
         regime=regime,
+        registry=consent._registry,
     )
     # The app's URLs as this request reverses them: its script prefix (a site mounted at /shop
     # by its server) and its language (i18n_patterns), whoever published.

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from cookieconsent.conf import get_config
 from cookieconsent.engine import consent_mode
 from cookieconsent.engine.consent import Consent
+from cookieconsent.engine.registry import Registry
 from cookieconsent.models import Technology
 from cookieconsent.publishing import serve as serving
 
@@ -47,7 +48,7 @@ def config(consent: Consent | None) -> dict[str, Any]:
         "cacheSafe": cache_safe,
         "theme": get_config()["THEME"],
         "state": None if cache_safe or consent is None else consent.as_dict(),
-        "categoryNames": _names() if registry is not None else {},
+        "categoryNames": _names(registry) if registry is not None else {},
         "storageKeys": storage,
         "strings": {
             "blocked": gettext("This content is blocked until you allow %(category)s cookies.")
@@ -65,9 +66,9 @@ def config(consent: Consent | None) -> dict[str, Any]:
     return found
 
 
-def _names() -> dict[str, str]:
-    """Each category's name as published, in the active language."""
-    return {c.slug: c.i18n.name for c in serving.categories(serving.current())}
+def _names(registry: Registry) -> dict[str, str]:
+    """Each category's name as ``registry``'s version published it, in the active language."""
+    return {c.slug: c.i18n.name for c in serving.categories(serving.current(registry=registry))}
 
 
 def config_json(consent: Consent | None) -> str:

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from cookieconsent.caching import PerRegistry
 from cookieconsent.conf import on_reset
-from cookieconsent.engine.registry import CategoryInfo, get_registry
+from cookieconsent.engine.registry import CategoryInfo, Registry, get_registry
 from cookieconsent.models import Snapshot
 from cookieconsent.publishing.render import category_infos, render_banner, variant_key
 from cookieconsent.translation import candidates, default_language
@@ -19,12 +19,15 @@ from cookieconsent.translation import candidates, default_language
 _snapshots: PerRegistry[int, dict[str, Snapshot]] = PerRegistry(limit=32)
 
 
-def snapshot(number: int, language: str | None = None) -> Snapshot | None:
+def snapshot(
+    number: int, language: str | None = None, registry: Registry | None = None
+) -> Snapshot | None:
     """Version ``number``'s snapshot in ``language`` (the active one by default), or in the
-    default language when it has none; ``None`` if there is no such version."""
+    default language when it has none; ``None`` if there is no such version. Kept with
+    ``registry`` (this process's by default)."""
     if number <= 0:
         return None
-    memo = _snapshots.of(get_registry().stamp)
+    memo = _snapshots.of((registry or get_registry()).stamp)
     found = memo.get(number)
     if found is None:
         found = {
@@ -48,9 +51,23 @@ def pick(by_language: dict[str, Snapshot], language: str | None) -> Snapshot:
     return fallback if fallback is not None else next(iter(by_language.values()))
 
 
-def current(language: str | None = None) -> Snapshot | None:
-    """The latest published snapshot in ``language`` (the active one by default)."""
-    return snapshot(get_registry().policy_version, language)
+def current(language: str | None = None, registry: Registry | None = None) -> Snapshot | None:
+    """The latest published snapshot in ``language`` (the active one by default): the one
+    ``registry`` enforces (this process's by default)."""
+    registry = registry or get_registry()
+    return snapshot(registry.policy_version, language, registry)
+
+
+def unread(registry: Registry) -> bool:
+    """Whether the snapshots ``registry`` enforces are still to be read: then the next page
+    reads them (one query), which an async view's template, on the event loop, cannot."""
+    number = registry.policy_version
+    return number > 0 and _snapshots.of(registry.stamp).get(number) is None
+
+
+def read(registry: Registry) -> None:
+    """Read the snapshots ``registry`` enforces, every language (``unread()``)."""
+    snapshot(registry.policy_version, registry=registry)
 
 
 def banner(
@@ -60,10 +77,12 @@ def banner(
     cache_safe: bool,
     needs_renewal: bool,
     regime: str = "opt-in",
+    registry: Registry | None = None,
 ) -> str:
     """The banner with placeholders for this regime: from the latest published version in the
-    active language; rendered from the registry only while nothing is published."""
-    found = current()
+    active language (``registry``'s, this process's by default); rendered from the registry
+    only while nothing is published."""
+    found = current(registry=registry)
     key = variant_key(cache_safe, needs_renewal, regime)
     if found is not None and key in found.banner:
         return str(found.banner[key])
