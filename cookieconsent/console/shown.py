@@ -10,7 +10,6 @@ opened, and when the process exits. A process that is killed loses at most one b
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import datetime as dt
 import logging
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from cookieconsent.conf import on_reset
 from cookieconsent.console.stats import day_bounds, local_day
+from cookieconsent.loop import on_event_loop
 from cookieconsent.models import BannersShown
 
 __all__ = [
@@ -75,7 +75,7 @@ class ShownCounter:
             counts[day] = counts.get(day, 0) + 1
             self._pending += 1
             full = self._pending >= self.every or now >= self._due
-        if full and not _in_event_loop():
+        if full and not on_event_loop():
             self.flush()
 
     def _new_day(self) -> None:
@@ -110,14 +110,6 @@ class ShownCounter:
             self._counts = {}
             self._pending = 0
             self._due = self._clock() + self.after
-
-
-def _in_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def add_to_table(counts: Mapping[dt.date, int]) -> None:

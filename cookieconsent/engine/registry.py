@@ -22,7 +22,6 @@ owners, as a ``caching.PerRegistry`` keyed by the registry's ``stamp``.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import threading
@@ -36,6 +35,7 @@ from django.db.models import F
 
 from cookieconsent.caching import Memo
 from cookieconsent.conf import django_cookie_names, get_config, on_reset
+from cookieconsent.loop import on_event_loop
 from cookieconsent.regimes import OPT_IN, REGIMES, Regimes, compile_rules
 from cookieconsent.translation import TranslatedView
 
@@ -339,7 +339,7 @@ def get_registry() -> Registry:
     registry = _current
     if registry is not None and time.monotonic() < _check_after:
         return registry
-    if registry is not None and _on_event_loop():
+    if registry is not None and on_event_loop():
         # Sync code on an event loop (a template rendered in an async view), where Django
         # refuses every query: the next aget_registry() checks, in a thread.
         return registry
@@ -367,14 +367,6 @@ def get_registry() -> Registry:
         # else: the table changed while this thread built: this request uses what it built,
         # the next one builds again.
         return registry
-
-
-def _on_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 async def aget_registry() -> Registry:
