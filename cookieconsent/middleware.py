@@ -68,15 +68,19 @@ class CookieConsentMiddleware:
             # async view's template, rendered on the event loop, may not make.
             await sync_to_async(serving.read)(registry)
         consent = Consent._for_request(request, registry)
-        following_user: str | None = None
+        during: following.DuringView | None = None
         if following.is_enabled() and following.has_session(request):
-            following_user, theirs = await following.aload(request)
-            consent._theirs = lambda: theirs
+            during = following.DuringView(request, *await following.aload(request))
+            consent._theirs = during
         request.cookie_consent = consent  # type: ignore[attr-defined]
         response = await self.get_response(request)  # type: ignore[misc]
-        if following_user is not None and consent._theirs is not None:
-            # Not asked during the view, which may have signed someone in or out.
-            now = await following.areload(request, following_user, theirs)
+        if during is not None and (consent._theirs is during or during.unsure):
+            # Not asked during the view, which may have signed someone in or out; or asked
+            # on the event loop once it had signed in another user, whose decision needed a
+            # query: the response is judged with theirs.
+            now = await following.areload(request, during.user_pk, during.decision)
+            if during.unsure:
+                consent._judge_again()
             consent._theirs = lambda: now
         response = self.process_response(request, response)
         if discovery.has_pending(request):

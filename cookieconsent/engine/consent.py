@@ -334,6 +334,11 @@ class Consent:
         self._adopted = theirs
         return self._verdict
 
+    def _judge_again(self) -> None:
+        """Forget the verdict and what it allows (not what the page read): the signed-in user
+        to follow (``_theirs``, set next) was not known when the page asked."""
+        self._verdict = self._allowed = self._adopted = None
+
     def _stored(self) -> Decision | None:
         """The decision in the consent cookie, stale or not; not one dated in the future."""
         verdict = self._judged()

@@ -26,6 +26,7 @@ from django.http import HttpRequest
 
 from cookieconsent.conf import get_config
 from cookieconsent.engine.consent import Decision
+from cookieconsent.loop import on_event_loop
 from cookieconsent.models import ConsentRecord
 from cookieconsent.models.records import slug_list
 
@@ -173,6 +174,40 @@ async def aload(request: HttpRequest) -> tuple[str, Decision | None]:
     session = engine.SessionStore(request.COOKIES[settings.SESSION_COOKIE_NAME])
     user_pk = _user(await session.aget(SESSION_KEY))
     return user_pk, (await alatest(user_pk) if user_pk else None)
+
+
+class DuringView:
+    """The decision the async path follows when the page asks during the view: what the sync
+    path's ``loader()`` would answer then, from the session as the view has left it so far.
+    ``aload()``'s decision while the session still names its user (or the view has not changed
+    it); none once the view signed them out, or without ``SessionMiddleware``; for a user the
+    view signed in, their latest decision where a query may be made (a sync view's thread).
+    On the event loop, where it may not, none: ``unsure`` then asks the middleware to judge
+    the response again once the view has run, with ``areload()``'s answer."""
+
+    __slots__ = ("decision", "request", "unsure", "user_pk")
+
+    def __init__(self, request: HttpRequest, user_pk: str, decision: Decision | None) -> None:
+        self.request = request
+        self.user_pk = user_pk
+        self.decision = decision
+        self.unsure = False
+
+    def __call__(self) -> Decision | None:
+        session = getattr(self.request, "session", None)
+        if session is None:
+            return None
+        if not session.modified:  # (then it may not be loaded: not read again)
+            return self.decision
+        now = _signed_in(session)  # changed, so in memory: no query
+        if now == self.user_pk:
+            return self.decision
+        if not now:
+            return None
+        if not on_event_loop():
+            return latest(now)
+        self.unsure = True
+        return None
 
 
 async def areload(request: HttpRequest, user_pk: str, decision: Decision | None) -> Decision | None:

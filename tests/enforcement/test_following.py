@@ -359,7 +359,7 @@ async def test_async_middleware_applies_the_users_cached_decision(rf, cached_ses
 
     request = rf.get("/")
     request.COOKIES.update({django_settings.SESSION_COOKIE_NAME: session_key, "analytics_c": "1"})
-    response = await CookieConsentMiddleware(page)(request)
+    response = await CookieConsentMiddleware(SessionMiddleware(page))(request)
     assert written(response).consent_id == str(record.consent_id)
     assert "functional_c" in cookies_set(response)
     assert "analytics_c" in cookies_expired(response)
@@ -596,6 +596,90 @@ def test_a_view_that_changes_no_one_follows_the_signed_in_user(
     with django_assert_num_queries(1):
         response = _through(mode, _nothing, key)
     assert sorted(written(response).granted) == ["analytics"]
+
+
+def _then_ask(act):
+    """``act``, then the page asks the consent (as its banner does) before the view returns."""
+
+    def both(request, asynchronous=False):
+        if not asynchronous:
+            act(request)
+            request.cookie_consent.allows("analytics")
+            return None
+
+        async def run():
+            await act(request, asynchronous=True)
+            request.cookie_consent.allows("analytics")
+
+        return run()
+
+    return both
+
+
+@MODES
+def test_a_view_that_signs_the_user_out_then_asks_follows_no_one(two_users, mode):
+    ann, _bob = two_users
+    response = _through(mode, _then_ask(_sign_out), _db_session(ann))
+    assert written(response) is None
+    assert not {"analytics_c", "functional_c"} & cookies_set(response)
+
+
+@MODES
+def test_a_view_that_signs_the_user_in_then_asks_follows_them(two_users, mode):
+    ann, _bob = two_users
+    response = _through(mode, _then_ask(_sign_in(ann)), _db_session())
+    assert sorted(written(response).granted) == ["analytics"]
+    assert "analytics_c" in cookies_set(response) and "functional_c" not in cookies_set(response)
+
+
+@MODES
+def test_a_view_that_signs_another_user_in_then_asks_follows_the_new_one(two_users, mode):
+    ann, bob = two_users
+    response = _through(mode, _then_ask(_sign_in(bob)), _db_session(ann))
+    assert sorted(written(response).granted) == ["functional"]
+    assert "functional_c" in cookies_set(response) and "analytics_c" not in cookies_set(response)
+
+
+@MODES
+def test_without_the_session_middleware_a_page_that_asks_follows_no_one(two_users, mode):
+    ann, _bob = two_users
+    response = _through(mode, _then_ask(_nothing), _db_session(ann), sessions=False)
+    assert written(response) is None
+    assert "analytics_c" not in cookies_set(response)
+
+
+def test_under_the_async_stack_a_sync_view_that_signs_in_is_answered_for_the_new_user(
+    two_users,
+):
+    """A sync view runs in a thread, where the user's decision can be read when the page asks:
+    the page and the response follow the user it signed in, as on the sync path. (An async
+    view asking on the event loop after signing someone in gets no followed decision during
+    the view; its response follows them all the same.)"""
+    from asgiref.sync import async_to_sync
+    from django.contrib.auth import login
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.test import RequestFactory
+
+    ann, _bob = two_users
+    seen = []
+
+    def view(request):
+        login(request, ann, BACKEND)
+        seen.append(request.cookie_consent.allows("analytics"))
+        response = HttpResponse("page")
+        response.set_cookie("analytics_c", "1")
+        return response
+
+    middleware = CookieConsentMiddleware(
+        SessionMiddleware(AuthenticationMiddleware(sync_to_async(view)))
+    )
+    assert middleware.async_mode
+    request = RequestFactory().get("/")
+    request.COOKIES[django_settings.SESSION_COOKIE_NAME] = _db_session()
+    response = async_to_sync(middleware)(request)
+    assert seen == [True]
+    assert sorted(written(response).granted) == ["analytics"]
+    assert "analytics_c" in cookies_set(response)
 
 
 # -- the setting ----------------------------------------------------------------------------
