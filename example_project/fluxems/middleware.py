@@ -2,6 +2,7 @@
 stop it unless the visitor allowed Analytics. Sync and async, like Django's own middleware, so
 that under ASGI (``example_project/asgi.py``) the whole stack runs on the event loop."""
 
+import re
 from collections.abc import Awaitable, Callable
 
 from asgiref.sync import iscoroutinefunction
@@ -9,12 +10,15 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
 
 STAT_COOKIE = "_stat"
+_COUNT = re.compile("[0-9]{1,9}")
 
 
 def _count_visit(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if response.get("Content-Type", "").startswith("text/html"):
-        visits = request.COOKIES.get(STAT_COOKIE, "0")
-        count = int(visits) + 1 if visits.isdigit() else 1
+        # The browser may send back anything: a count is up to nine ASCII digits (isdigit()
+        # also passes "²", and int() refuses more than 4,300 digits: a server error).
+        visits = request.COOKIES.get(STAT_COOKIE, "")
+        count = int(visits) + 1 if _COUNT.fullmatch(visits) else 1
         response.set_cookie(STAT_COOKIE, str(count), max_age=365 * 24 * 3600, samesite="Lax")
     return response
 

@@ -73,6 +73,23 @@ def test_withdrawal_expires_them(client, categories):
     assert not {"_stat", "prefs"} & visit(client)
 
 
+@pytest.mark.parametrize("held", ["9" * 4301, "\u00b2", "-3"])
+@pytest.mark.parametrize("decided", [False, True])
+def test_a_visit_count_that_is_no_count_starts_again(client, categories, held, decided):
+    """Whatever `_stat` a browser sends back (more digits than `int()` reads, a superscript
+    digit, which `isdigit()` accepts), the page answers; with consent the count starts again."""
+    if decided:
+        decide(client, "accept_all")
+    client.cookies["_stat"] = held
+    client.raise_request_exception = False
+    response = client.get("/")
+    assert response.status_code == 200
+    if decided:
+        assert response.cookies["_stat"].value == "1"
+    else:
+        assert "_stat" in cookies_expired(response)
+
+
 def test_gpc_without_a_choice_acts_as_a_refusal(categories):
     client = Client(HTTP_SEC_GPC="1")
     home = client.get("/")
