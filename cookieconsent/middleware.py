@@ -107,28 +107,35 @@ class CookieConsentMiddleware:
             # endpoint writes one, and never shared (expired is what makes it private).
             set_consent_cookie(response, consent._adopted)
             expired = True
-        for key, morsel in list(cookies.items()):
-            # The server writes the morsel's own name: one stored under another key
-            # (cookies[key] = morsel, which SimpleCookie keeps as it is) is judged by it.
-            name = morsel.key
-            if name != key:
-                name = str(name)  # (a morsel never set is written as "None")
+        for name in list(cookies):
             rule = lookup(name)
             if rule is None:
-                discovery.notice(request, name, "response", morsel)
-                if get_config()["UNDECLARED_COOKIES"] == "allow" or _is_deletion(morsel):
+                discovery.notice(request, name, "response", cookies[name])
+                if get_config()["UNDECLARED_COOKIES"] != "allow" and not _is_deletion(
+                    cookies[name]
+                ):
+                    _warn_undeclared(name)
+                    del cookies[name]
                     continue
-                _warn_undeclared(name)
-                del cookies[key]
             elif rule.required:
-                continue
+                pass
             elif rule.slug in (allowed or (allowed := consent._allowed_now())):
                 personal = True
-            elif not _is_deletion(morsel):
+            elif not _is_deletion(cookies[name]):
                 # Dropped; and if the browser holds it already, expired in its place.
-                del cookies[key]
+                del cookies[name]
                 if name in held:
                     expired = _expire(response, name, rule) or expired
+                continue
+            morsel = cookies[name]
+            if morsel.key != name:
+                # (Rare.) Stored under another key (cookies[key] = morsel, which SimpleCookie
+                # keeps as it is), it leaves under its own name: judged by that.
+                verdict = _verdict(str(morsel.key), morsel.OutputString(), consent, request)
+                if verdict is None:
+                    del cookies[name]
+                elif verdict:
+                    personal = True
         # A Set-Cookie written as a raw header instead of through set_cookie() is judged too,
         # under whatever spelling of its name a server would still send as one.
         # (Most header names have no "k" at all: a cheap way past them.)
@@ -205,10 +212,16 @@ def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -
         # Browsers store "=v" or "v" as a cookie without a name, sent back as "v": it could
         # pose as any cookie.
         return None
+    return _verdict(name, value, consent, request)
+
+
+def _verdict(name: str, line: str, consent: Consent, request: HttpRequest) -> bool | None:
+    """For the ``Set-Cookie`` line ``line`` of the cookie ``name``: ``None`` to drop it, else
+    whether letting it through depends on the visitor's consent."""
     rule = consent._registry.lookup(name)
     if rule is None:
-        discovery.notice(request, name, "response", value)
-        if get_config()["UNDECLARED_COOKIES"] == "allow" or _deletes(value):
+        discovery.notice(request, name, "response", line)
+        if get_config()["UNDECLARED_COOKIES"] == "allow" or _deletes(line):
             return False
         _warn_undeclared(name)
         return None
@@ -217,7 +230,7 @@ def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -
     if consent._allows(rule.slug):
         return True
     # A deletion passes, as one made with delete_cookie() does.
-    return False if _deletes(value) else None
+    return False if _deletes(line) else None
 
 
 _CONTROL = "".join(map(chr, range(32))) + "\x7f"
