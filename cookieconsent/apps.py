@@ -1,4 +1,5 @@
-"""App configuration: connects the registry to the models and registers the system checks."""
+"""App configuration: connects the registry to the models and to what is read with it, and
+registers the system checks."""
 
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_save
@@ -21,6 +22,7 @@ class CookieConsentAppConfig(AppConfig):
             PublishedVersion,
             RegionRule,
         )
+        from cookieconsent.publishing import serve  # noqa: F401  (reads with each registry)
 
         for model in (
             Cookie,

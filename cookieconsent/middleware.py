@@ -21,7 +21,6 @@ from cookieconsent.engine import following
 from cookieconsent.engine.consent import Consent, set_consent_cookie, signal_vary_headers
 from cookieconsent.engine.regions import vary_headers
 from cookieconsent.engine.registry import Rule, aget_registry
-from cookieconsent.publishing import serve as serving
 
 __all__ = ["CookieConsentMiddleware"]
 
@@ -63,10 +62,6 @@ class CookieConsentMiddleware:
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         registry = await aget_registry()
-        if serving.unread(registry):
-            # Once per registry: the banner and the other tags then need no query, which an
-            # async view's template, rendered on the event loop, may not make.
-            await sync_to_async(serving.read)(registry)
         consent = Consent._for_request(request, registry)
         during: following.DuringView | None = None
         if following.is_enabled() and following.has_session(request):

@@ -26,6 +26,7 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -353,6 +354,7 @@ def get_registry() -> Registry:
             generation = read_generation()
             if registry is None or registry.generation != generation:
                 registry = build(generation)
+                _prepare(registry)
         except DatabaseError:
             if registry is None:
                 raise
@@ -367,6 +369,26 @@ def get_registry() -> Registry:
         # else: the table changed while this thread built: this request uses what it built,
         # the next one builds again.
         return registry
+
+
+#: Called with each registry this process builds, before it is put in service: what is read
+#: from the database for it (the published snapshots) is read then, in the thread that
+#: builds, never by a template on an event loop.
+_preparers: list[Callable[[Registry], None]] = []
+
+
+def on_build(prepare: Callable[[Registry], None]) -> Callable[[Registry], None]:
+    """Have ``prepare(registry)`` called with each registry built from now on."""
+    _preparers.append(prepare)
+    return prepare
+
+
+def _prepare(registry: Registry) -> None:
+    for prepare in _preparers:
+        try:
+            prepare(registry)
+        except DatabaseError:  # read again where it is needed
+            logger.warning("cookieconsent: could not prepare the registry", exc_info=True)
 
 
 async def aget_registry() -> Registry:

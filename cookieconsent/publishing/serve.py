@@ -10,34 +10,51 @@ from django.utils import translation
 
 from cookieconsent.caching import PerRegistry
 from cookieconsent.conf import on_reset
-from cookieconsent.engine.registry import CategoryInfo, Registry, get_registry
+from cookieconsent.engine.registry import CategoryInfo, Registry, get_registry, on_build
 from cookieconsent.models import Snapshot
 from cookieconsent.publishing.render import category_infos, render_banner, variant_key
 from cookieconsent.translation import candidates, default_language
 
-#: The snapshots of each version number read so far, by language.
+#: The snapshots of each version number read so far, by language: read for the latest
+#: version as each registry is built (``_read_latest()``), so that a page, an async view's
+#: template on the event loop included, reads none.
 _snapshots: PerRegistry[int, dict[str, Snapshot]] = PerRegistry(limit=32)
 
 
-def snapshot(
-    number: int, language: str | None = None, registry: Registry | None = None
-) -> Snapshot | None:
+def snapshot(number: int, language: str | None = None) -> Snapshot | None:
     """Version ``number``'s snapshot in ``language`` (the active one by default), or in the
-    default language when it has none; ``None`` if there is no such version. Kept with
-    ``registry`` (this process's by default)."""
+    default language when it has none; ``None`` if there is no such version."""
     if number <= 0:
         return None
-    memo = _snapshots.of((registry or get_registry()).stamp)
+    # Kept with this process's registry, whichever registry asks: a snapshot never changes,
+    # and a page still in flight on an older registry must not empty the memo of the new.
+    registry = get_registry()
+    memo = _snapshots.of(registry.stamp)
     found = memo.get(number)
     if found is None:
-        found = {
-            s.language: s
-            for s in Snapshot.objects.filter(version__number=number).select_related("version")
-        }
+        found = _read(number)
         if not found:
             return None
+        latest = memo.get(registry.policy_version)
         memo.remember(number, found)
+        if latest is not None:  # never emptied out by the old versions a visitor browses
+            memo[registry.policy_version] = latest
     return pick(found, language or translation.get_language())
+
+
+def _read(number: int) -> dict[str, Snapshot]:
+    return {
+        s.language: s
+        for s in Snapshot.objects.filter(version__number=number).select_related("version")
+    }
+
+
+@on_build
+def _read_latest(registry: Registry) -> None:
+    """The snapshots of ``registry``'s version, every language, read as it is built."""
+    number = registry.policy_version
+    if number > 0 and (found := _read(number)):
+        _snapshots.of(registry.stamp).remember(number, found)
 
 
 def pick(by_language: dict[str, Snapshot], language: str | None) -> Snapshot:
@@ -52,22 +69,9 @@ def pick(by_language: dict[str, Snapshot], language: str | None) -> Snapshot:
 
 
 def current(language: str | None = None, registry: Registry | None = None) -> Snapshot | None:
-    """The latest published snapshot in ``language`` (the active one by default): the one
-    ``registry`` enforces (this process's by default)."""
-    registry = registry or get_registry()
-    return snapshot(registry.policy_version, language, registry)
-
-
-def unread(registry: Registry) -> bool:
-    """Whether the snapshots ``registry`` enforces are still to be read: then the next page
-    reads them (one query), which an async view's template, on the event loop, cannot."""
-    number = registry.policy_version
-    return number > 0 and _snapshots.of(registry.stamp).get(number) is None
-
-
-def read(registry: Registry) -> None:
-    """Read the snapshots ``registry`` enforces, every language (``unread()``)."""
-    snapshot(registry.policy_version, registry=registry)
+    """The latest published snapshot in ``language`` (the active one by default): of the
+    version ``registry`` enforces (this process's registry's by default)."""
+    return snapshot((registry or get_registry()).policy_version, language)
 
 
 def banner(

@@ -1,6 +1,8 @@
 """The app's template tags in an async view that renders its page on the event loop (Django's
 ``render()`` or ``Template.render()`` called in the view itself), where Django refuses every
-query: the middleware's async path leaves them nothing to read from the database."""
+query, under ASGI and under WSGI (where Django runs an async view on an event loop of its
+own): the published snapshots are read as each registry is built, in the thread that builds
+it, and a registry check never falls due on the event loop."""
 
 from __future__ import annotations
 
@@ -8,12 +10,16 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
-from django.test import AsyncClient
+from django.test import AsyncClient, Client
 from django.urls import include, path
 
 from cookieconsent.conf import reset_caches
+from cookieconsent.engine import registry
+from cookieconsent.models import CookieCategory
+from cookieconsent.publishing import serve as serving
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_set
 from tests.conftest import RegistryClock
+from tests.helpers import publish_draft
 
 PAGE = engines["django"].from_string(
     "{% load cookieconsent %}<html><head>{% cookieconsent_head %}</head><body>"
@@ -79,3 +85,49 @@ async def test_a_view_that_outlasts_the_registry_check(categories, registry_cloc
     assert "analytics_c" in cookies_set(response)
     slow.clear()
     assert (await visit()).status_code == 200
+
+
+def test_under_wsgi_the_first_page_after_a_start_or_a_publish(categories):
+    reset_caches()
+    response = Client(raise_request_exception=False).get("/page/")
+    assert response.status_code == 200
+    assert b'id="cookieconsent-banner"' in response.content
+    assert "analytics_c" not in cookies_set(response)
+
+
+def test_under_wsgi_a_view_that_outlasts_the_registry_check(categories, registry_clock):
+    client = Client(raise_request_exception=False)
+    assert client.get("/page/").status_code == 200
+    slow["clock"] = registry_clock
+    client.cookies[CONSENT_COOKIE] = consent_cookie({"analytics"})
+    response = client.get("/page/")
+    assert response.status_code == 200
+    assert "analytics_c" in cookies_set(response)
+
+
+def test_a_new_registry_comes_with_its_snapshots(categories, django_assert_num_queries):
+    """A staff edit replaces the registry: the new one's snapshots are read as it is built, and
+    a page still in flight on the old one reads the same memo, without emptying it."""
+    old = registry.get_registry()
+    registry.invalidate()
+    new = registry.get_registry()
+    assert new is not old
+    with django_assert_num_queries(0):
+        assert serving.current(registry=old) == serving.current(registry=new) is not None
+        assert serving.current() is not None
+
+
+def test_the_latest_snapshots_outlive_a_visitor_browsing_old_versions(
+    categories, django_assert_num_queries, monkeypatch
+):
+    """The memo of snapshots is emptied when full (a visitor can ask for every old version):
+    the latest version's are kept all the same."""
+    CookieCategory.objects.filter(slug="functional").update(purpose="Remembers choices.")
+    registry.invalidate()
+    publish_draft()
+    latest = serving.current()
+    assert latest is not None and latest.version.number == 2
+    monkeypatch.setattr(serving._snapshots.of(registry.get_registry().stamp), "limit", 1)
+    assert serving.snapshot(1) is not None  # read, and the full memo emptied
+    with django_assert_num_queries(0):
+        assert serving.current() == latest
