@@ -52,9 +52,16 @@ class CookieConsentMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         consent = request.cookie_consent = Consent._for_request(request)  # type: ignore[attr-defined]
+        loader: following.Loader | None = None
         if following.is_enabled() and following.has_session(request):
-            consent._theirs = following.loader(request)
-        response = self.process_response(request, self.get_response(request))  # type: ignore[arg-type]
+            loader = consent._theirs = following.Loader(request)
+        response = self.get_response(request)
+        if loader is not None and loader.unsure:
+            # Asked on an async view's event loop, where the user's decision could not be
+            # read: the response follows them, read now.
+            consent._judge_again()
+            consent._theirs = following.Loader(request)
+        response = self.process_response(request, response)  # type: ignore[arg-type]
         if discovery.has_pending(request):
             # Undeclared cookies met for the first time in this process.
             discovery.write_pending(request)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
@@ -155,15 +154,25 @@ def has_session(request: HttpRequest) -> bool:
     return value is not None and "\x00" not in value
 
 
-def loader(request: HttpRequest) -> Callable[[], Decision | None]:
-    """The signed-in user's latest decision, asked for when the consent is first judged: by
-    then ``SessionMiddleware`` (below ours) has given the request its session."""
+class Loader:
+    """The sync path's: the signed-in user's latest decision, asked for when the consent is
+    first judged (by then ``SessionMiddleware``, below ours, has given the request its
+    session). Asked on an event loop (an async view, which Django runs on a loop of its own
+    under WSGI), where the session and the decision cannot be read: none, and ``unsure`` asks
+    the middleware to judge the response again once the view has run."""
 
-    def load() -> Decision | None:
-        user_pk = _signed_in(getattr(request, "session", None))
+    __slots__ = ("request", "unsure")
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+        self.unsure = False
+
+    def __call__(self) -> Decision | None:
+        if on_event_loop():
+            self.unsure = True
+            return None
+        user_pk = _signed_in(getattr(self.request, "session", None))
         return latest(user_pk) if user_pk else None
-
-    return load
 
 
 async def aload(request: HttpRequest) -> tuple[str, Decision | None]:
@@ -178,7 +187,7 @@ async def aload(request: HttpRequest) -> tuple[str, Decision | None]:
 
 class DuringView:
     """The decision the async path follows when the page asks during the view: what the sync
-    path's ``loader()`` would answer then, from the session as the view has left it so far.
+    path's ``Loader`` would answer then, from the session as the view has left it so far.
     ``aload()``'s decision while the session still names its user (or the view has not changed
     it); none once the view signed them out, or without ``SessionMiddleware``; for a user the
     view signed in, their latest decision where a query may be made (a sync view's thread).

@@ -18,6 +18,8 @@ from django.core.cache.backends.base import BaseCache
 from django.db import connection, connections
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, override_settings
+from django.urls import include
+from django.urls import path as route
 from django.utils import timezone
 
 from cookieconsent import publishing
@@ -325,6 +327,17 @@ def test_the_latest_record_is_found_through_its_index(categories):
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
     assert "cookieconsent_record_user" in plan and "TEMP B-TREE" not in plan
+
+
+async def asks(request):
+    """An async page that asks the consent, and sets an Analytics cookie."""
+    response = HttpResponse(str(request.cookie_consent.allows("analytics")))
+    response.set_cookie("analytics_c", "1")
+    return response
+
+
+#: ``@pytest.mark.urls("tests.enforcement.test_following")``: the tests' site and ``asks``.
+urlpatterns = [route("asks/", asks), route("", include("tests.urls"))]
 
 
 # -- async --------------------------------------------------------------------------------
@@ -680,6 +693,23 @@ def test_under_the_async_stack_a_sync_view_that_signs_in_is_answered_for_the_new
     assert seen == [True]
     assert sorted(written(response).granted) == ["analytics"]
     assert "analytics_c" in cookies_set(response)
+
+
+@pytest.mark.urls("tests.enforcement.test_following")
+def test_under_wsgi_an_async_view_that_asks_is_no_server_error(follow, categories):
+    """Django runs an async view on an event loop of its own under WSGI, where the user's
+    decision cannot be read when its page asks: it is answered without following anyone, and
+    its response follows the user all the same."""
+    user = UserFactory()
+    record = decide(user, "analytics")
+    browser = signed_in(user)
+    browser.raise_request_exception = False
+    page = browser.get("/asks/")
+    assert page.status_code == 200
+    assert written(page).consent_id == str(record.consent_id)
+    assert "analytics_c" in cookies_set(page)
+    # From then on this browser holds the decision: its own page says so.
+    assert browser.get("/asks/").content == b"True"
 
 
 # -- the setting ----------------------------------------------------------------------------
