@@ -259,8 +259,14 @@ _FIRST_COOKIE_DATE = -11644473600
 def _is_deletion(morsel: Morsel[str]) -> bool:
     """Whether a ``set_cookie()``'s ``Set-Cookie`` removes the cookie in a browser, whatever
     its value: the line the server writes for it, read by ``_deletes()``."""
-    if morsel["max-age"] == "" and morsel["expires"] == "":
+    max_age = morsel["max-age"]
+    if max_age == "" and morsel["expires"] == "":
         return False  # the common case: neither is set
+    if type(max_age) is int and max_age > 0:
+        # The other common case, set_cookie(max_age=...): not a deletion, unless a Max-Age
+        # written into its path or domain says otherwise to a browser. Then it is judged as a
+        # cookie that sets: dropped if not allowed, never let through.
+        return False
     return _deletes(morsel.OutputString())
 
 
