@@ -15,6 +15,7 @@ from django.contrib.sessions.backends.cache import SessionStore as CacheSession
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import connection, connections
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, override_settings
@@ -651,6 +652,31 @@ def test_a_view_that_signs_another_user_in_then_asks_follows_the_new_one(two_use
     response = _through(mode, _then_ask(_sign_in(bob)), _db_session(ann))
     assert sorted(written(response).granted) == ["functional"]
     assert "functional_c" in cookies_set(response) and "analytics_c" not in cookies_set(response)
+
+
+def _renew(request, asynchronous=False):
+    """Has the session saved again, to renew its expiry, without reading it."""
+    request.session.modified = True
+    return _nothing(request, asynchronous)
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "sync",
+        pytest.param(
+            "async",
+            marks=pytest.mark.xfail(raises=SynchronousOnlyOperation, strict=True),
+        ),
+    ],
+)
+def test_a_view_that_renews_the_session_then_asks_follows_the_signed_in_user(two_users, mode):
+    """The session is marked modified but was never read: it is not read on the event loop
+    (where the query would be a server error) to find the user it still names."""
+    ann, _bob = two_users
+    response = _through(mode, _then_ask(_renew), _db_session(ann))
+    assert sorted(written(response).granted) == ["analytics"]
+    assert "analytics_c" in cookies_set(response) and "functional_c" not in cookies_set(response)
 
 
 @MODES
