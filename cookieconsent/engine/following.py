@@ -185,6 +185,13 @@ async def aload(request: HttpRequest) -> tuple[str, Decision | None]:
     return user_pk, (await alatest(user_pk) if user_pk else None)
 
 
+def _changed(session: Any) -> bool:
+    """Whether the view may have changed whom ``session`` names: it read the session and
+    changed it (signing in and out do). One only marked to be saved again (``modified`` set
+    without a read, to renew its expiry) names whom it did, and is not in memory."""
+    return bool(session.modified and session.accessed)
+
+
 class DuringView:
     """The decision the async path follows when the page asks during the view: what the sync
     path's ``Loader`` would answer then, from the session as the view has left it so far.
@@ -206,9 +213,9 @@ class DuringView:
         session = getattr(self.request, "session", None)
         if session is None:
             return None
-        if not session.modified:  # (then it may not be loaded: not read again)
+        if not _changed(session):
             return self.decision
-        now = _signed_in(session)  # changed, so in memory: no query
+        now = _signed_in(session)  # read and changed, so in memory: no query
         if now == self.user_pk:
             return self.decision
         if not now:
@@ -221,11 +228,12 @@ class DuringView:
 
 async def areload(request: HttpRequest, user_pk: str, decision: Decision | None) -> Decision | None:
     """The decision to follow once the view has run, where nothing asked for it during the
-    view: ``decision`` (``aload()``'s, for ``user_pk``) unless the view signed someone in or
-    out, or ended the session. The sync path reads the session only then, and sees the same.
-    A session the view left unmodified is not read again."""
+    view (or it could not be answered there: ``DuringView.unsure``): ``decision``
+    (``aload()``'s, for ``user_pk``) unless the view signed someone in or out, or ended the
+    session. The sync path reads the session only then, and sees the same. A session the view
+    did not change (``_changed()``) is not read again."""
     session = getattr(request, "session", None)
-    if session is not None and not session.modified:
+    if session is not None and not _changed(session):
         return decision
     now = _user(await session.aget(SESSION_KEY)) if session is not None else ""
     if now == user_pk:

@@ -15,7 +15,6 @@ from django.contrib.sessions.backends.cache import SessionStore as CacheSession
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
-from django.core.exceptions import SynchronousOnlyOperation
 from django.db import connection, connections
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, override_settings
@@ -660,16 +659,7 @@ def _renew(request, asynchronous=False):
     return _nothing(request, asynchronous)
 
 
-@pytest.mark.parametrize(
-    "mode",
-    [
-        "sync",
-        pytest.param(
-            "async",
-            marks=pytest.mark.xfail(raises=SynchronousOnlyOperation, strict=True),
-        ),
-    ],
-)
+@MODES
 def test_a_view_that_renews_the_session_then_asks_follows_the_signed_in_user(two_users, mode):
     """The session is marked modified but was never read: it is not read on the event loop
     (where the query would be a server error) to find the user it still names."""
