@@ -3,13 +3,10 @@ verifies on its own; it no longer passes through a head kept before the rewrite.
 
 from __future__ import annotations
 
-import io
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
@@ -18,21 +15,9 @@ from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
 from cookieconsent.models.chain import GENESIS, digest, values_of
 from cookieconsent.proof import chain
 from tests.factories import ConsentRecordFactory
-from tests.proof.test_chain import TABLE, below_the_guard
+from tests.proof.test_chain import TABLE, below_the_guard, broken, verify
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
-
-
-def verify(*args: str) -> str:
-    out = io.StringIO()
-    call_command("cookieconsent_verify", *args, stdout=out)
-    return out.getvalue()
-
-
-def refused(*args: str) -> CommandError:
-    with pytest.raises(CommandError) as caught:
-        verify(*args)
-    return caught.value
 
 
 def keep(path, said: str) -> None:
@@ -89,7 +74,7 @@ def test_a_log_rewritten_whole_loses_the_heads_kept_before(tmp_path):
     rewrite_whole(first, action="accept_all")
     # On its own, the rewritten log verifies: that is what a kept head is for.
     assert "verifies: 3 records" in verify()
-    error = refused("--kept", str(heads))
+    error = broken("--kept", str(heads))
     assert error.returncode == 1
     assert "does not pass through 1 of 1 head kept" in str(error)
     assert kept in str(error)
@@ -112,7 +97,7 @@ def test_a_log_emptied_with_its_head_loses_the_heads_kept(tmp_path):
     below_the_guard(f"DELETE FROM {TABLE}", [])
     ChainHead.objects.all().delete()
     assert "verifies: 0 records" in verify()
-    assert refused("--kept", str(heads)).returncode == 1
+    assert broken("--kept", str(heads)).returncode == 1
 
 
 def test_a_head_kept_at_records_purged_since_is_not_lost(tmp_path):
@@ -145,7 +130,7 @@ def test_a_log_rewritten_whole_and_renumbered_does_not_look_purged(tmp_path):
         cursor.execute(f"UPDATE {TABLE} SET id = id + 1000")
     ChainHead.objects.update(record_pk=F("record_pk") + 1000)
     assert "verifies: 3 records" in verify()
-    error = refused("--kept", str(heads))
+    error = broken("--kept", str(heads))
     assert error.returncode == 1
     assert "does not pass through 2 of 2 heads kept" in str(error)
 
@@ -188,7 +173,7 @@ def test_since_trusts_a_kept_head_only_where_a_record_before_the_start_holds_it(
     ConsentRecordFactory(created_at=now)
     rewrite_whole(first, action="accept_all")
     since = (timezone.localdate() - timedelta(days=1)).isoformat()
-    assert refused("--since", since, "--kept", str(heads)).returncode == 1
+    assert broken("--since", since, "--kept", str(heads)).returncode == 1
     if decoy == "checkpoint":
         ChainCheckpoint.objects.create(record_pk=-1, consent_id=uuid.uuid4(), hash=kept, before=now)
     else:
@@ -198,7 +183,7 @@ def test_since_trusts_a_kept_head_only_where_a_record_before_the_start_holds_it(
         )
         with connection.cursor() as cursor:  # the guard is down since rewrite_whole()
             cursor.execute(f"UPDATE {TABLE} SET chain_hash = %s WHERE id = -1", [kept])
-    error = refused("--since", since, "--kept", str(heads))
+    error = broken("--since", since, "--kept", str(heads))
     assert error.returncode == 1
     assert f"Not passed through: {kept}" in str(error)
 
@@ -216,7 +201,7 @@ def test_an_empty_kept_file_keeps_no_head_yet(tmp_path):
 
 
 def test_a_kept_file_that_cannot_be_read_is_a_usage_error(tmp_path):
-    error = refused("--kept", str(tmp_path / "missing.log"))
+    error = broken("--kept", str(tmp_path / "missing.log"))
     assert error.returncode == 2
     assert "--kept" in str(error) and "cannot be read" in str(error)
 
