@@ -503,6 +503,18 @@ def test_verify_names_records_removed_before_a_run_the_purge_deleted(removed):
     assert_breaks_at(imported.pk, imported.consent_id, "does not follow the record before it")
 
 
+def test_verify_names_a_record_removed_before_the_newest_run_the_purge_deleted():
+    """The same at the end of the log: the run's checkpoint is crossed after the last record
+    walked, on the way to the head."""
+    now = timezone.now()
+    first = ConsentRecordFactory(created_at=now)
+    imported = ConsentRecordFactory(created_at=now - timedelta(days=500))
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 1
+    assert "verifies: 1 record " in verify()
+    below_the_guard(f"DELETE FROM {TABLE} WHERE id = %s", [first.pk])
+    assert_breaks_at(imported.pk, imported.consent_id, "does not follow the record before it")
+
+
 def test_a_purge_that_swallows_an_earlier_purges_run_leaves_the_rest_verifiable():
     """A run deleted by one purge inside a run a later purge deleted around it: its checkpoint
     links to a record the later purge deleted, and is passed over."""
