@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -107,96 +108,113 @@ def verify(
     hash, or a link to a record or checkpoint) is named in ``lost``; but not one whose record
     the purge has deleted since (a checkpoint at or after it, no record between). With
     ``since``, one held by a record before the walk's start is trusted, as that record is."""
+    kept = kept or {}
     head_hash, head_pk = _head() or (GENESIS, None)
     report = Report(head=head_hash, head_pk=head_pk)
     checkpoints = _checkpoints()
-    wanted = _wanted(kept or {}, head_hash, [c.pk for c in checkpoints])
-    lost = [h for h in (kept or {}) if h in wanted]
-    records = ConsentRecord.objects.order_by("pk")
+    wanted = _wanted(kept, head_hash, [c.pk for c in checkpoints])
     if head_pk is None:
-        # An empty chain: any record there was written below the ORM, or the head went.
-        first = records.values_list("pk", flat=True).first()
-        if first is not None and records.filter(pk=first, chain_hash=None).exists():
-            report.broken = Break(first, _consent_id(first), UNCHAINED)
-        elif first is not None:
-            newest = records.values_list("pk", flat=True).last() or first
-            report.broken = Break(newest, _consent_id(newest), NO_HEAD)
-        report.lost = lost if report.broken is None else []
-        return report
-    records = records.filter(pk__lte=head_pk)
-    prev_pk, prev_hash = 0, GENESIS
-    if since is not None:
-        start = records.filter(created_at__gte=since).aggregate(pk=Min("pk"))["pk"]
-        earlier = records.filter(pk__lt=start) if start is not None else records
-        before = earlier.values_list("pk", flat=True).last()
-        trusted = None if before is None else _given_before(before, since)
-        if before is None or trusted is not None:
-            # No record since then: none to walk, but the newest must still be where the head
-            # says (the records given since then may be the ones removed).
-            records = records.filter(pk__gte=start) if start is not None else records.none()
-        if before is not None and trusted is not None:
-            prev_pk, prev_hash = before, trusted
-            if wanted:
-                wanted -= _held_up_to(kept or {}, wanted, before)
-    at = 0
-    pending = 0
+        report.broken = _headless()
+    else:
+        records, before = _records(head_pk, since)
+        if before is not None and wanted:
+            wanted -= _held_up_to(kept, wanted, before[0])
+        start = before or (0, GENESIS)
+        report.broken = _walk(report, records, start, head_pk, checkpoints, wanted, on_rows)
+    if report.broken is None:
+        report.lost = [h for h in kept if h in wanted]
+    return report
+
+
+def _headless() -> Break | None:
+    """For a chain without a head (or with an empty one): any record there was written below
+    the ORM, or the head went."""
+    keys = ConsentRecord.objects.order_by("pk").values_list("pk", flat=True)
+    first = keys.first()
+    if first is None:
+        return None
+    if keys.filter(pk=first, chain_hash=None).exists():
+        return Break(first, _consent_id(first), UNCHAINED)
+    newest = keys.last() or first
+    return Break(newest, _consent_id(newest), NO_HEAD)
+
+
+def _records(
+    head_pk: int, since: dt.datetime | None
+) -> tuple[QuerySet[ConsentRecord], tuple[int, str] | None]:
+    """The records to walk, in the chain's order, up to the head's (key ``head_pk``), and the
+    key and hash of the record before them to go on from (``None``: the genesis). With
+    ``since``, those given since then (none: the newest must still be where the head says, as
+    the records given since then may be the ones removed), after the record before them if
+    ``_given_before()`` trusts it; if not, all of them."""
+    records = ConsentRecord.objects.filter(pk__lte=head_pk).order_by("pk")
+    if since is None:
+        return records, None
+    start = records.filter(created_at__gte=since).aggregate(pk=Min("pk"))["pk"]
+    later = records.filter(pk__gte=start) if start is not None else records.none()
+    earlier = records.filter(pk__lt=start) if start is not None else records
+    before = earlier.values_list("pk", flat=True).last()
+    if before is None:
+        return later, None
+    trusted = _given_before(before, since)
+    if trusted is None:
+        return records, None
+    return later, (before, trusted)
+
+
+def _walk(
+    report: Report,
+    records: QuerySet[ConsentRecord],
+    prev: tuple[int, str],
+    head_pk: int,
+    checkpoints: list[_Checkpoint],
+    wanted: set[str],
+    on_rows: Callable[[int], None] | None,
+) -> Break | None:
+    """Walk ``records`` on from ``prev`` (the key and hash before them) to the head (its key
+    ``head_pk``, its hash ``report.head``), counted in ``report``, taking each hash met off
+    ``wanted``: the first record that does not verify, if any."""
+    crossing = _Crossing(checkpoints)
     for pk, row in _read(records):
         if row is None:
-            report.broken = Break(pk, _consent_id(pk), CONTENT)
-            return report
-        link, hash_, *values = row
-        # A checkpoint stands in for the purged record whose key it holds. (Asked only where
-        # there is one before this record: most records follow a record.)
-        if at < len(checkpoints) and checkpoints[at].pk < pk:
-            (prev_pk, prev_hash), at, unfollowed = _cross(checkpoints, at, (prev_pk, prev_hash), pk)
-            if unfollowed is not None:
-                report.broken = Break(unfollowed.pk, unfollowed.consent_id, LINK)
-                return report
+            return Break(pk, _consent_id(pk), CONTENT)
+        if pk > crossing.due:  # (most records follow a record: nothing to cross)
+            crossed = crossing.cross(prev, pk)
+            if isinstance(crossed, Break):
+                return crossed
+            prev = crossed
         if report.first_pk is None:
             report.first_pk = pk
-        reason = (
-            UNCHAINED
-            if hash_ is None or link is None
-            else CONTENT
-            if not _matches(values, link, hash_)
-            else LINK
-            if link != prev_hash
-            else None
-        )
-        if reason is not None:
-            report.broken = Break(pk, str(values[_CONSENT_ID]), reason)
-            return report
+        link, hash_, *values = row
+        if hash_ is None or link is None:
+            return Break(pk, str(values[_CONSENT_ID]), UNCHAINED)
+        if not _matches(values, link, hash_):
+            return Break(pk, str(values[_CONSENT_ID]), CONTENT)
+        if link != prev[1]:
+            return Break(pk, str(values[_CONSENT_ID]), LINK)
         if wanted:
             wanted.discard(link)  # a checkpoint's, or the record's before it
             wanted.discard(hash_)
-        prev_pk, prev_hash = pk, hash_
+        prev = (pk, hash_)
         report.checked += 1
         report.last_pk = pk
-        pending += 1
-        if on_rows is not None and pending == CHUNK_SIZE:
-            on_rows(pending)
-            pending = 0
-    if on_rows is not None and pending:
-        on_rows(pending)
-    (prev_pk, prev_hash), at, unfollowed = _cross(
-        checkpoints, at, (prev_pk, prev_hash), head_pk + 1
-    )
-    if unfollowed is not None:
-        report.broken = Break(unfollowed.pk, unfollowed.consent_id, LINK)
-        return report
-    if (prev_pk, prev_hash) != (head_pk, head_hash):
-        report.broken = Break(head_pk, _consent_id(head_pk), HEAD)
-        return report
+        if on_rows is not None and report.checked % CHUNK_SIZE == 0:
+            on_rows(CHUNK_SIZE)
+    if on_rows is not None and report.checked % CHUNK_SIZE:
+        on_rows(report.checked % CHUNK_SIZE)
+    crossed = crossing.cross(prev, head_pk + 1)
+    if isinstance(crossed, Break):
+        return crossed
+    if crossed != (head_pk, report.head):
+        return Break(head_pk, _consent_id(head_pk), HEAD)
     # A record after the head is an append made since the head was read, or one the head never
     # counted (inserted below the ORM, or the head moved back): only the head tells them apart.
     beyond = (
         ConsentRecord.objects.filter(pk__gt=head_pk).order_by("pk").values_list("pk", flat=True)
     ).first()
-    if beyond is not None and _head() == (head_hash, head_pk):
-        report.broken = Break(beyond, _consent_id(beyond), BEYOND)
-    elif wanted:
-        report.lost = [h for h in lost if h in wanted]
-    return report
+    if beyond is not None and _head() == (report.head, head_pk):
+        return Break(beyond, _consent_id(beyond), BEYOND)
+    return None
 
 
 def _given_before(pk: int, since: dt.datetime) -> str | None:
@@ -209,7 +227,7 @@ def _given_before(pk: int, since: dt.datetime) -> str | None:
         if row is None:
             return None
         link, hash_, *values = row
-        if hash_ is None or link is None or not _matches(values, link, hash_):
+        if not _matches(values, link, hash_):
             return None
         try:
             return hash_ if values[_CREATED_AT] < since else None
@@ -379,19 +397,34 @@ def _checkpoints() -> list[_Checkpoint]:
     ]
 
 
-def _cross(
-    checkpoints: Sequence[_Checkpoint], at: int, prev: tuple[int, str], before: int
-) -> tuple[tuple[int, str], int, _Checkpoint | None]:
-    """Pass the checkpoints from ``at`` on that stand in for the purged records after ``prev``
-    (the key and hash walked last) and before key ``before``: the key and hash to go on from,
-    the index of the next checkpoint, and the one whose run does not follow, if any."""
-    gap = []
-    while at < len(checkpoints) and checkpoints[at].pk < before:
-        if checkpoints[at].pk > prev[0]:  # not one at a record walked
-            gap.append(checkpoints[at])
-        at += 1
-    last = (gap[-1].pk, gap[-1].hash) if gap else prev
-    return last, at, _unfollowed(gap, prev[1])
+class _Crossing:
+    """The purge's checkpoints, crossed in their order as the walk passes their keys: each
+    stands in for the purged record whose key it holds."""
+
+    __slots__ = ("_at", "_checkpoints", "due")
+
+    def __init__(self, checkpoints: Sequence[_Checkpoint]) -> None:
+        self._checkpoints = checkpoints
+        self._at = 0
+        #: The key of the next checkpoint to cross (infinite once there is none).
+        self.due: float = checkpoints[0].pk if checkpoints else math.inf
+
+    def cross(self, prev: tuple[int, str], before: int) -> tuple[int, str] | Break:
+        """Cross the checkpoints before key ``before``; those after ``prev`` (the key and hash
+        walked last) stand in for the records purged between. The key and hash to go on from,
+        or the checkpoint whose run does not follow."""
+        checkpoints, at = self._checkpoints, self._at
+        gap = []
+        while at < len(checkpoints) and checkpoints[at].pk < before:
+            if checkpoints[at].pk > prev[0]:  # not one at a record walked
+                gap.append(checkpoints[at])
+            at += 1
+        self._at = at
+        self.due = checkpoints[at].pk if at < len(checkpoints) else math.inf
+        unfollowed = _unfollowed(gap, prev[1])
+        if unfollowed is not None:
+            return Break(unfollowed.pk, unfollowed.consent_id, LINK)
+        return (gap[-1].pk, gap[-1].hash) if gap else prev
 
 
 def _unfollowed(gap: Sequence[_Checkpoint], prev: str) -> _Checkpoint | None:
