@@ -107,7 +107,8 @@ def verify(
     through a head kept before the rewrite: each one the walk does not meet (as a record's
     hash, or a link to a record or checkpoint) is named in ``lost``; but not one whose record
     the purge has deleted since (a checkpoint at or after it, no record between). With
-    ``since``, one held by a record before the walk's start is trusted, as that record is."""
+    ``since``, one held before the walk's start by its record (a bare hash: by any record, or
+    checkpoint) is trusted, as that record is (``_held_up_to()``)."""
     kept = kept or {}
     head_hash, head_pk = _head() or (GENESIS, None)
     report = Report(head=head_hash, head_pk=head_pk)
