@@ -133,19 +133,19 @@ class CookieConsentMiddleware:
             if morsel.key != name:
                 # (Rare.) Stored under another key (cookies[key] = morsel, which SimpleCookie
                 # keeps as it is), it leaves under its own name: judged by that.
-                verdict = _verdict(str(morsel.key), morsel.OutputString(), consent, request)
-                if verdict is None:
+                judged = _judge(str(morsel.key), morsel.OutputString(), consent, request)
+                if judged is None:
                     del cookies[name]
-                elif verdict:
+                elif judged:
                     personal = True
         # A Set-Cookie written as a raw header instead of through set_cookie() is judged too,
         # under whatever spelling of its name a server would still send as one.
         # (Most header names have no "k" at all: a cheap way past them.)
         for key in [k for k in response.headers if ("k" in k or "K" in k) and _is_set_cookie(k)]:
-            verdict = _raw_verdict(key, response[key], consent, request)
-            if verdict is None:
+            judged = _judge_raw(key, response[key], consent, request)
+            if judged is None:
                 del response[key]
-            elif verdict:
+            elif judged:
                 personal = True
         for name in held:
             if name in cookies:
@@ -202,7 +202,7 @@ def _vary_names(cookie: bool, region: bool, signal: bool) -> tuple[str, ...]:
     )
 
 
-def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -> bool | None:
+def _judge_raw(key: str, value: str, consent: Consent, request: HttpRequest) -> bool | None:
     """For a raw ``Set-Cookie`` header: ``None`` to drop it, else whether letting it through
     depends on the visitor's consent."""
     if ":" in key:
@@ -214,10 +214,10 @@ def _raw_verdict(key: str, value: str, consent: Consent, request: HttpRequest) -
         # Browsers store "=v" or "v" as a cookie without a name, sent back as "v": it could
         # pose as any cookie.
         return None
-    return _verdict(name, value, consent, request)
+    return _judge(name, value, consent, request)
 
 
-def _verdict(name: str, line: str, consent: Consent, request: HttpRequest) -> bool | None:
+def _judge(name: str, line: str, consent: Consent, request: HttpRequest) -> bool | None:
     """For the ``Set-Cookie`` line ``line`` of the cookie ``name``: ``None`` to drop it, else
     whether letting it through depends on the visitor's consent."""
     rule = consent._registry.lookup(name)
