@@ -167,7 +167,7 @@ def test_a_page_that_lies_to_scripts_cannot_break_the_scan(hostile_site, chromiu
         ("ok_key", "local_storage"),
     }
     out, _ = scan(f"{hostile_site}/lies/", "--browser", chromium, "--timeout", "3")
-    assert "3 names were left out" in out
+    assert "Left out 3 names: not strings" in out
 
 
 # -- without a browser -----------------------------------------------------------------------
@@ -321,3 +321,11 @@ def test_one_page_is_said_in_the_singular():
     out = io.StringIO()
     Command(stdout=out)._print([scanner.PageReport("http://localhost:8000/")])
     assert "\nScanned 1 page.\n" in out.getvalue()
+
+
+def test_one_name_left_out_is_said_in_the_singular():
+    from cookieconsent.management.commands.cookieconsent_scan import Command
+
+    out = io.StringIO()
+    Command(stdout=out)._print([scanner.PageReport("http://localhost:8000/", rejected=1)])
+    assert "  Left out 1 name: not strings" in out.getvalue()

@@ -97,7 +97,7 @@ class Command(BaseCommand):
             if report.rejected:
                 self.stdout.write(
                     self.style.WARNING(
-                        f"  {report.rejected} names were left out: not strings, longer than "
+                        f"  Left out {counted(report.rejected, 'name')}: not strings, longer than "
                         f"{discovery.MAX_NAME} characters, not valid names, or beyond "
                         f"{browser.MAX_KEYS} keys in a storage area."
                     )
