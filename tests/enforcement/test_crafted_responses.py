@@ -151,6 +151,19 @@ def test_a_set_cookie_that_only_looks_like_a_deletion_is_judged(rf, categories, 
     assert "_stat" not in response.cookies.output()
 
 
+@pytest.mark.parametrize("max_age", [None, 3600])
+def test_a_set_cookie_without_an_expiry_or_with_a_positive_max_age_is_never_a_deletion(
+    rf, categories, max_age
+):
+    """Whatever its path adds (a browser obeys the last Max-Age, here 0): judged as a cookie
+    that sets, it is dropped, never let through as a deletion (docs/middleware.md)."""
+
+    def build(response: HttpResponse) -> None:
+        response.set_cookie("_stat", "id", max_age=max_age, path="/; Max-Age=0")
+
+    assert "_stat" not in through(rf, build).cookies.output()
+
+
 @pytest.mark.parametrize(
     ("attributes", "deletes"),
     [
