@@ -109,13 +109,11 @@ class CookieConsentMiddleware:
             # endpoint writes one, and never shared (expired is what makes it private).
             set_consent_cookie(response, consent._adopted)
             expired = True
-        for name in list(cookies):
+        for name, morsel in list(cookies.items()):
             rule = lookup(name)
             if rule is None:
-                discovery.notice(request, name, "response", cookies[name])
-                if get_config()["UNDECLARED_COOKIES"] != "allow" and not _is_deletion(
-                    cookies[name]
-                ):
+                discovery.notice(request, name, "response", morsel)
+                if get_config()["UNDECLARED_COOKIES"] != "allow" and not _is_deletion(morsel):
                     _warn_undeclared(name)
                     del cookies[name]
                     continue
@@ -123,13 +121,12 @@ class CookieConsentMiddleware:
                 pass
             elif rule.slug in (allowed or (allowed := consent._allowed_now())):
                 personal = True
-            elif not _is_deletion(cookies[name]):
+            elif not _is_deletion(morsel):
                 # Dropped; and if the browser holds it already, expired in its place.
                 del cookies[name]
                 if name in held:
                     expired = _expire(response, name, rule) or expired
                 continue
-            morsel = cookies[name]
             if morsel.key != name:
                 # (Rare.) Stored under another key (cookies[key] = morsel, which SimpleCookie
                 # keeps as it is), it leaves under its own name: judged by that.
