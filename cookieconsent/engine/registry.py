@@ -27,6 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -322,12 +323,20 @@ def read_generation() -> int:
     """The database's registry generation (0 before the first change)."""
     from cookieconsent.models import RegistryStamp
 
-    stamps = RegistryStamp.objects.values_list("generation", flat=True)
-    if connections[stamps.db].in_atomic_block:
-        # In a savepoint, so that a failure leaves the caller's transaction usable.
-        with transaction.atomic(using=stamps.db):
-            return stamps.first() or 0
-    return stamps.first() or 0
+    with _savepoint():
+        return RegistryStamp.objects.values_list("generation", flat=True).first() or 0
+
+
+def _savepoint() -> AbstractContextManager[Any]:
+    """A savepoint where the caller is inside a transaction (``ATOMIC_REQUESTS``), so that a
+    read of the registry's tables that fails leaves it usable: PostgreSQL refuses every later
+    query of a transaction that saw an error."""
+    from cookieconsent.models import RegistryStamp
+
+    using = router.db_for_read(RegistryStamp)
+    if connections[using].in_atomic_block:
+        return transaction.atomic(using=using)
+    return nullcontext()
 
 
 def get_registry() -> Registry:
@@ -353,7 +362,8 @@ def get_registry() -> Registry:
         try:
             generation = read_generation()
             if registry is None or registry.generation != generation:
-                registry = build(generation)
+                with _savepoint():
+                    registry = build(generation)
                 _prepare(registry)
         except DatabaseError:
             if registry is None:
@@ -386,7 +396,8 @@ def on_build(prepare: Callable[[Registry], None]) -> Callable[[Registry], None]:
 def _prepare(registry: Registry) -> None:
     for prepare in _preparers:
         try:
-            prepare(registry)
+            with _savepoint():
+                prepare(registry)
         except DatabaseError:  # read again where it is needed
             logger.warning("cookieconsent: could not prepare the registry", exc_info=True)
 

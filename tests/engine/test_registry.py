@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import F
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -31,6 +32,7 @@ from cookieconsent.models import (
     CookieCategory,
     PublishedVersion,
     RegistryStamp,
+    Snapshot,
     Technology,
 )
 from cookieconsent.models.content import draft_content
@@ -301,18 +303,46 @@ def test_no_registry_and_no_database_is_an_error(db):
 
 
 @contextmanager
-def stamp_table_away() -> Iterator[None]:
-    """The registry's stamp table renamed away (as good as a lost connection), and back
-    afterwards: MySQL and MariaDB do not take a rename back with the test's transaction."""
+def table_away(model: type[models.Model]) -> Iterator[None]:
+    """``model``'s table renamed away (as good as a lost connection), and back afterwards:
+    MySQL and MariaDB do not take a rename back with the test's transaction."""
     quote = connection.ops.quote_name
-    table = quote(RegistryStamp._meta.db_table)
+    table = quote(model._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {table} RENAME TO {quote('cc_stamp_away')}")
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {quote('cc_table_away')}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE {quote('cc_stamp_away')} RENAME TO {table}")
+            cursor.execute(f"ALTER TABLE {quote('cc_table_away')} RENAME TO {table}")
+
+
+def stamp_table_away() -> contextlib.AbstractContextManager[None]:
+    """The registry's stamp table renamed away."""
+    return table_away(RegistryStamp)
+
+
+@pytest.mark.parametrize("model", [PublishedVersion, Snapshot], ids=["build", "prepare"])
+def test_a_failed_read_leaves_the_callers_transaction_usable(
+    model, categories, registry_clock, caplog
+):
+    """A request under ATOMIC_REQUESTS finds the registry due and the database changed, but
+    the build (or the snapshots read as it is built) fails: the last good registry (or the new
+    one) serves, and the request's transaction still answers. (PostgreSQL refuses every query
+    of a transaction after an error, unless the failed read was in a savepoint.)"""
+    reset_caches()
+    first = get_registry()
+    another_process_changes_the_table(categories)
+    registry_clock.advance(10)
+    with table_away(model), transaction.atomic():
+        with caplog.at_level(logging.WARNING, logger="cookieconsent"):
+            registry = get_registry()
+        assert CookieCategory.objects.filter(slug="functional").exists()
+    assert "cookieconsent: " in caplog.text
+    if model is PublishedVersion:
+        assert registry is first
+    else:
+        assert registry.lookup("_stat").slug == "functional"
 
 
 @override_settings(
