@@ -41,22 +41,31 @@ class Memo(dict[K, V]):
 
 class PerRegistry(Generic[K, V]):
     """Values derived from one build of the cookie registry (a rendered banner, a consent
-    cookie's verdict), kept by the module that computes them and emptied when the registry is
-    replaced. Thread-safe enough: two threads may at worst compute the same value twice."""
+    cookie's verdict), kept by the module that computes them and dropped a build later.
 
-    __slots__ = ("_current", "limit")
+    The previous build's memo is kept beside the latest's: a request still in flight on the
+    old registry (an async page, which never waits for a build) reads its own values, and
+    cannot empty those the new registry was given as it was built. Thread-safe enough: two
+    threads may at worst compute the same value twice."""
+
+    __slots__ = ("_current", "_previous", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._current: tuple[str, Memo[K, V]] = ("", Memo(limit))
+        self._previous = self._current
 
     def of(self, stamp: str) -> Memo[K, V]:
         """The memo of the registry build ``stamp`` (``Registry.stamp``)."""
         current = self._current
-        if current[0] != stamp:
-            current = self._current = (stamp, Memo(self.limit))
-        return current[1]
+        if current[0] == stamp:
+            return current[1]
+        previous = self._previous
+        if previous[0] == stamp:
+            return previous[1]
+        self._previous, self._current = current, (stamp, Memo(self.limit))
+        return self._current[1]
 
     def clear(self) -> None:
         """Forget every value."""
-        self._current = ("", Memo(self.limit))
+        self._current = self._previous = ("", Memo(self.limit))

@@ -31,13 +31,18 @@ def test_get_or_compute_computes_once():
     assert calls == [1]
 
 
-def test_a_memo_per_registry_is_emptied_when_the_registry_changes():
+def test_a_memo_per_registry_is_dropped_a_build_later():
     per: PerRegistry[str, int] = PerRegistry(limit=10)
     per.of("1.1").remember("a", 1)
     assert per.of("1.1") == {"a": 1}
-    assert per.of("2.2") == {}  # a new build: nothing derived from the old one survives
-    assert per.of("1.1") == {}  # nor does going back to a stamp make its values return
-    per.of("1.1").remember("b", 2)
+    assert per.of("2.2") == {}  # a new build: nothing derived from the old one is used
+    per.of("2.2").remember("b", 2)
+    # A request still on the old build reads its own values, and leaves the new build's.
+    assert per.of("1.1") == {"a": 1}
+    assert per.of("2.2") == {"b": 2}
+    per.of("3.3").remember("c", 3)
+    assert per.of("1.1") == {}  # two builds later, the first's values are gone
+    assert per.of("3.3") == {"c": 3}  # and asking for them did not empty the latest's
     per.clear()
-    assert per.of("1.1") == {}
+    assert per.of("1.1") == {} and per.of("2.2") == {}
     assert per.of("x").limit == 10

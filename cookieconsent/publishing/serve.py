@@ -26,8 +26,7 @@ def snapshot(number: int, language: str | None = None) -> Snapshot | None:
     default language when it has none; ``None`` if there is no such version."""
     if number <= 0:
         return None
-    # Kept with this process's registry, whichever registry asks: a snapshot never changes,
-    # and a page still in flight on an older registry must not empty the memo of the new.
+    # Kept with this process's registry, whichever registry asks: a snapshot never changes.
     registry = get_registry()
     memo = _snapshots.of(registry.stamp)
     found = memo.get(number)

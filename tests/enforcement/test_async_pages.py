@@ -6,6 +6,8 @@ it, and a registry check never falls due on the event loop."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
@@ -131,3 +133,33 @@ def test_the_latest_snapshots_outlive_a_visitor_browsing_old_versions(
     assert serving.snapshot(1) is not None  # read, and the full memo emptied
     with django_assert_num_queries(0):
         assert serving.current() == latest
+
+
+def test_a_page_on_the_old_registry_during_a_build_reads_no_table(
+    categories, registry_clock, monkeypatch, django_assert_num_queries
+):
+    """An async view's template asks for the snapshot on the event loop while a thread builds
+    the next registry (the loop gets the registry it has, without waiting): it finds the old
+    build's snapshots, and leaves the new build's, read as it was built, in place for the pages
+    after it. Neither may query (Django refuses on the loop)."""
+    old = registry.get_registry()
+    CookieCategory.objects.filter(slug="functional").update(purpose="Remembers choices.")
+    publish_draft()
+    # As if another process had published: this one still serves the old registry, due for
+    # its check.
+    monkeypatch.setattr(registry, "_current", old)
+    registry_clock.advance(10)
+    seen = []
+
+    async def a_page() -> object:
+        return serving.current()
+
+    def meanwhile(new: registry.Registry) -> None:
+        seen.append(asyncio.run(a_page()))  # before the build is finished
+
+    monkeypatch.setattr(registry, "_preparers", [*registry._preparers, meanwhile])
+    new = registry.get_registry()
+    assert new is not old and seen == [serving.current(registry=old)]
+    with django_assert_num_queries(0):
+        latest = asyncio.run(a_page())
+    assert latest is not None and latest.version.number == new.policy_version == 2
