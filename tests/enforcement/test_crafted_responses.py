@@ -203,6 +203,9 @@ ODD_NAMES = [
     "Set-Cookie \t ",
     "Set -Cookie",
     "Set-Cookie\x0b",
+    "\x00Set-Cookie",
+    "Set-Cookie\x01",
+    "\x1bSet-Cookie\x7f",
     "SET-COOKIE",
     "Set-Cookie:_x",
 ]
