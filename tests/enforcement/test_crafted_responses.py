@@ -230,12 +230,26 @@ def test_raw_set_cookie_under_any_spelling_is_judged(rf, categories, header):
     assert "Cookie" in allowed["Vary"]
 
 
-@pytest.mark.parametrize("value", ["=_stat=1", "_stat", "  =x", ""])
+@pytest.mark.parametrize("value", ["=_stat=1", "_stat", "  =x", "", "necessary_c", "=necessary_c"])
 def test_a_raw_set_cookie_without_a_name_is_dropped(rf, categories, value):
     # A browser keeps "=v" or "v" as a nameless cookie and sends back "v": it could pose as
     # any cookie.
     response = through(rf, lambda r: r.headers.__setitem__("Set-Cookie ", value))
     assert not [k for k in response.headers if "cookie" in k.lower()]
+
+
+@override_settings(COOKIECONSENT={"UNDECLARED_COOKIES": "allow"})
+@pytest.mark.parametrize("value", ["=x", "x", " =x; Path=/"])
+def test_a_raw_set_cookie_without_a_name_is_dropped_where_undeclared_ones_are_allowed(
+    rf, categories, value
+):
+    """Allowing undeclared cookies allows cookies with a name of their own, not a nameless one
+    that could pose as any cookie."""
+    response = through(rf, lambda r: r.headers.__setitem__("Set-Cookie", value))
+    assert not response.has_header("Set-Cookie")
+    assert through(rf, lambda r: r.headers.__setitem__("Set-Cookie", "x=1")).has_header(
+        "Set-Cookie"
+    )
 
 
 @pytest.mark.parametrize(
