@@ -146,6 +146,31 @@ MALFORMED = {
 }
 
 
+def signed_of_length(length: int) -> str:
+    """What ``signing.dumps()`` writes for a decision, compressed or not, exactly ``length``
+    characters long: its consent ID padded with digits that zlib does not shrink away."""
+    digits = "".join(str(n * 7919 % 10007) for n in range(length))
+    for compress in (False, True):
+        for size in range(len(digits)):
+            value = signing.dumps(payload(i=digits[:size]), salt=SALT, compress=compress)
+            if len(value) == length:
+                return value
+            if len(value) > length:
+                break
+    raise AssertionError(f"no signed decision is {length} characters long")
+
+
+def test_a_consent_cookie_of_the_longest_length_is_read_and_a_longer_one_is_not(categories):
+    """``MAX_COOKIE_LENGTH`` is the longest value still looked at: not one character less."""
+    longest = signed_of_length(MAX_COOKIE_LENGTH)
+    assert Decision.unsign(longest) is not None
+    assert Consent(longest).allows("analytics")
+    too_long = signed_of_length(MAX_COOKIE_LENGTH + 1)
+    assert signing.loads(too_long, salt=SALT)["g"] == ["analytics"]  # a valid signature
+    assert Decision.unsign(too_long) is None
+    assert not Consent(too_long).allows("analytics")
+
+
 def test_a_compressed_decision_reads_up_to_its_bound_and_not_beyond(categories):
     """A payload that zlib shrinks below the cookie's length cap but that would inflate past
     MAX_INFLATED is no decision: a key holder cannot make every request inflate megabytes."""
