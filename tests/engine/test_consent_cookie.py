@@ -217,6 +217,13 @@ def test_a_little_clock_skew_is_tolerated(categories):
     assert not Consent(consent_cookie({"analytics"}, age=-(FUTURE_TOLERANCE + 60))).is_decided
 
 
+def test_the_clock_skew_tolerated_is_five_minutes(categories):
+    """As the documentation says: a decision dated more than five minutes ahead is no
+    decision (a longer tolerance would let a cookie outlive CONSENT_MAX_AGE by as much)."""
+    assert Consent(consent_cookie({"analytics"}, age=-4 * 60)).is_decided
+    assert not Consent(consent_cookie({"analytics"}, age=-6 * 60)).allows("analytics")
+
+
 @override_settings(COOKIECONSENT={"CONSENT_MAX_AGE": 100, "REFUSAL_MAX_AGE": 50})
 def test_one_lifetime_rule_for_the_cookie_and_the_check(categories, rf):
     from django.http import HttpResponse
