@@ -224,6 +224,16 @@ def test_the_clock_skew_tolerated_is_five_minutes(categories):
     assert not Consent(consent_cookie({"analytics"}, age=-6 * 60)).allows("analytics")
 
 
+def test_a_future_dated_decision_under_an_old_policy_needs_no_renewal(categories):
+    """Dated in the future it is no decision at all, not a stale one: there is nothing to
+    renew, even when the policy has asked for consent again since its version."""
+    ten_years = 10 * 365 * 24 * 3600
+    assert Consent(consent_cookie({"analytics"}, version=0)).needs_renewal
+    consent = Consent(consent_cookie({"analytics"}, version=0, age=-ten_years))
+    assert not consent.needs_renewal
+    assert not consent.is_decided
+
+
 @override_settings(COOKIECONSENT={"CONSENT_MAX_AGE": 100, "REFUSAL_MAX_AGE": 50})
 def test_one_lifetime_rule_for_the_cookie_and_the_check(categories, rf):
     from django.http import HttpResponse
