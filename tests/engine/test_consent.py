@@ -111,6 +111,17 @@ def test_refusal_expires_sooner(categories):
     assert Consent(consent_cookie({"functional"}, age=half_year + 60)).is_decided
 
 
+def test_a_consent_to_categories_no_longer_offered_lives_as_a_refusal(categories):
+    """What a decision grants now decides its lifetime: one that granted only a category the
+    site no longer offers grants nothing, so it is asked again after ``REFUSAL_MAX_AGE``."""
+    half_year = 182 * 24 * 3600
+    assert Consent(consent_cookie({"marketing"}, age=half_year - 60)).is_decided
+    gone = Consent(consent_cookie({"marketing"}, age=half_year + 60))
+    assert gone.needs_renewal
+    assert not gone.is_decided
+    assert Consent(consent_cookie({"marketing", "functional"}, age=half_year + 60)).is_decided
+
+
 @override_settings(COOKIECONSENT={"CONSENT_MAX_AGE": 60, "REFUSAL_MAX_AGE": 30})
 def test_max_ages_are_settings(categories):
     assert Consent(consent_cookie({"functional"}, age=61)).needs_renewal
