@@ -122,6 +122,16 @@ def test_a_next_on_this_site_is_kept(client, categories, next_url):
     assert response["Location"] == next_url
 
 
+def test_a_next_on_this_site_over_https_may_not_drop_to_http(client, categories):
+    """A choice posted over HTTPS never sends the visitor back over plain HTTP, even to this
+    host; the same address over HTTPS is kept."""
+    for scheme, expected in (("http", "/"), ("https", "https://testserver/pricing/")):
+        data = {"action": "reject_all", "next": f"{scheme}://testserver/pricing/"}
+        response = client.post(URL, data, secure=True)
+        assert response.status_code == 302
+        assert response["Location"] == expected
+
+
 def test_unknown_slug_is_a_clear_400_and_saves_nothing(client, categories):
     response = post(client, action="custom", categories=["functional", "marketing"])
     assert response.status_code == 400
