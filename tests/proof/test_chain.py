@@ -12,6 +12,7 @@ import io
 import json
 import threading
 import uuid
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -121,6 +122,17 @@ def test_an_auditor_recomputes_every_hash_from_the_export(client, staff):
         assert auditors_hash(row, prev) == row["chain_hash"], row
         prev = row["chain_hash"]
     assert len(rows) == 2
+
+
+def test_a_time_given_in_another_zone_is_hashed_in_utc():
+    """The hash takes ``created_at`` in UTC, as the database gives it back: a record given with
+    a local time verifies."""
+    given = dt.datetime(2026, 3, 1, 12, tzinfo=zoneinfo.ZoneInfo("Africa/Johannesburg"))
+    record = ConsentRecordFactory(created_at=given)
+    assert "verifies: 1 record " in verify()
+    row = next(csv.DictReader(io.StringIO("".join(export.stream(ConsentRecord.objects, "csv")))))
+    assert row["time"] == "2026-03-01T10:00:00+00:00"
+    assert auditors_hash(row, GENESIS) == record.chain_hash
 
 
 def test_verify_passes_an_intact_log(client):
@@ -447,9 +459,40 @@ def test_bulk_create_chains_in_order():
 def test_the_head_is_made_again_from_the_newest_record():
     """A flushed head row (a test database's flush) continues from the newest record."""
     ConsentRecordFactory()
+    newest = ConsentRecordFactory()
     ChainHead.objects.all().delete()
-    ConsentRecordFactory()
+    assert ConsentRecordFactory().chain_prev == newest.chain_hash
+    assert "verifies: 3 records" in verify()
+
+
+def test_the_head_is_made_again_from_the_newest_record_or_checkpoint():
+    """After a purge: from the newest record left, not the checkpoint before it; everything
+    purged, from the newest checkpoint."""
+    now = timezone.now()
+    ConsentRecordFactory(created_at=now - timedelta(days=2))
+    newest = ConsentRecordFactory(created_at=now)
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=1)) == 1
+    ChainHead.objects.all().delete()
+    assert ConsentRecordFactory().chain_prev == newest.chain_hash
     assert "verifies: 2 records" in verify()
+    assert ConsentRecord.objects.purge_older_than(now + timedelta(days=1)) == 2
+    last = ChainCheckpoint.objects.order_by("record_pk").last()
+    ChainHead.objects.all().delete()
+    assert ConsentRecordFactory().chain_prev == last.hash
+    assert "verifies: 1 record " in verify()
+
+
+def test_the_head_is_made_again_from_the_newest_record_with_a_hash():
+    """Not from a record written below the ORM after it, which has none: the next append still
+    links to the chain, and the stray record is named."""
+    first = ConsentRecordFactory()
+    ConsentRecord._base_manager.bulk_create(
+        [ConsentRecord(policy_version=1, snapshot_hash="0" * 64, action="custom")]
+    )
+    stray = ConsentRecord.objects.get(chain_hash=None)
+    ChainHead.objects.all().delete()
+    assert ConsentRecordFactory().chain_prev == first.chain_hash
+    assert_breaks_at(stray.pk, stray.consent_id, "no hash")
 
 
 @pytest.mark.parametrize("head", ["deleted", "emptied"])
