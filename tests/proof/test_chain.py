@@ -528,6 +528,48 @@ def test_the_purge_leaves_the_rest_verifiable():
     assert "verifies: 1 record (record " in verify()
 
 
+@pytest.mark.parametrize("at_first", [False, True], ids=["after", "chained-before"])
+def test_a_record_given_at_the_cutoff_stays_and_no_checkpoint_stands_in_for_it(at_first):
+    """The purge deletes the records given before the cutoff: one given at that moment stays,
+    also when chained before an older one (imported), and is not part of the run the
+    checkpoint stands in for."""
+    now = timezone.now()
+    at = ConsentRecordFactory(created_at=now) if at_first else None
+    old = ConsentRecordFactory(created_at=now - timedelta(days=1))
+    at = at or ConsentRecordFactory(created_at=now)
+    assert ConsentRecord.objects.purge_older_than(now) == 1
+    assert list(ConsentRecord.objects.values_list("pk", flat=True)) == [at.pk]
+    assert list(ChainCheckpoint.objects.values_list("record_pk", "chain_prev")) == [
+        (old.pk, old.chain_prev)
+    ]
+    assert "verifies: 1 record " in verify()
+
+
+@pytest.mark.parametrize("stray", ["the-whole-run", "the-first-of-the-run"])
+def test_a_purged_run_with_a_record_written_below_the_orm_leaves_the_rest_verifiable(stray):
+    """A record without a hash, given before the cutoff, goes with the purge: no checkpoint
+    stands in for it (it has no hash to keep), and a run it began keeps no link to check."""
+    now = timezone.now()
+    ConsentRecordFactory(created_at=now)
+    ConsentRecord._base_manager.bulk_create(
+        [
+            ConsentRecord(
+                policy_version=1,
+                snapshot_hash="0" * 64,
+                action="custom",
+                created_at=now - timedelta(days=500),
+            )
+        ]
+    )
+    if stray == "the-first-of-the-run":
+        ConsentRecordFactory(created_at=now - timedelta(days=500))
+    ConsentRecordFactory(created_at=now)
+    assert "it has no hash" in str(broken())
+    purged = 1 if stray == "the-whole-run" else 2
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == purged
+    assert "verifies: 2 records" in verify()
+
+
 @pytest.mark.parametrize("removed", ["the-record-before", "every-record-before"])
 def test_verify_names_records_removed_before_a_run_the_purge_deleted(removed):
     """Records imported with old dates, chained after newer ones: the purge deletes them as a
@@ -614,6 +656,17 @@ def test_a_checkpoint_cannot_be_changed_through_the_orm():
         ChainCheckpoint.objects.update(hash="")
     with pytest.raises(TypeError, match="append-only"):
         ChainCheckpoint.objects.all().delete()
+    # A new instance carrying its key is an INSERT, which the key refuses: never an UPDATE.
+    forged = ChainCheckpoint(
+        pk=checkpoint.pk,
+        record_pk=checkpoint.record_pk + 1,
+        consent_id=uuid.uuid4(),
+        hash="f" * 64,
+        before=timezone.now(),
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        forged.save()
+    assert ChainCheckpoint.objects.get().hash == checkpoint.hash
 
 
 # -- the consent receipt (ISO/IEC TS 27560 shape) ---------------------------------------------

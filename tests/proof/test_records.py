@@ -91,6 +91,18 @@ def test_bulk_create_with_update_conflicts_does_not_rewrite(categories):
     assert ConsentRecord.objects.get(pk=record.pk).granted == ["analytics"]
 
 
+def test_saving_a_new_instance_with_an_existing_pk_inserts_without_the_triggers(categories):
+    """The ORM refuses on its own, as on a database without triggers: an INSERT, which the
+    key refuses, never an UPDATE."""
+    record = one_record()
+    forged = ConsentRecord(
+        pk=record.pk, consent_id=record.consent_id, policy_version=1, granted=[], action="custom"
+    )
+    with guards_lifted(ConsentRecord), pytest.raises(IntegrityError), transaction.atomic():
+        forged.save()
+    assert ConsentRecord.objects.get(pk=record.pk).granted == ["analytics"]
+
+
 @needs_triggers
 def test_the_base_manager_cannot_update_or_delete(categories):
     record = one_record()
