@@ -155,6 +155,13 @@ def test_verify_names_a_record_rewritten_below_the_guard(client):
     assert_breaks_at(target.pk, target.consent_id, "content does not match its hash")
 
 
+def test_verify_names_a_record_whose_hash_was_removed():
+    """Its link left as it was: named as a record without a hash, not as one changed."""
+    _first, target, _last = (ConsentRecordFactory() for _ in range(3))
+    below_the_guard(f"UPDATE {TABLE} SET chain_hash = NULL WHERE id = %s", [target.pk])
+    assert_breaks_at(target.pk, target.consent_id, "it has no hash")
+
+
 @pytest.mark.parametrize(
     ("was", "now"),
     [
@@ -286,6 +293,17 @@ def test_verify_finds_the_newest_record_removed(client):
     assert f"record {newest.pk}" in str(error) and "does not end where its head says" in str(error)
 
 
+def test_verify_names_a_head_whose_record_was_changed():
+    """The head's hash left as it was, its record's key moved on past the newest record: the
+    chain does not end where the head says."""
+    *_, newest = (ConsentRecordFactory() for _ in range(2))
+    ChainHead.objects.filter(pk=1).update(record_pk=newest.pk + 1)
+    error = broken()
+    assert error.returncode == 1
+    assert f"record {newest.pk + 1} " in str(error)
+    assert "does not end where its head says" in str(error)
+
+
 def test_verify_names_a_record_rewritten_with_its_hash_made_again(client):
     """Whoever recomputes the rewritten record's own hash breaks the next one's link."""
     for action in ("accept_all", "reject_all", "accept_all"):
@@ -332,13 +350,17 @@ def test_verify_since_names_a_record_changed_and_moved_back_before_that_day(move
     assert f"record {target.pk} (consent ID {target.consent_id}): its content" in str(error)
 
 
-def test_verify_since_is_not_misled_by_a_time_sqlite_sorts_before_that_day():
+@pytest.mark.parametrize("given", ["noon", "midnight"])
+def test_verify_since_is_not_misled_by_a_time_sqlite_sorts_before_that_day(given):
     """SQLite compares times as text: the same moment written with another offset sorts
     elsewhere, and hashes the same. A record changed and moved back, and the records after it
-    given since then written so, would be left out of the walk."""
+    given since then written so, would be left out of the walk (also one given at the very
+    start: it was not given before it)."""
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL compares times as times")
     now = timezone.now().replace(hour=12)
+    if given == "midnight":
+        now = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
     ConsentRecordFactory(created_at=now - timedelta(days=10))
     target = ConsentRecordFactory(created_at=now)
     after = ConsentRecordFactory(created_at=now)
@@ -354,7 +376,8 @@ def test_verify_since_is_not_misled_by_a_time_sqlite_sorts_before_that_day():
             [west.isoformat(" ", "microseconds"), after.pk],
         )
     assert ConsentRecord.objects.get(pk=after.pk).created_at == after.created_at
-    error = broken("--since", after.created_at.date().isoformat())
+    since = timezone.localdate(now) if given == "midnight" else now.date()
+    error = broken("--since", since.isoformat())
     assert f"record {target.pk} (consent ID {target.consent_id}): its content" in str(error)
 
 
@@ -377,6 +400,17 @@ def test_verify_since_a_day_without_records_passes_an_intact_log():
     for since in ((timezone.localdate() - timedelta(days=7)).isoformat(), "9999-12-31"):
         assert "The consent log verifies" in verify("--since", since)
     assert "verifies: 2 records" in verify("--since", "2000-01-01")
+
+
+def test_verify_since_starts_at_a_record_given_at_that_very_moment():
+    """A record given at midnight of the day asked for is the first walked, not the record
+    before the start that the walk trusts."""
+    midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+    ConsentRecordFactory(created_at=midnight - timedelta(days=1))
+    at = ConsentRecordFactory(created_at=midnight)
+    last = ConsentRecordFactory(created_at=midnight + timedelta(seconds=1))
+    said = verify("--since", timezone.localdate().isoformat())
+    assert f"verifies: 2 records (records {at.pk} to {last.pk})" in said
 
 
 @pytest.mark.parametrize("bad", ["yesterday", "2026-02-30", "0001-01-01T00:00+05:00"])
@@ -416,6 +450,15 @@ def test_verify_names_the_records_after_a_head_moved_back(client):
     ChainHead.objects.filter(pk=1).update(hash=second.chain_hash, record_pk=second.pk)
     below_the_guard(f"UPDATE {TABLE} SET action = 'custom' WHERE id = %s", [third.pk])
     assert_breaks_at(third.pk, third.consent_id, "comes after the chain's head")
+
+
+def test_a_record_appended_while_verify_runs_is_left_for_the_next_run():
+    """The head moved since verify read it: the record after it is an append, not one
+    inserted below the ORM."""
+    ConsentRecordFactory()
+    report = proof_chain.verify(on_rows=lambda n: ConsentRecordFactory())
+    assert report.ok and report.checked == 1
+    assert "verifies: 2 records" in verify()
 
 
 @needs_triggers
