@@ -779,6 +779,44 @@ def test_the_export_command_writes_a_receipt(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("action", "state", "kind"),
+    [
+        ("accept_all", "consent given", "explicit"),
+        ("custom", "consent given", "explicit"),
+        ("preferences", "consent given", "explicit"),
+        ("reject_all", "consent refused", "explicit"),
+        ("gpc", "consent refused", "explicit"),
+        ("dismiss", "notice acknowledged", "notice"),
+    ],
+)
+def test_the_receipt_states_each_action_and_links_into_the_chain(action, state, kind):
+    """docs/proof.md's mapping: each action's event state and type, and the record's link and
+    hash, to check the receipt against the chain."""
+    before = ConsentRecordFactory()
+    record = ConsentRecordFactory(action=action)
+    out = io.StringIO()
+    call_command("cookieconsent_export", "--receipt", str(record.consent_id), stdout=out)
+    data = json.loads(out.getvalue())
+    event = data["event"][0]
+    assert (event["eventState"], event["eventType"], event["action"]) == (state, kind, action)
+    assert data["integrity"] == {
+        "algorithm": "SHA-256",
+        "previousHash": before.chain_hash,
+        "recordHash": record.chain_hash,
+    }
+
+
+@pytest.mark.parametrize("column", ["granted", "refused"])
+def test_no_receipt_for_a_record_with_either_list_changed(column):
+    target = ConsentRecordFactory(granted=["analytics"], refused=["functional"])
+    below_the_guard(
+        f"UPDATE {TABLE} SET {column} = %s WHERE id = %s", ['{"analytics": false}', target.pk]
+    )
+    with pytest.raises(CommandError, match="not as it was written"):
+        call_command("cookieconsent_export", "--receipt", str(target.consent_id))
+
+
+@pytest.mark.parametrize(
     "now", [None, {"analytics": False}, ["analytics", 1]], ids=["null", "object", "not-slugs"]
 )
 def test_a_record_whose_categories_were_changed_is_shown_not_a_server_error(staff, now):
