@@ -149,6 +149,92 @@ def test_a_head_kept_inside_a_run_the_purge_deleted_is_not_lost(tmp_path):
     assert "verifies: 2 records" in verify("--kept", str(heads))
 
 
+def test_a_bare_head_of_a_record_purged_since_is_passed_through(tmp_path):
+    """Kept without its record's key (a hash a line): the record after the run the purge
+    deleted links to the checkpoint that holds it."""
+    now = timezone.now()
+    heads = tmp_path / "heads.log"
+    old = ConsentRecordFactory(created_at=now - timedelta(days=400))
+    heads.write_text(old.chain_hash + "\n")
+    newest = ConsentRecordFactory(created_at=now)
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 1
+    assert "verifies: 1 record " in verify("--kept", str(heads))
+    # Everything purged: today's head, kept bare, is the last checkpoint's, and passes.
+    (tmp_path / "today").write_text(newest.chain_hash + "\n")
+    assert ConsentRecord.objects.purge_older_than(now + timedelta(seconds=1)) == 1
+    assert "verifies: 0 records" in verify("--kept", str(tmp_path / "today"))
+
+
+@pytest.mark.parametrize("since", [False, True], ids=["whole", "since"])
+def test_a_head_kept_at_the_record_before_a_run_the_purge_deleted_is_passed_through(
+    tmp_path, since
+):
+    """Records imported with old dates after the head was kept: the record after their run
+    links to the run's checkpoint, not to the record the head was kept at, which still holds
+    it (with ``--since``, as the record before the start)."""
+    now = timezone.now()
+    heads = tmp_path / "heads.log"
+    ConsentRecordFactory(created_at=now - timedelta(days=10))
+    keep(heads, verify())
+    ConsentRecordFactory(created_at=now - timedelta(days=500))
+    ConsentRecordFactory(created_at=now)
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 1
+    args = ["--since", (timezone.localdate() - timedelta(days=1)).isoformat()] if since else []
+    assert "The consent log verifies" in verify(*args, "--kept", str(heads))
+
+
+def test_a_head_kept_at_a_record_still_there_is_not_taken_for_purged(tmp_path):
+    """A checkpoint just after the record a head was kept at: that record is still there, so
+    the head was not purged. A log rewritten from it (the checkpoint's link and the next
+    record's hash made again too) no longer passes through it."""
+    now = timezone.now()
+    heads = tmp_path / "heads.log"
+    first = ConsentRecordFactory(created_at=now - timedelta(days=10), action="reject_all")
+    keep(heads, verify())
+    imported = ConsentRecordFactory(created_at=now - timedelta(days=500))
+    last = ConsentRecordFactory(created_at=now)
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 1
+    rewrite_whole(first, action="accept_all")
+    rewritten = ConsentRecord.objects.get(pk=first.pk).chain_hash
+    last.chain_prev = imported.chain_hash
+    last.chain_hash = digest(values_of(last), imported.chain_hash)
+    with connection.cursor() as cursor:  # the guard is down since rewrite_whole()
+        cursor.execute(f"UPDATE {ChainCheckpoint._meta.db_table} SET chain_prev = %s", [rewritten])
+        cursor.execute(
+            f"UPDATE {TABLE} SET chain_prev = %s, chain_hash = %s WHERE id = %s",
+            [last.chain_prev, last.chain_hash, last.pk],
+        )
+    ChainHead.objects.update(hash=last.chain_hash)
+    assert "verifies: 2 records" in verify()
+    error = broken("--kept", str(heads))
+    assert error.returncode == 1
+    assert "does not pass through 1 of 1 head kept" in str(error)
+
+
+def test_a_head_kept_with_its_record_and_again_bare_keeps_its_record(tmp_path):
+    """The same hash on a later line without ``(record N)`` does not forget the record: the
+    head is skipped once the purge deleted it from inside a run."""
+    now = timezone.now()
+    heads = tmp_path / "heads.log"
+    ConsentRecordFactory(created_at=now - timedelta(days=400))
+    said = verify()
+    keep(heads, said)
+    keep(heads, said.split("Head: ")[1][:64] + "\n")
+    ConsentRecordFactory(created_at=now - timedelta(days=399))
+    ConsentRecordFactory(created_at=now)
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 2
+    assert "verifies: 1 record " in verify("--kept", str(heads))
+
+
+def test_a_longer_hex_string_in_the_kept_file_is_not_a_head(tmp_path):
+    """A head is 64 hex digits on their own: not the start of a longer run of them."""
+    heads = tmp_path / "heads.log"
+    ConsentRecordFactory()
+    keep(heads, verify())
+    keep(heads, "sha512: " + "ab" * 64 + "\n")
+    assert "verifies: 1 record " in verify("--kept", str(heads))
+
+
 def test_since_trusts_a_head_kept_before_its_start(tmp_path):
     heads = tmp_path / "heads.log"
     ConsentRecordFactory(created_at=timezone.now() - timedelta(days=10))
@@ -158,24 +244,29 @@ def test_since_trusts_a_head_kept_before_its_start(tmp_path):
     assert "verifies: 1 record " in verify("--since", since, "--kept", str(heads))
 
 
-@pytest.mark.parametrize("decoy", ["record", "checkpoint", "record-for-a-bare-hash"])
+@pytest.mark.parametrize(
+    "decoy", ["record", "checkpoint", "record-for-a-bare-hash", "checkpoint-after-the-start"]
+)
 def test_since_trusts_a_kept_head_only_where_a_record_before_the_start_holds_it(tmp_path, decoy):
     """A log rewritten whole, with a row the walk never reads written to hold the head kept:
     with ``--since`` a head kept before the start is held by its record (or, a bare hash, by
-    any), whose content gives it; not by a row that merely holds the hash."""
+    any), whose content gives it; not by a row that merely holds the hash, nor, for a bare
+    hash, by a checkpoint after the start."""
     heads = tmp_path / "heads.log"
     now = timezone.now()
     first = ConsentRecordFactory(created_at=now - timedelta(days=10), action="reject_all")
     kept = verify()
-    keep(heads, kept if decoy != "record-for-a-bare-hash" else kept.split("Head: ")[1][:64])
+    bare = decoy in ("record-for-a-bare-hash", "checkpoint-after-the-start")
+    keep(heads, kept.split("Head: ")[1][:64] if bare else kept)
     kept = ChainHead.objects.get().hash
     ConsentRecordFactory(created_at=now - timedelta(days=9))
     ConsentRecordFactory(created_at=now)
     rewrite_whole(first, action="accept_all")
     since = (timezone.localdate() - timedelta(days=1)).isoformat()
     assert broken("--since", since, "--kept", str(heads)).returncode == 1
-    if decoy == "checkpoint":
-        ChainCheckpoint.objects.create(record_pk=-1, consent_id=uuid.uuid4(), hash=kept, before=now)
+    if decoy.startswith("checkpoint"):
+        at = -1 if decoy == "checkpoint" else 10**9
+        ChainCheckpoint.objects.create(record_pk=at, consent_id=uuid.uuid4(), hash=kept, before=now)
     else:
         given = now - timedelta(days=20)
         ConsentRecord._base_manager.bulk_create(
@@ -192,6 +283,8 @@ def test_the_genesis_and_todays_head_are_always_passed_through():
     newest = ConsentRecordFactory()
     report = chain.verify(kept={GENESIS: None, newest.chain_hash: newest.pk})
     assert report.ok and report.lost == []
+    report = chain.verify(kept={"f" * 64: None})
+    assert report.broken is None and report.lost == ["f" * 64] and not report.ok
 
 
 def test_an_empty_kept_file_keeps_no_head_yet(tmp_path):
