@@ -68,6 +68,13 @@ def test_accept_all_redirects_back_and_stores_everything(client, categories):
     assert record.page_url == "/workspace/"
 
 
+def test_a_long_return_address_is_recorded_cut_to_the_column(client, categories):
+    """Up to ``MAX_NEXT`` is accepted; the record keeps what its column holds."""
+    next_url = "/" + "x" * 1000
+    post(client, action="reject_all", next=next_url)
+    assert ConsentRecord.objects.get().page_url == next_url[:500]
+
+
 def test_reject_all(client, categories):
     post(client, action="reject_all")
     assert stored(client).granted == frozenset()

@@ -155,6 +155,14 @@ def test_csv_cells_that_a_spreadsheet_would_run_begin_with_a_quote(first):
     assert line["user_agent"] == first + 'HYPERLINK("http://evil.example")'  # JSON stays raw
 
 
+def test_list_cells_that_a_spreadsheet_would_run_begin_with_a_quote():
+    """Categories are written space-separated, then neutralised like any other cell."""
+    ConsentRecordFactory(granted=['=HYPERLINK("http://evil.example")'], refused=["-x", "analytics"])
+    row = next(csv.DictReader(io.StringIO(run())))
+    assert row["granted"] == "'" + '=HYPERLINK("http://evil.example")'
+    assert row["refused"] == "'-x analytics"
+
+
 def test_cell_neutralising_keeps_numbers_and_plain_text():
     assert export._csv_cell(-3) == -3
     assert export._csv_cell("analytics functional") == "analytics functional"

@@ -107,7 +107,10 @@ def test_a_day_cut_by_the_cutoff_keeps_its_whole_count_on_the_next_run():
     record(YEAR - dt.timedelta(seconds=1))
     from cookieconsent.proof import retention
 
-    retention.purge(now=now)
+    dry = retention.purge(dry_run=True, now=now)
+    assert dry.deleted == 1 and ConsentRecord.objects.count() == 2
+    report = retention.purge(now=now)
+    assert report.deleted == 1 and report.kept == 1  # the day's record after the cutoff stays
     day = timezone.localdate(cutoff)
     counted_before = stats.counted(day)
     retention.purge(now=now + dt.timedelta(seconds=5))
