@@ -46,7 +46,9 @@ _WRITTEN: tuple[type, ...] = tuple(
 #: Why a record does not verify.
 CONTENT = "content"  # its content no longer gives its hash
 LINK = "link"  # it does not link to the record (or checkpoint) before it
-UNCHAINED = "unchained"  # it has no hash: written below the ORM
+UNCHAINED = "unchained"  # it has no hash and no link: written below the ORM
+NO_HASH = "no hash"  # its hash went, its link is there: the ORM writes both
+NO_LINK = "no link"  # its link went, its hash is there
 HEAD = "head"  # the chain ends elsewhere than its head says: the newest records went
 NO_HEAD = "no head"  # chained records, but no head (its row deleted) or an empty one
 BEYOND = "beyond"  # it comes after the head, which no append moved meanwhile
@@ -66,6 +68,9 @@ class Break:
             LINK: "it does not follow the record before it: a record before it was removed, "
             "changed or inserted",
             UNCHAINED: "it has no hash: it was written below the ORM",
+            NO_HASH: "its hash was removed after it was written (its link is still there)",
+            NO_LINK: "its link to the record before it was removed after it was written (its "
+            "hash is still there)",
             HEAD: "the chain does not end where its head says: newer records were removed, "
             "or the head was changed",
             NO_HEAD: "the chain has no head to end at, or an empty one: the head was deleted "
@@ -188,7 +193,8 @@ def _walk(
             report.first_pk = pk
         link, hash_, *values = row
         if hash_ is None or link is None:
-            return Break(pk, str(values[_CONSENT_ID]), UNCHAINED)
+            reason = NO_LINK if hash_ is not None else NO_HASH if link is not None else UNCHAINED
+            return Break(pk, str(values[_CONSENT_ID]), reason)
         if not _matches(values, link, hash_):
             return Break(pk, str(values[_CONSENT_ID]), CONTENT)
         if link != prev[1]:

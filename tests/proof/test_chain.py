@@ -156,10 +156,25 @@ def test_verify_names_a_record_rewritten_below_the_guard(client):
 
 
 def test_verify_names_a_record_whose_hash_was_removed():
-    """Its link left as it was: named as a record without a hash, not as one changed."""
+    """Its link left as it was: named as a record whose hash was removed, not as one written
+    below the ORM (which writes neither) or changed."""
     _first, target, _last = (ConsentRecordFactory() for _ in range(3))
     below_the_guard(f"UPDATE {TABLE} SET chain_hash = NULL WHERE id = %s", [target.pk])
-    assert_breaks_at(target.pk, target.consent_id, "it has no hash")
+    assert_breaks_at(target.pk, target.consent_id, "its hash was removed after it was written")
+
+
+def test_verify_names_a_record_whose_link_was_removed():
+    _first, target, _last = (ConsentRecordFactory() for _ in range(3))
+    below_the_guard(f"UPDATE {TABLE} SET chain_prev = NULL WHERE id = %s", [target.pk])
+    assert_breaks_at(target.pk, target.consent_id, "its link to the record before it was removed")
+
+
+def test_verify_names_a_record_written_below_the_orm():
+    _first, target, _last = (ConsentRecordFactory() for _ in range(3))
+    below_the_guard(
+        f"UPDATE {TABLE} SET chain_prev = NULL, chain_hash = NULL WHERE id = %s", [target.pk]
+    )
+    assert_breaks_at(target.pk, target.consent_id, "it has no hash: it was written below the ORM")
 
 
 @pytest.mark.parametrize(
