@@ -185,11 +185,12 @@ async def aload(request: HttpRequest) -> tuple[str, Decision | None]:
     return user_pk, (await alatest(user_pk) if user_pk else None)
 
 
-def _changed(session: Any) -> bool:
-    """Whether the view may have changed whom ``session`` names: it read the session and
-    changed it (signing in and out do). One only marked to be saved again (``modified`` set
-    without a read, to renew its expiry) names whom it did, and is not in memory."""
-    return bool(session.modified and session.accessed)
+def _changed(request: HttpRequest, session: Any) -> bool:
+    """Whether the view may have changed whom ``session`` names: its key is not the one the
+    browser sent. Signing in and out change it (``login()`` cycles the key or flushes the
+    session, ``logout()`` flushes it), and a session whose key changed is in memory. One
+    whose key is the same names whom it did, and may not be in memory: it is not read."""
+    return bool(session.session_key != request.COOKIES.get(settings.SESSION_COOKIE_NAME))
 
 
 class DuringView:
@@ -213,9 +214,9 @@ class DuringView:
         session = getattr(self.request, "session", None)
         if session is None:
             return None
-        if not _changed(session):
+        if not _changed(self.request, session):
             return self.decision
-        now = _signed_in(session)  # read and changed, so in memory: no query
+        now = _signed_in(session)  # its key changed, so in memory: no query
         if now == self.user_pk:
             return self.decision
         if not now:
@@ -233,7 +234,7 @@ async def areload(request: HttpRequest, user_pk: str, decision: Decision | None)
     session. The sync path reads the session only then, and sees the same. A session the view
     did not change (``_changed()``) is not read again."""
     session = getattr(request, "session", None)
-    if session is not None and not _changed(session):
+    if session is not None and not _changed(request, session):
         return decision
     now = _user(await session.aget(SESSION_KEY)) if session is not None else ""
     if now == user_pk:

@@ -653,6 +653,35 @@ def test_a_view_that_signs_another_user_in_then_asks_follows_the_new_one(two_use
     assert "functional_c" in cookies_set(response) and "analytics_c" not in cookies_set(response)
 
 
+def _sign_in_by_hand(user):
+    """A sign-in of the site's own: the user's key written into the session, and the session's
+    key cycled first, as ``login()`` does."""
+
+    def act(request, asynchronous=False):
+        if not asynchronous:
+            request.session.cycle_key()
+            request.session[SESSION_KEY] = str(user.pk)
+            return None
+
+        async def run():
+            await request.session.acycle_key()
+            await request.session.aset(SESSION_KEY, str(user.pk))
+
+        return run()
+
+    return act
+
+
+@MODES
+def test_a_view_that_signs_another_user_in_by_hand_is_followed_for_the_new_one(two_users, mode):
+    """Whether the view changed whom the session names is told by the session's key, which
+    signing in and out change: not by what the view read or wrote."""
+    ann, bob = two_users
+    response = _through(mode, _sign_in_by_hand(bob), _db_session(ann))
+    assert sorted(written(response).granted) == ["functional"]
+    assert "functional_c" in cookies_set(response) and "analytics_c" not in cookies_set(response)
+
+
 def _renew(request, asynchronous=False):
     """Has the session saved again, to renew its expiry, without reading it."""
     request.session.modified = True
