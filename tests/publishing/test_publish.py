@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command, execute_from_command_line
@@ -82,6 +83,12 @@ def test_publish_numbers_dates_and_records_who(categories):
     assert 'datetime="2027-01-02"' in dated.snapshots.get(language="en").policy_html
 
 
+def test_the_date_chosen_is_written_to_the_draft(categories):
+    reword()
+    publishing.publish(policy(), last_updated=date(2027, 1, 2))
+    assert CookiePolicy.objects.get(pk=policy().pk).last_updated == date(2027, 1, 2)
+
+
 def test_the_first_version_always_asks_for_consent(categories):
     unpublish_everything()
     assert get_registry().reconsent_version == 0
@@ -111,6 +118,44 @@ def test_languages_default_to_the_default_language_only(settings):
     assert languages() == ["en", "af"]
     settings.USE_I18N = False
     assert languages() == ["en"]
+
+
+def test_a_language_added_to_the_site_is_something_to_publish(settings, categories):
+    """The draft is unchanged, but version 1 has no Dutch snapshot: publishing makes one."""
+    settings.LANGUAGES = [("en", "English"), ("af", "Afrikaans"), ("nl", "Dutch")]
+    version = publishing.publish(policy())
+    assert version.number == 2
+    assert sorted(version.snapshots.values_list("language", flat=True)) == ["af", "en", "nl"]
+
+
+def test_a_change_to_the_policy_pages_template_is_something_to_publish(settings, tmp_path):
+    """Only the policy article's template changed: its snapshot, and so its hash, differ."""
+    from django.template.loader import get_template
+
+    original = get_template("cookieconsent/policy_article.html").origin.name
+    folder = tmp_path / "cookieconsent"
+    folder.mkdir()
+    (folder / "policy_article.html").write_text(
+        "<p>Questions? Write to us.</p>\n" + Path(original).read_text()
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    live = PublishedVersion.objects.get()
+    assert not publishing.publication.unchanged(policy(), live)
+    version = publishing.publish(policy())
+    shown = version.snapshots.get(language="en")
+    assert "Questions? Write to us." in shown.policy_html
+    assert "Questions? Write to us." not in shown.banner["ask:opt-in"]
+
+
+def test_the_snapshots_preferences_are_an_undecided_visitors(categories):
+    """Only the strictly necessary categories are ticked, as an undecided visitor sees them."""
+    import re
+
+    html = Snapshot.objects.get(version__number=1, language="en").preferences_html
+    boxes = dict(re.findall(r'<input type="checkbox" id="cc-category-([a-z]+)"([^>]*)>', html))
+    assert set(boxes) == {"necessary", "security", "functional", "analytics"}
+    ticked = {slug for slug, attributes in boxes.items() if " checked" in attributes}
+    assert ticked == {"necessary", "security"}
 
 
 def test_a_language_without_a_snapshot_gets_the_default(client, categories):
