@@ -125,6 +125,7 @@ def test_retention_settings_are_checked():
     assert check_error_codes({"RECORD_RETENTION": dt.timedelta(0)}) == ["cookieconsent.E040"]
     assert check_error_codes({"RECORD_RETENTION": -5}) == ["cookieconsent.E040"]
     assert check_error_codes({"UNDECLARED_COOKIES_LIMIT": -1}) == ["cookieconsent.E041"]
+    assert check_error_codes({"UNDECLARED_COOKIES_LIMIT": 0}) == []  # records no name
     # Under a day the purge would reach today, which is counted only once it is over.
     assert check_error_codes({"RECORD_RETENTION": dt.timedelta(hours=12)}) == ["cookieconsent.E042"]
     assert check_error_codes({"RECORD_RETENTION": 86399}) == ["cookieconsent.E042"]
