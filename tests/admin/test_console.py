@@ -100,6 +100,37 @@ def test_the_page_adds_today_to_the_counted_days_without_counting_twice(staff, c
     assert again.totals == data.totals
 
 
+def test_a_decision_counts_on_the_sites_day_not_utcs(categories):
+    """Half past midnight in Johannesburg (the tests' TIME_ZONE) is 22:30 UTC the day before."""
+    day = dt.date(2026, 3, 10)
+    just_after_midnight = timezone.make_aware(dt.datetime(2026, 3, 10, 0, 30))
+    ConsentRecordFactory(created_at=just_after_midnight, action=Action.ACCEPT_ALL)
+    stats.recount_day(day)
+    counts = DailyDecisions.objects.values_list("day", "action", "decisions")
+    assert list(counts) == [(day, "accept_all", 1)]
+
+
+def test_a_day_counted_again_replaces_its_counts(categories):
+    """A record imported into a counted day: counting the day again counts each record once."""
+    day = dt.date(2026, 3, 10)
+    noon = timezone.make_aware(dt.datetime(2026, 3, 10, 12, 0))
+    ConsentRecordFactory.create_batch(2, created_at=noon, action=Action.REJECT_ALL)
+    stats.recount_day(day)
+    assert stats.counted(day) == 2
+    ConsentRecordFactory(created_at=noon, action=Action.REJECT_ALL, refused=["analytics"])
+    stats.recount_day(day)
+    assert stats.counted(day) == 3
+    choices = DailyCategoryChoices.objects.values_list("category", "granted", "refused")
+    assert list(choices) == [("analytics", 0, 1)]
+
+
+def test_a_period_that_starts_on_the_last_day_counted_includes_it(staff, categories):
+    day = timezone.localdate() - dt.timedelta(days=3)
+    add_counts(day, Action.ACCEPT_ALL, 4)
+    shown = staff.get(STATS, {"period": "dates", "since": day, "until": day}).context["stats"]
+    assert shown.totals == {"accept_all": 4}
+
+
 def test_the_statistics_page_is_on_the_app_index_and_the_records_list(staff, categories):
     index = staff.get("/admin/cookieconsent/").content.decode()
     assert STATS in index
