@@ -44,6 +44,18 @@ def test_one_write_per_name_per_process_then_none(client, categories, django_ass
     assert (seen.sightings, seen.first_seen) == (1, seen.last_seen)
 
 
+def test_a_name_the_site_set_is_not_reported_again_when_the_browser_sends_it(
+    client, categories, django_assert_num_queries
+):
+    """One report per process: the site's own, which says more."""
+    client.get("/t/set/", {"c": "undeclared_c"})
+    client.cookies["undeclared_c"] = "1"
+    with django_assert_num_queries(0):
+        client.get("/t/")
+    found = UndeclaredCookie.objects.get()
+    assert (found.source, found.sightings, found.example_path) == ("response", 1, "/t/set/")
+
+
 @pytest.mark.skipif(
     connection.vendor not in ("postgresql", "sqlite"), reason="one UPSERT on PostgreSQL and SQLite"
 )
