@@ -30,7 +30,8 @@ def database() -> Path:
 
 @pytest.fixture
 def marketing(categories) -> CookieCategory:
-    return CookieCategory.objects.create(slug="ads", name="Marketing", order=9)
+    # Its slug is none of the words Marketing maps to: only its name can match.
+    return CookieCategory.objects.create(slug="promo", name="Marketing", order=9)
 
 
 def propose(*names: str, ages: dict[str, int] | None = None):
@@ -54,7 +55,7 @@ def test_well_known_cookies_get_a_category_provider_purpose_and_lifetime(
     )
     assert (ga.lifetime, ga.lifetime_source) == (timedelta(days=730), "database")
     fbp = found["_fbp"]
-    # "Marketing" matches the site's category by its name (its slug is "ads").
+    # "Marketing" matches the site's category by its name (its slug is "promo").
     assert (fbp.category, fbp.provider, fbp.lifetime) == (marketing, "Meta", timedelta(days=90))
     hotjar = found["_hjSessionUser_123"]
     # Known by a prefix: proposed as the pattern, in Functional.
@@ -79,6 +80,22 @@ def test_categories_map_by_slug_or_name_and_unmatched_suggest_none(database, cat
 
 
 @pytest.mark.django_db
+def test_functional_is_never_suggested_as_strictly_necessary(database, categories):
+    """A site without a functional category gets no category for Hotjar's user cookie: never
+    its strictly necessary one, where a mistake would cost the visitor's consent."""
+    site = [c for c in CookieCategory.objects.all() if c.slug != "functional"]
+    found = suggestions.propose([("_hjSessionUser_123", "cookie", None)], site)
+    assert (found[0].known.category, found[0].category) == ("Functional", None)
+
+
+def test_a_name_that_is_a_prefix_itself_is_known_by_it():
+    row = suggestions.KnownCookie("_hjSessionUser_", prefix=True, category="Functional")
+    database = suggestions.CookieDatabase([row])
+    assert database.lookup("_hjSessionUser_") is row
+    assert database.lookup("_hjSessionUser") is None
+
+
+@pytest.mark.django_db
 def test_the_lifetime_seen_wins_over_the_database(database, categories):
     found = propose("_ga", ages={"_ga": 365 * 86400 + 2})
     assert (found["_ga"].lifetime, found["_ga"].lifetime_source) == (timedelta(days=365), "seen")
@@ -99,6 +116,15 @@ def test_names_that_differ_by_an_id_are_proposed_as_one_pattern(database, catego
     assert (cart.name, cart.names, cart.known) == ("cart_*", ["cart_a1b2", "cart_c3d4"], None)
     assert found["lonely_77"].name == "lonely_77"  # one alone is no pattern
     assert found["plain"].name == "plain"
+
+
+@pytest.mark.django_db
+def test_a_pattern_is_proposed_with_the_longest_lifetime_seen(database, categories):
+    found = propose("_ga_ABC123", "_ga_XYZ789", ages={"_ga_ABC123": 86400, "_ga_XYZ789": 63072000})
+    assert (found["_ga_ABC123"].lifetime, found["_ga_ABC123"].lifetime_source) == (
+        timedelta(days=730),
+        "seen",
+    )
 
 
 def test_the_database_is_read_once_and_again_after_a_settings_change(database):
