@@ -361,10 +361,14 @@ def test_a_subdivision_rule_nothing_can_match_warns(settings):
 
     policy = CookiePolicy.current()
     RegionRule.objects.create(policy=policy, region="US", regime="opt-out")
-    assert check_subdivision_rules() == []  # a country is matched by the country header
+    # a country is matched by the country header, and a group (three letters) is no
+    # subdivision: the countries it names are
+    RegionRule.objects.create(policy=policy, region="EEA", regime="opt-in")
+    assert check_subdivision_rules() == []
     RegionRule.objects.create(policy=policy, region="US-CA", regime="opt-in")
     [warning] = check_subdivision_rules()
     assert warning.id == "cookieconsent.W021" and "US-CA" in warning.msg
+    assert "EEA" not in warning.msg
     out = StringIO()
     call_command("check", stdout=out, stderr=out)
     assert "cookieconsent.W021" in out.getvalue()
