@@ -163,6 +163,22 @@ def test_with_nothing_published_no_optional_category_is_offered(client):
     assert first_cookies(client) == {"necessary_c"}
 
 
+def test_with_nothing_published_every_region_is_opt_in(settings):
+    """A regime saved in the draft is nobody's until published: before the first publish a
+    visitor from a region the draft makes opt-out is asked, like everyone else."""
+    settings.COOKIECONSENT = {"REGION_HEADER": "CF-IPCountry", "TRUST_REGION_HEADER": True}
+    policy = CookiePolicy.current()
+    assert policy is not None
+    policy.region_rules.create(region="US", regime="opt-out")
+    unpublish_everything()
+    client = Client(HTTP_CF_IPCOUNTRY="US")
+    assert client.get("/cookies/status/").json()["regime"] == "opt-in"
+    page = client.get("/t/").content.decode()
+    assert "Accept all" in page and "Do not sell" not in page
+    publish()
+    assert client.get("/cookies/status/").json()["regime"] == "opt-out"
+
+
 @pytest.mark.usefixtures("marketing")
 def test_every_box_of_the_preferences_page_is_a_category_the_endpoint_accepts(client):
     """The page (and the dialog the script opens from it) is rendered from the snapshot: it
