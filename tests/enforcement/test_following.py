@@ -18,6 +18,7 @@ from django.core.cache.backends.base import BaseCache
 from django.db import connection, connections
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import include
 from django.urls import path as route
 from django.utils import timezone
@@ -73,6 +74,11 @@ def written(response) -> Decision | None:
     """The decision in the consent cookie a response writes."""
     morsel = response.cookies.get(CONSENT_COOKIE)
     return Decision.unsign(morsel.value) if morsel is not None else None
+
+
+def record_queries(queries: CaptureQueriesContext) -> list[str]:
+    """The queries of the consent records (the user's latest decision) among ``queries``."""
+    return [q["sql"] for q in queries if ConsentRecord._meta.db_table in q["sql"]]
 
 
 def test_the_users_decision_is_applied_on_their_next_browser(follow, categories):
@@ -259,6 +265,27 @@ def test_no_query_unless_signed_in_and_one_once_cached(
     assert CONSENT_COOKIE in first.cookies
     with django_assert_num_queries(1):  # the session: the user's decision is cached
         browser.get("/t/")
+
+
+def test_a_decision_cached_before_its_record_is_committed_is_dropped_at_the_commit(
+    follow, categories, django_capture_on_commit_callbacks
+):
+    """Deciding drops the user's cached decision at once and again once the record is
+    committed: a page of theirs served in between, which read the database before the commit
+    (in another process, the decision before this one), does not leave what it read cached
+    for ``CACHE_TIMEOUT``. The next page reads the records again."""
+    user = UserFactory()
+    decide(user, "analytics")
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(user).post(CONSENT, {"action": "reject_all"})
+        with CaptureQueriesContext(connection) as between:
+            signed_in(user).get("/t/")
+        assert len(record_queries(between)) == 1  # read, and cached
+    browser = signed_in(user)
+    with CaptureQueriesContext(connection) as after:
+        page = browser.get("/t/set/")
+    assert len(record_queries(after)) == 1
+    assert "analytics_c" not in cookies_set(page)
 
 
 def test_a_session_cookie_holding_a_nul_is_no_session(
@@ -609,6 +636,31 @@ def test_a_view_that_changes_no_one_follows_the_signed_in_user(
     with django_assert_num_queries(1):
         response = _through(mode, _nothing, key)
     assert sorted(written(response).granted) == ["analytics"]
+
+
+@MODES
+def test_a_user_who_never_decided_costs_one_query_until_it_is_cached(two_users, mode):
+    """That a signed-in user has no decision is cached like a decision: the next page does not
+    ask the records again."""
+    carol = UserFactory()
+    key = _db_session(carol)
+    with CaptureQueriesContext(connection) as first:
+        response = _through(mode, _nothing, key)
+    assert len(record_queries(first)) == 1 and written(response) is None
+    with CaptureQueriesContext(connection) as second:
+        response = _through(mode, _nothing, key)
+    assert record_queries(second) == [] and written(response) is None
+
+
+@MODES
+def test_a_session_that_names_no_user_costs_no_query_for_a_decision(two_users, mode):
+    """A visitor with a session who is not signed in (a cart, say) has no decision to follow:
+    the records are not asked, not even once."""
+    with CaptureQueriesContext(connection) as queries:
+        response = _through(mode, _nothing, _db_session())
+    assert record_queries(queries) == []
+    assert written(response) is None
+    assert "analytics_c" not in cookies_set(response)
 
 
 def _then_ask(act):
