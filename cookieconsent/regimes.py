@@ -174,10 +174,6 @@ class Regimes:
             regime = self.rules.get(region[:2])
         return regime or DEFAULT_REGIME
 
-    def in_use(self) -> frozenset[str]:
-        """Every regime some region gets, the default included."""
-        return frozenset({DEFAULT_REGIME, *self.rules.values()})
-
 
 def compile_rules(rules: Mapping[str, str], always_opt_in: frozenset[str]) -> Regimes:
     """``Regimes`` from rules as staff wrote them (``{"EU": "opt-in", "US": "opt-out"}``)."""

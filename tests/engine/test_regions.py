@@ -166,7 +166,6 @@ def test_subdivision_beats_country_beats_group_and_the_rest_is_opt_in():
     assert table.regime_for("JP") == OPT_IN
     assert table.regime_for(None) == OPT_IN
     assert not table.uniform
-    assert table.in_use() == {OPT_IN, OPT_OUT, NOTICE}
 
 
 def test_rules_that_all_say_opt_in_are_uniform():
