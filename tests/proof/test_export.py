@@ -71,6 +71,25 @@ def test_json_lines_to_a_file(records, tmp_path):
     assert "[" not in err.getvalue()  # no progress bar when stderr is not a terminal
 
 
+def test_since_and_until_include_their_first_and_last_moments():
+    """``--since`` takes a record given at the very midnight it names, ``--until`` one given
+    in the last instant of its day, and neither takes the instant either side."""
+    tz = timezone.get_current_timezone()
+    before = ConsentRecordFactory(created_at=dt.datetime(2026, 3, 1, 23, 59, 59, 999999, tzinfo=tz))
+    first = ConsentRecordFactory(created_at=dt.datetime(2026, 3, 2, tzinfo=tz))
+    last = ConsentRecordFactory(created_at=dt.datetime(2026, 3, 2, 23, 59, 59, 999999, tzinfo=tz))
+    after = ConsentRecordFactory(created_at=dt.datetime(2026, 3, 3, tzinfo=tz))
+    rows = list(csv.DictReader(io.StringIO(run("--since", "2026-03-02", "--until", "2026-03-02"))))
+    assert [r["consent_id"] for r in rows] == [str(first.consent_id), str(last.consent_id)]
+    assert {before.consent_id, after.consent_id}.isdisjoint(r["consent_id"] for r in rows)
+
+
+def test_an_empty_export_says_0_records(tmp_path):
+    err = io.StringIO()
+    run("-o", str(tmp_path / "a"), stderr=err)
+    assert f"Exported 0 consent records to {tmp_path / 'a'}." in err.getvalue()
+
+
 def test_one_record_is_said_in_the_singular(records, tmp_path):
     err = io.StringIO()
     run("--since", "2026-03-02", "--until", "2026-03-02", "-o", str(tmp_path / "a"), stderr=err)
