@@ -56,6 +56,8 @@ def test_purge_deletes_old_records_and_keeps_the_counts():
     before = set(DailyDecisions.objects.values_list("day", "action", "decisions"))
     output = purge()
     assert "Deleted 3 consent records given before" in output
+    first, last = stats.local_day(old[2].created_at), stats.local_day(old[0].created_at)
+    assert f" ({first} to {last}).\n" in output  # the days the deleted records were given
     assert "Kept 1 consent record given since then." in output
     assert "Kept the daily counts: 4 decisions over 3 days" in output
     assert list(ConsentRecord.objects.all()) == [young]
@@ -84,6 +86,12 @@ def test_records_the_counts_never_saw_are_counted_before_they_go():
         granted=["functional"],
         refused=["analytics"],
     )
+    counts = set(DailyDecisions.objects.values_list("day", "action", "decisions"))
+    output = purge("--dry-run")
+    assert "Would count 1 day whose records the daily counts had not seen" in output
+    # A dry run changes nothing: not the counts either.
+    assert set(DailyDecisions.objects.values_list("day", "action", "decisions")) == counts
+    assert not DailyCategoryChoices.objects.filter(category="functional").exists()
     output = purge()
     assert "Counted 1 day whose records the daily counts had not seen" in output
     assert ConsentRecord.objects.count() == 0
@@ -116,6 +124,17 @@ def test_a_day_cut_by_the_cutoff_keeps_its_whole_count_on_the_next_run():
     retention.purge(now=now + dt.timedelta(seconds=5))
     assert stats.counted(day) == counted_before  # never counted down from what is left
     assert ConsentRecord.objects.count() == 0
+
+
+@override_settings(COOKIECONSENT={"RECORD_RETENTION": YEAR})
+def test_a_record_given_exactly_at_the_cutoff_is_kept_and_said_kept():
+    from cookieconsent.proof import retention
+
+    now = timezone.now()
+    at_cutoff = ConsentRecordFactory(created_at=now - YEAR)
+    report = retention.purge(now=now)
+    assert (report.deleted, report.kept) == (0, 1)
+    assert list(ConsentRecord.objects.all()) == [at_cutoff]
 
 
 def test_retention_settings_are_checked():
@@ -188,6 +207,15 @@ def test_the_count_command_says_one_day_in_the_singular():
     call_command("cookieconsent_count", stdout=out)
     day = stats.local_day(timezone.now() - dt.timedelta(days=2))
     assert out.getvalue().strip() == f"Counted 1 day ({day})."
+
+
+def test_the_count_command_names_the_first_and_last_day_of_many():
+    for days in (4, 3, 2):
+        record(dt.timedelta(days=days))
+    out = io.StringIO()
+    call_command("cookieconsent_count", stdout=out)
+    four, two = (stats.local_day(timezone.now() - dt.timedelta(days=d)) for d in (4, 2))
+    assert out.getvalue().strip() == f"Counted 3 days ({four} to {two})."
 
 
 def test_the_count_command_counts_the_days_that_are_over_once():
