@@ -305,6 +305,20 @@ def test_command_without_a_current_policy(categories):
     assert failed.value.returncode == 1
 
 
+def test_command_fails_when_another_policy_was_made_current_meanwhile(categories, monkeypatch):
+    """The policy the command read as current is no longer current when it publishes: it
+    says so and exits with 1, as the admin's Publish… does, and publishes nothing."""
+    read_as_current = policy()
+    other = CookiePolicyFactory(title="New policy", is_current=False)
+    CookiePolicy.objects.filter(pk=read_as_current.pk).update(is_current=False)
+    CookiePolicy.objects.filter(pk=other.pk).update(is_current=True)
+    monkeypatch.setattr(CookiePolicy, "current", classmethod(lambda cls: read_as_current))
+    with pytest.raises(CommandError, match="is not the current cookie policy") as failed:
+        call_command("cookieconsent_publish")
+    assert failed.value.returncode == 1
+    assert PublishedVersion.objects.count() == 1
+
+
 def test_only_the_current_policy_is_published(categories):
     """One current policy: the live text and the regimes both come from it."""
     other = CookiePolicyFactory(title="Old policy", is_current=False)
