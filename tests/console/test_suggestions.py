@@ -262,6 +262,7 @@ def test_the_shipped_database_stays_when_the_new_one_is_invalid(tmp_path, settin
         ("ftp://example.com/cookies.csv", "give an http\\(s\\) URL or a file's path", 2),
         # The download failed: the work did.
         ("http://127.0.0.1:9/cookies.csv", "Could not download http://127.0.0.1:9/cookies.csv", 1),
+        ("HTTPS://127.0.0.1:9/c.csv", "Could not download HTTPS://127.0.0.1:9/c.csv", 1),
     ],
 )
 def test_unreadable_sources_are_a_clear_error(target, source, message, status):
@@ -269,6 +270,28 @@ def test_unreadable_sources_are_a_clear_error(target, source, message, status):
         run("--from", source)
     assert failed.value.returncode == status
     assert not target.exists()
+
+
+def test_a_path_that_looks_like_a_windows_drive_is_read_as_a_file(target, tmp_path, monkeypatch):
+    """``C:cookies.csv`` has a one-letter “scheme”: a drive letter, not a URL, so it is read
+    as a file's path (here, a file of that name in the current folder)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "C:cookies.csv").write_bytes(DATABASE.read_bytes())
+    assert run("--from", "C:cookies.csv").startswith("Installed 4 names and 2 prefixes")
+
+
+def test_a_database_of_exactly_the_limit_is_read_and_a_larger_one_is_not(
+    target, tmp_path, monkeypatch
+):
+    size = len(DATABASE.read_bytes())
+    monkeypatch.setattr(suggestions, "MAX_BYTES", size)
+    assert run("--from", str(DATABASE)).startswith("Installed 4 names")
+    monkeypatch.setattr(suggestions, "MAX_BYTES", size - 1)
+    with pytest.raises(
+        CommandError, match=r"cookie-database\.csv is larger than 0 MB: not read"
+    ) as e:
+        run("--from", str(DATABASE))
+    assert e.value.returncode == 1
 
 
 def test_a_database_that_cannot_be_written_is_a_clear_error(tmp_path):
