@@ -8,6 +8,7 @@ import io
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -169,6 +170,10 @@ def test_a_request_belongs_to_the_category_that_declares_a_cookie_on_its_domain(
     Cookie.objects.create(name="_px_*", domain="example.net", category=categories["analytics"])
     publish_draft()
     assert category("https://cdn.example.net") == ("analytics", False)
+    # A domain of dots alone names no host: not even one written with its final dot.
+    Cookie.objects.create(name="dotted", domain=".", category=categories["necessary"])
+    publish_draft()
+    assert category("https://tracker.example.") == (None, False)
 
 
 def test_what_is_allowed_depends_on_the_state():
@@ -206,3 +211,105 @@ def test_one_page_is_said_in_the_singular():
     out = io.StringIO()
     Command(stdout=out)._print([audit.PageAudit("http://localhost:8000/")])
     assert out.getvalue().endswith("Audited 1 page: 1 passed.\n")
+
+
+def test_only_requests_to_other_origins_that_leave_the_browser_are_recorded(monkeypatch):
+    """The recorder, as the browser calls it: the page's own origin, ``data:`` and ``blob:``
+    URLs are not requests to another origin; beyond ``MAX_REQUESTS`` they are counted as left
+    out, and nothing is recorded until it is switched on."""
+    monkeypatch.setattr(audit, "MAX_REQUESTS", 2)
+
+    def request(url: str) -> SimpleNamespace:
+        return SimpleNamespace(url=url, resource_type="image")
+
+    report = audit.StateReport(audit.REJECTED)
+    record = audit._Recorder(report, "https://site.example/page/")
+    record(request("https://t.example/before-the-click.gif"))
+    record.on = True
+    for url in (
+        "https://site.example/own.png",
+        "data:image/gif;base64,R0lGODlhAQABAAAAACw=",
+        "blob:https://site.example/0f1e",
+        "https://t.example/1.gif",
+        "https://u.example/2.gif",
+        "https://v.example/3.gif",
+    ):
+        record(request(url))
+    assert [r.url for r in report.requests] == [
+        "https://t.example/1.gif",
+        "https://u.example/2.gif",
+    ]
+    assert report.left_out == 1
+    record.own.add("https://u.example")  # where a redirect led
+    record.first_party_only()
+    assert [r.origin for r in report.requests] == ["https://t.example"]
+
+
+def test_a_page_passes_with_nothing_but_the_strictly_necessary_and_no_error():
+    url = "https://site/"
+    necessary = audit.Request(
+        "https://cdn.example.net/a.js", "https://cdn.example.net", "script", "necessary", True
+    )
+    pixel = audit.Request("https://t.example/p.gif", "https://t.example", "image", "analytics")
+    clean = audit.StateReport(audit.REJECTED, requests=[necessary])
+    assert clean.problems(url) == []
+    leaky = audit.StateReport(audit.UNDECIDED, requests=[pixel])
+    assert leaky.problems(url) == [
+        f"{url} before a choice: a request to https://t.example (analytics), "
+        "such as https://t.example/p.gif."
+    ]
+    passing = audit.PageAudit(url, [clean])
+    assert passing.passed
+    # A state that could not be audited fails its page, and each reason is said once.
+    stuck = f"{url}: timed out"
+    unaudited = audit.PageAudit(
+        "https://site/other/",
+        [
+            clean,
+            audit.StateReport(audit.REJECTED, error=stuck),
+            audit.StateReport(audit.ACCEPTED, error=stuck),
+        ],
+    )
+    assert unaudited.problems == [] and unaudited.errors == [stuck]
+    assert not unaudited.passed
+    started = "2026-12-06T17:00:00+00:00"
+    assert audit.report_dict([passing], started=started)["passed"] is True
+    report = audit.report_dict([passing, unaudited], started=started)
+    assert report["passed"] is False
+    assert [p["passed"] for p in report["pages"]] == [True, False]
+
+
+class _NoBrowser:
+    """Stands in for Chromium: the command's exit status from the pages the audit returns."""
+
+    def __init__(self, **options: object) -> None:
+        pass
+
+    def __enter__(self) -> _NoBrowser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+@pytest.mark.django_db
+def test_the_exit_status_is_1_when_a_page_fails_or_could_not_be_audited(monkeypatch):
+    pages: list[audit.PageAudit] = []
+    monkeypatch.setattr(browser, "Browser", _NoBrowser)
+    monkeypatch.setattr(audit, "audit", lambda chromium, urls, registry, **options: pages)
+    site = "http://127.0.0.1:9"
+    pages[:] = [audit.PageAudit(f"{site}/", [audit.StateReport(audit.UNDECIDED)])]
+    out, _ = run_audit("--base-url", site)  # passes: exit status 0
+    assert out.endswith("Audited 1 page: 1 passed.\n")
+    stuck = f"{site}/b/: timed out"
+    pages.append(audit.PageAudit(f"{site}/b/", [audit.StateReport(audit.UNDECIDED, error=stuck)]))
+    with pytest.raises(CommandError) as failed:
+        run_audit("--base-url", site, "/", "/b/")
+    assert failed.value.returncode == 1
+    assert str(failed.value) == f"The audit failed on 1 of 2 pages:\nNot audited: {stuck}"
+    cookie = browser.Finding("_ga", "cookie", audit.REJECTED, category="analytics")
+    pages[1] = audit.PageAudit(f"{site}/b/", [audit.StateReport(audit.REJECTED, [cookie])])
+    with pytest.raises(CommandError) as failed:
+        run_audit("--base-url", site, "/", "/b/")
+    assert failed.value.returncode == 1
+    assert "/b/ after “Reject all”: cookie “_ga” (analytics) is stored." in str(failed.value)
