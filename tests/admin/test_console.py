@@ -638,6 +638,13 @@ def test_dismiss(staff, categories):
     assert "_fbp" in staff.get(UNDECLARED, {"dismissed__exact": "0"}).content.decode()
 
 
+def test_staff_who_may_only_view_cannot_dismiss(viewer, categories):
+    found = undeclared("_hjid")
+    viewer.post(UNDECLARED, {"action": "dismiss", "_selected_action": [found[0].pk]})
+    assert not UndeclaredCookie.objects.filter(dismissed=True).exists()
+    assert 'value="dismiss"' not in viewer.get(UNDECLARED).content.decode()
+
+
 def test_a_names_page_shows_what_was_seen_and_lets_nobody_change_it(staff, categories):
     """Its page had a box of raw seconds labelled "Lifetime seen" above the same lifetime in
     words, and Save wrote what was typed into it over what the site was seen to do."""
