@@ -3,6 +3,7 @@ their diff, and from a consent record what that visitor saw."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import unescape
 
@@ -196,6 +197,20 @@ def test_a_record_opens_what_its_visitor_saw(staff, categories):
     seen = unescape(staff.get(link, {"language": "en"}).content.decode())
     assert "Changed after the record." not in seen
     assert "How this site uses cookies." in seen
+
+
+def test_a_version_shown_under_an_unknown_regime_shows_the_opt_in_banner(staff):
+    """``?regime=`` comes from a record's link; any other value shows the opt-in banner, as
+    no value does, never an empty frame."""
+    link = reverse("admin:cookieconsent_publishedversion_change", args=[1])
+
+    def banner(regime: str) -> str:
+        html = staff.get(link, {"language": "en", "regime": regime}).content.decode()
+        found = re.search(r'<iframe class="cc-shown cc-shown--banner".*?</iframe>', html, re.S)
+        assert found is not None
+        return found.group()
+
+    assert banner("bogus") == banner("opt-in") != banner("notice")
 
 
 def test_a_record_from_before_any_publish_says_so(staff):
