@@ -262,3 +262,18 @@ def test_a_refused_page_tells_nothing_of_the_draft(client, page):
     html = client.get(reverse("admin:index")).content.decode()
     assert "US-CA" not in html
     assert "unpublished change" not in html
+
+
+def test_the_notice_is_said_once_on_the_page_a_post_leads_to(staff):
+    """A POST (an action on a list) does not queue the notice: the page it leads to says it,
+    once."""
+    from cookieconsent.models import UndeclaredCookie
+
+    three_changes()
+    found = UndeclaredCookie.objects.create(name="_hjid", source="response", example_path="/x/")
+    response = staff.post(
+        reverse("admin:cookieconsent_undeclaredcookie_changelist"),
+        {"action": "dismiss", "_selected_action": [found.pk]},
+        follow=True,
+    )
+    assert notices(response.content.decode()) == [("3", publish_url())]
