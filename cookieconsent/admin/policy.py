@@ -182,7 +182,9 @@ class CookiePolicyAdmin(
                         current_app=self.admin_site.name,
                     )
                 )
-        day = form.cleaned_data["last_updated"] if form.is_bound and form.is_valid() else None
+        # The date asked for, when it reads as one: also once publishing was refused
+        # ("Nothing to publish" is the form's error, which makes it invalid).
+        day = form.cleaned_data.get("last_updated") if form.is_bound else None
         preview = rendering.preview(policy, last_updated=day or _initial_date(form))
         live = PublishedVersion.objects.order_by("-number").first()
         content = draft_content()

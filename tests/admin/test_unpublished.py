@@ -264,6 +264,14 @@ def test_a_refused_page_tells_nothing_of_the_draft(client, page):
     assert "unpublished change" not in html
 
 
+def test_the_preview_of_a_draft_with_nothing_to_publish_shows_the_date_asked_for(staff):
+    """Shown again after “Nothing to publish”, the preview is dated as staff asked, not today."""
+    response = staff.post(publish_url(), {"last_updated": "2026-08-01"})
+    html = response.content.decode()
+    assert "Nothing to publish" in html
+    assert "1 August 2026" in html
+
+
 def test_the_notice_is_said_once_on_the_page_a_post_leads_to(staff):
     """A POST (an action on a list) does not queue the notice: the page it leads to says it,
     once."""
