@@ -223,6 +223,20 @@ def test_form_post_asking_for_json(client, categories):
 
 
 @pytest.mark.parametrize(
+    "accept", ["application/json, text/plain, */*", "text/html;q=0.9, application/json"]
+)
+def test_a_client_accepting_json_among_other_types_gets_json(client, categories, accept):
+    """Script clients name JSON among several types (axios sends the first): the new state, and
+    an error, come back as JSON all the same."""
+    response = client.post(URL, {"action": "reject_all"}, HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response.json()["categories"] == ["necessary", "security"]
+    response = client.post(URL, {"action": "nope"}, HTTP_ACCEPT=accept)
+    assert response.status_code == 400
+    assert "Unknown action" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
     ("body", "message"),
     [
         ("{not json", "not valid JSON"),
