@@ -273,6 +273,38 @@ def test_json_with_a_content_length_that_is_no_number_is_a_clear_400(client, cat
     assert not ConsentRecord.objects.exists()
 
 
+def test_a_json_body_announced_over_the_limit_is_refused_before_it_is_read(client, categories):
+    """The Content-Length alone decides: the body is never read (the test client's payload
+    fails a read past the bytes it was given), and nothing is recorded."""
+    from cookieconsent.views import MAX_JSON_BODY
+
+    response = client.generic(
+        "POST",
+        URL,
+        json.dumps({"action": "accept_all"}),
+        content_type="application/json",
+        CONTENT_LENGTH=str(MAX_JSON_BODY + 1),
+    )
+    assert response.status_code == 400
+    assert "too large" in response.json()["error"]
+    assert not ConsentRecord.objects.exists()
+
+
+def test_a_json_body_of_exactly_the_limit_is_read_and_a_byte_more_is_refused(client, categories):
+    from cookieconsent.views import MAX_JSON_BODY
+
+    def body(size: int) -> str:
+        padding = size - len(json.dumps({"action": "reject_all", "pad": ""}))
+        return json.dumps({"action": "reject_all", "pad": "x" * padding})
+
+    assert len(body(MAX_JSON_BODY).encode()) == MAX_JSON_BODY
+    assert post_json(client, body(MAX_JSON_BODY)).status_code == 200
+    response = post_json(client, body(MAX_JSON_BODY + 1))
+    assert response.status_code == 400
+    assert "too large" in response.json()["error"]
+    assert ConsentRecord.objects.count() == 1
+
+
 @pytest.mark.parametrize("debug", [False, True])
 @pytest.mark.parametrize("charset", ["latin-1", "utf-16", "utf8"])
 @pytest.mark.parametrize("accept", ["text/html", "application/json"])
