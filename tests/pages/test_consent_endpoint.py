@@ -573,6 +573,17 @@ def test_nesting_is_refused_past_the_limit_on_every_python(client, categories):
     assert response.status_code == 400 and "nested too deeply" in response.json()["error"]
 
 
+def test_nesting_exactly_at_the_limit_is_read_however_many_brackets_beside_it(client, categories):
+    """Depth counts, not brackets: a body nested exactly ``MAX_JSON_DEPTH`` deep (the object
+    is the first level) with more brackets beside it than the limit is read."""
+    from cookieconsent.views import MAX_JSON_DEPTH
+
+    deepest = "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1)
+    body = '{"action": "reject_all", "x": ' + deepest + ', "y": [[], {}]}'
+    assert body.count("[") + body.count("{") > MAX_JSON_DEPTH
+    assert post_json(client, body).status_code == 200
+
+
 def test_a_file_posted_with_a_choice_is_neither_kept_nor_written(
     client, categories, settings, tmp_path
 ):
