@@ -128,9 +128,13 @@ def test_gate_renders_inert_otherwise(rf, categories):
     assert '<iframe data-cookieconsent="analytics"' in html
 
 
-def test_gate_needs_one_argument():
+@pytest.mark.parametrize("arguments", ["", ' "analytics" "marketing"'])
+def test_gate_needs_one_argument(arguments):
+    """Neither none nor two: a second category would be ignored without a word."""
     with pytest.raises(TemplateSyntaxError, match="one argument"):
-        Template("{% load cookieconsent %}{% consent_gate %}{% endconsent_gate %}")
+        Template(
+            f"{{% load cookieconsent %}}{{% consent_gate{arguments} %}}{{% endconsent_gate %}}"
+        )
 
 
 def unknown_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
