@@ -837,6 +837,17 @@ def test_no_opt_out_is_displayed_where_none_was_honoured(regimes, region, extra)
     assert HONORED not in client.get("/cookies/preferences/").content.decode()
 
 
+def test_an_honoured_opt_out_is_not_counted_as_a_banner_shown(regimes):
+    """Where the notice would be the tag says the opt-out was honoured: nobody was asked, so
+    the console's "banners shown" does not count it; an undecided visitor is counted."""
+    from cookieconsent.console import shown
+
+    assert HONORED in visitor("US", HTTP_SEC_GPC="1").get("/").content.decode()
+    assert shown.counter.pending() == {}
+    visitor("DE").get("/")
+    assert sum(shown.counter.pending().values()) == 1
+
+
 def test_an_explicit_choice_outranks_the_signal_and_nothing_is_displayed(regimes):
     client = visitor("US", HTTP_SEC_GPC="1")
     client.post(CONSENT, {"action": "accept_all"})
