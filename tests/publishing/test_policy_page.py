@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from cookieconsent.markup import render_markdown
+from cookieconsent.markup import render_markdown, sanitiser_changes
 from cookieconsent.models import (
     Cookie,
     CookiePolicy,
@@ -369,6 +369,20 @@ def test_a_translation_is_checked_too(client, policy):
     response = admin_post(client, policy, introduction__af="<iframe src='x'></iframe>")
     (warning,) = warnings(response)
     assert "introduction (af): <iframe> removed" in warning
+
+
+def test_a_style_block_is_reported_removed_with_its_content():
+    """As a script is: staff learn that its rules are gone too, not only the tag."""
+    text = "<style>body { display: none }</style>\n\nText."
+    assert sanitiser_changes(text) == ["<style> removed with its content"]
+
+
+def test_each_change_is_reported_once():
+    text = "<script>a()</script>\n\n<script>b()</script>\n\n[x](javascript:1) and [y](javascript:1)"
+    assert sanitiser_changes(text) == [
+        "<script> removed with its content",
+        "link to “javascript:1” made inert",
+    ]
 
 
 def test_clean_markdown_saves_without_a_warning(client, policy):
