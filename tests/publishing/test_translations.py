@@ -50,6 +50,8 @@ TEXTS = {"af": {"name": "Analise", "purpose": ""}, "pt": {"name": "Análise"}}
     [
         ("af", "name", "Analise"),
         ("pt-br", "name", "Análise"),  # the base language stands in for a regional one
+        ("PT-BR", "name", "Análise"),  # as a ?language= or an Accept-Language may spell it
+        ("AF", "name", "Analise"),
         ("de", "name", "Analytics"),  # no German: the default language's column
         ("en", "name", "Analytics"),
         ("en-gb", "name", "Analytics"),
@@ -59,6 +61,14 @@ TEXTS = {"af": {"name": "Analise", "purpose": ""}, "pt": {"name": "Análise"}}
 def test_lookup(language, field, expected):
     default = {"name": "Analytics", "purpose": "Counts visits"}[field]
     assert lookup(TEXTS, field, default, language) == expected
+
+
+def test_the_default_languages_text_is_its_column_whatever_the_translations_hold():
+    """A leftover under the default language's code (a site that changed ``LANGUAGE_CODE``)
+    never stands in for the column that staff edit."""
+    stale = {"en": {"name": "Old name"}, "af": {"name": "Analise"}}
+    assert lookup(stale, "name", "Analytics", "en") == "Analytics"
+    assert lookup(stale, "name", "Analytics", "en-gb") == "Analytics"
 
 
 def test_lookup_uses_the_active_language():
