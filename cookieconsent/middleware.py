@@ -98,7 +98,6 @@ class CookieConsentMiddleware:
         # Whether this response now depends on the visitor's cookies: then no cache may share
         # it. Dropping a cookie does not count: a response without it suits every visitor.
         personal = consent._accessed
-        allowed: frozenset[str] | None = None  # asked for once, when a cookie needs it
         cookies = response.cookies
         held = request.COOKIES
         expired = False
@@ -110,31 +109,17 @@ class CookieConsentMiddleware:
             set_consent_cookie(response, consent._adopted)
             expired = True
         for name, morsel in list(cookies.items()):
-            rule = lookup(name)
-            if rule is None:
-                discovery.notice(request, name, "response", morsel)
-                if get_config()["UNDECLARED_COOKIES"] != "allow" and not _is_deletion(morsel):
-                    _warn_undeclared(name)
-                    del cookies[name]
-                    continue
-            elif rule.required:
-                pass
-            elif rule.slug in (allowed or (allowed := consent._allowed_now())):
-                personal = True
-            elif not _is_deletion(morsel):
-                # Dropped; and if the browser holds it already, expired in its place.
-                del cookies[name]
-                if name in held:
-                    expired = _expire(response, name, rule) or expired
-                continue
-            if morsel.key != name:
+            judged = _judge(name, morsel, consent, request)
+            if judged is not None and morsel.key != name:
                 # (Rare.) Stored under another key (cookies[key] = morsel, which SimpleCookie
-                # keeps as it is), it leaves under its own name: judged by that.
+                # keeps as it is), it leaves under its own name: judged by that too.
+                personal = personal or judged
                 judged = _judge(str(morsel.key), morsel.OutputString(), consent, request)
-                if judged is None:
-                    del cookies[name]
-                elif judged:
-                    personal = True
+            if judged is None:
+                # Dropped; if the browser holds it already, it is expired below.
+                del cookies[name]
+            elif judged:
+                personal = True
         # A Set-Cookie written as a raw header instead of through set_cookie() is judged too,
         # under whatever spelling of its name a server would still send as one.
         # (Most header names have no "k" at all: a cheap way past them.)
@@ -151,7 +136,7 @@ class CookieConsentMiddleware:
             if rule is None:
                 discovery.notice(request, name, "request")
                 continue
-            if rule.required or rule.slug in (allowed or (allowed := consent._allowed_now())):
+            if rule.required or consent._allows(rule.slug):
                 continue
             expired = _expire(response, name, rule) or expired
         if expired:
@@ -214,13 +199,16 @@ def _judge_raw(key: str, value: str, consent: Consent, request: HttpRequest) -> 
     return _judge(name, value, consent, request)
 
 
-def _judge(name: str, line: str, consent: Consent, request: HttpRequest) -> bool | None:
-    """For the ``Set-Cookie`` line ``line`` of the cookie ``name``: ``None`` to drop it, else
-    whether letting it through depends on the visitor's consent."""
+def _judge(
+    name: str, cookie: Morsel[str] | str, consent: Consent, request: HttpRequest
+) -> bool | None:
+    """The rule for every ``Set-Cookie`` of the cookie ``name`` (its morsel, or a raw
+    header's value): ``None`` to drop it, else whether letting it through depends on the
+    visitor's consent. A deletion passes, as one made with ``delete_cookie()`` does."""
     rule = consent._registry.lookup(name)
     if rule is None:
-        discovery.notice(request, name, "response", line)
-        if get_config()["UNDECLARED_COOKIES"] == "allow" or _deletes(line):
+        discovery.notice(request, name, "response", cookie)
+        if get_config()["UNDECLARED_COOKIES"] == "allow" or _is_deletion(cookie):
             return False
         _warn_undeclared(name)
         return None
@@ -228,8 +216,7 @@ def _judge(name: str, line: str, consent: Consent, request: HttpRequest) -> bool
         return False
     if consent._allows(rule.slug):
         return True
-    # A deletion passes, as one made with delete_cookie() does.
-    return False if _deletes(line) else None
+    return False if _is_deletion(cookie) else None
 
 
 _CONTROL = "".join(map(chr, range(32))) + "\x7f"
@@ -253,9 +240,13 @@ _PAST_MARGIN = 24 * 60 * 60
 _FIRST_COOKIE_DATE = -11644473600
 
 
-def _is_deletion(morsel: Morsel[str]) -> bool:
-    """Whether a ``set_cookie()``'s ``Set-Cookie`` removes the cookie in a browser, whatever
-    its value: the line the server writes for it, read by ``_deletes()``."""
+def _is_deletion(cookie: Morsel[str] | str) -> bool:
+    """Whether a ``Set-Cookie`` (a ``set_cookie()``'s morsel, or a raw header's value) removes
+    the cookie in a browser, whatever its value: the line the server writes, read by
+    ``_deletes()``."""
+    if isinstance(cookie, str):
+        return _deletes(cookie)
+    morsel = cookie
     max_age = morsel["max-age"]
     if max_age == "" and morsel["expires"] == "":
         return False  # the common case: neither is set
