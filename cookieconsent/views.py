@@ -83,9 +83,14 @@ def page(
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    # META, not request.headers: that builds a dict of every header on first use.
-    return request.content_type == "application/json" or "application/json" in request.META.get(
-        "HTTP_ACCEPT", ""
+    """Whether to answer in JSON: for a JSON body, or where the Accept header prefers JSON to
+    HTML (``application/json;q=0`` refuses it)."""
+    if request.content_type == "application/json":
+        return True
+    # A form post's Accept header never names JSON: only one that does is parsed. (META, not
+    # request.headers: that builds a dict of every header on first use.)
+    return "application/json" in request.META.get("HTTP_ACCEPT", "") and (
+        request.get_preferred_type(("text/html", "application/json")) == "application/json"
     )
 
 

@@ -237,6 +237,26 @@ def test_a_client_accepting_json_among_other_types_gets_json(client, categories,
 
 
 @pytest.mark.parametrize(
+    "accept",
+    [
+        "application/json;q=0, text/html",
+        "text/html, application/json;q=0.5",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "application/json-seq, text/html",
+    ],
+)
+def test_a_client_refusing_or_preferring_html_to_json_gets_the_page(client, categories, accept):
+    """JSON named but refused (``q=0``), or ranked below HTML, is not asked for: the form's
+    answers, a redirect and the error page."""
+    response = client.post(URL, {"action": "reject_all", "next": "/shop/"}, HTTP_ACCEPT=accept)
+    assert (response.status_code, response["Location"]) == (302, "/shop/")
+    response = client.post(URL, {"action": "nope"}, HTTP_ACCEPT=accept)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert "Unknown action" in response.content.decode()
+
+
+@pytest.mark.parametrize(
     ("body", "message"),
     [
         ("{not json", "not valid JSON"),
