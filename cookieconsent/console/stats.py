@@ -55,20 +55,21 @@ class Tally:
     )
 
 
-def tally(records: QuerySet[ConsentRecord]) -> Tally:
-    """Count ``records`` by day, as the daily tables do."""
+def tally(records: QuerySet[ConsentRecord], day: dt.date | None = None) -> Tally:
+    """Count ``records`` by day, as the daily tables do: each on the day it was given, or all
+    on ``day``, the day whose bounds (``day_bounds()``) hold them."""
     counts = Tally()
     rows = records.values_list(
         "created_at", "action", "policy_version", "region", "granted", "refused"
     )
     for created_at, action, version, region, granted, refused in rows.iterator(chunk_size=2000):
-        day = local_day(created_at)
+        counted_on = day or local_day(created_at)
         region = region or ""
-        counts.decisions[day, action, version, region] += 1
+        counts.decisions[counted_on, action, version, region] += 1
         for slug in granted:
-            counts.categories[day, slug, version, region][0] += 1
+            counts.categories[counted_on, slug, version, region][0] += 1
         for slug in refused:
-            counts.categories[day, slug, version, region][1] += 1
+            counts.categories[counted_on, slug, version, region][1] += 1
     return counts
 
 
@@ -99,7 +100,8 @@ def recount_day(day: dt.date) -> None:
         # second writer waits (busy timeout) rather than failing to upgrade a read lock.
         CountedDay.objects.bulk_create([CountedDay(day=day)], ignore_conflicts=True)
         CountedDay.objects.select_for_update().filter(day=day).exists()
-        counts = tally(ConsentRecord.objects.filter(created_at__gte=start, created_at__lt=end))
+        records = ConsentRecord.objects.filter(created_at__gte=start, created_at__lt=end)
+        counts = tally(records, day)
         DailyDecisions.objects.filter(day=day).delete()
         DailyCategoryChoices.objects.filter(day=day).delete()
         DailyDecisions.objects.bulk_create(
@@ -131,10 +133,18 @@ def roll_up(now: dt.datetime | None = None) -> list[dt.date]:
     done: list[dt.date] = []
     while True:
         first = (records.filter(created_at__gte=after) if after else records).first()
-        if first is None or local_day(first) > over:
+        if first is None:
             return done
         day = local_day(first)
+        if last is not None and day <= last:
+            # Where the clocks went back across midnight (St John's, 1987-2010), the hour
+            # before it came twice: a record after the day's end can still read as that day.
+            # It lies in the next day's bounds, and is counted with them.
+            day = last + dt.timedelta(days=1)
+        if day > over:
+            return done
         recount_day(day)
+        last = day
         done.append(day)
         after = day_bounds(day)[1]
 

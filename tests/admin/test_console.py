@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
+import signal
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -87,6 +89,32 @@ def test_a_day_that_just_ended_waits_a_little(categories):
     midnight = stats.day_bounds(today)[1]
     assert stats.roll_up(midnight + stats.SETTLE / 2) == []  # a POST may be on its way
     assert stats.roll_up(midnight + stats.SETTLE) == [today]
+
+
+@override_settings(TIME_ZONE="America/St_Johns")
+def test_a_day_whose_last_hour_came_twice_is_counted_and_so_is_the_next(categories):
+    """St John's set its clocks back from 00:01 to 23:01 until 2010: the hour before midnight
+    came twice, so a record after the day's end can read as that day. Counting goes on to the
+    next day (it counted that one day again for ever), and every record is counted once."""
+    at = functools.partial(dt.datetime, 2010, 11, 7, tzinfo=dt.UTC)
+    ConsentRecordFactory(created_at=at(2, 0))  # 6 November, 23:30, before the change
+    ConsentRecordFactory(created_at=at(2, 45))  # 6 November, 23:14, the second time round
+    ConsentRecordFactory(created_at=at(12, 0))  # 7 November, 08:30
+    assert stats.local_day(at(2, 45)) == dt.date(2010, 11, 6)
+    # Were it to loop again, the alarm ends it as a failure instead of holding up the suite.
+    signal.signal(signal.SIGALRM, _too_long)
+    signal.alarm(20)
+    try:
+        done = stats.roll_up(dt.datetime(2010, 11, 10, tzinfo=dt.UTC))
+    finally:
+        signal.alarm(0)
+    assert done == [dt.date(2010, 11, 6), dt.date(2010, 11, 7)]
+    assert sum(stats.counted(day) for day in done) == 3
+    assert stats.roll_up(dt.datetime(2010, 11, 10, tzinfo=dt.UTC)) == []
+
+
+def _too_long(signum: int, frame: object) -> None:
+    raise TimeoutError("roll_up() did not end")
 
 
 def test_the_page_adds_today_to_the_counted_days_without_counting_twice(staff, categories):
