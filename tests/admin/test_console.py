@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import io
 import json
-import signal
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -83,40 +81,6 @@ def test_a_day_is_counted_once_it_is_over(staff, categories):
     assert str(CountedDay.objects.get()) == today.isoformat()
 
 
-def test_a_day_that_just_ended_waits_a_little(categories):
-    ConsentRecordFactory()
-    today = timezone.localdate()
-    midnight = stats.day_bounds(today)[1]
-    assert stats.roll_up(midnight + stats.SETTLE / 2) == []  # a POST may be on its way
-    assert stats.roll_up(midnight + stats.SETTLE) == [today]
-
-
-@override_settings(TIME_ZONE="America/St_Johns")
-def test_a_day_whose_last_hour_came_twice_is_counted_and_so_is_the_next(categories):
-    """St John's set its clocks back from 00:01 to 23:01 until 2010: the hour before midnight
-    came twice, so a record after the day's end can read as that day. Counting goes on to the
-    next day (it counted that one day again for ever), and every record is counted once."""
-    at = functools.partial(dt.datetime, 2010, 11, 7, tzinfo=dt.UTC)
-    ConsentRecordFactory(created_at=at(2, 0))  # 6 November, 23:30, before the change
-    ConsentRecordFactory(created_at=at(2, 45))  # 6 November, 23:14, the second time round
-    ConsentRecordFactory(created_at=at(12, 0))  # 7 November, 08:30
-    assert stats.local_day(at(2, 45)) == dt.date(2010, 11, 6)
-    # Were it to loop again, the alarm ends it as a failure instead of holding up the suite.
-    signal.signal(signal.SIGALRM, _too_long)
-    signal.alarm(20)
-    try:
-        done = stats.roll_up(dt.datetime(2010, 11, 10, tzinfo=dt.UTC))
-    finally:
-        signal.alarm(0)
-    assert done == [dt.date(2010, 11, 6), dt.date(2010, 11, 7)]
-    assert sum(stats.counted(day) for day in done) == 3
-    assert stats.roll_up(dt.datetime(2010, 11, 10, tzinfo=dt.UTC)) == []
-
-
-def _too_long(signum: int, frame: object) -> None:
-    raise TimeoutError("roll_up() did not end")
-
-
 def test_the_page_adds_today_to_the_counted_days_without_counting_twice(staff, categories):
     yesterday = timezone.now() - dt.timedelta(days=1)
     ConsentRecordFactory(created_at=yesterday, action=Action.REJECT_ALL)
@@ -126,30 +90,6 @@ def test_the_page_adds_today_to_the_counted_days_without_counting_twice(staff, c
     assert list(CountedDay.objects.values_list("day", flat=True)) == [stats.local_day(yesterday)]
     again = staff.get(STATS, {"period": "7"}).context["stats"]
     assert again.totals == data.totals
-
-
-def test_a_decision_counts_on_the_sites_day_not_utcs(categories):
-    """Half past midnight in Johannesburg (the tests' TIME_ZONE) is 22:30 UTC the day before."""
-    day = dt.date(2026, 3, 10)
-    just_after_midnight = timezone.make_aware(dt.datetime(2026, 3, 10, 0, 30))
-    ConsentRecordFactory(created_at=just_after_midnight, action=Action.ACCEPT_ALL)
-    stats.recount_day(day)
-    counts = DailyDecisions.objects.values_list("day", "action", "decisions")
-    assert list(counts) == [(day, "accept_all", 1)]
-
-
-def test_a_day_counted_again_replaces_its_counts(categories):
-    """A record imported into a counted day: counting the day again counts each record once."""
-    day = dt.date(2026, 3, 10)
-    noon = timezone.make_aware(dt.datetime(2026, 3, 10, 12, 0))
-    ConsentRecordFactory.create_batch(2, created_at=noon, action=Action.REJECT_ALL)
-    stats.recount_day(day)
-    assert stats.counted(day) == 2
-    ConsentRecordFactory(created_at=noon, action=Action.REJECT_ALL, refused=["analytics"])
-    stats.recount_day(day)
-    assert stats.counted(day) == 3
-    choices = DailyCategoryChoices.objects.values_list("category", "granted", "refused")
-    assert list(choices) == [("analytics", 0, 1)]
 
 
 def test_a_period_that_starts_on_the_last_day_counted_includes_it(staff, categories):
