@@ -59,7 +59,8 @@ class Break:
     """The first record that does not verify."""
 
     pk: int | None
-    consent_id: str
+    #: ``None`` where the record is not there (the head names one deleted, or never written).
+    consent_id: str | None
     reason: str
 
     def __str__(self) -> str:
@@ -78,6 +79,8 @@ class Break:
             BEYOND: "it comes after the chain's head: it was inserted below the ORM, or the "
             "head was moved back",
         }[self.reason]
+        if self.consent_id is None:
+            return f"record {self.pk} (no longer in the log): {what}"
         return f"record {self.pk} (consent ID {self.consent_id or 'unknown'}): {what}"
 
 
@@ -359,10 +362,14 @@ def _held_up_to(kept: Mapping[str, int | None], hashes: set[str], pk: int) -> se
     return held | {h for (h,) in _readable(checkpoints, "hash")}
 
 
-def _consent_id(pk: int) -> str:
-    """The consent ID of record ``pk`` as stored, for naming it even if it is not a UUID."""
-    rows = _readable(ConsentRecord.objects.filter(pk=pk), Cast("consent_id", CharField()))
-    stored = rows[0][0] if rows else None
+def _consent_id(pk: int) -> str | None:
+    """The consent ID of record ``pk`` as stored, for naming it even if it is not a UUID;
+    ``None`` if there is no such record (``""`` if its consent ID cannot be read)."""
+    record = ConsentRecord.objects.filter(pk=pk)
+    rows = _readable(record, Cast("consent_id", CharField()))
+    if not rows:
+        return "" if record.exists() else None
+    stored = rows[0][0]
     try:
         return str(uuid.UUID(stored))
     except (TypeError, ValueError, AttributeError):
