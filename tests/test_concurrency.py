@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from cookieconsent import publishing
 from cookieconsent.console import stats
+from cookieconsent.engine import following
 from cookieconsent.models import (
     ConsentRecord,
     CookiePolicy,
@@ -113,6 +114,37 @@ def test_concurrent_appends_keep_one_valid_chain():
     assert report.checked == ConsentRecord.objects.count() == 32
     links = list(ConsentRecord.objects.order_by("pk").values_list("chain_prev", "chain_hash"))
     assert all(prev == before for (prev, _), (_, before) in zip(links[1:], links, strict=False))
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_users_decision_read_before_the_next_one_commits_is_not_kept(settings):
+    """``CONSENT_FOLLOWS_USER``: while one request writes a signed-in user's new decision, a
+    page of theirs on another connection reads the one before it (the new record is not
+    committed yet) and caches it. The commit drops that again: the next page reads the new
+    decision instead of the old one for ``CACHE_TIMEOUT``."""
+    settings.COOKIECONSENT = {"CONSENT_FOLLOWS_USER": True}
+    user = "4242"
+    ConsentRecordFactory(user_pk=user, action="accept_all", granted=["analytics"])
+    written, read = threading.Event(), threading.Event()
+
+    def decide_again() -> None:
+        with transaction.atomic():
+            ConsentRecordFactory(user_pk=user, action="reject_all", refused=["analytics"])
+            following.forget(user)
+            written.set()
+            assert read.wait(10)
+
+    other = Other(decide_again)
+    other.start()
+    assert written.wait(10)
+    before = following.latest(user)  # the committed decision, now cached
+    read.set()
+    other.join(10)
+    assert other.error is None, other.error
+    assert before is not None and before.action == "accept_all"
+    after = following.latest(user)
+    assert after is not None and after.action == "reject_all"
 
 
 def current_policy() -> CookiePolicy:
