@@ -87,8 +87,10 @@ def parse_lifetime(text: str) -> timedelta | None:
         unit = words.get(match.group(2).rstrip("."))
         if unit is None:
             break
-        # (Digits beyond a lifetime's are not even turned into a number.)
-        seconds += int(match.group(1)) * unit if len(match.group(1)) <= 12 else _TOO_LONG
+        # (Digits beyond a lifetime's are not even turned into a number; zeros in front of
+        # the first that counts are not digits of it.)
+        number = match.group(1).lstrip("0") or "0"
+        seconds += int(number) * unit if len(number) <= 12 else _TOO_LONG
         rest = rest.replace(match.group(0), " ", 1)
         matched = True
     if matched and not _SEPARATORS.sub("", rest):

@@ -126,6 +126,20 @@ def test_a_lifetime_beyond_a_hundred_years_is_refused_with_a_clear_message(text)
     assert info.value.messages == ["A lifetime can be at most 100 years."]
 
 
+@pytest.mark.parametrize(
+    ("text", "lifetime"),
+    [
+        ("0000000000001 seconds", timedelta(seconds=1)),
+        ("0" * 5000 + "30 days", timedelta(days=30)),
+        ("000000000000000000 days 1 hour", timedelta(hours=1)),
+    ],
+)
+def test_zeros_in_front_of_a_number_are_not_counted_as_its_digits(text, lifetime):
+    """A number is too long for a lifetime by its digits from the first that counts: 13 digits
+    that say 1 are one second, not over a hundred years."""
+    assert parse_lifetime(text) == lifetime
+
+
 @pytest.mark.django_db
 def test_the_longest_lifetime_is_stored_and_read_back(categories):
     cookie = Cookie.objects.create(
