@@ -13,6 +13,7 @@ urlpatterns = [
     path("t/async/", views.async_set_cookies, name="async-set-cookies"),
     path("t/scripted/", views.scripted, name="scripted"),
     path("t/leaky/", views.leaky, name="leaky"),
+    path("t/asks-first/", views.asks_first),
     path("admin/", admin.site.urls),
     path("cookies/", include("cookieconsent.urls")),
 ]

@@ -65,3 +65,18 @@ def leaky(request: HttpRequest) -> HttpResponse:
     host = "localhost" if request.get_host().startswith("127.0.0.1") else "127.0.0.1"
     elsewhere = f"{request.scheme}://{host}:{request.get_port()}"
     return HttpResponse(LEAKY.render({"elsewhere": elsewhere}, request))
+
+
+ASKS_FIRST = engines["django"].from_string(
+    "{% load cookieconsent %}<html><body>{% cookieconsent_banner %}<main>asks first</main>"
+    "{% if not request.cookie_consent.is_decided %}"
+    "<img src='{{ elsewhere }}/t/?pixel' alt=''>{% endif %}</body></html>"
+)
+
+
+def asks_first(request: HttpRequest) -> HttpResponse:
+    """A page that asks another origin for an image before the visitor chooses, and never
+    after: it fails the audit before a choice only."""
+    host = "localhost" if request.get_host().startswith("127.0.0.1") else "127.0.0.1"
+    elsewhere = f"{request.scheme}://{host}:{request.get_port()}"
+    return HttpResponse(ASKS_FIRST.render({"elsewhere": elsewhere}, request))

@@ -30,6 +30,26 @@ def run_audit(*args: str) -> tuple[str, str]:
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.browser
 @pytest.mark.urls("tests.audit_urls")  # its sitemap index leads to the leaky page
+def test_what_a_page_asks_before_the_choice_is_not_counted_after_it(
+    live_server, categories, chromium
+):
+    """Each state starts as a new visitor, undecided: the requests of that first load belong
+    to "before a choice", and only those after the click to the choice made."""
+    site = live_server.url
+    port = site.rsplit(":", 1)[1]
+    page = f"{site}/t/asks-first/"
+    with pytest.raises(CommandError) as failed:
+        run_audit(page, "--browser", chromium, "--timeout", "60")
+    pixel = f"to http://localhost:{port} (undeclared), such as http://localhost:{port}/t/?pixel."
+    assert str(failed.value) == (
+        f"The audit failed on 1 of 1 page:\n{page} before a choice: a request {pixel}"
+    )
+
+
+# The live server's thread needs committed data; see example_project/tests/test_browser.py.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.browser
+@pytest.mark.urls("tests.audit_urls")  # its sitemap index leads to the leaky page
 def test_a_page_that_stores_and_fetches_before_a_choice_fails(
     live_server, categories, chromium, tmp_path
 ):
