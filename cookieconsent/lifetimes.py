@@ -50,13 +50,19 @@ HELP_TEXT = _("How long the browser keeps it: “session”, “30 minutes”, �
 MAX_LIFETIME = timedelta(days=100 * 365)
 
 
+#: A count for every plural form of the rules catalogues use (gettext's ``Plural-Forms``):
+#: Slavic 1, 2 and 5; Arabic's 0, 3 and 11 to 99; Welsh's 6; Irish's 7 to 10; Maltese's and
+#: Romanian's 21; 100 for the rest.
+_PLURAL_SAMPLES = (0, 1, 2, 3, 5, 6, 7, 11, 21, 100)
+
+
 def _unit_words() -> dict[str, int]:
     """Every word for a unit, in English and in the active language, lower case."""
     words: dict[str, int] = {}
     for seconds, (singular, plural), english in _UNITS:
         for word in english:
             words[word] = seconds
-        for n in (1, 2, 5):
+        for n in _PLURAL_SAMPLES:
             translated = ngettext(singular, plural, n) % {"n": n}
             word = translated.replace(str(n), "", 1).strip().lower()
             if word:

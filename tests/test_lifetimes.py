@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -84,6 +86,42 @@ def test_the_admin_language_is_read_back():
         assert shown != "2 years"  # the app ships Afrikaans
         assert parse_lifetime(shown) == 730 * DAY
         assert parse_lifetime(format_lifetime(None)) is None
+
+
+#: A Welsh catalogue of a site's own: six plural forms, one of them for 6 alone.
+WELSH = r"""msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\n"
+"Plural-Forms: nplurals=6; plural=(n==0) ? 0 : (n==1) ? 1 : (n==2) ? 2 : "
+"(n==3) ? 3 : (n==6) ? 4 : 5;\n"
+
+msgid "%(n)d day"
+msgid_plural "%(n)d days"
+msgstr[0] "%(n)d diwrnod"
+msgstr[1] "%(n)d diwrnod"
+msgstr[2] "%(n)d ddiwrnod"
+msgstr[3] "%(n)d diwrnod"
+msgstr[4] "%(n)d niwrnod"
+msgstr[5] "%(n)d diwrnod"
+"""
+
+
+def test_every_plural_form_of_a_sites_language_is_read(tmp_path, settings):
+    """A site that translates the units into a language with more plural forms than
+    English and Afrikaans: each form is read back, here Welsh's for 6 alone."""
+    if shutil.which("msgfmt") is None:
+        pytest.skip("GNU gettext is not installed (apt-get install gettext)")
+    catalogue = tmp_path / "cy" / "LC_MESSAGES"
+    catalogue.mkdir(parents=True)
+    (catalogue / "django.po").write_text(WELSH, encoding="utf-8")
+    subprocess.run(
+        ["msgfmt", "-o", str(catalogue / "django.mo"), str(catalogue / "django.po")], check=True
+    )
+    settings.LOCALE_PATHS = [str(tmp_path)]
+    with translation.override("cy"):
+        assert format_lifetime(6 * DAY) == "6 niwrnod"
+        assert parse_lifetime("6 niwrnod") == 6 * DAY
+        assert parse_lifetime("2 ddiwrnod") == 2 * DAY
 
 
 def test_the_model_form_uses_words():
