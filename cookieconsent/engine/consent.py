@@ -208,9 +208,14 @@ class Verdict(NamedTuple):
             until = -1.0
         else:
             until = decision.decided_at + lifetime(offered)
+        granted = decision.granted
+        if decision.action == DISMISS:
+            # A dismissal is no consent: it never allows a category that waits for consent
+            # everywhere, even one made so after the visitor dismissed.
+            granted -= registry.regimes.always_opt_in
         return cls(
             decision,
-            registry.allowed_by(decision.granted),
+            registry.allowed_by(granted),
             decision.decided_at - FUTURE_TOLERANCE,
             until,
         )

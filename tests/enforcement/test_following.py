@@ -220,6 +220,35 @@ def test_a_followed_dismissal_never_outranks_gpc(categories, settings, action, g
     assert ("analytics_c" in cookies_set(page)) is followed
 
 
+def test_a_followed_dismissal_never_allows_a_category_made_opt_in_everywhere(categories, settings):
+    """What a followed dismissal allows is worked out as for any stored one: not a category
+    published as opt-in everywhere since; the rest of what it allowed, still."""
+    settings.COOKIECONSENT = {
+        **FOLLOW,
+        "REGION_HEADER": "CF-IPCountry",
+        "TRUST_REGION_HEADER": True,
+    }
+    policy = CookiePolicy.current()
+    RegionRule.objects.create(policy=policy, region="US", regime=Regime.OPT_OUT)
+    categories["analytics"].opt_in_everywhere = True
+    categories["analytics"].save()
+    publishing.publish(policy)
+    user = UserFactory()
+    ConsentRecordFactory(
+        user_pk=str(user.pk),
+        policy_version=2,
+        granted=["analytics", "functional"],
+        action=Action.DISMISS,
+        regime=Regime.OPT_OUT,
+    )
+    page = signed_in(user, _stat="1").get(
+        "/t/set/", {"c": ["functional_c", "analytics_c"]}, HTTP_CF_IPCOUNTRY="US"
+    )
+    assert written(page).action == Action.DISMISS
+    assert "functional_c" in cookies_set(page) and "analytics_c" not in cookies_set(page)
+    assert "_stat" in cookies_expired(page)
+
+
 def test_signing_out_changes_nothing(follow, categories):
     user = UserFactory()
     decide(user, "analytics")
