@@ -18,7 +18,12 @@ from cookieconsent.caching import Memo
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.console import discovery
 from cookieconsent.engine import following
-from cookieconsent.engine.consent import Consent, set_consent_cookie, signal_vary_headers
+from cookieconsent.engine.consent import (
+    Consent,
+    expire_consent_cookie,
+    set_consent_cookie,
+    signal_vary_headers,
+)
 from cookieconsent.engine.regions import vary_headers
 from cookieconsent.engine.registry import Rule, aget_registry
 
@@ -107,6 +112,11 @@ class CookieConsentMiddleware:
             # This browser takes over its user's decision: written like the consent
             # endpoint writes one, and never shared (expired is what makes it private).
             set_consent_cookie(response, consent._adopted)
+            expired = True
+        elif consent._superseded:
+            # Its own decision was superseded by its user's later one, which does not count
+            # here: it must not count again once they sign out.
+            expire_consent_cookie(response)
             expired = True
         for name, morsel in list(cookies.items()):
             judged = _judge(name, morsel, consent, request)

@@ -208,9 +208,14 @@ class Verdict(NamedTuple):
             until = -1.0
         else:
             until = decision.decided_at + lifetime(offered)
+        granted = decision.granted
+        if decision.action == DISMISS:
+            # A dismissal is no consent: it never allows a category that waits for consent
+            # everywhere, even one made so after the visitor dismissed.
+            granted -= registry.regimes.always_opt_in
         return cls(
             decision,
-            registry.allowed_by(decision.granted),
+            registry.allowed_by(granted),
             decision.decided_at - FUTURE_TOLERANCE,
             until,
         )
@@ -241,7 +246,9 @@ class Consent:
     # ``_signal_read`` when a browser signal (GPC, DNT) was looked at, for their headers.
     # ``_theirs`` asks for the signed-in user's latest decision (``CONSENT_FOLLOWS_USER``, see
     # ``engine.following``); ``_adopted`` is that decision once this browser took it over, for
-    # the middleware to write into the consent cookie.
+    # the middleware to write into the consent cookie; ``_superseded`` is true when that
+    # decision, later than this browser's own, does not count here, for the middleware to
+    # expire the consent cookie (the own decision must not count again once signed out).
 
     __slots__ = (
         "_accessed",
@@ -253,6 +260,7 @@ class Consent:
         "_registry",
         "_request",
         "_signal_read",
+        "_superseded",
         "_theirs",
         "_value",
         "_verdict",
@@ -277,6 +285,7 @@ class Consent:
         self._signal_read = False
         self._theirs: Callable[[], Decision | None] | None = None
         self._adopted: Decision | None = None
+        self._superseded = False
 
     @classmethod
     def _for_request(cls, request: HttpRequest, registry: Registry | None = None) -> Consent:
@@ -318,7 +327,9 @@ class Consent:
         """The verdict once the signed-in user's latest decision is weighed against this
         browser's own: the later of the two wins, and the user's is taken over only if it
         counts here and now, by the same rules as any stored decision (``_valid()``): not
-        stale, not a dismissal under opt-in or against a browser signal."""
+        stale, not a dismissal under opt-in or against a browser signal. One that does not
+        count still wins: the browser's own earlier decision, which it superseded, never
+        counts again, and the visitor is asked as if their own had gone stale."""
         theirs_of, self._theirs = self._theirs, None
         theirs = theirs_of() if theirs_of is not None else None
         mine = own.decision
@@ -329,15 +340,17 @@ class Consent:
         ):
             return own
         self._verdict = Verdict.of(theirs, self._registry)
-        if self._valid() is None:
-            return own
-        self._adopted = theirs
+        if self._valid() is not None:
+            self._adopted = theirs
+        elif mine is not None:
+            self._superseded = True
         return self._verdict
 
     def _judge_again(self) -> None:
         """Forget the verdict and what it allows (not what the page read): the signed-in user
         to follow (``_theirs``, set next) was not known when the page asked."""
         self._verdict = self._allowed = self._adopted = None
+        self._superseded = False
 
     def _stored(self) -> Decision | None:
         """The decision in the consent cookie, stale or not; not one dated in the future."""
@@ -604,5 +617,16 @@ def set_consent_cookie(response: HttpResponseBase, decision: Decision) -> None:
         domain=config["COOKIE_DOMAIN"],
         secure=config["COOKIE_SECURE"],
         httponly=False,  # the script reads it in cache-safe mode; it holds nothing secret
+        samesite=config["COOKIE_SAMESITE"],
+    )
+
+
+def expire_consent_cookie(response: HttpResponseBase) -> None:
+    """Expire the consent cookie in the browser, with the path and domain it was set with."""
+    config = get_config()
+    response.delete_cookie(
+        config["COOKIE_NAME"],
+        path=config["COOKIE_PATH"],
+        domain=config["COOKIE_DOMAIN"],
         samesite=config["COOKIE_SAMESITE"],
     )

@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.cache import SessionStore as CacheSession
@@ -155,6 +155,64 @@ def test_a_later_decision_of_the_user_wins_and_reaches_a_browser_already_signed_
     assert "functional_c" not in cookies_set(page)
 
 
+DAY = 24 * 60 * 60
+
+
+def _later_withdrawal(user, kind: str) -> None:
+    """The user's latest decision, made on another browser 190 days ago, which no longer counts
+    here: a refusal, expired (``REFUSAL_MAX_AGE``: 182 days), or a dismissal, which is no
+    consent under opt-in."""
+    action, granted = (
+        (Action.REJECT_ALL, []) if kind == "expired" else (Action.DISMISS, ["analytics"])
+    )
+    ConsentRecordFactory(
+        user_pk=str(user.pk),
+        granted=granted,
+        action=action,
+        created_at=timezone.now() - timedelta(days=190),
+    )
+
+
+def _earlier_consent() -> str:
+    """This browser's own consent to analytics, 200 days ago: still within its lifetime."""
+    return consent_cookie({"analytics", "functional"}, age=200 * DAY, action=Action.ACCEPT_ALL)
+
+
+@pytest.mark.parametrize("kind", ["expired", "dismissal"])
+def test_a_later_decision_that_no_longer_counts_still_supersedes_an_earlier_one(
+    follow, categories, settings, kind
+):
+    """The latest wins even when it no longer counts: the browser's own earlier consent does
+    not count again. The visitor is asked, as when their own decision goes stale, and the
+    superseded consent cookie is expired, so that it does not count once they sign out."""
+    user = UserFactory()
+    _later_withdrawal(user, kind)
+    browser = signed_in(user, _stat="1", **{CONSENT_COOKIE: _earlier_consent()})
+
+    page = browser.get("/t/set/", {"c": ["analytics_c", "functional_c"]})
+
+    assert not {"analytics_c", "functional_c"} & cookies_set(page)
+    assert {"_stat", CONSENT_COOKIE} <= cookies_expired(page)
+    assert "private" in page["Cache-Control"] and "Cookie" in page["Vary"]
+    assert BANNER in browser.get("/t/").content.decode()
+    # Signed out, the browser keeps its cookies but the session: nothing of the old consent.
+    del browser.cookies[settings.SESSION_COOKIE_NAME]
+    assert "analytics_c" not in cookies_set(browser.get("/t/set/", {"c": ["analytics_c"]}))
+    assert BANNER in browser.get("/t/").content.decode()
+
+
+def test_an_earlier_consent_superseded_by_a_decision_that_no_longer_counts_asks_again(
+    follow, categories
+):
+    """The page is told what the browser would be told had its own decision gone stale."""
+    user = UserFactory()
+    _later_withdrawal(user, "expired")
+    browser = signed_in(user, **{CONSENT_COOKIE: _earlier_consent()})
+    state = browser.get("/cookies/status/").json()
+    assert (state["decided"], state["needs_renewal"]) == (False, True)
+    assert state["categories"] == ["necessary", "security"]
+
+
 def test_a_decision_made_on_this_browser_becomes_the_users(follow, categories):
     user = UserFactory()
     decide(user, "analytics")
@@ -218,6 +276,35 @@ def test_a_followed_dismissal_never_outranks_gpc(categories, settings, action, g
     page = signed_in(user).get("/t/set/", **headers)
     assert (CONSENT_COOKIE in page.cookies) is followed
     assert ("analytics_c" in cookies_set(page)) is followed
+
+
+def test_a_followed_dismissal_never_allows_a_category_made_opt_in_everywhere(categories, settings):
+    """What a followed dismissal allows is worked out as for any stored one: not a category
+    published as opt-in everywhere since; the rest of what it allowed, still."""
+    settings.COOKIECONSENT = {
+        **FOLLOW,
+        "REGION_HEADER": "CF-IPCountry",
+        "TRUST_REGION_HEADER": True,
+    }
+    policy = CookiePolicy.current()
+    RegionRule.objects.create(policy=policy, region="US", regime=Regime.OPT_OUT)
+    categories["analytics"].opt_in_everywhere = True
+    categories["analytics"].save()
+    publishing.publish(policy)
+    user = UserFactory()
+    ConsentRecordFactory(
+        user_pk=str(user.pk),
+        policy_version=2,
+        granted=["analytics", "functional"],
+        action=Action.DISMISS,
+        regime=Regime.OPT_OUT,
+    )
+    page = signed_in(user, _stat="1").get(
+        "/t/set/", {"c": ["functional_c", "analytics_c"]}, HTTP_CF_IPCOUNTRY="US"
+    )
+    assert written(page).action == Action.DISMISS
+    assert "functional_c" in cookies_set(page) and "analytics_c" not in cookies_set(page)
+    assert "_stat" in cookies_expired(page)
 
 
 def test_signing_out_changes_nothing(follow, categories):
@@ -403,6 +490,35 @@ async def test_async_middleware_applies_the_users_cached_decision(rf, cached_ses
     assert written(response).consent_id == str(record.consent_id)
     assert "functional_c" in cookies_set(response)
     assert "analytics_c" in cookies_expired(response)
+
+
+@pytest.mark.parametrize("kind", ["expired", "dismissal"])
+def test_async_middleware_a_later_decision_that_no_longer_counts_supersedes_an_earlier_one(
+    rf, categories, settings, kind
+):
+    """As on the sync path: the browser's own earlier consent does not count again, and its
+    consent cookie is expired."""
+    settings.COOKIECONSENT = FOLLOW
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    user = UserFactory()
+    _later_withdrawal(user, kind)
+    following.latest(str(user.pk))  # cached: the async path then needs no query
+    session = CacheSession()
+    session[SESSION_KEY] = str(user.pk)
+    session.save()
+    request = rf.get("/")
+    request.COOKIES.update(
+        {
+            django_settings.SESSION_COOKIE_NAME: session.session_key,
+            CONSENT_COOKIE: _earlier_consent(),
+            "_stat": "1",
+        }
+    )
+
+    response = async_to_sync(CookieConsentMiddleware(SessionMiddleware(_analytics_page)))(request)
+
+    assert "analytics_c" not in cookies_set(response)
+    assert {"_stat", CONSENT_COOKIE} <= cookies_expired(response)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -426,6 +426,31 @@ def test_a_dismissed_notice_is_no_consent_in_an_opt_in_region(regimes):
     assert "Accept all" in client.get("/t/").content.decode()
 
 
+@pytest.mark.parametrize("region", ["US", "CA"])
+def test_a_dismissal_never_allows_a_category_made_opt_in_everywhere_since(regimes, region):
+    """A dismissal is no consent: once staff publish a category as opt-in everywhere, it waits
+    for consent from those who dismissed too, as from a visitor who has not decided. What else
+    the dismissal allowed stays allowed, and an explicit choice keeps what it granted."""
+    dismissed, accepted = visitor(region), visitor(region)
+    dismissed.post(CONSENT, {"action": "dismiss"})
+    accepted.post(CONSENT, {"action": "accept_all"})
+    assert {"analytics_c", "_stat"} <= first_cookies(dismissed)
+    CookieCategory.objects.filter(slug="analytics").update(opt_in_everywhere=True)
+    publishing.publish(CookiePolicy.current())
+    get_registry()
+    assert "analytics_c" not in first_cookies(visitor(region))
+
+    response = dismissed.get("/t/set/", {"c": ["necessary_c", *OPTIONAL]})
+    assert cookies_set(response) == {"necessary_c", "functional_c"}
+    assert {"analytics_c", "_stat"} <= cookies_expired(response)
+    home = dismissed.get("/").content.decode()
+    assert not _analytics_live(home) and 'id="cookieconsent-banner"' not in home
+    status = dismissed.get(STATUS).json()
+    assert status["action"] == "dismiss" and "analytics" not in status["categories"]
+    assert "functional" in status["categories"]
+    assert first_cookies(accepted) == ALL_SET
+
+
 @pytest.mark.parametrize(
     ("decided_in", "action", "moves_to", "expected"),
     [
