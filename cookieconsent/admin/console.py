@@ -25,9 +25,10 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import formats
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent import clock
@@ -291,12 +292,18 @@ def _percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.0%}"
 
 
+def _day(value: dt.date) -> str:
+    """``01 Oct``: a day of the charts and tables, its month named in the active language."""
+    # Translators: a day on the Statistics page, in Django's date format ("d M": 01 Oct); see
+    # https://docs.djangoproject.com/en/stable/ref/templates/builtins/#date
+    return formats.date_format(value, pgettext("statistics", "d M"))
+
+
 def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
     colour: dict[str, str] = {str(a): c for a, c in stats.ACTION_COLOURS.items()}
     fallback = "#999999"
     buckets = list(data.series)
-    fmt = "%d %b" if not data.period.by_week else gettext("week of %d %b")
-    labels = [b.strftime("%d %b") for b in buckets]
+    labels = [_day(b) for b in buckets]
     series = [
         (label, colour.get(action, fallback), [data.series[b][action] for b in buckets])
         for action, label in data.actions
@@ -304,7 +311,7 @@ def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
     legend = [(charts.swatch(colour.get(a, fallback)), label) for a, label in data.actions]
     table_rows = [
         (
-            b.strftime(fmt),
+            gettext("week of %(day)s") % {"day": _day(b)} if data.period.by_week else _day(b),
             [data.series[b][a] for a, _ in data.actions],
             sum(data.series[b].values()),
             data.shown.get(b, 0),

@@ -198,6 +198,29 @@ def test_every_action_shows_its_translated_label(staff, categories):
     assert '<th scope="col">dismiss</th>' not in html
 
 
+@pytest.mark.usefixtures("by_accept_language")
+@pytest.mark.parametrize(
+    ("language", "by", "first"),
+    [
+        ("en", "day", "01 Oct"),
+        ("af", "day", "01 Okt"),
+        ("en", "week", "week of 29 Sep"),
+        ("af", "week", "week van 29 Sept"),
+    ],
+)
+def test_days_and_weeks_are_named_in_the_admins_language(staff, categories, language, by, first):
+    add_counts(dt.date(2025, 10, 1), Action.ACCEPT_ALL, 3)
+    query = {"period": "dates", "since": "2025-10-01", "until": "2025-10-03", "by": by}
+    response = staff.get(STATS, query, headers={"accept-language": language})
+    html = response.content.decode()
+    assert f'lang="{language}"' in html
+    rows = response.context["decision_rows"]
+    assert rows[0][0] == first
+    assert f'<th scope="row">{first}</th>' in html
+    if language == "af":
+        assert "Oct" not in html.split('id="content-main"')[1]  # the chart's labels too
+
+
 def test_regions_get_their_own_split_once_counts_have_them(staff, categories):
     today = timezone.localdate()
     add_counts(today, Action.ACCEPT_ALL, 3, region="EU")
