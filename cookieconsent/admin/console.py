@@ -246,9 +246,7 @@ class StatisticsAdmin(ReadOnlyMixin, _StatisticsAdmin):
         period = form.period_obj()
         # This process's banners not written yet: the figures are then as fresh as it knows.
         shown.flush()
-        categories = CookieCategory.objects.filter(required=False).values_list("slug", "name")
-        names = dict(categories)
-        data = stats.statistics(period, optional=names)
+        data = stats.statistics(period)
         rate = data.consent_rate()
         context = {
             **self.admin_site.each_context(request),
@@ -264,7 +262,7 @@ class StatisticsAdmin(ReadOnlyMixin, _StatisticsAdmin):
                 for action, label in data.actions
                 if action in ACTION_HELP
             ],
-            **_charts(data, names),
+            **_charts(data),
             **(extra_context or {}),
         }
         # As Django's own admin views: {% url 'admin:...' %} then names this site.
@@ -299,7 +297,7 @@ def _day(value: dt.date) -> str:
     return formats.date_format(value, pgettext("statistics", "d M"))
 
 
-def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
+def _charts(data: stats.Statistics) -> dict[str, Any]:
     colour: dict[str, str] = {str(a): c for a, c in stats.ACTION_COLOURS.items()}
     fallback = "#999999"
     buckets = list(data.series)
@@ -323,15 +321,22 @@ def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
     decisions_chart = charts.stacked_columns(
         gettext("Decisions per %(per)s, by action") % {"per": per}, labels, series
     )
-    rates = []
-    for slug, (granted, refused) in data.categories.items():
-        offered = granted + refused
-        rates.append(
-            (names.get(slug, slug), granted, refused, granted / offered if offered else 0.0)
+    # Every category offered now has its row (“-” where no decision of the period was offered
+    # it), unless no decision of the period was offered any: then the page says so.
+    rates = [
+        (
+            row.name
+            if row.offered
+            else gettext("%(category)s (no longer offered)") % {"category": row.name},
+            row.granted,
+            row.refused,
+            row.rate,
         )
+        for row in (stats.category_rates(data) if data.categories else [])
+    ]
     rates_chart = charts.bars(
         gettext("Opt-in rate per optional category"),
-        [(name, rate, f"{rate:.0%}") for name, _, _, rate in rates],
+        [(name, rate or 0.0, _percent(rate)) for name, _, _, rate in rates],
     )
 
     def split(groups: dict[Any, Any], name: Callable[[Any], str]) -> tuple[Any, list[Any]]:
