@@ -16,22 +16,36 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.dateparse import parse_duration
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 MINUTE = 60
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 
-# (seconds, the ngettext pair, English words and abbreviations), largest first.
-_UNITS: tuple[tuple[int, tuple[str, str], tuple[str, ...]], ...] = (
-    (365 * DAY, ("%(n)d year", "%(n)d years"), ("year", "years", "yr", "yrs", "y")),
-    (30 * DAY, ("%(n)d month", "%(n)d months"), ("month", "months", "mo")),
-    (7 * DAY, ("%(n)d week", "%(n)d weeks"), ("week", "weeks", "wk", "wks", "w")),
-    (DAY, ("%(n)d day", "%(n)d days"), ("day", "days", "d")),
-    (HOUR, ("%(n)d hour", "%(n)d hours"), ("hour", "hours", "hr", "hrs", "h")),
-    (MINUTE, ("%(n)d minute", "%(n)d minutes"), ("minute", "minutes", "min", "mins", "m")),
-    (1, ("%(n)d second", "%(n)d seconds"), ("second", "seconds", "sec", "secs", "s")),
+# (seconds, a count of the unit in the active language, English words and abbreviations),
+# largest first. ``ngettext_lazy`` marks every unit for translation (makemessages finds it
+# only in such a call) and takes the plural form of the ``n`` it is given.
+_UNITS = (
+    (
+        365 * DAY,
+        ngettext_lazy("%(n)d year", "%(n)d years", "n"),
+        ("year", "years", "yr", "yrs", "y"),
+    ),
+    (30 * DAY, ngettext_lazy("%(n)d month", "%(n)d months", "n"), ("month", "months", "mo")),
+    (7 * DAY, ngettext_lazy("%(n)d week", "%(n)d weeks", "n"), ("week", "weeks", "wk", "wks", "w")),
+    (DAY, ngettext_lazy("%(n)d day", "%(n)d days", "n"), ("day", "days", "d")),
+    (HOUR, ngettext_lazy("%(n)d hour", "%(n)d hours", "n"), ("hour", "hours", "hr", "hrs", "h")),
+    (
+        MINUTE,
+        ngettext_lazy("%(n)d minute", "%(n)d minutes", "n"),
+        ("minute", "minutes", "min", "mins", "m"),
+    ),
+    (
+        1,
+        ngettext_lazy("%(n)d second", "%(n)d seconds", "n"),
+        ("second", "seconds", "sec", "secs", "s"),
+    ),
 )
 _SESSION_WORDS = ("session", "browser session", "until the browser closes")
 _PART = re.compile(r"(\d+)\s*([^\d\s,+]+)")
@@ -59,11 +73,11 @@ _PLURAL_SAMPLES = (0, 1, 2, 3, 5, 6, 7, 11, 21, 100)
 def _unit_words() -> dict[str, int]:
     """Every word for a unit, in English and in the active language, lower case."""
     words: dict[str, int] = {}
-    for seconds, (singular, plural), english in _UNITS:
+    for seconds, counted, english in _UNITS:
         for word in english:
             words[word] = seconds
         for n in _PLURAL_SAMPLES:
-            translated = ngettext(singular, plural, n) % {"n": n}
+            translated = counted % {"n": n}
             word = translated.replace(str(n), "", 1).strip().lower()
             if word:
                 words.setdefault(word, seconds)
@@ -132,11 +146,11 @@ def format_lifetime(value: timedelta | None) -> str:
     if value is None:
         return gettext("Session").lower()
     total = int(value.total_seconds())
-    for seconds, (singular, plural), _words in _UNITS:
+    for seconds, counted, _words in _UNITS:
         # Weeks are read, never shown: people write a cookie's “14 days”, not “2 weeks”.
         if seconds != 7 * DAY and total % seconds == 0 and total // seconds >= 1:
             n = total // seconds
-            return ngettext(singular, plural, n) % {"n": n}
+            return str(counted % {"n": n})
     return str(value)  # under a second: Django's own notation, which parse_duration reads
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.test import Client, override_settings
+from django.utils import translation
 
 from cookieconsent import publishing
 from cookieconsent.conf import reset_caches
@@ -168,6 +169,15 @@ def no_earlier_sightings(db: None) -> None:
     the server's worker thread, on its own connection, outside the test's transaction: on
     PostgreSQL those rows are committed and would otherwise be seen here."""
     UndeclaredCookie.objects.all().delete()
+
+
+@pytest.fixture
+def by_accept_language(settings: Any) -> Iterator[None]:
+    """Each request in the language its Accept-Language asks for (the admin's too)."""
+    first, rest = settings.MIDDLEWARE[:3], settings.MIDDLEWARE[3:]
+    settings.MIDDLEWARE = [*first, "django.middleware.locale.LocaleMiddleware", *rest]
+    yield
+    translation.deactivate()  # the middleware leaves the last request's language active
 
 
 @pytest.fixture

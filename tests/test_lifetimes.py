@@ -88,6 +88,33 @@ def test_the_admin_language_is_read_back():
         assert parse_lifetime(format_lifetime(None)) is None
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (730 * DAY, "2 jaar"),
+        (390 * DAY, "13 maande"),
+        (14 * DAY, "14 dae"),
+        (timedelta(hours=5), "5 uur"),
+        (timedelta(minutes=1), "1 minuut"),
+        (timedelta(seconds=1), "1 sekonde"),
+        (timedelta(seconds=59), "59 sekondes"),
+    ],
+)
+def test_every_unit_is_shown_and_read_back_in_afrikaans(value, shown):
+    with translation.override("af"):
+        assert format_lifetime(value) == shown
+        assert parse_lifetime(shown) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1 week", 7 * DAY), ("3 weke", 21 * DAY), ("1 sekonde", timedelta(seconds=1))],
+)
+def test_weeks_and_seconds_are_read_in_afrikaans(text, expected):
+    with translation.override("af"):
+        assert parse_lifetime(text) == expected
+
+
 #: A Welsh catalogue of a site's own: six plural forms, one of them for 6 alone.
 WELSH = r"""msgid ""
 msgstr ""

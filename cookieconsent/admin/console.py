@@ -25,9 +25,10 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import formats
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from cookieconsent import clock
@@ -245,9 +246,7 @@ class StatisticsAdmin(ReadOnlyMixin, _StatisticsAdmin):
         period = form.period_obj()
         # This process's banners not written yet: the figures are then as fresh as it knows.
         shown.flush()
-        categories = CookieCategory.objects.filter(required=False).values_list("slug", "name")
-        names = dict(categories)
-        data = stats.statistics(period, optional=names)
+        data = stats.statistics(period)
         rate = data.consent_rate()
         context = {
             **self.admin_site.each_context(request),
@@ -263,7 +262,7 @@ class StatisticsAdmin(ReadOnlyMixin, _StatisticsAdmin):
                 for action, label in data.actions
                 if action in ACTION_HELP
             ],
-            **_charts(data, names),
+            **_charts(data),
             **(extra_context or {}),
         }
         # As Django's own admin views: {% url 'admin:...' %} then names this site.
@@ -291,12 +290,18 @@ def _percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.0%}"
 
 
-def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
+def _day(value: dt.date) -> str:
+    """``01 Oct``: a day of the charts and tables, its month named in the active language."""
+    # Translators: a day on the Statistics page, in Django's date format ("d M": 01 Oct); see
+    # https://docs.djangoproject.com/en/stable/ref/templates/builtins/#date
+    return formats.date_format(value, pgettext("statistics", "d M"))
+
+
+def _charts(data: stats.Statistics) -> dict[str, Any]:
     colour: dict[str, str] = {str(a): c for a, c in stats.ACTION_COLOURS.items()}
     fallback = "#999999"
     buckets = list(data.series)
-    fmt = "%d %b" if not data.period.by_week else gettext("week of %d %b")
-    labels = [b.strftime("%d %b") for b in buckets]
+    labels = [_day(b) for b in buckets]
     series = [
         (label, colour.get(action, fallback), [data.series[b][action] for b in buckets])
         for action, label in data.actions
@@ -304,7 +309,7 @@ def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
     legend = [(charts.swatch(colour.get(a, fallback)), label) for a, label in data.actions]
     table_rows = [
         (
-            b.strftime(fmt),
+            gettext("week of %(day)s") % {"day": _day(b)} if data.period.by_week else _day(b),
             [data.series[b][a] for a, _ in data.actions],
             sum(data.series[b].values()),
             data.shown.get(b, 0),
@@ -316,15 +321,22 @@ def _charts(data: stats.Statistics, names: dict[str, str]) -> dict[str, Any]:
     decisions_chart = charts.stacked_columns(
         gettext("Decisions per %(per)s, by action") % {"per": per}, labels, series
     )
-    rates = []
-    for slug, (granted, refused) in data.categories.items():
-        offered = granted + refused
-        rates.append(
-            (names.get(slug, slug), granted, refused, granted / offered if offered else 0.0)
+    # Every category offered now has its row (“-” where no decision of the period was offered
+    # it), unless no decision of the period was offered any: then the page says so.
+    rates = [
+        (
+            row.name
+            if row.offered
+            else gettext("%(category)s (no longer offered)") % {"category": row.name},
+            row.granted,
+            row.refused,
+            row.rate,
         )
+        for row in (stats.category_rates(data) if data.categories else [])
+    ]
     rates_chart = charts.bars(
         gettext("Opt-in rate per optional category"),
-        [(name, rate, f"{rate:.0%}") for name, _, _, rate in rates],
+        [(name, rate or 0.0, _percent(rate)) for name, _, _, rate in rates],
     )
 
     def split(groups: dict[Any, Any], name: Callable[[Any], str]) -> tuple[Any, list[Any]]:

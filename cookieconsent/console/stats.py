@@ -33,6 +33,7 @@ from cookieconsent.models import (
     DailyCategoryChoices,
     DailyDecisions,
 )
+from cookieconsent.publishing import serve as serving
 
 #: A day is counted this long after it ends: a decision given at midnight may still be on its
 #: way to the database.
@@ -229,7 +230,7 @@ class Statistics:
         return self.answered(counts) / shown if shown else None
 
 
-def statistics(period: Period, optional: Iterable[str] | None = None) -> Statistics:
+def statistics(period: Period) -> Statistics:
     """Everything the Statistics page shows for ``period``: the days that are over are counted
     first (``roll_up()``) and read in four grouped queries on the daily counts, each served by
     the index of their unique constraint (``day`` first); the days after the last one counted
@@ -238,14 +239,13 @@ def statistics(period: Period, optional: Iterable[str] | None = None) -> Statist
     last = last_counted()
     actions = [(a.value, str(a.label)) for a in ACTION_COLOURS]
     stats = Statistics(period, actions, series={b: Counter() for b in period.buckets()})
-    wanted = None if optional is None else set(optional)
     if last is not None and last >= period.start:
-        _add_counted(stats, period, min(last, period.end), wanted)
+        _add_counted(stats, period, min(last, period.end))
     live_from = max(period.start, last + dt.timedelta(days=1)) if last else period.start
     if live_from <= period.end:
         start, end = day_bounds(live_from)[0], day_bounds(period.end)[1]
         records = ConsentRecord.objects.filter(created_at__gte=start, created_at__lt=end)
-        _add_tally(stats, period, tally(records), wanted)
+        _add_tally(stats, period, tally(records))
     for day, n in BannersShown.objects.filter(
         day__gte=period.start, day__lte=period.end
     ).values_list("day", "shown"):
@@ -262,9 +262,7 @@ def statistics(period: Period, optional: Iterable[str] | None = None) -> Statist
     return stats
 
 
-def _add_counted(
-    stats: Statistics, period: Period, until: dt.date, wanted: set[str] | None
-) -> None:
+def _add_counted(stats: Statistics, period: Period, until: dt.date) -> None:
     in_period = {"day__gte": period.start, "day__lte": until}
     rows = DailyDecisions.objects.filter(**in_period)
     for day, action, n in (
@@ -294,11 +292,10 @@ def _add_counted(
         .values_list("category", "g", "r")
         .order_by("category")
     ):
-        if wanted is None or slug in wanted:
-            stats.categories[slug] = (int(granted), int(refused))
+        stats.categories[slug] = (int(granted), int(refused))
 
 
-def _add_tally(stats: Statistics, period: Period, counts: Tally, wanted: set[str] | None) -> None:
+def _add_tally(stats: Statistics, period: Period, counts: Tally) -> None:
     for (day, action, version, region), n in counts.decisions.items():
         stats.series[period.bucket(day)][action] += n
         stats.totals[action] += n
@@ -306,6 +303,65 @@ def _add_tally(stats: Statistics, period: Period, counts: Tally, wanted: set[str
         if region:
             stats.regions.setdefault(region, Counter())[action] += n
     for (_day, slug, _version, _region), (granted, refused) in counts.categories.items():
-        if wanted is None or slug in wanted:
-            g, r = stats.categories.get(slug, (0, 0))
-            stats.categories[slug] = (g + granted, r + refused)
+        g, r = stats.categories.get(slug, (0, 0))
+        stats.categories[slug] = (g + granted, r + refused)
+
+
+@dataclass(frozen=True)
+class CategoryRate:
+    """One optional category's opt-in rate: how often the decisions that offered it granted
+    it."""
+
+    slug: str
+    name: str
+    granted: int
+    refused: int
+    #: Whether the version in force offers it; if not, only earlier versions did.
+    offered: bool
+
+    @property
+    def rate(self) -> float | None:
+        """Granted out of the decisions that offered it; ``None`` when none did."""
+        asked = self.granted + self.refused
+        return self.granted / asked if asked else None
+
+
+def category_rates(stats: Statistics) -> list[CategoryRate]:
+    """The opt-in rates, as published (the draft counts once it is): first every category the
+    version in force offers, in its order and under its name in the active language, offered
+    to a decision of the period or not; then each category only earlier versions offered, if
+    a decision of the period was offered it, under the name the latest version those
+    decisions were given under published.
+
+    A record lists every category its decision offered, granted or refused, so a rate counts
+    the decisions that offered the category, under whichever version, and no other."""
+    offered = [c for c in serving.categories(serving.current()) if not c.required]
+    rates = [
+        CategoryRate(c.slug, c.name, *stats.categories.get(c.slug, (0, 0)), offered=True)
+        for c in offered
+    ]
+    now = {c.slug for c in offered}
+    earlier = [slug for slug in stats.categories if slug not in now]
+    if earlier:
+        names = _published_names(set(earlier), sorted(stats.versions, reverse=True))
+        rates += [
+            CategoryRate(slug, names.get(slug, slug), *stats.categories[slug], offered=False)
+            for slug in earlier
+        ]
+    return rates
+
+
+def _published_names(slugs: set[str], versions: Iterable[int]) -> dict[str, str]:
+    """The name of each of ``slugs`` in the first of ``versions`` that published it, in the
+    active language (one snapshot read per version, kept by ``serve``)."""
+    names: dict[str, str] = {}
+    for number in versions:
+        shown = serving.snapshot(number)
+        if shown is None:
+            continue
+        for info in serving.categories(shown):
+            if info.slug in slugs:
+                names.setdefault(info.slug, info.name)
+        if len(names) == len(slugs):
+            break
+    return names

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.db import router, transaction
+from django.utils.translation import gettext
 
 from cookieconsent import clock
 from cookieconsent.engine.registry import invalidate
@@ -33,9 +34,13 @@ class NotCurrentPolicy(ValueError):
     """Only the current policy is published: the live text and the regimes come from it."""
 
     def __init__(self, policy: CookiePolicy) -> None:
+        # In the language active where it is raised: the admin shows it as it is.
         super().__init__(
-            f"“{policy}” is not the current cookie policy, so it cannot be published: only the "
-            "current policy is. Mark it current first."
+            gettext(
+                "“%(policy)s” is not the current cookie policy, so it cannot be published: "
+                "only the current policy is. Mark it current first."
+            )
+            % {"policy": policy}
         )
 
 

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -127,6 +128,57 @@ def test_the_statistics_page_shows_charts_with_tables(staff, categories):
     assert "By region" not in html  # no region in any count yet
 
 
+def rate_rows(html: str) -> list[tuple[str, str, str, str]]:
+    """The rows of the opt-in rates' table: name, granted, refused, rate."""
+    table = html.split('id="cc-rates"')[1].split("</table>")[0]
+    return re.findall(
+        r'<tr><th scope="row">([^<]*)</th><td>(\d+)</td><td>(\d+)</td><td>([^<]*)</td>', table
+    )
+
+
+def test_the_opt_in_rates_are_of_the_published_categories_not_the_drafts(staff, categories):
+    ConsentRecordFactory.create_batch(3, granted=["analytics"], refused=["functional"])
+    before = rate_rows(staff.get(STATS).content.decode())
+    assert before == [("Functional", "0", "3", "0 %"), ("Analytics", "3", "0", "100 %")]
+    # Deleted and renamed in the draft, not published: visitors are still offered both.
+    Cookie.objects.filter(category__slug="analytics").delete()
+    CookieCategory.objects.filter(slug="analytics").delete()
+    CookieCategory.objects.filter(slug="functional").update(name="Comfort", required=True)
+    assert rate_rows(staff.get(STATS).content.decode()) == before
+    publish_draft()
+    after = rate_rows(staff.get(STATS).content.decode())
+    assert after == [
+        ("Analytics (no longer offered)", "3", "0", "100 %"),
+        ("Functional (no longer offered)", "0", "3", "0 %"),  # strictly necessary now
+    ]
+
+
+def test_a_category_offered_without_a_decision_in_the_period_has_no_rate(staff, categories):
+    ConsentRecordFactory(granted=["analytics"], refused=["functional"])
+    CookieCategory.objects.create(slug="marketing", name="Marketing", order=9)
+    publish_draft()
+    rows = rate_rows(staff.get(STATS).content.decode())
+    assert ("Marketing", "0", "0", "-") in rows
+
+
+@pytest.mark.usefixtures("by_accept_language")
+def test_the_opt_in_rates_name_the_categories_in_the_admins_language(staff, categories):
+    for slug, name in [("analytics", "Analise"), ("functional", "Funksioneel")]:
+        category = categories[slug]
+        category.translations = {"af": {"name": name, "purpose": ""}}
+        category.save()
+    publish_draft()
+    ConsentRecordFactory(policy_version=2, granted=["analytics"], refused=["functional"])
+    Cookie.objects.filter(category__slug="analytics").delete()
+    CookieCategory.objects.filter(slug="analytics").delete()
+    publish_draft()
+    html = staff.get(STATS, headers={"accept-language": "af"}).content.decode()
+    assert rate_rows(html) == [
+        ("Funksioneel", "0", "1", "0 %"),
+        ("Analise (nie meer aangebied nie)", "1", "0", "100 %"),
+    ]
+
+
 def test_periods_and_weeks(staff, categories):
     today = timezone.localdate()
     add_counts(today, Action.ACCEPT_ALL, 5)
@@ -196,6 +248,29 @@ def test_every_action_shows_its_translated_label(staff, categories):
     # Each action has its own colour in the legend (none falls back to grey).
     assert "#999999" not in html
     assert '<th scope="col">dismiss</th>' not in html
+
+
+@pytest.mark.usefixtures("by_accept_language")
+@pytest.mark.parametrize(
+    ("language", "by", "first"),
+    [
+        ("en", "day", "01 Oct"),
+        ("af", "day", "01 Okt"),
+        ("en", "week", "week of 29 Sep"),
+        ("af", "week", "week van 29 Sept"),
+    ],
+)
+def test_days_and_weeks_are_named_in_the_admins_language(staff, categories, language, by, first):
+    add_counts(dt.date(2025, 10, 1), Action.ACCEPT_ALL, 3)
+    query = {"period": "dates", "since": "2025-10-01", "until": "2025-10-03", "by": by}
+    response = staff.get(STATS, query, headers={"accept-language": language})
+    html = response.content.decode()
+    assert f'lang="{language}"' in html
+    rows = response.context["decision_rows"]
+    assert rows[0][0] == first
+    assert f'<th scope="row">{first}</th>' in html
+    if language == "af":
+        assert "Oct" not in html.split('id="content-main"')[1]  # the chart's labels too
 
 
 def test_regions_get_their_own_split_once_counts_have_them(staff, categories):

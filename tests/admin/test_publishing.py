@@ -96,6 +96,25 @@ def test_a_policy_that_is_not_current_is_not_published(staff):
     assert PublishedVersion.objects.count() == 1
 
 
+@pytest.mark.usefixtures("by_accept_language")
+def test_a_policy_that_is_not_current_is_refused_in_the_admins_language(staff):
+    other = CookiePolicyFactory(title="Ou beleid", is_current=False)
+    for response in (
+        staff.get(publish_url(other.pk), follow=True, headers={"accept-language": "af"}),
+        staff.post(
+            publish_url(other.pk),
+            {"last_updated": "2026-08-01"},
+            follow=True,
+            headers={"accept-language": "af"},
+        ),
+    ):
+        html = response.content.decode()
+        assert 'lang="af"' in html
+        assert "“Ou beleid” is nie die huidige koekiebeleid nie" in html
+        assert "is not the current cookie policy" not in html
+    assert PublishedVersion.objects.count() == 1
+
+
 @pytest.mark.parametrize("object_id", ["abc", "999999", "1.5"])
 def test_publishing_a_policy_that_does_not_exist_is_a_404(staff, object_id):
     url = f"/admin/cookieconsent/cookiepolicy/{object_id}/publish/"

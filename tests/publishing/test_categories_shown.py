@@ -4,13 +4,11 @@ preferences page, the receipt and the script's names; a draft edit shows only on
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import DatabaseError, transaction
 from django.test import Client
-from django.utils import translation
 
 from cookieconsent import publishing
 from cookieconsent.engine.consent import Decision
@@ -25,15 +23,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
 CONSENT = "/cookies/consent/"
 PREFERENCES = "/cookies/preferences/"
 RECEIPT = "/cookies/preferences/receipt/"
-
-
-@pytest.fixture
-def by_accept_language(settings: Any) -> Iterator[None]:
-    """Each request in the language its Accept-Language asks for."""
-    first, rest = settings.MIDDLEWARE[:3], settings.MIDDLEWARE[3:]
-    settings.MIDDLEWARE = [*first, "django.middleware.locale.LocaleMiddleware", *rest]
-    yield
-    translation.deactivate()  # the middleware leaves the last request's language active
 
 
 def publish() -> None:

@@ -329,3 +329,12 @@ def test_only_the_current_policy_is_published(categories):
     assert PublishedVersion.objects.count() == 1
     reword()
     assert publishing.publish(policy()).number == 2
+
+
+def test_the_refusal_of_a_policy_that_is_not_current_is_in_the_active_language(categories):
+    other = CookiePolicyFactory(title="Ou beleid", is_current=False)
+    with (
+        translation.override("af"),
+        pytest.raises(publishing.NotCurrentPolicy, match="“Ou beleid” is nie die huidige"),
+    ):
+        publishing.publish(other)
