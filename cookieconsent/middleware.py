@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
-import time
 from collections.abc import Awaitable, Callable
 from http.cookies import CookieError, Morsel
 from typing import Any
@@ -12,7 +10,6 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.http import parse_http_date
 
 from cookieconsent.caching import Memo
 from cookieconsent.conf import get_config, on_reset
@@ -26,6 +23,7 @@ from cookieconsent.engine.consent import (
 )
 from cookieconsent.engine.regions import vary_headers
 from cookieconsent.engine.registry import Rule, aget_registry
+from cookieconsent.setcookie import is_deletion
 
 __all__ = ["CookieConsentMiddleware"]
 
@@ -218,7 +216,7 @@ def _judge(
     rule = consent._registry.lookup(name)
     if rule is None:
         discovery.notice(request, name, "response", cookie)
-        if get_config()["UNDECLARED_COOKIES"] == "allow" or _is_deletion(cookie):
+        if get_config()["UNDECLARED_COOKIES"] == "allow" or is_deletion(cookie):
             return False
         _warn_undeclared(name)
         return None
@@ -226,7 +224,7 @@ def _judge(
         return False
     if consent._allows(rule.slug):
         return True
-    return False if _is_deletion(cookie) else None
+    return False if is_deletion(cookie) else None
 
 
 _CONTROL = "".join(map(chr, range(32))) + "\x7f"
@@ -239,71 +237,9 @@ def _is_set_cookie(key: str) -> bool:
     return "".join(key.partition(":")[0].split()).strip(_CONTROL).lower() == "set-cookie"
 
 
-#: What a browser trims around a cookie's name, an attribute's name and its value (RFC 6265's
-#: WSP); Python's strip() trims more (0xA0, 0x85, ...), which a browser keeps.
+#: What a browser trims around a cookie's name (RFC 6265's WSP); Python's strip() trims more
+#: (0xA0, 0x85, ...), which a browser keeps.
 _WSP = " \t"
-_EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
-_INTEGER = re.compile(r"-?[0-9]+")
-#: An Expires date counts as past only this far back: a browser's clock may be behind ours.
-_PAST_MARGIN = 24 * 60 * 60
-#: 1 January 1601: a browser reads no cookie date before it (RFC 6265, 5.1.1), so ignores it.
-_FIRST_COOKIE_DATE = -11644473600
-
-
-def _is_deletion(cookie: Morsel[str] | str) -> bool:
-    """Whether a ``Set-Cookie`` (a ``set_cookie()``'s morsel, or a raw header's value) removes
-    the cookie in a browser, whatever its value: the line the server writes, read by
-    ``_deletes()``."""
-    if isinstance(cookie, str):
-        return _deletes(cookie)
-    morsel = cookie
-    max_age = morsel["max-age"]
-    if max_age == "" and morsel["expires"] == "":
-        return False  # the common case: neither is set
-    if type(max_age) is int and max_age > 0:
-        # The other common case, set_cookie(max_age=...): not a deletion, unless a Max-Age
-        # written into its path or domain says otherwise to a browser. Then it is judged as a
-        # cookie that sets: dropped if not allowed, never let through.
-        return False
-    return _deletes(morsel.OutputString())
-
-
-def _deletes(line: str) -> bool:
-    """Whether a ``Set-Cookie`` line (``name=value; attributes``) removes the cookie, read as
-    a browser reads it (RFC 6265, 5.2): attribute names in any case, names and values trimmed
-    of spaces and tabs only; a ``Max-Age`` that is not an integer, or an ``Expires`` that is not
-    a date, ignored; of the rest the last of each counts, ``Max-Age`` over ``Expires``. So an
-    attribute that comes after the real ones (in the value or the path) counts, as it does in
-    a browser. Deleted: a ``Max-Age`` of zero or less, or else an ``Expires`` in the past."""
-    max_age: str | None = None
-    expires: float | None = None
-    for attribute in line.split(";")[1:]:
-        key, _, setting = attribute.partition("=")
-        key = key.strip(_WSP).lower()
-        if key == "max-age":
-            setting = setting.strip(_WSP)
-            if _INTEGER.fullmatch(setting):
-                max_age = setting
-        elif key == "expires":
-            date = _cookie_date(setting.strip(_WSP))
-            if date is not None:
-                expires = date
-    if max_age is not None:
-        # Zero or less, read without int(), which refuses more than 4,300 digits.
-        return max_age.startswith("-") or not max_age.strip("0")
-    return expires is not None and expires < time.time() - _PAST_MARGIN
-
-
-def _cookie_date(value: str) -> float | None:
-    """An ``Expires`` date as a timestamp, or ``None`` where a browser would not read one (a
-    date ``parse_http_date()`` refuses is read as none too: then the cookie is judged)."""
-    if value == _EPOCH:
-        return 0.0
-    try:
-        date = parse_http_date(value)
-    except ValueError:
-        return None
-    return date if date >= _FIRST_COOKIE_DATE else None
 
 
 def _expire(response: HttpResponseBase, name: str, rule: Rule) -> bool:

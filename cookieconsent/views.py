@@ -148,12 +148,23 @@ def _input(request: HttpRequest) -> QueryDict | dict[str, Any]:
     if not (length.isascii() and length.isdigit()):  # not "²", which int() refuses
         # Django reads such a body as empty: say why, not that it is too large.
         raise ValueError(_("The Content-Length of the request is not a number of bytes."))
-    if int(length) > MAX_JSON_BODY or len(request.body) > MAX_JSON_BODY:
+    digits = length.lstrip("0")
+    # Compared by its digits first: int() refuses more than 4,300.
+    if len(digits) > len(str(MAX_JSON_BODY)) or int(digits or "0") > MAX_JSON_BODY:
         raise ValueError(_("The request is too large."))
-    if _too_deep(request.body):
+    try:
+        body = request.body
+    except RequestDataTooBig as exc:
+        # Beyond DATA_UPLOAD_MAX_MEMORY_SIZE: a body without a Content-Length (chunked, under
+        # ASGI), or a site's limit below MAX_JSON_BODY. Said as for a form, not with Django's
+        # bare 400 page.
+        raise ValueError(_("The request is too large.")) from exc
+    if len(body) > MAX_JSON_BODY:
+        raise ValueError(_("The request is too large."))
+    if _too_deep(body):
         raise ValueError(_("The request body is nested too deeply."))
     try:
-        data = json.loads(request.body)
+        data = json.loads(body)
     except RecursionError as exc:
         raise ValueError(_("The request body is nested too deeply.")) from exc
     except ValueError as exc:

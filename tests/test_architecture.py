@@ -13,8 +13,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cookieconsent"
 LAYERS = [
     # settings and pure helpers
     {
-        "conf", "caching", "clock", "lifetimes", "loop", "markup", "regimes", "signals",
-        "streaming", "translation",
+        "conf", "caching", "clock", "lifetimes", "loop", "markup", "regimes", "setcookie",
+        "signals", "streaming", "translation",
     },
     {"models"},
     {"engine"},  # the request path

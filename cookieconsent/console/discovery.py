@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
@@ -28,10 +27,10 @@ from typing import Any
 from django.db import connections, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.http import parse_http_date
 
 from cookieconsent.conf import get_config, on_reset
 from cookieconsent.models import Sighting, Technology, UndeclaredCookie
+from cookieconsent.setcookie import is_deletion, lifetime
 
 logger = logging.getLogger("cookieconsent")
 
@@ -41,7 +40,6 @@ MAX_NAME = int(UndeclaredCookie._meta.get_field("name").max_length or 200)
 _PATH_LENGTH = int(UndeclaredCookie._meta.get_field("example_path").max_length or 500)
 #: A cookie name is an HTTP token (RFC 6265 section 4.1.1, RFC 9110 section 5.6.2).
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_INTEGER = re.compile(r"\s*-?[0-9]+\s*")
 #: The two kinds of source, bounded apart: what the site sets, and what browsers send.
 SITE, BROWSER = "site", "browser"
 #: Names this process has reported, by kind; each bounded, so invented names cannot grow it
@@ -59,30 +57,14 @@ _MAX_AGE_LIMIT = 2**31 - 1
 
 
 def max_age_of(set_cookie: Morsel[str] | str) -> int | None:
-    """The lifetime a ``Set-Cookie`` gives its cookie, in seconds, as a browser reads it: its
-    ``Max-Age``, else its ``Expires`` counted from now, else 0 (a session cookie). ``None``
-    for one that deletes the cookie. ``set_cookie`` is a morsel, or a raw header's value."""
-    if isinstance(set_cookie, Morsel):
-        max_age: object = set_cookie["max-age"]
-        expires: object = set_cookie["expires"]
-    else:
-        attributes: dict[str, str] = {}
-        for part in set_cookie.split(";")[1:]:
-            key, _eq, value = part.partition("=")
-            attributes.setdefault(key.strip().lower(), value.strip())
-        max_age, expires = attributes.get("max-age", ""), attributes.get("expires", "")
-    if isinstance(max_age, int) or (isinstance(max_age, str) and _INTEGER.fullmatch(max_age)):
-        seconds = int(max_age)  # a browser ignores a Max-Age that is not an integer
-        return seconds if seconds > 0 else None
-    if isinstance(expires, int):  # Morsel's: that many seconds from now
-        return expires if expires > 0 else None
-    if not isinstance(expires, str) or not expires:
-        return 0
-    try:
-        seconds = round(parse_http_date(expires) - time.time())
-    except ValueError:
-        return 0  # a browser ignores a date it cannot read: a session cookie
-    return seconds if seconds > 0 else None
+    """The lifetime a ``Set-Cookie`` gives its cookie, in seconds, as a browser reads it
+    (``setcookie.lifetime()``: its ``Max-Age``, else its ``Expires`` counted from now, else 0,
+    a session cookie), at most ``_MAX_AGE_LIMIT``. ``None`` for a deletion, as the middleware
+    counts one. ``set_cookie`` is a morsel, or a raw header's value."""
+    if is_deletion(set_cookie):
+        return None
+    line = set_cookie if isinstance(set_cookie, str) else set_cookie.OutputString()
+    return min(lifetime(line), _MAX_AGE_LIMIT)
 
 
 def _kind(source: str) -> str:

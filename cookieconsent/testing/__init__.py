@@ -22,7 +22,7 @@ from django.http import HttpResponseBase
 from cookieconsent.conf import get_config
 from cookieconsent.engine.consent import Decision
 from cookieconsent.engine.registry import get_registry
-from cookieconsent.middleware import _is_deletion
+from cookieconsent.setcookie import is_deletion
 
 __all__ = [
     "CONSENT_COOKIE",
@@ -65,11 +65,12 @@ def cookies_set(response: HttpResponseBase) -> set[str]:
     return {
         morsel.key
         for morsel in response.cookies.values()
-        if not _is_deletion(morsel) and morsel.value != ""
+        if not is_deletion(morsel) and morsel.value != ""
     }
 
 
 def cookies_expired(response: HttpResponseBase) -> set[str]:
     """Names of the cookies a response deletes, counted as the middleware counts a deletion:
-    a ``Max-Age`` of zero or less, or else an ``Expires`` over a day in the past."""
-    return {morsel.key for morsel in response.cookies.values() if _is_deletion(morsel)}
+    one every browser deletes (a ``Max-Age`` of zero or less, or with no ``Max-Age`` an
+    ``Expires`` over a day in the past; docs/middleware.md)."""
+    return {morsel.key for morsel in response.cookies.values() if is_deletion(morsel)}

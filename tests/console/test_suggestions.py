@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.http import HttpResponse
 from django.test import override_settings
 from django.utils.http import http_date
 
 from cookieconsent.console import discovery, suggestions
+from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.models import CookieCategory, UndeclaredCookie
 
 #: A few rows in the Open Cookie Database's own layout, every column of it.
@@ -164,6 +166,13 @@ def morsel(header: str):
         ("a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT", None),
         ("a=1; Expires=not a date", 0),  # ignored by browsers
         ("a=1; Max-Age=soon; Path=/", 0),
+        # Read as the middleware reads a deletion, and as Chromium reads a lifetime.
+        ("a=1; Max-Age=60; Max-Age=120", 120),  # the last one counts
+        ("a=1; Max-Age=+3600", 3600),
+        ("a=1; Max-Age=0; Max-Age=x", 0),  # no deletion to Chromium: a session cookie
+        (f"a=1; Max-Age={'9' * 1000}", 2**31 - 1),  # the longest the table keeps
+        # More digits than int() reads, over 1,024 bytes: ignored by browsers.
+        (f"a=1; Max-Age={'9' * 5000}", 0),
     ],
 )
 def test_the_lifetime_a_set_cookie_gives(set_cookie, seconds):
@@ -190,6 +199,29 @@ def test_the_inbox_keeps_the_lifetime_the_site_gave(client, categories):
     client.cookies["tracker_y"] = "1"
     client.get("/t/")
     assert UndeclaredCookie.objects.get(name="tracker_y").max_age == 31536000
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("no_earlier_sightings")
+@pytest.mark.parametrize("written", ["raw", "set_cookie"])
+def test_a_max_age_of_thousands_of_digits_is_read_as_browsers_read_it(rf, categories, written):
+    """The first time the middleware meets such an undeclared cookie, the page is still
+    served: the cookie is dropped and listed as a session cookie, since browsers ignore a
+    Max-Age over 1,024 bytes."""
+
+    def view(request):
+        response = HttpResponse("ok")
+        if written == "raw":
+            response["Set-Cookie"] = f"huge_c=1; Max-Age={'9' * 5000}; Path=/"
+        else:
+            response.set_cookie("huge_c", "1")
+            response.cookies["huge_c"]["max-age"] = "9" * 5000
+        return response
+
+    response = CookieConsentMiddleware(view)(rf.get("/t/"))
+    assert response.status_code == 200
+    assert not response.has_header("Set-Cookie") and "huge_c" not in response.cookies
+    assert UndeclaredCookie.objects.get(name="huge_c").max_age == 0
 
 
 # -- the command that replaces the database -------------------------------------------------

@@ -77,10 +77,19 @@ def test_only_a_real_deletion_of_a_refused_cookie_passes(rf, categories, kwargs,
         ("0", "", True),
         (" -5 ", "", True),
         ("3600", EPOCH, False),
-        # A browser ignores a Max-Age that is not an integer, and goes by Expires.
-        ("0abc", EPOCH, True),
+        # A Max-Age that is not an integer: Chromium and Firefox go by Expires, but older Firefox
+        # read its leading number (0 here), or kept the cookie for the session.
+        ("0abc", EPOCH, False),
+        ("x", EPOCH, False),
         ("0abc", "", False),
         ("0.5", "", False),
+        # Chromium reads a "+", and an overflowing number with junk after it as the longest
+        # lifetime; it ignores a value over 1,024 bytes.
+        ("+31536000", EPOCH, False),
+        ("9" * 25 + "x", EPOCH, False),
+        ("0" * 1025, "", False),
+        ("-" + "9" * 18, "", True),
+        ("-" + "9" * 19, "", False),  # a 64-bit reading may overflow
         ("", -2 * DAY, True),  # Morsel writes an integer Expires as seconds from now
         ("", 3600, False),
         ("", 0, False),  # now on our clock may be the future on the browser's
@@ -105,10 +114,11 @@ def test_deletions_pass_whatever_their_value(rf, categories):
     assert "_stat" not in cookies_set(response)
 
 
-# A browser reads a Set-Cookie line as RFC 6265 (5.2) says: attribute names and values are
-# trimmed of spaces and tabs only, a Max-Age that is not an integer and an Expires that is not a
-# date (one before 1601 included) are ignored, and of the rest the last counts. A refused cookie
-# passes as a deletion only when the line the server writes deletes it so.
+# Browsers read a Set-Cookie line each their own way (cookieconsent.setcookie): attribute names
+# and values are trimmed of spaces and tabs only; Chromium and Firefox read the last Max-Age and
+# the last Expires whatever they say, RFC 6265 the last valid one; an attribute value over 1,024
+# bytes is ignored. A refused cookie passes as a deletion only when the line the server writes
+# deletes it in every browser.
 
 NBSP = "\xa0"  # whitespace to Python, not to a browser: written as one byte, 0xA0
 
@@ -170,12 +180,16 @@ def test_a_set_cookie_without_an_expiry_or_with_a_positive_max_age_is_never_a_de
         (f"{NBSP}Max-Age=0", False),
         (f"Max-Age={NBSP}0", False),
         (f"Max-Age=0; {NBSP}Max-Age=3600", True),  # not a Max-Age to a browser
-        (f"Max-Age=3600; Max-Age=x; Expires={EPOCH}", False),  # the last valid one counts
-        ("Max-Age=0; Max-Age=x", True),
-        (f"Expires={EPOCH}; Expires=not a date", True),
+        (f"Max-Age=3600; Max-Age=x; Expires={EPOCH}", False),
+        # Chromium and Firefox read the last Max-Age or Expires, whatever it says: a session
+        # cookie.
+        ("Max-Age=0; Max-Age=x", False),
+        ("Max-Age=0; Max-Age=", False),
+        (f"Expires={EPOCH}; Expires=not a date", False),
+        (f"Expires={EPOCH}; Expires=", False),
         ("Expires=Mon, 01 Jan 1600 00:00:00 GMT", False),
         (f"Max-Age={'9' * 5000}", False),
-        (f"Max-Age=-{'9' * 5000}", True),
+        (f"Max-Age=-{'9' * 5000}", False),  # over 1,024 bytes: ignored, a session cookie
         ("Max-Age=\t0 ", True),
     ],
 )
@@ -183,6 +197,48 @@ def test_a_raw_deletion_is_read_as_a_browser_reads_it(rf, categories, attributes
     value = f"_stat=id; {attributes}"
     response = through(rf, lambda r: r.headers.__setitem__("Set-Cookie", value))
     assert (response.headers.get("Set-Cookie") == value) is deletes
+
+
+#: Lines RFC 6265 reads as deletions and Chromium stores for a year (checked in a real Chromium).
+KEPT_BY_CHROMIUM = {
+    # Chromium reads a "+" (RFC 6265 ignores the Max-Age, and goes by Expires).
+    "plus": "Max-Age=+31536000",
+    # An overflowing number with junk after it: the longest lifetime.
+    "overflow-and-junk": f"Max-Age={'9' * 25}x",
+    # A value over 1,024 bytes is ignored (RFC 6265bis): Max-Age=3600 counts.
+    "over-1024-bytes": f"Max-Age=31536000; Max-Age={'0' * 1025}",
+}
+
+
+@pytest.mark.parametrize("attributes", KEPT_BY_CHROMIUM.values(), ids=KEPT_BY_CHROMIUM.keys())
+@pytest.mark.parametrize("written", ["raw", "set_cookie"])
+def test_a_line_some_browser_keeps_is_no_deletion(rf, categories, attributes, written):
+    """Through a raw header, or after the path of a ``set_cookie()`` that expires the cookie:
+    a refused cookie is dropped, not let through as a deletion."""
+
+    def build(response: HttpResponse) -> None:
+        if written == "raw":
+            response["Set-Cookie"] = f"_stat=id; {attributes}; Expires={EPOCH}; Path=/"
+        else:
+            response.set_cookie("_stat", "id", expires=EPOCH, path=f"/; {attributes}")
+
+    response = through(rf, build)
+    assert not response.has_header("Set-Cookie")
+    assert "_stat" not in response.cookies
+
+
+@pytest.mark.parametrize(
+    "expires",
+    [
+        "123, 01 Jan 1990 00:00:00 GMT",  # Chromium reads the year 123, no date: a session cookie
+        "Dec, 01 Jan 1990 00:00:00 GMT",  # a month, to Chromium: a date Django does not read
+        "Sunday, 06-Nov-94 08:49:37 GMT",  # kept: a weekday, a date in the past
+    ],
+)
+def test_an_expires_is_a_date_only_where_every_browser_reads_the_same(rf, categories, expires):
+    value = f"_stat=id; Expires={expires}; Path=/"
+    response = through(rf, lambda r: r.headers.__setitem__("Set-Cookie", value))
+    assert response.has_header("Set-Cookie") is expires.startswith("Sunday")
 
 
 @pytest.mark.parametrize("name", [f"{NBSP}necessary_c", f"necessary_c{NBSP}"])

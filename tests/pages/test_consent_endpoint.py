@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import re
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -19,11 +21,13 @@ from django.utils.functional import SimpleLazyObject
 
 from cookieconsent.engine.choice import VISITOR_ACTIONS
 from cookieconsent.engine.consent import Decision
+from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof.records import user_pk
 from cookieconsent.publishing import publish
 from cookieconsent.signals import consent_changed
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
+from cookieconsent.views import consent
 from tests.factories import UserFactory
 from tests.helpers import needs_triggers, unpublish_everything
 
@@ -293,9 +297,13 @@ def test_json_with_a_content_length_that_is_no_number_is_a_clear_400(client, cat
     assert not ConsentRecord.objects.exists()
 
 
-def test_a_json_body_announced_over_the_limit_is_refused_before_it_is_read(client, categories):
+@pytest.mark.parametrize("over", ["a byte", "thousands of digits"])
+def test_a_json_body_announced_over_the_limit_is_refused_before_it_is_read(
+    client, categories, over
+):
     """The Content-Length alone decides: the body is never read (the test client's payload
-    fails a read past the bytes it was given), and nothing is recorded."""
+    fails a read past the bytes it was given), and nothing is recorded. A length of more
+    digits than int() reads is too large, not an error of Python's."""
     from cookieconsent.views import MAX_JSON_BODY
 
     response = client.generic(
@@ -303,7 +311,7 @@ def test_a_json_body_announced_over_the_limit_is_refused_before_it_is_read(clien
         URL,
         json.dumps({"action": "accept_all"}),
         content_type="application/json",
-        CONTENT_LENGTH=str(MAX_JSON_BODY + 1),
+        CONTENT_LENGTH=str(MAX_JSON_BODY + 1) if over == "a byte" else "9" * 5000,
     )
     assert response.status_code == 400
     assert "too large" in response.json()["error"]
@@ -323,6 +331,34 @@ def test_a_json_body_of_exactly_the_limit_is_read_and_a_byte_more_is_refused(cli
     assert response.status_code == 400
     assert "too large" in response.json()["error"]
     assert ConsentRecord.objects.count() == 1
+
+
+@pytest.mark.parametrize("content_length", [True, False])
+def test_a_json_body_over_djangos_limit_is_a_clear_400(
+    client, categories, settings, content_length
+):
+    """Beyond DATA_UPLOAD_MAX_MEMORY_SIZE, below the endpoint's own limit, or sent in chunks
+    under ASGI without a Content-Length: said as for a form (Django answered with its bare 400
+    page)."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"action": "custom", "categories": [], "pad": "x" * 2000})
+    if content_length:
+        response = post_json(client, body)
+    else:
+        token = b"abcdefghijklmnopqrstuvwxyzABCDEF"  # a CSRF cookie and its header, as a page sends
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"host", b"testserver"),
+            (b"cookie", b"csrftoken=" + token),
+            (b"x-csrftoken", token),
+        ]
+        scope = {"type": "http", "method": "POST", "path": URL, "headers": headers}
+        request = ASGIRequest(scope, io.BytesIO(body.encode()))
+        response = CookieConsentMiddleware(consent)(request)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content)["error"] == "The request is too large."
+    assert not ConsentRecord.objects.exists()
 
 
 @pytest.mark.parametrize("debug", [False, True])
