@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -101,22 +102,15 @@ class PublishReminderMixin(_AnyAdmin):
     """Shows ``remind_to_publish()`` on the list, add and change pages; a view of the app's
     own calls it itself."""
 
-    # Only to staff who may see the page: a refused one would leave the reminder queued for
-    # the next page, telling of a draft they may not read.
-
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        if self.has_view_permission(request):
-            remind_to_publish(request, self.admin_site.name)
-        return super().changelist_view(request, extra_context)
+        return self._reminding(request, super().changelist_view(request, extra_context))
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        if self.has_add_permission(request):
-            remind_to_publish(request, self.admin_site.name)
-        return super().add_view(request, form_url, extra_context)
+        return self._reminding(request, super().add_view(request, form_url, extra_context))
 
     def change_view(
         self,
@@ -125,6 +119,16 @@ class PublishReminderMixin(_AnyAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        if self.has_view_permission(request):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        return self._reminding(request, response)
+
+    def _reminding(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """``response``, the reminder queued first if it is a page still to be rendered with
+        the request, hence with its messages, as Django's views return the pages they show.
+        Not on a redirect (to ``?e=1``, or from an object that does not exist), whose next
+        page would say it again, nor on the bare “Database error” page, which shows no
+        messages and would leave it for the next. A refused page raised before this: nothing
+        is queued that would tell staff of a draft they may not read on the next page."""
+        if isinstance(response, TemplateResponse) and not response.is_rendered:
             remind_to_publish(request, self.admin_site.name)
-        return super().change_view(request, object_id, form_url, extra_context)
+        return response

@@ -285,3 +285,30 @@ def test_the_notice_is_said_once_on_the_page_a_post_leads_to(staff):
         follow=True,
     )
     assert notices(response.content.decode()) == [("3", publish_url())]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"bogus": "1"},  # redirected to ?e=1
+        {"created_at__year": "2026", "created_at__month": "2", "created_at__day": "30"},
+    ],
+)
+def test_the_notice_is_said_once_on_the_page_a_list_redirects_to(staff, query):
+    """A list that redirects (to ``?e=1``) queued the notice before redirecting, and the page
+    it led to said it twice."""
+    three_changes()
+    response = staff.get(
+        reverse("admin:cookieconsent_consentrecord_changelist"), query, follow=True
+    )
+    assert response.redirect_chain
+    assert notices(response.content.decode()) == [("3", publish_url())]
+
+
+def test_a_page_that_shows_no_messages_leaves_no_notice_for_the_next(staff):
+    """The bare “Database error” page of a list shows no messages: a notice queued there was
+    said twice on the next page."""
+    three_changes()
+    cookies = reverse("admin:cookieconsent_cookie_changelist")
+    assert "Database error" in staff.get(cookies, {"bogus": "1", "e": "1"}).content.decode()
+    assert notices(staff.get(cookies).content.decode()) == [("3", publish_url())]
