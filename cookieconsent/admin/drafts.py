@@ -33,6 +33,16 @@ def can_publish(request: HttpRequest) -> bool:
     return bool(request.user.has_perm(PUBLISH_PERMISSION))
 
 
+def can_review(request: HttpRequest) -> bool:
+    """Whether the user may open the published versions' pages, the draft's diff among them:
+    Django's ``has_view_permission()`` of a ``ModelAdmin``, for ``PublishedVersion``."""
+    user = request.user
+    return bool(
+        user.has_perm("cookieconsent.view_publishedversion")
+        or user.has_perm("cookieconsent.change_publishedversion")
+    )
+
+
 def draft_diff_url(live: int, current_app: str) -> str:
     """The page of the admin site named ``current_app`` that compares the draft with version
     ``live``."""
@@ -44,8 +54,9 @@ def draft_diff_url(live: int, current_app: str) -> str:
 def remind_to_publish(request: HttpRequest, current_app: str) -> None:
     """Say what waits for Publish, with the way to it on the admin site named
     ``current_app`` (``self.admin_site.name``): until a version is published, that the policy
-    page answers 404 and records cite no version; then how many changes the draft holds
-    (“3 unpublished changes · Review and publish”), if any. Six queries.
+    page answers 404 and records cite no version; then how many changes the draft holds (“3
+    unpublished changes · Review and publish”), if any, to staff who may open the page that
+    shows them. Seven queries, and the user's permissions.
 
     The site is named by the caller: a ``ModelAdmin``'s view calls this before Django sets
     ``request.current_app``."""
@@ -62,7 +73,7 @@ def remind_to_publish(request: HttpRequest, current_app: str) -> None:
     )
     if live is None:
         _remind_nothing_published(request, publish)
-    elif changes:
+    elif changes and (publish is not None or can_review(request)):
         count = ngettext(
             "%(count)d unpublished change", "%(count)d unpublished changes", len(changes)
         ) % {"count": len(changes)}
