@@ -54,9 +54,10 @@ def draft_diff_url(live: int, current_app: str) -> str:
 def remind_to_publish(request: HttpRequest, current_app: str) -> None:
     """Say what waits for Publish, with the way to it on the admin site named
     ``current_app`` (``self.admin_site.name``): until a version is published, that the policy
-    page answers 404 and records cite no version; then how many changes the draft holds (“3
-    unpublished changes · Review and publish”), if any, to staff who may open the page that
-    shows them. Seven queries, and the user's permissions.
+    page answers 404 and records cite no version; without a current policy, that nothing can
+    be published; then how many changes the draft holds (“3 unpublished changes · Review and
+    publish”), if any, to staff who may open the page that shows them. Seven queries, and the
+    user's permissions.
 
     The site is named by the caller: a ``ModelAdmin``'s view calls this before Django sets
     ``request.current_app``."""
@@ -73,6 +74,16 @@ def remind_to_publish(request: HttpRequest, current_app: str) -> None:
     )
     if live is None:
         _remind_nothing_published(request, publish)
+    elif policy is None:
+        # Between unticking one policy and ticking another: no draft to compare or publish.
+        messages.warning(
+            request,
+            gettext(
+                "No cookie policy is current: visitors still see version %(number)d, and "
+                "nothing can be published until a policy is marked current."
+            )
+            % {"number": live.number},
+        )
     elif changes and (publish is not None or can_review(request)):
         count = ngettext(
             "%(count)d unpublished change", "%(count)d unpublished changes", len(changes)

@@ -141,6 +141,26 @@ def test_staff_who_may_neither_publish_nor_review_are_not_told_of_the_draft(
     assert client.get(unescape(notices(page_html)[0][1])).status_code == 200
 
 
+def test_without_a_current_policy_the_notice_says_nothing_can_be_published(staff, settings):
+    """Between unticking one policy and ticking another there is no draft: no count, and no
+    link to a diff that cannot answer."""
+    three_changes()
+    CookiePolicy.objects.update(is_current=False)
+    for url in (reverse("admin:cookieconsent_cookiecategory_changelist"), APP_INDEX):
+        html = staff.get(url).content.decode()
+        assert notices(html) == []
+        assert (
+            "No cookie policy is current: visitors still see version 1, and nothing can be "
+            "published until a policy is marked current."
+        ) in html
+    settings.DEBUG = True  # the page that says why
+    response = staff.get(DIFF, {"new": "draft"})
+    assert response.status_code == 404
+    assert "No cookie policy is current: there is no draft to compare." in unescape(
+        response.content.decode()
+    )
+
+
 def test_counting_costs_the_same_few_queries_however_big_the_table(
     staff, django_assert_max_num_queries
 ):
