@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
+from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from cookieconsent import publishing
@@ -188,6 +190,30 @@ def test_a_policy_published_beside_the_current_one_is_refused_clearly(categories
         (2, current_policy().pk),
         (1, current_policy().pk),
     ]
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_publish_from_the_admin_waits_for_a_save_of_the_policy_and_publishes_it(
+    categories, staff
+):
+    """Staff press Publish… while another's save of the policy is in its transaction: the
+    publish waits for it, and its snapshots show the saved words its content records."""
+    policy = current_policy()
+    url = reverse("admin:cookieconsent_cookiepolicy_publish", args=[policy.pk])
+    answers: list[HttpResponse] = []
+    other = Other(lambda: answers.append(staff.post(url, {"last_updated": "2026-07-01"})))
+    with transaction.atomic():
+        policy.title = "Saved meanwhile"
+        policy.save()  # raises the registry stamp: its row stays locked until the commit
+        other.start()
+        wait_until_waiting()
+    other.join(30)
+    assert other.error is None, other.error
+    assert answers[0].status_code == 302
+    version = PublishedVersion.objects.get(number=2)
+    assert version.content["policy"]["title"] == "Saved meanwhile"
+    assert {s.title for s in version.snapshots.all()} == {"Saved meanwhile"}
 
 
 #: Run by each of the processes below: set up Django on the file database, wait for the

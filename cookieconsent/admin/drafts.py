@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -32,6 +33,16 @@ def can_publish(request: HttpRequest) -> bool:
     return bool(request.user.has_perm(PUBLISH_PERMISSION))
 
 
+def can_review(request: HttpRequest) -> bool:
+    """Whether the user may open the published versions' pages, the draft's diff among them:
+    Django's ``has_view_permission()`` of a ``ModelAdmin``, for ``PublishedVersion``."""
+    user = request.user
+    return bool(
+        user.has_perm("cookieconsent.view_publishedversion")
+        or user.has_perm("cookieconsent.change_publishedversion")
+    )
+
+
 def draft_diff_url(live: int, current_app: str) -> str:
     """The page of the admin site named ``current_app`` that compares the draft with version
     ``live``."""
@@ -43,8 +54,10 @@ def draft_diff_url(live: int, current_app: str) -> str:
 def remind_to_publish(request: HttpRequest, current_app: str) -> None:
     """Say what waits for Publish, with the way to it on the admin site named
     ``current_app`` (``self.admin_site.name``): until a version is published, that the policy
-    page answers 404 and records cite no version; then how many changes the draft holds
-    (“3 unpublished changes · Review and publish”), if any. Six queries.
+    page answers 404 and records cite no version; without a current policy, that nothing can
+    be published; then how many changes the draft holds (“3 unpublished changes · Review and
+    publish”), if any, to staff who may open the page that shows them. Seven queries, and the
+    user's permissions.
 
     The site is named by the caller: a ``ModelAdmin``'s view calls this before Django sets
     ``request.current_app``."""
@@ -61,7 +74,17 @@ def remind_to_publish(request: HttpRequest, current_app: str) -> None:
     )
     if live is None:
         _remind_nothing_published(request, publish)
-    elif changes:
+    elif policy is None:
+        # Between unticking one policy and ticking another: no draft to compare or publish.
+        messages.warning(
+            request,
+            gettext(
+                "No cookie policy is current: visitors still see version %(number)d, and "
+                "nothing can be published until a policy is marked current."
+            )
+            % {"number": live.number},
+        )
+    elif changes and (publish is not None or can_review(request)):
         count = ngettext(
             "%(count)d unpublished change", "%(count)d unpublished changes", len(changes)
         ) % {"count": len(changes)}
@@ -101,22 +124,15 @@ class PublishReminderMixin(_AnyAdmin):
     """Shows ``remind_to_publish()`` on the list, add and change pages; a view of the app's
     own calls it itself."""
 
-    # Only to staff who may see the page: a refused one would leave the reminder queued for
-    # the next page, telling of a draft they may not read.
-
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        if self.has_view_permission(request):
-            remind_to_publish(request, self.admin_site.name)
-        return super().changelist_view(request, extra_context)
+        return self._reminding(request, super().changelist_view(request, extra_context))
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        if self.has_add_permission(request):
-            remind_to_publish(request, self.admin_site.name)
-        return super().add_view(request, form_url, extra_context)
+        return self._reminding(request, super().add_view(request, form_url, extra_context))
 
     def change_view(
         self,
@@ -125,6 +141,16 @@ class PublishReminderMixin(_AnyAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        if self.has_view_permission(request):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        return self._reminding(request, response)
+
+    def _reminding(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """``response``, the reminder queued first if it is a page still to be rendered with
+        the request, hence with its messages, as Django's views return the pages they show.
+        Not on a redirect (to ``?e=1``, or from an object that does not exist), whose next
+        page would say it again, nor on the bare “Database error” page, which shows no
+        messages and would leave it for the next. A refused page raised before this: nothing
+        is queued that would tell staff of a draft they may not read on the next page."""
+        if isinstance(response, TemplateResponse) and not response.is_rendered:
             remind_to_publish(request, self.admin_site.name)
-        return super().change_view(request, object_id, form_url, extra_context)
+        return response

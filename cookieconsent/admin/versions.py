@@ -166,8 +166,10 @@ class PublishedVersionAdmin(RefuseNulMixin, PublishReminderMixin, ReadOnlyMixin,
         """The draft compared with a version: what publishing it would change."""
         policy = CookiePolicy.current()
         live = PublishedVersion.objects.order_by("-number").first()
-        if policy is None or live is None:
+        if live is None:
             raise Http404(gettext("Nothing is published yet: there is nothing to compare with."))
+        if policy is None:
+            raise Http404(gettext("No cookie policy is current: there is no draft to compare."))
         try:
             number = int(request.GET.get("old", live.number))
         except ValueError:

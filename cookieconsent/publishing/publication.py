@@ -53,7 +53,8 @@ def publish(
 ) -> PublishedVersion:
     """Make the next ``PublishedVersion`` of ``policy``, dated ``last_updated`` (today by
     default), with a snapshot in every language. The first version always asks for consent:
-    there was nothing to consent to before it.
+    there was nothing to consent to before it. The policy is published as the database holds
+    it when this publish's turn comes, whatever the instance passed in still reads.
 
     Raises ``NotCurrentPolicy`` unless ``policy`` is the current one, and ``NothingToPublish``
     when the draft is the live version already (``unchanged()``), unless ``reconsent`` asks
@@ -68,19 +69,22 @@ def publish(
         # database's write lock before anything is read, so a second publish waits for it
         # (the busy timeout) instead of failing to turn its read lock into a write lock.
         invalidate(using=using)
-        if not CookiePolicy.objects.filter(pk=policy.pk, is_current=True).exists():
+        # Read again under the lock: the instance passed in may predate a save that committed
+        # while this publish waited, and what a version renders must be what it records.
+        current = CookiePolicy.objects.filter(pk=policy.pk, is_current=True).first()
+        if current is None:
             raise NotCurrentPolicy(policy)
         live = PublishedVersion.objects.order_by("-number").first()
         content = draft_content()
-        if live is not None and not reconsent and unchanged(policy, live, content):
+        if live is not None and not reconsent and unchanged(current, live, content):
             raise NothingToPublish(live)
         previous = live.number if live is not None else 0
         number = previous + 1
-        CookiePolicy.objects.filter(pk=policy.pk).update(last_updated=day)
-        policy.last_updated = day
+        CookiePolicy.objects.filter(pk=current.pk).update(last_updated=day)
+        current.last_updated = policy.last_updated = day
         version = PublishedVersion.objects.create(
             number=number,
-            policy=policy,
+            policy=current,
             last_updated=day,
             reconsent=reconsent or previous == 0,
             published_by=published_by[:150],
@@ -90,7 +94,7 @@ def publish(
             [
                 Snapshot(
                     version=version,
-                    **_fields(render(policy, number=number, last_updated=day, language=code)),
+                    **_fields(render(current, number=number, last_updated=day, language=code)),
                 )
                 for code in languages()
             ]
@@ -102,7 +106,7 @@ def unchanged(
     policy: CookiePolicy, live: PublishedVersion, content: dict[str, Any] | None = None
 ) -> bool:
     """Whether publishing ``policy`` would write what ``live`` holds: the same content
-    (``draft_content()``, or ``content`` already read) and, rendered with its number and
+    (``draft_content()``, or ``content`` read with ``policy``) and, rendered with its number and
     date, the same snapshot in each of its languages (same hash), so that a change to the
     site's templates or the app's translations counts too."""
     if live.content != (draft_content() if content is None else content):

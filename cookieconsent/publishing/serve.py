@@ -11,8 +11,13 @@ from django.utils import translation
 from cookieconsent.caching import PerRegistry
 from cookieconsent.conf import on_reset
 from cookieconsent.engine.registry import CategoryInfo, Registry, get_registry, on_build
-from cookieconsent.models import Snapshot
-from cookieconsent.publishing.render import category_infos, render_banner, variant_key
+from cookieconsent.models import CookieCategory, Snapshot
+from cookieconsent.publishing.render import (
+    category_infos,
+    render_banner,
+    render_cookie_table,
+    variant_key,
+)
 from cookieconsent.translation import candidates, default_language
 
 #: The snapshots of each version number read so far, by language: read for the latest
@@ -100,6 +105,19 @@ def categories(shown: Snapshot | None) -> tuple[CategoryInfo, ...]:
     if shown is None:
         return get_registry().categories
     return category_infos(shown.categories)
+
+
+def cookie_table() -> str:
+    """The table of categories and their cookies of the latest published version, in the
+    active language; while nothing is published, the registry's categories (the draft's
+    strictly necessary ones, as the preferences page lists them) with their cookies."""
+    found = current()
+    if found is not None:
+        return found.table_html
+    slugs = [c.slug for c in get_registry().categories]
+    enforced = CookieCategory.objects.filter(slug__in=slugs).prefetch_related("cookies")
+    # The draft's contact details are not published either: no policy names the site.
+    return render_cookie_table(list(enforced), None)
 
 
 on_reset(_snapshots.clear)

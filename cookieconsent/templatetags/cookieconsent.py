@@ -24,8 +24,6 @@ from cookieconsent.engine.consent import Consent, _warn_if_unknown, get_consent
 from cookieconsent.engine.consent_mode import CONSENT_TYPES as CONSENT_MODE_TYPES
 from cookieconsent.engine.gating import inert
 from cookieconsent.engine.registry import get_registry
-from cookieconsent.models import CookieCategory, CookiePolicy
-from cookieconsent.publishing import render as rendering
 from cookieconsent.publishing import script
 from cookieconsent.publishing import serve as serving
 from cookieconsent.publishing.banner import HONORED, render_banner
@@ -116,12 +114,9 @@ class ConsentGateNode(template.Node):
 
 @register.simple_tag
 def cookieconsent_cookie_table() -> SafeString:
-    """The table of categories and their cookies, as the latest version published it."""
-    found = serving.current()
-    if found is not None:
-        return mark_safe(found.table_html)
-    categories = list(CookieCategory.objects.prefetch_related("cookies"))
-    return mark_safe(rendering.render_cookie_table(categories, CookiePolicy.current()))
+    """The table of categories and their cookies, as the latest version published it
+    (``serving.cookie_table()``)."""
+    return mark_safe(serving.cookie_table())
 
 
 @register.simple_tag(takes_context=True)

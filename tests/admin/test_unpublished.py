@@ -7,6 +7,7 @@ import re
 from html import unescape
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from cookieconsent.models import (
@@ -62,6 +63,15 @@ def notices(html: str) -> list[tuple[str, str]]:
     return NOTICE.findall(html)
 
 
+def with_permissions(*codenames: str) -> User:
+    """Staff with only these permissions of the app."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="cookieconsent", codename__in=codenames)
+    )
+    return user
+
+
 @pytest.mark.parametrize("name", [*PAGES, "app index"])
 def test_every_page_counts_the_unpublished_changes(staff, name):
     url = APP_INDEX if name == "app index" else reverse(name)
@@ -104,6 +114,51 @@ def test_staff_who_cannot_publish_are_sent_to_the_diff(viewer):
     assert notices(page) == [("3", f"{DIFF}?old=1&amp;new=draft")]
     assert "Review</a>" in page and "Review and publish" not in page
     assert viewer.get(unescape(notices(page)[0][1])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("permissions", "page"),
+    [
+        (("view_consentrecord", "export_consentrecord"), "consentrecord_changelist"),
+        (("view_dailydecisions",), "dailydecisions_changelist"),
+    ],
+)
+def test_staff_who_may_neither_publish_nor_review_are_not_told_of_the_draft(
+    client, permissions, page
+):
+    """The auditor's records, the statistics alone: a link to the diff would answer 403, and
+    the count would tell of a draft they may not read. Allowed to read the versions too, they
+    are sent to the diff, which answers them."""
+    client.force_login(with_permissions(*permissions))
+    three_changes()
+    response = client.get(reverse(f"admin:cookieconsent_{page}"))
+    assert response.status_code == 200
+    assert "unpublished change" not in response.content.decode()
+    assert client.get(DIFF, {"new": "draft"}).status_code == 403
+    client.force_login(with_permissions(*permissions, "view_publishedversion"))
+    page_html = client.get(reverse(f"admin:cookieconsent_{page}")).content.decode()
+    assert notices(page_html) == [("3", f"{DIFF}?old=1&amp;new=draft")]
+    assert client.get(unescape(notices(page_html)[0][1])).status_code == 200
+
+
+def test_without_a_current_policy_the_notice_says_nothing_can_be_published(staff, settings):
+    """Between unticking one policy and ticking another there is no draft: no count, and no
+    link to a diff that cannot answer."""
+    three_changes()
+    CookiePolicy.objects.update(is_current=False)
+    for url in (reverse("admin:cookieconsent_cookiecategory_changelist"), APP_INDEX):
+        html = staff.get(url).content.decode()
+        assert notices(html) == []
+        assert (
+            "No cookie policy is current: visitors still see version 1, and nothing can be "
+            "published until a policy is marked current."
+        ) in html
+    settings.DEBUG = True  # the page that says why
+    response = staff.get(DIFF, {"new": "draft"})
+    assert response.status_code == 404
+    assert "No cookie policy is current: there is no draft to compare." in unescape(
+        response.content.decode()
+    )
 
 
 def test_counting_costs_the_same_few_queries_however_big_the_table(
@@ -285,3 +340,30 @@ def test_the_notice_is_said_once_on_the_page_a_post_leads_to(staff):
         follow=True,
     )
     assert notices(response.content.decode()) == [("3", publish_url())]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"bogus": "1"},  # redirected to ?e=1
+        {"created_at__year": "2026", "created_at__month": "2", "created_at__day": "30"},
+    ],
+)
+def test_the_notice_is_said_once_on_the_page_a_list_redirects_to(staff, query):
+    """A list that redirects (to ``?e=1``) queued the notice before redirecting, and the page
+    it led to said it twice."""
+    three_changes()
+    response = staff.get(
+        reverse("admin:cookieconsent_consentrecord_changelist"), query, follow=True
+    )
+    assert response.redirect_chain
+    assert notices(response.content.decode()) == [("3", publish_url())]
+
+
+def test_a_page_that_shows_no_messages_leaves_no_notice_for_the_next(staff):
+    """The bare “Database error” page of a list shows no messages: a notice queued there was
+    said twice on the next page."""
+    three_changes()
+    cookies = reverse("admin:cookieconsent_cookie_changelist")
+    assert "Database error" in staff.get(cookies, {"bogus": "1", "e": "1"}).content.decode()
+    assert notices(staff.get(cookies).content.decode()) == [("3", publish_url())]

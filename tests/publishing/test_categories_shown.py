@@ -220,3 +220,27 @@ def test_nothing_published_shows_only_the_strictly_necessary_categories(client, 
     assert 'value="necessary" checked disabled' in html
     assert "cc-category-analytics" not in html and "cc-category-marketing" not in html
     assert "Measurement" not in html
+
+
+def test_nothing_published_the_cookie_table_lists_what_the_preferences_page_does(client, draft):
+    """Before the first publish the table listed every draft category and cookie, optional and
+    new ones too: now the draft's strictly necessary categories and their cookies only, and
+    no contact details the draft has not published."""
+    from django.template import Context, Template
+
+    from tests.factories import CookieFactory
+    from tests.helpers import unpublish_everything
+
+    unpublish_everything()
+    CookieFactory(category=draft["necessary"], name="_draft_necessary")
+    CookieFactory(category=CookieCategoryFactory(slug="marketing"), name="_draft_tracker")
+    CookiePolicy.objects.update(contact_organisation="Draft Org")
+    table = Template("{% load cookieconsent %}{% cookieconsent_cookie_table %}").render(Context())
+    preferences = get(client, PREFERENCES)
+    for shown in ("Strictly necessary", "Security"):
+        assert shown in table and shown in preferences
+    for hidden in ("Functional", "Measurement", "Marketing"):
+        assert hidden not in table and hidden not in preferences
+    assert "_draft_necessary" in table and "session" in table
+    assert "_draft_tracker" not in table and "_stat" not in table
+    assert "Draft Org" not in table
