@@ -117,12 +117,12 @@ class CookieConsentMiddleware:
             expire_consent_cookie(response)
             expired = True
         for name, morsel in list(cookies.items()):
-            judged = _judge(name, morsel, consent, request)
+            judged = _judge(name, morsel, consent, request, response)
             if judged is not None and morsel.key != name:
                 # (Rare.) Stored under another key (cookies[key] = morsel, which SimpleCookie
                 # keeps as it is), it leaves under its own name: judged by that too.
                 personal = personal or judged
-                judged = _judge(str(morsel.key), morsel.OutputString(), consent, request)
+                judged = _judge(str(morsel.key), morsel.OutputString(), consent, request, response)
             if judged is None:
                 # Dropped; if the browser holds it already, it is expired below.
                 del cookies[name]
@@ -132,7 +132,7 @@ class CookieConsentMiddleware:
         # under whatever spelling of its name a server would still send as one.
         # (Most header names have no "k" at all: a cheap way past them.)
         for key in [k for k in response.headers if ("k" in k or "K" in k) and _is_set_cookie(k)]:
-            judged = _judge_raw(key, response[key], consent, request)
+            judged = _judge_raw(key, response, consent, request)
             if judged is None:
                 del response[key]
             elif judged:
@@ -192,9 +192,12 @@ def _vary_names(cookie: bool, region: bool, signal: bool) -> tuple[str, ...]:
     )
 
 
-def _judge_raw(key: str, value: str, consent: Consent, request: HttpRequest) -> bool | None:
-    """For a raw ``Set-Cookie`` header: ``None`` to drop it, else whether letting it through
-    depends on the visitor's consent."""
+def _judge_raw(
+    key: str, response: HttpResponseBase, consent: Consent, request: HttpRequest
+) -> bool | None:
+    """For the raw ``Set-Cookie`` header ``key`` of ``response``: ``None`` to drop it, else
+    whether letting it through depends on the visitor's consent."""
+    value = response[key]
     if ":" in key:
         # The server writes "Set-Cookie:x: v": the browser's cookie starts in the name.
         return None
@@ -204,19 +207,26 @@ def _judge_raw(key: str, value: str, consent: Consent, request: HttpRequest) -> 
         # Browsers store "=v" or "v" as a cookie without a name, sent back as "v": it could
         # pose as any cookie.
         return None
-    return _judge(name, value, consent, request)
+    return _judge(name, value, consent, request, response)
 
 
 def _judge(
-    name: str, cookie: Morsel[str] | str, consent: Consent, request: HttpRequest
+    name: str,
+    cookie: Morsel[str] | str,
+    consent: Consent,
+    request: HttpRequest,
+    response: HttpResponseBase,
 ) -> bool | None:
     """The rule for every ``Set-Cookie`` of the cookie ``name`` (its morsel, or a raw
-    header's value): ``None`` to drop it, else whether letting it through depends on the
-    visitor's consent. A deletion passes, as one made with ``delete_cookie()`` does."""
+    header's value) in ``response``: ``None`` to drop it, else whether letting it through
+    depends on the visitor's consent. A deletion passes, as one made with ``delete_cookie()``
+    does (read with the response's ``Date``, from which a browser counts an ``Expires``)."""
     rule = consent._registry.lookup(name)
     if rule is None:
         discovery.notice(request, name, "response", cookie)
-        if get_config()["UNDECLARED_COOKIES"] == "allow" or is_deletion(cookie):
+        if get_config()["UNDECLARED_COOKIES"] == "allow" or is_deletion(
+            cookie, response.get("Date")
+        ):
             return False
         _warn_undeclared(name)
         return None
@@ -224,7 +234,7 @@ def _judge(
         return False
     if consent._allows(rule.slug):
         return True
-    return False if is_deletion(cookie) else None
+    return False if is_deletion(cookie, response.get("Date")) else None
 
 
 _CONTROL = "".join(map(chr, range(32))) + "\x7f"

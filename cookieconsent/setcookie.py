@@ -45,12 +45,12 @@ _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "su
 _WEEKDAYS = frozenset(_DAYS + tuple(day[:3] for day in _DAYS))
 
 
-def is_deletion(cookie: Morsel[str] | str) -> bool:
+def is_deletion(cookie: Morsel[str] | str, date: str | None = None) -> bool:
     """Whether a ``Set-Cookie`` (a ``set_cookie()``'s morsel, or a raw header's value) removes
     the cookie in every browser, whatever its value: the line the server writes, read by
-    ``deletes()``."""
+    ``deletes()``, with the response's ``Date`` header, if it has one."""
     if isinstance(cookie, str):
-        return deletes(cookie)
+        return deletes(cookie, date)
     max_age = cookie["max-age"]
     if max_age == "" and cookie["expires"] == "":
         return False  # the common case: neither is set
@@ -59,10 +59,10 @@ def is_deletion(cookie: Morsel[str] | str) -> bool:
         # written into its path or domain says otherwise to a browser. Then it is judged as a
         # cookie that sets: dropped if not allowed, never let through.
         return False
-    return deletes(cookie.OutputString())
+    return deletes(cookie.OutputString(), date)
 
 
-def deletes(line: str) -> bool:
+def deletes(line: str, date: str | None = None) -> bool:
     """Whether a ``Set-Cookie`` line (``name=value; attributes``) removes the cookie in every
     browser. Attribute names are read in any case, names and values trimmed of spaces and
     tabs only, and every ``Max-Age`` and ``Expires`` counts, wherever it is written (after the
@@ -71,7 +71,11 @@ def deletes(line: str) -> bool:
 
     - it has a ``Max-Age``, and every ``Max-Age`` is an integer of zero or less (of at most 18
       digits), or
-    - it has no ``Max-Age``, and every ``Expires`` is a date more than a day in the past.
+    - it has no ``Max-Age``, and every ``Expires`` is a date more than a day in the past, by
+      our clock and by ``date``, the response's ``Date`` header: Chromium counts an
+      ``Expires`` from it (the cookie lasts ``Expires`` minus ``Date`` from now), so a
+      ``Date`` in the past could make a past ``Expires`` a lifetime. A ``Date`` that does not
+      parse makes no ``Expires`` a deletion.
 
     Anything else (a ``+``, junk after a number, an empty value, an ``Expires`` that is no
     date) is a cookie that sets to some browser."""
@@ -80,9 +84,12 @@ def deletes(line: str) -> bool:
         return False
     if max_ages:
         return all(_zero_or_less(value.strip(_WSP)) for value in max_ages)
-    past = time.time() - _PAST_MARGIN
+    now = _server_now(date)
+    if now is None:
+        return False
+    past = now - _PAST_MARGIN
     return bool(expires) and all(
-        (date := _cookie_date(value.strip(_WSP))) is not None and date < past for value in expires
+        (when := _cookie_date(value.strip(_WSP))) is not None and when < past for value in expires
     )
 
 
@@ -114,6 +121,17 @@ def _expiry_attributes(line: str) -> tuple[list[str], list[str]]:
         elif key == "expires":
             expires.append(value)
     return max_ages, expires
+
+
+def _server_now(date: str | None) -> float | None:
+    """The earlier of our clock and a response's ``Date`` header; ``None`` for a ``Date`` that
+    does not parse (a browser may read it otherwise)."""
+    if date is None:
+        return time.time()
+    try:
+        return min(time.time(), parse_http_date(date))
+    except ValueError:
+        return None
 
 
 def _zero_or_less(value: str) -> bool:

@@ -65,12 +65,14 @@ def cookies_set(response: HttpResponseBase) -> set[str]:
     return {
         morsel.key
         for morsel in response.cookies.values()
-        if not is_deletion(morsel) and morsel.value != ""
+        if not is_deletion(morsel, response.get("Date")) and morsel.value != ""
     }
 
 
 def cookies_expired(response: HttpResponseBase) -> set[str]:
     """Names of the cookies a response deletes, counted as the middleware counts a deletion:
     one every browser deletes (a ``Max-Age`` of zero or less, or with no ``Max-Age`` an
-    ``Expires`` over a day in the past; docs/middleware.md)."""
-    return {morsel.key for morsel in response.cookies.values() if is_deletion(morsel)}
+    ``Expires`` over a day in the past, by our clock and the response's ``Date``;
+    docs/middleware.md)."""
+    date = response.get("Date")
+    return {morsel.key for morsel in response.cookies.values() if is_deletion(morsel, date)}

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.http import HttpResponse
 from django.test import Client, override_settings
+from django.utils.http import http_date
 
 from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
@@ -551,3 +552,39 @@ def test_an_expiry_is_what_delete_cookie_writes_and_each_response_owns_it(rf, ca
     first.cookies[name]["path"] = "/elsewhere"
     second = through(rf, lambda r: None, {name: "1"})
     assert second.cookies[name].output() == django_response.cookies[name].output()
+
+
+@pytest.mark.parametrize(
+    "date, passes",
+    [
+        (None, True),
+        ("now", True),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", False),  # Chromium: Expires minus Date is 24 years
+        ("not a date", False),
+    ],
+)
+@pytest.mark.parametrize("written", ["raw", "set_cookie"])
+def test_an_expires_is_past_by_the_responses_own_date_too(rf, categories, date, passes, written):
+    """Chromium counts an ``Expires`` from the response's ``Date``: a refused cookie's
+    ``Expires`` in 1994 under a ``Date`` in 1970 is no deletion, and is dropped."""
+
+    def build(response: HttpResponse) -> None:
+        if date is not None:
+            response["Date"] = http_date() if date == "now" else date
+        if written == "raw":
+            response["Set-Cookie"] = "_stat=id; Expires=Sun, 06 Nov 1994 08:49:37 GMT; Path=/"
+        else:
+            response.set_cookie("_stat", "id", expires="Sun, 06 Nov 1994 08:49:37 GMT")
+
+    response = through(rf, build)
+    assert ("_stat" in response.cookies or response.has_header("Set-Cookie")) is passes
+    assert ("_stat" in cookies_expired(response)) is (passes and written == "set_cookie")
+
+
+def test_a_max_age_deletion_passes_whatever_the_responses_date(rf, categories):
+    def build(response: HttpResponse) -> None:
+        response["Date"] = "Thu, 01 Jan 1970 00:00:00 GMT"
+        response.delete_cookie("_stat")
+
+    response = through(rf, build)
+    assert cookies_expired(response) == {"_stat"}
