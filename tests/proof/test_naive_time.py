@@ -49,6 +49,16 @@ def test_a_decision_is_recorded_with_a_naive_local_time_and_verifies(client: Cli
     assert "1 record (record " in command("cookieconsent_verify", "--since", since)
 
 
+def test_an_aware_time_is_refused_before_anything_is_written():
+    """As SQLite and MySQL refuse it; PostgreSQL would keep it and give back the local time,
+    not the text that was hashed, and the record would never verify."""
+    ConsentRecordFactory()
+    with pytest.raises(ValueError, match="created_at must be naive when USE_TZ is False"):
+        ConsentRecordFactory(created_at=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))
+    assert ConsentRecord.objects.count() == 1
+    assert "The consent log verifies: 1 record " in command("cookieconsent_verify")
+
+
 def test_export_and_receipt_give_the_recorded_time(client: Client):
     client.post(CONSENT, {"action": "reject_all", "next": "/"})
     record = ConsentRecord.objects.get()
