@@ -21,7 +21,8 @@ import hashlib
 import itertools
 import json
 import uuid
-from collections.abc import Callable, Sequence
+import zoneinfo
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
@@ -69,6 +70,33 @@ def timestamp(value: dt.datetime) -> str:
         value = value.astimezone(dt.UTC)
     # "+00:00" off the end.
     return value.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def readings(value: dt.datetime, using: str) -> Iterator[dt.datetime]:
+    """``created_at`` as read, then as database ``using`` would give back the same stored value
+    with ``USE_TZ`` set the other way and the same ``TIME_ZONE``: the forms its hash may cover
+    (``timestamp()`` has no marker of which), for a record written before ``USE_TZ`` was
+    switched. Each reads the one value stored, so none lets a changed time pass
+    (docs/proof.md, "When USE_TZ or TIME_ZONE changes")."""
+    yield value
+    if connections[using].features.supports_timezones:
+        # PostgreSQL keeps the instant, and without USE_TZ gives it in TIME_ZONE.
+        zone: dt.tzinfo = timezone.get_default_timezone()
+    else:
+        # SQLite and MySQL keep the time as written: with USE_TZ, in the database's zone
+        # (DATABASES' TIME_ZONE, which only USE_TZ allows; UTC if not given).
+        name = settings.DATABASES[using].get("TIME_ZONE") if settings.USE_TZ else None
+        zone = zoneinfo.ZoneInfo(name) if name else dt.UTC
+    if timezone.is_aware(value):
+        yield timezone.make_naive(value, zone)
+        return
+    aware = value.replace(tzinfo=zone)
+    yield aware.astimezone(dt.UTC)  # as Django gives it with USE_TZ
+    other = aware.replace(fold=1 - aware.fold)
+    if other.utcoffset() != aware.utcoffset():
+        # A wall time the clocks went through twice: a naive reading of PostgreSQL's instant
+        # cannot tell which, so either is the same time as this site reads it.
+        yield other.astimezone(dt.UTC)
 
 
 #: The canonical form's serialiser: JSON with sorted keys, no whitespace, no ASCII escapes.
