@@ -21,7 +21,8 @@ import hashlib
 import itertools
 import json
 import uuid
-from collections.abc import Callable, Sequence
+import zoneinfo
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
@@ -69,6 +70,33 @@ def timestamp(value: dt.datetime) -> str:
         value = value.astimezone(dt.UTC)
     # "+00:00" off the end.
     return value.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def readings(value: dt.datetime, using: str) -> Iterator[dt.datetime]:
+    """``created_at`` as read, then as database ``using`` would give back the same stored value
+    with ``USE_TZ`` set the other way and the same ``TIME_ZONE``: the forms its hash may cover
+    (``timestamp()`` has no marker of which), for a record written before ``USE_TZ`` was
+    switched. Each reads the one value stored, so none lets a changed time pass
+    (docs/proof.md, "When USE_TZ or TIME_ZONE changes")."""
+    yield value
+    if connections[using].features.supports_timezones:
+        # PostgreSQL keeps the instant, and without USE_TZ gives it in TIME_ZONE.
+        zone: dt.tzinfo = timezone.get_default_timezone()
+    else:
+        # SQLite and MySQL keep the time as written: with USE_TZ, in the database's zone
+        # (DATABASES' TIME_ZONE, which only USE_TZ allows; UTC if not given).
+        name = settings.DATABASES[using].get("TIME_ZONE") if settings.USE_TZ else None
+        zone = zoneinfo.ZoneInfo(name) if name else dt.UTC
+    if timezone.is_aware(value):
+        yield timezone.make_naive(value, zone)
+        return
+    aware = value.replace(tzinfo=zone)
+    yield aware.astimezone(dt.UTC)  # as Django gives it with USE_TZ
+    other = aware.replace(fold=1 - aware.fold)
+    if other.utcoffset() != aware.utcoffset():
+        # A wall time the clocks went through twice: a naive reading of PostgreSQL's instant
+        # cannot tell which, so either is the same time as this site reads it.
+        yield other.astimezone(dt.UTC)
 
 
 #: The canonical form's serialiser: JSON with sorted keys, no whitespace, no ASCII escapes.
@@ -232,18 +260,32 @@ def _create_head(using: str) -> None:
 
 def _settle(record: ConsentRecord) -> None:
     """The values as the database will give them back: a time given as text parsed, a naive
-    one made aware as Django makes it, a consent ID given as text made a UUID."""
+    one made aware as Django makes it, a consent ID given as text made a UUID, a tuple of
+    slugs a list. Raises ``ValueError`` for an aware time on a site with ``USE_TZ = False``
+    (SQLite and MySQL refuse it, PostgreSQL would give back another text than was hashed)
+    and ``TypeError`` for categories that are not a list of slugs (text would be hashed as
+    its letters, and a receipt could not say what was chosen)."""
     if not isinstance(record.created_at, dt.datetime):
         record.created_at = type(record)._meta.get_field("created_at").to_python(record.created_at)
     if settings.USE_TZ and timezone.is_naive(record.created_at):
         record.created_at = timezone.make_aware(record.created_at)
+    elif not settings.USE_TZ and timezone.is_aware(record.created_at):
+        raise ValueError("A consent record's created_at must be naive when USE_TZ is False.")
     if not isinstance(record.consent_id, uuid.UUID):
         record.consent_id = uuid.UUID(str(record.consent_id))
+    for name in ("granted", "refused"):
+        setattr(record, name, _slugs(name, getattr(record, name)))
+
+
+def _slugs(name: str, value: object) -> list[str]:
+    """``granted`` or ``refused`` as written: a list of category slugs."""
+    if isinstance(value, list | tuple) and all(isinstance(slug, str) for slug in value):
+        return list(value)
+    raise TypeError(f"A consent record's {name} must be a list of category slugs, not {value!r}.")
 
 
 def _link(records: Sequence[ConsentRecord], prev: str) -> None:
     for record in records:
-        _settle(record)
         record.chain_prev = prev
         record.chain_hash = prev = digest(values_of(record), prev)
 
@@ -264,6 +306,8 @@ def append(records: Sequence[ConsentRecord], using: str, insert: Callable[[], T]
     # not MySQL or MariaDB (whose RETURNING is for INSERT and DELETE only).
     returning = triggered and connection.features.can_return_columns_from_insert
     statements = _statements(connection.ops.quote_name(ChainHead._meta.db_table), returning)
+    for record in records:  # before anything is read or written
+        _settle(record)
     if triggered and not connection.in_atomic_block:
         for _attempt in range(_OPTIMISTIC):
             with connection.cursor() as cursor:

@@ -24,7 +24,7 @@ from django.db.models import CharField, Min, Q, QuerySet
 from django.db.models.functions import Cast
 
 from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
-from cookieconsent.models.chain import GENESIS, HASHED, digest
+from cookieconsent.models.chain import GENESIS, HASHED, digest, readings
 from cookieconsent.streaming import streamed
 
 CHUNK_SIZE = 5000
@@ -184,6 +184,7 @@ def _walk(
     ``head_pk``, its hash ``report.head``), counted in ``report``, taking each hash met off
     ``wanted``: the first record that does not verify, if any."""
     crossing = _Crossing(checkpoints)
+    using = records.db
     for pk, row in _read(records):
         if row is None:
             return Break(pk, _consent_id(pk), CONTENT)
@@ -198,7 +199,7 @@ def _walk(
         if hash_ is None or link is None:
             reason = NO_LINK if hash_ is not None else NO_HASH if link is not None else UNCHAINED
             return Break(pk, str(values[_CONSENT_ID]), reason)
-        if not _matches(values, link, hash_):
+        if not _matches(values, link, hash_, using):
             return Break(pk, str(values[_CONSENT_ID]), CONTENT)
         if link != prev[1]:
             return Break(pk, str(values[_CONSENT_ID]), LINK)
@@ -233,11 +234,12 @@ def _given_before(pk: int, since: dt.datetime) -> str | None:
     at the first record: it was changed (its time moved back, out of the days asked for), or
     the database keeps its time in another form than Django writes, which SQLite (comparing
     text) placed before ``since``."""
-    for _pk, row in _read(ConsentRecord.objects.filter(pk=pk)):
+    record = ConsentRecord.objects.filter(pk=pk)
+    for _pk, row in _read(record):
         if row is None:
             return None
         link, hash_, *values = row
-        if not _matches(values, link, hash_):
+        if not _matches(values, link, hash_, record.db):
             return None
         try:
             return hash_ if values[_CREATED_AT] < since else None
@@ -273,16 +275,26 @@ def _purged(pk: int, checkpoints: Sequence[int], oldest: int | None) -> bool:
     return not ConsentRecord.objects.filter(pk__gte=pk, pk__lte=end).exists()
 
 
-def _matches(values: Sequence[Any], link: str, hash_: str) -> bool:
-    """Whether a record's content gives its hash. A value of another type than the record was
+def as_hashed(values: Sequence[Any], link: object, hash_: object, using: str) -> dt.datetime | None:
+    """The time a record was hashed with: the reading of its ``created_at`` (``readings()``,
+    of database ``using``) with which its values (``HASHED``'s, as read) and ``link`` give
+    ``hash_``. ``None`` if none does; and for a value of another type than the record was
     written with (a JSON object, text or null where a list was, a fraction where an integer
-    was: anyone can write those below the ORM) does not: the hash would take it as the value it
-    can be coerced to, or fail."""
-    return (
-        tuple(map(type, values)) == _WRITTEN
-        and isinstance(link, str)
-        and digest(values, link) == hash_
-    )
+    was: anyone can write those below the ORM), which the hash would take as the value it can
+    be coerced to, or fail on."""
+    if tuple(map(type, values)) != _WRITTEN or not isinstance(link, str):
+        return None
+    hashed = list(values)
+    for reading in readings(values[_CREATED_AT], using):
+        hashed[_CREATED_AT] = reading
+        if digest(hashed, link) == hash_:
+            return reading
+    return None
+
+
+def _matches(values: Sequence[Any], link: str, hash_: str, using: str) -> bool:
+    """Whether a record's content gives its hash (``as_hashed()``)."""
+    return as_hashed(values, link, hash_, using) is not None
 
 
 #: What reading back a value written below the ORM can raise: one the field cannot convert
@@ -356,7 +368,7 @@ def _held_up_to(kept: Mapping[str, int | None], hashes: set[str], pk: int) -> se
         for record, row in _read(records)
         if row is not None
         and row[1] in (at.get(record), *bare)
-        and _matches(row[2:], row[0], row[1])
+        and _matches(row[2:], row[0], row[1], records.db)
     }
     checkpoints = ChainCheckpoint.objects.filter(record_pk__lte=pk, hash__in=bare)
     return held | {h for (h,) in _readable(checkpoints, "hash")}

@@ -17,7 +17,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from cookieconsent.models import ConsentRecord
+from cookieconsent.models.chain import HASHED
 from cookieconsent.models.records import slug_list
+from cookieconsent.proof.chain import as_hashed
 from cookieconsent.streaming import streamed
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
@@ -88,10 +90,18 @@ def _csv_value(value: Any) -> Any:
 
 
 def rows(queryset: QuerySet[ConsentRecord]) -> Iterator[dict[str, Any]]:
-    """Each record as a dict of export columns, oldest first."""
+    """Each record as a dict of export columns, oldest first. Its time is given as it was
+    hashed (``as_hashed()``), so that the file alone gives every hash: a record written before
+    ``USE_TZ`` was switched gives the form of then (docs/proof.md)."""
     cols = columns()
     fields = [field for _, field in cols]
+    hashed = [fields.index(name) for name in HASHED]
+    link, hash_, time = (fields.index(f) for f in ("chain_prev", "chain_hash", "created_at"))
+    using = queryset.db
     for row in streamed(queryset, fields, ("created_at", "pk"), CHUNK_SIZE):
+        given = as_hashed([row[i] for i in hashed], row[link], row[hash_], using)
+        if given is not None:
+            row = (*row[:time], given, *row[time + 1 :])
         yield {name: _value(v) for (name, _), v in zip(cols, row, strict=True)}
 
 

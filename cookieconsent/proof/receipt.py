@@ -4,11 +4,15 @@ to the record is in docs/proof.md; the hashes let the receipt be checked against
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.db import router
+
 from cookieconsent.models import Action, ConsentRecord, PublishedVersion
-from cookieconsent.models.chain import timestamp
+from cookieconsent.models.chain import timestamp, values_of
 from cookieconsent.models.records import slug_list
+from cookieconsent.proof.chain import as_hashed
 
 SCHEMA = "ISO/IEC TS 27560:2023"
 #: ISO/IEC 29184 and TS 27560's event states, for each action.
@@ -27,12 +31,19 @@ class NotAsWritten(ValueError):
     below the ORM, and no receipt can say what the visitor chose."""
 
 
+def _as_hashed(record: ConsentRecord) -> dt.datetime:
+    """The record's time as it was hashed (``as_hashed()``), as it is read if it does not verify."""
+    using = router.db_for_read(type(record), instance=record)
+    given = as_hashed(values_of(record), record.chain_prev, record.chain_hash, using)
+    return given or record.created_at
+
+
 def receipt(record: ConsentRecord) -> dict[str, Any]:
     """The receipt of ``record``: who, what was presented, each purpose's state, when. Raises
     ``NotAsWritten`` for a record whose categories were changed below the ORM."""
     version: PublishedVersion | None = record.published_version
     policy = version.policy if version is not None else None
-    given = timestamp(record.created_at)
+    given = timestamp(_as_hashed(record))
     granted, refused = slug_list(record.granted), slug_list(record.refused)
     if granted is None or refused is None:
         raise NotAsWritten(record.consent_id)

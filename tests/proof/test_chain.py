@@ -514,6 +514,39 @@ def test_bulk_create_chains_in_order():
         )
 
 
+@pytest.mark.parametrize(
+    "categories",
+    ["analytics", {"analytics": True}, ["analytics", 1], None],
+    ids=["text", "object", "not-text", "null"],
+)
+@pytest.mark.parametrize("field", ["granted", "refused"])
+@pytest.mark.parametrize("bulk", [False, True], ids=["create", "bulk_create"])
+def test_categories_that_are_no_list_of_slugs_are_refused_before_anything_is_written(
+    field, categories, bulk
+):
+    """Text would be hashed as its letters and reported as changed; a list with a number
+    verifies, but no receipt can say what was chosen."""
+    ConsentRecordFactory()
+    values = {"policy_version": 1, "snapshot_hash": "0" * 64, "action": "custom"}
+    with pytest.raises(TypeError, match=f"{field} must be a list of category slugs"):
+        if bulk:
+            ConsentRecord.objects.bulk_create(
+                [ConsentRecord(**values), ConsentRecord(**values, **{field: categories})]
+            )
+        else:
+            ConsentRecord.objects.create(**values, **{field: categories})
+    assert ConsentRecord.objects.count() == 1
+    assert "verifies: 1 record " in verify()
+
+
+def test_a_tuple_of_slugs_is_kept_as_the_list_it_is_read_back_as():
+    record = ConsentRecord.objects.create(
+        policy_version=1, snapshot_hash="0" * 64, action="custom", granted=("analytics",)
+    )
+    assert record.granted == ["analytics"]
+    assert "verifies: 1 record " in verify()
+
+
 def test_the_head_is_made_again_from_the_newest_record():
     """A flushed head row (a test database's flush) continues from the newest record."""
     ConsentRecordFactory()
