@@ -603,12 +603,18 @@ def test_a_record_given_at_the_cutoff_stays_and_no_checkpoint_stands_in_for_it(a
     assert "verifies: 1 record " in verify()
 
 
-@pytest.mark.parametrize("stray", ["the-whole-run", "the-first-of-the-run"])
+@pytest.mark.parametrize("stray", ["the-whole-run", "the-first-of-the-run", "the-last-of-the-run"])
 def test_a_purged_run_with_a_record_written_below_the_orm_leaves_the_rest_verifiable(stray):
-    """A record without a hash, given before the cutoff, goes with the purge: no checkpoint
-    stands in for it (it has no hash to keep), and a run it began keeps no link to check."""
+    """A record without a hash, given before the cutoff, goes with the purge. It was never in
+    the chain: no checkpoint stands in for it, the run's checkpoint is its last chained record
+    (the one the record after the run links to), with the link of its first chained record."""
     now = timezone.now()
-    ConsentRecordFactory(created_at=now)
+    first = ConsentRecordFactory(created_at=now)
+    chained = (
+        ConsentRecordFactory(created_at=now - timedelta(days=500))
+        if stray == "the-last-of-the-run"
+        else None
+    )
     ConsentRecord._base_manager.bulk_create(
         [
             ConsentRecord(
@@ -620,11 +626,14 @@ def test_a_purged_run_with_a_record_written_below_the_orm_leaves_the_rest_verifi
         ]
     )
     if stray == "the-first-of-the-run":
-        ConsentRecordFactory(created_at=now - timedelta(days=500))
+        chained = ConsentRecordFactory(created_at=now - timedelta(days=500))
     ConsentRecordFactory(created_at=now)
     assert "it has no hash" in str(broken())
     purged = 1 if stray == "the-whole-run" else 2
     assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == purged
+    assert list(ChainCheckpoint.objects.values_list("record_pk", "hash", "chain_prev")) == (
+        [(chained.pk, chained.chain_hash, first.chain_hash)] if chained else []
+    )
     assert "verifies: 2 records" in verify()
 
 
