@@ -2,7 +2,7 @@
 
 Rows are read a chunk at a time (``cookieconsent.streaming``) and written in small batches, so
 memory stays flat however many records there are. CSV cells that a spreadsheet would run as a
-formula are neutralised; JSON Lines are written as stored.
+formula are neutralised, reversibly; JSON Lines are written as stored.
 """
 
 from __future__ import annotations
@@ -66,14 +66,17 @@ def _value(value: Any) -> Any:
 
 
 #: A spreadsheet reads a cell that begins with one of these as a formula (OWASP, "CSV
-#: Injection"): a User-Agent of ``=HYPERLINK(...)`` would become a live link.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Injection"): a User-Agent of ``=HYPERLINK(...)`` would become a live link. A ``'`` is
+#: quoted too, so that taking the first ``'`` off any cell that begins with one gives the
+#: value back: ``=x`` and ``'=x`` stay two values.
+_QUOTED_START = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 def _csv_cell(value: Any) -> Any:
-    """``value`` for a CSV cell: text that a spreadsheet would take for a formula gets a
-    leading ``'``, which makes it plain text; numbers we write ourselves are left alone."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """``value`` for a CSV cell: text that a spreadsheet would take for a formula, or that
+    begins with a ``'`` already, gets a leading ``'``, which makes it plain text; numbers we
+    write ourselves are left alone."""
+    if isinstance(value, str) and value.startswith(_QUOTED_START):
         return "'" + value
     return value
 

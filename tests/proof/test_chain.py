@@ -72,9 +72,16 @@ def below_the_guard(sql: str, params: list[object]) -> None:
         cursor.execute(sql, params)
 
 
-def auditors_hash(row: dict[str, str], prev: str) -> str:
+def unquoted(cell: str) -> str:
+    """A CSV cell's value, as docs/console.md tells a program to read it: a cell that begins
+    with ``'`` loses that first ``'``, and only that one."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def auditors_hash(cells: dict[str, str], prev: str) -> str:
     """The hash as docs/proof.md tells an auditor to compute it from a CSV export, with
     nothing but the standard library."""
+    row = {name: unquoted(cell) for name, cell in cells.items()}
     given = row["time"].removesuffix("+00:00")
     if "." not in given:
         given += ".000000"
@@ -121,6 +128,19 @@ def test_an_auditor_recomputes_every_hash_from_the_export(client, staff):
         assert auditors_hash(row, prev) == row["chain_hash"], row
         prev = row["chain_hash"]
     assert len(rows) == 2
+
+
+def test_an_auditor_recomputes_the_hash_of_cells_the_csv_quoted():
+    """Values that begin with a formula's character or with a ``'``, in every text column the
+    visitor's browser fills: the documented rule gives each back, and with it the hash."""
+    for agent in ("=x", "'=x", "'", "''", "-1", "@a", "a'b"):
+        ConsentRecordFactory(user_agent=agent, page_url="'" + agent, granted=["analytics"])
+    rows = list(csv.DictReader(io.StringIO("".join(export.stream(ConsentRecord.objects, "csv")))))
+    records = ConsentRecord.objects.order_by("created_at", "pk")
+    for row, record in zip(rows, records, strict=True):
+        assert unquoted(row["user_agent"]) == record.user_agent
+        assert unquoted(row["page"]) == record.page_url
+        assert auditors_hash(row, record.chain_prev) == record.chain_hash, row
 
 
 def test_a_time_given_in_another_zone_is_hashed_in_utc():

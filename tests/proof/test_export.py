@@ -190,6 +190,21 @@ def test_cell_neutralising_keeps_numbers_and_plain_text():
     assert export._csv_cell("=1+1") == "'=1+1"
 
 
+def test_a_cell_that_begins_with_a_quote_is_quoted_too():
+    """So that ``=x`` and ``'=x`` stay two values: the first ``'`` of a cell that has one is
+    the export's, and taking it off gives the value back (docs/console.md)."""
+    ConsentRecordFactory(user_agent="'=x")
+    ConsentRecordFactory(user_agent="=x")
+    ConsentRecordFactory(user_agent="'plain")
+    cells = [row["user_agent"] for row in csv.DictReader(io.StringIO(run()))]
+    assert cells == ["''=x", "'=x", "''plain"]
+    assert [cell[1:] if cell.startswith("'") else cell for cell in cells] == [
+        "'=x",
+        "=x",
+        "'plain",
+    ]
+
+
 def test_the_docs_script_verifies_an_export_of_a_purged_chain(tmp_path):
     """Run for real on ``cookieconsent_export --format jsonl``: non-ASCII values, a time
     without microseconds, and a purge that left two runs (a record imported with an older
