@@ -140,12 +140,35 @@ def test_records_given_at_the_same_time_are_read_once_each_across_chunks(monkeyp
         (["--since", "0001-01-01T00:30"], "--since '0001-01-01T00:30' is out of range"),
         (["--since", "2026-03-02", "--until", "2026-03-01"], "comes after --until '2026-03-01'"),
         (["--since", "2026-03-02T00:00", "--until", "2026-03-01"], "no record could be in both"),
+        # An empty value (a cron job's unset variable) is not the option left out.
+        (["--since", ""], "--since '' is not a date"),
+        (["--until", ""], "--until '' is not a date"),
+        (["--output", "/dev/full"], "Cannot write /dev/full: No space left on device."),
     ],
 )
 def test_bad_input_is_a_clear_error(args, message):
     with pytest.raises(CommandError, match=message.replace("[", r"\[")) as failed:
         run(*args)
     assert failed.value.returncode == 2  # a usage error
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--since", "2026-01-01"], "--since does"),
+        (["--until", "garbage"], "--until does"),
+        (["--format", "xml"], "--format does"),
+        (["--format", "csv", "--since", "2026-01-01"], "--since, --format do"),
+    ],
+)
+def test_a_receipt_refuses_the_options_that_do_not_apply_to_it(args, named):
+    """Not ignored: a receipt is one record, as JSON, whatever the dates and format said."""
+    record = ConsentRecordFactory()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=f"{named} not apply to it") as failed:
+        call_command("cookieconsent_export", "--receipt", str(record.consent_id), *args, stdout=out)
+    assert failed.value.returncode == 2
+    assert out.getvalue() == ""
 
 
 def test_stream_refuses_unknown_formats():

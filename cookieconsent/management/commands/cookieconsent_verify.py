@@ -49,7 +49,8 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, since: str | None = None, kept: str | None = None, **options: Any
     ) -> None:
-        start = moment(since, "--since", verb="verify") if since else None
+        # An empty value too (a cron job's unset variable): refused, not read as left out.
+        start = moment(since, "--since", verb="verify") if since is not None else None
         heads = _read_kept(kept) if kept is not None else {}
         total = ConsentRecord.objects.count() if self.stderr.isatty() else 0
         progress = Progress(total, self.stderr, label="Verifying ")
