@@ -2,7 +2,8 @@
 
 Rows are read a chunk at a time (``cookieconsent.streaming``) and written in small batches, so
 memory stays flat however many records there are. CSV cells that a spreadsheet would run as a
-formula are neutralised, reversibly; JSON Lines are written as stored.
+formula are neutralised, reversibly; JSON Lines are written as stored. A record the ORM cannot
+read back is written as the database holds it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from django.db.models import QuerySet
 
 from cookieconsent.models import ConsentRecord
 from cookieconsent.models.records import slug_list
-from cookieconsent.streaming import streamed
+from cookieconsent.proof.unreadable import as_stored
+from cookieconsent.streaming import streamed_readable
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 CHUNK_SIZE = 2000
@@ -90,11 +92,22 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-def rows(queryset: QuerySet[ConsentRecord]) -> Iterator[dict[str, Any]]:
-    """Each record as a dict of export columns, oldest first."""
+def rows(
+    queryset: QuerySet[ConsentRecord], *, on_unreadable: Callable[[int], None] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Each record as a dict of export columns, oldest first. A record the ORM cannot read
+    back (changed below it) is exported as stored, each value it cannot read as the text the
+    database holds, and ``on_unreadable(pk)`` is told of it."""
     cols = columns()
     fields = [field for _, field in cols]
-    for row in streamed(queryset, fields, ("created_at", "pk"), CHUNK_SIZE):
+    for pk, row in streamed_readable(queryset, fields, ("created_at", "pk"), CHUNK_SIZE):
+        if row is None:
+            record = as_stored(queryset, pk)
+            if record is None:  # gone meanwhile (purged)
+                continue
+            row = [getattr(record, field) for field in fields]
+            if on_unreadable is not None:
+                on_unreadable(pk)
         yield {name: _value(v) for (name, _), v in zip(cols, row, strict=True)}
 
 
@@ -103,9 +116,11 @@ def stream(
     fmt: str,
     *,
     on_rows: Callable[[int], None] | None = None,
+    on_unreadable: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """The records as text in ``fmt`` ("csv" or "jsonl"), in chunks of a few hundred rows;
-    ``on_rows(n)`` is told of each chunk's rows."""
+    ``on_rows(n)`` is told of each chunk's rows, ``on_unreadable(pk)`` of each record written
+    as stored (``rows()``)."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format {fmt!r}: use csv or jsonl.")
     buffer = io.StringIO()
@@ -114,7 +129,7 @@ def stream(
     if writer is not None:
         writer.writerow(names)
     count = 0
-    for row in rows(queryset):
+    for row in rows(queryset, on_unreadable=on_unreadable):
         if writer is not None:
             writer.writerow(_csv_cell(_csv_value(row[n])) for n in names)
         else:

@@ -260,6 +260,30 @@ def test_verify_names_a_record_the_driver_cannot_give_back(vendor, column, value
     assert_breaks_at(target.pk, target.consent_id, "content does not match its hash")
 
 
+#: Values the ORM cannot read back, as each database keeps them: (column, SQL value, what
+#: reading the column as text gives of it, if anything).
+UNREADABLE = {
+    "sqlite": [
+        ("consent_id", "'nope'", "nope"),
+        ("user_agent", "CAST(X'ff' AS TEXT)", ""),  # not UTF-8: not even as text
+        ("granted", f"'{_DEEP}'", _DEEP),
+    ],
+    "postgresql": [
+        ("created_at", "'infinity'", "infinity"),
+        ("created_at", "'0044-03-15 BC'", "0044-03-15 00:00:00+00 BC"),
+        ("granted", f"'{_DEEP}'", _DEEP),
+    ],
+}
+
+
+def make_unreadable(record: ConsentRecord, case: int) -> tuple[str, str]:
+    """Write this database's ``case``-th value the ORM cannot read back into ``record``, below
+    the guard: the column it changed, and that column as text."""
+    column, value, text = UNREADABLE[connection.vendor][case]
+    below_the_guard(f"UPDATE {TABLE} SET {column} = {value} WHERE id = %s", [record.pk])
+    return column, text
+
+
 def test_verify_names_a_record_whose_consent_id_is_not_utf8():
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL's columns refuse such values")

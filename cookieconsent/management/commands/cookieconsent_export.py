@@ -15,7 +15,12 @@ from cookieconsent.management.progress import Progress
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof import export
 from cookieconsent.proof.receipt import NotAsWritten, receipt
+from cookieconsent.streaming import UNREADABLE
 
+#: The exit status of an export that wrote a record the ORM cannot read back.
+BROKEN = 1
+#: How many such records an error names.
+_NAMED = 3
 #: The options that choose which records to export, and how: a receipt is one record, in JSON.
 _NOT_FOR_A_RECEIPT = ("since", "until", "format")
 
@@ -75,8 +80,12 @@ class Command(BaseCommand):
                 ) from None
         total = records.count()
         progress = Progress(total, self.stderr, label="Exporting ")
+        unreadable: list[int] = []
         try:
-            for chunk in export.stream(records, fmt, on_rows=progress.advance):
+            chunks = export.stream(
+                records, fmt, on_rows=progress.advance, on_unreadable=unreadable.append
+            )
+            for chunk in chunks:
                 if file is not None:
                     file.write(chunk)
                 else:
@@ -94,6 +103,17 @@ class Command(BaseCommand):
                     file.close()
         if file is not None:
             self.stderr.write(f"Exported {counted(total, 'consent record')} to {path}.")
+        if unreadable:
+            named = ", ".join(map(str, unreadable[:_NAMED]))
+            more = len(unreadable) - _NAMED
+            raise CommandError(
+                f"{counted(len(unreadable), 'record')} ({named}"
+                f"{f' and {more} more' if more > 0 else ''}) "
+                f"{'holds' if len(unreadable) == 1 else 'hold'} values that cannot be read back "
+                "as written: changed in the database, and exported as the database holds "
+                "them. Run cookieconsent_verify.",
+                returncode=BROKEN,
+            )
 
     def _receipt(self, consent_id: str, path: str | None) -> None:
         try:
@@ -102,11 +122,18 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--receipt {consent_id!r} is not a consent ID (a UUID).", returncode=USAGE
             ) from None
-        record = (
-            ConsentRecord.objects.select_related("published_version__policy")
-            .filter(consent_id=key)
-            .first()
-        )
+        try:
+            record = (
+                ConsentRecord.objects.select_related("published_version__policy")
+                .filter(consent_id=key)
+                .first()
+            )
+        except UNREADABLE:
+            raise CommandError(
+                f"The record {key} holds values that cannot be read back as written: it was "
+                "changed in the database, so no receipt can say what the visitor chose. Run "
+                "cookieconsent_verify."
+            ) from None
         if record is None:
             raise CommandError(f"No consent record has the consent ID {key}.")
         try:
