@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -23,12 +24,52 @@ from cookieconsent.admin.drafts import PublishReminderMixin
 from cookieconsent.admin.queries import RefuseNulMixin
 from cookieconsent.admin.readonly import ReadOnlyMixin
 from cookieconsent.models import ConsentRecord
+from cookieconsent.proof import unreadable
 from cookieconsent.proof.receipt import NotAsWritten, receipt
+from cookieconsent.streaming import UNREADABLE
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     _RecordAdmin = admin.ModelAdmin[ConsentRecord]
 else:
     _RecordAdmin = admin.ModelAdmin
+
+
+#: Said on the page of a record the ORM cannot read back, shown as the database holds it.
+NOT_READABLE = _(
+    "This record holds values that cannot be read back as written: it was changed in the "
+    "database, and is shown as the database holds it. Run cookieconsent_verify."
+)
+#: Said instead of its receipt.
+NO_RECEIPT = _(
+    "This record holds values that cannot be read back as written: it was changed in the "
+    "database, so no receipt can say what the visitor chose. Run cookieconsent_verify."
+)
+#: Beside its time in the list.
+CHANGED = _("changed in the database: run cookieconsent_verify")
+
+
+class _RecordList(ChangeList):
+    """The list, where a record the ORM cannot read back is shown as the database holds it
+    (``proof.unreadable``), not a server error."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        self.result_list = unreadable.readable(self.result_list, self.queryset)
+        if self.date_hierarchy and not _dates_readable(self.queryset, self.date_hierarchy):
+            # Its links are read from every record's time: one that cannot be read fails them.
+            self.date_hierarchy = None
+
+
+def _dates_readable(records: QuerySet[ConsentRecord], field: str) -> bool:
+    """Whether the first and last of ``records``' times can be read back (one query, by the
+    index): a time no datetime holds is the first or the last."""
+    try:
+        records.aggregate(first=Min(field), last=Max(field))
+    except UNREADABLE:
+        return False
+    return True
 
 
 #: Said instead of a receipt for a record whose categories are not lists of slugs.
@@ -99,7 +140,29 @@ class ConsentRecordAdmin(
 
     @admin.display(description=_("given at"), ordering="created_at")
     def given_at(self, obj: ConsentRecord) -> SafeString | str:
-        return display.moment(obj.created_at)
+        fields = unreadable.unreadable_fields(obj)
+        if not fields:
+            return display.moment(obj.created_at)
+        given = obj.created_at if "created_at" in fields else display.moment(obj.created_at)
+        return format_html("{} <strong>({})</strong>", given or display.EMPTY, CHANGED)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return _RecordList
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> ConsentRecord | None:
+        """The record; one the ORM cannot read back as the database holds it, said so."""
+        try:
+            found = super().get_object(request, object_id, from_field)
+        except UNREADABLE:
+            found = None
+        if found is not None or from_field is not None:
+            return found
+        stored = unreadable.as_stored(self.get_queryset(request), object_id)
+        if stored is not None:
+            messages.warning(request, NOT_READABLE)
+        return stored
 
     @admin.display(description=_("version"), ordering="policy_version")
     def version(self, obj: ConsentRecord) -> int:
@@ -160,24 +223,33 @@ class ConsentRecordAdmin(
         """The record as a consent receipt (JSON), for whoever may view it."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        record = self.get_queryset(request).select_related("published_version__policy")
-        found = record.filter(pk=pk).first()
+        records = self.get_queryset(request)
+        try:
+            found = records.select_related("published_version__policy").filter(pk=pk).first()
+        except UNREADABLE:
+            found = None
+            if records.filter(pk=pk).exists():  # (fails too if the database does)
+                return self._no_receipt(request, pk, NO_RECEIPT)
         if found is None:
             raise Http404(gettext("No consent record with that ID."))
         try:
             data = receipt(found)
         except NotAsWritten:
-            messages.error(request, NOT_AS_WRITTEN)
-            return HttpResponseRedirect(
-                reverse(
-                    "admin:cookieconsent_consentrecord_change",
-                    args=[found.pk],
-                    current_app=self.admin_site.name,
-                )
-            )
+            return self._no_receipt(request, pk, NOT_AS_WRITTEN)
         response = HttpResponse(
             json.dumps(data, ensure_ascii=False, indent=2),
             content_type="application/json; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="receipt-{found.consent_id}.json"'
         return response
+
+    def _no_receipt(self, request: HttpRequest, pk: int, why: StrOrPromise) -> HttpResponse:
+        """Back to the record's page, saying why it has no receipt."""
+        messages.error(request, why)
+        return HttpResponseRedirect(
+            reverse(
+                "admin:cookieconsent_consentrecord_change",
+                args=[pk],
+                current_app=self.admin_site.name,
+            )
+        )

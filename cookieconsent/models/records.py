@@ -195,23 +195,27 @@ class ConsentRecord(models.Model):
 def _leave_checkpoints(
     records: models.QuerySet[ConsentRecord], cutoff: datetime, using: str
 ) -> None:
-    """A checkpoint for the last record of every run of ``records`` given before ``cutoff``
-    (in the chain's order, the primary key's): the record after it links to its hash. It keeps
-    the link of the run's first record too, so that records removed from before the run show."""
+    """A checkpoint for the last chained record of every run of ``records`` given before
+    ``cutoff`` (in the chain's order, the primary key's): the record after the run links to its
+    hash. It keeps the link of the run's first chained record too, so that records removed from
+    before the run show. A record without a hash (inserted below the ORM) was never in the
+    chain: nothing links to it, so it ends no run and starts none, and a run of such records
+    alone leaves no checkpoint."""
     ends: list[ChainCheckpoint] = []
-    last: _Row | None = None  # of the run so far
-    link = ""  # of the run's first record
+    last: _Row | None = None  # the run's last chained record so far
+    link = ""  # of the run's first chained record
     fields = ("pk", "consent_id", "created_at", "chain_hash", "chain_prev")
     for row in streamed(records, fields, ("pk",), 5000):
-        if row[2] < cutoff:
+        if row[2] >= cutoff:
+            if last is not None:
+                ends.append(_checkpoint(last, link, cutoff))
+            last = None
+        elif row[3]:
             link = (row[4] or "") if last is None else link
             last = row
-        elif last is not None:
-            ends.append(_checkpoint(last, link, cutoff))
-            last = None
     if last is not None:
         ends.append(_checkpoint(last, link, cutoff))
-    ChainCheckpoint.objects.using(using).bulk_create(e for e in ends if e.hash)
+    ChainCheckpoint.objects.using(using).bulk_create(ends)
 
 
 #: A record as ``_leave_checkpoints()`` reads it: key, consent ID, time, hash and link.

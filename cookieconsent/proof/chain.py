@@ -19,13 +19,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from django.db import DataError, OperationalError
 from django.db.models import CharField, Min, Q, QuerySet
 from django.db.models.functions import Cast
 
 from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
 from cookieconsent.models.chain import GENESIS, HASHED, digest, readings
-from cookieconsent.streaming import streamed
+from cookieconsent.streaming import UNREADABLE, streamed_readable
 
 CHUNK_SIZE = 5000
 _CONSENT_ID = HASHED.index("consent_id")
@@ -297,35 +296,10 @@ def _matches(values: Sequence[Any], link: str, hash_: str, using: str) -> bool:
     return as_hashed(values, link, hash_, using) is not None
 
 
-#: What reading back a value written below the ORM can raise: one the field cannot convert
-#: (SQLite keeps any text in any column), JSON nested deeper than Python's json reads, a time
-#: no datetime holds (PostgreSQL's infinity, a year BC: ``DataError``), text that is not UTF-8
-#: (SQLite: ``OperationalError``, which ``_answers()`` tells from the database failing).
-_UNREADABLE = (TypeError, ValueError, AttributeError, RecursionError, DataError, OperationalError)
-
-
 def _read(records: QuerySet[ConsentRecord]) -> Iterator[tuple[int, Sequence[Any] | None]]:
-    """Each record's primary key and its other values (``_FIELDS``), streamed; ``None`` for
-    the values of a record the ORM cannot read back (the driver fails the whole chunk): after
-    such a chunk, the rest are read one at a time."""
-    last = 0
-    try:
-        for pk, *values in streamed(records, _FIELDS, ("pk",), CHUNK_SIZE):
-            last = pk
-            yield pk, values
-        return
-    except _UNREADABLE:
-        pass
-    rows = records.values_list(*_FIELDS)
-    for (pk,) in streamed(records.filter(pk__gt=last), ("pk",), ("pk",), CHUNK_SIZE):
-        try:
-            row = rows.filter(pk=pk).first()
-        except _UNREADABLE:
-            if _answers(records, pk):
-                yield pk, None
-        else:
-            if row is not None:
-                yield pk, row[1:]
+    """Each record's primary key and its other values (``_FIELDS``), streamed in the chain's
+    order; ``None`` for the values of a record the ORM cannot read back."""
+    return streamed_readable(records, _FIELDS[1:], ("pk",), CHUNK_SIZE)
 
 
 def _readable(rows: QuerySet[Any], *fields: str | Cast) -> list[tuple[Any, ...]]:
@@ -333,13 +307,13 @@ def _readable(rows: QuerySet[Any], *fields: str | Cast) -> list[tuple[Any, ...]]
     give back."""
     try:
         return list(rows.values_list(*fields))
-    except _UNREADABLE:
+    except UNREADABLE:
         pass
     found: list[tuple[Any, ...]] = []
     for pk in rows.values_list("pk", flat=True):
         try:
             found.extend(rows.filter(pk=pk).values_list(*fields))
-        except _UNREADABLE:
+        except UNREADABLE:
             _answers(rows, pk)
     return found
 

@@ -2,7 +2,8 @@
 
 Rows are read a chunk at a time (``cookieconsent.streaming``) and written in small batches, so
 memory stays flat however many records there are. CSV cells that a spreadsheet would run as a
-formula are neutralised; JSON Lines are written as stored.
+formula are neutralised, reversibly; JSON Lines are written as stored. A record the ORM cannot
+read back is written as the database holds it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from cookieconsent.models import ConsentRecord
 from cookieconsent.models.chain import HASHED
 from cookieconsent.models.records import slug_list
 from cookieconsent.proof.chain import as_hashed
-from cookieconsent.streaming import streamed
+from cookieconsent.proof.unreadable import as_stored
+from cookieconsent.streaming import streamed_readable
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 CHUNK_SIZE = 2000
@@ -68,14 +70,17 @@ def _value(value: Any) -> Any:
 
 
 #: A spreadsheet reads a cell that begins with one of these as a formula (OWASP, "CSV
-#: Injection"): a User-Agent of ``=HYPERLINK(...)`` would become a live link.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Injection"): a User-Agent of ``=HYPERLINK(...)`` would become a live link. A ``'`` is
+#: quoted too, so that taking the first ``'`` off any cell that begins with one gives the
+#: value back: ``=x`` and ``'=x`` stay two values.
+_QUOTED_START = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 def _csv_cell(value: Any) -> Any:
-    """``value`` for a CSV cell: text that a spreadsheet would take for a formula gets a
-    leading ``'``, which makes it plain text; numbers we write ourselves are left alone."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """``value`` for a CSV cell: text that a spreadsheet would take for a formula, or that
+    begins with a ``'`` already, gets a leading ``'``, which makes it plain text; numbers we
+    write ourselves are left alone."""
+    if isinstance(value, str) and value.startswith(_QUOTED_START):
         return "'" + value
     return value
 
@@ -89,19 +94,31 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-def rows(queryset: QuerySet[ConsentRecord]) -> Iterator[dict[str, Any]]:
+def rows(
+    queryset: QuerySet[ConsentRecord], *, on_unreadable: Callable[[int], None] | None = None
+) -> Iterator[dict[str, Any]]:
     """Each record as a dict of export columns, oldest first. Its time is given as it was
     hashed (``as_hashed()``), so that the file alone gives every hash: a record written before
-    ``USE_TZ`` was switched gives the form of then (docs/proof.md)."""
+    ``USE_TZ`` was switched gives the form of then (docs/proof.md). A record the ORM cannot
+    read back (changed below it) is exported as stored, each value it cannot read as the text
+    the database holds, and ``on_unreadable(pk)`` is told of it."""
     cols = columns()
     fields = [field for _, field in cols]
     hashed = [fields.index(name) for name in HASHED]
     link, hash_, time = (fields.index(f) for f in ("chain_prev", "chain_hash", "created_at"))
     using = queryset.db
-    for row in streamed(queryset, fields, ("created_at", "pk"), CHUNK_SIZE):
-        given = as_hashed([row[i] for i in hashed], row[link], row[hash_], using)
-        if given is not None:
-            row = (*row[:time], given, *row[time + 1 :])
+    for pk, row in streamed_readable(queryset, fields, ("created_at", "pk"), CHUNK_SIZE):
+        if row is None:
+            record = as_stored(queryset, pk)
+            if record is None:  # gone meanwhile (purged)
+                continue
+            row = [getattr(record, field) for field in fields]
+            if on_unreadable is not None:
+                on_unreadable(pk)
+        else:
+            given = as_hashed([row[i] for i in hashed], row[link], row[hash_], using)
+            if given is not None:
+                row = (*row[:time], given, *row[time + 1 :])
         yield {name: _value(v) for (name, _), v in zip(cols, row, strict=True)}
 
 
@@ -110,9 +127,11 @@ def stream(
     fmt: str,
     *,
     on_rows: Callable[[int], None] | None = None,
+    on_unreadable: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """The records as text in ``fmt`` ("csv" or "jsonl"), in chunks of a few hundred rows;
-    ``on_rows(n)`` is told of each chunk's rows."""
+    ``on_rows(n)`` is told of each chunk's rows, ``on_unreadable(pk)`` of each record written
+    as stored (``rows()``)."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format {fmt!r}: use csv or jsonl.")
     buffer = io.StringIO()
@@ -121,7 +140,7 @@ def stream(
     if writer is not None:
         writer.writerow(names)
     count = 0
-    for row in rows(queryset):
+    for row in rows(queryset, on_unreadable=on_unreadable):
         if writer is not None:
             writer.writerow(_csv_cell(_csv_value(row[n])) for n in names)
         else:

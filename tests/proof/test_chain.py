@@ -72,9 +72,16 @@ def below_the_guard(sql: str, params: list[object]) -> None:
         cursor.execute(sql, params)
 
 
-def auditors_hash(row: dict[str, str], prev: str) -> str:
+def unquoted(cell: str) -> str:
+    """A CSV cell's value, as docs/console.md tells a program to read it: a cell that begins
+    with ``'`` loses that first ``'``, and only that one."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def auditors_hash(cells: dict[str, str], prev: str) -> str:
     """The hash as docs/proof.md tells an auditor to compute it from a CSV export, with
     nothing but the standard library."""
+    row = {name: unquoted(cell) for name, cell in cells.items()}
     given = row["time"].removesuffix("+00:00")
     if "." not in given:
         given += ".000000"
@@ -121,6 +128,19 @@ def test_an_auditor_recomputes_every_hash_from_the_export(client, staff):
         assert auditors_hash(row, prev) == row["chain_hash"], row
         prev = row["chain_hash"]
     assert len(rows) == 2
+
+
+def test_an_auditor_recomputes_the_hash_of_cells_the_csv_quoted():
+    """Values that begin with a formula's character or with a ``'``, in every text column the
+    visitor's browser fills: the documented rule gives each back, and with it the hash."""
+    for agent in ("=x", "'=x", "'", "''", "-1", "@a", "a'b"):
+        ConsentRecordFactory(user_agent=agent, page_url="'" + agent, granted=["analytics"])
+    rows = list(csv.DictReader(io.StringIO("".join(export.stream(ConsentRecord.objects, "csv")))))
+    records = ConsentRecord.objects.order_by("created_at", "pk")
+    for row, record in zip(rows, records, strict=True):
+        assert unquoted(row["user_agent"]) == record.user_agent
+        assert unquoted(row["page"]) == record.page_url
+        assert auditors_hash(row, record.chain_prev) == record.chain_hash, row
 
 
 def test_a_time_given_in_another_zone_is_hashed_in_utc():
@@ -238,6 +258,30 @@ def test_verify_names_a_record_the_driver_cannot_give_back(vendor, column, value
     _first, target, _last = (ConsentRecordFactory() for _ in range(3))
     below_the_guard(f"UPDATE {TABLE} SET {column} = {value} WHERE id = %s", [target.pk])
     assert_breaks_at(target.pk, target.consent_id, "content does not match its hash")
+
+
+#: Values the ORM cannot read back, as each database keeps them: (column, SQL value, what
+#: reading the column as text gives of it, if anything).
+UNREADABLE = {
+    "sqlite": [
+        ("consent_id", "'nope'", "nope"),
+        ("user_agent", "CAST(X'ff' AS TEXT)", ""),  # not UTF-8: not even as text
+        ("granted", f"'{_DEEP}'", _DEEP),
+    ],
+    "postgresql": [
+        ("created_at", "'infinity'", "infinity"),
+        ("created_at", "'0044-03-15 BC'", "0044-03-15 00:00:00+00 BC"),
+        ("granted", f"'{_DEEP}'", _DEEP),
+    ],
+}
+
+
+def make_unreadable(record: ConsentRecord, case: int) -> tuple[str, str]:
+    """Write this database's ``case``-th value the ORM cannot read back into ``record``, below
+    the guard: the column it changed, and that column as text."""
+    column, value, text = UNREADABLE[connection.vendor][case]
+    below_the_guard(f"UPDATE {TABLE} SET {column} = {value} WHERE id = %s", [record.pk])
+    return column, text
 
 
 def test_verify_names_a_record_whose_consent_id_is_not_utf8():
@@ -428,7 +472,7 @@ def test_verify_since_starts_at_a_record_given_at_that_very_moment():
     assert f"verifies: 2 records (records {at.pk} to {last.pk})" in said
 
 
-@pytest.mark.parametrize("bad", ["yesterday", "2026-02-30", "0001-01-01T00:00+05:00"])
+@pytest.mark.parametrize("bad", ["yesterday", "2026-02-30", "0001-01-01T00:00+05:00", ""])
 def test_verify_refuses_a_bad_date_clearly(bad):
     error = broken("--since", bad)
     assert error.returncode == 2
@@ -636,12 +680,18 @@ def test_a_record_given_at_the_cutoff_stays_and_no_checkpoint_stands_in_for_it(a
     assert "verifies: 1 record " in verify()
 
 
-@pytest.mark.parametrize("stray", ["the-whole-run", "the-first-of-the-run"])
+@pytest.mark.parametrize("stray", ["the-whole-run", "the-first-of-the-run", "the-last-of-the-run"])
 def test_a_purged_run_with_a_record_written_below_the_orm_leaves_the_rest_verifiable(stray):
-    """A record without a hash, given before the cutoff, goes with the purge: no checkpoint
-    stands in for it (it has no hash to keep), and a run it began keeps no link to check."""
+    """A record without a hash, given before the cutoff, goes with the purge. It was never in
+    the chain: no checkpoint stands in for it, the run's checkpoint is its last chained record
+    (the one the record after the run links to), with the link of its first chained record."""
     now = timezone.now()
-    ConsentRecordFactory(created_at=now)
+    first = ConsentRecordFactory(created_at=now)
+    chained = (
+        ConsentRecordFactory(created_at=now - timedelta(days=500))
+        if stray == "the-last-of-the-run"
+        else None
+    )
     ConsentRecord._base_manager.bulk_create(
         [
             ConsentRecord(
@@ -653,11 +703,14 @@ def test_a_purged_run_with_a_record_written_below_the_orm_leaves_the_rest_verifi
         ]
     )
     if stray == "the-first-of-the-run":
-        ConsentRecordFactory(created_at=now - timedelta(days=500))
+        chained = ConsentRecordFactory(created_at=now - timedelta(days=500))
     ConsentRecordFactory(created_at=now)
     assert "it has no hash" in str(broken())
     purged = 1 if stray == "the-whole-run" else 2
     assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == purged
+    assert list(ChainCheckpoint.objects.values_list("record_pk", "hash", "chain_prev")) == (
+        [(chained.pk, chained.chain_hash, first.chain_hash)] if chained else []
+    )
     assert "verifies: 2 records" in verify()
 
 

@@ -13,12 +13,14 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
 from cookieconsent.models import ChainCheckpoint, ConsentRecord
 from cookieconsent.proof import export
 from tests.factories import ConsentRecordFactory
 from tests.helpers import auditors_script
+from tests.proof.test_chain import TABLE, UNREADABLE, below_the_guard, make_unreadable
 
 pytestmark = pytest.mark.django_db
 
@@ -140,12 +142,84 @@ def test_records_given_at_the_same_time_are_read_once_each_across_chunks(monkeyp
         (["--since", "0001-01-01T00:30"], "--since '0001-01-01T00:30' is out of range"),
         (["--since", "2026-03-02", "--until", "2026-03-01"], "comes after --until '2026-03-01'"),
         (["--since", "2026-03-02T00:00", "--until", "2026-03-01"], "no record could be in both"),
+        # An empty value (a cron job's unset variable) is not the option left out.
+        (["--since", ""], "--since '' is not a date"),
+        (["--until", ""], "--until '' is not a date"),
+        (["--output", "/dev/full"], "Cannot write /dev/full: No space left on device."),
     ],
 )
 def test_bad_input_is_a_clear_error(args, message):
     with pytest.raises(CommandError, match=message.replace("[", r"\[")) as failed:
         run(*args)
     assert failed.value.returncode == 2  # a usage error
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--since", "2026-01-01"], "--since does"),
+        (["--until", "garbage"], "--until does"),
+        (["--format", "xml"], "--format does"),
+        (["--format", "csv", "--since", "2026-01-01"], "--since, --format do"),
+    ],
+)
+def test_a_receipt_refuses_the_options_that_do_not_apply_to_it(args, named):
+    """Not ignored: a receipt is one record, as JSON, whatever the dates and format said."""
+    record = ConsentRecordFactory()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=f"{named} not apply to it") as failed:
+        call_command("cookieconsent_export", "--receipt", str(record.consent_id), *args, stdout=out)
+    assert failed.value.returncode == 2
+    assert out.getvalue() == ""
+
+
+def test_records_the_orm_cannot_read_leave_every_other_read_once_in_order(monkeypatch):
+    """Several, side by side and at the ends of chunks: each record is written once, in the
+    export's order, the rest streamed on after the chunk that held them."""
+    monkeypatch.setattr(export, "CHUNK_SIZE", 2)
+    now = timezone.now()
+    made = [ConsentRecordFactory(created_at=now - timedelta(hours=10 - n)) for n in range(9)]
+    bad = [made[1], made[2], made[5], made[8]]
+    column, value, _text = UNREADABLE[connection.vendor][2]  # categories: the order stays
+    below_the_guard(
+        f"UPDATE {TABLE} SET {column} = {value} WHERE id IN (%s, %s, %s, %s)",
+        [r.pk for r in bad],
+    )
+    with pytest.raises(CommandError) as failed:
+        run("--format", "jsonl")
+    assert f"4 records ({', '.join(str(r.pk) for r in bad[:3])} and 1 more) hold" in str(
+        failed.value
+    )
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("cookieconsent_export", "--format", "jsonl", stdout=out, stderr=io.StringIO())
+    hashes = [json.loads(line)["chain_hash"] for line in out.getvalue().splitlines()]
+    assert hashes == [r.chain_hash for r in made]
+
+
+@pytest.mark.parametrize("case", [0, 1, 2])
+def test_a_record_the_orm_cannot_read_is_exported_as_stored_and_named(tmp_path, case):
+    """Changed below the ORM into a value it cannot read back: the export goes on past it, writes
+    it as the database holds it, names it and exits 1 (docs/commands.md)."""
+    first = ConsentRecordFactory(created_at=timezone.now() - timedelta(days=1))
+    bad = ConsentRecordFactory(created_at=timezone.now() - timedelta(hours=1))
+    last = ConsentRecordFactory()
+    column, text = make_unreadable(bad, case)
+    target = tmp_path / "consent.jsonl"
+    with pytest.raises(CommandError) as failed:
+        run("--format", "jsonl", "-o", str(target))
+    assert failed.value.returncode == 1
+    assert f"1 record ({bad.pk}) holds values that cannot be read back" in str(failed.value)
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert len(lines) == 3
+    ids = {line["consent_id"] for line in lines}
+    assert {str(first.consent_id), str(last.consent_id)} <= ids
+    stored = next(line for line in lines if line["chain_hash"] == bad.chain_hash)
+    assert stored[{field: name for name, field in export.COLUMNS}[column]] == text
+    with pytest.raises(CommandError):  # CSV too
+        run("-o", str(tmp_path / "consent.csv"))
+    with (tmp_path / "consent.csv").open(encoding="utf-8") as file:
+        assert len(list(csv.DictReader(file))) == 3
 
 
 def test_stream_refuses_unknown_formats():
@@ -188,6 +262,21 @@ def test_cell_neutralising_keeps_numbers_and_plain_text():
     assert export._csv_cell("") == ""
     assert export._csv_cell("a=b") == "a=b"
     assert export._csv_cell("=1+1") == "'=1+1"
+
+
+def test_a_cell_that_begins_with_a_quote_is_quoted_too():
+    """So that ``=x`` and ``'=x`` stay two values: the first ``'`` of a cell that has one is
+    the export's, and taking it off gives the value back (docs/console.md)."""
+    ConsentRecordFactory(user_agent="'=x")
+    ConsentRecordFactory(user_agent="=x")
+    ConsentRecordFactory(user_agent="'plain")
+    cells = [row["user_agent"] for row in csv.DictReader(io.StringIO(run()))]
+    assert cells == ["''=x", "'=x", "''plain"]
+    assert [cell[1:] if cell.startswith("'") else cell for cell in cells] == [
+        "'=x",
+        "=x",
+        "'plain",
+    ]
 
 
 def test_the_docs_script_verifies_an_export_of_a_purged_chain(tmp_path):

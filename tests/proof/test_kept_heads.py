@@ -3,12 +3,16 @@ verifies on its own; it no longer passes through a head kept before the rewrite.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
+from django.test import override_settings
 from django.utils import timezone
 
 from cookieconsent.models import ChainCheckpoint, ChainHead, ConsentRecord
@@ -163,6 +167,54 @@ def test_a_bare_head_of_a_record_purged_since_is_passed_through(tmp_path):
     (tmp_path / "today").write_text(newest.chain_hash + "\n")
     assert ConsentRecord.objects.purge_older_than(now + timedelta(seconds=1)) == 1
     assert "verifies: 0 records" in verify("--kept", str(tmp_path / "today"))
+
+
+def test_the_head_kept_with_an_export_survives_the_purge_and_catches_a_rewrite(tmp_path):
+    """docs/proof.md's workflow: export, keep the head verify prints then with the export, keep
+    heads daily; the purge deletes the exported records (the head's from inside a run): the
+    heads still pass. A record rewritten after that, every hash made again, does not."""
+    now = timezone.now()
+    heads = tmp_path / "heads.log"
+    ConsentRecordFactory(created_at=now - timedelta(days=400, hours=1))
+    ConsentRecordFactory(created_at=now - timedelta(days=400))
+    exported = tmp_path / "consent.jsonl"
+    call_command(
+        "cookieconsent_export", "--format", "jsonl", "-o", str(exported), stderr=StringIO()
+    )
+    said = verify()
+    keep(heads, said)
+    # The auditor's check: the head kept with the export is the file's last record's hash.
+    last = json.loads(exported.read_text().splitlines()[-1])
+    assert f"Head: {last['chain_hash']} (record " in said
+    ConsentRecordFactory(created_at=now - timedelta(days=399))
+    today = ConsentRecordFactory(created_at=now, action="reject_all")
+    keep(heads, verify())
+    with override_settings(COOKIECONSENT={"RECORD_RETENTION": timedelta(days=365)}):
+        call_command("cookieconsent_purge", stdout=StringIO(), stderr=StringIO())
+    assert list(ConsentRecord.objects.values_list("pk", flat=True)) == [today.pk]
+    assert "verifies: 1 record " in verify("--kept", str(heads))
+    rewrite_whole(today, action="accept_all")
+    assert "verifies: 1 record " in verify()
+    error = broken("--kept", str(heads))
+    assert error.returncode == 1
+    assert "does not pass through 1 of 2 heads kept" in str(error)
+    assert "kept bare" not in str(error)
+
+
+def test_a_bare_head_of_a_record_purged_from_inside_a_run_is_named_as_kept_bare(tmp_path):
+    """A hash without its record, whose record the purge deleted from the middle of a run: no
+    checkpoint holds it, and nothing tells it from a rewrite. The error says it was kept bare
+    (docs/proof.md); not where no purge ran."""
+    now = timezone.now()
+    heads = tmp_path / "heads.log"
+    old = ConsentRecordFactory(created_at=now - timedelta(days=400))
+    heads.write_text(old.chain_hash + "\n")
+    ConsentRecordFactory(created_at=now - timedelta(days=399))
+    ConsentRecordFactory(created_at=now)
+    assert ConsentRecord.objects.purge_older_than(now - timedelta(days=365)) == 2
+    error = broken("--kept", str(heads))
+    assert error.returncode == 1
+    assert "1 of them was kept bare, without (record N)" in str(error)
 
 
 @pytest.mark.parametrize("since", [False, True], ids=["whole", "since"])

@@ -11,14 +11,17 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils.html import escape
 
 from cookieconsent.models import ConsentRecord
 from cookieconsent.proof import export
 from tests.factories import ConsentRecordFactory, UserFactory
-from tests.proof.test_chain import CONSENT, TABLE, below_the_guard
+from tests.proof.test_chain import CONSENT, TABLE, below_the_guard, make_unreadable
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("categories")]
+
+RECORDS = "/admin/cookieconsent/consentrecord/"
 
 
 def test_the_admin_gives_a_records_receipt(client, staff):
@@ -145,3 +148,34 @@ def test_a_record_whose_categories_were_changed_is_shown_not_a_server_error(staf
     assert cells["granted"] == ("" if now is None else json.dumps(now, ensure_ascii=False))
     line = "".join(export.stream(ConsentRecord.objects.all(), "jsonl"))
     assert json.loads(line)["granted"] == ("" if now is None else now)
+
+
+@pytest.mark.parametrize("case", [0, 1, 2])
+def test_a_record_the_orm_cannot_read_is_shown_as_stored_not_a_server_error(staff, case):
+    """Changed below the ORM into a value it cannot read back (a consent ID that is no UUID,
+    a time no datetime holds, ...): the admin's list and the record's page show it as the
+    database holds it and say so, its receipt (admin and command) is refused with the reason,
+    and the admin's export writes it as stored. No 500 or traceback."""
+    ConsentRecordFactory()
+    target = ConsentRecordFactory()
+    column, text = make_unreadable(target, case)
+    listing = staff.get(RECORDS)
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert page.count("changed in the database: run cookieconsent_verify") == 1
+    if column in ("consent_id", "created_at"):
+        assert escape(text) in page
+    change = f"{RECORDS}{target.pk}/change/"
+    response = staff.get(f"{RECORDS}{target.pk}/receipt/", follow=True)
+    assert response.redirect_chain == [(change, 302)]
+    shown = response.content.decode()
+    assert "so no receipt can say what the visitor chose" in shown
+    assert "is shown as the database holds it" in shown
+    if connection.vendor == "postgresql":  # (SQLite's consent ID is the value changed)
+        with pytest.raises(CommandError, match="cannot be read back as written") as failed:
+            call_command("cookieconsent_export", "--receipt", str(target.consent_id))
+        assert failed.value.returncode == 1
+    response = staff.get(f"{RECORDS}export/?format=jsonl")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert len(lines) == 2
+    assert target.chain_hash in lines[0] + lines[1]

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from cookieconsent.management import USAGE, counted
 from cookieconsent.management.moments import moment
 from cookieconsent.management.progress import Progress
-from cookieconsent.models import ConsentRecord
+from cookieconsent.models import ChainCheckpoint, ConsentRecord
 from cookieconsent.proof import chain
 
 BROKEN = 1
@@ -49,7 +49,8 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, since: str | None = None, kept: str | None = None, **options: Any
     ) -> None:
-        start = moment(since, "--since", verb="verify") if since else None
+        # An empty value too (a cron job's unset variable): refused, not read as left out.
+        start = moment(since, "--since", verb="verify") if since is not None else None
         heads = _read_kept(kept) if kept is not None else {}
         total = ConsentRecord.objects.count() if self.stderr.isatty() else 0
         progress = Progress(total, self.stderr, label="Verifying ")
@@ -70,7 +71,8 @@ class Command(BaseCommand):
                 f"The consent log verifies, but does not pass through {len(report.lost)} of "
                 f"{counted(len(heads), 'head')} kept in {kept}: it was rewritten after they were "
                 "kept. "
-                f"Not passed through: {named}{f' and {more} more' if more > 0 else ''}.",
+                f"Not passed through: {named}{f' and {more} more' if more > 0 else ''}."
+                f"{_kept_bare([h for h in report.lost if heads[h] is None])}",
                 returncode=BROKEN,
             )
         if report.checked == 1:
@@ -80,6 +82,18 @@ class Command(BaseCommand):
             what = f"{report.checked} records ({span}) match their hashes and follow one another"
         at = f" (record {report.head_pk})" if report.head_pk is not None else ""
         self.stdout.write(f"The consent log verifies: {what}. Head: {report.head}{at}")
+
+
+def _kept_bare(lost: list[str]) -> str:
+    """What to add about the ``lost`` heads kept without their record, once the purge has run:
+    the purge may have deleted that record, which a bare hash cannot show."""
+    if not lost or not ChainCheckpoint.objects.exists():
+        return ""
+    return (
+        f" {len(lost)} of them {'was' if len(lost) == 1 else 'were'} kept bare, without "
+        "(record N): where the purge deleted the record from inside a run, nothing tells that "
+        "from a rewrite. Keep heads as this command prints them."
+    )
 
 
 def _read_kept(path: str) -> dict[str, int | None]:
