@@ -349,12 +349,12 @@ _HEADER_NAME = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 @register(Tags.security)
 def check_regions(**kwargs: Any) -> list[CheckMessage]:
     """The region settings (docs/regions.md): header names a request can carry, and trusted,
-    a resolver that imports and can be called."""
+    a resolver that imports and can be called. ``""`` is unset, as ``None`` is."""
     config = get_config()
     errors: list[CheckMessage] = []
     for key in ("REGION_HEADER", "REGION_SUBDIVISION_HEADER"):
         value = config[key]
-        if isinstance(value, str) and not _HEADER_NAME.fullmatch(value):
+        if isinstance(value, str) and value and not _HEADER_NAME.fullmatch(value):
             errors.append(
                 Error(
                     f"{SETTING_NAME}[{key!r}] = {value!r} is not an HTTP header name.",
@@ -389,26 +389,8 @@ def check_regions(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     path = config["REGION_RESOLVER"]
-    if isinstance(path, str):
-        try:
-            resolver = import_string(path)
-        except ImportError as exc:
-            errors.append(
-                Error(
-                    f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} cannot be imported: {exc}",
-                    id="cookieconsent.E021",
-                )
-            )
-        else:
-            if not callable(resolver):
-                errors.append(
-                    Error(
-                        f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} is not callable.",
-                        hint="Name a function taking the request and returning a region "
-                        "code or None.",
-                        id="cookieconsent.E021",
-                    )
-                )
+    if isinstance(path, str) and path:
+        errors.extend(_check_resolver(path))
     return errors
 
 
@@ -442,6 +424,38 @@ def check_subdivision_rules(**kwargs: Any) -> list[CheckMessage]:
             id="cookieconsent.W021",
         )
     ]
+
+
+def _check_resolver(path: str) -> list[CheckMessage]:
+    try:
+        resolver = import_string(path)
+    except ImportError as exc:
+        return [
+            Error(
+                f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} cannot be imported: {exc}",
+                id="cookieconsent.E021",
+            )
+        ]
+    except Exception as exc:  # the module's own code failed (a GeoIP2() without a database)
+        return [
+            Error(
+                f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} cannot be imported: its module "
+                f"raised {type(exc).__name__}: {exc}. Every visitor's region is unknown "
+                "(opt-in) until it imports.",
+                hint="Fix what the module needs when it is imported (GeoIP2() needs GEOIP_PATH "
+                "and its database), or create it inside the function.",
+                id="cookieconsent.E021",
+            )
+        ]
+    if not callable(resolver):
+        return [
+            Error(
+                f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} is not callable.",
+                hint="Name a function taking the request and returning a region code or None.",
+                id="cookieconsent.E021",
+            )
+        ]
+    return []
 
 
 @register(Tags.compatibility)

@@ -179,14 +179,15 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         (str, _NONE),
         "Request header holding the visitor's ISO 3166-1 country code, set by the site's CDN "
-        'or proxy, e.g. `"CF-IPCountry"`. Read only with `TRUST_REGION_HEADER`. See '
-        "[regions](regions.md).",
+        'or proxy, e.g. `"CF-IPCountry"`; `None` or `""` reads none. Read only with '
+        "`TRUST_REGION_HEADER`. See [regions](regions.md).",
     ),
     Setting(
         "REGION_SUBDIVISION_HEADER",
         None,
         (str, _NONE),
-        'Request header holding the subdivision (`"CA"` or `"US-CA"`), read with `REGION_HEADER`.',
+        'Request header holding the subdivision (`"CA"` or `"US-CA"`), read with `REGION_HEADER`; '
+        '`None` or `""` reads none.',
     ),
     Setting(
         "TRUST_REGION_HEADER",
@@ -201,7 +202,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         (str, _NONE),
         "Dotted path to a callable `request -> str | None` giving the visitor's region (e.g. "
-        "with Django's `GeoIP2`); asked before the headers.",
+        'with Django\'s `GeoIP2`); asked before the headers. `None` or `""`: no resolver.',
     ),
     Setting(
         "RECORD_RETENTION",

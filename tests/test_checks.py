@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -175,6 +177,14 @@ def region_error_codes(value: dict[str, object]) -> list[str]:
         ),
         ({"REGION_RESOLVER": "tests.nowhere.resolve"}, ["cookieconsent.E021"]),
         ({"REGION_RESOLVER": "tests.engine.test_regions.HEADER"}, ["cookieconsent.E021"]),
+        # "" is unset, as at run time (and as W020 and E022 take it)
+        ({"REGION_HEADER": "", "TRUST_REGION_HEADER": True}, []),
+        ({"REGION_HEADER": "", "REGION_SUBDIVISION_HEADER": ""}, []),
+        ({"REGION_RESOLVER": ""}, []),
+        (
+            {"REGION_HEADER": "", "REGION_SUBDIVISION_HEADER": "CF-Region"},
+            ["cookieconsent.W020", "cookieconsent.E022"],
+        ),
     ],
 )
 def test_region_settings(value, codes):
@@ -352,6 +362,19 @@ def test_without_a_database_to_read_the_publish_check_says_nothing():
     from cookieconsent.checks import check_published
 
     assert check_published() == []
+
+
+def test_a_resolver_whose_module_fails_to_import(tmp_path: Path, monkeypatch):
+    """docs/regions.md's GeoIP2() example without a database raises on import: the check
+    reports it rather than crash (manage.py check, migrate and runserver did)."""
+    (tmp_path / "cc_geoip_resolver.py").write_text(
+        "raise RuntimeError('GeoIP database not found')\n\ndef region(request):\n    return 'DE'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cc_geoip_resolver", raising=False)
+    [error] = _region_checks({"REGION_RESOLVER": "cc_geoip_resolver.region"})
+    assert error.id == "cookieconsent.E021"
+    assert "RuntimeError: GeoIP database not found" in error.msg
 
 
 @pytest.mark.django_db
