@@ -16,8 +16,17 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
-from cookieconsent.conf import DAY, DEFAULTS, SETTING_NAME, SETTINGS, get_config
+from cookieconsent.conf import (
+    BROWSER_COOKIE_LIMIT,
+    DAY,
+    DEFAULTS,
+    LONGEST,
+    SETTING_NAME,
+    SETTINGS,
+    get_config,
+)
 from cookieconsent.engine.consent_mode import CONSENT_TYPES, MICROSOFT_TAGS
+from cookieconsent.markup import extension_error
 
 MIDDLEWARE_PATH = "cookieconsent.middleware.CookieConsentMiddleware"
 #: Middleware that set cookies: ours must come before them in MIDDLEWARE, to see their cookies.
@@ -90,9 +99,27 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
 
 def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
     errors: list[CheckMessage] = _check_staleness(config["REGISTRY_STALENESS"])
+    errors.extend(_check_lifetimes(config))
     errors.extend(_check_cookie(config))
     errors.extend(_check_user_agent(config["USER_AGENT_MAX_LENGTH"]))
-    retention = config["RECORD_RETENTION"]
+    errors.extend(_check_retention(config["RECORD_RETENTION"]))
+    limit = config["UNDECLARED_COOKIES_LIMIT"]
+    if isinstance(limit, int) and limit < 0:
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['UNDECLARED_COOKIES_LIMIT'] must be 0 or more.",
+                id="cookieconsent.E041",
+            )
+        )
+    errors.extend(_check_base_template(config["BASE_TEMPLATE"]))
+    errors.extend(_check_google(config["GOOGLE_CONSENT_MODE"]))
+    errors.extend(_check_microsoft(config))
+    errors.extend(_check_markdown(config["MARKDOWN_EXTENSIONS"]))
+    return errors
+
+
+def _check_retention(retention: object) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
     if isinstance(retention, timedelta | int) and not isinstance(retention, bool):
         seconds = retention.total_seconds() if isinstance(retention, timedelta) else retention
         if seconds <= 0:
@@ -115,46 +142,88 @@ def _check_values(config: dict[str, Any]) -> list[CheckMessage]:
                     id="cookieconsent.E042",
                 )
             )
-    limit = config["UNDECLARED_COOKIES_LIMIT"]
-    if isinstance(limit, int) and limit < 0:
-        errors.append(
-            Error(
-                f"{SETTING_NAME}['UNDECLARED_COOKIES_LIMIT'] must be 0 or more.",
-                id="cookieconsent.E041",
-            )
-        )
-    base = config["BASE_TEMPLATE"]
-    if isinstance(base, str):
-        try:
-            get_template(base)
-        except TemplateDoesNotExist:
+        elif seconds > LONGEST:
             errors.append(
                 Error(
-                    f"{SETTING_NAME}['BASE_TEMPLATE'] names {base!r}, which no template loader "
-                    "finds.",
-                    hint="Name a template in a folder of TEMPLATES' 'DIRS' or in an app's "
-                    "templates/ folder; it needs a 'title' and a 'content' block.",
-                    id="cookieconsent.E008",
+                    f"{SETTING_NAME}['RECORD_RETENTION'] is longer than 1000 years: the purge "
+                    "cannot work out a date that far back, so manage.py cookieconsent_purge "
+                    "would fail.",
+                    hint="Keep records at most 1000 years, e.g. timedelta(days=3 * 365), or set "
+                    "None to keep every record.",
+                    id="cookieconsent.E045",
                 )
             )
-    mode = config["GOOGLE_CONSENT_MODE"]
-    if isinstance(mode, dict):
-        for slug, types in mode.items():
-            unknown = (
-                set(types) - GOOGLE_CONSENT_TYPES
-                if isinstance(types, list | tuple)
-                else {repr(types)}
+    return errors
+
+
+def _check_base_template(base: object) -> list[CheckMessage]:
+    if not isinstance(base, str):
+        return []  # E003
+    try:
+        get_template(base)
+    except TemplateDoesNotExist:
+        return [
+            Error(
+                f"{SETTING_NAME}['BASE_TEMPLATE'] names {base!r}, which no template loader finds.",
+                hint="Name a template in a folder of TEMPLATES' 'DIRS' or in an app's "
+                "templates/ folder; it needs a 'title' and a 'content' block.",
+                id="cookieconsent.E008",
             )
-            if unknown:
-                errors.append(
-                    Error(
-                        f"{SETTING_NAME}['GOOGLE_CONSENT_MODE'][{slug!r}] names unknown consent "
-                        f"types: {', '.join(sorted(unknown))}.",
-                        hint="Known types: " + ", ".join(sorted(GOOGLE_CONSENT_TYPES)) + ".",
-                        id="cookieconsent.E006",
-                    )
+        ]
+    except Exception as exc:  # a syntax error, a tag library that fails: the pages would too
+        return [
+            Error(
+                f"{SETTING_NAME}['BASE_TEMPLATE'] names {base!r}, which cannot be loaded "
+                f"({type(exc).__name__}: {exc}): the policy, preferences and error pages "
+                "would fail with a server error.",
+                hint="Fix the template, or what it loads.",
+                id="cookieconsent.E008",
+            )
+        ]
+    return []
+
+
+def _check_google(mode: object) -> list[CheckMessage]:
+    if not isinstance(mode, dict):
+        return []  # E003
+    errors: list[CheckMessage] = []
+    for slug, types in mode.items():
+        unknown = (
+            {t if isinstance(t, str) else repr(t) for t in types} - GOOGLE_CONSENT_TYPES
+            if isinstance(types, list | tuple)
+            else {repr(types)}
+        )
+        if unknown:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['GOOGLE_CONSENT_MODE'][{slug!r}] names unknown consent "
+                    f"types: {', '.join(sorted(unknown))}.",
+                    hint="Known types: " + ", ".join(sorted(GOOGLE_CONSENT_TYPES)) + ".",
+                    id="cookieconsent.E006",
                 )
-    errors.extend(_check_microsoft(config))
+            )
+    return errors
+
+
+def _check_markdown(extensions: object) -> list[CheckMessage]:
+    """Each of ``MARKDOWN_EXTENSIONS`` loads, as Python-Markdown loads it: here, once, rather
+    than on each rendering, where one that does not fails every publication."""
+    if not isinstance(extensions, list | tuple):
+        return []  # E003
+    errors: list[CheckMessage] = []
+    for extension in extensions:
+        exc = extension_error(extension)
+        if exc is not None:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['MARKDOWN_EXTENSIONS'] names {extension!r}, which "
+                    f"Python-Markdown cannot load ({type(exc).__name__}: {exc}): publishing "
+                    "the policy would fail with a server error.",
+                    hint="Name an extension Python-Markdown ships ('tables', 'sane_lists', "
+                    "'toc'…), the dotted path of an installed one, or an Extension instance.",
+                    id="cookieconsent.E030",
+                )
+            )
     return errors
 
 
@@ -163,13 +232,14 @@ def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_cookie(config: dict[str, Any]) -> list[CheckMessage]:
-    """The consent cookie: lifetimes it can be given, a name a ``Set-Cookie`` can carry, and a
-    ``SameSite`` browsers accept."""
+def _check_lifetimes(config: dict[str, Any]) -> list[CheckMessage]:
+    """The consent cookie's lifetimes: one it can be given, and one browsers keep."""
     errors: list[CheckMessage] = []
     for key in ("CONSENT_MAX_AGE", "REFUSAL_MAX_AGE"):
         value = config[key]
-        if _is_int(value) and value <= 0:
+        if not _is_int(value):
+            continue  # E003
+        if value <= 0:
             errors.append(
                 Error(
                     f"{SETTING_NAME}[{key!r}] is {value}: the consent cookie would go out already "
@@ -178,6 +248,39 @@ def _check_cookie(config: dict[str, Any]) -> list[CheckMessage]:
                     id="cookieconsent.E010",
                 )
             )
+        elif value > LONGEST:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{key!r}] is {value} seconds, longer than 1000 years: no "
+                    "date that far ahead can be written in the consent cookie's Expires, so "
+                    "every consent POST would fail with a server error.",
+                    hint="Give at most 400 days (34560000 seconds), the longest browsers keep "
+                    "a cookie; the default is a year.",
+                    id="cookieconsent.E012",
+                )
+            )
+        elif value > BROWSER_COOKIE_LIMIT:
+            errors.append(
+                Warning(
+                    f"{SETTING_NAME}[{key!r}] is {value} seconds, more than 400 days, the "
+                    "longest browsers keep a cookie: the banner asks again after 400 days.",
+                    hint="Give at most 400 days (34560000 seconds); the default is a year.",
+                    id="cookieconsent.W008",
+                )
+            )
+    return errors
+
+
+#: Names browsers give rules of their own (RFC 6265bis, matched in any case).
+_SECURE_PREFIXES = ("__secure-", "__host-")
+#: What a Path attribute may hold (RFC 6265's av-octet: printable ASCII but ";"), from "/".
+_COOKIE_PATH = re.compile(r"/[\x20-\x3a\x3c-\x7e]*")
+
+
+def _check_cookie(config: dict[str, Any]) -> list[CheckMessage]:
+    """The consent cookie: a name a ``Set-Cookie`` can carry, attributes browsers accept with
+    it, and a ``SameSite`` browsers accept."""
+    errors: list[CheckMessage] = []
     name = config["COOKIE_NAME"]
     if isinstance(name, str):
         try:
@@ -192,6 +295,19 @@ def _check_cookie(config: dict[str, Any]) -> list[CheckMessage]:
                     id="cookieconsent.E011",
                 )
             )
+        errors.extend(_check_prefix(name, config))
+    path = config["COOKIE_PATH"]
+    if isinstance(path, str) and not _COOKIE_PATH.fullmatch(path):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['COOKIE_PATH'] = {path!r} is not a path browsers take: the "
+                "consent cookie would be kept for the consent URL's folder only (or not at "
+                "all), so no page sees the visitor's choice and the banner never goes away.",
+                hint="Give a path from the site's root, starting with '/', without ';' or "
+                "control characters; the default '/' covers the whole site.",
+                id="cookieconsent.E015",
+            )
+        )
     if config["COOKIE_SAMESITE"] == "None" and config["COOKIE_SECURE"] is False:
         errors.append(
             Warning(
@@ -201,6 +317,39 @@ def _check_cookie(config: dict[str, Any]) -> list[CheckMessage]:
                 hint="Set COOKIE_SECURE = True (the site must be served over HTTPS), or use "
                 "'Lax', the default.",
                 id="cookieconsent.W007",
+            )
+        )
+    return errors
+
+
+def _check_prefix(name: str, config: dict[str, Any]) -> list[CheckMessage]:
+    """A ``__Secure-`` or ``__Host-`` name: browsers refuse the cookie without ``Secure``, and
+    a ``__Host-`` one with a ``Domain`` or a ``Path`` other than ``/``."""
+    prefix = next((p for p in _SECURE_PREFIXES if name.lower().startswith(p)), None)
+    if prefix is None:
+        return []
+    shown = name[: len(prefix)]
+    errors: list[CheckMessage] = []
+    if config["COOKIE_SECURE"] is not True:
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['COOKIE_NAME'] starts with {shown!r} but COOKIE_SECURE is not "
+                "True: browsers refuse such a cookie without Secure, so no visitor's choice is "
+                "kept and the banner never goes away.",
+                hint="Set COOKIE_SECURE = True (the site must be served over HTTPS), or choose "
+                "a name without the prefix.",
+                id="cookieconsent.E013",
+            )
+        )
+    if prefix == "__host-" and (config["COOKIE_DOMAIN"] or config["COOKIE_PATH"] != "/"):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['COOKIE_NAME'] starts with {shown!r} but COOKIE_DOMAIN is set "
+                "or COOKIE_PATH is not '/': browsers refuse such a cookie with a Domain or "
+                "another Path, so no visitor's choice is kept and the banner never goes away.",
+                hint="Set COOKIE_DOMAIN = None and COOKIE_PATH = '/', or use '__Secure-' "
+                "(which allows both).",
+                id="cookieconsent.E014",
             )
         )
     return errors
@@ -258,11 +407,22 @@ STALENESS_WARNING = 60
 def _check_staleness(value: object) -> list[CheckMessage]:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return []  # E003
-    if math.isnan(value) or value < 0:
+    if (isinstance(value, float) and math.isnan(value)) or value < 0:
         return [
             Error(
                 f"{SETTING_NAME}['REGISTRY_STALENESS'] must be a number of seconds, 0 or more; "
                 f"{value!r} is not.",
+                id="cookieconsent.E007",
+            )
+        ]
+    if LONGEST < value < math.inf:
+        # An int too large for a float would fail every request that asks for the registry.
+        return [
+            Error(
+                f"{SETTING_NAME}['REGISTRY_STALENESS'] is longer than 1000 years, the longest "
+                "duration a setting takes.",
+                hint="Keep it at a few seconds (the default is 5); float('inf') never reads the "
+                "registry stamp again.",
                 id="cookieconsent.E007",
             )
         ]
@@ -349,12 +509,12 @@ _HEADER_NAME = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 @register(Tags.security)
 def check_regions(**kwargs: Any) -> list[CheckMessage]:
     """The region settings (docs/regions.md): header names a request can carry, and trusted,
-    a resolver that imports and can be called."""
+    a resolver that imports and can be called. ``""`` is unset, as ``None`` is."""
     config = get_config()
     errors: list[CheckMessage] = []
     for key in ("REGION_HEADER", "REGION_SUBDIVISION_HEADER"):
         value = config[key]
-        if isinstance(value, str) and not _HEADER_NAME.fullmatch(value):
+        if isinstance(value, str) and value and not _HEADER_NAME.fullmatch(value):
             errors.append(
                 Error(
                     f"{SETTING_NAME}[{key!r}] = {value!r} is not an HTTP header name.",
@@ -389,27 +549,41 @@ def check_regions(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     path = config["REGION_RESOLVER"]
-    if isinstance(path, str):
-        try:
-            resolver = import_string(path)
-        except ImportError as exc:
-            errors.append(
-                Error(
-                    f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} cannot be imported: {exc}",
-                    id="cookieconsent.E021",
-                )
-            )
-        else:
-            if not callable(resolver):
-                errors.append(
-                    Error(
-                        f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} is not callable.",
-                        hint="Name a function taking the request and returning a region "
-                        "code or None.",
-                        id="cookieconsent.E021",
-                    )
-                )
+    if isinstance(path, str) and path:
+        errors.extend(_check_resolver(path))
     return errors
+
+
+def _check_resolver(path: str) -> list[CheckMessage]:
+    try:
+        resolver = import_string(path)
+    except ImportError as exc:
+        return [
+            Error(
+                f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} cannot be imported: {exc}",
+                id="cookieconsent.E021",
+            )
+        ]
+    except Exception as exc:  # the module's own code failed (a GeoIP2() without a database)
+        return [
+            Error(
+                f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} cannot be imported: its module "
+                f"raised {type(exc).__name__}: {exc}. Every visitor's region is unknown "
+                "(opt-in) until it imports.",
+                hint="Fix what the module needs when it is imported (GeoIP2() needs GEOIP_PATH "
+                "and its database), or create it inside the function.",
+                id="cookieconsent.E021",
+            )
+        ]
+    if not callable(resolver):
+        return [
+            Error(
+                f"{SETTING_NAME}['REGION_RESOLVER'] = {path!r} is not callable.",
+                hint="Name a function taking the request and returning a region code or None.",
+                id="cookieconsent.E021",
+            )
+        ]
+    return []
 
 
 @register(Tags.compatibility)

@@ -23,6 +23,12 @@ from django.dispatch import receiver
 SETTING_NAME = "COOKIECONSENT"
 
 DAY = 24 * 60 * 60
+#: The longest duration a setting may give (1000 years, in seconds). Beyond it the dates the app
+#: works out leave what Python's ``datetime`` holds (years 1 to 9999): a consent cookie's
+#: ``Expires`` that far ahead, a purge's cutoff that far back.
+LONGEST = 1000 * 365 * DAY
+#: The longest a browser keeps a cookie (RFC 6265bis): a longer ``Max-Age`` is cut to it.
+BROWSER_COOKIE_LIMIT = 400 * DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +79,15 @@ SETTINGS: tuple[Setting, ...] = (
         "CONSENT_MAX_AGE",
         365 * DAY,
         (int,),
-        "Seconds a decision that grants an optional category holds before the banner asks again.",
+        "Seconds a decision that grants an optional category holds before the banner asks "
+        "again; browsers keep a cookie at most 400 days.",
     ),
     Setting(
         "REFUSAL_MAX_AGE",
         182 * DAY,
         (int,),
-        "Seconds a decision that grants no optional category holds.",
+        "Seconds a decision that grants no optional category holds (browsers keep it at most 400 "
+        "days too).",
     ),
     Setting(
         "UNDECLARED_COOKIES",
@@ -179,14 +187,15 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         (str, _NONE),
         "Request header holding the visitor's ISO 3166-1 country code, set by the site's CDN "
-        'or proxy, e.g. `"CF-IPCountry"`. Read only with `TRUST_REGION_HEADER`. See '
-        "[regions](regions.md).",
+        'or proxy, e.g. `"CF-IPCountry"`; `None` or `""` reads none. Read only with '
+        "`TRUST_REGION_HEADER`. See [regions](regions.md).",
     ),
     Setting(
         "REGION_SUBDIVISION_HEADER",
         None,
         (str, _NONE),
-        'Request header holding the subdivision (`"CA"` or `"US-CA"`), read with `REGION_HEADER`.',
+        'Request header holding the subdivision (`"CA"` or `"US-CA"`), read with `REGION_HEADER`; '
+        '`None` or `""` reads none.',
     ),
     Setting(
         "TRUST_REGION_HEADER",
@@ -201,15 +210,15 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         (str, _NONE),
         "Dotted path to a callable `request -> str | None` giving the visitor's region (e.g. "
-        "with Django's `GeoIP2`); asked before the headers.",
+        'with Django\'s `GeoIP2`); asked before the headers. `None` or `""`: no resolver.',
     ),
     Setting(
         "RECORD_RETENTION",
         None,
         (timedelta, int, _NONE),
-        "How long consent records are kept: a `timedelta` or seconds, a day or more. `manage.py "
-        "cookieconsent_purge` deletes older ones and keeps the daily counts; `None` keeps "
-        "every record.",
+        "How long consent records are kept: a `timedelta` or seconds, from a day to 1000 "
+        "years. `manage.py cookieconsent_purge` deletes older ones and keeps the daily counts; "
+        "`None` keeps every record.",
     ),
     Setting(
         "UNDECLARED_COOKIES_LIMIT",

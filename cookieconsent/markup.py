@@ -47,6 +47,17 @@ _cleaner = nh3.Cleaner(
 )
 
 
+def extension_error(extension: object) -> Exception | None:
+    """What Python-Markdown raises loading ``extension`` as ``MARKDOWN_EXTENSIONS`` gives it
+    (a name it knows, a dotted path, an ``Extension``), or ``None`` when it loads. Whatever an
+    extension's module raises on import is reported, not raised."""
+    try:
+        markdown.Markdown(extensions=[extension])
+    except Exception as exc:
+        return exc
+    return None
+
+
 def _markdown_html(text: str) -> str:
     # A new Markdown instance per call: instances keep state and are not thread-safe.
     html = markdown.markdown(text, extensions=get_config()["MARKDOWN_EXTENSIONS"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -40,13 +41,23 @@ EU = (
 GROUPS: Mapping[str, tuple[str, ...]] = {"EU": EU, "EEA": (*EU, "IS", "LI", "NO")}
 
 
+_CAPITALS = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
+def ascii_upper(value: str) -> str:
+    """``value`` without spaces around it, its ASCII letters in capitals and nothing else
+    changed: Unicode's capitals would make codes of other letters (``ß`` → ``SS``, South
+    Sudan), which must stay what they are, not codes."""
+    return value.strip().translate(_CAPITALS)
+
+
 def normalise(value: object) -> str | None:
     """``value`` as an upper-case region code, or ``None`` when it is not shaped like one or
     names no country (``_NOT_A_COUNTRY``), so nothing a client sends is ever reflected as it
     came. Not looked up in ISO 3166: a well-formed code no country has (``JJ``) is kept."""
     if not isinstance(value, str) or len(value) > 8:
         return None
-    code = value.strip().upper()
+    code = ascii_upper(value)
     if not _CODE.fullmatch(code) or code[:2] in _NOT_A_COUNTRY:
         return None
     return code
@@ -54,7 +65,7 @@ def normalise(value: object) -> str | None:
 
 def rule_region(value: str) -> str:
     """A rule's region as it is stored and compared: without spaces around it, in capitals."""
-    return value.strip().upper()
+    return ascii_upper(value)
 
 
 def validate_rule_region(value: str) -> None:
@@ -132,7 +143,7 @@ def region_name(code: str) -> str:
     """A region's name in the active language where ISO 3166's translations have it:
     "South Africa", "California, United States", "European Union"; ``""`` for a code
     ISO 3166 does not list."""
-    code = code.strip().upper()
+    code = ascii_upper(code)
     if code in GROUPS:
         return str(_("European Union") if code == "EU" else _("European Economic Area"))
     country = _country(code[:2])

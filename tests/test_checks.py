@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -11,7 +14,9 @@ from django.core.checks import WARNING, CheckMessage
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import models
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
+from markdown.extensions.toc import TocExtension
 
 from cookieconsent.checks import (
     MIDDLEWARE_PATH,
@@ -20,7 +25,7 @@ from cookieconsent.checks import (
     check_regions,
     check_settings,
 )
-from cookieconsent.conf import SETTINGS
+from cookieconsent.conf import DAY, LONGEST, SETTINGS
 from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.models import ConsentRecord
 from tests.helpers import check_error_codes
@@ -47,6 +52,8 @@ def test_defaults_pass():
         ({"GOOGLE_CONSENT_MODE": {"analytics": ["analytic_storage"]}}, ["cookieconsent.E006"]),
         ({"GOOGLE_CONSENT_MODE": {"analytics": "analytics_storage"}}, ["cookieconsent.E006"]),
         ({"GOOGLE_CONSENT_MODE": ["analytics_storage"]}, ["cookieconsent.E003"]),
+        ({"GOOGLE_CONSENT_MODE": {"analytics": [["analytics_storage"]]}}, ["cookieconsent.E006"]),
+        ({"GOOGLE_CONSENT_MODE": {"analytics": [None]}}, ["cookieconsent.E006"]),
     ],
 )
 def test_bad_settings(value, codes):
@@ -77,6 +84,134 @@ def test_bad_settings(value, codes):
 )
 def test_consent_cookie_settings_no_browser_or_record_can_take(value, codes):
     assert check_error_codes(value) == codes
+
+
+@pytest.mark.parametrize(
+    ("value", "codes"),
+    [
+        ({"COOKIE_NAME": "__Host-cookieconsent"}, ["cookieconsent.E013"]),
+        ({"COOKIE_NAME": "__Secure-cookieconsent"}, ["cookieconsent.E013"]),
+        ({"COOKIE_NAME": "__secure-cc"}, ["cookieconsent.E013"]),  # browsers match any case
+        ({"COOKIE_NAME": "__Host-cc", "COOKIE_SECURE": True}, []),
+        ({"COOKIE_NAME": "__Host-cc", "COOKIE_SECURE": True, "COOKIE_DOMAIN": ""}, []),
+        (
+            {"COOKIE_NAME": "__Host-cc", "COOKIE_SECURE": True, "COOKIE_DOMAIN": ".example.com"},
+            ["cookieconsent.E014"],
+        ),
+        (
+            {"COOKIE_NAME": "__HOST-cc", "COOKIE_SECURE": True, "COOKIE_PATH": "/shop/"},
+            ["cookieconsent.E014"],
+        ),
+        (
+            {"COOKIE_NAME": "__Host-cc", "COOKIE_DOMAIN": ".example.com"},
+            ["cookieconsent.E013", "cookieconsent.E014"],
+        ),
+        (
+            {
+                "COOKIE_NAME": "__Secure-cc",
+                "COOKIE_SECURE": True,
+                "COOKIE_DOMAIN": ".example.com",
+                "COOKIE_PATH": "/shop/",
+            },
+            [],
+        ),
+        ({"COOKIE_PATH": ""}, ["cookieconsent.E015"]),  # no Path: the consent URL's folder
+        ({"COOKIE_PATH": "cookies"}, ["cookieconsent.E015"]),  # ignored by browsers: the same
+        ({"COOKIE_PATH": "/a;b"}, ["cookieconsent.E015"]),
+        ({"COOKIE_PATH": "/a\nb"}, ["cookieconsent.E015"]),
+        ({"COOKIE_PATH": "/shop/"}, []),
+        ({"CONSENT_MAX_AGE": 400 * DAY, "REFUSAL_MAX_AGE": 400 * DAY}, []),
+        ({"CONSENT_MAX_AGE": 400 * DAY + 1}, ["cookieconsent.W008"]),
+        ({"REFUSAL_MAX_AGE": 2 * 365 * DAY}, ["cookieconsent.W008"]),
+        ({"CONSENT_MAX_AGE": 10**12}, ["cookieconsent.E012"]),
+        ({"REFUSAL_MAX_AGE": 10**400}, ["cookieconsent.E012"]),
+    ],
+)
+def test_a_consent_cookie_browsers_refuse_or_cut_short(value, codes):
+    """No visitor's choice would be kept (the banner never goes away), or a POST would fail."""
+    assert check_error_codes(value) == codes
+
+
+@pytest.mark.django_db
+def test_the_longest_lifetime_the_checks_take_can_be_set(categories):
+    """The bound is where it works: a cookie with that lifetime goes out, one second longer
+    is refused (far longer, every consent POST failed on a date past the year 9999)."""
+    longest = {"CONSENT_MAX_AGE": LONGEST, "REFUSAL_MAX_AGE": LONGEST}
+    assert check_error_codes(longest) == ["cookieconsent.W008"] * 2
+    assert check_error_codes({"CONSENT_MAX_AGE": LONGEST + 1}) == ["cookieconsent.E012"]
+    with override_settings(COOKIECONSENT=longest):
+        for action in ("accept_all", "reject_all"):
+            response = Client().post(reverse("cookieconsent:consent"), {"action": action})
+            assert response.status_code == 302, action
+
+
+@pytest.mark.parametrize(
+    ("value", "codes"),
+    [
+        (timedelta(days=400 * 365), []),
+        (LONGEST, []),
+        (LONGEST + 1, ["cookieconsent.E045"]),
+        (10**11, ["cookieconsent.E045"]),
+        (timedelta.max, ["cookieconsent.E045"]),
+    ],
+)
+def test_a_retention_longer_than_the_purge_can_reach_back(value, codes):
+    assert check_error_codes({"RECORD_RETENTION": value}) == codes
+
+
+@pytest.mark.django_db
+def test_the_longest_retention_the_checks_take_can_be_purged(categories):
+    """Longer, manage.py cookieconsent_purge failed with an OverflowError."""
+    assert check_error_codes({"RECORD_RETENTION": timedelta(seconds=LONGEST + 1)}) == [
+        "cookieconsent.E045"
+    ]
+    with override_settings(COOKIECONSENT={"RECORD_RETENTION": timedelta(seconds=LONGEST)}):
+        call_command("cookieconsent_purge", "--dry-run", stdout=StringIO())
+
+
+@pytest.mark.parametrize(
+    ("extensions", "codes"),
+    [
+        (["tables", "markdown.extensions.toc", TocExtension()], []),
+        (["tabels"], ["cookieconsent.E030"]),  # ModuleNotFoundError
+        (["markdown.extensions"], ["cookieconsent.E030"]),  # a module with no extension
+        (["tables", 3], ["cookieconsent.E030"]),  # not an extension at all
+    ],
+)
+def test_markdown_extensions_that_do_not_load(extensions, codes):
+    """Publishing renders the policy with them: one that does not load failed every
+    publication (the admin's Publish page answered 500)."""
+    assert check_error_codes({"MARKDOWN_EXTENSIONS": extensions}) == codes
+
+
+def test_a_markdown_extension_that_does_not_load_is_named():
+    with override_settings(COOKIECONSENT={"MARKDOWN_EXTENSIONS": ["tables", "tabels"]}):
+        [error] = check_settings()
+    assert "'tabels'" in error.msg and "No module named 'tabels'" in error.msg
+
+
+def test_a_base_template_that_does_not_compile(settings):
+    settings.TEMPLATES = [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "OPTIONS": {
+                "loaders": [
+                    (
+                        "django.template.loaders.locmem.Loader",
+                        {
+                            "broken.html": "{% block content %}",
+                            "fine.html": "{% block x %}{% endblock %}",
+                        },
+                    )
+                ]
+            },
+        }
+    ]
+    assert check_error_codes({"BASE_TEMPLATE": "fine.html"}) == []
+    with override_settings(COOKIECONSENT={"BASE_TEMPLATE": "broken.html"}):
+        [error] = check_settings()
+    assert error.id == "cookieconsent.E008"
+    assert "TemplateSyntaxError" in error.msg
 
 
 def test_the_user_agent_limit_is_the_record_column():
@@ -175,6 +310,14 @@ def region_error_codes(value: dict[str, object]) -> list[str]:
         ),
         ({"REGION_RESOLVER": "tests.nowhere.resolve"}, ["cookieconsent.E021"]),
         ({"REGION_RESOLVER": "tests.engine.test_regions.HEADER"}, ["cookieconsent.E021"]),
+        # "" is unset, as at run time (and as W020 and E022 take it)
+        ({"REGION_HEADER": "", "TRUST_REGION_HEADER": True}, []),
+        ({"REGION_HEADER": "", "REGION_SUBDIVISION_HEADER": ""}, []),
+        ({"REGION_RESOLVER": ""}, []),
+        (
+            {"REGION_HEADER": "", "REGION_SUBDIVISION_HEADER": "CF-Region"},
+            ["cookieconsent.W020", "cookieconsent.E022"],
+        ),
     ],
 )
 def test_region_settings(value, codes):
@@ -211,6 +354,19 @@ def test_region_settings_of_the_wrong_type():
     assert region_error_codes({"REGION_HEADER": ["CF-IPCountry"]}) == []
 
 
+def test_a_resolver_whose_module_fails_to_import(tmp_path: Path, monkeypatch):
+    """docs/regions.md's GeoIP2() example without a database raises on import: the check
+    reports it rather than crash (manage.py check, migrate and runserver did)."""
+    (tmp_path / "cc_geoip_resolver.py").write_text(
+        "raise RuntimeError('GeoIP database not found')\n\ndef region(request):\n    return 'DE'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cc_geoip_resolver", raising=False)
+    [error] = _region_checks({"REGION_RESOLVER": "cc_geoip_resolver.region"})
+    assert error.id == "cookieconsent.E021"
+    assert "RuntimeError: GeoIP database not found" in error.msg
+
+
 @pytest.mark.django_db
 def test_region_checks_are_registered():
     with (
@@ -228,6 +384,9 @@ def test_region_checks_are_registered():
         (float("nan"), ["cookieconsent.E007"]),
         (3600, ["cookieconsent.W004"]),
         (float("inf"), ["cookieconsent.W004"]),
+        (LONGEST, ["cookieconsent.W004"]),
+        (LONGEST + 1, ["cookieconsent.E007"]),
+        pytest.param(10**400, ["cookieconsent.E007"], id="10**400"),  # no float: requests failed
         (0, []),
         (60, []),
     ],

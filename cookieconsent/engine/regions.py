@@ -22,7 +22,7 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from cookieconsent.conf import get_config, on_reset
-from cookieconsent.regimes import SUBDIVISION_CODE, normalise
+from cookieconsent.regimes import SUBDIVISION_CODE, ascii_upper, normalise
 
 logger = logging.getLogger("cookieconsent")
 
@@ -63,7 +63,7 @@ def _from_headers(meta: Mapping[str, Any], country_key: str, sub_key: str) -> st
     if sub_key:
         value = meta.get(sub_key)
         if isinstance(value, str):
-            part = value.strip().upper().removeprefix(country + "-")
+            part = ascii_upper(value).removeprefix(country + "-")
             if SUBDIVISION_CODE.fullmatch(part):
                 return f"{country}-{part}"
     return country

@@ -44,6 +44,8 @@ from cookieconsent.regimes import (
     OPT_OUT,
     compile_rules,
     normalise,
+    region_name,
+    rule_region,
     validate_rule_region,
 )
 from cookieconsent.testing import CONSENT_COOKIE, consent_cookie, cookies_expired, cookies_set
@@ -144,6 +146,21 @@ def test_normalise(value, code):
     assert normalise(value) == code
 
 
+@pytest.mark.parametrize("value", ["ß", "ßß", "ﬀ", "ﬆ", "\u0131", "\u0131e"])
+def test_letters_whose_capitals_are_ascii_are_no_code(value):
+    """Unicode's capitals of these are ASCII (``ß`` → ``SS``, South Sudan): a value is shaped
+    like a code in ASCII or not at all (docs/regions.md)."""
+    assert normalise(value) is None
+
+
+@pytest.mark.parametrize("value", ["ß", "ﬆ", "\u0131e"])
+def test_rule_regions_of_other_letters_are_refused_not_capitalised(value):
+    with pytest.raises(ValidationError, match="is not a region code"):
+        validate_rule_region(value)
+    assert not rule_region(value).isascii()
+    assert region_name(value) == ""
+
+
 @pytest.mark.parametrize("value", ["DE", "us-ca", "EU", "EEA", "eea"])
 def test_rule_regions_accept_countries_subdivisions_and_groups(value):
     validate_rule_region(value)
@@ -210,6 +227,13 @@ def test_the_configured_headers(rf: RequestFactory, region_settings):
     assert region_of(rf.get("/")) is None
 
 
+def test_header_values_of_other_letters_are_unknown(rf: RequestFactory, region_settings):
+    """A WSGI server hands a header's bytes over as Latin-1: the byte 0xDF is ``ß``."""
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="\xdf")) is None
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="\xdf")) == "US"
+    assert region_of(rf.get("/", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="ﬆ")) == "US"
+
+
 def resolve_from_query(request: HttpRequest) -> str | None:
     return request.GET.get("where")
 
@@ -226,6 +250,7 @@ def test_the_resolver_is_asked_first_then_the_header(rf: RequestFactory, setting
     }
     assert region_of(rf.get("/?where=br", HTTP_CF_IPCOUNTRY="US")) == "BR"
     assert region_of(rf.get("/?where=<x>", HTTP_CF_IPCOUNTRY="US")) == "US"
+    assert region_of(rf.get("/?where=ß", HTTP_CF_IPCOUNTRY="US")) == "US"
     assert region_of(rf.get("/")) is None
 
 
