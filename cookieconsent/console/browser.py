@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fnmatch
 import os
 import time
 import xml.etree.ElementTree as ElementTree
@@ -94,18 +93,10 @@ def classify(finding: Finding, registry: Registry) -> Finding:
         if rule is not None:
             finding.category, finding.required = rule.slug, rule.required
         return finding
-    required = registry.required_slugs
-    for key in registry.storage_keys:
-        if key.technology == finding.technology and _matches(key.name, finding.name):
-            finding.category, finding.required = key.slug, key.slug in required
-            break
+    key = registry.storage_key(finding.technology, finding.name)
+    if key is not None:
+        finding.category, finding.required = key.slug, key.slug in registry.required_slugs
     return finding
-
-
-def _matches(pattern: str, name: str) -> bool:
-    if "*" not in pattern:
-        return pattern == name
-    return fnmatch.fnmatchcase(name, pattern.replace("[", "[[]"))
 
 
 def _party(domain: str, host: str) -> str:
