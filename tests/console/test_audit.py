@@ -134,6 +134,8 @@ def test_a_page_that_stores_and_fetches_before_a_choice_fails(
         (["--timeout", "nan"], r"--timeout nan is not a positive number"),
         (["--json", "/nonexistent/audit.json"], r"--json /nonexistent/audit.json: no folder"),
         (["--json", "/"], r"--json / is a folder"),
+        (["--json", "/proc/audit.json"], r"^Cannot write --json /proc/audit.json: No such"),
+        (["--html", "/proc"], r"^Cannot write --html /proc: "),
         (["--html", "/dev/null/report"], r"--html /dev/null/report: cannot make the folder"),
         (["--jobs", "0"], r"--jobs 0 is not a positive number"),
         (["--browser", "/nonexistent/chromium"], r"No Chromium at /nonexistent/chromium"),
@@ -333,3 +335,50 @@ def test_the_exit_status_is_1_when_a_page_fails_or_could_not_be_audited(monkeypa
         run_audit("--base-url", site, "/", "/b/")
     assert failed.value.returncode == 1
     assert "/b/ after “Reject all”: cookie “_ga” (analytics) is stored." in str(failed.value)
+
+
+@pytest.mark.django_db
+def test_a_report_file_is_checked_before_the_audit_and_not_left_behind(tmp_path):
+    """``--json FILE`` is tried before the browser starts; the file is not made (nor an
+    old report emptied) by a run that then cannot start."""
+    new, old = tmp_path / "new.json", tmp_path / "old.json"
+    old.write_text("{}\n")
+    for report in (new, old):
+        with pytest.raises(CommandError, match="No Chromium at") as failed:
+            run_audit("http://127.0.0.1:9/", "--json", str(report), "--browser", "/nonexistent")
+        assert failed.value.returncode == 2
+    assert not new.exists() and old.read_text() == "{}\n"
+
+
+@pytest.mark.django_db
+def test_a_report_that_cannot_be_written_after_the_audit_is_exit_status_2(monkeypatch, tmp_path):
+    """A file that fails once the audit is done (a full disk, a folder where index.html
+    should be) was a traceback, and the verdict was lost: it is a usage error that says
+    which file, and the verdict; the text report is printed all the same."""
+    monkeypatch.setattr(browser, "Browser", _NoBrowser)
+    site = "http://127.0.0.1:9"
+    cookie = browser.Finding("_ga", "cookie", audit.REJECTED, category="analytics")
+    pages = [audit.PageAudit(f"{site}/", [audit.StateReport(audit.REJECTED, [cookie])])]
+    monkeypatch.setattr(audit, "audit", lambda chromium, urls, registry, **options: pages)
+    out = io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command(
+            "cookieconsent_audit", site, "--json", "/dev/full", stdout=out, stderr=io.StringIO()
+        )
+    assert failed.value.returncode == 2
+    assert str(failed.value) == (
+        "Cannot write --json /dev/full: No space left on device.\n"
+        "The audit failed on 1 of 1 page:\n"
+        f"{site}/ after “Reject all”: cookie “_ga” (analytics) is stored."
+    )
+    assert out.getvalue().endswith("Audited 1 page: 0 passed.\n")
+
+    pages[:] = [audit.PageAudit(f"{site}/", [audit.StateReport(audit.UNDECIDED)])]
+    folder = tmp_path / "html"
+    (folder / "index.html").mkdir(parents=True)
+    with pytest.raises(CommandError) as failed:
+        run_audit(site, "--html", str(folder))
+    assert failed.value.returncode == 2
+    assert str(failed.value) == (
+        f"Cannot write --html {folder}: Is a directory.\nAudited 1 page: all passed."
+    )
