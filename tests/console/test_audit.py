@@ -4,11 +4,17 @@ requests without a browser. (The fluxems site passes it: example_project/tests/t
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 from django.core.management import call_command
@@ -164,6 +170,95 @@ def test_the_sitemap_is_read_with_its_index():
         browser.parse_sitemap(b"<html></html>", "u")
     with pytest.raises(browser.BrowserError, match=r"^u is not a sitemap: syntax error"):
         browser.parse_sitemap(b"not xml", "u")
+
+
+class _LargeSitemaps(BaseHTTPRequestHandler):
+    """An index of three sitemaps of 40,000 pages each (the second repeats 10,000 of the
+    first, and is listed twice), each request noted in ``asked``."""
+
+    asked: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).asked.append(self.path)
+        site = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if self.path == "/sitemap.xml":
+            body = _sitemap_xml(
+                "sitemapindex", "sitemap", [f"{site}/{n}.xml" for n in ("a", "b", "b", "c")]
+            )
+        else:
+            first = {"/a.xml": 0, "/b.xml": 30000, "/c.xml": 70000}[self.path]
+            pages = [f"{site}/p{i}" for i in range(first, first + 40000)]
+            body = _sitemap_xml("urlset", "url", pages)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _sitemap_xml(root: str, entry: str, locations: list[str]) -> bytes:
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    entries = "".join(f"<{entry}><loc>{loc}</loc></{entry}>" for loc in locations)
+    return f"<{root} {ns}>{entries}</{root}>".encode()
+
+
+@pytest.fixture
+def large_sitemaps() -> Iterator[str]:
+    _LargeSitemaps.asked = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LargeSitemaps)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.django_db
+def test_a_large_sitemap_is_read_at_once_up_to_its_limit(large_sitemaps, chromium, monkeypatch):
+    """Each location was looked for in a list of up to 50,000, also once the list was full:
+    the sitemap took minutes, which no ``--timeout`` could stop. Read with sets, it stops at
+    the limit, and the sitemap the index lists after that is not fetched."""
+    audited: list[str] = []
+    monkeypatch.setattr(
+        audit, "audit", lambda chromium, urls, registry, **options: audited.extend(urls) or []
+    )
+    started = time.monotonic()
+    run_audit("--base-url", large_sitemaps, "--sitemap", "--browser", chromium, "--timeout", "10")
+    assert time.monotonic() - started < 20  # minutes before
+    assert audited == [f"{large_sitemaps}/p{i}" for i in range(browser.MAX_SITEMAP_URLS)]
+    assert _LargeSitemaps.asked == ["/sitemap.xml", "/a.xml", "/b.xml"]
+
+
+@pytest.mark.django_db
+def test_a_sitemap_larger_than_the_protocol_allows_is_refused(
+    large_sitemaps, chromium, monkeypatch
+):
+    monkeypatch.setattr(browser, "MAX_SITEMAP_BYTES", 1000)
+    with pytest.raises(CommandError) as failed:
+        run_audit("--base-url", large_sitemaps, "--sitemap", "--browser", chromium)
+    assert failed.value.returncode == 2
+    assert str(failed.value) == f"{large_sitemaps}/a.xml is larger than 0 MB, a sitemap's limit."
+    assert _LargeSitemaps.asked == ["/sitemap.xml", "/a.xml"]
+
+
+def test_reading_a_sitemap_can_be_stopped_by_the_timeout(monkeypatch):
+    """The sitemap is parsed a chunk at a time, each a chance for ``--timeout`` to stop it:
+    parsed at once, the timeout could only be checked once it was all done."""
+    monkeypatch.setattr(browser, "MAX_SITEMAP_URLS", 1000000)
+    site = "https://site.example"
+    body = _sitemap_xml("urlset", "url", [f"{site}/p{i}" for i in range(100000)])
+    assert len(body) > 4 << 20  # chunks of 1 MB
+    sitemaps = browser._Sitemaps(site)
+
+    async def read() -> None:
+        await asyncio.wait_for(sitemaps.read(body, "u"), 0.001)
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(read())
+    assert 0 < len(sitemaps.pages) < 100000
 
 
 def test_origins():

@@ -77,7 +77,8 @@ class Command(BaseCommand):
                             f"{browser.origin_of(base)}.",
                             returncode=USAGE,
                         )
-                    urls += [u for u in listed if u not in urls]
+                    given = set(urls)
+                    urls += [u for u in listed if u not in given]
                 urls = urls or [base]
                 progress = Progress(len(urls), self.stderr, label="Auditing ")
                 try:
