@@ -250,8 +250,10 @@ class Browser:
             return f"{url}: the browser stopped answering."
         return ""
 
-    async def open(self, page: Any, url: str) -> None:
-        """Load ``url`` and wait until its network is idle (or for at most five seconds)."""
+    async def open(self, page: Any, url: str) -> str:
+        """Load ``url`` and wait until its network is idle (or for at most five seconds); the
+        address of the document it loaded, where its HTTP redirects led. (Not ``page.url``
+        afterwards: by then the page's script may have gone elsewhere.)"""
         try:
             response = await self.step(page.goto(url, wait_until="load"), url, "loading")
         except BrowserError:
@@ -260,12 +262,14 @@ class Browser:
             raise BrowserError(f"{url} did not answer: {first_line(exc)}") from None
         if response is not None and response.status >= 400:
             raise BrowserError(f"{url} answered {response.status}.")
+        loaded: str = response.url if response is not None else url
         # A page that keeps polling never goes idle; what is there by then counts.
         with contextlib.suppress(Exception):
             idle = min(self.timeout_ms, 5000)
             await asyncio.wait_for(
                 page.wait_for_load_state("networkidle", timeout=idle), idle / 1000 + 1
             )
+        return loaded
 
     async def choose(self, page: Any, url: str, action: str, label: str) -> bool:
         """Click the banner's button for ``action`` as a visitor would, and wait until the

@@ -55,6 +55,33 @@ def test_what_a_page_asks_before_the_choice_is_not_counted_after_it(
 # The live server's thread needs committed data; see example_project/tests/test_browser.py.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.browser
+def test_a_page_that_goes_by_script_to_the_origin_it_asked_still_fails(
+    live_server, categories, chromium, tmp_path
+):
+    """The page's own origins were taken from where it was once loaded and idle: gone by
+    script to the origin it had sent a pixel to, that origin became its own, and the pixel
+    was dropped. Only where HTTP redirects lead is the page's own; the script's navigation
+    is a request to another origin, reported as such."""
+    site = live_server.url
+    elsewhere = f"http://localhost:{site.rsplit(':', 1)[1]}"
+    page, report = f"{site}/t/leaves/", tmp_path / "audit.json"
+    with pytest.raises(CommandError) as failed:
+        run_audit(page, "--browser", chromium, "--timeout", "60", "--json", str(report))
+    assert failed.value.returncode == 1
+    assert (
+        f"{page} before a choice: 2 requests to {elsewhere} (undeclared), "
+        f"such as {elsewhere}/t/?pixel."
+    ) in str(failed.value)
+    undecided = json.loads(report.read_text())["pages"][0]["states"][audit.UNDECIDED]
+    assert [(r["url"], r["type"]) for r in undecided["requests"]][:2] == [
+        (f"{elsewhere}/t/?pixel", "image"),
+        (f"{elsewhere}/t/", "document"),
+    ]
+
+
+# The live server's thread needs committed data; see example_project/tests/test_browser.py.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.browser
 @pytest.mark.urls("tests.audit_urls")  # its sitemap index leads to the leaky page
 def test_a_page_that_stores_and_fetches_before_a_choice_fails(
     live_server, categories, chromium, tmp_path
