@@ -14,6 +14,7 @@ urlpatterns = [
     path("t/scripted/", views.scripted, name="scripted"),
     path("t/leaky/", views.leaky, name="leaky"),
     path("t/asks-first/", views.asks_first),
+    path("t/leaves/", views.leaves),
     path("admin/", admin.site.urls),
     path("cookies/", include("cookieconsent.urls")),
 ]

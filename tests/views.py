@@ -80,3 +80,18 @@ def asks_first(request: HttpRequest) -> HttpResponse:
     host = "localhost" if request.get_host().startswith("127.0.0.1") else "127.0.0.1"
     elsewhere = f"{request.scheme}://{host}:{request.get_port()}"
     return HttpResponse(ASKS_FIRST.render({"elsewhere": elsewhere}, request))
+
+
+LEAVES = engines["django"].from_string(
+    "{% load cookieconsent %}<html><body>{% cookieconsent_banner %}<main>leaves</main>"
+    "<img src='{{ elsewhere }}/t/?pixel' alt=''><script>addEventListener('load', () => "
+    "setTimeout(() => location.replace('{{ elsewhere }}/t/'), 100));</script></body></html>"
+)
+
+
+def leaves(request: HttpRequest) -> HttpResponse:
+    """A page that loads an image from another origin, then goes there by script: that origin
+    is not the page's own for going there."""
+    host = "localhost" if request.get_host().startswith("127.0.0.1") else "127.0.0.1"
+    elsewhere = f"{request.scheme}://{host}:{request.get_port()}"
+    return HttpResponse(LEAVES.render({"elsewhere": elsewhere}, request))

@@ -264,8 +264,8 @@ class _Recorder:
         self.report.requests.append(Request(url[:_URL_LENGTH], origin, str(kind)))
 
     def first_party_only(self) -> None:
-        """Drop the requests to what turned out to be the page's own origin too: where a
-        redirect led (the page itself is recorded until its final address is known)."""
+        """Drop the requests to what turned out to be the page's own origin too: where its
+        HTTP redirects led (the page itself is recorded until its final address is known)."""
         self.report.requests = [r for r in self.report.requests if r.origin not in self.own]
 
 
@@ -281,8 +281,9 @@ async def _visit(
         responses: list[Any] = []
         page.on("response", lambda response: responses.append(response))
         page.context.on("request", record)
-        await browser.open(page, url)
-        record.own.add(origin_of(page.url))  # where a redirect led
+        # Where its HTTP redirects led is the page's own origin too; where its script went
+        # afterwards is not: going there is a request to another origin, as is all it asks.
+        record.own.add(origin_of(await browser.open(page, url)))
         if state != UNDECIDED:
             action, label = _CHOICES[state]
             if folder is not None:
@@ -291,7 +292,7 @@ async def _visit(
             if not await browser.choose(page, url, action, label):
                 raise BrowserError(f"{url}: no banner with “{label}” was found.")
             report.chosen = True
-            await browser.open(page, url)
+            record.own.add(origin_of(await browser.open(page, url)))
         elif folder is not None:
             await _shoot(browser, page, url, report, folder, prefix, banner=True)
         report.left_out += await browser.collect(page, url, responses, state, report.findings)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fnmatch
 import os
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Awaitable
+from collections import deque
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -39,8 +39,15 @@ _BUTTON = '[data-cookieconsent-banner] button[name="action"][value="{}"]:visible
 BANNER = "[data-cookieconsent-banner]:visible"
 #: Keys read from each storage area of a page at most; the rest are counted as left out.
 MAX_KEYS = 1000
-#: Pages read from a site's sitemap at most (the sitemap protocol's own limit per file).
+#: Pages read from a site's sitemaps at most (the sitemap protocol's own limit per file):
+#: reading stops there.
 MAX_SITEMAP_URLS = 50000
+#: A sitemap file's size at most (the sitemap protocol's own limit, uncompressed).
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+#: Sitemap files read at most: the site's ``/sitemap.xml`` and those an index lists.
+MAX_SITEMAPS = 100
+#: How much of a sitemap is parsed between two chances for the timeout to stop it.
+_SITEMAP_CHUNK = 1 << 20
 _T = TypeVar("_T")
 
 
@@ -94,18 +101,10 @@ def classify(finding: Finding, registry: Registry) -> Finding:
         if rule is not None:
             finding.category, finding.required = rule.slug, rule.required
         return finding
-    required = registry.required_slugs
-    for key in registry.storage_keys:
-        if key.technology == finding.technology and _matches(key.name, finding.name):
-            finding.category, finding.required = key.slug, key.slug in required
-            break
+    key = registry.storage_key(finding.technology, finding.name)
+    if key is not None:
+        finding.category, finding.required = key.slug, key.slug in registry.required_slugs
     return finding
-
-
-def _matches(pattern: str, name: str) -> bool:
-    if "*" not in pattern:
-        return pattern == name
-    return fnmatch.fnmatchcase(name, pattern.replace("[", "[[]"))
 
 
 def _party(domain: str, host: str) -> str:
@@ -251,8 +250,10 @@ class Browser:
             return f"{url}: the browser stopped answering."
         return ""
 
-    async def open(self, page: Any, url: str) -> None:
-        """Load ``url`` and wait until its network is idle (or for at most five seconds)."""
+    async def open(self, page: Any, url: str) -> str:
+        """Load ``url`` and wait until its network is idle (or for at most five seconds); the
+        address of the document it loaded, where its HTTP redirects led. (Not ``page.url``
+        afterwards: by then the page's script may have gone elsewhere.)"""
         try:
             response = await self.step(page.goto(url, wait_until="load"), url, "loading")
         except BrowserError:
@@ -261,12 +262,14 @@ class Browser:
             raise BrowserError(f"{url} did not answer: {first_line(exc)}") from None
         if response is not None and response.status >= 400:
             raise BrowserError(f"{url} answered {response.status}.")
+        loaded: str = response.url if response is not None else url
         # A page that keeps polling never goes idle; what is there by then counts.
         with contextlib.suppress(Exception):
             idle = min(self.timeout_ms, 5000)
             await asyncio.wait_for(
                 page.wait_for_load_state("networkidle", timeout=idle), idle / 1000 + 1
             )
+        return loaded
 
     async def choose(self, page: Any, url: str, action: str, label: str) -> bool:
         """Click the banner's button for ``action`` as a visitor would, and wait until the
@@ -348,59 +351,131 @@ class Browser:
         return self.run(self._sitemap(base_url))
 
     async def _sitemap(self, base_url: str) -> list[str]:
-        origin = origin_of(base_url)
-        found: list[str] = []
-        queue = [urljoin(base_url, "/sitemap.xml")]
-        fetched: set[str] = set()
+        sitemaps = _Sitemaps(base_url)
         request = await self.step(self._playwright.request.new_context(), base_url, "fetching")
         try:
-            while queue and len(fetched) < 100:
-                url = queue.pop(0)
-                fetched.add(url)
-                index, locations = parse_sitemap(await self._fetch(request, url), url)
-                for loc in locations:
-                    if origin_of(loc) != origin:
-                        continue
-                    if index and loc not in fetched and loc not in queue:
-                        queue.append(loc)
-                    elif not index and loc not in found and len(found) < MAX_SITEMAP_URLS:
-                        found.append(loc)
+            while sitemaps.queue and not sitemaps.full:
+                url = sitemaps.queue.popleft()
+                body = await self._fetch(request, url)
+                await self.step(sitemaps.read(body, url), url, "reading the sitemap")
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(request.dispose(), self.timeout)
-        return found
+        return list(sitemaps.pages)
 
     async def _fetch(self, request: Any, url: str) -> bytes:
+        """The body of the sitemap at ``url``, refused beyond ``MAX_SITEMAP_BYTES``."""
+        too_large = f"{url} is larger than {MAX_SITEMAP_BYTES // 2**20} MB, a sitemap's limit."
         try:
             fetching = request.get(url, max_redirects=3, timeout=self.timeout_ms)
             response = await self.step(fetching, url, "fetching")
+            if response.status >= 400:
+                raise BrowserError(f"{url} answered {response.status}.")
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) > MAX_SITEMAP_BYTES:
+                raise BrowserError(too_large)
             body: bytes = await self.step(response.body(), url, "reading")
         except BrowserError:
             raise
         except Exception as exc:
             raise BrowserError(f"{url} did not answer: {first_line(exc)}") from None
-        if response.status >= 400:
-            raise BrowserError(f"{url} answered {response.status}.")
+        if len(body) > MAX_SITEMAP_BYTES:
+            raise BrowserError(too_large)
         return body
 
 
+class _Sitemaps:
+    """A site's sitemaps as they are read: the pages they list on its origin (each once, in
+    order, up to ``MAX_SITEMAP_URLS``) and the sitemaps an index lists, queued to be read
+    (each once, up to ``MAX_SITEMAPS``)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.origin = origin_of(base_url)
+        first = urljoin(base_url, "/sitemap.xml")
+        self.queue: deque[str] = deque([first])
+        self.queued = {first}
+        self.pages: dict[str, None] = {}  # a set that keeps the order
+
+    @property
+    def full(self) -> bool:
+        return len(self.pages) >= MAX_SITEMAP_URLS
+
+    async def read(self, body: bytes, url: str) -> None:
+        """Add what ``body``, the sitemap at ``url``, lists, until the limit: a chunk at a
+        time, so that the timeout can stop a large one between two."""
+        for index, locations in _sitemap_chunks(body, url):
+            for loc in locations:
+                if origin_of(loc) != self.origin:
+                    continue
+                if not index:
+                    self.pages[loc] = None
+                    if self.full:
+                        return
+                elif loc not in self.queued and len(self.queued) < MAX_SITEMAPS:
+                    self.queued.add(loc)
+                    self.queue.append(loc)
+            await asyncio.sleep(0)
+
+
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+_SITEMAP_INDEX = f"{_SITEMAP_NS}sitemapindex"
 
 
 def parse_sitemap(body: bytes, url: str) -> tuple[bool, list[str]]:
     """Whether ``body`` is a sitemap index, and the locations it lists (http(s) only)."""
+    index, locations = False, []
+    for in_index, found in _sitemap_chunks(body, url):
+        index = in_index
+        locations += found
+    return index, locations
+
+
+def _sitemap_chunks(body: bytes, url: str) -> Iterator[tuple[bool, list[str]]]:
+    """Parse ``body`` ``_SITEMAP_CHUNK`` bytes at a time: after each, whether it is a sitemap
+    index and the locations (http(s) only) read in it. Each entry is dropped once read, so
+    that a large sitemap is never held as a whole tree."""
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
+        events=("start", "end")
+    )
+    root: ElementTree.Element | None = None
+    depth = 0
     try:
-        root = ElementTree.fromstring(body)
+        for start in [*range(0, len(body), _SITEMAP_CHUNK), -1]:
+            if start < 0:
+                parser.close()  # the end: a document cut short fails here
+            else:
+                parser.feed(body[start : start + _SITEMAP_CHUNK])
+            locations = []
+            for event in parser.read_events():
+                element = event[-1]
+                if not isinstance(element, ElementTree.Element):
+                    continue  # not asked for: only start and end
+                if event[0] == "start":
+                    depth += 1
+                    if root is None:
+                        root = element
+                        if root.tag not in (f"{_SITEMAP_NS}urlset", _SITEMAP_INDEX):
+                            raise BrowserError(f"{url} is not a sitemap: its root is <{root.tag}>.")
+                    continue
+                depth -= 1
+                if element.tag == f"{_SITEMAP_NS}loc":
+                    location = _http_location(element.text)
+                    if location:
+                        locations.append(location)
+                if depth == 1 and root is not None:
+                    del root[:]  # an entry, read
+            yield root is not None and root.tag == _SITEMAP_INDEX, locations
     except ElementTree.ParseError as exc:
         raise BrowserError(f"{url} is not a sitemap: {exc}.") from None
-    if root.tag not in (f"{_SITEMAP_NS}urlset", f"{_SITEMAP_NS}sitemapindex"):
-        raise BrowserError(f"{url} is not a sitemap: its root is <{root.tag}>.")
-    locations = []
-    for loc in root.iter(f"{_SITEMAP_NS}loc"):
-        text = (loc.text or "").strip()
-        if urlsplit(text).scheme in ("http", "https"):
-            locations.append(text)
-    return root.tag.endswith("sitemapindex"), locations
+
+
+def _http_location(text: str | None) -> str:
+    """``text`` stripped, when it is an http(s) URL; else ""."""
+    text = (text or "").strip()
+    try:
+        return text if urlsplit(text).scheme in ("http", "https") else ""
+    except ValueError:  # such as an unclosed IPv6 address
+        return ""
 
 
 def origin_of(url: str) -> str:

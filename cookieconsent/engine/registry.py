@@ -89,6 +89,14 @@ class StorageKey:
     technology: str
     name: str
 
+    def matches(self, key: str) -> bool:
+        """Whether ``key`` is this declaration's: its name, or a key its ``*`` pattern
+        matches (every other character literal, as ``models.cookies.pattern_regex`` reads
+        it, and as the browser script clears it)."""
+        if "*" not in self.name:
+            return key == self.name
+        return glob_match(tuple(self.name.split("*")), key)
+
 
 def glob_match(segments: tuple[str, ...], name: str) -> bool:
     """Whether ``name`` matches the pattern ``"*".join(segments)`` (``*``: any run of
@@ -186,6 +194,14 @@ class Registry:
         if name in lookups:
             return lookups[name]
         return lookups.remember(name, self._match_pattern(name))
+
+    def storage_key(self, technology: str, key: str) -> StorageKey | None:
+        """The first declaration of a ``technology`` (local or session storage) key that
+        ``key`` matches; ``None`` for an undeclared key."""
+        for declared in self.storage_keys:
+            if declared.technology == technology and declared.matches(key):
+                return declared
+        return None
 
     def _match_pattern(self, name: str) -> Rule | None:
         for length, table in self.prefixes:

@@ -4,11 +4,17 @@ requests without a browser. (The fluxems site passes it: example_project/tests/t
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 from django.core.management import call_command
@@ -44,6 +50,33 @@ def test_what_a_page_asks_before_the_choice_is_not_counted_after_it(
     assert str(failed.value) == (
         f"The audit failed on 1 of 1 page:\n{page} before a choice: a request {pixel}"
     )
+
+
+# The live server's thread needs committed data; see example_project/tests/test_browser.py.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.browser
+def test_a_page_that_goes_by_script_to_the_origin_it_asked_still_fails(
+    live_server, categories, chromium, tmp_path
+):
+    """The page's own origins were taken from where it was once loaded and idle: gone by
+    script to the origin it had sent a pixel to, that origin became its own, and the pixel
+    was dropped. Only where HTTP redirects lead is the page's own; the script's navigation
+    is a request to another origin, reported as such."""
+    site = live_server.url
+    elsewhere = f"http://localhost:{site.rsplit(':', 1)[1]}"
+    page, report = f"{site}/t/leaves/", tmp_path / "audit.json"
+    with pytest.raises(CommandError) as failed:
+        run_audit(page, "--browser", chromium, "--timeout", "60", "--json", str(report))
+    assert failed.value.returncode == 1
+    assert (
+        f"{page} before a choice: 2 requests to {elsewhere} (undeclared), "
+        f"such as {elsewhere}/t/?pixel."
+    ) in str(failed.value)
+    undecided = json.loads(report.read_text())["pages"][0]["states"][audit.UNDECIDED]
+    assert [(r["url"], r["type"]) for r in undecided["requests"]][:2] == [
+        (f"{elsewhere}/t/?pixel", "image"),
+        (f"{elsewhere}/t/", "document"),
+    ]
 
 
 # The live server's thread needs committed data; see example_project/tests/test_browser.py.
@@ -134,6 +167,8 @@ def test_a_page_that_stores_and_fetches_before_a_choice_fails(
         (["--timeout", "nan"], r"--timeout nan is not a positive number"),
         (["--json", "/nonexistent/audit.json"], r"--json /nonexistent/audit.json: no folder"),
         (["--json", "/"], r"--json / is a folder"),
+        (["--json", "/proc/audit.json"], r"^Cannot write --json /proc/audit.json: No such"),
+        (["--html", "/proc"], r"^Cannot write --html /proc: "),
         (["--html", "/dev/null/report"], r"--html /dev/null/report: cannot make the folder"),
         (["--jobs", "0"], r"--jobs 0 is not a positive number"),
         (["--browser", "/nonexistent/chromium"], r"No Chromium at /nonexistent/chromium"),
@@ -162,6 +197,95 @@ def test_the_sitemap_is_read_with_its_index():
         browser.parse_sitemap(b"<html></html>", "u")
     with pytest.raises(browser.BrowserError, match=r"^u is not a sitemap: syntax error"):
         browser.parse_sitemap(b"not xml", "u")
+
+
+class _LargeSitemaps(BaseHTTPRequestHandler):
+    """An index of three sitemaps of 40,000 pages each (the second repeats 10,000 of the
+    first, and is listed twice), each request noted in ``asked``."""
+
+    asked: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).asked.append(self.path)
+        site = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if self.path == "/sitemap.xml":
+            body = _sitemap_xml(
+                "sitemapindex", "sitemap", [f"{site}/{n}.xml" for n in ("a", "b", "b", "c")]
+            )
+        else:
+            first = {"/a.xml": 0, "/b.xml": 30000, "/c.xml": 70000}[self.path]
+            pages = [f"{site}/p{i}" for i in range(first, first + 40000)]
+            body = _sitemap_xml("urlset", "url", pages)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _sitemap_xml(root: str, entry: str, locations: list[str]) -> bytes:
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    entries = "".join(f"<{entry}><loc>{loc}</loc></{entry}>" for loc in locations)
+    return f"<{root} {ns}>{entries}</{root}>".encode()
+
+
+@pytest.fixture
+def large_sitemaps() -> Iterator[str]:
+    _LargeSitemaps.asked = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LargeSitemaps)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.django_db
+def test_a_large_sitemap_is_read_at_once_up_to_its_limit(large_sitemaps, chromium, monkeypatch):
+    """Each location was looked for in a list of up to 50,000, also once the list was full:
+    the sitemap took minutes, which no ``--timeout`` could stop. Read with sets, it stops at
+    the limit, and the sitemap the index lists after that is not fetched."""
+    audited: list[str] = []
+    monkeypatch.setattr(
+        audit, "audit", lambda chromium, urls, registry, **options: audited.extend(urls) or []
+    )
+    started = time.monotonic()
+    run_audit("--base-url", large_sitemaps, "--sitemap", "--browser", chromium, "--timeout", "10")
+    assert time.monotonic() - started < 20  # minutes before
+    assert audited == [f"{large_sitemaps}/p{i}" for i in range(browser.MAX_SITEMAP_URLS)]
+    assert _LargeSitemaps.asked == ["/sitemap.xml", "/a.xml", "/b.xml"]
+
+
+@pytest.mark.django_db
+def test_a_sitemap_larger_than_the_protocol_allows_is_refused(
+    large_sitemaps, chromium, monkeypatch
+):
+    monkeypatch.setattr(browser, "MAX_SITEMAP_BYTES", 1000)
+    with pytest.raises(CommandError) as failed:
+        run_audit("--base-url", large_sitemaps, "--sitemap", "--browser", chromium)
+    assert failed.value.returncode == 2
+    assert str(failed.value) == f"{large_sitemaps}/a.xml is larger than 0 MB, a sitemap's limit."
+    assert _LargeSitemaps.asked == ["/sitemap.xml", "/a.xml"]
+
+
+def test_reading_a_sitemap_can_be_stopped_by_the_timeout(monkeypatch):
+    """The sitemap is parsed a chunk at a time, each a chance for ``--timeout`` to stop it:
+    parsed at once, the timeout could only be checked once it was all done."""
+    monkeypatch.setattr(browser, "MAX_SITEMAP_URLS", 1000000)
+    site = "https://site.example"
+    body = _sitemap_xml("urlset", "url", [f"{site}/p{i}" for i in range(100000)])
+    assert len(body) > 4 << 20  # chunks of 1 MB
+    sitemaps = browser._Sitemaps(site)
+
+    async def read() -> None:
+        await asyncio.wait_for(sitemaps.read(body, "u"), 0.001)
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(read())
+    assert 0 < len(sitemaps.pages) < 100000
 
 
 def test_origins():
@@ -333,3 +457,50 @@ def test_the_exit_status_is_1_when_a_page_fails_or_could_not_be_audited(monkeypa
         run_audit("--base-url", site, "/", "/b/")
     assert failed.value.returncode == 1
     assert "/b/ after “Reject all”: cookie “_ga” (analytics) is stored." in str(failed.value)
+
+
+@pytest.mark.django_db
+def test_a_report_file_is_checked_before_the_audit_and_not_left_behind(tmp_path):
+    """``--json FILE`` is tried before the browser starts; the file is not made (nor an
+    old report emptied) by a run that then cannot start."""
+    new, old = tmp_path / "new.json", tmp_path / "old.json"
+    old.write_text("{}\n")
+    for report in (new, old):
+        with pytest.raises(CommandError, match="No Chromium at") as failed:
+            run_audit("http://127.0.0.1:9/", "--json", str(report), "--browser", "/nonexistent")
+        assert failed.value.returncode == 2
+    assert not new.exists() and old.read_text() == "{}\n"
+
+
+@pytest.mark.django_db
+def test_a_report_that_cannot_be_written_after_the_audit_is_exit_status_2(monkeypatch, tmp_path):
+    """A file that fails once the audit is done (a full disk, a folder where index.html
+    should be) was a traceback, and the verdict was lost: it is a usage error that says
+    which file, and the verdict; the text report is printed all the same."""
+    monkeypatch.setattr(browser, "Browser", _NoBrowser)
+    site = "http://127.0.0.1:9"
+    cookie = browser.Finding("_ga", "cookie", audit.REJECTED, category="analytics")
+    pages = [audit.PageAudit(f"{site}/", [audit.StateReport(audit.REJECTED, [cookie])])]
+    monkeypatch.setattr(audit, "audit", lambda chromium, urls, registry, **options: pages)
+    out = io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command(
+            "cookieconsent_audit", site, "--json", "/dev/full", stdout=out, stderr=io.StringIO()
+        )
+    assert failed.value.returncode == 2
+    assert str(failed.value) == (
+        "Cannot write --json /dev/full: No space left on device.\n"
+        "The audit failed on 1 of 1 page:\n"
+        f"{site}/ after “Reject all”: cookie “_ga” (analytics) is stored."
+    )
+    assert out.getvalue().endswith("Audited 1 page: 0 passed.\n")
+
+    pages[:] = [audit.PageAudit(f"{site}/", [audit.StateReport(audit.UNDECIDED)])]
+    folder = tmp_path / "html"
+    (folder / "index.html").mkdir(parents=True)
+    with pytest.raises(CommandError) as failed:
+        run_audit(site, "--html", str(folder))
+    assert failed.value.returncode == 2
+    assert str(failed.value) == (
+        f"Cannot write --html {folder}: Is a directory.\nAudited 1 page: all passed."
+    )

@@ -240,6 +240,32 @@ def test_findings_are_classified_by_the_cookie_table(categories):
     assert browser._party("ads.tracker.net", "www.example.com") == "third"
 
 
+def test_a_storage_pattern_is_read_as_the_cookie_table_reads_it(categories):
+    """Only ``*`` is a wildcard in a declared storage key, as in the model and the browser
+    script: ``????*``, declared strictly necessary, called ``_ga_tracker`` necessary when
+    the audit read ``?`` as any character (``fnmatch``), so the page passed."""
+    from cookieconsent.engine.registry import get_registry
+    from cookieconsent.models import Cookie
+
+    necessary = Cookie(name="????*", technology="local_storage", category=categories["necessary"])
+    necessary.full_clean()  # the model accepts it: four literal characters
+    necessary.save()
+    Cookie.objects.create(
+        name="[ab]*", technology="session_storage", category=categories["functional"]
+    )
+    publish_draft()
+    registry = get_registry()
+
+    def classify(name: str, technology: str) -> tuple[str | None, bool]:
+        found = browser.classify(browser.Finding(name, technology, "before"), registry)
+        return found.category, found.required
+
+    assert classify("_ga_tracker", "local_storage") == (None, False)
+    assert classify("????state", "local_storage") == ("necessary", True)
+    assert classify("a_state", "session_storage") == (None, False)
+    assert classify("[ab]_state", "session_storage") == ("functional", False)
+
+
 @pytest.mark.django_db
 def test_a_missing_browser_is_reported_without_playwright(monkeypatch):
     monkeypatch.setitem(sys.modules, "playwright", None)  # as if only the test extra were in

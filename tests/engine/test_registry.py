@@ -75,6 +75,20 @@ def test_storage_keys_are_not_cookies(categories):
     }
 
 
+def test_a_storage_key_is_looked_up_by_its_name_or_pattern(categories):
+    Cookie.objects.create(
+        name="ajs_*", technology="local_storage", category=categories["analytics"]
+    )
+    Cookie.objects.create(name="a?c*", technology="local_storage", category=categories["necessary"])
+    publish_draft()
+    registry = get_registry()
+    assert registry.storage_key("local_storage", "ui").slug == "functional"
+    assert registry.storage_key("session_storage", "ui") is None
+    assert registry.storage_key("local_storage", "ajs_user").slug == "analytics"
+    assert registry.storage_key("local_storage", "a?c1").slug == "necessary"
+    assert registry.storage_key("local_storage", "abc1") is None  # "?" is not a wildcard
+
+
 def test_categories_and_required(categories):
     registry = get_registry()
     assert [c.slug for c in registry.categories][:4] == [

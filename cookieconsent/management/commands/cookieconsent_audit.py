@@ -5,6 +5,7 @@ banner, as a visitor would. Exit status 0: no; 1: yes (or a page could not be au
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,8 @@ class Command(BaseCommand):
                             f"{browser.origin_of(base)}.",
                             returncode=USAGE,
                         )
-                    urls += [u for u in listed if u not in urls]
+                    given = set(urls)
+                    urls += [u for u in listed if u not in given]
                 urls = urls or [base]
                 progress = Progress(len(urls), self.stderr, label="Auditing ")
                 try:
@@ -96,21 +98,27 @@ class Command(BaseCommand):
             self.stdout.write(audit.report_json(pages, started=started))
         else:
             self._print(pages)
+        # Checked before the audit, a file may still fail now (a full disk): the report
+        # printed above stays, and the verdict is said with the reason.
+        unwritten: list[str] = []
         if json_file is not None:
-            json_file.write_text(audit.report_json(pages, started=started) + "\n")
+            try:
+                json_file.write_text(audit.report_json(pages, started=started) + "\n")
+            except OSError as exc:
+                unwritten.append(f"Cannot write --json {json_file}: {exc.strerror}.")
         if folder is not None:
-            index = audit.write_html(pages, folder, started=started)
-            self.stderr.write(f"HTML report: {index}")
-        problems = [p for page in pages for p in page.problems]
-        errors = [e for page in pages for e in page.errors]
-        if problems or errors:
-            lines = [
-                f"The audit failed on {sum(not p.passed for p in pages)} of "
-                f"{counted(len(pages), 'page')}:"
-            ]
-            lines += problems
-            lines += [f"Not audited: {e}" for e in errors]
-            raise CommandError("\n".join(lines), returncode=1)
+            try:
+                index = audit.write_html(pages, folder, started=started)
+            except OSError as exc:
+                unwritten.append(f"Cannot write --html {folder}: {exc.strerror}.")
+            else:
+                self.stderr.write(f"HTML report: {index}")
+        verdict = _verdict(pages)
+        if unwritten:
+            lines = [*unwritten, verdict or f"Audited {counted(len(pages), 'page')}: all passed."]
+            raise CommandError("\n".join(lines), returncode=USAGE)
+        if verdict:
+            raise CommandError(verdict, returncode=1)
 
     def _print(self, pages: list[audit.PageAudit]) -> None:
         for page in pages:
@@ -136,7 +144,23 @@ class Command(BaseCommand):
         self.stdout.write(f"Audited {counted(len(pages), 'page')}: {passed} passed.")
 
 
+def _verdict(pages: list[audit.PageAudit]) -> str:
+    """Why the audit failed, each problem and error on a line; "" when every page passed."""
+    problems = [p for page in pages for p in page.problems]
+    errors = [e for page in pages for e in page.errors]
+    if not problems and not errors:
+        return ""
+    lines = [
+        f"The audit failed on {sum(not p.passed for p in pages)} of {counted(len(pages), 'page')}:"
+    ]
+    lines += problems
+    lines += [f"Not audited: {e}" for e in errors]
+    return "\n".join(lines)
+
+
 def _json_path(value: str | None) -> Path | None:
+    """The ``--json`` file, once it is known it can be written (before the audit runs, not
+    after it; a file that was not there is not left behind)."""
     if value is None or value == "-":
         return None
     path = Path(value)
@@ -144,10 +168,21 @@ def _json_path(value: str | None) -> Path | None:
         raise CommandError(f"--json {value}: no folder {path.parent}.", returncode=USAGE)
     if path.is_dir():
         raise CommandError(f"--json {value} is a folder.", returncode=USAGE)
+    existed = path.exists()
+    try:
+        with path.open("a"):  # appends nothing: the file is written once the audit is done
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        raise CommandError(
+            f"Cannot write --json {value}: {exc.strerror}.", returncode=USAGE
+        ) from None
     return path
 
 
 def _html_folder(value: str | None) -> Path | None:
+    """The ``--html`` folder, made if need be, once it is known files can be written there."""
     if value is None:
         return None
     folder = Path(value)
@@ -156,5 +191,12 @@ def _html_folder(value: str | None) -> Path | None:
     except OSError as exc:
         raise CommandError(
             f"--html {value}: cannot make the folder ({exc.strerror}).", returncode=USAGE
+        ) from None
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise CommandError(
+            f"Cannot write --html {value}: {exc.strerror}.", returncode=USAGE
         ) from None
     return folder
