@@ -6,6 +6,7 @@ point: each process counts in memory (a lock and an integer per day) and adds it
 ``BannersShown`` in one statement per batch: once ``FLUSH_EVERY`` banners are counted, or on
 the first banner ``FLUSH_AFTER`` seconds after the last flush, when the Statistics page is
 opened, and when the process exits. A process that is killed loses at most one batch.
+Counts are data, not a cache: ``conf.reset_caches()`` leaves them alone.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from collections.abc import Callable, Mapping
 from django.db import connections, router
 from django.utils import timezone
 
-from cookieconsent.conf import on_reset
 from cookieconsent.console.stats import day_bounds, local_day
 from cookieconsent.loop import on_event_loop
 from cookieconsent.models import BannersShown
@@ -105,7 +105,8 @@ class ShownCounter:
                     self._counts[day] = self._counts.get(day, 0) + n
 
     def discard(self) -> None:
-        """Forget the counts not written yet, and start a new batch."""
+        """Forget the counts not written yet, and start a new batch (for tests: a batch
+        counted in one must not fall due in the next)."""
         with self._lock:
             self._counts = {}
             self._pending = 0
@@ -136,6 +137,4 @@ def add_to_table(counts: Mapping[dt.date, int]) -> None:
 counter = ShownCounter()
 count = counter.count
 flush = counter.flush
-# Tests reset the app's caches around each test: a batch must not fall due in the next one.
-on_reset(counter.discard)
 atexit.register(flush)

@@ -7,9 +7,11 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cookieconsent.conf import reset_caches
 from cookieconsent.console import shown
 from cookieconsent.console.shown import ShownCounter
 from cookieconsent.models import BannersShown
@@ -94,6 +96,17 @@ def test_a_failed_write_keeps_the_counts_for_the_next():
     counter.count()
     counter.flush()
     assert counter.pending() == {timezone.localdate(): 1}
+
+
+def test_reset_caches_keeps_the_banners_counted():
+    """docs/registry.md has sites call it after raw SQL; a watched setting changing calls it."""
+    today = timezone.localdate()
+    for _ in range(3):
+        shown.count()
+    reset_caches()
+    with override_settings(SECRET_KEY="another"):  # a watched setting
+        shown.count()
+    assert shown.counter.pending() == {today: 4}
 
 
 def test_counting_in_an_event_loop_leaves_the_write_for_later():
