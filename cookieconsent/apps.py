@@ -13,6 +13,7 @@ class CookieConsentAppConfig(AppConfig):
 
     def ready(self) -> None:
         from cookieconsent import checks  # noqa: F401  (registers the checks)
+        from cookieconsent.console import discovery
         from cookieconsent.engine.registry import invalidate
         from cookieconsent.models import (
             Cookie,
@@ -21,6 +22,7 @@ class CookieConsentAppConfig(AppConfig):
             PolicySection,
             PublishedVersion,
             RegionRule,
+            UndeclaredCookie,
         )
         from cookieconsent.publishing import serve  # noqa: F401  (reads with each registry)
 
@@ -34,3 +36,7 @@ class CookieConsentAppConfig(AppConfig):
         ):
             post_save.connect(invalidate, sender=model, dispatch_uid=f"cc-save-{model.__name__}")
             post_delete.connect(invalidate, sender=model, dispatch_uid=f"cc-del-{model.__name__}")
+        # Names deleted from the inbox make room for new ones in its bounded table.
+        post_delete.connect(
+            discovery.room_made, sender=UndeclaredCookie, dispatch_uid="cc-del-UndeclaredCookie"
+        )

@@ -17,6 +17,7 @@ from django.utils import translation
 
 from cookieconsent import publishing
 from cookieconsent.conf import reset_caches
+from cookieconsent.console import shown
 from cookieconsent.engine import registry
 from cookieconsent.models import (
     Cookie,
@@ -69,10 +70,13 @@ def close_thread_connections() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def fresh_registry() -> Iterator[None]:
     """Every test starts with no compiled registry: the registry of one test's rolled-back
-    data must not leak into the next."""
+    data must not leak into the next; nor a batch of banners counted in one test fall due in
+    the next (``reset_caches()`` keeps the counts, which are data)."""
     reset_caches()
+    shown.counter.discard()
     yield
     reset_caches()
+    shown.counter.discard()
 
 
 @pytest.fixture(scope="session")

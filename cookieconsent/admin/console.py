@@ -45,6 +45,7 @@ from cookieconsent.models import (
     Cookie,
     CookieCategory,
     DailyDecisions,
+    Technology,
     UndeclaredCookie,
 )
 from cookieconsent.models.cookies import pattern_regex
@@ -379,7 +380,8 @@ class DeclareForm(forms.Form):
     ``found`` holds the inbox entries it covers."""
 
     found = forms.CharField(widget=forms.HiddenInput, label="")
-    name = forms.CharField(label=_("Name or pattern"), max_length=200)
+    # Kept as typed: a storage key may begin or end with a space (“ theme ” is not “theme”).
+    name = forms.CharField(label=_("Name or pattern"), max_length=200, strip=False)
     category = forms.ModelChoiceField(
         label=_("Category"), queryset=CookieCategory.objects.all(), empty_label="---------"
     )
@@ -617,6 +619,8 @@ class UndeclaredCookieAdmin(RefuseNulMixin, PublishReminderMixin, _UndeclaredAdm
                 if not entries:
                     continue
                 name, technology = data["name"], entries[0].technology
+                if technology == Technology.HTTP_COOKIE:
+                    name = name.strip()  # a cookie's name never has spaces around it
                 existing = (
                     Cookie.objects.filter(name=name, technology=technology)
                     .select_related("category")

@@ -7,10 +7,14 @@ UPSERT per name, each in its own savepoint: a name costs one write per process, 
 
 Names come from two kinds of source, bounded apart: what the site sets (its views' responses
 and the operator's scans) and what browsers send, which any client can invent. Each kind may
-hold ``UNDECLARED_COOKIES_LIMIT`` names in the table (and twice that in a process's memory),
-so invented names never crowd out the site's own; beyond a bound, nothing new of that kind is
-recorded and one warning is logged. A name that is not a cookie name (or storage key), or is
-longer than the table's column, is never written.
+hold ``UNDECLARED_COOKIES_LIMIT`` names in the table, so invented names never crowd out the
+site's own. A process remembers only the names it wrote, at most twice that many of each
+kind (emptied when full, as a ``caching.Memo``). When a kind's share of the table is full, a
+name refused is not remembered, one warning is logged, and for ``FULL_FOR`` seconds no new
+name of that kind is queued (a client's invented names then cost no query); then the next
+is tried again, as staff may have made room meanwhile (at once in the process where they
+deleted names). A name that is not a cookie name (or storage key), or is longer than the
+table's column, is never written.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
@@ -42,11 +47,17 @@ _PATH_LENGTH = int(UndeclaredCookie._meta.get_field("example_path").max_length o
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 #: The two kinds of source, bounded apart: what the site sets, and what browsers send.
 SITE, BROWSER = "site", "browser"
-#: Names this process has reported, by kind; each bounded, so invented names cannot grow it
-#: without end, nor fill the site's share.
+#: Names this process has reported (or is writing), by kind; each bounded, so invented names
+#: cannot grow it without end, nor fill the site's share.
 _seen: dict[str, set[str]] = {SITE: set(), BROWSER: set()}
 _lock = threading.Lock()
-#: The kinds whose table was found full (warned once each).
+#: How long, in seconds, a kind's share of the table is taken to be full once a name was
+#: refused for it.
+FULL_FOR = 60.0
+#: Per kind, until when (on ``_clock``) its share of the table is taken to be full.
+_full_until: dict[str, float] = {}
+_clock = time.monotonic
+#: The kinds warned about since this process last made room for them (or started).
 _full_logged: set[str] = set()
 #: The request attribute that queues what ``notice()`` met, for ``write_pending()``.
 PENDING = "_cookieconsent_undeclared"
@@ -106,8 +117,10 @@ def notice(
     if not is_valid_name(name):
         return
     with _lock:
-        if name in seen or len(seen) >= _process_limit():
+        if name in seen or _is_full(kind):
             return
+        if len(seen) >= _process_limit():
+            seen.clear()  # those met again are reported once more: one write each
         seen.add(name)
     pending: list[tuple[str, str, int | None]] | None = getattr(request, PENDING, None)
     if pending is None:
@@ -117,9 +130,21 @@ def notice(
 
 
 def _forget(name: str, source: str) -> None:
-    """Let ``name`` be reported again: its write failed."""
+    """Let ``name`` be reported again: it was not written."""
     with _lock:
         _seen[_kind(source)].discard(name)
+
+
+def _is_full(kind: str) -> bool:
+    return _clock() < _full_until.get(kind, 0.0)
+
+
+def room_made(**kwargs: Any) -> None:
+    """Names were deleted from the table (``post_delete``): try new ones again at once, and
+    warn again when a share fills."""
+    with _lock:
+        _full_until.clear()
+        _full_logged.clear()
 
 
 def has_pending(request: HttpRequest) -> bool:
@@ -133,10 +158,13 @@ def write_pending(request: HttpRequest) -> None:
     pending: list[tuple[str, str, int | None]] = request.__dict__.pop(PENDING, None) or []
     path = _clean_path(request.path)
     for name, source, max_age in pending:
+        if _is_full(_kind(source)):  # found full by a name before it: not tried now
+            _forget(name, source)
+            continue
         try:
             # A savepoint each: one failed name must not abort the others' transaction.
             with transaction.atomic(using=router.db_for_write(UndeclaredCookie)):
-                record(name, source=source, path=path, max_age=max_age)
+                written = record(name, source=source, path=path, max_age=max_age)
         except Exception:
             _forget(name, source)
             logger.exception(
@@ -144,6 +172,9 @@ def write_pending(request: HttpRequest) -> None:
                 "when next met",
                 name,
             )
+        else:
+            if not written:
+                _forget(name, source)
 
 
 def record(
@@ -196,8 +227,7 @@ def record(
             written = bool(cursor.rowcount > 0)
     else:  # pragma: no cover - MySQL and others: the portable two-step
         written = _record_portable(name, source, path, technology, limit, now, max_age)
-    if not written and kind not in _full_logged:
-        _full_logged.add(kind)
+    if not written and _found_full(kind):
         if kind == BROWSER:
             logger.warning(
                 "cookieconsent stopped recording undeclared cookies that browsers send: %d "
@@ -213,6 +243,17 @@ def record(
                 limit,
             )
     return written
+
+
+def _found_full(kind: str) -> bool:
+    """Take ``kind``'s share of the table as full for ``FULL_FOR`` seconds; whether to warn
+    (not yet since this process last made room for it)."""
+    with _lock:
+        _full_until[kind] = _clock() + FULL_FOR
+        if kind in _full_logged:
+            return False
+        _full_logged.add(kind)
+        return True
 
 
 def _record_portable(  # pragma: no cover
@@ -283,4 +324,5 @@ def reset() -> None:
     with _lock:
         for seen in _seen.values():
             seen.clear()
+        _full_until.clear()
         _full_logged.clear()

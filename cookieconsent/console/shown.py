@@ -6,6 +6,11 @@ point: each process counts in memory (a lock and an integer per day) and adds it
 ``BannersShown`` in one statement per batch: once ``FLUSH_EVERY`` banners are counted, or on
 the first banner ``FLUSH_AFTER`` seconds after the last flush, when the Statistics page is
 opened, and when the process exits. A process that is killed loses at most one batch.
+
+A batch is written once the transaction of the table's database commits (at once outside
+one), on its own: a page whose transaction rolls back showed its banners all the same, so the
+counts stay for the next batch, and a failed write cannot break the page's transaction.
+Counts are data, not a cache: ``conf.reset_caches()`` leaves them alone.
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from django.db import connections, router
+from django.db import connections, router, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from cookieconsent.conf import on_reset
 from cookieconsent.console.stats import day_bounds, local_day
 from cookieconsent.loop import on_event_loop
 from cookieconsent.models import BannersShown
@@ -89,11 +94,20 @@ class ShownCounter:
 
     def flush(self) -> None:
         """Add this process's counts to the table, in one statement, and start a new batch.
-        Counts that could not be written are kept for the next flush."""
+        Inside a transaction the write waits for it to commit; counts that could not be
+        written, or whose transaction rolled back first, are kept for the next flush."""
         with self._lock:
-            counts, self._counts = self._counts, {}
             self._pending = 0
             self._due = self._clock() + self.after
+        using = router.db_for_write(BannersShown)
+        try:
+            transaction.on_commit(self._write_pending, using=using)
+        except TransactionManagementError:  # autocommit off: Django cannot wait for the commit
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        with self._lock:
+            counts, self._counts = self._counts, {}
         if not counts:
             return
         try:
@@ -105,7 +119,8 @@ class ShownCounter:
                     self._counts[day] = self._counts.get(day, 0) + n
 
     def discard(self) -> None:
-        """Forget the counts not written yet, and start a new batch."""
+        """Forget the counts not written yet, and start a new batch (for tests: a batch
+        counted in one must not fall due in the next)."""
         with self._lock:
             self._counts = {}
             self._pending = 0
@@ -136,6 +151,4 @@ def add_to_table(counts: Mapping[dt.date, int]) -> None:
 counter = ShownCounter()
 count = counter.count
 flush = counter.flush
-# Tests reset the app's caches around each test: a batch must not fall due in the next one.
-on_reset(counter.discard)
 atexit.register(flush)

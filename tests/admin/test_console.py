@@ -722,7 +722,7 @@ def test_declaring_with_a_lifetime_too_long_is_the_forms_error(staff, categories
     assert UndeclaredCookie.objects.filter(name="tracker").exists()
 
 
-@pytest.mark.parametrize("key", ["theme:dark", "@app/state", "a key with spaces"])
+@pytest.mark.parametrize("key", ["theme:dark", "@app/state", "a key with spaces", " theme "])
 @pytest.mark.parametrize("technology", ["local_storage", "session_storage"])
 def test_a_listed_storage_key_can_be_declared(staff, categories, key, technology):
     """A storage key is no HTTP token (“theme:dark”): the inbox lists it, so it can be
@@ -732,6 +732,14 @@ def test_a_listed_storage_key_can_be_declared(staff, categories, key, technology
     submit(staff, page, **{key: {"category": categories["functional"].pk, "lifetime": "1 year"}})
     assert Cookie.objects.get(name=key, technology=technology).category.slug == "functional"
     assert not UndeclaredCookie.objects.filter(name=key).exists()
+
+
+def test_spaces_typed_around_a_cookie_name_are_dropped(staff, categories):
+    """A cookie's name has none around it (browsers drop them); a storage key may."""
+    page = declare_page(staff, undeclared("tracker"))
+    change = {"name": " tracker ", "category": categories["analytics"].pk, "lifetime": "1 year"}
+    assert "Declared tracker in Analytics" in submit(staff, page, tracker=change).content.decode()
+    assert not UndeclaredCookie.objects.exists()
 
 
 def test_an_http_cookie_still_needs_a_cookie_name(staff, categories):

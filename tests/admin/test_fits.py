@@ -108,6 +108,7 @@ def test_statistics_explain_the_actions(staff, categories):
     assert "Consent rate: no banner counted in this period yet." in html
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_statistics_write_this_process_counts_first(staff, categories):
     from cookieconsent.console import shown
 

@@ -5,6 +5,9 @@ database."""
 from __future__ import annotations
 
 import io
+import socket
+import threading
+import time
 from datetime import timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -17,6 +20,7 @@ from django.test import override_settings
 from django.utils.http import http_date
 
 from cookieconsent.console import discovery, suggestions
+from cookieconsent.management.commands import cookieconsent_cookie_database as command
 from cookieconsent.middleware import CookieConsentMiddleware
 from cookieconsent.models import CookieCategory, UndeclaredCookie
 
@@ -332,3 +336,71 @@ def test_a_database_that_cannot_be_written_is_a_clear_error(tmp_path):
     unwritable = override_settings(COOKIECONSENT={"COOKIE_DATABASE": f"{blocked}/cookies.csv"})
     with unwritable, pytest.raises(CommandError, match=r"Could not write .* Set COOKIECONSENT"):
         run("--from", str(DATABASE))
+
+
+# -- downloads ---------------------------------------------------------------------------------
+
+
+def serve(head: bytes, *parts: bytes, pause: float = 0.0) -> str:
+    """The URL of a server on a local port that answers one request with ``head`` and then
+    ``parts``, ``pause`` seconds apart, and closes the connection."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        with listener, listener.accept()[0] as connection:
+            connection.recv(65536)
+            try:
+                for part in (head, *parts):
+                    connection.sendall(part)
+                    time.sleep(pause)
+            except OSError:  # the client gave up
+                pass
+
+    threading.Thread(target=answer, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/cookies.csv"
+
+
+def ok(length: int | None, **headers: str) -> bytes:
+    lines = ["HTTP/1.1 200 OK", "Content-Type: text/csv", "Connection: close"]
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def test_the_command_installs_a_database_it_downloads(target):
+    body = DATABASE.read_bytes()
+    url = serve(ok(len(body)), body)
+    assert run("--from", url) == f"Installed 4 names and 2 prefixes from {url} in {target}.\n"
+
+
+@pytest.mark.parametrize(
+    ("head", "parts", "message"),
+    [
+        # The connection closed after half of what Content-Length announced.
+        (ok(1000), [DATABASE.read_bytes()[:500]], "it ended after 500 of its 1000 bytes"),
+        # A chunk cut short.
+        (ok(None, Transfer_Encoding="chunked"), [b"3e8\r\n" + b"x" * 500], "IncompleteRead"),
+    ],
+    ids=["content-length", "chunked"],
+)
+def test_a_download_cut_short_is_not_installed(target, head, parts, message):
+    run("--from", str(DATABASE))
+    before = target.read_bytes()
+    with pytest.raises(CommandError, match=message) as failed:
+        run("--from", serve(head, *parts))
+    assert failed.value.returncode == 1
+    assert target.read_bytes() == before
+
+
+def test_a_download_has_one_deadline_however_often_the_server_sends(target, monkeypatch):
+    """A byte now and then answers each read within the socket's timeout: the deadline is the
+    whole download's."""
+    monkeypatch.setattr(command, "TIMEOUT", 1)
+    url = serve(ok(100_000), *[b"x"] * 30, pause=0.1)
+    started = time.monotonic()
+    with pytest.raises(CommandError, match="did not finish downloading within 1 second") as e:
+        run("--from", url)
+    assert time.monotonic() - started < 2
+    assert e.value.returncode == 1
+    assert not target.exists()

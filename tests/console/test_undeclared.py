@@ -112,9 +112,57 @@ def test_a_process_remembers_a_bounded_number_of_names(
     client, categories, django_assert_num_queries
 ):
     client.get("/t/set/", {"c": [f"n{i}" for i in range(10)]})
-    assert len(discovery._seen[discovery.SITE]) == 4  # twice the table's limit
-    with django_assert_num_queries(0):  # beyond it, nothing is queued and nothing written
+    assert len(discovery._seen[discovery.SITE]) <= 4  # twice the table's limit at most
+    with django_assert_num_queries(0):  # the table is full: nothing is queued nor written
         client.get("/t/set/", {"c": "n9"})
+    # Staff make room twice over: the names written since fill twice the table's limit, and
+    # the process's memory is emptied rather than grown, or closed to new names.
+    for batch in ("a", "b", "c"):
+        UndeclaredCookie.objects.all().delete()
+        client.get("/t/set/", {"c": [f"{batch}1", f"{batch}2"]})
+        assert len(discovery._seen[discovery.SITE]) <= 4
+    assert set(UndeclaredCookie.objects.values_list("name", flat=True)) == {"c1", "c2"}
+
+
+@override_settings(COOKIECONSENT={"UNDECLARED_COOKIES_LIMIT": 2})
+def test_after_staff_make_room_a_name_met_while_full_is_recorded(client, categories, caplog):
+    with caplog.at_level(logging.WARNING, logger="cookieconsent"):
+        client.get("/t/set/", {"c": ["a1", "a2", "a3"]})  # a3 met while the table is full
+        assert set(UndeclaredCookie.objects.values_list("name", flat=True)) == {"a1", "a2"}
+        UndeclaredCookie.objects.filter(name="a1").delete()  # "Declare or delete some"
+        client.get("/t/set/", {"c": ["a3", "a4"]})  # the site still sets a3
+        assert set(UndeclaredCookie.objects.values_list("name", flat=True)) == {"a2", "a3"}
+    stopped = [r for r in caplog.records if "stopped recording" in r.getMessage()]
+    assert len(stopped) == 2  # once each time the table fills
+
+
+@override_settings(COOKIECONSENT={"UNDECLARED_COOKIES_LIMIT": 2})
+def test_a_visitor_flood_cannot_stop_discovery_of_browser_names(client, categories):
+    for flood in range(3):  # invented names, twice the limit each time; staff clear them
+        client.cookies.load({f"junk{flood}_{i}": "1" for i in range(4)})
+        client.get("/t/")
+        assert UndeclaredCookie.objects.count() == 2
+        UndeclaredCookie.objects.all().delete()
+        client.cookies.clear()
+    client.cookies.load({"_hjid": "1"})  # a real visitor's browser sends a script-set cookie
+    client.get("/t/")
+    assert UndeclaredCookie.objects.get().name == "_hjid"
+
+
+@override_settings(COOKIECONSENT={"UNDECLARED_COOKIES_LIMIT": 1})
+def test_a_process_tries_again_a_while_after_the_table_was_full(
+    client, categories, monkeypatch, django_assert_num_queries
+):
+    now = [1000.0]
+    monkeypatch.setattr(discovery, "_clock", lambda: now[0])
+    client.get("/t/set/", {"c": ["a1", "a2"]})
+    with connection.cursor() as cursor:  # another process makes room: no signal reaches this one
+        cursor.execute(f"DELETE FROM {UndeclaredCookie._meta.db_table}")
+    with django_assert_num_queries(0):
+        client.get("/t/set/", {"c": "a2"})
+    now[0] += discovery.FULL_FOR
+    client.get("/t/set/", {"c": "a2"})
+    assert UndeclaredCookie.objects.get().name == "a2"
 
 
 @override_settings(COOKIECONSENT={"UNDECLARED_COOKIES": "allow"})
@@ -149,7 +197,7 @@ def test_names_a_browser_invents_never_crowd_out_the_sites_own(client, categorie
         client.get("/t/")
     sent = UndeclaredCookie.objects.filter(source=Sighting.REQUEST)
     assert sent.count() == 3  # their own bound, in the table
-    assert len(discovery._seen[discovery.BROWSER]) == 6  # and in the process's memory
+    assert len(discovery._seen[discovery.BROWSER]) == 3  # the process remembers those only
     client.cookies.clear()
     with caplog.at_level(logging.WARNING, logger="cookieconsent"):
         client.get("/t/set/", {"c": ["_hjSessionUser_123", "site_2", "site_3"]})
