@@ -1,5 +1,6 @@
 """The consent endpoint (form post and JSON), the preferences page, the status endpoint and
-the public policy page."""
+the public policy page. Every one is a visitor's, signed in or not: each is marked
+``login_not_required``, so ``LoginRequiredMiddleware`` lets it through."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from contextlib import suppress
 from functools import wraps
 from typing import Any
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import (
     BadRequest,
     RequestDataTooBig,
@@ -212,6 +214,7 @@ def _no_uploads(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
     return wrapped
 
 
+@login_not_required
 @require_POST
 @_no_uploads
 @cross_origin_protect(_cross_origin)
@@ -264,6 +267,7 @@ def consent(request: HttpRequest) -> HttpResponseBase:
     return response
 
 
+@login_not_required
 @require_safe
 def status(request: HttpRequest) -> JsonResponse:
     """The visitor's consent as JSON, for the script on a page served from a shared cache."""
@@ -274,6 +278,7 @@ def status(request: HttpRequest) -> JsonResponse:
     return response
 
 
+@login_not_required
 @require_safe
 def preferences(request: HttpRequest) -> HttpResponse:
     """Change or withdraw consent at any time, as easily as it was given: the categories of
@@ -297,6 +302,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return page(request, "cookieconsent/preferences.html", context)
 
 
+@login_not_required
 @require_safe
 def policy(request: HttpRequest) -> HttpResponse:
     """The latest published cookie policy, served as it was published."""
@@ -305,6 +311,7 @@ def policy(request: HttpRequest) -> HttpResponse:
     return page(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
 
 
+@login_not_required
 @require_safe
 def policy_version(request: HttpRequest, number: int) -> HttpResponse:
     """An earlier published version, as visitors saw it (``?language=`` picks its language):
@@ -324,6 +331,7 @@ _RECEIPT_CHOICES: dict[str, Any] = {
 }
 
 
+@login_not_required
 @require_safe
 def receipt(request: HttpRequest) -> HttpResponse:
     """The visitor's own record of their latest decision, to print or keep: found by the

@@ -713,3 +713,45 @@ def test_the_preferences_page_without_next_returns_under_the_sub_path(
     page = client.get("/cookies/preferences/").content.decode()
     assert 'action="/shop/cookies/consent/"' in page
     assert 'name="next" value="/shop/"' in page
+
+
+# -- LoginRequiredMiddleware ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def login_required(settings):
+    """Every view needs a signed-in user unless it says otherwise (Django 5.1+)."""
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE,
+        "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    ]
+
+
+def test_an_anonymous_visitor_chooses_and_reads_the_policy_under_login_required_middleware(
+    client, categories, login_required
+):
+    """None of the app's views was marked ``login_not_required``: the banner's choice, the
+    status, the preferences and the policy all sent the visitor to sign in."""
+    assert client.get("/t/")["Location"].startswith(django_settings.LOGIN_URL)  # it is on
+    response = post(client, action="accept_all", next="/t/")
+    assert response.status_code == 302 and response["Location"] == "/t/"
+    assert post_json(client, {"action": "reject_all"}).status_code == 200
+    for url in (
+        "/cookies/status/",
+        "/cookies/preferences/",
+        "/cookies/policy/",
+        "/cookies/policy/v1/",
+        "/cookies/preferences/receipt/",
+    ):
+        assert client.get(url).status_code == 200, url
+    # A refused choice is said, not sent to sign in.
+    assert post(client, action="nonsense").status_code == 400
+
+
+def test_every_view_the_app_serves_is_open_to_anonymous_visitors():
+    """Whatever ``cookieconsent.urls`` serves is a visitor's: a view added later must say so
+    too."""
+    from cookieconsent import urls
+
+    closed = [p.name for p in urls.urlpatterns if getattr(p.callback, "login_required", True)]
+    assert closed == []
