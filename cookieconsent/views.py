@@ -1,5 +1,6 @@
 """The consent endpoint (form post and JSON), the preferences page, the status endpoint and
-the public policy page."""
+the public policy page. Every one is a visitor's, signed in or not: each is marked
+``login_not_required``, so ``LoginRequiredMiddleware`` lets it through."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from collections.abc import Callable
 from contextlib import suppress
 from functools import wraps
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import (
     BadRequest,
     RequestDataTooBig,
@@ -28,7 +31,7 @@ from django.http import (
     QueryDict,
 )
 from django.shortcuts import render
-from django.urls import get_script_prefix, reverse
+from django.urls import Resolver404, get_script_prefix, resolve, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -37,7 +40,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from cookieconsent.conf import get_config
 from cookieconsent.engine import following
-from cookieconsent.engine.choice import read_choice
+from cookieconsent.engine.choice import MAX_NEXT, read_choice, read_next
 from cookieconsent.engine.consent import Consent, Decision, get_consent, set_consent_cookie
 from cookieconsent.engine.crossorigin import cross_origin_protect
 from cookieconsent.engine.registry import get_registry
@@ -60,18 +63,34 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 def safe_next(request: HttpRequest, url: str | None) -> str:
     """``url`` if it stays on this site, else the site's root (``/``, or the script prefix of
     a site mounted under a sub-path). A path is judged without the host (which ``get_host()``
-    would check against ``ALLOWED_HOSTS`` first); an absolute URL must name this host."""
-    if not url or _CONTROL.search(url):
-        # No browser needs one; a NUL or a lone surrogate cannot even be stored.
+    would check against ``ALLOWED_HOSTS`` first); an absolute URL must name this host. Never
+    the consent endpoint, which answers only posts, nor an address longer than a choice may
+    carry."""
+    if not url or _CONTROL.search(url) or len(url) > MAX_NEXT:
+        # No browser needs one; a NUL or a lone surrogate cannot even be stored (and a
+        # longer one is refused in a choice).
         return get_script_prefix()
     secure = request.is_secure()
-    if url_has_allowed_host_and_scheme(url, allowed_hosts=None, require_https=secure):
-        return url
-    if url_has_allowed_host_and_scheme(
+    stays = url_has_allowed_host_and_scheme(
+        url, allowed_hosts=None, require_https=secure
+    ) or url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=secure
-    ):
-        return url
-    return get_script_prefix()
+    )
+    return url if stays and not _is_consent_endpoint(url) else get_script_prefix()
+
+
+def _is_consent_endpoint(url: str) -> bool:
+    """Whether ``url`` (on this site) leads to the consent endpoint: a page that offers the
+    banner there, such as a refused choice's, would send the visitor on to a 405."""
+    path = unquote(urlsplit(url).path)
+    prefix = get_script_prefix()
+    if not path.startswith(prefix):
+        return False
+    try:
+        match = resolve("/" + path.removeprefix(prefix))
+    except Resolver404:
+        return False
+    return match.func is consent
 
 
 def page(
@@ -94,10 +113,16 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
-def _error(request: HttpRequest, message: str, *, status: int = 400) -> HttpResponse:
+def _error(
+    request: HttpRequest, message: str, *, status: int = 400, next_url: str | None = None
+) -> HttpResponse:
+    """The refusal, in JSON or as a page. The page's banner and its link back to the settings
+    return the visitor to ``next_url`` (the page they chose on), or to the site's root: never
+    to the consent endpoint, which the page's own address is."""
     if _wants_json(request):
         return JsonResponse({"error": message}, status=status)
-    return page(request, "cookieconsent/error.html", {"message": message}, status=status)
+    context = {"message": message, "cookieconsent_next": next_url or get_script_prefix()}
+    return page(request, "cookieconsent/error.html", context, status=status)
 
 
 #: Deeper JSON than any consent choice needs. Checked before parsing: whether the parser hits
@@ -212,6 +237,7 @@ def _no_uploads(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
     return wrapped
 
 
+@login_not_required
 @require_POST
 @_no_uploads
 @cross_origin_protect(_cross_origin)
@@ -219,17 +245,19 @@ def consent(request: HttpRequest) -> HttpResponseBase:
     """Record a decision: accept all, reject all, or a set of categories."""
     registry = get_registry()
     try:
-        choice = read_choice(
-            _input(request), registry, regime_default=get_consent(request).dismissal()
-        )
-    except ValueError as exc:  # InvalidChoice included
+        data = _input(request)
+    except ValueError as exc:
         return _error(request, str(exc))
+    next_url = safe_next(request, read_next(data))
+    try:
+        choice = read_choice(data, registry, regime_default=get_consent(request).dismissal())
+    except ValueError as exc:  # InvalidChoice included
+        return _error(request, str(exc), next_url=next_url)
 
     granted = choice.granted
     # Only categories of the version the visitor was shown: not one added in the draft.
     refused = registry.offered_slugs - granted
     action = choice.action
-    next_url = safe_next(request, choice.next)
     previous = get_consent(request).categories
     record = record_decision(
         request,
@@ -264,6 +292,7 @@ def consent(request: HttpRequest) -> HttpResponseBase:
     return response
 
 
+@login_not_required
 @require_safe
 def status(request: HttpRequest) -> JsonResponse:
     """The visitor's consent as JSON, for the script on a page served from a shared cache."""
@@ -274,11 +303,13 @@ def status(request: HttpRequest) -> JsonResponse:
     return response
 
 
+@login_not_required
 @require_safe
 def preferences(request: HttpRequest) -> HttpResponse:
     """Change or withdraw consent at any time, as easily as it was given: the categories of
     the latest published version, in the visitor's language."""
     consent = get_consent(request)
+    next_url = safe_next(request, request.GET.get("next"))
     # The categories the registry enforces, those of the same published version: the consent
     # endpoint accepts every one shown.
     known = consent._registry.required_slugs | consent._registry.optional_slugs
@@ -288,7 +319,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "consent": consent,
         "categories": categories,
         "has_required": any(c.required for c in shown),
-        "next": safe_next(request, request.GET.get("next")),
+        "next": next_url,
+        # The settings link on this page keeps the page the visitor came from.
+        "cookieconsent_next": next_url,
         "policy_url": reverse("cookieconsent:policy"),
         "consent_url": reverse("cookieconsent:consent"),
         "config": script.config_json(consent),
@@ -297,6 +330,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return page(request, "cookieconsent/preferences.html", context)
 
 
+@login_not_required
 @require_safe
 def policy(request: HttpRequest) -> HttpResponse:
     """The latest published cookie policy, served as it was published."""
@@ -305,6 +339,7 @@ def policy(request: HttpRequest) -> HttpResponse:
     return page(request, "cookieconsent/policy.html", context, status=200 if snapshot else 404)
 
 
+@login_not_required
 @require_safe
 def policy_version(request: HttpRequest, number: int) -> HttpResponse:
     """An earlier published version, as visitors saw it (``?language=`` picks its language):
@@ -324,6 +359,7 @@ _RECEIPT_CHOICES: dict[str, Any] = {
 }
 
 
+@login_not_required
 @require_safe
 def receipt(request: HttpRequest) -> HttpResponse:
     """The visitor's own record of their latest decision, to print or keep: found by the

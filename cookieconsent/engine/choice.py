@@ -45,6 +45,13 @@ class Choice:
     next: str
 
 
+def read_next(data: QueryDict | Mapping[str, Any]) -> str:
+    """The return address a form post or a JSON object carries, as text (``""`` for none),
+    whether or not the rest of the choice is valid."""
+    next_url = data.get("next")
+    return "" if next_url in (None, "") else str(next_url)
+
+
 def read_choice(
     data: QueryDict | Mapping[str, Any],
     registry: Registry,
@@ -66,8 +73,13 @@ def read_choice(
             % {"value": action}
         )
     if action == Action.DISMISS and regime_default is None:
+        # Said to a visitor who pressed OK on a notice where the site asks for consent (their
+        # region changed since the page was served): in the banner's words, not the API's.
         raise InvalidChoice(
-            _("There is no notice to dismiss here: choose accept_all, reject_all or custom.")
+            _(
+                "There is no notice to dismiss here: please accept or reject the optional "
+                "cookies, or choose them in the cookie settings."
+            )
         )
     slugs = data.getlist("categories") if isinstance(data, QueryDict) else data.get("categories")
     slugs = list(slugs or ())
@@ -79,8 +91,7 @@ def read_choice(
     for slug in slugs:
         if slug not in known:
             raise InvalidChoice(_("Unknown cookie category: “%(value)s”.") % {"value": slug})
-    next_url = data.get("next")
-    next_url = "" if next_url in (None, "") else str(next_url)
+    next_url = read_next(data)
     if len(next_url) > MAX_NEXT:
         raise InvalidChoice(_("The return address is too long."))
     optional = registry.offered_slugs

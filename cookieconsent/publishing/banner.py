@@ -118,9 +118,10 @@ def reset() -> None:
 HONORED = _("Opt-Out Request Honored")
 
 
-def render_banner(request: HttpRequest, consent: Consent) -> SafeString:
+def render_banner(request: HttpRequest, consent: Consent, here: str | None = None) -> SafeString:
     """The banner for this request, or ``""`` when the visitor has decided (in cache-safe
-    mode always, hidden: the script decides)."""
+    mode always, hidden: the script decides). A choice in it returns the visitor to ``here``
+    (the request's own page unless said: a refused choice's page is the consent endpoint's)."""
     if _on_preferences_page(request):
         # Its Customise link would open the page already open, and the page says itself
         # whether an opt-out signal is honoured.
@@ -131,7 +132,7 @@ def render_banner(request: HttpRequest, consent: Consent) -> SafeString:
             return format_html('<p class="cc-opt-out-honored" role="status">{}</p>', HONORED)
         return SafeString("")
     needs_renewal = False if cache_safe else consent.needs_renewal
-    path = request.get_full_path()
+    path = here or request.get_full_path()
     return get_banner(consent, cache_safe, needs_renewal).fill(
         {"next": escape(path), "next_query": escape(quote(path, safe="/"))}
     )

@@ -6,6 +6,7 @@ tag). Each tag is a door to the module doing the work: ``banner``, ``gating``, `
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from django import template
 from django.http import HttpRequest
@@ -38,6 +39,12 @@ def _consent(context: Context) -> Consent | None:
     return get_consent(request) if request is not None else None
 
 
+def _here(context: Context, request: HttpRequest) -> str:
+    """The page a choice returns the visitor to: this one, or the one the app's own page
+    names (the preferences' ``next``, the page a refused choice was made on)."""
+    return str(context.get("cookieconsent_next") or request.get_full_path())
+
+
 @register.simple_tag(takes_context=True)
 def cookieconsent_banner(context: Context) -> SafeString:
     """The consent banner, while the visitor has no valid decision (always, hidden, in
@@ -46,7 +53,7 @@ def cookieconsent_banner(context: Context) -> SafeString:
     if request is None:
         return SafeString("")
     consent = get_consent(request)
-    html = render_banner(request, consent)
+    html = render_banner(request, consent, _here(context, request))
     # Counted where the server knows it asked: an undecided visitor was given the banner. In
     # cache-safe mode every visitor gets it hidden, and the script decides: nothing to count.
     if html and not get_config()["CACHE_SAFE"] and not consent.is_decided:
@@ -56,14 +63,18 @@ def cookieconsent_banner(context: Context) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def cookieconsent_settings_link(context: Context, text: str = "") -> SafeString:
-    """A link to the preferences page that the script opens as a dialog; beside it, for a
-    visitor whose Global Privacy Control is honoured as an opt-out, that it is."""
+    """A link to the preferences page that the script opens as a dialog, returning to this
+    page (the same address for every visitor of it: cache-safe); beside it, for a visitor
+    whose Global Privacy Control is honoured as an opt-out, that it is."""
+    request = context.get("request")
+    url = reverse("cookieconsent:preferences")
+    if request is not None:
+        url += "?next=" + quote(_here(context, request), safe="/")
     link = format_html(
         '<a href="{}" class="cc-settings-link" data-cookieconsent-open>{}</a>',
-        reverse("cookieconsent:preferences"),
+        url,
         text or gettext("Cookie settings"),
     )
-    request = context.get("request")
     # Not in cache-safe mode, where every visitor gets the same page.
     if (
         request is not None

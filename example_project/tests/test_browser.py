@@ -686,6 +686,16 @@ def test_iframe_placeholder_allows_its_category(page, site):
     )
 
 
+def test_a_double_click_on_a_placeholder_is_one_decision(page, site):
+    """Each click of the placeholder's "Allow" button posted the choice: two records."""
+    serve_home_with(page, site, GATED_EXTRAS, {})
+    page.goto(site)
+    page.locator(".cc-placeholder").get_by_role("button").dblclick()
+    saved(page)
+    page.wait_for_timeout(300)  # time for a second post to land, were there one
+    assert records() == 1
+
+
 def test_accept_all_consents_to_no_draft_category(page, site):
     """A category saved but not published: "Accept all" leaves it refused and its content
     blocked; its placeholder's button, which the endpoint refuses, opens the preferences page,
@@ -1095,6 +1105,25 @@ def test_allowed_gated_content_comes_to_life(page, site):
     page.wait_for_function("() => window.ccImage === 1")
 
 
+def test_a_gated_scripts_own_onload_and_onerror_run(page, site):
+    """The script waited for a gated <script src> with onload/onerror properties of its own,
+    replacing the handlers it had just put back: they never ran."""
+    from cookieconsent.engine.gating import inert
+
+    gated = inert(
+        '<script src="/static/fluxems/analytics.js" onload="window.ccLoaded = 1"></script>'
+        '<script src="/static/cookieconsent/missing.js" onerror="window.ccFailed = 1"></script>'
+        "<script>window.ccAfter = [window.ccLoaded, window.ccFailed];</script>",
+        "analytics",
+    )
+    serve_home_with(page, site, gated, {})
+    page.goto(site)
+    banner(page).get_by_role("button", name="Accept all").click()
+    page.wait_for_function("() => window.ccAfter !== undefined")
+    # Each handler ran, before the script after it: as on a page without the gate.
+    assert page.evaluate("[window.ccLoaded, window.ccFailed, window.ccAfter]") == [1, 1, [1, 1]]
+
+
 # -- the policy page and the admin: widths, axe, the cookie table's two layouts ---------------
 
 WIDTHS = [375, 1280]
@@ -1311,6 +1340,55 @@ def test_cache_safe_shows_each_visitor_their_own_notice(browser, us_rules, cache
     za.context.close()
 
 
+@pytest.fixture
+def banner_without_h2(site: str, tmp_path: Path) -> str:
+    """A version published with the site's own banner.html, its title a <p> (theming.md asks
+    for no <h2>)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from cookieconsent import publishing
+    from cookieconsent.models import CookiePolicy
+
+    app = Path(publishing.__file__).parents[1] / "templates" / "cookieconsent" / "banner.html"
+    html = re.sub(
+        r'<h2 class="cc-banner__title" id="([^"]+)">(.*?)</h2>',
+        r'<p class="cc-banner__title" id="\1"><strong>\2</strong></p>',
+        app.read_text(),
+    )
+    assert "<h2" not in html
+    (tmp_path / "cookieconsent").mkdir()
+    (tmp_path / "cookieconsent" / "banner.html").write_text(html)
+    templates = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    with override_settings(TEMPLATES=templates):
+        publishing.publish(CookiePolicy.current(), published_by="tests")
+    return site
+
+
+def test_cache_safe_with_a_banner_whose_title_is_no_heading(
+    browser, banner_without_h2, cached_site
+):
+    """The script labelled the banner by each regime's <h2>, and threw without one: after
+    the choice was saved, so the form was posted again (two records); on the next page before
+    the gated scripts ran."""
+    page = new_page(browser)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(cached_site)
+    region = banner(page)
+    region.wait_for()
+    assert region.get_attribute("aria-labelledby") == "cc-banner-title"
+    region.get_by_role("button", name="Accept all").click()
+    page.wait_for_function("() => window.fluxemsAnalyticsLoaded === true")
+    page.wait_for_timeout(300)  # time for a second post to land, were there one
+    assert records() == 1
+    page.goto(cached_site)
+    page.wait_for_function("() => window.fluxemsAnalyticsLoaded === true")
+    assert region.is_hidden()
+    assert errors == []
+    page.context.close()
+
+
 def test_a_double_click_is_one_decision(page, site):
     """Each click of a double click posted the form: two consent records for one choice, and
     the browser kept the second's ID."""
@@ -1348,5 +1426,28 @@ def test_opting_in_under_gpc_takes_the_honored_notice_away(browser, us_rules):
         footer = page.get_by_role("contentinfo")
         assert footer.locator(".cc-opt-out-honored").count() == 0
         assert "_stat" in cookies(page)
+    finally:
+        context.close()
+
+
+def test_storage_of_a_category_refused_before_the_page_loads_is_cleared(browser, us_rules):
+    """Declared storage keys went only after the script's own post: not when the page loaded
+    already refusing their category (here a dismissal that Global Privacy Control, sent
+    since, outranks)."""
+    context = browser.new_context(extra_http_headers={"CF-IPCountry": "US"})
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    try:
+        page.goto(us_rules)
+        notice(page).get_by_role("button", name="OK", exact=True).click()
+        saved(page)
+        page.evaluate("localStorage.setItem('fluxems.ui', 'dark'); localStorage.setItem('mine', 1)")
+        page.reload()
+        assert page.evaluate("localStorage.getItem('fluxems.ui')") == "dark"  # still allowed
+        context.set_extra_http_headers({"CF-IPCountry": "US", "Sec-GPC": "1"})
+        page.reload()
+        page.wait_for_function("() => localStorage.getItem('fluxems.ui') === null")
+        # Undeclared keys are not ours to touch.
+        assert page.evaluate("localStorage.getItem('mine')") == "1"
     finally:
         context.close()

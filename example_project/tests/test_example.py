@@ -78,11 +78,12 @@ def test_layout(client):
 
 
 def test_footer_has_the_cookie_settings_link(client):
-    html = client.get(reverse("home")).content.decode()
+    """It returns the visitor to the page they are on."""
+    html = client.get(reverse("workspace")).content.decode()
     footer = html[html.index("<footer") :]
     assert (
-        f'<a href="{reverse("cookieconsent:preferences")}" class="cc-settings-link" '
-        "data-cookieconsent-open>Cookie settings</a>"
+        f'<a href="{reverse("cookieconsent:preferences")}?next=/workspace/" '
+        'class="cc-settings-link" data-cookieconsent-open>Cookie settings</a>'
     ) in footer
 
 

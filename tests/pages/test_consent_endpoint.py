@@ -713,3 +713,126 @@ def test_the_preferences_page_without_next_returns_under_the_sub_path(
     page = client.get("/cookies/preferences/").content.decode()
     assert 'action="/shop/cookies/consent/"' in page
     assert 'name="next" value="/shop/"' in page
+
+
+# -- the page a refused choice is refused on ----------------------------------------------------
+
+
+@pytest.fixture
+def site_layout(settings):
+    """The app's pages in a layout of the site's with the banner and the settings link."""
+    settings.COOKIECONSENT = {"BASE_TEMPLATE": "tests/layout.html"}
+
+
+def returns_to(html: str) -> dict[str, list[str]]:
+    """Where each way out of the page leads a visitor: the banner's forms (``next``), its
+    Customise link, the error's link back to the settings, the footer's settings link."""
+    return {
+        "forms": re.findall(r'name="next" value="([^"]*)"', html),
+        "links": re.findall(r'href="/cookies/preferences/\?next=([^"]*)"', html),
+    }
+
+
+def test_a_refused_choice_returns_the_visitor_to_the_page_they_chose_on(
+    client, categories, site_layout
+):
+    """The page of a refused choice offered the banner again with ``next`` its own address,
+    the consent endpoint: choosing there sent the visitor on to a 405."""
+    response = post(client, action="dismiss", next="/t/?a=1")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Back to cookie settings" in html and 'id="cookieconsent-banner"' in html
+    # The banner's form, its Customise link, the way back and the footer's link.
+    assert returns_to(html) == {"forms": ["/t/?a=1"], "links": ["/t/%3Fa%3D1"] * 3}
+    again = post(client, action="reject_all", next="/t/?a=1")
+    assert again.status_code == 302 and again["Location"] == "/t/?a=1"
+
+
+@pytest.mark.parametrize(
+    "data", [{"action": "dismiss"}, {"action": "dismiss", "next": "/" + "a" * 2001}]
+)
+def test_a_refused_choice_without_a_usable_next_returns_home(client, categories, site_layout, data):
+    html = client.post(URL, data).content.decode()
+    assert returns_to(html) == {"forms": ["/"], "links": ["/"] * 3}
+
+
+def test_an_unreadable_choice_returns_home(client, categories, site_layout):
+    response = client.post(URL, b"\xff", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert returns_to(response.content.decode()) == {"forms": ["/"], "links": ["/"] * 3}
+
+
+def test_a_refused_dismissal_speaks_the_visitors_words(client, categories):
+    """It named the API's actions ("choose accept_all, reject_all or custom")."""
+    for language in ("en", "af"):
+        with translation.override(language):
+            message = post_json(client, {"action": "dismiss"}).json()["error"]
+        assert not re.search(r"accept_all|reject_all|custom", message), message
+    assert message.startswith("Daar is geen kennisgewing")
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "/cookies/consent/",
+        "/cookies/consent/?action=accept_all",
+        "http://testserver/cookies/consent/",
+        "/cookies/%63onsent/",
+    ],
+)
+def test_the_consent_endpoint_is_never_where_a_visitor_returns(client, categories, next_url):
+    """It answers a GET with 405."""
+    response = post(client, action="reject_all", next=next_url)
+    assert response.status_code == 302 and response["Location"] == "/"
+    page = client.get("/cookies/preferences/", {"next": next_url}).content.decode()
+    assert 'name="next" value="/"' in page
+
+
+def test_the_consent_endpoint_under_a_sub_path_is_never_where_a_visitor_returns(
+    client, categories, mounted_at_shop
+):
+    response = post(client, action="reject_all", next="/shop/cookies/consent/")
+    assert response["Location"] == "/shop/"
+    assert post(client, action="reject_all", next="/shop/t/")["Location"] == "/shop/t/"
+
+
+# -- LoginRequiredMiddleware ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def login_required(settings):
+    """Every view needs a signed-in user unless it says otherwise (Django 5.1+)."""
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE,
+        "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    ]
+
+
+def test_an_anonymous_visitor_chooses_and_reads_the_policy_under_login_required_middleware(
+    client, categories, login_required
+):
+    """None of the app's views was marked ``login_not_required``: the banner's choice, the
+    status, the preferences and the policy all sent the visitor to sign in."""
+    assert client.get("/t/")["Location"].startswith(django_settings.LOGIN_URL)  # it is on
+    response = post(client, action="accept_all", next="/t/")
+    assert response.status_code == 302 and response["Location"] == "/t/"
+    assert post_json(client, {"action": "reject_all"}).status_code == 200
+    for url in (
+        "/cookies/status/",
+        "/cookies/preferences/",
+        "/cookies/policy/",
+        "/cookies/policy/v1/",
+        "/cookies/preferences/receipt/",
+    ):
+        assert client.get(url).status_code == 200, url
+    # A refused choice is said, not sent to sign in.
+    assert post(client, action="nonsense").status_code == 400
+
+
+def test_every_view_the_app_serves_is_open_to_anonymous_visitors():
+    """Whatever ``cookieconsent.urls`` serves is a visitor's: a view added later must say so
+    too."""
+    from cookieconsent import urls
+
+    closed = [p.name for p in urls.urlpatterns if getattr(p.callback, "login_required", True)]
+    assert closed == []

@@ -90,6 +90,42 @@ def test_settings_link(categories):
     assert ">Manage<" in render('{% cookieconsent_settings_link "Manage" %}')
 
 
+def test_the_settings_link_returns_to_the_page_it_is_on(client, categories):
+    """It linked to the preferences without ``next``: saving there without JavaScript took
+    the visitor to the home page, where the banner's Customise link returns."""
+    html = client.get("/t/?a=1&b=2").content.decode()
+    footer = html[html.index("</main>") :]
+    assert 'href="/cookies/preferences/?next=/t/%3Fa%3D1%26b%3D2"' in footer
+    prefs = client.get("/cookies/preferences/", {"next": "/t/?a=1&b=2"}).content.decode()
+    assert 'name="next" value="/t/?a=1&amp;b=2"' in prefs
+    saved = client.post("/cookies/consent/", {"action": "preferences", "next": "/t/?a=1&b=2"})
+    assert saved["Location"] == "/t/?a=1&b=2"
+
+
+def test_the_settings_link_on_the_preferences_page_keeps_where_it_returns(
+    client, categories, settings
+):
+    """Not the preferences page itself, nested in its own address."""
+    settings.COOKIECONSENT = {"BASE_TEMPLATE": "tests/layout.html"}
+    html = client.get("/cookies/preferences/", {"next": "/t/"}).content.decode()
+    footer = html[html.index("<footer>") :]
+    assert 'href="/cookies/preferences/?next=/t/"' in footer
+
+
+def test_the_settings_link_is_the_same_for_every_visitor_in_cache_safe_mode(
+    client, categories, settings
+):
+    settings.COOKIECONSENT = {"CACHE_SAFE": True}
+    links = set()
+    for cookies in ({}, {CONSENT_COOKIE: consent_cookie({"analytics"})}):
+        client.cookies.clear()
+        for name, value in cookies.items():
+            client.cookies[name] = value
+        html = client.get("/t/?a=1", HTTP_SEC_GPC="1").content.decode()
+        links.add(re.search(r'<a href="([^"]*)" class="cc-settings-link"', html)[1])
+    assert links == {"/cookies/preferences/?next=/t/%3Fa%3D1"}
+
+
 def test_filter(rf, categories):
     request = rf.get("/")
     request.COOKIES[CONSENT_COOKIE] = consent_cookie({"analytics"})
@@ -254,7 +290,9 @@ def test_a_placeholder_in_the_address_is_filled_once(client, categories, query):
     from django.utils.html import escape
 
     path = "/t/" + query
-    html = client.get(path).content.decode()
+    page = client.get(path).content.decode()
+    # The banner's (the footer's settings link returns to the page too, quoted once).
+    html = page[page.index('<section id="cookieconsent-banner"') : page.index("</section>")]
     assert re.findall(r'name="next" value="([^"]*)"', html) == [escape(path)]
     customise = re.findall(r'href="/cookies/preferences/\?next=([^"]*)"', html)
     assert customise == [escape(quote(path, safe="/"))]

@@ -65,7 +65,19 @@
       body: JSON.stringify(body),
     });
     if (!r.ok) throw r;
-    update(await r.json(), 1);
+    // Saved: what fails from here on is this page's, never a reason to post the choice again.
+    try {
+      update(await r.json(), 1);
+    } catch (e) {
+      reportError(e);
+    }
+  }
+
+  // A double click is one decision, not two records: one post at a time from each control.
+  function once(el, send) {
+    if (el.busy) return;
+    el.busy = 1;
+    send().finally(() => (el.busy = 0));
   }
 
   function update(state, saved) {
@@ -75,17 +87,8 @@
     if (banner && conf.cacheSafe) regime(state.regime);
     activate();
     for (const box of all("[data-cookieconsent-form] [name=categories]")) box.checked = allows(box.value);
+    clean();
     if (!saved) return;
-    for (const [store, keys] of Object.entries(conf.storageKeys || {})) {
-      for (const [slug, name] of keys) {
-        if (allows(slug)) continue;
-        // Only the browser can clear its storage; names may be patterns with "*".
-        const re = RegExp("^" + name.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");
-        try {
-          for (const key of Object.keys(window[store])) if (re.test(key)) window[store].removeItem(key);
-        } catch (e) {} // storage can be switched off
-      }
-    }
     for (const c of all(".cc-consent-id code")) c.textContent = state.consent_id;
     // A choice outranks the browser's signal (a dismissal does not): its notices go, as the
     // server drops them.
@@ -101,12 +104,30 @@
     d.dispatchEvent(new CustomEvent("cookieconsent:change", { detail: state }));
   }
 
+  // The declared storage keys of every category the state does not allow, whatever made it so
+  // (a choice here or in another browser, a browser signal), as the middleware expires such
+  // cookies on every response: only the browser can clear its storage.
+  function clean() {
+    for (const [store, keys] of Object.entries(conf.storageKeys || {})) {
+      for (const [slug, name] of keys) {
+        if (allows(slug)) continue;
+        // Names may be patterns with "*".
+        const re = RegExp("^" + name.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");
+        try {
+          for (const key of Object.keys(window[store])) if (re.test(key)) window[store].removeItem(key);
+        } catch (e) {} // storage can be switched off
+      }
+    }
+  }
+
   // A shared page carries every regime's banner: show the one for the visitor's region.
   function regime(name) {
     const parts = all("[data-cookieconsent-regime]", banner);
     const shown = parts.find((p) => p.dataset.cookieconsentRegime == name) || parts[0];
     for (const p of parts) p.hidden = p != shown;
-    if (shown) banner.setAttribute("aria-labelledby", shown.querySelector("h2").id);
+    // Labelled by the shown block's heading; a template without one keeps its own label.
+    const title = shown && shown.querySelector("[id]:is(h1,h2,h3,h4,h5,h6,.cc-banner__title)");
+    if (title) banner.setAttribute("aria-labelledby", title.id);
   }
 
   // Google Consent Mode, and the Microsoft tags told the same answers (consent_mode.py).
@@ -149,7 +170,9 @@
         if (old.dataset.type) s.type = old.dataset.type;
         s.nonce = old.nonce;
         s.text = old.text;
-        s.onload = s.onerror = done;
+        // Listeners, not onload/onerror: those are the page's own handlers, put back above.
+        s.addEventListener("load", done);
+        s.addEventListener("error", done);
         old.replaceWith(s);
         if (!s.src) done();
       }));
@@ -176,7 +199,9 @@
         button.type = "button";
         button.textContent = conf.strings.allow.replace("%s", name);
         button.onclick = () =>
-          post({ action: "custom", categories: [...api.state.categories, slug] }).catch(() => (location.href = conf.preferencesUrl));
+          once(button, () =>
+            post({ action: "custom", categories: [...api.state.categories, slug] }).catch(() => (location.href = conf.preferencesUrl)),
+          );
         box.append(text, button);
         el.before(box);
         el.hidden = true;
@@ -213,13 +238,12 @@
     const form = e.target;
     if (form.cc || !form.matches("[data-cookieconsent-form]")) return;
     e.preventDefault();
-    if (form.busy) return; // a double click is one decision, not two records
-    form.busy = 1;
     const data = new FormData(form, e.submitter);
-    post({ action: data.get("action"), categories: data.getAll("categories") }, form)
-      // Any failure (offline, a refusal): the plain form post, which explains itself.
-      .catch(() => ((form.cc = 1), form.requestSubmit(e.submitter)))
-      .finally(() => (form.busy = 0));
+    once(form, () =>
+      post({ action: data.get("action"), categories: data.getAll("categories") }, form)
+        // The post failed (offline, a refusal): the plain form post, which explains itself.
+        .catch(() => ((form.cc = 1), form.requestSubmit(e.submitter))),
+    );
   });
 
   live.setAttribute("role", "status");
@@ -242,6 +266,7 @@
     status(conf.statusUrl).then((s) => (update(s), consentMode()));
   } else if (api.state) {
     activate();
+    clean();
   } else {
     // A plain <script> tag on a page without the banner: ask the server (the preferences page
     // when gated iframes need the placeholder's strings too).
