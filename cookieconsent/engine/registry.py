@@ -109,11 +109,12 @@ def glob_match(segments: tuple[str, ...], name: str) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Registry:
     """The compiled cookie table and categories at one generation of the database."""
 
-    #: Unique to this build in this process: the key of caches derived from it.
+    #: Unique to this build in this process: the key of caches derived from it, which live as
+    #: long as it does (``caching.PerRegistry``).
     stamp: str = ""
     #: ``RegistryStamp.generation`` when it was built.
     generation: int = 0
