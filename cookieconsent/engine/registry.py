@@ -31,12 +31,13 @@ import time
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from contextvars import ContextVar
+from contextvars import ContextVar, copy_context
 from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 
 from cookieconsent.caching import Memo
@@ -483,6 +484,52 @@ class _Changing:
 _changing: ContextVar[tuple[weakref.ref[_Changing], ...]] = ContextVar(
     "cookieconsent_changing", default=()
 )
+
+
+def get_registry_in_thread() -> Registry:
+    """``get_registry()`` for sync code on an event loop that cannot await
+    ``aget_registry()`` and must have a registry (``testing.consent_cookie()`` in an async
+    test): the one it has, else one read in a thread of its own. A transaction of this
+    context that changed the cookie table is read on its own connection, which that thread
+    borrows as Django's live server borrows a test's: the transaction's thread waits for the
+    loop meanwhile."""
+    changing = _changing_transaction()
+    if changing is None:
+        if _current is not None:
+            return _current
+        return _in_thread(get_registry, None)
+    if changing.built is not None:
+        return changing.built
+    return _in_thread(changing.registry, changing.connection)
+
+
+def _in_thread(read: Callable[[], Registry], connection: BaseDatabaseWrapper | None) -> Registry:
+    outcome: list[Registry | BaseException] = []
+
+    def run() -> None:
+        if connection is not None:
+            connections[connection.alias] = connection
+        try:
+            outcome.append(read())
+        except BaseException as exc:  # raised again in the caller's thread
+            outcome.append(exc)
+        finally:
+            if connection is None:
+                connections.close_all()
+
+    if connection is not None:
+        connection.inc_thread_sharing()
+    try:
+        worker = threading.Thread(target=copy_context().run, args=(run,))
+        worker.start()
+        worker.join()
+    finally:
+        if connection is not None:
+            connection.dec_thread_sharing()
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _changing_transaction() -> _Changing | None:
