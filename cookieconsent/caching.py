@@ -8,8 +8,9 @@ a plain ``dict`` (``memo.get(key)``), at the cost of a dict lookup.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -39,33 +40,37 @@ class Memo(dict[K, V]):
             return self.remember(key, compute())
 
 
+class Build(Protocol):
+    """What a ``PerRegistry`` keys its memos by: a registry build (``engine.registry.Registry``),
+    which can be referenced weakly."""
+
+    @property
+    def stamp(self) -> str: ...
+
+
 class PerRegistry(Generic[K, V]):
     """Values derived from one build of the cookie registry (a rendered banner, a consent
-    cookie's verdict), kept by the module that computes them and dropped a build later.
+    cookie's verdict), kept by the module that computes them for as long as that build lives.
 
-    The previous build's memo is kept beside the latest's: a request still in flight on the
-    old registry (an async page, which never waits for a build) reads its own values, and
-    cannot empty those the new registry was given as it was built. Thread-safe enough: two
+    A request still in flight on an old registry (an async page, which never waits for a
+    build) reads its own values, however many builds came since, and cannot empty those of a
+    newer one; the values go with the last reference to their build. Thread-safe enough: two
     threads may at worst compute the same value twice."""
 
-    __slots__ = ("_current", "_previous", "limit")
+    __slots__ = ("_memos", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._current: tuple[str, Memo[K, V]] = ("", Memo(limit))
-        self._previous = self._current
+        self._memos: dict[str, Memo[K, V]] = {}
 
-    def of(self, stamp: str) -> Memo[K, V]:
-        """The memo of the registry build ``stamp`` (``Registry.stamp``)."""
-        current = self._current
-        if current[0] == stamp:
-            return current[1]
-        previous = self._previous
-        if previous[0] == stamp:
-            return previous[1]
-        self._previous, self._current = current, (stamp, Memo(self.limit))
-        return self._current[1]
+    def of(self, build: Build) -> Memo[K, V]:
+        """The memo of the registry ``build``."""
+        memo = self._memos.get(build.stamp)
+        if memo is None:
+            memo = self._memos.setdefault(build.stamp, Memo(self.limit))
+            weakref.finalize(build, self._memos.pop, build.stamp, None)
+        return memo
 
     def clear(self) -> None:
         """Forget every value."""
-        self._current = self._previous = ("", Memo(self.limit))
+        self._memos.clear()

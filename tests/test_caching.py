@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from dataclasses import dataclass
+
 from cookieconsent.caching import Memo, PerRegistry
 
 
@@ -31,18 +34,26 @@ def test_get_or_compute_computes_once():
     assert calls == [1]
 
 
-def test_a_memo_per_registry_is_dropped_a_build_later():
+@dataclass(frozen=True, slots=True, weakref_slot=True)
+class Build:
+    stamp: str
+
+
+def test_a_memo_per_registry_lives_as_long_as_its_build():
     per: PerRegistry[str, int] = PerRegistry(limit=10)
-    per.of("1.1").remember("a", 1)
-    assert per.of("1.1") == {"a": 1}
-    assert per.of("2.2") == {}  # a new build: nothing derived from the old one is used
-    per.of("2.2").remember("b", 2)
-    # A request still on the old build reads its own values, and leaves the new build's.
-    assert per.of("1.1") == {"a": 1}
-    assert per.of("2.2") == {"b": 2}
-    per.of("3.3").remember("c", 3)
-    assert per.of("1.1") == {}  # two builds later, the first's values are gone
-    assert per.of("3.3") == {"c": 3}  # and asking for them did not empty the latest's
+    first, second = Build("1.1"), Build("2.2")
+    per.of(first).remember("a", 1)
+    assert per.of(first) == {"a": 1}
+    assert per.of(second) == {}  # a new build: nothing derived from the old one is used
+    per.of(second).remember("b", 2)
+    for n in range(3, 10):  # however many builds come since, ...
+        per.of(Build(f"{n}.{n}")).remember("c", n)
+    # ... a request still on an old build reads its own values, and leaves the others'.
+    assert per.of(first) == {"a": 1}
+    assert per.of(second) == {"b": 2}
+    del first
+    gc.collect()
+    assert list(per._memos) == ["2.2"]  # gone with the last reference to its build
     per.clear()
-    assert per.of("1.1") == {} and per.of("2.2") == {}
-    assert per.of("x").limit == 10
+    assert per.of(second) == {}
+    assert per.of(Build("x")).limit == 10

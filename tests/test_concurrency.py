@@ -23,14 +23,17 @@ from django.utils import timezone
 from cookieconsent import publishing
 from cookieconsent.console import stats
 from cookieconsent.engine import following
+from cookieconsent.engine.registry import get_registry
 from cookieconsent.models import (
     ConsentRecord,
+    CookieCategory,
     CookiePolicy,
     CountedDay,
     DailyDecisions,
     PublishedVersion,
 )
 from cookieconsent.proof import chain
+from cookieconsent.publishing import publication
 from tests.factories import ConsentRecordFactory, CookiePolicyFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,6 +221,31 @@ def test_a_publish_from_the_admin_waits_for_a_save_of_the_policy_and_publishes_i
 
 #: Run by each of the processes below: set up Django on the file database, wait for the
 #: common start, publish.
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_other_threads_serve_what_is_committed_while_a_publish_renders(categories, monkeypatch):
+    """While a publish renders its version, in its transaction, every other thread of the
+    process serves the version committed: the one being published may still roll back."""
+    assert get_registry().policy_version == 1
+    seen: list[int] = []
+    render = publication.render
+
+    def render_and_look(*args: object, **kwargs: object) -> object:
+        rendered = render(*args, **kwargs)  # which reads the registry the publish sees
+        if not seen:
+            other = Other(lambda: seen.append(get_registry().policy_version))
+            other.start()
+            other.join(10)
+            assert other.error is None
+        return rendered
+
+    monkeypatch.setattr(publication, "render", render_and_look)
+    CookieCategory.objects.filter(slug="functional").update(purpose="Remembers choices.")
+    publishing.publish(CookiePolicy.objects.get(is_current=True))
+    assert seen == [1]
+    assert get_registry().policy_version == 2  # committed: every thread builds again
+
+
 PUBLISHER = """
 import sys, time
 import django

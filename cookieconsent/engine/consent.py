@@ -313,7 +313,7 @@ class Consent:
             if not value or len(value) > MAX_COOKIE_LENGTH:  # not even looked at
                 verdict = _NO_VERDICT
             else:
-                memo = _verdicts.of(self._registry.stamp)
+                memo = _verdicts.of(self._registry)
                 verdict = memo.get(value)
                 if verdict is None:
                     verdict = Verdict.of(Decision.unsign(value), self._registry)

@@ -16,8 +16,10 @@ draft's strictly necessary categories count before the first publish, and the ro
 edits and publishes take turns). Each
 process compiles one registry and reads the generation again at most every
 ``REGISTRY_STALENESS`` seconds (one small query), whatever ``CACHES`` holds; the process that
-made the change drops its registry at once. Caches derived from a registry belong to their
-owners, as a ``caching.PerRegistry`` keyed by the registry's ``stamp``.
+made the change drops its registry at once. A transaction that changed the table reads a
+registry of its own until it commits, which no other request is given, and which a rollback
+takes with it. Caches derived from a registry belong to their owners, as a
+``caching.PerRegistry``, and live as long as the registry does.
 """
 
 from __future__ import annotations
@@ -26,13 +28,16 @@ import itertools
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar, copy_context
 from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 
 from cookieconsent.caching import Memo
@@ -117,11 +122,12 @@ def glob_match(segments: tuple[str, ...], name: str) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Registry:
     """The compiled cookie table and categories at one generation of the database."""
 
-    #: Unique to this build in this process: the key of caches derived from it.
+    #: Unique to this build in this process: the key of caches derived from it, which live as
+    #: long as it does (``caching.PerRegistry``).
     stamp: str = ""
     #: ``RegistryStamp.generation`` when it was built.
     generation: int = 0
@@ -360,11 +366,18 @@ def get_registry() -> Registry:
     ``REGISTRY_STALENESS`` seconds and rebuilt when it differs. Threads that find it due wait
     for one of them to check; a database that cannot be read leaves the last good registry in
     service (logged) until it can. Called on an event loop (no query may be made there), it
-    answers with the registry it has, and leaves the check to ``aget_registry()``."""
+    answers with the registry it has, and leaves the check to ``aget_registry()``.
+
+    Inside a transaction that changed the cookie table (``invalidate()``) it answers with that
+    transaction's own registry, built from what the transaction sees and never put in service
+    for the process: until the commit, every other request enforces what is committed."""
     global _current, _check_after
     registry = _current
-    if registry is not None and time.monotonic() < _check_after:
+    if registry is not None and time.monotonic() < _check_after and not _changing.get():
         return registry
+    changing = _changing_transaction()
+    if changing is not None:
+        return changing.registry()
     if registry is not None and on_event_loop():
         # Sync code on an event loop (a template rendered in an async view), where Django
         # refuses every query: the next aget_registry() checks, in a thread.
@@ -376,11 +389,7 @@ def get_registry() -> Registry:
             return registry  # another thread checked while this one waited
         staleness = get_config()["REGISTRY_STALENESS"]
         try:
-            generation = read_generation()
-            if registry is None or registry.generation != generation:
-                with _savepoint():
-                    registry = build(generation)
-                _prepare(registry)
+            registry = _checked(registry)
         except DatabaseError:
             if registry is None:
                 raise
@@ -395,6 +404,16 @@ def get_registry() -> Registry:
         # else: the table changed while this thread built: this request uses what it built,
         # the next one builds again.
         return registry
+
+
+def _checked(registry: Registry | None) -> Registry:
+    """``registry`` if the database's generation is still its own, else a new build."""
+    generation = read_generation()
+    if registry is None or registry.generation != generation:
+        with _savepoint():
+            registry = build(generation)
+        _prepare(registry)
+    return registry
 
 
 #: Called with each registry this process builds, before it is put in service: what is read
@@ -422,22 +441,126 @@ async def aget_registry() -> Registry:
     """``get_registry()`` for async code: no thread hop while the registry is fresh; the
     database is only read, in a thread, when it is due for a check."""
     registry = _current
-    if registry is not None and time.monotonic() < _check_after:
+    if registry is not None and time.monotonic() < _check_after and not _changing.get():
         return registry
+    changing = _changing_transaction()
+    if changing is not None and changing.built is not None:
+        return changing.built
     return await sync_to_async(get_registry, thread_sensitive=True)()
 
 
 @on_reset
 def reset() -> None:
-    """Forget this process's registry; the next call of ``get_registry()`` builds one."""
+    """Forget this process's registry, and the registries of this context's transactions that
+    changed the cookie table; the next call of ``get_registry()`` builds one."""
     global _current, _epoch
     _epoch += 1
     _current = None
+    for ref in _changing.get():
+        changing = ref()
+        if changing is not None:
+            changing.built = None
+
+
+# -- a transaction's own registry ---------------------------------------------------------------
+
+
+class _Changing:
+    """A transaction that changed the cookie table and has not committed: the registry it
+    reads is its own (``get_registry()``), built on first use, on its connection.
+
+    Django holds it as the transaction's ``on_commit`` callback, and lets it go when the
+    transaction, or the savepoint it was made in, rolls back, and after the commit: it lives
+    as long as its change may still commit, and no longer (``_changing`` only refers to it
+    weakly)."""
+
+    __slots__ = ("__weakref__", "built", "connection")
+
+    def __init__(self, alias: str) -> None:
+        self.connection = connections[alias]
+        self.built: Registry | None = None
+
+    def __call__(self) -> None:
+        """Committed: every thread of this process builds again."""
+        reset()
+
+    def registry(self) -> Registry:
+        registry = self.built
+        if registry is None:
+            registry = _checked(None)
+            # Kept if read on the transaction's own connection: other threads of an async
+            # test share its context, not its connection.
+            if connections[self.connection.alias] is self.connection:
+                self.built = registry
+        return registry
+
+
+#: The transactions of this context (a thread, or a request of an async server) that changed
+#: the cookie table, oldest first; those that committed or rolled back are gone.
+_changing: ContextVar[tuple[weakref.ref[_Changing], ...]] = ContextVar(
+    "cookieconsent_changing", default=()
+)
+
+
+def get_registry_in_thread() -> Registry:
+    """``get_registry()`` for sync code on an event loop that cannot await
+    ``aget_registry()`` and must have a registry (``testing.consent_cookie()`` in an async
+    test): the one it has, else one read in a thread of its own. A transaction of this
+    context that changed the cookie table is read on its own connection, which that thread
+    borrows as Django's live server borrows a test's: the transaction's thread waits for the
+    loop meanwhile."""
+    changing = _changing_transaction()
+    if changing is None:
+        if _current is not None:
+            return _current
+        return _in_thread(get_registry, None)
+    if changing.built is not None:
+        return changing.built
+    return _in_thread(changing.registry, changing.connection)
+
+
+def _in_thread(read: Callable[[], Registry], connection: BaseDatabaseWrapper | None) -> Registry:
+    outcome: list[Registry | BaseException] = []
+
+    def run() -> None:
+        if connection is not None:
+            connections[connection.alias] = connection
+        try:
+            outcome.append(read())
+        except BaseException as exc:  # raised again in the caller's thread
+            outcome.append(exc)
+        finally:
+            if connection is None:
+                connections.close_all()
+
+    if connection is not None:
+        connection.inc_thread_sharing()
+    try:
+        worker = threading.Thread(target=copy_context().run, args=(run,))
+        worker.start()
+        worker.join()
+    finally:
+        if connection is not None:
+            connection.dec_thread_sharing()
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _changing_transaction() -> _Changing | None:
+    """The latest transaction of this context that changed the cookie table and may still
+    commit, if any."""
+    alive = tuple(ref for ref in _changing.get() if ref() is not None)
+    _changing.set(alive)
+    return alive[-1]() if alive else None
 
 
 def invalidate(*, using: str | None = None, **kwargs: Any) -> None:
     """The cookie table changed: raise the database's generation in the same transaction, so
     every process rebuilds, and drop this process's registry now and again after the commit.
+    Until the commit, the transaction reads a registry of its own, which no other request is
+    given (``get_registry()``).
 
     Connected to ``post_save`` and ``post_delete`` of the categories, cookies and policy; call
     it after changing them with ``QuerySet.update()``, ``bulk_create()`` or raw SQL."""
@@ -446,9 +569,14 @@ def invalidate(*, using: str | None = None, **kwargs: Any) -> None:
     alias = using or router.db_for_write(RegistryStamp)
     reset()
     _bump(alias)
-    # A registry built inside the transaction may hold its uncommitted rows; in autocommit
-    # mode this runs at once.
-    transaction.on_commit(reset, using=alias)
+    if not connections[alias].in_atomic_block:
+        reset()  # committed already (autocommit)
+        return
+    # A registry built before this change no longer holds all the transaction sees (reset()
+    # dropped it), and one built after it holds what a rollback of this savepoint undoes.
+    changing = _Changing(alias)
+    _changing.set((*_changing.get(), weakref.ref(changing)))
+    transaction.on_commit(changing, using=alias)
 
 
 def _bump(alias: str) -> None:

@@ -102,7 +102,7 @@ def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banne
         needs_renewal,
         regime,
     )
-    return _banners.of(consent._registry.stamp).get_or_compute(
+    return _banners.of(consent._registry).get_or_compute(
         key, lambda: _render(consent, cache_safe, needs_renewal, regime)
     )
 

@@ -68,7 +68,10 @@ def config(consent: Consent | None) -> dict[str, Any]:
 
 def _names(registry: Registry) -> dict[str, str]:
     """Each category's name as ``registry``'s version published it, in the active language."""
-    return {c.slug: c.i18n.name for c in serving.categories(serving.current(registry=registry))}
+    return {
+        c.slug: c.i18n.name
+        for c in serving.categories(serving.current(registry=registry), registry)
+    }
 
 
 def config_json(consent: Consent | None) -> str:

@@ -26,14 +26,17 @@ from cookieconsent.translation import candidates, default_language
 _snapshots: PerRegistry[int, dict[str, Snapshot]] = PerRegistry(limit=32)
 
 
-def snapshot(number: int, language: str | None = None) -> Snapshot | None:
+def snapshot(
+    number: int, language: str | None = None, registry: Registry | None = None
+) -> Snapshot | None:
     """Version ``number``'s snapshot in ``language`` (the active one by default), or in the
-    default language when it has none; ``None`` if there is no such version."""
+    default language when it has none; ``None`` if there is no such version. Kept with
+    ``registry`` (the request's; this process's by default), which read its own version's as
+    it was built: a request on it reads no table for them, whatever was built since."""
     if number <= 0:
         return None
-    # Kept with this process's registry, whichever registry asks: a snapshot never changes.
-    registry = get_registry()
-    memo = _snapshots.of(registry.stamp)
+    registry = registry or get_registry()
+    memo = _snapshots.of(registry)
     found = memo.get(number)
     if found is None:
         found = _read(number)
@@ -58,7 +61,7 @@ def _read_latest(registry: Registry) -> None:
     """The snapshots of ``registry``'s version, every language, read as it is built."""
     number = registry.policy_version
     if number > 0 and (found := _read(number)):
-        _snapshots.of(registry.stamp).remember(number, found)
+        _snapshots.of(registry).remember(number, found)
 
 
 def pick(by_language: dict[str, Snapshot], language: str | None) -> Snapshot:
@@ -75,7 +78,8 @@ def pick(by_language: dict[str, Snapshot], language: str | None) -> Snapshot:
 def current(language: str | None = None, registry: Registry | None = None) -> Snapshot | None:
     """The latest published snapshot in ``language`` (the active one by default): of the
     version ``registry`` enforces (this process's registry's by default)."""
-    return snapshot((registry or get_registry()).policy_version, language)
+    registry = registry or get_registry()
+    return snapshot(registry.policy_version, language, registry)
 
 
 def banner(
@@ -99,22 +103,27 @@ def banner(
     )
 
 
-def categories(shown: Snapshot | None) -> tuple[CategoryInfo, ...]:
-    """The categories ``shown`` was published with, named in its language; the registry's (the
-    draft's strictly necessary ones) when nothing is published."""
+def categories(
+    shown: Snapshot | None, registry: Registry | None = None
+) -> tuple[CategoryInfo, ...]:
+    """The categories ``shown`` was published with, named in its language; ``registry``'s
+    (this process's by default: the draft's strictly necessary ones) when nothing is
+    published."""
     if shown is None:
-        return get_registry().categories
+        return (registry or get_registry()).categories
     return category_infos(shown.categories)
 
 
-def cookie_table() -> str:
-    """The table of categories and their cookies of the latest published version, in the
-    active language; while nothing is published, the registry's categories (the draft's
-    strictly necessary ones, as the preferences page lists them) with their cookies."""
-    found = current()
+def cookie_table(registry: Registry | None = None) -> str:
+    """The table of categories and their cookies of the latest published version (the one
+    ``registry`` enforces, this process's by default), in the active language; while nothing
+    is published, the registry's categories (the draft's strictly necessary ones, as the
+    preferences page lists them) with their cookies."""
+    registry = registry or get_registry()
+    found = current(registry=registry)
     if found is not None:
         return found.table_html
-    slugs = [c.slug for c in get_registry().categories]
+    slugs = [c.slug for c in registry.categories]
     enforced = CookieCategory.objects.filter(slug__in=slugs).prefetch_related("cookies")
     # The draft's contact details are not published either: no policy names the site.
     return render_cookie_table(list(enforced), None)

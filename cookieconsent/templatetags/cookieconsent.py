@@ -24,7 +24,7 @@ from cookieconsent.engine import consent_mode
 from cookieconsent.engine.consent import Consent, _warn_if_unknown, get_consent
 from cookieconsent.engine.consent_mode import CONSENT_TYPES as CONSENT_MODE_TYPES
 from cookieconsent.engine.gating import inert
-from cookieconsent.engine.registry import get_registry
+from cookieconsent.engine.registry import Registry, get_registry
 from cookieconsent.publishing import script
 from cookieconsent.publishing import serve as serving
 from cookieconsent.publishing.banner import HONORED, render_banner
@@ -43,6 +43,13 @@ def _here(context: Context, request: HttpRequest) -> str:
     """The page a choice returns the visitor to: this one, or the one the app's own page
     names (the preferences' ``next``, the page a refused choice was made on)."""
     return str(context.get("cookieconsent_next") or request.get_full_path())
+
+
+def _registry(context: Context) -> Registry:
+    """The registry the page's request is served on (without asking for its consent: a
+    shared page never does); this process's without one."""
+    consent = getattr(context.get("request"), "cookie_consent", None)
+    return consent._registry if isinstance(consent, Consent) else get_registry()
 
 
 @register.simple_tag(takes_context=True)
@@ -117,17 +124,17 @@ class ConsentGateNode(template.Node):
         # content is always inert, and the script activates it for those who allow it.
         consent = None if get_config()["CACHE_SAFE"] else _consent(context)
         if consent is None:
-            _warn_if_unknown(slug, get_registry())
+            _warn_if_unknown(slug, _registry(context))
         elif consent.allows(slug):  # which logs an unknown slug itself
             return content
         return mark_safe(inert(content, slug))
 
 
-@register.simple_tag
-def cookieconsent_cookie_table() -> SafeString:
+@register.simple_tag(takes_context=True)
+def cookieconsent_cookie_table(context: Context) -> SafeString:
     """The table of categories and their cookies, as the latest version published it
     (``serving.cookie_table()``)."""
-    return mark_safe(serving.cookie_table())
+    return mark_safe(serving.cookie_table(_registry(context)))
 
 
 @register.simple_tag(takes_context=True)

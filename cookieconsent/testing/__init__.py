@@ -21,7 +21,8 @@ from django.http import HttpResponseBase
 
 from cookieconsent.conf import get_config
 from cookieconsent.engine.consent import Decision
-from cookieconsent.engine.registry import get_registry
+from cookieconsent.engine.registry import get_registry, get_registry_in_thread
+from cookieconsent.loop import on_event_loop
 from cookieconsent.setcookie import is_deletion
 
 __all__ = [
@@ -49,10 +50,14 @@ def consent_cookie(
     action: str = "custom",
 ) -> str:
     """A signed consent cookie value granting these category slugs, given ``age`` seconds ago
-    under policy ``version`` (the current one by default)."""
+    under policy ``version`` (the current one by default). Works in ``async def`` tests too,
+    where Django refuses queries on the event loop: the registry is read in a thread."""
+    if version is None:
+        registry = get_registry_in_thread() if on_event_loop() else get_registry()
+        version = registry.policy_version
     return Decision(
         granted=frozenset(granted),
-        policy_version=get_registry().policy_version if version is None else version,
+        policy_version=version,
         decided_at=int(time.time()) - age,
         action=action,
         consent_id=str(uuid.uuid4()),

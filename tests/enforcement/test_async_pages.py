@@ -7,6 +7,8 @@ it, and a registry check never falls due on the event loop."""
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -31,11 +33,17 @@ PAGE = engines["django"].from_string(
 
 #: Set by a test: the registry's clock, moved past REGISTRY_STALENESS while the view runs.
 slow: dict[str, RegistryClock] = {}
+#: Set by a test: what another thread of the process does while the view runs.
+meanwhile: list[Callable[[], object]] = []
 
 
 async def page(request: HttpRequest) -> HttpResponse:
     if "clock" in slow:
         slow["clock"].advance(3600)  # the view took longer than the registry is trusted
+    for work in meanwhile:
+        other = threading.Thread(target=work)
+        other.start()
+        other.join(10)
     response = HttpResponse(PAGE.render({}, request))
     response.set_cookie("analytics_c", "1")
     return response
@@ -54,8 +62,10 @@ pytestmark = [
 @pytest.fixture(autouse=True)
 def quick_view():
     slow.clear()
+    meanwhile.clear()
     yield
     slow.clear()
+    meanwhile.clear()
 
 
 async def visit(**cookies: str) -> HttpResponse:
@@ -129,7 +139,7 @@ def test_the_latest_snapshots_outlive_a_visitor_browsing_old_versions(
     publish_draft()
     latest = serving.current()
     assert latest is not None and latest.version.number == 2
-    monkeypatch.setattr(serving._snapshots.of(registry.get_registry().stamp), "limit", 1)
+    monkeypatch.setattr(serving._snapshots.of(registry.get_registry()), "limit", 1)
     assert serving.snapshot(1) is not None  # read, and the full memo emptied
     with django_assert_num_queries(0):
         assert serving.current() == latest
@@ -163,3 +173,21 @@ def test_a_page_on_the_old_registry_during_a_build_reads_no_table(
     with django_assert_num_queries(0):
         latest = asyncio.run(a_page())
     assert latest is not None and latest.version.number == new.policy_version == 2
+
+
+@pytest.mark.parametrize("then_a_request", [False, True], ids=["publish", "publish-and-rebuild"])
+async def test_a_page_in_flight_while_another_thread_publishes(categories, then_a_request):
+    """Staff publish in the server's thread pool while an async page renders: the page serves
+    the version its request was given, from what its registry read as it was built, with no
+    query on the event loop."""
+
+    def staff_publish() -> None:
+        CookieCategory.objects.filter(slug="functional").update(purpose="Remembers choices.")
+        publish_draft()
+        if then_a_request:
+            registry.get_registry()
+
+    meanwhile.append(staff_publish)
+    response = await visit()
+    assert response.status_code == 200
+    assert 'class="cc-banner' in response.content.decode()

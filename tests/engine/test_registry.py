@@ -459,6 +459,58 @@ def test_a_build_overtaken_by_a_change_is_not_kept(categories, monkeypatch):
     assert fresh.generation == read_generation() > made[0].generation
 
 
+# -- a transaction's own registry ---------------------------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+@committing
+def test_a_rolled_back_publish_leaves_no_version_in_service(client, categories):
+    """A site's own atomic block (or ATOMIC_REQUESTS) around a publish that rolls back: the
+    registry the publish read inside it never served anyone, and goes with it."""
+    Cookie.objects.create(
+        name="new_c", technology=Technology.HTTP_COOKIE, category=categories["analytics"]
+    )
+    with pytest.raises(Boom), transaction.atomic():
+        publish_draft()
+        assert get_registry().policy_version == 2  # what the transaction sees
+        raise Boom
+    assert get_registry().policy_version == 1
+    assert client.get("/cookies/policy/").status_code == 200
+    client.post("/cookies/consent/", {"action": "accept_all", "next": "/t/"})
+    from cookieconsent.models import ConsentRecord
+
+    record = ConsentRecord.objects.get()
+    assert record.policy_version == 1 and record.published_version.number == 1
+
+
+def test_a_tests_registry_goes_with_its_rollback(categories, django_assert_num_queries):
+    """A site's tests publish in Django's TestCase, whose every test is a transaction rolled
+    back: the registry a test reads is its own, and the next test never sees it, with no
+    reset_caches() between them. Read again, it costs no query."""
+    assert get_registry().policy_version == 1
+    with pytest.raises(Boom), transaction.atomic():  # a test's savepoint
+        Cookie.objects.create(
+            name="new_c", technology=Technology.HTTP_COOKIE, category=categories["analytics"]
+        )
+        publish_draft()
+        mine = get_registry()
+        assert mine.policy_version == 2 and mine.lookup("new_c") is not None
+        with django_assert_num_queries(0):
+            assert get_registry() is mine
+        with pytest.raises(Boom), transaction.atomic():  # a savepoint inside it rolls back
+            Cookie.objects.filter(name="new_c").delete()
+            publish_draft()
+            assert get_registry().lookup("new_c") is None
+            raise Boom
+        assert get_registry().lookup("new_c") is not None
+        raise Boom
+    after = get_registry()
+    assert after.policy_version == 1 and after.lookup("new_c") is None
+
+
 # -- caches derived from a registry --------------------------------------------------------------
 
 
