@@ -276,10 +276,30 @@ UNREADABLE = {
 }
 
 
+def unreadable(case: int) -> tuple[str, str, str]:
+    """This database's ``case``-th value the ORM cannot read back (``UNREADABLE``); the test
+    is skipped where there is none: MySQL's columns refuse them, and Python 3.12 and later read
+    JSON nested as deep as SQLite takes (their C recursion limit is not the interpreter's)."""
+    if connection.vendor not in UNREADABLE:
+        pytest.skip(f"no value {connection.vendor} keeps is unreadable to the ORM")
+    column, value, text = UNREADABLE[connection.vendor][case]
+    if text == _DEEP and _python_reads(_DEEP):
+        pytest.skip("this Python reads JSON nested this deep")
+    return column, value, text
+
+
+def _python_reads(text: str) -> bool:
+    try:
+        json.loads(text)
+    except RecursionError:
+        return False
+    return True
+
+
 def make_unreadable(record: ConsentRecord, case: int) -> tuple[str, str]:
     """Write this database's ``case``-th value the ORM cannot read back into ``record``, below
     the guard: the column it changed, and that column as text."""
-    column, value, text = UNREADABLE[connection.vendor][case]
+    column, value, text = unreadable(case)
     below_the_guard(f"UPDATE {TABLE} SET {column} = {value} WHERE id = %s", [record.pk])
     return column, text
 
