@@ -79,12 +79,18 @@ def safe_next(request: HttpRequest, url: str | None) -> str:
     return url if stays and not _is_consent_endpoint(url) else get_script_prefix()
 
 
+#: How the consent endpoint's address ends, whatever the site includes ``cookieconsent.urls``
+#: under (its pattern in urls.py).
+_CONSENT_PATH = "/consent/"
+
+
 def _is_consent_endpoint(url: str) -> bool:
     """Whether ``url`` (on this site) leads to the consent endpoint: a page that offers the
     banner there, such as a refused choice's, would send the visitor on to a 405."""
     path = unquote(urlsplit(url).path)
     prefix = get_script_prefix()
-    if not path.startswith(prefix):
+    if not path.startswith(prefix) or not path.endswith(_CONSENT_PATH):
+        # Not even shaped like it (its pattern in urls.py): no URL resolution per choice.
         return False
     try:
         match = resolve("/" + path.removeprefix(prefix))
