@@ -4,8 +4,10 @@ the admin's category form as the browser posts it."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +230,17 @@ def auditors_script() -> str:
     found = re.search(r"```python\n(import hashlib.*?)```", text, re.DOTALL)
     assert found is not None
     return found.group(1)
+
+
+@contextmanager
+def served(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A site of ``handler``'s pages on 127.0.0.1 only, in a thread: its address
+    (``http://127.0.0.1:PORT``), stopped on leaving."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -8,10 +8,9 @@ import asyncio
 import io
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import SimpleNamespace
 from typing import ClassVar
@@ -23,7 +22,7 @@ from django.core.management.base import CommandError
 from cookieconsent.console import audit, browser
 from cookieconsent.engine.registry import get_registry
 from cookieconsent.models import Cookie
-from tests.helpers import publish_draft
+from tests.helpers import publish_draft, served
 
 
 def run_audit(*args: str) -> tuple[str, str]:
@@ -235,12 +234,8 @@ def _sitemap_xml(root: str, entry: str, locations: list[str]) -> bytes:
 @pytest.fixture
 def large_sitemaps() -> Iterator[str]:
     _LargeSitemaps.asked = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _LargeSitemaps)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with served(_LargeSitemaps) as site:
+        yield site
 
 
 @pytest.mark.django_db

@@ -6,10 +6,9 @@ from __future__ import annotations
 import io
 import json
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from django.test import override_settings
 
 from cookieconsent.console import browser, scanner
 from cookieconsent.models import Sighting, UndeclaredCookie
-from tests.helpers import publish_draft
+from tests.helpers import publish_draft, served
 
 
 def scan(*args: str) -> tuple[str, str]:
@@ -122,12 +121,8 @@ class _Hostile(BaseHTTPRequestHandler):
 @pytest.fixture
 def hostile_site() -> Iterator[str]:
     """The pages above, served on 127.0.0.1 only."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with served(_Hostile) as site:
+        yield site
 
 
 @pytest.mark.django_db
