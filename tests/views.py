@@ -58,13 +58,18 @@ LEAKY = engines["django"].from_string(
 )
 
 
+def _elsewhere(request: HttpRequest) -> str:
+    """The same server under its other name, 127.0.0.1 or localhost: another origin to the
+    browser."""
+    host = "localhost" if request.get_host().startswith("127.0.0.1") else "127.0.0.1"
+    return f"{request.scheme}://{host}:{request.get_port()}"
+
+
 def leaky(request: HttpRequest) -> HttpResponse:
     """A page that fails the audit, whatever the visitor chose: its script stores an
     undeclared cookie and a functional storage key, and it loads an image from another origin
     (the same server under its other name)."""
-    host = "localhost" if request.get_host().startswith("127.0.0.1") else "127.0.0.1"
-    elsewhere = f"{request.scheme}://{host}:{request.get_port()}"
-    return HttpResponse(LEAKY.render({"elsewhere": elsewhere}, request))
+    return HttpResponse(LEAKY.render({"elsewhere": _elsewhere(request)}, request))
 
 
 ASKS_FIRST = engines["django"].from_string(
@@ -77,9 +82,7 @@ ASKS_FIRST = engines["django"].from_string(
 def asks_first(request: HttpRequest) -> HttpResponse:
     """A page that asks another origin for an image before the visitor chooses, and never
     after: it fails the audit before a choice only."""
-    host = "localhost" if request.get_host().startswith("127.0.0.1") else "127.0.0.1"
-    elsewhere = f"{request.scheme}://{host}:{request.get_port()}"
-    return HttpResponse(ASKS_FIRST.render({"elsewhere": elsewhere}, request))
+    return HttpResponse(ASKS_FIRST.render({"elsewhere": _elsewhere(request)}, request))
 
 
 LEAVES = engines["django"].from_string(
@@ -92,6 +95,4 @@ LEAVES = engines["django"].from_string(
 def leaves(request: HttpRequest) -> HttpResponse:
     """A page that loads an image from another origin, then goes there by script: that origin
     is not the page's own for going there."""
-    host = "localhost" if request.get_host().startswith("127.0.0.1") else "127.0.0.1"
-    elsewhere = f"{request.scheme}://{host}:{request.get_port()}"
-    return HttpResponse(LEAVES.render({"elsewhere": elsewhere}, request))
+    return HttpResponse(LEAVES.render({"elsewhere": _elsewhere(request)}, request))
