@@ -30,6 +30,7 @@ from cookieconsent.models import (
 )
 from cookieconsent.publishing import serve as serving
 from tests.factories import StaffFactory, UserFactory
+from tests.helpers import one_at_a_time
 
 #: The policy the ``categories`` fixture publishes as version 1, on this date.
 FIRST_PUBLISHED = date(2026, 6, 1)
@@ -38,6 +39,13 @@ SECTIONS = [
     ("Cookies we use", "The table lists them.", True),
     ("Do Not Track", "We do not respond to it.", False),
 ]
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server: Any) -> Any:
+    """pytest-django's live server, answering one request at a time on in-memory SQLite
+    (``tests.helpers.one_at_a_time``)."""
+    return one_at_a_time(live_server)
 
 
 @pytest.fixture(autouse=True)

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from cookieconsent.conf import reset_caches
 from cookieconsent.engine import registry
 from cookieconsent.models import CookieCategory
+from tests.helpers import one_at_a_time
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server: Any) -> Any:
+    """pytest-django's live server, answering one request at a time on in-memory SQLite
+    (``tests.helpers.one_at_a_time``)."""
+    return one_at_a_time(live_server)
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from cookieconsent.console.browser import BROWSER_ARGS
+from tests.helpers import one_at_a_time
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -870,7 +871,7 @@ def cached_site(browser: Any, site: str) -> Iterator[str]:
         COOKIECONSENT={**settings.COOKIECONSENT, "CACHE_SAFE": True},
         CACHE_MIDDLEWARE_SECONDS=300,
     ):
-        server = LiveServer("127.0.0.1:0")
+        server = one_at_a_time(LiveServer("127.0.0.1:0"))
         try:
             yield str(server.url)
         finally:
