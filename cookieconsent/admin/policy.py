@@ -166,7 +166,7 @@ class CookiePolicyAdmin(
             except publishing.NotCurrentPolicy as refused:  # made not current meanwhile
                 return self._not_current(request, policy, refused)
             except publishing.NothingToPublish as unchanged:
-                form.add_error(None, _nothing_to_publish(unchanged.version))
+                form.add_error(None, str(unchanged))
             else:
                 if version.reconsent:
                     message = gettext(
@@ -232,12 +232,6 @@ def _text_diff(policy: CookiePolicy, live: PublishedVersion, language: str) -> S
         policy, number=live.number, last_updated=live.last_updated, language=language
     )
     return diffing.text_diff(shown.text if shown is not None else "", draft.text)
-
-
-def _nothing_to_publish(live: PublishedVersion) -> str:
-    return gettext(
-        "Nothing to publish: the draft is the same as version %(live)s, which visitors see now."
-    ) % {"live": live.number}
 
 
 def _initial_date(form: PublishForm) -> date:

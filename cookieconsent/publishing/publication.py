@@ -24,9 +24,13 @@ class NothingToPublish(ValueError):
 
     def __init__(self, version: PublishedVersion) -> None:
         self.version = version
+        # In the language active where it is raised, as NotCurrentPolicy's.
         super().__init__(
-            f"Nothing to publish: the draft is the same as version {version.number}, which "
-            "visitors see now."
+            gettext(
+                "Nothing to publish: the draft is the same as version %(live)s, which visitors "
+                "see now."
+            )
+            % {"live": version.number}
         )
 
 

@@ -294,6 +294,15 @@ def test_command_publishes(categories):
     assert PublishedVersion.objects.count() == 3
 
 
+def test_nothing_to_publish_is_said_in_the_active_language(categories):
+    """As the admin says it: the command's sentence was English whatever the language."""
+    policy = CookiePolicy.current()
+    assert policy is not None
+    with translation.override("af"), pytest.raises(publishing.NothingToPublish) as unchanged:
+        publish(policy)
+    assert str(unchanged.value).startswith("Niks om te publiseer nie")
+
+
 @pytest.mark.parametrize("value", ["2026-13-01", "tomorrow", "01/06/2026"])
 def test_command_refuses_a_bad_date(categories, capsys, monkeypatch, value):
     # The command line closes every connection when it is done; the test's is still needed.
