@@ -149,15 +149,14 @@ def sitemap_urls(base_url: str) -> list[str] | None:
                 break
     if not sitemaps:
         return None
-    urls: list[str] = []
+    urls: dict[str, None] = {}  # each once, in order
     for sitemap in sitemaps.values():
         if isinstance(sitemap, type):
             sitemap = sitemap()
         for page in sitemap.paginator.page_range:
             for item in sitemap.get_urls(page=page, site=site, protocol=parts.scheme):
-                if item["location"] not in urls:
-                    urls.append(item["location"])
-    return urls
+                urls[item["location"]] = None
+    return list(urls)
 
 
 def _patterns(patterns: Sequence[URLPattern | URLResolver]) -> Iterator[URLPattern]:
