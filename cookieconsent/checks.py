@@ -275,6 +275,8 @@ def _check_lifetimes(config: dict[str, Any]) -> list[CheckMessage]:
 _SECURE_PREFIXES = ("__secure-", "__host-")
 #: What a Path attribute may hold (RFC 6265's av-octet: printable ASCII but ";"), from "/".
 _COOKIE_PATH = re.compile(r"/[\x20-\x3a\x3c-\x7e]*")
+#: A Domain attribute browsers take: a host name in ASCII (punycode), maybe with a leading dot.
+_COOKIE_DOMAIN = re.compile(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 
 
 def _check_cookie(config: dict[str, Any]) -> list[CheckMessage]:
@@ -306,6 +308,19 @@ def _check_cookie(config: dict[str, Any]) -> list[CheckMessage]:
                 hint="Give a path from the site's root, starting with '/', without ';' or "
                 "control characters; the default '/' covers the whole site.",
                 id="cookieconsent.E015",
+            )
+        )
+    domain = config["COOKIE_DOMAIN"]
+    if isinstance(domain, str) and domain and not _COOKIE_DOMAIN.fullmatch(domain):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['COOKIE_DOMAIN'] = {domain!r} is not a domain browsers take: "
+                "they refuse the consent cookie (a port, a space, a letter outside ASCII), so "
+                "the banner never goes away, or the value writes attributes or headers of its "
+                "own into the Set-Cookie header (';', a line break).",
+                hint="Give a host name such as '.example.com' (punycode for a name outside "
+                "ASCII), or None for the host that answered.",
+                id="cookieconsent.E016",
             )
         )
     if config["COOKIE_SAMESITE"] == "None" and config["COOKIE_SECURE"] is False:

@@ -120,6 +120,14 @@ def test_consent_cookie_settings_no_browser_or_record_can_take(value, codes):
         ({"COOKIE_PATH": "/a;b"}, ["cookieconsent.E015"]),
         ({"COOKIE_PATH": "/a\nb"}, ["cookieconsent.E015"]),
         ({"COOKIE_PATH": "/shop/"}, []),
+        ({"COOKIE_DOMAIN": ".example.com"}, []),
+        ({"COOKIE_DOMAIN": "xn--bcher-kva.example"}, []),
+        ({"COOKIE_DOMAIN": "localhost"}, []),
+        ({"COOKIE_DOMAIN": "example.com; Secure"}, ["cookieconsent.E016"]),  # an attribute
+        ({"COOKIE_DOMAIN": "example.com\nX-Evil: 1"}, ["cookieconsent.E016"]),  # a header
+        ({"COOKIE_DOMAIN": "bücher.example"}, ["cookieconsent.E016"]),
+        ({"COOKIE_DOMAIN": "example.com:8000"}, ["cookieconsent.E016"]),  # refused
+        ({"COOKIE_DOMAIN": "."}, ["cookieconsent.E016"]),
         ({"CONSENT_MAX_AGE": 400 * DAY, "REFUSAL_MAX_AGE": 400 * DAY}, []),
         ({"CONSENT_MAX_AGE": 400 * DAY + 1}, ["cookieconsent.W008"]),
         ({"REFUSAL_MAX_AGE": 2 * 365 * DAY}, ["cookieconsent.W008"]),
