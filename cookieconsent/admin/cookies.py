@@ -54,6 +54,19 @@ class _CategorySelect(AutocompleteSelect):
         return super().optgroups(name, [v for v in value if is_key(v)], attr)
 
 
+class _KeepsStorageKeySpaces:
+    """The cookie forms take a name as typed: a storage key may have spaces around it, which
+    Django's form field would strip, so that a key declared from the inbox stopped matching
+    once edited here. ``Cookie.clean()`` strips an HTTP cookie's name (browsers do)."""
+
+    def formfield_for_dbfield(
+        self, db_field: models.Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name == "name":
+            kwargs["strip"] = False
+        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+
+
 class CookieInlineFormSet(_CookieFormSet):
     def get_unique_error_message(self, unique_check: Any) -> str:
         """Two rows of one form with the same name get the model's own message, the one a
@@ -65,7 +78,7 @@ class CookieInlineFormSet(_CookieFormSet):
         return super().get_unique_error_message(unique_check)
 
 
-class CookieInline(TranslationsAdminMixin, _CookieInline):
+class CookieInline(_KeepsStorageKeySpaces, TranslationsAdminMixin, _CookieInline):
     """One compact block per cookie: a table row of ten columns was 2,891 px wide."""
 
     model = Cookie
@@ -129,7 +142,13 @@ class CookieCategoryAdmin(
 
 
 @admin.register(Cookie)
-class CookieAdmin(RefuseNulMixin, PublishReminderMixin, TranslationsAdminMixin, _CookieAdmin):
+class CookieAdmin(
+    _KeepsStorageKeySpaces,
+    RefuseNulMixin,
+    PublishReminderMixin,
+    TranslationsAdminMixin,
+    _CookieAdmin,
+):
     translated_fields = ("purpose",)
     list_display = ("name", "category", "technology", "party", "provider", "lifetime_display")
     list_filter = ("category", "technology", "party")

@@ -192,6 +192,7 @@ class Cookie(models.Model):
             category = CookieCategory.objects.filter(pk=self.category_id).first()
         if not self.name or self.technology != Technology.HTTP_COOKIE:
             return  # a storage key or a server-side key: any name validate_declared_name takes
+        self.name = self.name.strip()  # a cookie's name never has spaces around it
         try:
             _validate_token(self.name)  # what a Set-Cookie can carry
             if category is not None:

@@ -361,6 +361,29 @@ def test_cookie_admin_saves_a_cookie(staff):
     assert Cookie.objects.get(name="adm_new").category == category
 
 
+def test_the_cookie_forms_keep_a_storage_keys_spaces_and_strip_a_cookies(staff):
+    """A storage key may have spaces around it (the inbox's Declare keeps them); saved from
+    either admin form it lost them, and stopped matching the key the site stores. A cookie's
+    name never has them: browsers drop them."""
+    key = CookieFactory(name=" theme ", technology=Technology.LOCAL_STORAGE, purpose="Old.")
+    category = key.category
+    data = category_form(category, rows=[{"name": " tracker ", "lifetime": "1 year"}])
+    data["cookies-0-purpose"] = "Via the category."
+    response = staff.post(url("cookiecategory", "change", category.pk), data)
+    assert response.status_code == 302, response.content.decode()
+    key.refresh_from_db()
+    assert (key.name, key.purpose) == (" theme ", "Via the category.")
+    assert category.cookies.filter(name="tracker").exists()
+    form = cookie_form(category, name=" theme ", technology=Technology.LOCAL_STORAGE)
+    response = staff.post(url("cookie", "change", key.pk), {**form, "purpose": "Alone."})
+    assert response.status_code == 302, response.content.decode()
+    key.refresh_from_db()
+    assert (key.name, key.purpose) == (" theme ", "Alone.")
+    response = staff.post(url("cookie", "add"), cookie_form(category, name="  adm_spaced "))
+    assert response.status_code == 302, response.content.decode()
+    assert Cookie.objects.filter(name="adm_spaced").exists()
+
+
 @pytest.mark.parametrize("category", ["abc", "\x00", "99999999999999999999999", "-1", "1.5"])
 def test_a_category_that_is_no_key_is_a_form_error(staff, category):
     """Django's autocomplete widget would look it up to show it, and fail."""
