@@ -5,6 +5,7 @@ the public policy page. Every one is a visitor's, signed in or not: each is mark
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import time
 from collections.abc import Callable
@@ -87,7 +88,9 @@ _CONSENT_PATH = "/consent/"
 def _is_consent_endpoint(url: str) -> bool:
     """Whether ``url`` (on this site) leads to the consent endpoint: a page that offers the
     banner there, such as a refused choice's, would send the visitor on to a 405."""
-    path = unquote(urlsplit(url).path)
+    # As the browser will ask for it: without dot segments, and with the slash APPEND_SLASH
+    # would redirect to.
+    path = posixpath.normpath(unquote(urlsplit(url).path)) + "/"
     prefix = get_script_prefix()
     if not path.startswith(prefix) or not path.endswith(_CONSENT_PATH):
         # Not even shaped like it (its pattern in urls.py): no URL resolution per choice.

@@ -49,7 +49,8 @@ def read_next(data: QueryDict | Mapping[str, Any]) -> str:
     """The return address a form post or a JSON object carries, as text (``""`` for none),
     whether or not the rest of the choice is valid."""
     next_url = data.get("next")
-    return "" if next_url in (None, "") else str(next_url)
+    # A JSON value that is not text is no address (it was recorded as Python's repr).
+    return next_url if isinstance(next_url, str) else ""
 
 
 def read_choice(

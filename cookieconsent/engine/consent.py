@@ -404,14 +404,24 @@ class Consent:
         allowed = self._allowed
         if allowed is None:
             # (Most first responses carry no consent cookie: nothing to judge.)
-            if (
-                self._value is not None or self._verdict is not None or self._theirs is not None
-            ) and self._valid():
+            if self._value is None and self._verdict is None and self._theirs is None:
+                allowed = self._allowed_undecided()
+            elif self._valid():
                 allowed = self._judged().allowed
             else:
-                allowed = self._allowed_undecided()
+                allowed = self._allowed_undecided() & self._still_refused()
             self._allowed = allowed
         return allowed
+
+    def _still_refused(self) -> frozenset[str]:
+        """What a stored choice that no longer counts (expired, or the policy asks again)
+        leaves allowed: its refusals hold until the visitor chooses again, its grants do not.
+        Under opt-out the regime's default would let everything it refused through again.
+        (Every category when there is none, or it was only a dismissal.)"""
+        stored = self._stored()
+        if stored is None or stored.action == DISMISS:
+            return self._registry.required_slugs | self._registry.offered_slugs
+        return self._judged().allowed
 
     def _allowed_undecided(self) -> frozenset[str]:
         """What the visitor allows without a valid decision, noting what it depended on."""
@@ -465,7 +475,8 @@ class Consent:
             return None
         if self._read_signal() is not None:
             return frozenset()
-        return self._registry.regime_default(regime)
+        # Nor does it outrank the visitor's own refusal (an OK pressed in an older tab).
+        return self._registry.regime_default(regime) & self._still_refused()
 
     @property
     def region(self) -> str | None:

@@ -956,3 +956,47 @@ def test_region_labels_name_the_place():
     assert region_label("A1") == "A1"  # not a place: the code alone
     with translation.override("af"):
         assert region_label("ZA") == "ZA — Suid-Afrika"
+
+
+# -- a refusal outlives its cookie's verdict --------------------------------------------------
+
+
+def test_an_opt_out_refusal_holds_after_a_publish_that_asks_again(regimes):
+    """“Do not sell or share” pressed, then staff publish asking everyone again: the visitor
+    is asked, and until they answer their refusal holds. The regime's default (everything)
+    had let it all through, with no choice and no record."""
+    client = visitor("US")
+    client.post(CONSENT, {"action": "reject_all"})
+    assert first_cookies(client) == {"necessary_c"}
+    policy = CookiePolicy.current()
+    assert policy is not None
+    publishing.publish(policy, reconsent=True)
+    assert first_cookies(client) == {"necessary_c"}
+    response = client.get("/t/")
+    assert b"cookieconsent-banner" in response.content  # asked again
+
+
+def test_an_expired_refusal_still_refuses_and_expired_grants_do_not_count(regimes):
+    """A consent cookie kept past its lifetime (the site shortened it, say): what it refused
+    stays refused; what it granted needs consent again where consent is asked for."""
+    client = visitor("US")
+    old = 400 * 24 * 3600  # past every lifetime
+    client.cookies[CONSENT_COOKIE] = consent_cookie((), age=old, action="reject_all")
+    assert first_cookies(client) == {"necessary_c"}
+    granted = consent_cookie(("analytics", "functional"), age=old)
+    client.cookies[CONSENT_COOKIE] = granted
+    assert first_cookies(client) >= {"necessary_c", "analytics_c", "functional_c"}  # default
+    germany = visitor("DE")
+    germany.cookies[CONSENT_COOKIE] = granted
+    assert first_cookies(germany) == {"necessary_c"}
+
+
+def test_ok_on_a_notice_left_open_in_another_tab_keeps_a_refusal(regimes):
+    """A dismissal is no choice: it keeps what the regime allows, less what the visitor
+    refused. It granted every optional category over a “Do not sell” made before."""
+    client = visitor("US")
+    client.post(CONSENT, {"action": "reject_all"})
+    client.post(CONSENT, {"action": "dismiss"})
+    assert first_cookies(client) == {"necessary_c"}
+    latest = ConsentRecord.objects.order_by("-pk").first()
+    assert latest is not None and (latest.action, latest.granted) == ("dismiss", [])

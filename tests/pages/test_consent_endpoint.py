@@ -127,6 +127,14 @@ def test_a_json_next_that_is_not_text_goes_home(client, categories, escaped):
     assert ConsentRecord.objects.get().page_url == "/"
 
 
+@pytest.mark.parametrize("value", [["/x"], {"a": 1}, True, 12])
+def test_a_json_next_that_is_no_string_is_no_address(client, categories, value):
+    """It was recorded as Python's repr (``"['/x']"``)."""
+    response = post_json(client, json.dumps({"action": "accept_all", "next": value}))
+    assert response.status_code == 200
+    assert ConsentRecord.objects.get().page_url == "/"
+
+
 @pytest.mark.parametrize("next_url", ["/pricing/?plan=pro#faq", "http://testserver/pricing/"])
 def test_a_next_on_this_site_is_kept(client, categories, next_url):
     response = post(client, action="reject_all", next=next_url)
@@ -778,6 +786,10 @@ def test_a_refused_dismissal_speaks_the_visitors_words(client, categories):
         "/cookies/consent/?action=accept_all",
         "http://testserver/cookies/consent/",
         "/cookies/%63onsent/",
+        # Browsers drop dot segments, and APPEND_SLASH redirects to the slash: each led there.
+        "/cookies/./consent/",
+        "/t/../cookies/consent/",
+        "/cookies/consent",
     ],
 )
 def test_the_consent_endpoint_is_never_where_a_visitor_returns(client, categories, next_url):
