@@ -82,7 +82,10 @@ def sanitiser_changes(text: str) -> list[str]:
     if not text.strip():
         return []
     inspector = _Inspector()
-    inspector.feed(_markdown_html(text))
+    # "<![" outside SVG and MathML (which the sanitiser drops) opens a bogus comment, up to
+    # the next ">", in browsers and in the sanitiser; Python's parser reads a marked section
+    # and raises on any keyword it does not know ("<![b"): "<! [" is a bogus comment to it too.
+    inspector.feed(_markdown_html(text).replace("<![", "<! ["))
     inspector.close()
     return list(dict.fromkeys(inspector.changes))
 

@@ -385,6 +385,23 @@ def test_each_change_is_reported_once():
     ]
 
 
+@pytest.mark.parametrize(
+    "text", ["<p>See <![b</p>\n\n<script>x()</script>", "<p><![ CDATA[x]]></p>"]
+)
+def test_a_marked_section_the_parser_cannot_read_is_saved_and_reported(client, policy, text):
+    """Python's HTML parser raised on "<![" with a keyword it does not know, after the save:
+    the admin answered 500 and the save was rolled back. Browsers and the sanitiser read a
+    bogus comment up to the next ">", which is dropped."""
+    assert "<![" not in str(render_markdown(text))
+    response = admin_post(client, policy, introduction=text)
+    assert response.status_code == 200
+    policy.refresh_from_db()
+    assert policy.introduction == text
+    if "script" in text:  # what follows it is still inspected
+        [warning] = warnings(response)
+        assert f"“{policy}”, introduction: <script> removed with its content." in warning
+
+
 def test_clean_markdown_saves_without_a_warning(client, policy):
     response = admin_post(client, policy, introduction="[Our site](https://example.com), *hi*.")
     assert warnings(response) == []
