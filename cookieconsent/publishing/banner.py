@@ -60,9 +60,9 @@ def split(html: str) -> Banner:
     return Banner(tuple(parts[0::2]), tuple(_SLOT_NAMES[p] for p in parts[1::2]))
 
 
-Key = tuple[str, str, str | None, bool, bool, str]
+Key = tuple[str, str, str | None, bool, bool, str, frozenset[str]]
 #: The banners of the current registry, per (language, script prefix, URLconf, cache-safe,
-#: needs renewal, regime); emptied when staff edits replace the registry.
+#: needs renewal, regime, categories allowed); emptied when staff edits replace the registry.
 _banners: PerRegistry[Key, Banner] = PerRegistry(limit=256)
 
 
@@ -91,8 +91,10 @@ def theme() -> str:
 
 
 def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banner:
-    """The banner for this registry, language, script prefix, URLconf, mode and regime,
-    rendered on first use."""
+    """The banner for this registry, language, script prefix, URLconf, mode, regime and
+    allowed categories, rendered on first use. (It carries the undecided visitor's state,
+    which those decide: a stale choice's refusals hold, so two visitors asked again under
+    opt-out allow different categories.)"""
     regime = "*" if cache_safe else consent.regime
     key = (
         get_language() or "",
@@ -101,6 +103,7 @@ def get_banner(consent: Consent, cache_safe: bool, needs_renewal: bool) -> Banne
         cache_safe,
         needs_renewal,
         regime,
+        frozenset() if cache_safe else consent.categories,
     )
     return _banners.of(consent._registry).get_or_compute(
         key, lambda: _render(consent, cache_safe, needs_renewal, regime)

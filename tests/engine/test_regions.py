@@ -1000,3 +1000,23 @@ def test_ok_on_a_notice_left_open_in_another_tab_keeps_a_refusal(regimes):
     assert first_cookies(client) == {"necessary_c"}
     latest = ConsentRecord.objects.order_by("-pk").first()
     assert latest is not None and (latest.action, latest.granted) == ("dismiss", [])
+
+
+def test_the_banner_of_a_visitor_asked_again_carries_their_own_state(regimes):
+    """The banner is rendered once and kept for every visitor it fits, with the undecided
+    visitor's state for the script in it. Asked again under opt-out, a visitor who had refused
+    allows less than one who had accepted: the second got the first one's banner, whose state
+    let the script run what the server refuses them."""
+    old = 400 * 24 * 3600  # past every lifetime
+    accepted, refused = visitor("US"), visitor("US")
+    accepted.cookies[CONSENT_COOKIE] = consent_cookie(("analytics", "functional"), age=old)
+    refused.cookies[CONSENT_COOKIE] = consent_cookie((), age=old, action="reject_all")
+    for client in (accepted, refused):
+        page = client.get("/t/").content.decode()
+        found = re.search(
+            r'id="cookieconsent-banner"[^>]*data-cookieconsent-config="([^"]*)"', page
+        )
+        assert found is not None
+        state = json.loads(html.unescape(found.group(1)))["state"]
+        assert state["categories"] == client.get("/cookies/status/").json()["categories"]
+    assert "analytics" not in state["categories"]
