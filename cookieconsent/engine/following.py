@@ -3,8 +3,11 @@
 A signed-in user's decision is the latest ``ConsentRecord`` naming them (``user_pk``): the
 records are the proof, so they are also the one place it is kept. It is read once and kept in
 Django's default cache, keyed by the user's primary key, until they decide again
-(``forget()``) or ``CACHE_TIMEOUT`` passes. Which user a request belongs to comes from the
-session (Django's ``SESSION_KEY``), so that neither the user's row nor anything else is read.
+(``forget()``) or ``CACHE_TIMEOUT`` passes. Beside it the cache holds the user's generation,
+which ``forget()`` raises: what a request read from the database before a ``forget()`` and
+cached after it is kept under the generation before, and no request takes it. Which user a
+request belongs to comes from the session (Django's ``SESSION_KEY``), so that neither the
+user's row nor anything else is read.
 
 What a browser does with the user's decision (adopt it, or keep its own newer one) is the
 consent's business: ``Consent._judged()``.
@@ -43,9 +46,11 @@ def is_enabled() -> bool:
     return bool(get_config()["CONSENT_FOLLOWS_USER"])
 
 
-def _key(user_pk: str) -> str:
+def _keys(user_pk: str) -> tuple[str, str]:
+    """The cache keys of the user's decision and of its generation."""
     # Hashed: a primary key may hold characters a cache backend refuses in a key.
-    return "cookieconsent:follow:" + hashlib.sha256(user_pk.encode()).hexdigest()[:32]
+    key = "cookieconsent:follow:" + hashlib.sha256(user_pk.encode()).hexdigest()[:32]
+    return key, key + ":generation"
 
 
 def _decision(row: tuple[Any, ...] | None) -> Decision | None:
@@ -79,23 +84,37 @@ def _cache_failed(exc: Exception) -> None:
     logger.warning("cookieconsent could not use the cache for a user's decision: %s", exc)
 
 
+def _hit(found: dict[str, Any], key: str, generation_key: str) -> tuple[bool, Any, int]:
+    """Whether ``found`` (the cache's answer) holds the decision of the user's current
+    generation; that decision as cached; the generation."""
+    generation = found.get(generation_key, 0)
+    entry = found.get(key)
+    if entry is not None and entry[0] == generation:
+        return True, entry[1], generation
+    return False, None, generation
+
+
 def _cached(value: Any) -> Decision | None:
     return Decision(*value) if value else None
 
 
+def _entry(generation: int, decision: Decision | None) -> tuple[int, tuple[Any, ...]]:
+    return generation, tuple(decision) if decision else _NONE
+
+
 def latest(user_pk: str) -> Decision | None:
     """The user's latest decision: from the cache, else one indexed query (then cached)."""
-    key = _key(user_pk)
+    key, generation_key = _keys(user_pk)
     try:
-        cached = cache.get(key)
+        hit, value, generation = _hit(cache.get_many([key, generation_key]), key, generation_key)
     except Exception as exc:
         _cache_failed(exc)
         return _decision(_latest_row(user_pk).first())
-    if cached is not None:
-        return _cached(cached)
+    if hit:
+        return _cached(value)
     decision = _decision(_latest_row(user_pk).first())
     try:
-        cache.set(key, tuple(decision) if decision else _NONE, CACHE_TIMEOUT)
+        cache.set(key, _entry(generation, decision), CACHE_TIMEOUT)
     except Exception as exc:
         _cache_failed(exc)
     return decision
@@ -103,38 +122,46 @@ def latest(user_pk: str) -> Decision | None:
 
 async def alatest(user_pk: str) -> Decision | None:
     """``latest()`` for the async path."""
-    key = _key(user_pk)
+    key, generation_key = _keys(user_pk)
     try:
-        cached = await cache.aget(key)
+        found = await cache.aget_many([key, generation_key])
+        hit, value, generation = _hit(found, key, generation_key)
     except Exception as exc:
         _cache_failed(exc)
         return _decision(await _latest_row(user_pk).afirst())
-    if cached is not None:
-        return _cached(cached)
+    if hit:
+        return _cached(value)
     decision = _decision(await _latest_row(user_pk).afirst())
     try:
-        await cache.aset(key, tuple(decision) if decision else _NONE, CACHE_TIMEOUT)
+        await cache.aset(key, _entry(generation, decision), CACHE_TIMEOUT)
     except Exception as exc:
         _cache_failed(exc)
     return decision
 
 
-def _delete(key: str) -> None:
+def _raise_generation(generation_key: str) -> None:
     try:
-        cache.delete(key)
+        try:
+            cache.incr(generation_key)
+        except ValueError:  # none yet, or expired: any other number will do
+            # Outlives every entry cached under the generation before (CACHE_TIMEOUT).
+            cache.set(generation_key, 1, 2 * CACHE_TIMEOUT)
     except Exception as exc:
         _cache_failed(exc)
 
 
 def forget(user_pk: str) -> None:
-    """The user decided again: drop what the cache holds, now (a rollback then costs one
-    query more, nothing worse) and once the record is committed (so that no request that read
-    the database in between keeps the old decision)."""
+    """The user decided again: raise their generation, so that what the cache holds is not
+    taken, now (a rollback then costs one query more, nothing worse) and once the record is
+    committed (so that no request that read the database in between, and cached it after,
+    has it taken)."""
     if not user_pk or not is_enabled():
         return
-    key = _key(user_pk)
-    _delete(key)
-    transaction.on_commit(lambda: _delete(key), using=router.db_for_write(ConsentRecord))
+    _key, generation_key = _keys(user_pk)
+    _raise_generation(generation_key)
+    transaction.on_commit(
+        lambda: _raise_generation(generation_key), using=router.db_for_write(ConsentRecord)
+    )
 
 
 def _signed_in(session: Any) -> str:

@@ -375,6 +375,28 @@ def test_a_decision_cached_before_its_record_is_committed_is_dropped_at_the_comm
     assert "analytics_c" not in cookies_set(page)
 
 
+def test_a_decision_read_before_a_withdrawal_and_cached_after_it_is_not_taken(
+    follow, categories, monkeypatch
+):
+    """A page read the user's accept-all from the database; before it cached it, the user
+    withdrew on another browser (recorded, committed, the cache entry dropped); then the page
+    cached what it had read. A browser signing in later took the withdrawn grant over for
+    ``CACHE_TIMEOUT``, even with a cache every process shares."""
+    user = UserFactory()
+    decide(user, "analytics")
+    read = following._decision
+
+    def withdrawn_meanwhile(row):
+        decision = read(row)
+        monkeypatch.setattr(following, "_decision", read)
+        signed_in(user).post(CONSENT, {"action": "reject_all"})
+        return decision
+
+    monkeypatch.setattr(following, "_decision", withdrawn_meanwhile)
+    assert "analytics_c" in cookies_set(signed_in(user).get("/t/set/"))  # what it read
+    assert "analytics_c" not in cookies_set(signed_in(user).get("/t/set/"))
+
+
 def test_a_session_cookie_holding_a_nul_is_no_session(
     follow, categories, django_assert_num_queries
 ):
@@ -568,7 +590,7 @@ async def test_async_middleware_reads_an_uncached_decision_once_and_caches_it(
     response = await CookieConsentMiddleware(SessionMiddleware(_analytics_page))(request)
     assert written(response).consent_id == str(record.consent_id)
     assert "analytics_c" in cookies_set(response)
-    assert await cache.aget(following._key(str(user.pk))) is not None
+    assert await cache.aget(following._keys(str(user.pk))[0]) is not None
     await sync_to_async(connections.close_all)()
 
 
