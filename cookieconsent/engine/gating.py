@@ -41,7 +41,7 @@ MARKER = "data-cookieconsent"
 
 #: Attributes that make an element fetch something, by element (``image`` is what the HTML
 #: parser turns into ``img``; it is also SVG's image, as are ``feimage`` and ``use``; SVG's
-#: ``<script>`` loads ``href``).
+#: ``<script>`` loads ``href``; SVG's animation elements can give their target any attribute).
 FETCHING: dict[str, frozenset[str]] = {
     tag: frozenset(names)
     for tag, names in {
@@ -62,6 +62,13 @@ FETCHING: dict[str, frozenset[str]] = {
         # SVG's <script> loads its href whatever its type says; HTML's keeps its src, which
         # type="text/plain" leaves unloaded (the browser script copies it across).
         "script": ("href", "xlink:href"),
+        # SVG animation sets any attribute of its target (an <image>'s href, say) from these.
+        **dict.fromkeys(
+            ("set", "animate", "animatemotion", "animatetransform"),
+            ("to", "from", "by", "values", "href", "xlink:href"),
+        ),
+        # <meta http-equiv="refresh" content="0;url=…"> navigates wherever it sits.
+        "meta": ("content",),
     }.items()
 }
 #: Attributes that fetch on any element (the legacy ``background`` of body and tables).

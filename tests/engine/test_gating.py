@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cookieconsent.engine.gating import FETCHING, FETCHING_ANYWHERE, MARKER, PREFIX, inert
-from tests.strategies import fragments
+from tests.strategies import LEAK, fragments
 
 SLUG = "analytics"
 
@@ -121,3 +121,44 @@ def test_gating_twice_changes_nothing_more(html):
 @given(st.text(alphabet=st.characters(blacklist_characters="<")))
 def test_text_without_markup_is_unchanged(text):
     assert inert(text, SLUG) == text
+
+
+def urls_live(html: str) -> list[tuple[str, str, str | None]]:
+    """Every attribute of ``html`` that still holds a URL of ``LEAK`` outside the prefix,
+    whatever the element (not only those ``FETCHING`` names)."""
+    return [
+        (tag, name, value)
+        for tag, attrs in Tags(html).tags
+        for name, value in attrs.items()
+        if not name.startswith(PREFIX) and value and LEAK in value
+    ]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<svg><image width="10"><set attributeName="href" to="http://leak.test/a.png"/></image></svg>',
+        '<svg><image width="10"><animate attributeName="href" values="http://leak.test/b.png" dur="1s"/></image></svg>',
+        '<svg><image><animate attributeName="href" from="http://leak.test/c.png" by="http://leak.test/d.png"/></image></svg>',
+        '<svg><filter id="f"><feImage><set attributeName="href" to="http://leak.test/e.png"/></feImage></filter></svg>',
+        '<svg><set href="#img" xlink:href="#img" attributeName="href" to="http://leak.test/f.png"/></svg>',
+    ],
+)  # fmt: skip
+def test_svg_animation_cannot_give_a_gated_element_its_url(html):
+    """SVG's ``<set>`` and ``<animate>`` set any attribute of their target: inside a gate they
+    gave an ``<image>`` or ``<feImage>`` back the ``href`` the gate had moved aside, and
+    Chromium fetched it before consent. Their ``to``, ``from``, ``by`` and ``values`` (and the
+    ``href`` naming the target) now move aside as well, until the category is allowed."""
+    out = inert(html, SLUG)
+    assert urls_live(out) == [], out
+    assert f'{MARKER}="{SLUG}"' in out
+
+
+def test_meta_refresh_does_not_navigate_before_consent():
+    """A ``<meta http-equiv="refresh">`` navigates wherever it sits in the page: inside a gate
+    its ``content`` (the URL) stayed live. It moves aside like any fetching attribute."""
+    out = inert('<meta http-equiv="refresh" content="0;url=http://leak.test/m">', SLUG)
+    assert out == (
+        '<meta data-cookieconsent="analytics" http-equiv="refresh"'
+        ' data-cookieconsent-content="0;url=http://leak.test/m">'
+    )
