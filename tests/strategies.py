@@ -21,7 +21,7 @@ ATTR_NAMES = [
 SEPARATORS = [" ", "/", "\t", "\n", "\x0c", "", "  ", " / "]
 JUNK = [
     "text", " ", "<", ">", "&", "&amp;", "&region=", "<!--", "-->", "--!>", "<!-->", "<!--->",
-    "<![CDATA[", "]]>", "<!x>", "<?x>", "</ x>", "</>", "</script x>", "</script>",
+    "<![CDATA[", "]]>", "<![x>", "<!x>", "<?x>", "</ x>", "</>", "</script x>", "</script>",
     "</textarea>", "</title>", "</svg>", "</style>", "</iframe>", "'", '"', "=", "\x00",
     "<script>leak()</script>",
 ]  # fmt: skip

@@ -27,11 +27,15 @@ attributes, ``<style>``) is not rewritten.
 
 from __future__ import annotations
 
+import logging
 import re
 from html.parser import HTMLParser
+from itertools import chain
 from typing import Any
 
 from django.utils.html import escape
+
+logger = logging.getLogger("cookieconsent")
 
 #: Prefix of the attributes that hold what a gated element would load: ``src`` is kept in
 #: ``data-cookieconsent-src`` and so on. The browser script is told it (``script.py``).
@@ -90,15 +94,21 @@ def _moves(tag: str, name: str) -> bool:
     return name in FETCHING.get(tag, ()) or name in FETCHING_ANYWHERE or name.startswith("on")
 
 
+#: Where the stand-in for ``&`` is taken from: the private-use area, then its two planes.
+_PRIVATE_USE = (range(0xE000, 0xF900), range(0xF0000, 0xFFFFE), range(0x100000, 0x10FFFE))
+
+
 def _sentinel(html: str) -> str:
     """A character absent from ``html``, to stand in for ``&`` while tokenizing: the tokenizer
     then hands back attribute values exactly as written (it decodes character references
     differently from browsers in attributes, ``&region=`` included)."""
-    for code in range(0xE000, 0xF900):
-        char = chr(code)
-        if char not in html:
-            return char
-    raise ValueError("no private-use character is free")  # pragma: no cover
+    if "\ue000" not in html:
+        return "\ue000"
+    used = set(html)
+    for code in chain(*_PRIVATE_USE):
+        if chr(code) not in used:
+            return chr(code)
+    raise ValueError("no private-use character is free")
 
 
 def _quote(value: str) -> str:
@@ -228,10 +238,24 @@ class _Rewriter(HTMLParser):
 
 
 def inert(html: str, slug: str) -> str:
-    """``html`` with nothing that loads or runs until ``slug`` is allowed (see the module)."""
+    """``html`` with nothing that loads or runs until ``slug`` is allowed (see the module).
+
+    Content the rewriter cannot read (the tokenizer gives up on some ``<![`` constructs, and
+    there are only so many private-use characters) is escaped whole, so it shows as text and
+    nothing in it loads, ever; a warning names the problem."""
     if "<" not in html:
         return html
-    sentinel = _sentinel(html)
-    rewriter = _Rewriter(html.replace("&", sentinel), slug)
-    rewriter.feed(rewriter.source)
-    return rewriter.finish().replace(sentinel, "&")
+    try:
+        sentinel = _sentinel(html)
+        rewriter = _Rewriter(html.replace("&", sentinel), slug)
+        rewriter.feed(rewriter.source)
+        return rewriter.finish().replace(sentinel, "&")
+    except Exception as error:  # whatever it is, the content must not go out live
+        logger.warning(
+            "The content of consent_gate %r could not be read as HTML (%s: %s): it is shown "
+            "escaped, as text, and never comes to life.",
+            slug,
+            type(error).__name__,
+            error,
+        )
+        return escape(html)

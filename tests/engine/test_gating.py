@@ -7,6 +7,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from django.utils.html import escape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -162,3 +163,46 @@ def test_meta_refresh_does_not_navigate_before_consent():
         '<meta data-cookieconsent="analytics" http-equiv="refresh"'
         ' data-cookieconsent-content="0;url=http://leak.test/m">'
     )
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>a <![b</p><img src=/p.gif>",
+        "<![ CDATA[ x ]]><img src=/p.gif>",
+        "<![]><img src=/p.gif>",
+        # Script text after inline SVG is read as markup (see the module).
+        "<svg></svg><script>if (x<![].length) go()</script><img src=/p.gif>",
+    ],
+)
+def test_content_the_tokenizer_gives_up_on_is_escaped_not_an_error(html, caplog):
+    """``<![`` followed by anything but a keyword ``html.parser`` knows made it raise
+    ``AssertionError`` (Python 3.11), and ``inert()`` with it: the page was a 500. Content the
+    rewriter cannot read now goes out escaped, as text, with a warning naming the gate."""
+    out = inert(html, SLUG)
+    assert live(out) == [], out
+    assert ' src="/p.gif"' not in out
+    if out == escape(html):
+        assert "consent_gate 'analytics' could not be read as HTML" in caplog.text
+    else:  # a newer tokenizer reads "<![" as browsers do, a bogus comment
+        assert 'data-cookieconsent-src="/p.gif"' in out
+
+
+def test_content_holding_every_private_use_character_is_still_rewritten():
+    """The stand-in for ``&`` is a character the content lacks: content holding all of
+    U+E000 to U+F8FF (a visitor's comment shown in a gated widget, say) made ``inert()`` raise
+    ``ValueError``. The supplementary private-use planes are tried next."""
+    text = "".join(map(chr, range(0xE000, 0xF900)))
+    out = inert(f'<img src="/p?a=1&amp;b=2">{text}&amp;', SLUG)
+    assert (
+        out
+        == f'<img data-cookieconsent="analytics" data-cookieconsent-src="/p?a=1&amp;b=2">{text}&amp;'
+    )
+
+
+def test_content_without_a_free_stand_in_is_escaped(caplog, monkeypatch):
+    """Were no private-use character free, the content goes out escaped, never live."""
+    monkeypatch.setattr("cookieconsent.engine.gating._PRIVATE_USE", (range(0xE000, 0xE001),))
+    out = inert('<img src="/p.gif">\ue000', SLUG)
+    assert out == "&lt;img src=&quot;/p.gif&quot;&gt;\ue000"
+    assert "no private-use character is free" in caplog.text

@@ -164,6 +164,21 @@ def test_gate_renders_inert_otherwise(rf, categories):
     assert '<iframe data-cookieconsent="analytics"' in html
 
 
+@pytest.mark.parametrize(
+    "text", ["<p>a <![b</p>", "".join(map(chr, range(0xE000, 0xF900)))], ids=["<![b", "pua"]
+)
+def test_a_gate_whatever_its_content_renders_and_stays_inert(rf, categories, text):
+    """``<![b`` (Python 3.11's tokenizer gives up on it) or every private-use character in a
+    gate's content made the page a 500; now it renders, and nothing in it is live."""
+    html = render(
+        '{% consent_gate "analytics" %}<img src="/p.gif">{{ text|safe }}{% endconsent_gate %}',
+        rf.get("/"),
+        text=text,
+    )
+    assert ' src="/p.gif"' not in html
+    assert 'data-cookieconsent-src="/p.gif"' in html or html.startswith("&lt;img")
+
+
 @pytest.mark.parametrize("arguments", ["", ' "analytics" "marketing"'])
 def test_gate_needs_one_argument(arguments):
     """Neither none nor two: a second category would be ignored without a word."""
