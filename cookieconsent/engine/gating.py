@@ -14,6 +14,9 @@ reads it exactly as the tokenizer did:
   ``srcdoc``, ``background``…) and inline event handlers (``on…``) move to
   ``data-cookieconsent-<name>``; the element gets ``data-cookieconsent="slug"``, and the
   browser script puts them back once the category is allowed;
+- an element already marked (by a gate inside this one, or by hand) keeps its slugs and gets
+  this one too, ``data-cookieconsent="inner outer"``: the script waits for all of them; an
+  inert script keeps its ``data-type``;
 - every other ``<`` is escaped (text, comments, declarations) or, inside script and style
   text, ``</`` becomes ``<\\/``: so no construct can end earlier in a browser than it did for
   the tokenizer, and no tag can appear that the tokenizer did not see and rewrite.
@@ -120,7 +123,7 @@ class _Rewriter(HTMLParser):
     def __init__(self, source: str, slug: str) -> None:
         super().__init__(convert_charrefs=False)
         self.source = source
-        self.marker = f' {MARKER}="{escape(slug)}"'
+        self.slug = escape(slug)
         self.out: list[str] = []
         self.foreign = False
         # Comments and declarations are copied from the source, up to the next token.
@@ -157,23 +160,21 @@ class _Rewriter(HTMLParser):
         parts: list[str] = []
         seen: set[str] = set()
         gated = False
+        # The first marker: a hand-written inert element's, or an inner gate's.
+        marked = any(key == MARKER for key, _ in attrs)
+        own = next((value for key, value in attrs if key == MARKER), None)
         if tag == "script":
             gated = True
             parts.append(' type="text/plain"')
             seen.add("type")
             kept = next((value for key, value in attrs if key == "type"), None)
-            if kept is not None:
+            if kept is not None and not (marked and kept.strip().lower() == "text/plain"):
+                # An inert script (in a gate inside this one) keeps its data-type, below.
                 parts.append(f" data-type={_quote(kept)}")
                 seen.add("data-type")
         moved: list[str] = []
-        own_marker: str | None = None
         for key, value in attrs:
-            if not _PLAIN_NAME.fullmatch(key):
-                continue
-            if key == MARKER:
-                # A hand-written inert element keeps its own marker unless it gets ours.
-                if own_marker is None:
-                    own_marker = f" {MARKER}" if value is None else f" {MARKER}={_quote(value)}"
+            if not _PLAIN_NAME.fullmatch(key) or key == MARKER:
                 continue
             out = PREFIX + key if _moves(tag, key) else key
             if out in seen or key in seen:
@@ -182,10 +183,15 @@ class _Rewriter(HTMLParser):
             if out != key:
                 gated = True
             moved.append(f" {out}" if value is None else f" {out}={_quote(value)}")
-        if gated:
-            parts.insert(1 if tag == "script" else 0, self.marker)
-        elif own_marker is not None:
-            parts.append(own_marker)
+        # Content gated twice (a gate inside a gate) needs both categories: the marker holds
+        # every slug, and the script activates the element once all of them are allowed.
+        slugs = (own or "").split()
+        if gated or slugs:
+            slugs += [self.slug] if self.slug not in slugs else []
+            marker = f" {MARKER}={_quote(' '.join(slugs))}"
+            parts.insert(1 if tag == "script" else 0, marker)
+        elif marked:
+            parts.append(f" {MARKER}" if own is None else f" {MARKER}={_quote(own)}")
         self.out.append(f"<{name}{''.join(parts)}{''.join(moved)}{closing}>")
         if tag in _FOREIGN and not closing:
             self.foreign = True

@@ -722,6 +722,40 @@ def test_accept_all_consents_to_no_draft_category(page, site):
     assert page.locator("#cc-category-marketing").count() == 0
 
 
+#: What a gate inside a gate renders for a visitor who allows neither (tests/pages/
+#: test_templatetags.py): each element waits for both categories.
+NESTED = (
+    '<iframe data-cookieconsent="functional analytics" data-cookieconsent-src="/cookies/policy/"'
+    ' title="Map" width="400" height="200"></iframe>'
+    '<script type="text/plain" data-cookieconsent="functional analytics" data-type="module">'
+    "window.ccNested = typeof import.meta.url;</script>"
+)
+
+
+def test_a_gate_inside_a_gate_waits_for_both_categories(page, site):
+    """The element of a gate inside a gate came to life with the inner category alone, and
+    its script lost its own type (a module never ran): now it waits for both, and runs as
+    the module it is."""
+    serve_home_with(page, site, NESTED, {})
+    page.goto(site)
+    placeholder = page.locator(".cc-placeholder")
+    assert placeholder.is_visible() and page.locator("iframe[title=Map]").is_hidden()
+    banner(page).get_by_role("button", name="Customise").click()
+    dialog(page).get_by_label("Functional").check()
+    dialog(page).get_by_role("button", name="Save my choices").click()
+    saved(page)
+    assert placeholder.is_visible() and page.locator("iframe[title=Map]").is_hidden()
+    assert page.evaluate("window.ccNested === undefined")
+    # One click allows all the element waits for.
+    placeholder.get_by_role("button", name="Allow Functional, Analytics cookies").click()
+    page.wait_for_function("() => window.ccNested === 'string'")
+    page.frame_locator("iframe[title=Map]").get_by_role("heading").first.wait_for()
+    assert placeholder.count() == 0
+    assert page.evaluate(
+        "djangoCookieConsent.allows('functional') && djangoCookieConsent.allows('analytics')"
+    )
+
+
 def test_scripts_run_in_document_order_once(page, site):
     serve_home_with(page, site, GATED_EXTRAS, {})
     page.goto(site)

@@ -63,8 +63,14 @@ def live(html: str) -> list[str]:
         ('<img src="/p?a=1&region=eu&amp;b=2">', '<img data-cookieconsent="analytics" data-cookieconsent-src="/p?a=1&region=eu&amp;b=2">'),
         # The browser keeps the first of two attributes; so does the rewriter.
         ('<img src="/a" onerror="go()" src="/b">', '<img data-cookieconsent="analytics" data-cookieconsent-src="/a" data-cookieconsent-onerror="go()">'),
-        # A hand-written inert iframe keeps its own marker.
-        ('<iframe data-cookieconsent="functional" data-cookieconsent-src="/m"></iframe>', '<iframe data-cookieconsent="functional" data-cookieconsent-src="/m"></iframe>'),
+        # A hand-written inert iframe keeps its own category, and needs the gate's too.
+        ('<iframe data-cookieconsent="functional" data-cookieconsent-src="/m"></iframe>', '<iframe data-cookieconsent="functional analytics" data-cookieconsent-src="/m"></iframe>'),
+        ('<iframe data-cookieconsent="analytics" data-cookieconsent-src="/m"></iframe>', '<iframe data-cookieconsent="analytics" data-cookieconsent-src="/m"></iframe>'),
+        # An inert script (a gate's inside this one) keeps its own type to run with.
+        ('<script type="text/plain" data-cookieconsent="functional" data-type="module" src="/m.js"></script>', '<script type="text/plain" data-cookieconsent="functional analytics" data-type="module" src="/m.js"></script>'),
+        ('<script type="text/plain" data-cookieconsent="functional">go()</script>', '<script type="text/plain" data-cookieconsent="functional analytics">go()</script>'),
+        # A script of type text/plain without a marker is no gate's: it stays text/plain.
+        ('<script type="text/plain" data-type="module">x</script>', '<script type="text/plain" data-cookieconsent="analytics" data-type="text/plain">x</script>'),
         # Where a browser ends a comment, script or tag earlier than the tokenizer, what
         # follows stays text.
         ("<!-- --!> <img src=/b> -->", "<!-- --!> &lt;img src=/b> -->"),
@@ -206,3 +212,14 @@ def test_content_without_a_free_stand_in_is_escaped(caplog, monkeypatch):
     out = inert('<img src="/p.gif">\ue000', SLUG)
     assert out == "&lt;img src=&quot;/p.gif&quot;&gt;\ue000"
     assert "no private-use character is free" in caplog.text
+
+
+@given(fragments)
+@settings(max_examples=200, deadline=None)
+def test_content_gated_twice_waits_for_both_categories(html):
+    """A gate inside a gate: every element the inner one made inert waits for both."""
+    twice = inert(inert(html, "functional"), SLUG)
+    assert live(twice) == []
+    for tag, attrs in Tags(twice).tags:
+        if tag == "script" or any(name.startswith(PREFIX) for name in attrs):
+            assert {"functional", SLUG} <= set((attrs.get(MARKER) or "").split()), (html, twice)

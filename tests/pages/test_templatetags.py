@@ -260,6 +260,47 @@ def test_gate_is_always_inert_in_cache_safe_mode(rf, categories, settings):
     assert not hasattr(request, "cookie_consent")  # the shared page never asked
 
 
+NESTED = (
+    '{% consent_gate "analytics" %}{% consent_gate "functional" %}'
+    '<iframe src="https://video.example/1"></iframe><script type="module" src="/m.js"></script>'
+    "{% endconsent_gate %}{% endconsent_gate %}"
+)
+
+
+@pytest.mark.parametrize(
+    ("cache_safe", "allowed", "waits_for"),
+    [
+        (True, {"functional"}, "functional analytics"),
+        (False, set(), "functional analytics"),
+        (False, {"functional"}, "analytics"),
+        (False, {"analytics"}, "functional"),
+    ],
+)
+def test_a_gate_inside_a_gate_waits_for_both_categories(
+    rf, categories, settings, cache_safe, allowed, waits_for
+):
+    """The outer gate left an inner gate's inert iframe with the inner category alone (a
+    visitor allowing functional but refusing analytics got it), and made the inner gate's
+    inert script ``data-type="text/plain"``, so its own type was lost and it never ran. The
+    marker now holds every category the content waits for; an inert script keeps its type."""
+    settings.COOKIECONSENT = {"CACHE_SAFE": cache_safe}
+    request = rf.get("/")
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie(allowed)
+    assert render(NESTED, request) == (
+        f'<iframe data-cookieconsent="{waits_for}" data-cookieconsent-src="https://video.example/1">'
+        f'</iframe><script type="text/plain" data-cookieconsent="{waits_for}" data-type="module"'
+        ' src="/m.js"></script>'
+    )
+
+
+def test_a_gate_inside_a_gate_is_live_once_both_are_allowed(rf, categories):
+    request = rf.get("/")
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie({"functional", "analytics"})
+    assert render(NESTED, request) == (
+        '<iframe src="https://video.example/1"></iframe><script type="module" src="/m.js"></script>'
+    )
+
+
 def test_banner_in_afrikaans(client, categories):
     html = client.get("/t/", HTTP_ACCEPT_LANGUAGE="af").content.decode()
     assert "Aanvaar alles" not in html  # the test site has no LocaleMiddleware: English
