@@ -1100,6 +1100,13 @@ def test_the_harness_sees_a_leak(gate_page):
         # An attribute named "=" after a valueless one: written as read, it gave that one the
         # value and the image a live src.
         '<img = "x"src="http://leak.test/15" data-cookieconsent>',
+        # SVG animation gave a gated image back its href; a meta refresh navigated.
+        '<svg><image width="9" height="9"><set attributeName="href" to="http://leak.test/16"/></image></svg>',
+        '<svg><image><animate attributeName=href values="http://leak.test/17"/></image></svg>',
+        '<svg><filter id="f"><feImage><set attributeName="href" to="http://leak.test/18"/></feImage></filter></svg>',
+        '<meta http-equiv="refresh" content="0;url=http://leak.test/19">',
+        # Python 3.11's tokenizer gives up on it: escaped whole.
+        '<p>a <![b</p><img src="http://leak.test/20">',
     ],
 )
 def test_gated_html_loads_nothing_in_chromium(gate_page, html):
