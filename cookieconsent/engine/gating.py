@@ -69,11 +69,9 @@ FETCHING: dict[str, frozenset[str]] = {
         # SVG's <script> loads its href whatever its type says; HTML's keeps its src, which
         # type="text/plain" leaves unloaded (the browser script copies it across).
         "script": ("href", "xlink:href"),
-        # SVG animation sets any attribute of its target (an <image>'s href, say) from these.
-        **dict.fromkeys(
-            ("set", "animate", "animatemotion", "animatetransform"),
-            ("to", "from", "by", "values", "href", "xlink:href"),
-        ),
+        # SVG animation sets any attribute of its target (an <image>'s href, say) from these
+        # (animateMotion and animateTransform set only a position and a transform).
+        **dict.fromkeys(("set", "animate"), ("to", "from", "by", "values", "href", "xlink:href")),
         # <meta http-equiv="refresh" content="0;url=…"> navigates wherever it sits.
         "meta": ("content",),
     }.items()

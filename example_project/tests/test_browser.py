@@ -1147,6 +1147,30 @@ def test_allowed_gated_content_comes_to_life(page, site):
     page.wait_for_function("() => window.ccImage === 1")
 
 
+def test_allowed_gated_svg_animation_and_meta_refresh_come_to_life(page, site):
+    """What an SVG animation sets and where a meta refresh goes move aside in a gate: the
+    script puts them back, and they act, once the category is allowed (a ``<set>`` given its
+    ``to`` back acts only when inserted anew)."""
+    from cookieconsent.engine.gating import inert
+
+    gated = inert(
+        '<svg><image width="9" height="9"><set attributeName="href" to="/static/set.png"/>'
+        '</image></svg><svg><image width="9" height="9"><animate attributeName="href"'
+        ' values="/static/animate.png" dur="9s"/></image></svg>'
+        '<meta http-equiv="refresh" content="1;url=/cookies/policy/">',
+        "analytics",
+    )
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url.rsplit("/", 1)[-1]))
+    serve_home_with(page, site, gated, {})
+    page.goto(site)
+    page.wait_for_timeout(1500)
+    assert page.url == f"{site}/" and "set.png" not in requested
+    banner(page).get_by_role("button", name="Accept all").click()
+    page.wait_for_url(f"{site}/cookies/policy/")
+    assert {"set.png", "animate.png"} <= set(requested)
+
+
 def test_a_gated_scripts_own_onload_and_onerror_run(page, site):
     """The script waited for a gated <script src> with onload/onerror properties of its own,
     replacing the handlers it had just put back: they never ran."""

@@ -158,15 +158,15 @@
   }
 
   // The categories a gated element still waits for: a gate inside a gate needs both.
-  function refused(el) {
-    return el.dataset.cookieconsent.split(" ").filter((s) => !allows(s));
+  function waits(el) {
+    return el.dataset.cookieconsent.split(" ").filter((a) => !allows(a));
   }
 
   // Inert scripts of allowed categories, in document order, each once; a src script is
   // waited for before the next one runs, as the parser would. Then the other gated elements.
   function activate() {
     for (const old of all("script[type='text/plain'][data-cookieconsent]")) {
-      if (old.cc || refused(old).length) continue;
+      if (old.cc || waits(old).length) continue;
       old.cc = 1;
       queue = queue.then(() => new Promise((done) => {
         const s = d.createElement("script");
@@ -184,13 +184,14 @@
     }
     const media = new Set();
     for (const el of all("[data-cookieconsent]:not(script)")) {
-      const no = refused(el);
+      const no = waits(el);
       if (el.ccDone) continue;
       if (!no.length) {
         el.ccDone = 1;
         if (el.cc) (el.cc.remove(), (el.hidden = false));
         restore(el);
-        if (/^(OBJECT|EMBED)$/.test(el.tagName)) el.replaceWith(el.cloneNode(true));
+        // An object, an embed and SVG's <set> act on what they hold only when inserted anew.
+        if (/^(OBJECT|EMBED|set)$/.test(el.tagName)) el.replaceWith(el.cloneNode(true));
         const player = el.closest("video, audio");
         if (player) media.add(player);
       } else if (el.tagName == "IFRAME" && !el.cc && conf.strings) {
