@@ -11,16 +11,17 @@ TAG_NAMES = [
     "img", "IMG", "iframe", "script", "SCRIPT", "video", "audio", "source", "track", "link",
     "object", "embed", "input", "image", "svg", "math", "textarea", "title", "style",
     "noscript", "xmp", "template", "picture", "div", "p", "table", "td", "frame", "body",
-    "foreignObject", "use", "feImage",
+    "foreignObject", "use", "feImage", "set", "animate", "meta",
 ]  # fmt: skip
 ATTR_NAMES = [
     "src", "SRC", "srcset", "href", "xlink:href", "data", "poster", "background", "onerror",
     "onload", "type", "title", "data-x", "srcdoc", "rel", "data-type", "data-cookieconsent",
+    "to", "values", "content",
 ]  # fmt: skip
 SEPARATORS = [" ", "/", "\t", "\n", "\x0c", "", "  ", " / "]
 JUNK = [
     "text", " ", "<", ">", "&", "&amp;", "&region=", "<!--", "-->", "--!>", "<!-->", "<!--->",
-    "<![CDATA[", "]]>", "<!x>", "<?x>", "</ x>", "</>", "</script x>", "</script>",
+    "<![CDATA[", "]]>", "<![x>", "<!x>", "<?x>", "</ x>", "</>", "</script x>", "</script>",
     "</textarea>", "</title>", "</svg>", "</style>", "</iframe>", "'", '"', "=", "\x00",
     "<script>leak()</script>",
 ]  # fmt: skip

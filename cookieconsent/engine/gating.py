@@ -14,6 +14,9 @@ reads it exactly as the tokenizer did:
   ``srcdoc``, ``background``…) and inline event handlers (``on…``) move to
   ``data-cookieconsent-<name>``; the element gets ``data-cookieconsent="slug"``, and the
   browser script puts them back once the category is allowed;
+- an element already marked (by a gate inside this one, or by hand) keeps its slugs and gets
+  this one too, ``data-cookieconsent="inner outer"``: the script waits for all of them; an
+  inert script keeps its ``data-type``;
 - every other ``<`` is escaped (text, comments, declarations) or, inside script and style
   text, ``</`` becomes ``<\\/``: so no construct can end earlier in a browser than it did for
   the tokenizer, and no tag can appear that the tokenizer did not see and rewrite.
@@ -27,11 +30,15 @@ attributes, ``<style>``) is not rewritten.
 
 from __future__ import annotations
 
+import logging
 import re
 from html.parser import HTMLParser
+from itertools import chain
 from typing import Any
 
 from django.utils.html import escape
+
+logger = logging.getLogger("cookieconsent")
 
 #: Prefix of the attributes that hold what a gated element would load: ``src`` is kept in
 #: ``data-cookieconsent-src`` and so on. The browser script is told it (``script.py``).
@@ -41,7 +48,7 @@ MARKER = "data-cookieconsent"
 
 #: Attributes that make an element fetch something, by element (``image`` is what the HTML
 #: parser turns into ``img``; it is also SVG's image, as are ``feimage`` and ``use``; SVG's
-#: ``<script>`` loads ``href``).
+#: ``<script>`` loads ``href``; SVG's animation elements can give their target any attribute).
 FETCHING: dict[str, frozenset[str]] = {
     tag: frozenset(names)
     for tag, names in {
@@ -62,6 +69,11 @@ FETCHING: dict[str, frozenset[str]] = {
         # SVG's <script> loads its href whatever its type says; HTML's keeps its src, which
         # type="text/plain" leaves unloaded (the browser script copies it across).
         "script": ("href", "xlink:href"),
+        # SVG animation sets any attribute of its target (an <image>'s href, say) from these
+        # (animateMotion and animateTransform set only a position and a transform).
+        **dict.fromkeys(("set", "animate"), ("to", "from", "by", "values", "href", "xlink:href")),
+        # <meta http-equiv="refresh" content="0;url=…"> navigates wherever it sits.
+        "meta": ("content",),
     }.items()
 }
 #: Attributes that fetch on any element (the legacy ``background`` of body and tables).
@@ -83,15 +95,21 @@ def _moves(tag: str, name: str) -> bool:
     return name in FETCHING.get(tag, ()) or name in FETCHING_ANYWHERE or name.startswith("on")
 
 
+#: Where the stand-in for ``&`` is taken from: the private-use area, then its two planes.
+_PRIVATE_USE = (range(0xE000, 0xF900), range(0xF0000, 0xFFFFE), range(0x100000, 0x10FFFE))
+
+
 def _sentinel(html: str) -> str:
     """A character absent from ``html``, to stand in for ``&`` while tokenizing: the tokenizer
     then hands back attribute values exactly as written (it decodes character references
     differently from browsers in attributes, ``&region=`` included)."""
-    for code in range(0xE000, 0xF900):
-        char = chr(code)
-        if char not in html:
-            return char
-    raise ValueError("no private-use character is free")  # pragma: no cover
+    if "\ue000" not in html:
+        return "\ue000"
+    used = set(html)
+    for code in chain(*_PRIVATE_USE):
+        if chr(code) not in used:
+            return chr(code)
+    raise ValueError("no private-use character is free")
 
 
 def _quote(value: str) -> str:
@@ -103,7 +121,7 @@ class _Rewriter(HTMLParser):
     def __init__(self, source: str, slug: str) -> None:
         super().__init__(convert_charrefs=False)
         self.source = source
-        self.marker = f' {MARKER}="{escape(slug)}"'
+        self.slug = escape(slug)
         self.out: list[str] = []
         self.foreign = False
         # Comments and declarations are copied from the source, up to the next token.
@@ -140,23 +158,21 @@ class _Rewriter(HTMLParser):
         parts: list[str] = []
         seen: set[str] = set()
         gated = False
+        # The first marker: a hand-written inert element's, or an inner gate's.
+        marked = any(key == MARKER for key, _ in attrs)
+        own = next((value for key, value in attrs if key == MARKER), None)
         if tag == "script":
             gated = True
             parts.append(' type="text/plain"')
             seen.add("type")
             kept = next((value for key, value in attrs if key == "type"), None)
-            if kept is not None:
+            if kept is not None and not (marked and kept.strip().lower() == "text/plain"):
+                # An inert script (in a gate inside this one) keeps its data-type, below.
                 parts.append(f" data-type={_quote(kept)}")
                 seen.add("data-type")
         moved: list[str] = []
-        own_marker: str | None = None
         for key, value in attrs:
-            if not _PLAIN_NAME.fullmatch(key):
-                continue
-            if key == MARKER:
-                # A hand-written inert element keeps its own marker unless it gets ours.
-                if own_marker is None:
-                    own_marker = f" {MARKER}" if value is None else f" {MARKER}={_quote(value)}"
+            if not _PLAIN_NAME.fullmatch(key) or key == MARKER:
                 continue
             out = PREFIX + key if _moves(tag, key) else key
             if out in seen or key in seen:
@@ -165,10 +181,15 @@ class _Rewriter(HTMLParser):
             if out != key:
                 gated = True
             moved.append(f" {out}" if value is None else f" {out}={_quote(value)}")
-        if gated:
-            parts.insert(1 if tag == "script" else 0, self.marker)
-        elif own_marker is not None:
-            parts.append(own_marker)
+        # Content gated twice (a gate inside a gate) needs both categories: the marker holds
+        # every slug, and the script activates the element once all of them are allowed.
+        slugs = (own or "").split()
+        if gated or slugs:
+            slugs += [self.slug] if self.slug not in slugs else []
+            marker = f" {MARKER}={_quote(' '.join(slugs))}"
+            parts.insert(1 if tag == "script" else 0, marker)
+        elif marked:
+            parts.append(f" {MARKER}" if own is None else f" {MARKER}={_quote(own)}")
         self.out.append(f"<{name}{''.join(parts)}{''.join(moved)}{closing}>")
         if tag in _FOREIGN and not closing:
             self.foreign = True
@@ -221,10 +242,24 @@ class _Rewriter(HTMLParser):
 
 
 def inert(html: str, slug: str) -> str:
-    """``html`` with nothing that loads or runs until ``slug`` is allowed (see the module)."""
+    """``html`` with nothing that loads or runs until ``slug`` is allowed (see the module).
+
+    Content the rewriter cannot read (the tokenizer gives up on some ``<![`` constructs, and
+    there are only so many private-use characters) is escaped whole, so it shows as text and
+    nothing in it loads, ever; a warning names the problem."""
     if "<" not in html:
         return html
-    sentinel = _sentinel(html)
-    rewriter = _Rewriter(html.replace("&", sentinel), slug)
-    rewriter.feed(rewriter.source)
-    return rewriter.finish().replace(sentinel, "&")
+    try:
+        sentinel = _sentinel(html)
+        rewriter = _Rewriter(html.replace("&", sentinel), slug)
+        rewriter.feed(rewriter.source)
+        return rewriter.finish().replace(sentinel, "&")
+    except Exception as error:  # whatever it is, the content must not go out live
+        logger.warning(
+            "The content of consent_gate %r could not be read as HTML (%s: %s): it is shown "
+            "escaped, as text, and never comes to life.",
+            slug,
+            type(error).__name__,
+            error,
+        )
+        return escape(html)

@@ -722,6 +722,40 @@ def test_accept_all_consents_to_no_draft_category(page, site):
     assert page.locator("#cc-category-marketing").count() == 0
 
 
+#: What a gate inside a gate renders for a visitor who allows neither (tests/pages/
+#: test_templatetags.py): each element waits for both categories.
+NESTED = (
+    '<iframe data-cookieconsent="functional analytics" data-cookieconsent-src="/cookies/policy/"'
+    ' title="Map" width="400" height="200"></iframe>'
+    '<script type="text/plain" data-cookieconsent="functional analytics" data-type="module">'
+    "window.ccNested = typeof import.meta.url;</script>"
+)
+
+
+def test_a_gate_inside_a_gate_waits_for_both_categories(page, site):
+    """The element of a gate inside a gate came to life with the inner category alone, and
+    its script lost its own type (a module never ran): now it waits for both, and runs as
+    the module it is."""
+    serve_home_with(page, site, NESTED, {})
+    page.goto(site)
+    placeholder = page.locator(".cc-placeholder")
+    assert placeholder.is_visible() and page.locator("iframe[title=Map]").is_hidden()
+    banner(page).get_by_role("button", name="Customise").click()
+    dialog(page).get_by_label("Functional").check()
+    dialog(page).get_by_role("button", name="Save my choices").click()
+    saved(page)
+    assert placeholder.is_visible() and page.locator("iframe[title=Map]").is_hidden()
+    assert page.evaluate("window.ccNested === undefined")
+    # One click allows all the element waits for.
+    placeholder.get_by_role("button", name="Allow Functional, Analytics cookies").click()
+    page.wait_for_function("() => window.ccNested === 'string'")
+    page.frame_locator("iframe[title=Map]").get_by_role("heading").first.wait_for()
+    assert placeholder.count() == 0
+    assert page.evaluate(
+        "djangoCookieConsent.allows('functional') && djangoCookieConsent.allows('analytics')"
+    )
+
+
 def test_scripts_run_in_document_order_once(page, site):
     serve_home_with(page, site, GATED_EXTRAS, {})
     page.goto(site)
@@ -1066,6 +1100,13 @@ def test_the_harness_sees_a_leak(gate_page):
         # An attribute named "=" after a valueless one: written as read, it gave that one the
         # value and the image a live src.
         '<img = "x"src="http://leak.test/15" data-cookieconsent>',
+        # SVG animation gave a gated image back its href; a meta refresh navigated.
+        '<svg><image width="9" height="9"><set attributeName="href" to="http://leak.test/16"/></image></svg>',
+        '<svg><image><animate attributeName=href values="http://leak.test/17"/></image></svg>',
+        '<svg><filter id="f"><feImage><set attributeName="href" to="http://leak.test/18"/></feImage></filter></svg>',
+        '<meta http-equiv="refresh" content="0;url=http://leak.test/19">',
+        # Python 3.11's tokenizer gives up on it: escaped whole.
+        '<p>a <![b</p><img src="http://leak.test/20">',
     ],
 )
 def test_gated_html_loads_nothing_in_chromium(gate_page, html):
@@ -1104,6 +1145,30 @@ def test_allowed_gated_content_comes_to_life(page, site):
     assert page.evaluate("window.ccImage === undefined")
     banner(page).get_by_role("button", name="Accept all").click()
     page.wait_for_function("() => window.ccImage === 1")
+
+
+def test_allowed_gated_svg_animation_and_meta_refresh_come_to_life(page, site):
+    """What an SVG animation sets and where a meta refresh goes move aside in a gate: the
+    script puts them back, and they act, once the category is allowed (a ``<set>`` given its
+    ``to`` back acts only when inserted anew)."""
+    from cookieconsent.engine.gating import inert
+
+    gated = inert(
+        '<svg><image width="9" height="9"><set attributeName="href" to="/static/set.png"/>'
+        '</image></svg><svg><image width="9" height="9"><animate attributeName="href"'
+        ' values="/static/animate.png" dur="9s"/></image></svg>'
+        '<meta http-equiv="refresh" content="1;url=/cookies/policy/">',
+        "analytics",
+    )
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url.rsplit("/", 1)[-1]))
+    serve_home_with(page, site, gated, {})
+    page.goto(site)
+    page.wait_for_timeout(1500)
+    assert page.url == f"{site}/" and "set.png" not in requested
+    banner(page).get_by_role("button", name="Accept all").click()
+    page.wait_for_url(f"{site}/cookies/policy/")
+    assert {"set.png", "animate.png"} <= set(requested)
 
 
 def test_a_gated_scripts_own_onload_and_onerror_run(page, site):

@@ -7,11 +7,12 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from django.utils.html import escape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cookieconsent.engine.gating import FETCHING, FETCHING_ANYWHERE, MARKER, PREFIX, inert
-from tests.strategies import fragments
+from tests.strategies import LEAK, fragments
 
 SLUG = "analytics"
 
@@ -62,8 +63,14 @@ def live(html: str) -> list[str]:
         ('<img src="/p?a=1&region=eu&amp;b=2">', '<img data-cookieconsent="analytics" data-cookieconsent-src="/p?a=1&region=eu&amp;b=2">'),
         # The browser keeps the first of two attributes; so does the rewriter.
         ('<img src="/a" onerror="go()" src="/b">', '<img data-cookieconsent="analytics" data-cookieconsent-src="/a" data-cookieconsent-onerror="go()">'),
-        # A hand-written inert iframe keeps its own marker.
-        ('<iframe data-cookieconsent="functional" data-cookieconsent-src="/m"></iframe>', '<iframe data-cookieconsent="functional" data-cookieconsent-src="/m"></iframe>'),
+        # A hand-written inert iframe keeps its own category, and needs the gate's too.
+        ('<iframe data-cookieconsent="functional" data-cookieconsent-src="/m"></iframe>', '<iframe data-cookieconsent="functional analytics" data-cookieconsent-src="/m"></iframe>'),
+        ('<iframe data-cookieconsent="analytics" data-cookieconsent-src="/m"></iframe>', '<iframe data-cookieconsent="analytics" data-cookieconsent-src="/m"></iframe>'),
+        # An inert script (a gate's inside this one) keeps its own type to run with.
+        ('<script type="text/plain" data-cookieconsent="functional" data-type="module" src="/m.js"></script>', '<script type="text/plain" data-cookieconsent="functional analytics" data-type="module" src="/m.js"></script>'),
+        ('<script type="text/plain" data-cookieconsent="functional">go()</script>', '<script type="text/plain" data-cookieconsent="functional analytics">go()</script>'),
+        # A script of type text/plain without a marker is no gate's: it stays text/plain.
+        ('<script type="text/plain" data-type="module">x</script>', '<script type="text/plain" data-cookieconsent="analytics" data-type="text/plain">x</script>'),
         # Where a browser ends a comment, script or tag earlier than the tokenizer, what
         # follows stays text.
         ("<!-- --!> <img src=/b> -->", "<!-- --!> &lt;img src=/b> -->"),
@@ -121,3 +128,98 @@ def test_gating_twice_changes_nothing_more(html):
 @given(st.text(alphabet=st.characters(blacklist_characters="<")))
 def test_text_without_markup_is_unchanged(text):
     assert inert(text, SLUG) == text
+
+
+def urls_live(html: str) -> list[tuple[str, str, str | None]]:
+    """Every attribute of ``html`` that still holds a URL of ``LEAK`` outside the prefix,
+    whatever the element (not only those ``FETCHING`` names)."""
+    return [
+        (tag, name, value)
+        for tag, attrs in Tags(html).tags
+        for name, value in attrs.items()
+        if not name.startswith(PREFIX) and value and LEAK in value
+    ]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<svg><image width="10"><set attributeName="href" to="http://leak.test/a.png"/></image></svg>',
+        '<svg><image width="10"><animate attributeName="href" values="http://leak.test/b.png" dur="1s"/></image></svg>',
+        '<svg><image><animate attributeName="href" from="http://leak.test/c.png" by="http://leak.test/d.png"/></image></svg>',
+        '<svg><filter id="f"><feImage><set attributeName="href" to="http://leak.test/e.png"/></feImage></filter></svg>',
+        '<svg><set href="#img" xlink:href="#img" attributeName="href" to="http://leak.test/f.png"/></svg>',
+    ],
+)  # fmt: skip
+def test_svg_animation_cannot_give_a_gated_element_its_url(html):
+    """SVG's ``<set>`` and ``<animate>`` set any attribute of their target: inside a gate they
+    gave an ``<image>`` or ``<feImage>`` back the ``href`` the gate had moved aside, and
+    Chromium fetched it before consent. Their ``to``, ``from``, ``by`` and ``values`` (and the
+    ``href`` naming the target) now move aside as well, until the category is allowed."""
+    out = inert(html, SLUG)
+    assert urls_live(out) == [], out
+    assert f'{MARKER}="{SLUG}"' in out
+
+
+def test_meta_refresh_does_not_navigate_before_consent():
+    """A ``<meta http-equiv="refresh">`` navigates wherever it sits in the page: inside a gate
+    its ``content`` (the URL) stayed live. It moves aside like any fetching attribute."""
+    out = inert('<meta http-equiv="refresh" content="0;url=http://leak.test/m">', SLUG)
+    assert out == (
+        '<meta data-cookieconsent="analytics" http-equiv="refresh"'
+        ' data-cookieconsent-content="0;url=http://leak.test/m">'
+    )
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>a <![b</p><img src=/p.gif>",
+        "<![ CDATA[ x ]]><img src=/p.gif>",
+        "<![]><img src=/p.gif>",
+        # Script text after inline SVG is read as markup (see the module).
+        "<svg></svg><script>if (x<![].length) go()</script><img src=/p.gif>",
+    ],
+)
+def test_content_the_tokenizer_gives_up_on_is_escaped_not_an_error(html, caplog):
+    """``<![`` followed by anything but a keyword ``html.parser`` knows made it raise
+    ``AssertionError`` (Python 3.11), and ``inert()`` with it: the page was a 500. Content the
+    rewriter cannot read now goes out escaped, as text, with a warning naming the gate."""
+    out = inert(html, SLUG)
+    assert live(out) == [], out
+    assert ' src="/p.gif"' not in out
+    if out == escape(html):
+        assert "consent_gate 'analytics' could not be read as HTML" in caplog.text
+    else:  # a newer tokenizer reads "<![" as browsers do, a bogus comment
+        assert 'data-cookieconsent-src="/p.gif"' in out
+
+
+def test_content_holding_every_private_use_character_is_still_rewritten():
+    """The stand-in for ``&`` is a character the content lacks: content holding all of
+    U+E000 to U+F8FF (a visitor's comment shown in a gated widget, say) made ``inert()`` raise
+    ``ValueError``. The supplementary private-use planes are tried next."""
+    text = "".join(map(chr, range(0xE000, 0xF900)))
+    out = inert(f'<img src="/p?a=1&amp;b=2">{text}&amp;', SLUG)
+    assert (
+        out
+        == f'<img data-cookieconsent="analytics" data-cookieconsent-src="/p?a=1&amp;b=2">{text}&amp;'
+    )
+
+
+def test_content_without_a_free_stand_in_is_escaped(caplog, monkeypatch):
+    """Were no private-use character free, the content goes out escaped, never live."""
+    monkeypatch.setattr("cookieconsent.engine.gating._PRIVATE_USE", (range(0xE000, 0xE001),))
+    out = inert('<img src="/p.gif">\ue000', SLUG)
+    assert out == "&lt;img src=&quot;/p.gif&quot;&gt;\ue000"
+    assert "no private-use character is free" in caplog.text
+
+
+@given(fragments)
+@settings(max_examples=200, deadline=None)
+def test_content_gated_twice_waits_for_both_categories(html):
+    """A gate inside a gate: every element the inner one made inert waits for both."""
+    twice = inert(inert(html, "functional"), SLUG)
+    assert live(twice) == []
+    for tag, attrs in Tags(twice).tags:
+        if tag == "script" or any(name.startswith(PREFIX) for name in attrs):
+            assert {"functional", SLUG} <= set((attrs.get(MARKER) or "").split()), (html, twice)

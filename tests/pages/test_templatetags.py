@@ -164,6 +164,21 @@ def test_gate_renders_inert_otherwise(rf, categories):
     assert '<iframe data-cookieconsent="analytics"' in html
 
 
+@pytest.mark.parametrize(
+    "text", ["<p>a <![b</p>", "".join(map(chr, range(0xE000, 0xF900)))], ids=["<![b", "pua"]
+)
+def test_a_gate_whatever_its_content_renders_and_stays_inert(rf, categories, text):
+    """``<![b`` (Python 3.11's tokenizer gives up on it) or every private-use character in a
+    gate's content made the page a 500; now it renders, and nothing in it is live."""
+    html = render(
+        '{% consent_gate "analytics" %}<img src="/p.gif">{{ text|safe }}{% endconsent_gate %}',
+        rf.get("/"),
+        text=text,
+    )
+    assert ' src="/p.gif"' not in html
+    assert 'data-cookieconsent-src="/p.gif"' in html or html.startswith("&lt;img")
+
+
 @pytest.mark.parametrize("arguments", ["", ' "analytics" "marketing"'])
 def test_gate_needs_one_argument(arguments):
     """Neither none nor two: a second category would be ignored without a word."""
@@ -243,6 +258,47 @@ def test_gate_is_always_inert_in_cache_safe_mode(rf, categories, settings):
     html = render(GATED, request)
     assert '<script type="text/plain" data-cookieconsent="analytics" src="/a.js">' in html
     assert not hasattr(request, "cookie_consent")  # the shared page never asked
+
+
+NESTED = (
+    '{% consent_gate "analytics" %}{% consent_gate "functional" %}'
+    '<iframe src="https://video.example/1"></iframe><script type="module" src="/m.js"></script>'
+    "{% endconsent_gate %}{% endconsent_gate %}"
+)
+
+
+@pytest.mark.parametrize(
+    ("cache_safe", "allowed", "waits_for"),
+    [
+        (True, {"functional"}, "functional analytics"),
+        (False, set(), "functional analytics"),
+        (False, {"functional"}, "analytics"),
+        (False, {"analytics"}, "functional"),
+    ],
+)
+def test_a_gate_inside_a_gate_waits_for_both_categories(
+    rf, categories, settings, cache_safe, allowed, waits_for
+):
+    """The outer gate left an inner gate's inert iframe with the inner category alone (a
+    visitor allowing functional but refusing analytics got it), and made the inner gate's
+    inert script ``data-type="text/plain"``, so its own type was lost and it never ran. The
+    marker now holds every category the content waits for; an inert script keeps its type."""
+    settings.COOKIECONSENT = {"CACHE_SAFE": cache_safe}
+    request = rf.get("/")
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie(allowed)
+    assert render(NESTED, request) == (
+        f'<iframe data-cookieconsent="{waits_for}" data-cookieconsent-src="https://video.example/1">'
+        f'</iframe><script type="text/plain" data-cookieconsent="{waits_for}" data-type="module"'
+        ' src="/m.js"></script>'
+    )
+
+
+def test_a_gate_inside_a_gate_is_live_once_both_are_allowed(rf, categories):
+    request = rf.get("/")
+    request.COOKIES[CONSENT_COOKIE] = consent_cookie({"functional", "analytics"})
+    assert render(NESTED, request) == (
+        '<iframe src="https://video.example/1"></iframe><script type="module" src="/m.js"></script>'
+    )
 
 
 def test_banner_in_afrikaans(client, categories):

@@ -157,11 +157,16 @@
     }
   }
 
+  // The categories a gated element still waits for: a gate inside a gate needs both.
+  function waits(el) {
+    return el.dataset.cookieconsent.split(" ").filter((a) => !allows(a));
+  }
+
   // Inert scripts of allowed categories, in document order, each once; a src script is
   // waited for before the next one runs, as the parser would. Then the other gated elements.
   function activate() {
     for (const old of all("script[type='text/plain'][data-cookieconsent]")) {
-      if (old.cc || !allows(old.dataset.cookieconsent)) continue;
+      if (old.cc || waits(old).length) continue;
       old.cc = 1;
       queue = queue.then(() => new Promise((done) => {
         const s = d.createElement("script");
@@ -179,20 +184,21 @@
     }
     const media = new Set();
     for (const el of all("[data-cookieconsent]:not(script)")) {
-      const slug = el.dataset.cookieconsent;
+      const no = waits(el);
       if (el.ccDone) continue;
-      if (allows(slug)) {
+      if (!no.length) {
         el.ccDone = 1;
         if (el.cc) (el.cc.remove(), (el.hidden = false));
         restore(el);
-        if (/^(OBJECT|EMBED)$/.test(el.tagName)) el.replaceWith(el.cloneNode(true));
+        // An object, an embed and SVG's <set> act on what they hold only when inserted anew.
+        if (/^(OBJECT|EMBED|set)$/.test(el.tagName)) el.replaceWith(el.cloneNode(true));
         const player = el.closest("video, audio");
         if (player) media.add(player);
       } else if (el.tagName == "IFRAME" && !el.cc && conf.strings) {
         const box = (el.cc = make("div", "cc-placeholder"));
         const text = d.createElement("p");
         const button = make("button", "cc-button");
-        const name = conf.categoryNames[slug] || slug;
+        const name = no.map((s) => conf.categoryNames[s] || s).join(", ");
         box.style.width = el.offsetWidth + "px";
         box.style.height = el.offsetHeight + "px";
         text.textContent = conf.strings.blocked.replace("%s", name);
@@ -200,7 +206,7 @@
         button.textContent = conf.strings.allow.replace("%s", name);
         button.onclick = () =>
           once(button, () =>
-            post({ action: "custom", categories: [...api.state.categories, slug] }).catch(() => (location.href = conf.preferencesUrl)),
+            post({ action: "custom", categories: [...api.state.categories, ...no] }).catch(() => (location.href = conf.preferencesUrl)),
           );
         box.append(text, button);
         el.before(box);
