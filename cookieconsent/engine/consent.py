@@ -414,12 +414,13 @@ class Consent:
         return allowed
 
     def _still_refused(self) -> frozenset[str]:
-        """What a stored choice that no longer counts (expired, or the policy asks again)
-        leaves allowed: its refusals hold until the visitor chooses again, its grants do not.
-        Under opt-out the regime's default would let everything it refused through again.
-        (Every category when there is none, or it was only a dismissal.)"""
-        stored = self._stored()
-        if stored is None or stored.action == DISMISS:
+        """What a stored decision that no longer counts (expired, or the policy asks again)
+        leaves allowed: what it did not allow stays refused until the visitor chooses again,
+        what it allowed needs the regime or a new choice. Under opt-out the regime's default
+        would let everything it refused through again. A dismissal's too: it carries the
+        refusals made before it. (A category published since counts as refused: the decision
+        cannot tell it from one refused. Every category when there is no decision.)"""
+        if self._stored() is None:
             return self._registry.required_slugs | self._registry.offered_slugs
         return self._judged().allowed
 

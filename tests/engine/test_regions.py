@@ -991,6 +991,22 @@ def test_an_expired_refusal_still_refuses_and_expired_grants_do_not_count(regime
     assert first_cookies(germany) == {"necessary_c"}
 
 
+def test_a_refusal_an_ok_kept_holds_once_the_ok_goes_stale(regimes):
+    """The OK records the refusal it kept (granted nothing); when it went stale, a dismissal
+    counted as no decision at all, and the regime's default let everything through again."""
+    client = visitor("US")
+    client.post(CONSENT, {"action": "reject_all"})
+    client.post(CONSENT, {"action": "dismiss"})
+    policy = CookiePolicy.current()
+    assert policy is not None
+    publishing.publish(policy, reconsent=True)
+    assert first_cookies(client) == {"necessary_c"}
+    expired = visitor("US")
+    old = 400 * 24 * 3600  # past every lifetime
+    expired.cookies[CONSENT_COOKIE] = consent_cookie((), age=old, action="dismiss")
+    assert first_cookies(expired) == {"necessary_c"}
+
+
 def test_ok_on_a_notice_left_open_in_another_tab_keeps_a_refusal(regimes):
     """A dismissal is no choice: it keeps what the regime allows, less what the visitor
     refused. It granted every optional category over a “Do not sell” made before."""
