@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from importlib import import_module
 from typing import Any
 
@@ -49,7 +50,7 @@ def is_enabled() -> bool:
 def _keys(user_pk: str) -> tuple[str, str]:
     """The cache keys of the user's decision and of its generation."""
     # Hashed: a primary key may hold characters a cache backend refuses in a key.
-    key = "cookieconsent:follow:" + hashlib.sha256(user_pk.encode()).hexdigest()[:32]
+    key = "cookieconsent:followed:" + hashlib.sha256(user_pk.encode()).hexdigest()[:32]
     return key, key + ":generation"
 
 
@@ -89,7 +90,7 @@ def _hit(found: dict[str, Any], key: str, generation_key: str) -> tuple[bool, An
     generation; that decision as cached; the generation."""
     generation = found.get(generation_key, 0)
     entry = found.get(key)
-    if entry is not None and entry[0] == generation:
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
         return True, entry[1], generation
     return False, None, generation
 
@@ -140,12 +141,11 @@ async def alatest(user_pk: str) -> Decision | None:
 
 
 def _raise_generation(generation_key: str) -> None:
+    """A new generation: a random number, never one the key held before it expired or was
+    evicted (counting up from 1 again would bring back an entry cached under 2). It outlives
+    every entry cached under the one before (``CACHE_TIMEOUT``)."""
     try:
-        try:
-            cache.incr(generation_key)
-        except ValueError:  # none yet, or expired: any other number will do
-            # Outlives every entry cached under the generation before (CACHE_TIMEOUT).
-            cache.set(generation_key, 1, 2 * CACHE_TIMEOUT)
+        cache.set(generation_key, secrets.randbits(62) + 1, 2 * CACHE_TIMEOUT)
     except Exception as exc:
         _cache_failed(exc)
 

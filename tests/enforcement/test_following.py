@@ -397,6 +397,45 @@ def test_a_decision_read_before_a_withdrawal_and_cached_after_it_is_not_taken(
     assert "analytics_c" not in cookies_set(signed_in(user).get("/t/set/"))
 
 
+def test_a_generation_that_expired_meanwhile_does_not_bring_a_withdrawn_grant_back(
+    follow, categories, monkeypatch, django_capture_on_commit_callbacks
+):
+    """As above, with the user's generation expiring (or evicted) between the page's read and
+    the withdrawal: counted up from 1 again, the withdrawal gave it the number the page had
+    read, and the page's entry was taken."""
+    user = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(user, "analytics")
+    key, generation_key = following._keys(str(user.pk))
+    cache.delete(key)
+    read = following._decision
+
+    def withdrawn_meanwhile(row):
+        decision = read(row)
+        monkeypatch.setattr(following, "_decision", read)
+        cache.delete(generation_key)
+        with django_capture_on_commit_callbacks(execute=True):
+            signed_in(user).post(CONSENT, {"action": "reject_all"})
+        return decision
+
+    monkeypatch.setattr(following, "_decision", withdrawn_meanwhile)
+    assert "analytics_c" in cookies_set(signed_in(user).get("/t/set/"))  # what it read
+    assert "analytics_c" not in cookies_set(signed_in(user).get("/t/set/"))
+
+
+def test_an_entry_of_another_shape_is_read_again_without_a_warning(follow, categories, caplog):
+    """What an earlier checkout cached under the key, say: no warning and query per request."""
+    user = UserFactory()
+    browser = signed_in(user)
+    key, _generation_key = following._keys(str(user.pk))
+    cache.set(key, (), 300)
+    with CaptureQueriesContext(connection) as queries:
+        browser.get("/t/")
+        browser.get("/t/")
+    assert "could not use the cache" not in caplog.text
+    assert len(record_queries(queries)) == 1
+
+
 def test_a_session_cookie_holding_a_nul_is_no_session(
     follow, categories, django_assert_num_queries
 ):
