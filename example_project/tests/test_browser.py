@@ -1171,6 +1171,19 @@ def test_allowed_gated_svg_animation_and_meta_refresh_come_to_life(page, site):
     assert {"set.png", "animate.png"} <= set(requested)
 
 
+def test_a_gated_nomodule_script_does_not_hold_back_the_scripts_after_it(page, site):
+    """Where modules run, a ``nomodule`` script fires neither load nor error: the script waited
+    for it, and no gated script after it ever ran (the usual module/nomodule pair did it)."""
+    from cookieconsent.engine.gating import inert
+
+    gated = inert('<script nomodule src="/static/fluxems/analytics.js"></script>', "analytics")
+    later = inert("<script>window.ccAfterNomodule = 1</script>", "functional")
+    serve_home_with(page, site, gated + later, {})
+    page.goto(site)
+    banner(page).get_by_role("button", name="Accept all").click()
+    page.wait_for_function("() => window.ccAfterNomodule === 1")
+
+
 def test_a_gated_scripts_own_onload_and_onerror_run(page, site):
     """The script waited for a gated <script src> with onload/onerror properties of its own,
     replacing the handlers it had just put back: they never ran."""

@@ -179,7 +179,8 @@
         s.addEventListener("load", done);
         s.addEventListener("error", done);
         old.replaceWith(s);
-        if (!s.src) done();
+        // A nomodule script fires neither load nor error where modules run.
+        if (!s.src || s.noModule) done();
       }));
     }
     const media = new Set();
