@@ -409,11 +409,11 @@ class Consent:
             elif self._valid():
                 allowed = self._judged().allowed
             else:
-                allowed = self._allowed_undecided() & self._still_refused()
+                allowed = self._allowed_undecided() & self._left_allowed()
             self._allowed = allowed
         return allowed
 
-    def _still_refused(self) -> frozenset[str]:
+    def _left_allowed(self) -> frozenset[str]:
         """What a stored decision that no longer counts (expired, or the policy asks again)
         leaves allowed: what it did not allow stays refused until the visitor chooses again,
         what it allowed needs the regime or a new choice. Under opt-out the regime's default
@@ -477,7 +477,7 @@ class Consent:
         if self._read_signal() is not None:
             return frozenset()
         # Nor does it outrank the visitor's own refusal (an OK pressed in an older tab).
-        return self._registry.regime_default(regime) & self._still_refused()
+        return self._registry.regime_default(regime) & self._left_allowed()
 
     @property
     def region(self) -> str | None:
