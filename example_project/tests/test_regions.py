@@ -57,6 +57,26 @@ def test_us_gets_stat_at_once_and_the_opt_out_notice(categories):
     assert 'id="cookieconsent-banner"' not in again.content.decode()
 
 
+def test_a_us_do_not_sell_holds_the_stat_canary_back_after_a_publish_that_asks_again(categories):
+    """Staff publish asking every visitor again: the US visitor who said "Do not sell" is
+    asked again, and until they answer `_stat` stays away (the opt-out default let it through,
+    expired refusal or not)."""
+    from cookieconsent.publishing import publish
+
+    client = from_("US")
+    client.get("/")
+    client.post(CONSENT, {"action": "reject_all", "next": "/"})
+    policy = CookiePolicy.current()
+    assert policy is not None
+    publish(policy, reconsent=True)
+    again = client.get("/")
+    assert "_stat" not in cookies_set(again)
+    assert 'id="cookieconsent-banner"' in again.content.decode()
+    # OK on that notice keeps the refusal.
+    client.post(CONSENT, {"action": "dismiss", "next": "/"})
+    assert "_stat" not in cookies_set(client.get("/"))
+
+
 def test_us_with_global_privacy_control_gets_no_stat(categories):
     home = from_("US", HTTP_SEC_GPC="1").get("/")
     assert "_stat" not in home.cookies
