@@ -128,8 +128,9 @@ def test_concurrent_appends_keep_one_valid_chain():
 def test_many_consent_posts_at_once_to_a_live_server_are_all_recorded(live_server, categories):
     """Visitors choosing at the same moment, through a real server: every post is answered and
     recorded, in one valid chain. (On the suite's in-memory SQLite the server's threads share
-    one connection and take turns, tests.helpers.one_at_a_time: 40 posts at once had
-    interleaved their transactions and answered 500.)"""
+    one connection and take turns, tests.helpers.one_at_a_time: posts at once had interleaved
+    their transactions and answered 500.) Eight visitors at a time, five posts each: more
+    connections at once than the server's listen queue (Django's: 10) are reset."""
     url = live_server.url + reverse("cookieconsent:consent")
     answers: list[int] = []
 
@@ -137,14 +138,15 @@ def test_many_consent_posts_at_once_to_a_live_server_are_all_recorded(live_serve
         body = json.dumps({"action": action}).encode()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         headers |= {"Origin": live_server.url, "Sec-Fetch-Site": "same-origin"}
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                answers.append(response.status)
-        except urllib.error.HTTPError as exc:
-            answers.append(exc.code)
+        for _ in range(5):
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    answers.append(response.status)
+            except urllib.error.HTTPError as exc:
+                answers.append(exc.code)
 
-    crowd = [Other(functools.partial(post, ("accept_all", "reject_all")[n % 2])) for n in range(40)]
+    crowd = [Other(functools.partial(post, ("accept_all", "reject_all")[n % 2])) for n in range(8)]
     for thread in crowd:
         thread.start()
     for thread in crowd:
