@@ -28,7 +28,7 @@ QUICK := not newcomer and not browser and not services
 # make demo PORT=8001 when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: demo dev test _test-app _test-app-browser _test-example test-fast test-database bench load matrix matrix-newest matrix-main screenshots lint wheel wheel-check docs messages static clean
+.PHONY: demo dev test _test-app _test-staff _test-example test-fast test-database bench load matrix matrix-newest matrix-main screenshots lint wheel wheel-check docs messages static clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,27 +59,24 @@ demo: $(DEMO_STAMP)
 ## (three runs side by side, each output shown whole when it ends)
 test: $(TEST_STAMP)
 	$(BIN)/python -m coverage erase
-	$(MAKE) --no-print-directory -j3 -O _test-app _test-app-browser _test-example
+	$(MAKE) --no-print-directory -j3 -O _test-app _test-staff _test-example
 	$(BIN)/python -m coverage combine --quiet
 	$(BIN)/python -m coverage report
 
-# The tutorial's replay (a fresh virtualenv, pip, Chromium; no database) runs in the example's
-# run, which otherwise ends well before the app's.
-TUTORIAL := tests/test_tutorial.py
-# The app's own Chromium tests (the audit and the scanner) are a third run: the two others
-# spend much of their time waiting on their browsers and servers, which leaves a core to it
-# (make test ends about 25 s sooner on 2 CPUs than with these in the app's run).
-APP_BROWSER := tests/console/test_audit.py tests/console/test_scan.py
+# Three runs on 2 CPUs: each spends part of its time waiting on Chromium, servers or pip, and
+# the third fills it (make test ends 25-40 s sooner than with two). The staff's side (the
+# admin and the console, with the audit's and the scanner's Chromium) is one; the app's other
+# tests (and the tutorial's replay) another; the example's the third.
+STAFF_TESTS := tests/admin tests/console
 
 _test-app:
-	$(BIN)/python -m coverage run -m pytest $(addprefix --ignore=,$(TUTORIAL) $(APP_BROWSER)) \
-		$(PYTEST_ARGS)
+	$(BIN)/python -m coverage run -m pytest $(addprefix --ignore=,$(STAFF_TESTS)) $(PYTEST_ARGS)
 
-_test-app-browser:
-	$(BIN)/python -m coverage run -m pytest $(APP_BROWSER) $(PYTEST_ARGS)
+_test-staff:
+	$(BIN)/python -m coverage run -m pytest $(STAFF_TESTS) $(PYTEST_ARGS)
 
 _test-example:
-	$(BIN)/python -m coverage run -m pytest $(EXAMPLE_TESTS) $(TUTORIAL) $(PYTEST_ARGS)
+	$(BIN)/python -m coverage run -m pytest $(EXAMPLE_TESTS) $(PYTEST_ARGS)
 
 ## make test-fast: all but the slow tests, no coverage (CI runs it on PostgreSQL + Redis)
 test-fast: $(TEST_STAMP)
