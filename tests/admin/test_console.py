@@ -83,12 +83,14 @@ def test_a_day_is_counted_once_it_is_over(staff, categories):
 
 
 def test_the_page_adds_today_to_the_counted_days_without_counting_twice(staff, categories):
-    yesterday = timezone.now() - dt.timedelta(days=1)
-    ConsentRecordFactory(created_at=yesterday, action=Action.REJECT_ALL)
+    # A day is counted once it is over and settled: a record a day and SETTLE ago lies in a
+    # day that is, even in the first minutes after midnight.
+    earlier = timezone.now() - dt.timedelta(days=1) - stats.SETTLE
+    ConsentRecordFactory(created_at=earlier, action=Action.REJECT_ALL)
     decide(staff, "accept_all")
     data = staff.get(STATS, {"period": "7"}).context["stats"]
     assert data.totals == {"reject_all": 1, "accept_all": 1}
-    assert list(CountedDay.objects.values_list("day", flat=True)) == [stats.local_day(yesterday)]
+    assert list(CountedDay.objects.values_list("day", flat=True)) == [stats.local_day(earlier)]
     again = staff.get(STATS, {"period": "7"}).context["stats"]
     assert again.totals == data.totals
 
