@@ -157,7 +157,7 @@ def forget(user_pk: str) -> None:
     has it taken)."""
     if not user_pk or not is_enabled():
         return
-    _key, generation_key = _keys(user_pk)
+    _, generation_key = _keys(user_pk)
     _raise_generation(generation_key)
     transaction.on_commit(
         lambda: _raise_generation(generation_key), using=router.db_for_write(ConsentRecord)

@@ -185,8 +185,8 @@
     }
     const media = new Set();
     for (const el of all("[data-cookieconsent]:not(script)")) {
-      const no = waits(el);
       if (el.ccDone) continue;
+      const no = waits(el);
       if (!no.length) {
         el.ccDone = 1;
         if (el.cc) (el.cc.remove(), (el.hidden = false));
