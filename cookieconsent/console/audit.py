@@ -1,6 +1,6 @@
-"""The audit: each page in three states a visitor reaches through the banner (undecided,
-after “Reject all”, after “Accept all”, each in a fresh browser context), with every cookie,
-storage key and request to another origin, and the category each belongs to.
+"""The audit: each page in three states a visitor reaches through the banner (undecided, then
+after “Reject all” in the same browser context; after “Accept all” in a fresh one), with every
+cookie, storage key and request to another origin, and the category each belongs to.
 
 Before a choice and after a refusal only what is strictly necessary may be stored, and no
 other origin may be asked for anything, unless a strictly necessary category declares a
@@ -44,6 +44,9 @@ LABELS = {
 }
 #: The banner's button that reaches each state, and its label.
 _CHOICES = {REJECTED: (REJECT_ALL, "Reject all"), ACCEPTED: (ACCEPT_ALL, "Accept all")}
+#: The states each visit of a page records, in a fresh browser context, in ``STATES``' order:
+#: a visitor who refuses saw the page before a choice first.
+_VISITS = ((UNDECIDED, REJECTED), (ACCEPTED,))
 #: The states in which only the strictly necessary is allowed.
 GUARDED = (UNDECIDED, REJECTED)
 #: The category of what no category declares, in the reports.
@@ -185,10 +188,10 @@ class PageAudit:
         }
 
 
-# -- a page, in three browser contexts at once -------------------------------------------------
+# -- a page, in two browser contexts at once ---------------------------------------------------
 
 
-#: Pages audited side by side (each in three browser contexts), by default.
+#: Pages audited side by side (each in two browser contexts), by default.
 JOBS = 4
 
 
@@ -201,8 +204,8 @@ def audit(
     jobs: int = JOBS,
     on_page: Callable[[PageAudit], None] | None = None,
 ) -> list[PageAudit]:
-    """Audit each URL in each state; ``jobs`` pages at a time, the three states of a page
-    side by side, each in a browser context of its own. Classify what was found with
+    """Audit each URL in each state; ``jobs`` pages at a time, the two visits of a page
+    (``_VISITS``) side by side, each in a browser context of its own. Classify what was found with
     ``registry`` (read beforehand: the browser's event loop must not share a thread with
     database queries). With ``screenshots``, a folder, the banner and the page of each
     state are saved there as ``<nn>-<state>-banner.png`` and ``…-page.png`` (``nn``: the
@@ -231,12 +234,16 @@ async def _batch(
     browser: Browser, batch: list[tuple[int, str]], folder: Path | None
 ) -> list[list[StateReport]]:
     visits = [
-        _visit(browser, url, state, folder, f"{number:02d}")
+        _visit(browser, url, states, folder, f"{number:02d}")
         for number, url in batch
-        for state in STATES
+        for states in _VISITS
     ]
     found = await asyncio.gather(*visits)
-    return [list(found[i : i + len(STATES)]) for i in range(0, len(found), len(STATES))]
+    per_page = len(_VISITS)
+    return [
+        [report for reports in found[i : i + per_page] for report in reports]
+        for i in range(0, len(found), per_page)
+    ]
 
 
 class _Recorder:
@@ -263,18 +270,22 @@ class _Recorder:
             return
         self.report.requests.append(Request(url[:_URL_LENGTH], origin, str(kind)))
 
-    def first_party_only(self) -> None:
+    def first_party_only(self, reports: Sequence[StateReport]) -> None:
         """Drop the requests to what turned out to be the page's own origin too: where its
         HTTP redirects led (the page itself is recorded until its final address is known)."""
-        self.report.requests = [r for r in self.report.requests if r.origin not in self.own]
+        for report in reports:
+            report.requests = [r for r in report.requests if r.origin not in self.own]
 
 
 async def _visit(
-    browser: Browser, url: str, state: str, folder: Path | None, prefix: str
-) -> StateReport:
-    report = StateReport(state)
+    browser: Browser, url: str, states: tuple[str, ...], folder: Path | None, prefix: str
+) -> list[StateReport]:
+    """One visit of ``url`` in a fresh browser context, recording ``states`` in turn: before a
+    choice as the page loads, then the state each button of the banner leads to."""
+    reports = [StateReport(state) for state in states]
+    report = reports[0]
     record = _Recorder(report, url)
-    record.on = state == UNDECIDED
+    record.on = report.state == UNDECIDED
     page = None
     try:
         page = await browser.new_page(url)
@@ -284,30 +295,35 @@ async def _visit(
         # Where its HTTP redirects led is the page's own origin too; where its script went
         # afterwards is not: going there is a request to another origin, as is all it asks.
         record.own.add(origin_of(await browser.open(page, url)))
-        if state != UNDECIDED:
-            action, label = _CHOICES[state]
+        for report in reports:  # (the state in progress, for the handlers below)
             if folder is not None:
                 await _shoot(browser, page, url, report, folder, prefix, banner=True)
-            record.on = True  # from the click: what the choice makes the page do
-            if not await browser.choose(page, url, action, label):
-                raise BrowserError(f"{url}: no banner with “{label}” was found.")
-            report.chosen = True
-            record.own.add(origin_of(await browser.open(page, url)))
-        elif folder is not None:
-            await _shoot(browser, page, url, report, folder, prefix, banner=True)
-        report.left_out += await browser.collect(page, url, responses, state, report.findings)
-        if folder is not None:
-            await _shoot(browser, page, url, report, folder, prefix, banner=False)
+            if report.state != UNDECIDED:
+                action, label = _CHOICES[report.state]
+                record.report, record.on = report, True  # from the click: what it makes the page do
+                if not await browser.choose(page, url, action, label):
+                    raise BrowserError(f"{url}: no banner with “{label}” was found.")
+                report.chosen = True
+                record.own.add(origin_of(await browser.open(page, url)))
+            report.left_out += await browser.collect(
+                page, url, responses, report.state, report.findings
+            )
+            if folder is not None:
+                await _shoot(browser, page, url, report, folder, prefix, banner=False)
     except BrowserError as exc:
         report.error = str(exc)
     except Exception as exc:  # a page that misbehaves is reported, not a traceback
         report.error = f"{url}: {first_line(exc)}"
     finally:
-        record.first_party_only()
+        for later in reports[reports.index(report) + 1 :]:
+            # Not reached: the state before it could not be recorded.
+            later.error = report.error
+        record.first_party_only(reports)
         if page is not None:
             closed = await browser.close(page.context, url)
-            report.error = report.error or closed
-    return report
+            for each in reports:
+                each.error = each.error or closed
+    return reports
 
 
 async def _shoot(

@@ -31,7 +31,7 @@ def test_the_example_passes_its_own_audit(site: str, tmp_path: Path) -> None:  #
         "cookieconsent_audit",
         *("--base-url", site, "--sitemap", "--json", str(json_file), "--browser", str(CHROMIUM)),
         *("--html", str(html)),
-        # Twelve browser contexts at once: on a crowded machine a step may take longer than
+        # Eight browser contexts at once: on a crowded machine a step may take longer than
         # the default 15 s (the scanner's tests prove the timeout itself).
         *("--timeout", "60"),
         stdout=out,

@@ -38,7 +38,7 @@ def run_audit(*args: str) -> tuple[str, str]:
 def test_what_a_page_asks_before_the_choice_is_not_counted_after_it(
     live_server, categories, chromium
 ):
-    """Each state starts as a new visitor, undecided: the requests of that first load belong
+    """Each visit starts as a new visitor, undecided: the requests of that first load belong
     to "before a choice", and only those after the click to the choice made."""
     site = live_server.url
     port = site.rsplit(":", 1)[1]
@@ -95,7 +95,7 @@ def test_a_page_that_stores_and_fetches_before_a_choice_fails(
             "cookieconsent_audit",
             *("--base-url", site, "/missing/", "--sitemap"),
             *("--browser", chromium, "--json", str(report), "--html", str(html)),
-            *("--timeout", "60"),  # six browser contexts at once, on a machine maybe crowded
+            *("--timeout", "60"),  # four browser contexts at once, on a machine maybe crowded
             stdout=out,
             stderr=io.StringIO(),
         )
@@ -380,8 +380,60 @@ def test_only_requests_to_other_origins_that_leave_the_browser_are_recorded(monk
     ]
     assert report.left_out == 1
     record.own.add("https://u.example")  # where a redirect led
-    record.first_party_only()
+    record.first_party_only([report])
     assert [r.origin for r in report.requests] == ["https://t.example"]
+
+
+class _Visits:
+    """What ``_visit()`` asks of ``browser.Browser``, for a page whose banner works, or that
+    never loads (``stuck``); each browser context opened and each step are noted."""
+
+    def __init__(self, stuck: str = "") -> None:
+        self.stuck, self.steps = stuck, []
+
+    async def new_page(self, url):
+        self.steps.append("context")
+        return SimpleNamespace(on=lambda *a: None, context=SimpleNamespace(on=lambda *a: None))
+
+    async def open(self, page, url):
+        if self.stuck:
+            raise browser.BrowserError(self.stuck)
+        self.steps.append("load")
+        return url
+
+    async def choose(self, page, url, action, label):
+        self.steps.append(action)
+        return True
+
+    async def collect(self, page, url, responses, phase, into):
+        self.steps.append(f"record {phase}")
+        return 0
+
+    async def close(self, context, url):
+        return ""
+
+
+def test_after_reject_all_continues_the_visit_before_a_choice():
+    """A visitor who refuses saw the page before a choice first: that state is recorded on the
+    way, so a page takes two browser contexts, not three."""
+    visits = _Visits()
+    (states,) = asyncio.run(audit._batch(visits, [(1, "https://site/")], None))
+    assert [s.state for s in states] == list(audit.STATES)
+    assert [s.chosen for s in states] == [False, True, True]
+    assert visits.steps == [
+        *("context", "load", "record undecided", browser.REJECT_ALL, "load", "record rejected"),
+        *("context", "load", browser.ACCEPT_ALL, "load", "record accepted"),
+    ]
+
+
+def test_a_state_the_visit_did_not_reach_is_not_audited():
+    """The page never loaded: "after Reject all" was not reached either, and says why (an
+    empty report would pass)."""
+    stuck = "https://site/: loading took longer than 1 s."
+    (states,) = asyncio.run(audit._batch(_Visits(stuck), [(1, "https://site/")], None))
+    assert [s.error for s in states] == [stuck] * 3
+    page = audit.PageAudit("https://site/", states)
+    assert (page.passed, page.errors) == (False, [stuck])
 
 
 def test_a_page_passes_with_nothing_but_the_strictly_necessary_and_no_error():

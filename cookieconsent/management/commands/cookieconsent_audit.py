@@ -21,8 +21,8 @@ from cookieconsent.management.progress import Progress
 
 class Command(BaseCommand):
     help = (
-        "Open each page in headless Chromium three times, in a fresh browser each time: "
-        "before a choice, after “Reject all” and after “Accept all” in its banner. Report "
+        "Open each page in headless Chromium twice, in a fresh browser each time: before a "
+        "choice, then after “Reject all” in its banner; and after “Accept all”. Report "
         "every cookie, storage key and request to another origin with its category; exit "
         "with status 1 when anything not strictly necessary is stored or fetched before a "
         "choice or after a refusal. Without URLs, audits the base URL."
@@ -52,8 +52,7 @@ class Command(BaseCommand):
             "--jobs",
             type=int,
             default=audit.JOBS,
-            help="Pages audited side by side, each in three browser contexts (default "
-            "%(default)s).",
+            help="Pages audited side by side, each in two browser contexts (default %(default)s).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
